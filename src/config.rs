@@ -1,0 +1,318 @@
+//! `.manifest-guard.yaml`: per-rule severity and enablement, path excludes, limits.
+//!
+//! Unknown keys, unknown rule ids and invalid values are errors that point at the offending span
+//! of the config file (exit status 2): a typo must never silently turn a rule off.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use miette::{NamedSource, SourceSpan};
+
+use crate::diagnostic::Severity;
+use crate::load::yaml::{self, Node};
+use crate::rules;
+
+pub const FILE_NAME: &str = ".manifest-guard.yaml";
+
+/// A rule's configured state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleSetting {
+    pub enabled: bool,
+    pub severity: Option<Severity>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub rules: BTreeMap<String, RuleSetting>,
+    pub exclude: Vec<String>,
+    pub max_file_size: Option<u64>,
+}
+
+/// An invalid configuration, shown with the config file's source.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(config))]
+pub struct ConfigError {
+    pub message: String,
+    #[source_code]
+    pub source_code: NamedSource<Arc<str>>,
+    #[label("here")]
+    pub span: SourceSpan,
+    #[help]
+    pub help: Option<String>,
+}
+
+struct Reader<'a> {
+    name: &'a str,
+    text: &'a Arc<str>,
+}
+
+impl Reader<'_> {
+    fn error(&self, node: &Node, message: impl Into<String>, help: Option<String>) -> ConfigError {
+        ConfigError {
+            message: message.into(),
+            source_code: NamedSource::new(self.name, self.text.clone()),
+            span: (node.span.start, node.span.len()).into(),
+            help,
+        }
+    }
+
+    fn string_list(&self, node: &Node, what: &str) -> Result<Vec<String>, ConfigError> {
+        if node.is_null() {
+            return Ok(Vec::new());
+        }
+        if !node.is_seq() {
+            return Err(self.error(node, format!("`{what}` must be a list of strings"), None));
+        }
+        node.items()
+            .iter()
+            .map(|n| {
+                n.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| self.error(n, format!("`{what}` entries must be strings"), None))
+            })
+            .collect()
+    }
+
+    fn rule_setting(&self, value: &Node) -> Result<RuleSetting, ConfigError> {
+        if let Some(s) = value.as_str() {
+            if s == "off" {
+                return Ok(RuleSetting {
+                    enabled: false,
+                    severity: None,
+                });
+            }
+            let severity = s.parse::<Severity>().map_err(|e| {
+                self.error(
+                    value,
+                    e,
+                    Some("use `error`, `warning`, `note` or `off`".into()),
+                )
+            })?;
+            return Ok(RuleSetting {
+                enabled: true,
+                severity: Some(severity),
+            });
+        }
+        if !value.is_map() {
+            return Err(self.error(
+                value,
+                "a rule setting is a severity (`error`, `warning`, `note`, `off`) or a mapping with `severity` and `enabled`",
+                None,
+            ));
+        }
+        let mut setting = RuleSetting {
+            enabled: true,
+            severity: None,
+        };
+        for e in value.entries() {
+            match e.key.as_scalar_text().unwrap_or("") {
+                "enabled" => {
+                    setting.enabled = e.value.as_bool().ok_or_else(|| {
+                        self.error(&e.value, "`enabled` must be true or false", None)
+                    })?;
+                }
+                "severity" => {
+                    let s = e.value.as_str().unwrap_or("");
+                    setting.severity = Some(
+                        s.parse::<Severity>()
+                            .map_err(|m| self.error(&e.value, m, None))?,
+                    );
+                }
+                other => {
+                    return Err(self.error(
+                        &e.key,
+                        format!("unknown rule setting `{other}`"),
+                        Some("a rule takes `severity` and `enabled`".into()),
+                    ));
+                }
+            }
+        }
+        Ok(setting)
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file. `None` when the file does not exist.
+    pub fn read(path: &Path, display: &str) -> Result<Option<Config>, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(ConfigError {
+                    message: format!("cannot read config file `{display}`: {e}"),
+                    source_code: NamedSource::new(display, Arc::from("")),
+                    span: (0, 0).into(),
+                    help: None,
+                });
+            }
+        };
+        Config::parse(display, Arc::from(text)).map(Some)
+    }
+
+    pub fn parse(name: &str, text: Arc<str>) -> Result<Config, ConfigError> {
+        let reader = Reader { name, text: &text };
+        let parsed = yaml::parse(&text, yaml::Limits::default());
+        if let Some(e) = &parsed.error {
+            return Err(ConfigError {
+                message: format!("config file is not valid YAML: {}", e.message),
+                source_code: NamedSource::new(name, text.clone()),
+                span: (e.span.start, e.span.len()).into(),
+                help: None,
+            });
+        }
+        let mut config = Config::default();
+        let Some(root) = parsed.documents.first().and_then(|d| d.root.as_ref()) else {
+            return Ok(config);
+        };
+        if root.is_null() {
+            return Ok(config);
+        }
+        if !root.is_map() {
+            return Err(reader.error(root, "the config file must be a mapping", None));
+        }
+        for e in root.entries() {
+            let key = e.key.as_scalar_text().unwrap_or("");
+            match key {
+                "rules" => {
+                    if e.value.is_null() {
+                        continue;
+                    }
+                    if !e.value.is_map() {
+                        return Err(reader.error(
+                            &e.value,
+                            "`rules` must map rule ids to settings",
+                            None,
+                        ));
+                    }
+                    for r in e.value.entries() {
+                        let id = r.key.as_scalar_text().unwrap_or("");
+                        if rules::find(id).is_none() {
+                            return Err(reader.error(
+                                &r.key,
+                                format!("unknown rule `{id}`"),
+                                Some(suggest(id)),
+                            ));
+                        }
+                        config
+                            .rules
+                            .insert(id.to_string(), reader.rule_setting(&r.value)?);
+                    }
+                }
+                "exclude" => {
+                    let globs = reader.string_list(&e.value, "exclude")?;
+                    for (g, n) in globs.iter().zip(e.value.items()) {
+                        if let Err(err) = Glob::new(g) {
+                            return Err(reader.error(n, format!("invalid glob: {err}"), None));
+                        }
+                    }
+                    config.exclude = globs;
+                }
+                "max-file-size" => {
+                    let size = e
+                        .value
+                        .to_json()
+                        .as_u64()
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| {
+                            reader.error(
+                                &e.value,
+                                "`max-file-size` must be a positive number of bytes",
+                                None,
+                            )
+                        })?;
+                    config.max_file_size = Some(size);
+                }
+                other => {
+                    return Err(reader.error(
+                        &e.key,
+                        format!("unknown config key `{other}`"),
+                        Some("known keys: `rules`, `exclude`, `max-file-size`".into()),
+                    ));
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// The exclude globs, matched against paths relative to the scanned root. A glob also
+    /// excludes everything below a directory it matches.
+    pub fn exclude_set(&self) -> GlobSet {
+        let mut b = GlobSetBuilder::new();
+        for g in &self.exclude {
+            for pattern in [g.clone(), format!("{}/**", g.trim_end_matches('/'))] {
+                if let Ok(glob) = Glob::new(&pattern) {
+                    b.add(glob);
+                }
+            }
+        }
+        b.build().unwrap_or_else(|_| GlobSet::empty())
+    }
+}
+
+/// "did you mean" for a mistyped rule id.
+pub fn suggest(id: &str) -> String {
+    let ids: Vec<&str> = rules::registry().iter().map(|r| r.meta().id).collect();
+    let close = ids
+        .iter()
+        .copied()
+        .min_by_key(|known| edit_distance(id, known))
+        .filter(|known| edit_distance(id, known) <= 3);
+    match close {
+        Some(k) => format!("did you mean `{k}`? (`manifest-guard rules` lists them all)"),
+        None => "`manifest-guard rules` lists the rule ids".into(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_rules_and_excludes() {
+        let c = Config::parse(
+            "c",
+            Arc::from("rules:\n  one-object-per-file: off\n  duplicate-resource:\n    severity: warning\nexclude: [vendor]\n"),
+        )
+        .expect("valid");
+        assert!(!c.rules["one-object-per-file"].enabled);
+        assert_eq!(
+            c.rules["duplicate-resource"].severity,
+            Some(Severity::Warning)
+        );
+        assert!(c.exclude_set().is_match("vendor/x.yaml"));
+    }
+
+    #[test]
+    fn unknown_rule_points_at_the_key() {
+        let text = "rules:\n  duplicate-resorce: off\n";
+        let e = Config::parse("c", Arc::from(text)).expect_err("invalid");
+        assert_eq!(
+            e.span.offset(),
+            text.find("duplicate-resorce").expect("key")
+        );
+        assert!(e.help.unwrap_or_default().contains("duplicate-resource"));
+    }
+
+    #[test]
+    fn unknown_key_and_bad_severity() {
+        assert!(Config::parse("c", Arc::from("rulez: {}\n")).is_err());
+        assert!(Config::parse("c", Arc::from("rules:\n  yaml-syntax: fatal\n")).is_err());
+    }
+}

@@ -1,0 +1,247 @@
+//! Load: walk the given paths, read YAML and JSON files, parse every document with spans.
+//!
+//! It owns everything that touches the disk for plain files: the walk (never out of the scanned
+//! root, never into `.git`), size and encoding checks, and parsing. A file that cannot be read or
+//! parsed is kept, with its problem, so a rule can report it; loading never fails as a whole.
+
+pub mod source;
+pub mod yaml;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use globset::GlobSet;
+use rayon::prelude::*;
+
+pub use source::{FileId, LineCol, Location, ReadProblem, SourceFile, Sources};
+pub use yaml::{Document, Node, Span};
+
+/// What the walk needs to know from the configuration.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub exclude: GlobSet,
+    pub max_file_size: u64,
+    pub limits: yaml::Limits,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            exclude: GlobSet::empty(),
+            max_file_size: 16 * 1024 * 1024,
+            limits: yaml::Limits::default(),
+        }
+    }
+}
+
+/// A file found by the walk, not yet read.
+#[derive(Debug, Clone)]
+struct Found {
+    path: PathBuf,
+    display: String,
+    rel: String,
+    problem: Option<ReadProblem>,
+    root: usize,
+}
+
+fn is_manifest_name(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// `/`-separated path text, for display and globbing on every platform.
+pub fn slash_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// The display form of `path`: relative to the working directory when it is below it.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let shown = path.strip_prefix(cwd).unwrap_or(path);
+    let s = slash_path(shown);
+    if s.is_empty() { ".".into() } else { s }
+}
+
+/// Lists manifest files under `root` (a file or a directory) without following links out of
+/// `boundary`. Chart templates are not plain YAML and are skipped (rendering reads them).
+fn walk(
+    root: &Path,
+    root_index: usize,
+    boundary: &Path,
+    cwd: &Path,
+    opts: &LoadOptions,
+    out: &mut Vec<Found>,
+) {
+    let rel_of = |p: &Path| slash_path(p.strip_prefix(boundary).unwrap_or(p));
+    let mut it = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
+    loop {
+        let entry = match it.next() {
+            None => break,
+            Some(Ok(e)) => e,
+            Some(Err(err)) => {
+                let path = err.path().map(Path::to_path_buf).unwrap_or_default();
+                if !is_manifest_name(&path) && err.loop_ancestor().is_none() {
+                    continue;
+                }
+                let problem = if err.loop_ancestor().is_some() {
+                    ReadProblem::SymlinkLoop
+                } else {
+                    ReadProblem::Io(
+                        err.io_error()
+                            .map_or_else(|| err.to_string(), ToString::to_string),
+                    )
+                };
+                out.push(Found {
+                    display: display_path(&path, cwd),
+                    rel: rel_of(&path),
+                    path,
+                    problem: Some(problem),
+                    root: root_index,
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        let rel = rel_of(path);
+        if entry.depth() > 0 && opts.exclude.is_match(&rel) {
+            if entry.file_type().is_dir() {
+                it.skip_current_dir();
+            }
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_dir() {
+            if entry.depth() > 0 && name == ".git" {
+                it.skip_current_dir();
+                continue;
+            }
+            if entry.path_is_symlink() && !inside(path, boundary) {
+                it.skip_current_dir();
+                out.push(outside_link(path, cwd, rel, root_index));
+                continue;
+            }
+            // A Helm chart's templates are Go templates, not YAML; its subcharts likewise.
+            if (name == "templates" || name == "charts")
+                && path
+                    .parent()
+                    .is_some_and(|p| p.join("Chart.yaml").is_file())
+            {
+                it.skip_current_dir();
+            }
+            continue;
+        }
+        if !is_manifest_name(path) {
+            continue;
+        }
+        if entry.path_is_symlink() && !inside(path, boundary) {
+            out.push(outside_link(path, cwd, rel, root_index));
+            continue;
+        }
+        out.push(Found {
+            path: path.to_path_buf(),
+            display: display_path(path, cwd),
+            rel,
+            problem: None,
+            root: root_index,
+        });
+    }
+}
+
+fn inside(path: &Path, boundary: &Path) -> bool {
+    match (path.canonicalize(), boundary.canonicalize()) {
+        (Ok(p), Ok(b)) => p.starts_with(b),
+        _ => false,
+    }
+}
+
+fn outside_link(path: &Path, cwd: &Path, rel: String, root: usize) -> Found {
+    let target = std::fs::read_link(path)
+        .map(|t| t.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Found {
+        path: path.to_path_buf(),
+        display: display_path(path, cwd),
+        rel,
+        problem: Some(ReadProblem::SymlinkOutsideRoot { target }),
+        root,
+    }
+}
+
+fn read(found: Found, opts: &LoadOptions) -> SourceFile {
+    let empty = |problem| {
+        let mut f = SourceFile::new(found.display.clone(), found.rel.clone(), Arc::from(""));
+        f.read_problem = Some(problem);
+        f.root = found.root;
+        f
+    };
+    if let Some(p) = found.problem.clone() {
+        return empty(p);
+    }
+    match std::fs::metadata(&found.path) {
+        Ok(m) if m.len() > opts.max_file_size => {
+            return empty(ReadProblem::TooLarge {
+                size: m.len(),
+                limit: opts.max_file_size,
+            });
+        }
+        Ok(_) => {}
+        Err(e) => return empty(ReadProblem::Io(e.to_string())),
+    }
+    let bytes = match std::fs::read(&found.path) {
+        Ok(b) => b,
+        Err(e) => return empty(ReadProblem::Io(e.to_string())),
+    };
+    if bytes.contains(&0) {
+        return empty(ReadProblem::Binary);
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid_up_to = e.utf8_error().valid_up_to();
+            // Keep the readable part so the finding can show the line where decoding failed.
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let mut f = SourceFile::new(found.display, found.rel, Arc::from(lossy));
+            f.read_problem = Some(ReadProblem::NotUtf8 { valid_up_to });
+            f.root = found.root;
+            return f;
+        }
+    };
+    let mut file = SourceFile::new(found.display, found.rel, Arc::from(text));
+    file.root = found.root;
+    let parsed = yaml::parse(&file.text, opts.limits);
+    file.documents = parsed.documents;
+    file.yaml_error = parsed.error;
+    file
+}
+
+/// Walks `paths` (each a file or directory inside `boundary`) and reads every manifest found,
+/// in parallel. Files are returned sorted by display path, each once.
+pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) -> Sources {
+    let mut found = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        walk(p, i, boundary, cwd, opts, &mut found);
+    }
+    found.sort_by(|a, b| a.display.cmp(&b.display));
+    found.dedup_by(|a, b| a.display == b.display);
+    let files: Vec<SourceFile> = found.into_par_iter().map(|f| read(f, opts)).collect();
+    Sources::new(files)
+}
+
+/// Parses text that did not come from the walk (rendered output, a config file).
+pub fn parse_text(
+    display: String,
+    rel: String,
+    text: Arc<str>,
+    limits: yaml::Limits,
+) -> SourceFile {
+    let mut file = SourceFile::new(display, rel, text);
+    let parsed = yaml::parse(&file.text, limits);
+    file.documents = parsed.documents;
+    file.yaml_error = parsed.error;
+    file
+}

@@ -1,0 +1,241 @@
+//! Source files as the rest of the pipeline sees them: a stable id, the path a user recognises,
+//! the text, a line index for turning byte spans into lines and columns, and the suppression
+//! comments written in it. Nothing here reads the disk.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::yaml::{Document, Span, YamlError};
+
+/// Index of a file in [`Sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub usize);
+
+/// A place in a file: what every diagnostic and related location points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Location {
+    pub file: FileId,
+    pub span: Span,
+}
+
+/// 1-based line and column (columns count characters, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let column = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
+        LineCol { line, column }
+    }
+
+    /// Byte offset where 1-based `line` starts.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.starts.get(line.checked_sub(1)?).copied()
+    }
+}
+
+/// Suppression comments (`# manifest-guard: ignore[rule-a,rule-b]`), by the 1-based line they
+/// cover: the comment's own line and the line below it.
+#[derive(Debug, Clone, Default)]
+pub struct Suppressions {
+    by_line: BTreeMap<usize, Vec<String>>,
+    /// Every comment, with its line, for checking the rule ids it names.
+    pub comments: Vec<(usize, Vec<String>)>,
+}
+
+pub const SUPPRESS_MARKER: &str = "manifest-guard: ignore[";
+
+impl Suppressions {
+    pub fn scan(text: &str) -> Self {
+        let mut s = Suppressions::default();
+        if !text.contains(SUPPRESS_MARKER) {
+            return s;
+        }
+        for (i, line) in text.lines().enumerate() {
+            let Some(hash) = line.find('#') else { continue };
+            let comment = &line[hash..];
+            let Some(at) = comment.find(SUPPRESS_MARKER) else {
+                continue;
+            };
+            let rest = &comment[at + SUPPRESS_MARKER.len()..];
+            let Some(close) = rest.find(']') else {
+                continue;
+            };
+            let ids: Vec<String> = rest[..close]
+                .split(',')
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty())
+                .collect();
+            let line_no = i + 1;
+            for covered in [line_no, line_no + 1] {
+                s.by_line
+                    .entry(covered)
+                    .or_default()
+                    .extend(ids.iter().cloned());
+            }
+            s.comments.push((line_no, ids));
+        }
+        s
+    }
+
+    pub fn covers(&self, line: usize, rule: &str) -> bool {
+        self.by_line
+            .get(&line)
+            .is_some_and(|ids| ids.iter().any(|id| id == rule))
+    }
+}
+
+/// Why a file could not be read as YAML at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadProblem {
+    NotUtf8 { valid_up_to: usize },
+    Binary,
+    TooLarge { size: u64, limit: u64 },
+    Io(String),
+    SymlinkOutsideRoot { target: String },
+    SymlinkLoop,
+}
+
+impl ReadProblem {
+    pub fn message(&self) -> String {
+        match self {
+            ReadProblem::NotUtf8 { .. } => "file is not valid UTF-8; YAML must be UTF-8".into(),
+            ReadProblem::Binary => "file contains binary data (NUL bytes); it is not YAML".into(),
+            ReadProblem::TooLarge { size, limit } => {
+                format!("file is {size} bytes, over the {limit}-byte limit; skipped")
+            }
+            ReadProblem::Io(e) => format!("cannot read file: {e}"),
+            ReadProblem::SymlinkOutsideRoot { target } => {
+                format!("symlink points outside the scanned root (to `{target}`); not followed")
+            }
+            ReadProblem::SymlinkLoop => "symlink loop; not followed".into(),
+        }
+    }
+}
+
+/// One file of the scanned tree.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as shown to the user: relative to the working directory, `/`-separated.
+    pub display: String,
+    /// The path relative to the scanned root, `/`-separated.
+    pub rel: String,
+    pub text: Arc<str>,
+    pub lines: LineIndex,
+    pub documents: Vec<Document>,
+    pub yaml_error: Option<YamlError>,
+    pub read_problem: Option<ReadProblem>,
+    pub suppressions: Suppressions,
+    /// Which path argument of the run found this file.
+    pub root: usize,
+}
+
+impl SourceFile {
+    pub fn new(display: String, rel: String, text: Arc<str>) -> Self {
+        SourceFile {
+            display,
+            rel,
+            lines: LineIndex::new(&text),
+            suppressions: Suppressions::scan(&text),
+            text,
+            documents: Vec::new(),
+            yaml_error: None,
+            read_problem: None,
+            root: 0,
+        }
+    }
+
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        self.lines.line_col(&self.text, offset)
+    }
+}
+
+/// Every file the run has read, in a stable order.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn new(files: Vec<SourceFile>) -> Self {
+        Sources { files }
+    }
+
+    pub fn push(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId(self.files.len() - 1)
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files.iter().enumerate().map(|(i, f)| (FileId(i), f))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn line_col(&self, loc: Location) -> LineCol {
+        self.get(loc.file).line_col(loc.span.start)
+    }
+
+    pub fn end_line_col(&self, loc: Location) -> LineCol {
+        self.get(loc.file).line_col(loc.span.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let text = "é: 1\nname: x\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 0), LineCol { line: 1, column: 1 });
+        assert_eq!(idx.line_col(text, 4), LineCol { line: 1, column: 4 });
+        let x = text.find('x').expect("x");
+        assert_eq!(idx.line_col(text, x), LineCol { line: 2, column: 7 });
+    }
+
+    #[test]
+    fn suppression_covers_own_and_next_line() {
+        let s = Suppressions::scan("a: 1\n# manifest-guard: ignore[rule-a, rule-b]\nb: 2\n");
+        assert!(s.covers(2, "rule-a"));
+        assert!(s.covers(3, "rule-b"));
+        assert!(!s.covers(4, "rule-a"));
+        assert!(!s.covers(3, "rule-c"));
+    }
+}

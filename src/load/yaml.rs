@@ -1,0 +1,716 @@
+//! YAML documents with exact source spans.
+//!
+//! Builds a small node tree from `saphyr-parser`'s event stream so that every key and value keeps
+//! its byte span in the file. It owns the parsing limits that make hostile input safe: alias
+//! expansion is budgeted (no "billion laughs"), nesting depth is capped, and errors are values.
+//! Duplicate mapping keys are kept (in order) so a rule can report them; lookups see the last one,
+//! as Kubernetes' own YAML decoding does.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as ParserSpan};
+
+/// A byte range in a source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span {
+            start,
+            end: end.max(start),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// How a scalar was written; a quoted `"123"` is a string, a plain `123` an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Quoted,
+    Block,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scalar {
+    pub text: String,
+    pub style: Style,
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: Node,
+    pub value: Node,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// A YAML node and where it stands in its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+impl Node {
+    fn scalar(text: String, style: Style, tag: Option<String>, span: Span) -> Node {
+        Node {
+            value: Value::Scalar(Scalar { text, style, tag }),
+            span,
+        }
+    }
+
+    /// The mapping entries, or an empty slice for anything else.
+    pub fn entries(&self) -> &[Entry] {
+        match &self.value {
+            Value::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    /// The sequence items, or an empty slice for anything else.
+    pub fn items(&self) -> &[Node] {
+        match &self.value {
+            Value::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
+    pub fn is_map(&self) -> bool {
+        matches!(self.value, Value::Map(_))
+    }
+
+    pub fn is_seq(&self) -> bool {
+        matches!(self.value, Value::Seq(_))
+    }
+
+    /// The entry for `key` in a mapping; the last one when a key is duplicated, as Kubernetes'
+    /// decoder keeps the last.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries()
+            .iter()
+            .rev()
+            .find(|e| e.key.as_scalar_text() == Some(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    /// Follows a path of mapping keys.
+    pub fn path(&self, keys: &[&str]) -> Option<&Node> {
+        keys.iter().try_fold(self, |node, key| node.get(key))
+    }
+
+    /// The text of a scalar, whatever its type (`3`, `true` and `"x"` all give their text).
+    pub fn as_scalar_text(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(s) => Some(&s.text),
+            _ => None,
+        }
+    }
+
+    /// A scalar that is not null, as text.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(s) if !s.is_null() => Some(&s.text),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(&self.value, Value::Scalar(s) if s.is_null())
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.to_json() {
+            serde_json::Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The node as JSON, typed by the YAML 1.2 core schema as Kubernetes reads it.
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.value {
+            Value::Scalar(s) => s.to_json(),
+            Value::Seq(items) => items.iter().map(Node::to_json).collect(),
+            Value::Map(entries) => {
+                let mut map = serde_json::Map::with_capacity(entries.len());
+                for e in entries {
+                    let key = match &e.key.value {
+                        Value::Scalar(s) => s.text.clone(),
+                        _ => e.key.to_json().to_string(),
+                    };
+                    // Later duplicates replace earlier ones but keep the first position.
+                    map.insert(key, e.value.to_json());
+                }
+                serde_json::Value::Object(map)
+            }
+        }
+    }
+
+    /// Visits this node and every node below it, depth first.
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Node)) {
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            f(node);
+            match &node.value {
+                Value::Scalar(_) => {}
+                Value::Seq(items) => stack.extend(items.iter().rev()),
+                Value::Map(entries) => {
+                    for e in entries.iter().rev() {
+                        stack.push(&e.value);
+                        stack.push(&e.key);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Scalar {
+    pub fn is_null(&self) -> bool {
+        match self.tag.as_deref() {
+            Some(t) if t.ends_with("null") => return true,
+            Some(_) => return false,
+            None => {}
+        }
+        self.style == Style::Plain
+            && matches!(self.text.as_str(), "" | "~" | "null" | "Null" | "NULL")
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        if self.is_null() {
+            return J::Null;
+        }
+        if let Some(tag) = self.tag.as_deref() {
+            if tag.ends_with(":str") || tag == "!" {
+                return J::String(self.text.clone());
+            }
+        }
+        if self.style != Style::Plain {
+            return J::String(self.text.clone());
+        }
+        let t = self.text.as_str();
+        match t {
+            "true" | "True" | "TRUE" => return J::Bool(true),
+            "false" | "False" | "FALSE" => return J::Bool(false),
+            _ => {}
+        }
+        if let Some(i) = parse_int(t) {
+            return J::Number(i.into());
+        }
+        if looks_like_float(t) {
+            if let Ok(f) = t.parse::<f64>() {
+                if let Some(n) = serde_json::Number::from_f64(f) {
+                    return J::Number(n);
+                }
+            }
+        }
+        J::String(self.text.clone())
+    }
+}
+
+fn parse_int(t: &str) -> Option<i64> {
+    let (neg, digits) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let value = if let Some(hex) = digits.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        i64::from_str_radix(oct, 8).ok()?
+    } else {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse::<i64>().ok()?
+    };
+    Some(if neg { -value } else { value })
+}
+
+fn looks_like_float(t: &str) -> bool {
+    let body = t.trim_start_matches(['-', '+']);
+    matches!(body, ".inf" | ".Inf" | ".INF")
+        || (body.bytes().any(|b| b.is_ascii_digit())
+            && body
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+')))
+}
+
+/// One `---`-separated document of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// `None` for an empty document.
+    pub root: Option<Node>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum YamlErrorKind {
+    Syntax,
+    AliasLimit,
+    DepthLimit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub kind: YamlErrorKind,
+    pub message: String,
+    pub span: Span,
+}
+
+/// Limits that keep a hostile file from exhausting time or memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Nodes that alias expansion may add to one file.
+    pub alias_nodes: usize,
+    /// Nesting of collections.
+    pub depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            alias_nodes: 100_000,
+            depth: 200,
+        }
+    }
+}
+
+/// Every document that parsed, and the error that stopped parsing, if one did.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub documents: Vec<Document>,
+    pub error: Option<YamlError>,
+}
+
+/// Converts the parser's character positions into byte offsets.
+struct Offsets<'a> {
+    text: &'a str,
+    /// Byte offset of each character; empty when the text is ASCII (offsets are then equal).
+    table: Vec<u32>,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(text: &'a str) -> Self {
+        let table = if text.is_ascii() {
+            Vec::new()
+        } else {
+            let mut t: Vec<u32> = text.char_indices().map(|(i, _)| i as u32).collect();
+            t.push(text.len() as u32);
+            t
+        };
+        Offsets { text, table }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        if self.table.is_empty() {
+            char_index.min(self.text.len())
+        } else {
+            self.table
+                .get(char_index)
+                .map_or(self.text.len(), |&b| b as usize)
+        }
+    }
+
+    fn span(&self, span: ParserSpan) -> Span {
+        Span::new(self.byte(span.start.index()), self.byte(span.end.index()))
+    }
+}
+
+enum Frame {
+    Seq {
+        anchor: usize,
+        start: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        anchor: usize,
+        start: usize,
+        entries: Vec<Entry>,
+        pending_key: Option<Node>,
+    },
+}
+
+struct Builder<'a> {
+    offsets: Offsets<'a>,
+    limits: Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    alias_budget_used: usize,
+    documents: Vec<Document>,
+    doc_start: usize,
+    doc_root: Option<Node>,
+}
+
+fn node_count(node: &Node) -> usize {
+    let mut n = 0;
+    node.walk(&mut |_| n += 1);
+    n
+}
+
+impl Builder<'_> {
+    /// Adds a finished node to the collection being built, or makes it the document root.
+    fn push(&mut self, node: Node, anchor: usize) {
+        if anchor != 0 {
+            let size = node_count(&node);
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        match self.stack.last_mut() {
+            None => self.doc_root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                None => *pending_key = Some(node),
+                Some(key) => entries.push(Entry { key, value: node }),
+            },
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, raw: ParserSpan) -> Result<(), YamlError> {
+        let span = self.offsets.span(raw);
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            Event::DocumentStart(_) => {
+                self.doc_start = span.start;
+                self.doc_root = None;
+                self.anchors.clear();
+            }
+            Event::DocumentEnd => {
+                let root = self.doc_root.take();
+                let end = root
+                    .as_ref()
+                    .map_or(span.end, |r| r.span.end.max(span.start));
+                self.documents.push(Document {
+                    root,
+                    span: Span::new(self.doc_start, end),
+                });
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                    ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
+                };
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                let node = Node::scalar(Cow::into_owned(text), style, tag, span);
+                self.push(node, anchor);
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.check_depth(span)?;
+                self.stack.push(Frame::Seq {
+                    anchor,
+                    start: span.start,
+                    items: Vec::new(),
+                });
+            }
+            Event::MappingStart(anchor, _) => {
+                self.check_depth(span)?;
+                self.stack.push(Frame::Map {
+                    anchor,
+                    start: span.start,
+                    entries: Vec::new(),
+                    pending_key: None,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match self.stack.pop() {
+                    Some(Frame::Seq {
+                        anchor,
+                        start,
+                        items,
+                    }) => {
+                        let end = items.last().map_or(span.end, |n| n.span.end.max(span.end));
+                        let end = close_end(self.offsets.text, start, end);
+                        (
+                            Node {
+                                value: Value::Seq(items),
+                                span: Span::new(start, end),
+                            },
+                            anchor,
+                        )
+                    }
+                    Some(Frame::Map {
+                        anchor,
+                        start,
+                        entries,
+                        ..
+                    }) => {
+                        let end = entries
+                            .last()
+                            .map_or(span.end, |e| e.value.span.end.max(span.end));
+                        let end = close_end(self.offsets.text, start, end);
+                        (
+                            Node {
+                                value: Value::Map(entries),
+                                span: Span::new(start, end),
+                            },
+                            anchor,
+                        )
+                    }
+                    None => return Ok(()),
+                };
+                self.push(node, anchor);
+            }
+            Event::Alias(id) => {
+                let Some((target, size)) = self.anchors.get(&id) else {
+                    return Err(YamlError {
+                        kind: YamlErrorKind::Syntax,
+                        message: "alias to an unknown anchor".into(),
+                        span,
+                    });
+                };
+                self.alias_budget_used += size;
+                if self.alias_budget_used > self.limits.alias_nodes {
+                    return Err(YamlError {
+                        kind: YamlErrorKind::AliasLimit,
+                        message: format!(
+                            "alias expansion exceeds {} nodes; refusing to expand (a \"billion laughs\" document?)",
+                            self.limits.alias_nodes
+                        ),
+                        span,
+                    });
+                }
+                let mut node = target.clone();
+                // The copy stands where the alias is written, so findings point there.
+                node.span = span;
+                self.push(node, 0);
+            }
+        }
+        Ok(())
+    }
+
+    fn check_depth(&self, span: Span) -> Result<(), YamlError> {
+        if self.stack.len() >= self.limits.depth {
+            return Err(YamlError {
+                kind: YamlErrorKind::DepthLimit,
+                message: format!(
+                    "collections nested deeper than {} levels",
+                    self.limits.depth
+                ),
+                span,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A block collection's end marker sits at the start of the next token; trailing whitespace and
+/// comments do not belong to the node.
+fn close_end(text: &str, start: usize, end: usize) -> usize {
+    let end = end.min(text.len());
+    if end <= start {
+        return end;
+    }
+    let slice = text.get(start..end).unwrap_or("");
+    let trimmed = slice.trim_end();
+    start + trimmed.len()
+}
+
+/// Parses every document of `text`.
+pub fn parse(text: &str, limits: Limits) -> Parsed {
+    // A byte-order mark is not content; skip it so positions stay right.
+    let (base, body) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (text.len() - rest.len(), rest),
+        None => (0, text),
+    };
+    let mut builder = Builder {
+        offsets: Offsets::new(body),
+        limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_budget_used: 0,
+        documents: Vec::new(),
+        doc_start: 0,
+        doc_root: None,
+    };
+    let mut parser = Parser::new_from_str(body);
+    let mut error = None;
+    while let Some(next) = parser.next_event() {
+        match next {
+            Ok((event, span)) => {
+                if let Err(e) = builder.event(event, span) {
+                    error = Some(e);
+                    break;
+                }
+            }
+            Err(e) => {
+                error = Some(scan_error(&builder.offsets, &e));
+                break;
+            }
+        }
+    }
+    let mut documents = builder.documents;
+    if base != 0 {
+        for d in &mut documents {
+            shift_document(d, base);
+        }
+        if let Some(e) = &mut error {
+            e.span = Span::new(e.span.start + base, e.span.end + base);
+        }
+    }
+    Parsed { documents, error }
+}
+
+fn scan_error(offsets: &Offsets<'_>, e: &ScanError) -> YamlError {
+    let at = offsets.byte(e.marker().index());
+    // Point at the character where the parser stopped, so a report can underline it.
+    let end = offsets.text[at..]
+        .chars()
+        .next()
+        .map_or(at, |c| at + c.len_utf8());
+    YamlError {
+        kind: YamlErrorKind::Syntax,
+        message: e.info().to_string(),
+        span: Span::new(at, end),
+    }
+}
+
+fn shift_document(doc: &mut Document, by: usize) {
+    doc.span = Span::new(doc.span.start + by, doc.span.end + by);
+    if let Some(root) = &mut doc.root {
+        shift_node(root, by);
+    }
+}
+
+fn shift_node(node: &mut Node, by: usize) {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        n.span = Span::new(n.span.start + by, n.span.end + by);
+        match &mut n.value {
+            Value::Scalar(_) => {}
+            Value::Seq(items) => stack.extend(items.iter_mut()),
+            Value::Map(entries) => {
+                for e in entries.iter_mut() {
+                    stack.push(&mut e.key);
+                    stack.push(&mut e.value);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Node {
+        let parsed = parse(text, Limits::default());
+        assert_eq!(parsed.error, None);
+        parsed.documents[0].root.clone().expect("a root node")
+    }
+
+    #[test]
+    fn spans_point_at_keys_and_values() {
+        let text = "metadata:\n  name: storage\n";
+        let root = one(text);
+        let entry = root
+            .get("metadata")
+            .and_then(|m| m.entry("name"))
+            .expect("name");
+        assert_eq!(&text[entry.key.span.start..entry.key.span.end], "name");
+        assert_eq!(
+            &text[entry.value.span.start..entry.value.span.end],
+            "storage"
+        );
+    }
+
+    #[test]
+    fn spans_are_bytes_even_after_non_ascii() {
+        let text = "a: \"héllo wörld\"\nname: x\n";
+        let root = one(text);
+        let v = root.get("name").expect("name");
+        assert_eq!(&text[v.span.start..v.span.end], "x");
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept_and_last_wins() {
+        let root = one("a: 1\na: 2\n");
+        assert_eq!(root.entries().len(), 2);
+        assert_eq!(root.get("a").and_then(Node::as_str), Some("2"));
+    }
+
+    #[test]
+    fn core_schema_typing() {
+        let root = one("i: 3\ns: \"3\"\nb: true\nn: ~\nf: 1.5\nt: !!str 4\nv: 1.2.3\n");
+        let j = root.to_json();
+        assert_eq!(j["i"], serde_json::json!(3));
+        assert_eq!(j["s"], serde_json::json!("3"));
+        assert_eq!(j["b"], serde_json::json!(true));
+        assert_eq!(j["n"], serde_json::Value::Null);
+        assert_eq!(j["f"], serde_json::json!(1.5));
+        assert_eq!(j["t"], serde_json::json!("4"));
+        assert_eq!(j["v"], serde_json::json!("1.2.3"));
+    }
+
+    #[test]
+    fn billion_laughs_is_refused_quickly() {
+        let mut text = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for w in names.windows(2) {
+            let refs = vec![format!("*{}", w[0]); 9].join(",");
+            text.push_str(&format!("{}: &{} [{}]\n", w[1], w[1], refs));
+        }
+        let parsed = parse(&text, Limits::default());
+        let err = parsed.error.expect("refused");
+        assert_eq!(err.kind, YamlErrorKind::AliasLimit);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = "[".repeat(10_000);
+        let parsed = parse(&text, Limits::default());
+        assert!(parsed.error.is_some());
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let text = "a: \"unclosed\nb: c\n";
+        let parsed = parse(text, Limits::default());
+        let err = parsed.error.expect("error");
+        assert_eq!(err.kind, YamlErrorKind::Syntax);
+        assert!(err.span.start <= text.len());
+    }
+
+    #[test]
+    fn bom_is_skipped() {
+        let text = "\u{feff}name: x\n";
+        let parsed = parse(text, Limits::default());
+        let root = parsed.documents[0].root.clone().expect("root");
+        let v = root.get("name").expect("name");
+        assert_eq!(&text[v.span.start..v.span.end], "x");
+    }
+
+    #[test]
+    fn multiple_documents() {
+        let parsed = parse("a: 1\n---\nb: 2\n---\n", Limits::default());
+        assert_eq!(parsed.documents.len(), 3);
+        assert!(parsed.documents[2].root.as_ref().is_none_or(Node::is_null));
+    }
+}

@@ -1,0 +1,133 @@
+//! The inventory: every object the scanned tree deploys, with the files it came from and the
+//! render units that produced it. Built once by the render stage, then read-only: rules share it
+//! across threads.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::load::{FileId, Location, Node, Sources};
+
+use super::identity::{ObjectId, group_of};
+use super::object::{Object, ObjectIdx, UnitId};
+
+/// What produced a group of objects. Duplicate detection is per unit: one unit is one thing
+/// Kubernetes receives in one apply.
+#[derive(Debug, Clone)]
+pub struct RenderUnit {
+    /// A short description: the directory, or the Application.
+    pub name: String,
+    /// Where the unit is declared (the Application's name, the kustomization file).
+    pub location: Option<Location>,
+    pub cluster: String,
+    /// The namespace given to namespaced objects that do not name one.
+    pub namespace: String,
+}
+
+/// Whether `(group, kind)` is namespaced: built-in kinds from k8s-openapi, plus the
+/// CustomResourceDefinitions found in the tree.
+#[derive(Debug, Clone)]
+pub struct Scopes {
+    known: HashMap<(String, String), bool>,
+}
+
+impl Default for Scopes {
+    fn default() -> Self {
+        let mut known = HashMap::new();
+        for (group, kind, namespaced) in super::kinds::builtin() {
+            known.insert((group.to_string(), kind.to_string()), namespaced);
+        }
+        Scopes { known }
+    }
+}
+
+impl Scopes {
+    /// `Some(true)` namespaced, `Some(false)` cluster-scoped, `None` unknown (a custom kind
+    /// whose definition is not in the tree).
+    pub fn namespaced(&self, group: &str, kind: &str) -> Option<bool> {
+        self.known
+            .get(&(group.to_string(), kind.to_string()))
+            .copied()
+    }
+
+    /// Learns the scope of the custom kind a CustomResourceDefinition declares.
+    pub fn learn_crd(&mut self, crd: &Node) {
+        let spec = crd.get("spec");
+        let group = spec.and_then(|s| s.get("group")).and_then(Node::as_str);
+        let kind = spec
+            .and_then(|s| s.path(&["names", "kind"]))
+            .and_then(Node::as_str);
+        let scope = spec.and_then(|s| s.get("scope")).and_then(Node::as_str);
+        if let (Some(group), Some(kind)) = (group, kind) {
+            self.known.insert(
+                (group.to_string(), kind.to_string()),
+                scope != Some("Cluster"),
+            );
+        }
+    }
+
+    pub fn is_crd(api_version: &str, kind: &str) -> bool {
+        kind == "CustomResourceDefinition" && group_of(api_version) == "apiextensions.k8s.io"
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub sources: Sources,
+    pub units: Vec<RenderUnit>,
+    pub objects: Vec<Object>,
+    pub scopes: Scopes,
+    by_id: BTreeMap<ObjectId, Vec<ObjectIdx>>,
+    by_file: HashMap<FileId, Vec<ObjectIdx>>,
+}
+
+impl Inventory {
+    pub fn new(
+        sources: Sources,
+        units: Vec<RenderUnit>,
+        objects: Vec<Object>,
+        scopes: Scopes,
+    ) -> Self {
+        let mut by_id: BTreeMap<ObjectId, Vec<ObjectIdx>> = BTreeMap::new();
+        let mut by_file: HashMap<FileId, Vec<ObjectIdx>> = HashMap::new();
+        for (i, o) in objects.iter().enumerate() {
+            by_id.entry(o.id.clone()).or_default().push(ObjectIdx(i));
+            by_file.entry(o.file).or_default().push(ObjectIdx(i));
+        }
+        Inventory {
+            sources,
+            units,
+            objects,
+            scopes,
+            by_id,
+            by_file,
+        }
+    }
+
+    pub fn object(&self, idx: ObjectIdx) -> &Object {
+        &self.objects[idx.0]
+    }
+
+    pub fn unit(&self, id: UnitId) -> &RenderUnit {
+        &self.units[id.0]
+    }
+
+    pub fn objects(&self) -> impl Iterator<Item = (ObjectIdx, &Object)> {
+        self.objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (ObjectIdx(i), o))
+    }
+
+    /// Every identity with the objects that carry it, in identity order.
+    pub fn by_identity(&self) -> impl Iterator<Item = (&ObjectId, &[ObjectIdx])> {
+        self.by_id.iter().map(|(id, v)| (id, v.as_slice()))
+    }
+
+    pub fn with_identity(&self, id: &ObjectId) -> &[ObjectIdx] {
+        self.by_id.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The objects read from one file, in document order.
+    pub fn in_file(&self, file: FileId) -> &[ObjectIdx] {
+        self.by_file.get(&file).map_or(&[], Vec::as_slice)
+    }
+}

@@ -1,0 +1,136 @@
+//! Which built-in kinds are namespaced, read from k8s-openapi's own resource definitions.
+//!
+//! The list of types below is every listable resource k8s-openapi generates for the newest
+//! Kubernetes version it supports (regenerate with `scripts/gen-kinds` after a k8s-openapi
+//! upgrade); the scope of each comes from the type's `Resource::Scope`, never from a hand-written
+//! table. CustomResourceDefinitions found in the scanned tree extend it at run time (see
+//! `Inventory`).
+
+use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope, Resource};
+
+trait ScopeIsNamespaced {
+    const NAMESPACED: bool;
+}
+impl ScopeIsNamespaced for NamespaceResourceScope {
+    const NAMESPACED: bool = true;
+}
+impl ScopeIsNamespaced for ClusterResourceScope {
+    const NAMESPACED: bool = false;
+}
+
+fn entry<T>() -> (&'static str, &'static str, bool)
+where
+    T: Resource,
+    T::Scope: ScopeIsNamespaced,
+{
+    (
+        T::GROUP,
+        T::KIND,
+        <T::Scope as ScopeIsNamespaced>::NAMESPACED,
+    )
+}
+
+macro_rules! builtin_kinds {
+    ($($path:path),* $(,)?) => {
+        /// `(group, kind, namespaced)` for every built-in kind, one row per API version.
+        pub fn builtin() -> Vec<(&'static str, &'static str, bool)> {
+            vec![$(entry::<$path>()),*]
+        }
+    };
+}
+
+builtin_kinds![
+    k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicy,
+    k8s_openapi::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+    k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration,
+    k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+    k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+    k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+    k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
+    k8s_openapi::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
+    k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+    k8s_openapi::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+    k8s_openapi::api::apiserverinternal::v1alpha1::StorageVersion,
+    k8s_openapi::api::apps::v1::ControllerRevision,
+    k8s_openapi::api::apps::v1::DaemonSet,
+    k8s_openapi::api::apps::v1::Deployment,
+    k8s_openapi::api::apps::v1::ReplicaSet,
+    k8s_openapi::api::apps::v1::StatefulSet,
+    k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler,
+    k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
+    k8s_openapi::api::batch::v1::CronJob,
+    k8s_openapi::api::batch::v1::Job,
+    k8s_openapi::api::certificates::v1::CertificateSigningRequest,
+    k8s_openapi::api::certificates::v1::ClusterTrustBundle,
+    k8s_openapi::api::certificates::v1::PodCertificateRequest,
+    k8s_openapi::api::certificates::v1beta1::ClusterTrustBundle,
+    k8s_openapi::api::certificates::v1beta1::PodCertificateRequest,
+    k8s_openapi::api::coordination::v1::Lease,
+    k8s_openapi::api::coordination::v1alpha2::LeaseCandidate,
+    k8s_openapi::api::coordination::v1beta1::LeaseCandidate,
+    k8s_openapi::api::core::v1::ComponentStatus,
+    k8s_openapi::api::core::v1::ConfigMap,
+    k8s_openapi::api::core::v1::Endpoints,
+    k8s_openapi::api::core::v1::Event,
+    k8s_openapi::api::core::v1::LimitRange,
+    k8s_openapi::api::core::v1::Namespace,
+    k8s_openapi::api::core::v1::Node,
+    k8s_openapi::api::core::v1::PersistentVolume,
+    k8s_openapi::api::core::v1::PersistentVolumeClaim,
+    k8s_openapi::api::core::v1::Pod,
+    k8s_openapi::api::core::v1::PodTemplate,
+    k8s_openapi::api::core::v1::ReplicationController,
+    k8s_openapi::api::core::v1::ResourceQuota,
+    k8s_openapi::api::core::v1::Secret,
+    k8s_openapi::api::core::v1::Service,
+    k8s_openapi::api::core::v1::ServiceAccount,
+    k8s_openapi::api::discovery::v1::EndpointSlice,
+    k8s_openapi::api::events::v1::Event,
+    k8s_openapi::api::flowcontrol::v1::FlowSchema,
+    k8s_openapi::api::flowcontrol::v1::PriorityLevelConfiguration,
+    k8s_openapi::api::lifecycle::v1alpha1::Eviction,
+    k8s_openapi::api::lifecycle::v1alpha1::EvictionRequest,
+    k8s_openapi::api::networking::v1::Ingress,
+    k8s_openapi::api::networking::v1::IngressClass,
+    k8s_openapi::api::networking::v1::IPAddress,
+    k8s_openapi::api::networking::v1::NetworkPolicy,
+    k8s_openapi::api::networking::v1::ServiceCIDR,
+    k8s_openapi::api::node::v1::RuntimeClass,
+    k8s_openapi::api::policy::v1::PodDisruptionBudget,
+    k8s_openapi::api::rbac::v1::ClusterRole,
+    k8s_openapi::api::rbac::v1::ClusterRoleBinding,
+    k8s_openapi::api::rbac::v1::Role,
+    k8s_openapi::api::rbac::v1::RoleBinding,
+    k8s_openapi::api::resource::v1::DeviceClass,
+    k8s_openapi::api::resource::v1::DeviceTaintRule,
+    k8s_openapi::api::resource::v1::ResourceClaim,
+    k8s_openapi::api::resource::v1::ResourceClaimTemplate,
+    k8s_openapi::api::resource::v1::ResourceSlice,
+    k8s_openapi::api::resource::v1alpha3::DeviceTaintRule,
+    k8s_openapi::api::resource::v1alpha3::ResourcePoolStatusRequest,
+    k8s_openapi::api::resource::v1beta1::DeviceClass,
+    k8s_openapi::api::resource::v1beta1::ResourceClaim,
+    k8s_openapi::api::resource::v1beta1::ResourceClaimTemplate,
+    k8s_openapi::api::resource::v1beta1::ResourceSlice,
+    k8s_openapi::api::resource::v1beta2::DeviceClass,
+    k8s_openapi::api::resource::v1beta2::DeviceTaintRule,
+    k8s_openapi::api::resource::v1beta2::ResourceClaim,
+    k8s_openapi::api::resource::v1beta2::ResourceClaimTemplate,
+    k8s_openapi::api::resource::v1beta2::ResourceSlice,
+    k8s_openapi::api::scheduling::v1::PriorityClass,
+    k8s_openapi::api::scheduling::v1alpha3::CompositePodGroup,
+    k8s_openapi::api::scheduling::v1alpha3::PodGroup,
+    k8s_openapi::api::scheduling::v1alpha3::Workload,
+    k8s_openapi::api::scheduling::v1beta1::PodGroup,
+    k8s_openapi::api::scheduling::v1beta1::Workload,
+    k8s_openapi::api::storage::v1::CSIDriver,
+    k8s_openapi::api::storage::v1::CSINode,
+    k8s_openapi::api::storage::v1::CSIStorageCapacity,
+    k8s_openapi::api::storage::v1::StorageClass,
+    k8s_openapi::api::storage::v1::VolumeAttachment,
+    k8s_openapi::api::storage::v1::VolumeAttributesClass,
+    k8s_openapi::api::storagemigration::v1::StorageVersionMigration,
+    k8s_openapi::api::storagemigration::v1beta1::StorageVersionMigration,
+    k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+];

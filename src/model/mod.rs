@@ -1,0 +1,10 @@
+//! The data model every stage shares: identities, objects with provenance, the inventory.
+
+pub mod identity;
+pub mod inventory;
+pub mod kinds;
+pub mod object;
+
+pub use identity::{ObjectId, group_of};
+pub use inventory::{Inventory, RenderUnit, Scopes};
+pub use object::{IGNORE_ANNOTATION, Manifest, Object, ObjectIdx, UnitId, manifests_of};

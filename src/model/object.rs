@@ -1,0 +1,165 @@
+//! A Kubernetes object as the rules see it: its identity, its YAML with spans, and where it came
+//! from (the file and document, the render unit, the Application that deploys it).
+
+use crate::load::{FileId, Location, Node, Span};
+
+use super::identity::ObjectId;
+
+/// Index of an object in the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectIdx(pub usize);
+
+/// Index of a render unit in the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnitId(pub usize);
+
+/// The annotation that suppresses rules on one object.
+pub const IGNORE_ANNOTATION: &str = "manifest-guard.dev/ignore";
+
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub id: ObjectId,
+    pub api_version: String,
+    /// The object's YAML; its spans are in `file`.
+    pub node: Node,
+    pub file: FileId,
+    /// Which `---` document of the file (0-based).
+    pub doc_index: usize,
+    /// Set for the items of a `kind: List`: the item's position in the list.
+    pub list_item: Option<usize>,
+    pub unit: UnitId,
+    /// Where findings on this object point when its spans are not in a source a user edits
+    /// (rendered output): the template or resource file that produced it.
+    pub origin: Option<Location>,
+    /// Whether the namespace was written on the object (not defaulted from its destination).
+    pub namespace_written: bool,
+}
+
+impl Object {
+    pub fn name(&self) -> &str {
+        &self.id.name
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.id.kind
+    }
+
+    /// The source location for a node of this object.
+    pub fn locate(&self, span: Span) -> Location {
+        self.origin.unwrap_or(Location {
+            file: self.file,
+            span,
+        })
+    }
+
+    /// The object as a whole: its `kind:` value, the line a reader looks for first.
+    pub fn location(&self) -> Location {
+        let span = self.node.get("kind").map_or(self.node.span, |n| n.span);
+        self.locate(span)
+    }
+
+    /// The `metadata.name` value, or the object when it has none.
+    pub fn name_location(&self) -> Location {
+        match self.node.path(&["metadata", "name"]) {
+            Some(n) => self.locate(n.span),
+            None => self.location(),
+        }
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.node
+            .path(&["metadata", "annotations", key])
+            .and_then(Node::as_str)
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.node
+            .path(&["metadata", "labels", key])
+            .and_then(Node::as_str)
+    }
+
+    /// Rule ids listed in the `manifest-guard.dev/ignore` annotation.
+    pub fn ignored_rules(&self) -> impl Iterator<Item = &str> {
+        self.annotation(IGNORE_ANNOTATION)
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn spec(&self) -> Option<&Node> {
+        self.node.get("spec")
+    }
+}
+
+/// The parts of a document that make it a Kubernetes object, before it is placed on a cluster.
+#[derive(Debug, Clone)]
+pub struct Manifest<'a> {
+    pub api_version: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    pub node: &'a Node,
+    pub list_item: Option<usize>,
+}
+
+/// Kinds that are build configuration, not objects anyone applies.
+fn is_build_config(api_version: &str, kind: &str) -> bool {
+    api_version.starts_with("kustomize.config.k8s.io/")
+        || (api_version.starts_with("config.kubernetes.io/") && kind == "ResourceList")
+}
+
+/// The objects a document holds: itself, or the items of a `kind: List`.
+pub fn manifests_of(root: &Node) -> Vec<Manifest<'_>> {
+    let mut out = Vec::new();
+    let Some((api_version, kind)) = type_of(root) else {
+        return out;
+    };
+    if is_build_config(api_version, kind) {
+        return out;
+    }
+    if kind == "List" || kind.ends_with("List") && root.get("items").is_some_and(Node::is_seq) {
+        for (i, item) in root
+            .get("items")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            if let Some(mut m) = manifest(item) {
+                m.list_item = Some(i);
+                out.push(m);
+            }
+        }
+        return out;
+    }
+    out.extend(manifest(root));
+    out
+}
+
+fn type_of(node: &Node) -> Option<(&str, &str)> {
+    let api_version = node.get("apiVersion")?.as_str()?;
+    let kind = node.get("kind")?.as_str()?;
+    Some((api_version, kind))
+}
+
+fn manifest(node: &Node) -> Option<Manifest<'_>> {
+    let (api_version, kind) = type_of(node)?;
+    let metadata = node.get("metadata");
+    let name = metadata
+        .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    let namespace = metadata
+        .and_then(|m| m.get("namespace"))
+        .and_then(Node::as_str)
+        .filter(|s| !s.is_empty());
+    Some(Manifest {
+        api_version,
+        kind,
+        name,
+        namespace,
+        node,
+        list_item: None,
+    })
+}

@@ -1,0 +1,56 @@
+//! `--format json`, version 1: the stable machine format described in DESIGN.md.
+
+use serde_json::{Value, json};
+
+use super::Report;
+
+pub const VERSION: u32 = 1;
+
+pub fn diagnostic_json(report: &Report<'_>, d: &crate::diagnostic::Diagnostic) -> Value {
+    let (file, line, column) = report.position(d.location);
+    let mut v = json!({
+        "rule": d.rule,
+        "severity": d.severity.as_str(),
+        "message": d.message,
+        "help": d.help,
+        "file": file,
+        "line": line,
+        "column": column,
+    });
+    if let Some(o) = d.object {
+        let o = report.inventory.object(o);
+        v["object"] = json!({
+            "apiVersion": o.api_version,
+            "kind": o.id.kind,
+            "namespace": o.id.namespace,
+            "name": o.id.name,
+            "cluster": o.id.cluster,
+        });
+    }
+    let related: Vec<Value> = d
+        .related
+        .iter()
+        .map(|r| {
+            let (file, line, column) = report.position(r.location);
+            json!({"file": file, "line": line, "column": column, "message": r.message})
+        })
+        .collect();
+    v["related"] = Value::Array(related);
+    v
+}
+
+pub fn render(report: &Report<'_>) -> String {
+    let diagnostics: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|d| diagnostic_json(report, d))
+        .collect();
+    let out = json!({
+        "version": VERSION,
+        "summary": report.summary(),
+        "diagnostics": diagnostics,
+    });
+    let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,73 @@
+//! `duplicate-resource`: one render unit defines the same object twice.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{Inventory, ObjectIdx, UnitId};
+
+use super::{Meta, Rule, util};
+
+pub static META: Meta = Meta {
+    id: "duplicate-resource",
+    severity: Severity::Error,
+    summary: "the same object (cluster, group, kind, namespace, name) is defined twice in one render",
+    document: include_str!("../../rules/duplicate-resource.md"),
+};
+
+pub struct DuplicateResource;
+
+impl Rule for DuplicateResource {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (id, objects) in inventory.by_identity() {
+            if objects.len() < 2 {
+                continue;
+            }
+            let mut per_unit: BTreeMap<UnitId, Vec<ObjectIdx>> = BTreeMap::new();
+            for &idx in objects {
+                let o = inventory.object(idx);
+                // `generateName` objects get a fresh name on every create; repeats are normal.
+                if o.node.path(&["metadata", "name"]).is_none() {
+                    continue;
+                }
+                per_unit.entry(o.unit).or_default().push(idx);
+            }
+            for (unit, idxs) in per_unit {
+                let Some((&first, rest)) = idxs.split_first() else {
+                    continue;
+                };
+                let first_obj = inventory.object(first);
+                let unit = inventory.unit(unit);
+                for &again in rest {
+                    let o = inventory.object(again);
+                    let first_at = first_obj.name_location();
+                    let mut d = META
+                        .diagnostic(
+                            o.name_location(),
+                            format!(
+                                "{} is defined twice in {} (first at {})",
+                                id.short(),
+                                unit.name,
+                                util::file_line(inventory, first_at)
+                            ),
+                        )
+                        .with_help(
+                            "remove or rename one of them: when both are applied the later silently \
+                             replaces the earlier, and what only the earlier set is lost",
+                        )
+                        .with_object(again)
+                        .with_related(first_at, "first defined here");
+                    if let Some(unit_at) = unit.location {
+                        d = d.with_related(unit_at, "rendered by this");
+                    }
+                    out.push(d);
+                }
+            }
+        }
+        out
+    }
+}

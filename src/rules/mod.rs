@@ -1,0 +1,138 @@
+//! The rule engine: the `Rule` trait, the registry (sorted by id), and running every enabled rule
+//! over the inventory in parallel. Rules are pure: they read the inventory and return findings;
+//! they never parse, read files, run tools or print. This module applies configuration (enabled
+//! rules, severities) and suppressions, and sorts findings so output is deterministic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::load::Location;
+use crate::model::Inventory;
+
+pub mod util;
+
+mod duplicate_resource;
+mod duplicate_yaml_key;
+mod incomplete_object;
+mod one_object_per_file;
+mod unreadable_file;
+mod yaml_syntax;
+
+/// A rule's fixed description: the id is the one key (file name, document, fixtures,
+/// suppression comment, SARIF ruleId).
+#[derive(Debug)]
+pub struct Meta {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// The rule's document, `rules/<id>.md`.
+    pub document: &'static str,
+}
+
+impl Meta {
+    /// A finding of this rule at `location`, with the rule's default severity.
+    pub fn diagnostic(&'static self, location: Location, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            rule: self.id,
+            severity: self.severity,
+            message: message.into(),
+            help: String::new(),
+            location,
+            object: None,
+            related: Vec::new(),
+        }
+    }
+}
+
+pub trait Rule: Sync + Send {
+    fn meta(&self) -> &'static Meta;
+    fn check(&self, inventory: &Inventory) -> Vec<Diagnostic>;
+}
+
+/// Every rule, sorted by id.
+pub fn registry() -> Vec<&'static dyn Rule> {
+    let mut rules: Vec<&'static dyn Rule> = vec![
+        &duplicate_resource::DuplicateResource,
+        &duplicate_yaml_key::DuplicateYamlKey,
+        &incomplete_object::IncompleteObject,
+        &one_object_per_file::OneObjectPerFile,
+        &unreadable_file::UnreadableFile,
+        &yaml_syntax::YamlSyntax,
+    ];
+    rules.sort_by_key(|r| r.meta().id);
+    rules
+}
+
+pub fn find(id: &str) -> Option<&'static dyn Rule> {
+    registry().into_iter().find(|r| r.meta().id == id)
+}
+
+/// Which rules run and at what severity, after config, `--select` and `--ignore`.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Rule ids turned off.
+    pub disabled: BTreeSet<String>,
+    /// When set, only these run.
+    pub only: Option<BTreeSet<String>>,
+    pub severity: BTreeMap<String, Severity>,
+}
+
+impl Selection {
+    pub fn enabled(&self, id: &str) -> bool {
+        !self.disabled.contains(id) && self.only.as_ref().is_none_or(|only| only.contains(id))
+    }
+}
+
+/// Runs every enabled rule in parallel and returns the findings that survive suppression,
+/// sorted by (file, line, column, rule, message).
+pub fn run(inventory: &Inventory, selection: &Selection) -> Vec<Diagnostic> {
+    let rules: Vec<&'static dyn Rule> = registry()
+        .into_iter()
+        .filter(|r| selection.enabled(r.meta().id))
+        .collect();
+    let mut found: Vec<Diagnostic> = rules
+        .par_iter()
+        .flat_map_iter(|rule| {
+            let severity = selection.severity.get(rule.meta().id).copied();
+            rule.check(inventory).into_iter().map(move |mut d| {
+                if let Some(s) = severity {
+                    d.severity = s;
+                }
+                d
+            })
+        })
+        .filter(|d| !suppressed(inventory, d))
+        .collect();
+    sort(inventory, &mut found);
+    found.dedup();
+    found
+}
+
+/// A finding is suppressed by a `# manifest-guard: ignore[rule]` comment on or above its line,
+/// or by the `manifest-guard.dev/ignore` annotation on its object.
+fn suppressed(inventory: &Inventory, d: &Diagnostic) -> bool {
+    let file = inventory.sources.get(d.location.file);
+    let line = file.line_col(d.location.span.start).line;
+    if file.suppressions.covers(line, d.rule) {
+        return true;
+    }
+    d.object
+        .map(|o| inventory.object(o))
+        .is_some_and(|o| o.ignored_rules().any(|r| r == d.rule))
+}
+
+pub fn sort(inventory: &Inventory, diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by_cached_key(|d| {
+        let file = inventory.sources.get(d.location.file);
+        let pos = file.line_col(d.location.span.start);
+        (
+            file.display.clone(),
+            pos.line,
+            pos.column,
+            d.rule,
+            d.message.clone(),
+        )
+    });
+}

@@ -1,0 +1,24 @@
+//! Helpers shared by rules: describing objects and lines the same way in every message.
+
+use crate::load::Location;
+use crate::model::{Inventory, Object};
+
+/// `file:line`, as used inside messages that name another place.
+pub fn file_line(inventory: &Inventory, location: Location) -> String {
+    let file = inventory.sources.get(location.file);
+    format!(
+        "{}:{}",
+        file.display,
+        file.line_col(location.span.start).line
+    )
+}
+
+/// The line of a location, 1-based.
+pub fn line(inventory: &Inventory, location: Location) -> usize {
+    inventory.sources.line_col(location).line
+}
+
+/// Whether the object was written by hand in a file of the tree (not rendered by a tool).
+pub fn hand_written(object: &Object) -> bool {
+    object.origin.is_none()
+}
