@@ -62,6 +62,8 @@ pub struct Diagnostic {
     pub message: String,
     pub help: String,
     pub location: Location,
+    /// A few words on the primary span in human output ("defined again here").
+    pub label: String,
     /// The object the finding is about, for suppression by annotation and for reports.
     pub object: Option<ObjectIdx>,
     pub related: Vec<Related>,
@@ -70,6 +72,11 @@ pub struct Diagnostic {
 impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = help.into();
+        self
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
         self
     }
 

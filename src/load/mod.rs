@@ -142,6 +142,17 @@ fn walk(
             out.push(outside_link(path, cwd, rel, root_index));
             continue;
         }
+        if !entry.file_type().is_file() {
+            // A FIFO or device named `x.yaml` would block or never end if read.
+            out.push(Found {
+                path: path.to_path_buf(),
+                display: display_path(path, cwd),
+                rel,
+                problem: Some(ReadProblem::NotRegular),
+                root: root_index,
+            });
+            continue;
+        }
         out.push(Found {
             path: path.to_path_buf(),
             display: display_path(path, cwd),

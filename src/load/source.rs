@@ -119,6 +119,7 @@ pub enum ReadProblem {
     Io(String),
     SymlinkOutsideRoot { target: String },
     SymlinkLoop,
+    NotRegular,
 }
 
 impl ReadProblem {
@@ -134,6 +135,9 @@ impl ReadProblem {
                 format!("symlink points outside the scanned root (to `{target}`); not followed")
             }
             ReadProblem::SymlinkLoop => "symlink loop; not followed".into(),
+            ReadProblem::NotRegular => {
+                "not a regular file (a FIFO, socket or device); not read".into()
+            }
         }
     }
 }

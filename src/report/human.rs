@@ -85,7 +85,8 @@ fn shown(sources: &Sources, d: &Diagnostic) -> Shown {
         Severity::Warning => miette::Severity::Warning,
         Severity::Note => miette::Severity::Advice,
     };
-    let mut labels = vec![LabeledSpan::new_primary_with_span(None, span(d.location))];
+    let label = (!d.label.is_empty()).then(|| d.label.clone());
+    let mut labels = vec![LabeledSpan::new_primary_with_span(label, span(d.location))];
     let mut related = Vec::new();
     for r in &d.related {
         if r.location.file == d.location.file {

@@ -59,6 +59,7 @@ impl Rule for DuplicateResource {
                             "remove or rename one of them: when both are applied the later silently \
                              replaces the earlier, and what only the earlier set is lost",
                         )
+                        .with_label("defined again here")
                         .with_object(again)
                         .with_related(first_at, "first defined here");
                     if let Some(unit_at) = unit.location {

@@ -68,6 +68,7 @@ impl Rule for DuplicateYamlKey {
                                     .with_help(format!(
                                         "keep one `{key}:`; if both values are wanted, merge them by hand"
                                     ))
+                                    .with_label("defined again here")
                                     .with_related(
                                         Location {
                                             file: file_id,

@@ -40,6 +40,7 @@ impl Meta {
             message: message.into(),
             help: String::new(),
             location,
+            label: String::new(),
             object: None,
             related: Vec::new(),
         }

@@ -42,6 +42,7 @@ impl Rule for UnreadableFile {
                          symlinks point outside them"
                     }
                     ReadProblem::SymlinkLoop => "remove the link that points back at its own directory",
+                    ReadProblem::NotRegular => "remove it from the repository; only regular files are manifests",
                 };
                 Some(
                     META.diagnostic(
