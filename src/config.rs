@@ -12,6 +12,7 @@ use miette::{NamedSource, SourceSpan};
 
 use crate::diagnostic::Severity;
 use crate::load::yaml::{self, Node};
+use crate::model::argocd::{Cluster, ClusterSource};
 use crate::rules;
 
 pub const FILE_NAME: &str = ".manifest-guard.yaml";
@@ -28,6 +29,10 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleSetting>,
     pub exclude: Vec<String>,
     pub max_file_size: Option<u64>,
+    /// Repository URL → directory (relative to the scanned root) holding its checkout.
+    pub repositories: Vec<(String, String)>,
+    pub clusters: Vec<Cluster>,
+    pub argocd_namespace: Option<String>,
 }
 
 /// An invalid configuration, shown with the config file's source.
@@ -72,6 +77,103 @@ impl Reader<'_> {
                 n.as_str()
                     .map(str::to_string)
                     .ok_or_else(|| self.error(n, format!("`{what}` entries must be strings"), None))
+            })
+            .collect()
+    }
+
+    fn mapping_list<'n>(&self, node: &'n Node, what: &str) -> Result<&'n [Node], ConfigError> {
+        if node.is_null() {
+            return Ok(&[]);
+        }
+        if !node.is_seq() || node.items().iter().any(|i| !i.is_map()) {
+            return Err(self.error(node, format!("`{what}` must be a list of mappings"), None));
+        }
+        Ok(node.items())
+    }
+
+    fn required(&self, item: &Node, key: &str, what: &str) -> Result<String, ConfigError> {
+        item.get(key)
+            .and_then(Node::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| self.error(item, format!("each `{what}` entry needs `{key}`"), None))
+    }
+
+    fn only_keys(&self, item: &Node, keys: &[&str]) -> Result<(), ConfigError> {
+        for e in item.entries() {
+            let k = e.key.as_scalar_text().unwrap_or("");
+            if !keys.contains(&k) {
+                return Err(self.error(
+                    &e.key,
+                    format!("unknown key `{k}`"),
+                    Some(format!("expected one of: {}", keys.join(", "))),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn repositories(&self, node: &Node) -> Result<Vec<(String, String)>, ConfigError> {
+        self.mapping_list(node, "repositories")?
+            .iter()
+            .map(|item| {
+                self.only_keys(item, &["url", "path"])?;
+                let url = self.required(item, "url", "repositories")?;
+                let path = item
+                    .get("path")
+                    .and_then(Node::as_str)
+                    .unwrap_or(".")
+                    .to_string();
+                if crate::render::argocd::repo::clean_relative(&path).is_none() {
+                    return Err(self.error(
+                        item.get("path").unwrap_or(item),
+                        "a repository path must stay inside the scanned root",
+                        None,
+                    ));
+                }
+                Ok((url, path))
+            })
+            .collect()
+    }
+
+    fn clusters(&self, node: &Node) -> Result<Vec<Cluster>, ConfigError> {
+        self.mapping_list(node, "clusters")?
+            .iter()
+            .map(|item| {
+                self.only_keys(item, &["name", "server", "labels", "protected"])?;
+                let name = self.required(item, "name", "clusters")?;
+                let server = item
+                    .get("server")
+                    .and_then(Node::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let protected = match item.get("protected") {
+                    None => false,
+                    Some(p) => p
+                        .as_bool()
+                        .ok_or_else(|| self.error(p, "`protected` must be true or false", None))?,
+                };
+                let labels = item
+                    .get("labels")
+                    .map(|l| {
+                        l.entries()
+                            .iter()
+                            .filter_map(|e| {
+                                Some((
+                                    e.key.as_scalar_text()?.to_string(),
+                                    e.value.as_scalar_text()?.to_string(),
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Ok(Cluster {
+                    name,
+                    server,
+                    labels,
+                    annotations: BTreeMap::new(),
+                    protected,
+                    source: ClusterSource::Config,
+                })
             })
             .collect()
     }
@@ -225,11 +327,30 @@ impl Config {
                         })?;
                     config.max_file_size = Some(size);
                 }
+                "repositories" => {
+                    config.repositories = reader.repositories(&e.value)?;
+                }
+                "clusters" => {
+                    config.clusters = reader.clusters(&e.value)?;
+                }
+                "argocd-namespace" => {
+                    let ns = e.value.as_str().ok_or_else(|| {
+                        reader.error(
+                            &e.value,
+                            "`argocd-namespace` must be a namespace name",
+                            None,
+                        )
+                    })?;
+                    config.argocd_namespace = Some(ns.to_string());
+                }
                 other => {
                     return Err(reader.error(
                         &e.key,
                         format!("unknown config key `{other}`"),
-                        Some("known keys: `rules`, `exclude`, `max-file-size`".into()),
+                        Some(
+                            "known keys: `rules`, `exclude`, `max-file-size`, `repositories`, `clusters`, `argocd-namespace`"
+                                .into(),
+                        ),
                     ));
                 }
             }

@@ -161,7 +161,16 @@ pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
             display: load::display_path(p, &cwd),
         })
         .collect();
-    let inventory = render::plain_inventory(sources, &roots);
+    let settings = render::Settings {
+        root: root.clone(),
+        repositories: config.repositories.clone(),
+        clusters: config.clusters.clone(),
+        argocd_namespace: config
+            .argocd_namespace
+            .clone()
+            .unwrap_or_else(|| "argocd".to_string()),
+    };
+    let inventory = render::build(sources, &roots, &settings);
     let diagnostics = rules::run(&inventory, &selection);
     Ok(CheckRun {
         inventory,

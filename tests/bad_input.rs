@@ -22,10 +22,18 @@ const GOOD: &[u8] = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n
 fn check(dir: &Path) -> Vec<(String, String, u64, String)> {
     write(dir, "zz-good.yaml", GOOD);
     let out = run_in(dir, &["check", ".", "--format", "json"]);
-    assert!(out.code == 0 || out.code == 1, "exit {}: {}", out.code, out.stderr);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "exit {}: {}",
+        out.code,
+        out.stderr
+    );
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     let v = json(&out);
-    assert!(v["summary"]["objects"].as_u64().unwrap_or(0) >= 1, "the good file was not checked");
+    assert!(
+        v["summary"]["objects"].as_u64().unwrap_or(0) >= 1,
+        "the good file was not checked"
+    );
     v["diagnostics"]
         .as_array()
         .expect("diagnostics")
@@ -51,21 +59,30 @@ fn one_finding(name: &str, bytes: &[u8]) -> (String, String, u64, String) {
 
 #[test]
 fn unclosed_quote() {
-    let (rule, file, line, _) = one_finding("a.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"unclosed\n");
+    let (rule, file, line, _) = one_finding(
+        "a.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"unclosed\n",
+    );
     assert_eq!((rule.as_str(), file.as_str()), ("yaml-syntax", "a.yaml"));
     assert!(line >= 4, "line {line}");
 }
 
 #[test]
 fn bad_indentation() {
-    let (rule, _, line, _) = one_finding("a.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n labels: {}\n");
+    let (rule, _, line, _) = one_finding(
+        "a.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n labels: {}\n",
+    );
     assert_eq!(rule, "yaml-syntax");
     assert_eq!(line, 5);
 }
 
 #[test]
 fn tab_in_indentation() {
-    let (rule, _, line, _) = one_finding("a.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: x\n");
+    let (rule, _, line, _) = one_finding(
+        "a.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: x\n",
+    );
     assert_eq!(rule, "yaml-syntax");
     assert_eq!(line, 4);
 }
@@ -73,7 +90,11 @@ fn tab_in_indentation() {
 #[test]
 fn trailing_tab_after_a_value_is_valid() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "svc.yaml", b"apiVersion: v1\t\nkind: Service\nmetadata:\n  name: ui\t\n");
+    write(
+        dir.path(),
+        "svc.yaml",
+        b"apiVersion: v1\t\nkind: Service\nmetadata:\n  name: ui\t\n",
+    );
     assert!(check(dir.path()).is_empty());
 }
 
@@ -88,9 +109,21 @@ fn half_written_objects_warn() {
 #[test]
 fn yaml_that_is_not_an_object_is_not_a_finding() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "chart/Chart.yaml", b"apiVersion: v2\nname: x\nversion: 1.0.0\n");
-    write(dir.path(), "chart/values.yaml", b"replicaCount: 2\nimage:\n  tag: 1.0\n");
-    write(dir.path(), ".github/workflows/ci.yaml", b"on: push\njobs: {}\n");
+    write(
+        dir.path(),
+        "chart/Chart.yaml",
+        b"apiVersion: v2\nname: x\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "chart/values.yaml",
+        b"replicaCount: 2\nimage:\n  tag: 1.0\n",
+    );
+    write(
+        dir.path(),
+        ".github/workflows/ci.yaml",
+        b"on: push\njobs: {}\n",
+    );
     write(dir.path(), "config.json", b"{\"generators\": [1, 2]}");
     write(dir.path(), "empty.yaml", b"");
     write(dir.path(), "docs.yaml", b"---\n---\n...\n");
@@ -113,9 +146,17 @@ fn binary_bytes() {
 
 #[test]
 fn billion_laughs_is_refused_not_expanded() {
-    let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
-    for (prev, next) in ["a", "b", "c", "d", "e", "f", "g", "h"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i"]) {
-        text.push_str(&format!("{next}: &{next} [{}]\n", vec![format!("*{prev}"); 9].join(",")));
+    let mut text = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (prev, next) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+        .iter()
+        .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+    {
+        text.push_str(&format!(
+            "{next}: &{next} [{}]\n",
+            vec![format!("*{prev}"); 9].join(",")
+        ));
     }
     let (rule, _, _, message) = one_finding("bomb.yaml", text.as_bytes());
     assert_eq!(rule, "yaml-syntax");
@@ -126,7 +167,11 @@ fn billion_laughs_is_refused_not_expanded() {
 fn file_over_the_size_cap_is_reported_and_skipped() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), ".manifest-guard.yaml", b"max-file-size: 1000\n");
-    write(dir.path(), "big.yaml", format!("data: \"{}\"\n", "x".repeat(2000)).as_bytes());
+    write(
+        dir.path(),
+        "big.yaml",
+        format!("data: \"{}\"\n", "x".repeat(2000)).as_bytes(),
+    );
     let found = check(dir.path());
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].0, "unreadable-file");
@@ -138,12 +183,17 @@ fn symlinks_loop_and_outside_root() {
     let outside = tempfile::tempdir().expect("tempdir");
     write(outside.path(), "secret.yaml", GOOD);
     let dir = tempfile::tempdir().expect("tempdir");
-    std::os::unix::fs::symlink(outside.path().join("secret.yaml"), dir.path().join("escape.yaml")).expect("link");
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.yaml"),
+        dir.path().join("escape.yaml"),
+    )
+    .expect("link");
     std::os::unix::fs::symlink(outside.path(), dir.path().join("escape-dir")).expect("link");
     std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
     std::os::unix::fs::symlink("..", dir.path().join("sub/loop")).expect("link");
     let found = check(dir.path());
-    let mut summary: Vec<(String, String)> = found.iter().map(|f| (f.1.clone(), f.3.clone())).collect();
+    let mut summary: Vec<(String, String)> =
+        found.iter().map(|f| (f.1.clone(), f.3.clone())).collect();
     summary.sort();
     assert_eq!(summary.len(), 3, "{summary:#?}");
     assert!(summary[0].0 == "escape-dir" && summary[0].1.contains("outside the scanned root"));
@@ -155,7 +205,10 @@ fn symlinks_loop_and_outside_root() {
 fn fifo_named_yaml_is_not_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fifo = dir.path().join("pipe.yaml");
-    let status = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
     assert!(status.success());
     let found = check(dir.path());
     assert_eq!(found.len(), 1);
@@ -165,7 +218,11 @@ fn fifo_named_yaml_is_not_read() {
 #[test]
 fn directory_named_like_a_yaml_file_is_walked() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "x.yaml/inner.yaml", b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n");
+    write(
+        dir.path(),
+        "x.yaml/inner.yaml",
+        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n",
+    );
     let found = check(dir.path());
     assert!(found.is_empty(), "{found:#?}");
 }
@@ -175,7 +232,11 @@ fn unreadable_file_is_reported() {
     // A file the process may not open. As root every permission check passes, so the case is
     // made with a path that exists as a link to a file that does not.
     let dir = tempfile::tempdir().expect("tempdir");
-    std::os::unix::fs::symlink(dir.path().join("missing.yaml"), dir.path().join("dangling.yaml")).expect("link");
+    std::os::unix::fs::symlink(
+        dir.path().join("missing.yaml"),
+        dir.path().join("dangling.yaml"),
+    )
+    .expect("link");
     let found = check(dir.path());
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0].0, "unreadable-file");

@@ -17,8 +17,14 @@ fn demo_reports_the_incident_on_the_second_name() {
         .find(|d| d["rule"] == "duplicate-resource" && d["object"]["name"] == "storage")
         .expect("a finding on Application storage");
     // The second `name: storage` (line 45, column 9), with the first as related location.
-    assert_eq!((dup["file"].as_str(), dup["line"].as_u64(), dup["column"].as_u64()),
-        (Some("fixtures/demo/apps/apps.yaml"), Some(45), Some(9)));
+    assert_eq!(
+        (
+            dup["file"].as_str(),
+            dup["line"].as_u64(),
+            dup["column"].as_u64()
+        ),
+        (Some("fixtures/demo/apps/apps.yaml"), Some(45), Some(9))
+    );
     assert_eq!(dup["related"][0]["line"], 23);
     assert_eq!(dup["related"][0]["message"], "first defined here");
 }
@@ -38,31 +44,69 @@ fn demo_json_output() {
 
 #[test]
 fn fail_on_sets_the_exit_status() {
-    let warn_only = ["check", "fixtures/one-object-per-file/bad", "--select", "one-object-per-file"];
+    let warn_only = [
+        "check",
+        "fixtures/one-object-per-file/bad",
+        "--select",
+        "one-object-per-file",
+    ];
     assert_eq!(run(&warn_only).code, 0, "warnings do not fail by default");
     let mut strict = warn_only.to_vec();
     strict.extend(["--fail-on", "warning"]);
     assert_eq!(run(&strict).code, 1);
-    assert_eq!(run(&["check", "fixtures/demo", "--fail-on", "never"]).code, 0);
+    assert_eq!(
+        run(&["check", "fixtures/demo", "--fail-on", "never"]).code,
+        0
+    );
 }
 
 #[test]
 fn select_and_ignore() {
-    let only = json(&run(&["check", "fixtures/demo", "--select", "one-object-per-file", "--format", "json"]));
-    assert!(positions(&only).iter().all(|(r, ..)| r == "one-object-per-file"));
-    let ignored = json(&run(&["check", "fixtures/demo", "--ignore", "duplicate-resource", "--format", "json"]));
-    assert!(positions(&ignored).iter().all(|(r, ..)| r != "duplicate-resource"));
+    let only = json(&run(&[
+        "check",
+        "fixtures/demo",
+        "--select",
+        "one-object-per-file",
+        "--format",
+        "json",
+    ]));
+    assert!(
+        positions(&only)
+            .iter()
+            .all(|(r, ..)| r == "one-object-per-file")
+    );
+    let ignored = json(&run(&[
+        "check",
+        "fixtures/demo",
+        "--ignore",
+        "duplicate-resource",
+        "--format",
+        "json",
+    ]));
+    assert!(
+        positions(&ignored)
+            .iter()
+            .all(|(r, ..)| r != "duplicate-resource")
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let missing = run(&["check", "does/not/exist"]);
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("does/not/exist"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("does/not/exist"),
+        "{}",
+        missing.stderr
+    );
 
     let unknown = run(&["check", "fixtures/demo", "--select", "duplicate-resorce"]);
     assert_eq!(unknown.code, 2);
-    assert!(unknown.stderr.contains("did you mean `duplicate-resource`"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("did you mean `duplicate-resource`"),
+        "{}",
+        unknown.stderr
+    );
 
     let explain = run(&["explain", "no-such-rule"]);
     assert_eq!(explain.code, 2);
@@ -83,14 +127,34 @@ const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n
 fn config_errors_point_at_the_config_span() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "cm.yaml", CONFIGMAP);
-    write(dir.path(), ".manifest-guard.yaml", "rules:\n  one-object-per-fil: off\n");
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "rules:\n  one-object-per-fil: off\n",
+    );
     let out = run_in(dir.path(), &["check"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("unknown rule `one-object-per-fil`"), "{}", out.stderr);
-    assert!(out.stderr.contains(".manifest-guard.yaml:2:3"), "{}", out.stderr);
-    assert!(out.stderr.contains("did you mean `one-object-per-file`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown rule `one-object-per-fil`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(".manifest-guard.yaml:2:3"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean `one-object-per-file`"),
+        "{}",
+        out.stderr
+    );
 
-    write(dir.path(), ".manifest-guard.yaml", "exclude: vendor\nseverity: high\n");
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "exclude: vendor\nseverity: high\n",
+    );
     let out = run_in(dir.path(), &["check"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("must be a list"), "{}", out.stderr);
@@ -99,21 +163,33 @@ fn config_errors_point_at_the_config_span() {
 #[test]
 fn config_turns_rules_off_changes_severity_and_excludes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let two = format!("{CONFIGMAP}---\n{}", CONFIGMAP.replace("name: a", "name: b"));
+    let two = format!(
+        "{CONFIGMAP}---\n{}",
+        CONFIGMAP.replace("name: a", "name: b")
+    );
     write(dir.path(), "two.yaml", &two);
     write(dir.path(), "vendor/broken.yaml", "a: \"unclosed\n");
-    let findings = |dir: &std::path::Path| positions(&json(&run_in(dir, &["check", "--format", "json"])));
+    let findings =
+        |dir: &std::path::Path| positions(&json(&run_in(dir, &["check", "--format", "json"])));
     let rules: Vec<String> = findings(dir.path()).into_iter().map(|f| f.0).collect();
     assert_eq!(rules, ["one-object-per-file", "yaml-syntax"]);
 
-    write(dir.path(), ".manifest-guard.yaml", "rules:\n  one-object-per-file:\n    severity: error\nexclude: [vendor]\n");
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "rules:\n  one-object-per-file:\n    severity: error\nexclude: [vendor]\n",
+    );
     let out = run_in(dir.path(), &["check", "--format", "json"]);
     let v = json(&out);
     assert_eq!(positions(&v).len(), 1);
     assert_eq!(v["diagnostics"][0]["severity"], "error");
     assert_eq!(out.code, 1);
 
-    write(dir.path(), ".manifest-guard.yaml", "rules:\n  one-object-per-file: off\nexclude: [vendor]\n");
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "rules:\n  one-object-per-file: off\nexclude: [vendor]\n",
+    );
     assert!(findings(dir.path()).is_empty());
 }
 
@@ -121,14 +197,26 @@ fn config_turns_rules_off_changes_severity_and_excludes() {
 fn suppression_by_comment_and_annotation() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "a.yaml", CONFIGMAP);
-    write(dir.path(), "b.yaml", &format!("{CONFIGMAP}  # manifest-guard: ignore[duplicate-resource]\n"));
+    write(
+        dir.path(),
+        "b.yaml",
+        &format!("{CONFIGMAP}  # manifest-guard: ignore[duplicate-resource]\n"),
+    );
     let v = json(&run_in(dir.path(), &["check", "--format", "json"]));
     // The comment sits below `name: a` of b.yaml, so it covers the line after it, not the name:
     // the finding stays. Moving it above the name suppresses it.
     assert_eq!(positions(&v).len(), 1);
-    write(dir.path(), "b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  # manifest-guard: ignore[duplicate-resource]\n  name: a\n");
+    write(
+        dir.path(),
+        "b.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  # manifest-guard: ignore[duplicate-resource]\n  name: a\n",
+    );
     assert!(positions(&json(&run_in(dir.path(), &["check", "--format", "json"]))).is_empty());
-    write(dir.path(), "b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    manifest-guard.dev/ignore: one-object-per-file, duplicate-resource\n");
+    write(
+        dir.path(),
+        "b.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    manifest-guard.dev/ignore: one-object-per-file, duplicate-resource\n",
+    );
     assert!(positions(&json(&run_in(dir.path(), &["check", "--format", "json"]))).is_empty());
 }
 
@@ -147,7 +235,14 @@ fn rules_and_explain() {
 fn output_is_deterministic() {
     let a = run(&["check", "../shared/corpus", "--format", "json"]);
     for jobs in ["1", "2", "7"] {
-        let b = run(&["check", "../shared/corpus", "--format", "json", "--jobs", jobs]);
+        let b = run(&[
+            "check",
+            "../shared/corpus",
+            "--format",
+            "json",
+            "--jobs",
+            jobs,
+        ]);
         assert_eq!(a.stdout, b.stdout);
     }
 }

@@ -23,7 +23,12 @@ fn names_in(dir: &str, strip: &str) -> BTreeSet<String> {
     std::fs::read_dir(root().join(dir))
         .expect("directory")
         .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().trim_end_matches(strip).to_string())
+        .map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .trim_end_matches(strip)
+                .to_string()
+        })
         .collect()
 }
 
@@ -32,7 +37,10 @@ fn every_rule_has_a_document_with_the_fixed_headings_in_order() {
     for id in rule_ids() {
         let doc = std::fs::read_to_string(root().join(format!("rules/{id}.md")))
             .unwrap_or_else(|_| panic!("rule {id} has no rules/{id}.md"));
-        assert!(doc.starts_with(&format!("# {id}\n")), "rules/{id}.md must start with `# {id}`");
+        assert!(
+            doc.starts_with(&format!("# {id}\n")),
+            "rules/{id}.md must start with `# {id}`"
+        );
         let mut at = 0;
         for h in HEADINGS {
             let pos = doc[at..]
@@ -62,7 +70,10 @@ fn every_rule_has_bad_and_good_fixtures() {
 fn no_document_or_fixture_without_a_rule() {
     let ids: BTreeSet<String> = rule_ids().into_iter().collect();
     for doc in names_in("rules", ".md") {
-        assert!(ids.contains(&doc), "rules/{doc}.md documents no registered rule");
+        assert!(
+            ids.contains(&doc),
+            "rules/{doc}.md documents no registered rule"
+        );
     }
     for fixture in names_in("fixtures", "") {
         assert!(

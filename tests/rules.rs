@@ -13,7 +13,11 @@ fn bad_fixtures_fire_their_rule() {
         let out = run(&["check", &dir, "--select", &id, "--format", "json"]);
         let v = json(&out);
         let found = positions(&v);
-        assert!(!found.is_empty(), "{dir} does not fire {id}:\n{}", out.stdout);
+        assert!(
+            !found.is_empty(),
+            "{dir} does not fire {id}:\n{}",
+            out.stdout
+        );
         assert!(found.iter().all(|(rule, ..)| *rule == id));
         insta::assert_snapshot!(format!("{id}-bad"), out.stdout);
     }
@@ -52,11 +56,16 @@ fn document_examples_behave_as_they_say() {
         for (heading, must_fire) in [("Bad", true), ("Good", false)] {
             for block in blocks(&doc, heading, "yaml") {
                 let dir = tempfile::tempdir().expect("tempdir");
-                std::fs::write(dir.path().join("example.yaml"), format!("{block}\n")).expect("write");
-                let out = run_in(dir.path(), &["check", ".", "--select", &id, "--format", "json"]);
+                std::fs::write(dir.path().join("example.yaml"), format!("{block}\n"))
+                    .expect("write");
+                let out = run_in(
+                    dir.path(),
+                    &["check", ".", "--select", &id, "--format", "json"],
+                );
                 let fired = !positions(&json(&out)).is_empty();
                 assert_eq!(
-                    fired, must_fire,
+                    fired,
+                    must_fire,
                     "rules/{id}.md `## {heading}` example {} fire:\n{block}\n{}",
                     if must_fire { "does not" } else { "does" },
                     out.stdout

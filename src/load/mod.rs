@@ -88,6 +88,9 @@ fn walk(
                 if !is_manifest_name(&path) && err.loop_ancestor().is_none() {
                     continue;
                 }
+                if opts.exclude.is_match(rel_of(&path)) {
+                    continue;
+                }
                 let problem = if err.loop_ancestor().is_some() {
                     ReadProblem::SymlinkLoop
                 } else {
@@ -135,7 +138,7 @@ fn walk(
             }
             continue;
         }
-        if !is_manifest_name(path) {
+        if !is_manifest_name(path) || (entry.depth() > 0 && name == crate::config::FILE_NAME) {
             continue;
         }
         if entry.path_is_symlink() && !inside(path, boundary) {

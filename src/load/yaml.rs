@@ -531,8 +531,42 @@ fn close_end(text: &str, start: usize, end: usize) -> usize {
     start + trimmed.len()
 }
 
+/// saphyr-parser rejects a tab between `:` and its value, which YAML 1.2 allows (`s-separate-
+/// in-line`) and which real repositories contain. Where the parser stops on exactly that, the
+/// one tab is read as a space (same length, so every span stays right) and parsing starts again.
+const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
+const MAX_TAB_RETRIES: usize = 64;
+
 /// Parses every document of `text`.
 pub fn parse(text: &str, limits: Limits) -> Parsed {
+    let mut parsed = parse_once(text, limits);
+    let mut patched: Option<String> = None;
+    for _ in 0..MAX_TAB_RETRIES {
+        let Some(e) = &parsed.error else { break };
+        let current = patched.as_deref().unwrap_or(text);
+        // The parser stops on the value, after the blanks that follow the colon.
+        let bytes = current.as_bytes();
+        let mut start = e.span.start.min(bytes.len());
+        while start > 0 && matches!(bytes[start - 1], b'\t' | b' ') {
+            start -= 1;
+        }
+        let tab_follows_colon = e.message.contains(TAB_AFTER_COLON)
+            && start > 0
+            && bytes[start - 1] == b':'
+            && bytes[start..e.span.start].contains(&b'\t');
+        if !tab_follows_colon {
+            break;
+        }
+        let blanks = " ".repeat(e.span.start - start);
+        let mut fixed = current.to_string();
+        fixed.replace_range(start..e.span.start, &blanks);
+        parsed = parse_once(&fixed, limits);
+        patched = Some(fixed);
+    }
+    parsed
+}
+
+fn parse_once(text: &str, limits: Limits) -> Parsed {
     // A byte-order mark is not content; skip it so positions stay right.
     let (base, body) = match text.strip_prefix('\u{feff}') {
         Some(rest) => (text.len() - rest.len(), rest),
@@ -577,7 +611,13 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
 }
 
 fn scan_error(offsets: &Offsets<'_>, e: &ScanError) -> YamlError {
-    let at = offsets.byte(e.marker().index());
+    let mut at = offsets.byte(e.marker().index());
+    // The parser reports a tab in indentation after the tab; point at the tab itself.
+    if e.info().contains("tabs disallowed") {
+        while at > 0 && offsets.text.as_bytes().get(at - 1) == Some(&b'\t') {
+            at -= 1;
+        }
+    }
     // Point at the character where the parser stopped, so a report can underline it.
     let end = offsets.text[at..]
         .chars()
@@ -696,6 +736,16 @@ mod tests {
         let err = parsed.error.expect("error");
         assert_eq!(err.kind, YamlErrorKind::Syntax);
         assert!(err.span.start <= text.len());
+    }
+
+    #[test]
+    fn tab_after_colon_is_whitespace() {
+        let text = "name:\tstorage\nkind:\tConfigMap\n";
+        let root = one(text);
+        let v = root.get("name").expect("name");
+        assert_eq!(v.as_str(), Some("storage"));
+        assert_eq!(&text[v.span.start..v.span.end], "storage");
+        assert_eq!(root.get("kind").and_then(Node::as_str), Some("ConfigMap"));
     }
 
     #[test]

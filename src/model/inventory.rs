@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::load::{FileId, Location, Node, Sources};
 
+use super::argocd::{AppIdx, AppProject, Application, Cluster, RenderNote};
 use super::identity::{ObjectId, group_of};
 use super::object::{Object, ObjectIdx, UnitId};
 
@@ -20,6 +21,8 @@ pub struct RenderUnit {
     pub cluster: String,
     /// The namespace given to namespaced objects that do not name one.
     pub namespace: String,
+    /// The Application this unit renders, if any.
+    pub app: Option<AppIdx>,
 }
 
 /// Whether `(group, kind)` is namespaced: built-in kinds from k8s-openapi, plus the
@@ -75,6 +78,12 @@ pub struct Inventory {
     pub units: Vec<RenderUnit>,
     pub objects: Vec<Object>,
     pub scopes: Scopes,
+    pub applications: Vec<Application>,
+    pub projects: Vec<AppProject>,
+    pub clusters: Vec<Cluster>,
+    /// Whether any cluster was declared (a cluster Secret or the config), beyond `in-cluster`.
+    pub clusters_declared: bool,
+    pub notes: Vec<RenderNote>,
     by_id: BTreeMap<ObjectId, Vec<ObjectIdx>>,
     by_file: HashMap<FileId, Vec<ObjectIdx>>,
 }
@@ -97,9 +106,44 @@ impl Inventory {
             units,
             objects,
             scopes,
+            applications: Vec::new(),
+            projects: Vec::new(),
+            clusters: Vec::new(),
+            clusters_declared: false,
+            notes: Vec::new(),
             by_id,
             by_file,
         }
+    }
+
+    pub fn app(&self, idx: AppIdx) -> &Application {
+        &self.applications[idx.0]
+    }
+
+    pub fn apps(&self) -> impl Iterator<Item = (AppIdx, &Application)> {
+        self.applications
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (AppIdx(i), a))
+    }
+
+    /// The Application that renders an object, if any.
+    pub fn app_of(&self, object: &Object) -> Option<&Application> {
+        self.unit(object.unit).app.map(|a| self.app(a))
+    }
+
+    pub fn project(&self, namespace: &str, name: &str) -> Option<&AppProject> {
+        // Argo CD looks projects up in its own namespace; an Application in another namespace
+        // still names a project there.
+        self.projects
+            .iter()
+            .rev()
+            .find(|p| p.name == name && (p.namespace == namespace || namespace.is_empty()))
+            .or_else(|| self.projects.iter().rev().find(|p| p.name == name))
+    }
+
+    pub fn cluster(&self, name: &str) -> Option<&Cluster> {
+        self.clusters.iter().rev().find(|c| c.name == name)
     }
 
     pub fn object(&self, idx: ObjectIdx) -> &Object {

@@ -1,10 +1,13 @@
 //! The data model every stage shares: identities, objects with provenance, the inventory.
 
+pub mod argocd;
+pub mod glob;
 pub mod identity;
 pub mod inventory;
 pub mod kinds;
 pub mod object;
 
+pub use argocd::{AppIdx, AppProject, Application, Cluster, RenderNote};
 pub use identity::{ObjectId, group_of};
 pub use inventory::{Inventory, RenderUnit, Scopes};
 pub use object::{IGNORE_ANNOTATION, Manifest, Object, ObjectIdx, UnitId, manifests_of};

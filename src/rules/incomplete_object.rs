@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::{Location, Node};
-use crate::model::Inventory;
+use crate::model::{Inventory, group_of};
 
 use super::{Meta, Rule};
 
@@ -16,29 +16,38 @@ pub static META: Meta = Meta {
 
 pub struct IncompleteObject;
 
-/// What a document that has `metadata` is missing to be an object, and where to point.
-fn missing(root: &Node) -> Option<(&'static str, &Node)> {
-    let metadata = root.get("metadata")?;
-    let api_version = root.get("apiVersion").filter(|n| n.as_str().is_some());
-    let kind = root.get("kind").filter(|n| n.as_str().is_some());
+/// What a document is missing to be an object, and where to point. Only documents that are
+/// clearly meant as objects count: `metadata` with one of `apiVersion`/`kind`, or both of those
+/// for a kind Kubernetes knows (a kubeconfig's `kind: Config` is not an object and has no name).
+fn missing<'a>(root: &'a Node, inventory: &Inventory) -> Option<(&'static str, &'a Node)> {
+    let metadata = root.get("metadata");
+    let api_version = root.get("apiVersion").and_then(Node::as_str);
+    let kind = root.get("kind").and_then(Node::as_str);
+    let key = |k: &str| root.entry(k).map_or(root, |e| &e.key);
     match (api_version, kind) {
-        (Some(_), None) => Some(("kind", root.entry("apiVersion").map_or(root, |e| &e.key))),
-        (None, Some(_)) => Some(("apiVersion", root.entry("kind").map_or(root, |e| &e.key))),
-        (None, None) => None,
-        (Some(_), Some(kind)) => {
-            let kind = kind.as_str().unwrap_or("");
-            let named = metadata.get("name").and_then(Node::as_str).is_some()
-                || metadata
-                    .get("generateName")
+        (Some(_), None) if metadata.is_some() => Some(("kind", key("apiVersion"))),
+        (None, Some(_)) if metadata.is_some() => Some(("apiVersion", key("kind"))),
+        (Some(api_version), Some(kind)) => {
+            let known = inventory
+                .scopes
+                .namespaced(group_of(api_version), kind)
+                .is_some()
+                || group_of(api_version) == "argoproj.io";
+            let named = |k: &str| {
+                metadata
+                    .and_then(|m| m.get(k))
                     .and_then(Node::as_str)
-                    .is_some();
-            if named || kind.ends_with("List") {
+                    .is_some_and(|n| !n.is_empty())
+            };
+            if !known || kind.ends_with("List") || named("name") || named("generateName") {
                 None
+            } else if metadata.is_some() {
+                Some(("metadata.name", key("metadata")))
             } else {
-                let at = root.entry("metadata").map_or(root, |e| &e.key);
-                Some(("metadata.name", at))
+                Some(("metadata.name", key("kind")))
             }
         }
+        _ => None,
     }
 }
 
@@ -52,7 +61,7 @@ impl Rule for IncompleteObject {
         for (file_id, file) in inventory.sources.iter() {
             for doc in &file.documents {
                 let Some(root) = &doc.root else { continue };
-                let Some((what, at)) = missing(root) else {
+                let Some((what, at)) = missing(root, inventory) else {
                     continue;
                 };
                 if root
@@ -68,7 +77,7 @@ impl Rule for IncompleteObject {
                             file: file_id,
                             span: at.span,
                         },
-                        format!("this document has `metadata` but no `{what}`: a half-written object that nothing will apply"),
+                        format!("this document has no `{what}`: a half-written object that nothing will apply"),
                     )
                     .with_help(format!(
                         "add `{what}`, or remove the document if it is not meant to be deployed"

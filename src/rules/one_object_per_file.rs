@@ -22,11 +22,17 @@ impl Rule for OneObjectPerFile {
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for (file_id, file) in inventory.sources.iter() {
+            // One entry per document (or List item): a file selected by two Applications
+            // yields two copies of each object, but it still holds what it holds.
+            let mut seen = std::collections::HashSet::new();
             let objects: Vec<_> = inventory
                 .in_file(file_id)
                 .iter()
                 .copied()
-                .filter(|&o| util::hand_written(inventory.object(o)))
+                .filter(|&o| {
+                    let obj = inventory.object(o);
+                    util::hand_written(obj) && seen.insert((obj.doc_index, obj.list_item))
+                })
                 .collect();
             if objects.len() < 2 {
                 continue;

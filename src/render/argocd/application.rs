@@ -1,0 +1,154 @@
+//! Reads an Argo CD Application (hand-written or generated) into the model: sources and their
+//! kind, destination, project, sync policy, finalizers, and the locations findings point at.
+
+use serde_json::Value;
+
+use crate::load::Location;
+use crate::model::argocd::{
+    AppLocations, AppOrigin, AppSource, Application, Destination, SourceKind, SyncPolicy,
+};
+use crate::model::{ObjectIdx, UnitId};
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn bool_at(v: &Value, path: &[&str]) -> bool {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .is_some_and(|b| b.as_bool() == Some(true) || b.as_str() == Some("true"))
+}
+
+/// What kind of source this is, the way Argo CD's repo-server decides: explicit options first,
+/// then a chart, then the files found in the directory (decided later, when the tree is known).
+fn kind_of(source: &Value) -> SourceKind {
+    if source
+        .get("ref")
+        .is_some_and(|r| r.as_str().is_some_and(|s| !s.is_empty()))
+        && source.get("path").is_none()
+        && source.get("chart").is_none()
+    {
+        return SourceKind::Ref;
+    }
+    if let Some(plugin) = source.get("plugin") {
+        let name = str_at(plugin, &["name"]).unwrap_or("config management plugin");
+        return SourceKind::Plugin(format!("plugin `{name}`"));
+    }
+    if source
+        .pointer("/directory/jsonnet")
+        .is_some_and(|j| j.as_object().is_some_and(|o| !o.is_empty()))
+    {
+        return SourceKind::Plugin("jsonnet".into());
+    }
+    if source.get("helm").is_some() || source.get("chart").is_some() {
+        return SourceKind::Helm;
+    }
+    if source.get("kustomize").is_some() {
+        return SourceKind::Kustomize;
+    }
+    SourceKind::Directory {
+        recurse: bool_at(source, &["directory", "recurse"]),
+        include: str_at(source, &["directory", "include"]).map(str::to_string),
+        exclude: str_at(source, &["directory", "exclude"]).map(str::to_string),
+    }
+}
+
+/// Builds an Application. `locate` maps a JSON path of the manifest to its source location (for
+/// a generated Application, the matching place in the ApplicationSet's template).
+pub fn read(
+    manifest: &Value,
+    locate: &dyn Fn(&[&str]) -> Location,
+    object: Option<ObjectIdx>,
+    origin: AppOrigin,
+) -> Application {
+    let spec = manifest.get("spec").unwrap_or(&Value::Null);
+    let mut sources = Vec::new();
+    let listed: Vec<(&Value, Vec<String>)> = match spec.get("sources").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s, vec!["spec".into(), "sources".into(), i.to_string()]))
+            .collect(),
+        _ => spec
+            .get("source")
+            .map(|s| vec![(s, vec!["spec".to_string(), "source".to_string()])])
+            .unwrap_or_default(),
+    };
+    for (source, path) in listed {
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        sources.push(AppSource {
+            repo_url: str_at(source, &["repoURL"]).unwrap_or("").to_string(),
+            path: str_at(source, &["path"]).map(str::to_string),
+            chart: str_at(source, &["chart"]).map(str::to_string),
+            target_revision: str_at(source, &["targetRevision"])
+                .unwrap_or("HEAD")
+                .to_string(),
+            ref_name: str_at(source, &["ref"]).map(str::to_string),
+            kind: kind_of(source),
+            local_dir: None,
+            location: locate(&path),
+        });
+    }
+    let automated = spec
+        .pointer("/syncPolicy/automated")
+        .is_some_and(|a| !a.is_null());
+    let sync = SyncPolicy {
+        automated,
+        prune: automated && bool_at(spec, &["syncPolicy", "automated", "prune"]),
+        self_heal: automated && bool_at(spec, &["syncPolicy", "automated", "selfHeal"]),
+        options: spec
+            .pointer("/syncPolicy/syncOptions")
+            .and_then(Value::as_array)
+            .map(|o| {
+                o.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let finalizers = manifest
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .map(|f| {
+            f.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Application {
+        name: str_at(manifest, &["metadata", "name"])
+            .unwrap_or("")
+            .to_string(),
+        namespace: str_at(manifest, &["metadata", "namespace"])
+            .unwrap_or("")
+            .to_string(),
+        project: str_at(spec, &["project"]).unwrap_or("default").to_string(),
+        destination: Destination {
+            server: str_at(spec, &["destination", "server"]).map(str::to_string),
+            name: str_at(spec, &["destination", "name"]).map(str::to_string),
+            namespace: str_at(spec, &["destination", "namespace"])
+                .unwrap_or("")
+                .to_string(),
+            ..Destination::default()
+        },
+        sources,
+        sync,
+        finalizers,
+        locations: AppLocations {
+            name: locate(&["metadata", "name"]),
+            namespace: locate(&["metadata", "namespace"]),
+            project: locate(&["spec", "project"]),
+            destination: locate(&["spec", "destination"]),
+            destination_namespace: locate(&["spec", "destination", "namespace"]),
+        },
+        origin,
+        object,
+        unit: UnitId(0),
+        replaced_by: None,
+    }
+}
