@@ -84,6 +84,8 @@ pub struct Inventory {
     /// Whether any cluster was declared (a cluster Secret or the config), beyond `in-cluster`.
     pub clusters_declared: bool,
     pub notes: Vec<RenderNote>,
+    /// The namespace Argo CD runs in.
+    pub argocd_namespace: String,
     by_id: BTreeMap<ObjectId, Vec<ObjectIdx>>,
     by_file: HashMap<FileId, Vec<ObjectIdx>>,
 }
@@ -111,6 +113,7 @@ impl Inventory {
             clusters: Vec::new(),
             clusters_declared: false,
             notes: Vec::new(),
+            argocd_namespace: "argocd".to_string(),
             by_id,
             by_file,
         }
@@ -125,6 +128,11 @@ impl Inventory {
             .iter()
             .enumerate()
             .map(|(i, a)| (AppIdx(i), a))
+    }
+
+    /// The Applications Argo CD keeps (not replaced by a later definition of the same name).
+    pub fn live_apps(&self) -> impl Iterator<Item = (AppIdx, &Application)> {
+        self.apps().filter(|(_, a)| a.replaced_by.is_none())
     }
 
     /// The Application that renders an object, if any.

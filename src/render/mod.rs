@@ -493,6 +493,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
     inventory.clusters = clusters;
     inventory.clusters_declared = clusters_declared;
     inventory.notes = notes;
+    inventory.argocd_namespace = settings.argocd_namespace.clone();
     inventory
 }
 

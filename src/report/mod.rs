@@ -37,7 +37,7 @@ impl Report<'_> {
         Summary {
             files: self.inventory.sources.len(),
             objects: self.inventory.objects.len(),
-            applications: 0,
+            applications: self.inventory.applications.len(),
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             notes: count(Severity::Note),

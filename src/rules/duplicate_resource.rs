@@ -31,7 +31,8 @@ impl Rule for DuplicateResource {
             for &idx in objects {
                 let o = inventory.object(idx);
                 // `generateName` objects get a fresh name on every create; repeats are normal.
-                if o.node.path(&["metadata", "name"]).is_none() {
+                // Argo CD's own kinds have a rule of their own (`duplicate-application`).
+                if o.node.path(&["metadata", "name"]).is_none() || util::is_argocd_kind(o) {
                     continue;
                 }
                 per_unit.entry(o.unit).or_default().push(idx);

@@ -13,10 +13,18 @@ use crate::model::Inventory;
 
 pub mod util;
 
+mod app_project_violation;
+mod cross_namespace_target;
+mod duplicate_application;
 mod duplicate_resource;
 mod duplicate_yaml_key;
 mod incomplete_object;
+mod not_rendered;
 mod one_object_per_file;
+mod project_unrestricted;
+mod shared_resource;
+mod unknown_cluster;
+mod unknown_project;
 mod unreadable_file;
 mod yaml_syntax;
 
@@ -55,10 +63,18 @@ pub trait Rule: Sync + Send {
 /// Every rule, sorted by id.
 pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
+        &app_project_violation::AppProjectViolation,
+        &cross_namespace_target::CrossNamespaceTarget,
+        &duplicate_application::DuplicateApplication,
         &duplicate_resource::DuplicateResource,
         &duplicate_yaml_key::DuplicateYamlKey,
         &incomplete_object::IncompleteObject,
+        &not_rendered::NotRendered,
         &one_object_per_file::OneObjectPerFile,
+        &project_unrestricted::ProjectUnrestricted,
+        &shared_resource::SharedResource,
+        &unknown_cluster::UnknownCluster,
+        &unknown_project::UnknownProject,
         &unreadable_file::UnreadableFile,
         &yaml_syntax::YamlSyntax,
     ];

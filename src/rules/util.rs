@@ -22,3 +22,18 @@ pub fn line(inventory: &Inventory, location: Location) -> usize {
 pub fn hand_written(object: &Object) -> bool {
     object.origin.is_none()
 }
+
+/// Argo CD's own kinds: Application, ApplicationSet, AppProject.
+pub fn is_argocd_kind(object: &Object) -> bool {
+    object.id.group == "argoproj.io"
+        && matches!(object.id.kind.as_str(), "Application" | "ApplicationSet" | "AppProject")
+}
+
+/// `Application `name``, with the namespace when it is not Argo CD's own.
+pub fn app_name(inventory: &Inventory, app: &crate::model::Application) -> String {
+    if app.namespace == inventory.argocd_namespace {
+        format!("Application `{}`", app.name)
+    } else {
+        format!("Application `{}/{}`", app.namespace, app.name)
+    }
+}

@@ -1,0 +1,116 @@
+//! `app-project-violation`: an Application does what its AppProject forbids — a destination,
+//! a source repository, a namespace for the Application itself, or a kind of object. Argo CD
+//! refuses such a sync after the merge; this finds it before.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::Inventory;
+use crate::render::argocd::project::ProjectRules;
+
+use super::{Meta, Rule, util};
+
+pub static META: Meta = Meta {
+    id: "app-project-violation",
+    severity: Severity::Error,
+    summary: "an Application breaks its AppProject: destination, source repository, namespace or kind not allowed",
+    document: include_str!("../../rules/app-project-violation.md"),
+};
+
+pub struct AppProjectViolation;
+
+impl Rule for AppProjectViolation {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (app_idx, app) in inventory.live_apps() {
+            let Some(project) = inventory.project(&inventory.argocd_namespace, &app.project) else {
+                continue;
+            };
+            let name = util::app_name(inventory, app);
+            let mut push = |d: Diagnostic| {
+                let mut d = d.with_related(project.location, format!("AppProject `{}`", project.name));
+                d.object = d.object.or(app.object);
+                out.push(d);
+            };
+            let dest = &app.destination;
+            if !project.allows_destination(&dest.server_resolved, &dest.cluster, &dest.namespace) {
+                let mut d = META
+                    .diagnostic(
+                        app.locations.destination,
+                        format!(
+                            "{name} deploys to cluster `{}` namespace `{}`, which AppProject `{}` does not allow; Argo CD will refuse to sync it",
+                            dest.cluster, dest.namespace, project.name
+                        ),
+                    )
+                    .with_label("destination not permitted")
+                    .with_help(format!(
+                        "add the destination to the project's `destinations`, or move the Application to a project that allows `{}`/`{}`",
+                        dest.cluster, dest.namespace
+                    ));
+                if let Some(at) = project.destinations_location {
+                    d = d.with_related(at, "the project's destinations");
+                }
+                push(d);
+            }
+            for source in &app.sources {
+                if !project.allows_source_repo(&source.repo_url) {
+                    push(
+                        META.diagnostic(
+                            source.location,
+                            format!(
+                                "{name} takes its source from `{}`, which is not in the `sourceRepos` of AppProject `{}`",
+                                source.repo_url, project.name
+                            ),
+                        )
+                        .with_label("repository not permitted")
+                        .with_help("add the repository to the project's `sourceRepos`"),
+                    );
+                }
+            }
+            if !project.allows_source_namespace(&app.namespace, &inventory.argocd_namespace) {
+                push(
+                    META.diagnostic(
+                        app.locations.namespace,
+                        format!(
+                            "{name} lives in namespace `{}`, which AppProject `{}` does not list in `sourceNamespaces`",
+                            app.namespace, project.name
+                        ),
+                    )
+                    .with_label("namespace not permitted")
+                    .with_help("add the namespace to the project's `sourceNamespaces`, or move the Application to Argo CD's namespace"),
+                );
+            }
+            for (idx, o) in inventory.objects() {
+                if inventory.unit(o.unit).app != Some(app_idx) {
+                    continue;
+                }
+                let namespaced = !o.id.namespace.is_empty();
+                if project.allows_kind(namespaced, &o.id.group, &o.id.kind, &o.id.name) {
+                    continue;
+                }
+                let scope = if namespaced { "namespaced" } else { "cluster-scoped" };
+                let list = if namespaced { "namespaceResourceWhitelist/Blacklist" } else { "clusterResourceWhitelist" };
+                push(
+                    META.diagnostic(
+                        o.location(),
+                        format!(
+                            "{name} renders {scope} {}, a kind AppProject `{}` does not allow; the sync will fail",
+                            o.id.short(),
+                            project.name
+                        ),
+                    )
+                    .with_label("kind not permitted")
+                    .with_help(format!(
+                        "allow group `{}` kind `{}` in the project's {list}, or deploy it from a project that does",
+                        o.id.group, o.id.kind
+                    ))
+                    .with_object(idx)
+                    .with_related(app.locations.name, format!("rendered by {name}")),
+                );
+            }
+        }
+        out
+    }
+}

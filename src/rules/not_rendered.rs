@@ -1,0 +1,37 @@
+//! `not-rendered`: what could not be rendered offline, and why.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::Inventory;
+
+use super::{Meta, Rule};
+
+pub static META: Meta = Meta {
+    id: "not-rendered",
+    severity: Severity::Note,
+    summary: "a source could not be rendered offline (remote repository, plugin, unsupported tool); its objects are not checked",
+    document: include_str!("../../rules/not-rendered.md"),
+};
+
+pub struct NotRendered;
+
+impl Rule for NotRendered {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
+        inventory
+            .notes
+            .iter()
+            .filter(|n| n.not_rendered)
+            .map(|n| {
+                META.diagnostic(n.location, n.message.clone())
+                    .with_label("not rendered")
+                    .with_help(
+                        "map the repository to a local path under `repositories:` in .manifest-guard.yaml, \
+                         or vendor what it needs; until then these objects are invisible to every other rule",
+                    )
+            })
+            .collect()
+    }
+}
