@@ -22,6 +22,17 @@ pub struct Cli {
 pub enum Command {
     /// Check a GitOps repository (default: the current directory).
     Check(CheckArgs),
+    /// Show what the inventory holds: every Application, its destination and origin, and the
+    /// objects it renders.
+    Render {
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = RenderFormat::Yaml)]
+        format: RenderFormat,
+        /// Configuration file (default: .manifest-guard.yaml at the scanned root).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// List the rules.
     Rules {
         #[arg(long, value_enum, default_value_t = CatalogueFormat::Human)]
@@ -32,6 +43,12 @@ pub enum Command {
         /// The rule id, e.g. duplicate-resource.
         rule: String,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    Yaml,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

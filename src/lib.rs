@@ -114,13 +114,14 @@ fn selection(config: &Config, opts: &CheckOptions) -> Result<Selection, Error> {
     Ok(s)
 }
 
-/// Runs `check`.
-pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
+/// Loads and renders the tree `check` and `render` look at; returns the inventory and the
+/// configuration it was built with.
+pub fn inventory(paths: &[PathBuf], config_path: Option<&Path>) -> Result<(Inventory, Config), Error> {
     let cwd = std::env::current_dir().map_err(Error::Cwd)?;
-    let paths: Vec<PathBuf> = if opts.paths.is_empty() {
+    let paths: Vec<PathBuf> = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
-        opts.paths.clone()
+        paths.to_vec()
     };
     for p in &paths {
         if std::fs::symlink_metadata(p).is_err() {
@@ -128,7 +129,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
         }
     }
     let root = scanned_root(&paths, &cwd);
-    let config = match &opts.config {
+    let config = match config_path {
         Some(path) => {
             let display = load::display_path(path, &cwd);
             match Config::read(path, &display).map_err(Box::new)? {
@@ -139,13 +140,9 @@ pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
         None => {
             let path = root.join(config::FILE_NAME);
             let display = load::display_path(&path, &cwd);
-            Config::read(&path, &display)
-                .map_err(Box::new)?
-                .unwrap_or_default()
+            Config::read(&path, &display).map_err(Box::new)?.unwrap_or_default()
         }
     };
-    let selection = selection(&config, opts)?;
-
     let mut load_opts = load::LoadOptions {
         exclude: config.exclude_set(),
         ..load::LoadOptions::default()
@@ -171,6 +168,15 @@ pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
             .unwrap_or_else(|| "argocd".to_string()),
     };
     let inventory = render::build(sources, &roots, &settings);
+    Ok((inventory, config))
+}
+
+/// Runs `check`.
+pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
+    check_ids(&opts.select, "--select")?;
+    check_ids(&opts.ignore, "--ignore")?;
+    let (inventory, config) = inventory(&opts.paths, opts.config.as_deref())?;
+    let selection = selection(&config, opts)?;
     let diagnostics = rules::run(&inventory, &selection);
     Ok(CheckRun {
         inventory,

@@ -7,7 +7,9 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use manifest_guard::cli::{CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, FailOn};
+use manifest_guard::cli::{
+    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, FailOn, RenderFormat,
+};
 use manifest_guard::diagnostic::Severity;
 use manifest_guard::report::{self, Report};
 use manifest_guard::{CheckOptions, rules};
@@ -16,6 +18,23 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Render {
+            paths,
+            format,
+            config,
+        } => match manifest_guard::inventory(&paths, config.as_deref()) {
+            Ok((inventory, _)) => {
+                print!(
+                    "{}",
+                    match format {
+                        RenderFormat::Json => report::inventory::render_json(&inventory),
+                        RenderFormat::Yaml => report::inventory::render_yaml(&inventory),
+                    }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fatal(&e, ColorChoice::Auto),
+        },
         Command::Rules { format } => {
             print!("{}", catalogue(format));
             ExitCode::SUCCESS
@@ -97,19 +116,7 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     let run = match manifest_guard::check(&opts) {
         Ok(run) => run,
-        Err(e) => {
-            let handler = miette::GraphicalReportHandler::new_themed(if use_color(args.color) {
-                miette::GraphicalTheme::unicode()
-            } else {
-                miette::GraphicalTheme::unicode_nocolor()
-            });
-            let mut s = String::new();
-            if handler.render_report(&mut s, &e).is_err() {
-                s = format!("error: {e}\n");
-            }
-            eprint!("{s}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fatal(&e, args.color),
     };
     let report = Report {
         inventory: &run.inventory,
@@ -130,4 +137,22 @@ fn check(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Prints an error that stopped the run (exit status 2).
+fn fatal(e: &manifest_guard::Error, color: ColorChoice) -> ExitCode {
+    let theme = if use_color(color) {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let mut s = String::new();
+    if miette::GraphicalReportHandler::new_themed(theme)
+        .render_report(&mut s, e)
+        .is_err()
+    {
+        s = format!("error: {e}\n");
+    }
+    eprint!("{s}");
+    ExitCode::from(2)
 }

@@ -2,6 +2,7 @@
 //! scanning and CI. Every format reads the same `Report`; none of them prints (main does).
 
 pub mod human;
+pub mod inventory;
 pub mod json;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -66,9 +67,10 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// One line: what was checked and what was found.
 pub fn summary_line(s: &Summary) -> String {
     let checked = format!(
-        "{} ({})",
+        "{} ({}, {})",
         plural(s.files, "file", "files"),
-        plural(s.objects, "object", "objects")
+        plural(s.objects, "object", "objects"),
+        plural(s.applications, "Application", "Applications")
     );
     if s.errors + s.warnings + s.notes == 0 {
         return format!("no findings in {checked}");

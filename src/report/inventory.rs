@@ -1,0 +1,193 @@
+//! `manifest-guard render`: what the inventory holds — every Application (hand-written,
+//! rendered by a parent, or generated) with its destination and origin, and the objects each
+//! renders — as JSON (version 1, read by tests and tools) or YAML (for people).
+
+use serde_json::{Value, json};
+
+use crate::load::Location;
+use crate::model::argocd::SourceKind;
+use crate::model::{Inventory, Object};
+
+fn position(inventory: &Inventory, loc: Location) -> (String, usize) {
+    let file = inventory.sources.get(loc.file);
+    (file.display.clone(), file.line_col(loc.span.start).line)
+}
+
+fn object_json(inventory: &Inventory, o: &Object) -> Value {
+    let (file, line) = position(inventory, o.location());
+    json!({
+        "apiVersion": o.api_version,
+        "kind": o.id.kind,
+        "namespace": o.id.namespace,
+        "name": o.id.name,
+        "file": file,
+        "line": line,
+    })
+}
+
+fn kind_name(kind: &SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Directory { .. } => "directory",
+        SourceKind::Kustomize => "kustomize",
+        SourceKind::Helm => "helm",
+        SourceKind::Plugin(_) => "plugin",
+        SourceKind::Ref => "ref",
+    }
+}
+
+pub fn to_json(inventory: &Inventory) -> Value {
+    let mut apps: Vec<_> = inventory.apps().collect();
+    apps.sort_by(|(ia, a), (ib, b)| (&a.namespace, &a.name, ia).cmp(&(&b.namespace, &b.name, ib)));
+    let applications: Vec<Value> = apps
+        .iter()
+        .map(|(idx, app)| {
+            let (file, line) = position(inventory, app.locations.name);
+            let mut origin = json!({"file": file, "line": line});
+            if let Some(g) = &app.origin.generator {
+                origin["applicationSet"] = json!(g.appset);
+                origin["generator"] = json!(g.element);
+            }
+            if let Some(parent) = app.origin.parent {
+                origin["parent"] = json!(inventory.app(parent).name);
+            }
+            if let Some(winner) = app.replaced_by {
+                let (file, line) = position(inventory, inventory.app(winner).locations.name);
+                origin["replacedBy"] = json!(format!("{file}:{line}"));
+            }
+            let sources: Vec<Value> = app
+                .sources
+                .iter()
+                .map(|s| {
+                    let mut v = json!({
+                        "repoURL": s.repo_url,
+                        "targetRevision": s.target_revision,
+                        "kind": kind_name(&s.kind),
+                    });
+                    if let Some(p) = &s.path {
+                        v["path"] = json!(p);
+                    }
+                    if let Some(c) = &s.chart {
+                        v["chart"] = json!(c);
+                    }
+                    if let Some(r) = &s.ref_name {
+                        v["ref"] = json!(r);
+                    }
+                    if let Some(d) = &s.local_dir {
+                        v["localPath"] = json!(d);
+                    }
+                    v
+                })
+                .collect();
+            let objects: Vec<Value> = inventory
+                .objects()
+                .filter(|(_, o)| inventory.unit(o.unit).app == Some(*idx))
+                .map(|(_, o)| object_json(inventory, o))
+                .collect();
+            json!({
+                "name": app.name,
+                "namespace": app.namespace,
+                "project": app.project,
+                "destination": {
+                    "cluster": app.destination.cluster,
+                    "server": app.destination.server_resolved,
+                    "namespace": app.destination.namespace,
+                },
+                "sources": sources,
+                "syncPolicy": {
+                    "automated": app.sync.automated,
+                    "prune": app.sync.prune,
+                    "selfHeal": app.sync.self_heal,
+                    "syncOptions": app.sync.options,
+                },
+                "origin": origin,
+                "objects": objects,
+            })
+        })
+        .collect();
+    let objects: Vec<Value> = inventory
+        .objects()
+        .filter(|(_, o)| inventory.unit(o.unit).app.is_none())
+        .map(|(_, o)| {
+            let mut v = object_json(inventory, o);
+            v["cluster"] = json!(o.id.cluster);
+            v
+        })
+        .collect();
+    let notes: Vec<Value> = inventory
+        .notes
+        .iter()
+        .map(|n| {
+            let (file, line) = position(inventory, n.location);
+            json!({"file": file, "line": line, "message": n.message, "rendered": !n.not_rendered})
+        })
+        .collect();
+    json!({
+        "version": 1,
+        "applications": applications,
+        "objects": objects,
+        "notes": notes,
+    })
+}
+
+pub fn render_json(inventory: &Inventory) -> String {
+    let mut s = serde_json::to_string_pretty(&to_json(inventory)).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+pub fn render_yaml(inventory: &Inventory) -> String {
+    let mut out = String::new();
+    yaml_value(&to_json(inventory), 0, &mut out);
+    out
+}
+
+fn yaml_scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let plain = !s.is_empty()
+                && s.chars().all(|c| c.is_alphanumeric() || "-_./@".contains(c))
+                && !matches!(s.as_str(), "true" | "false" | "null" | "~" | "yes" | "no")
+                && s.parse::<f64>().is_err();
+            if plain { s.clone() } else { Value::String(s.clone()).to_string() }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A small JSON → block-YAML writer: the shape is fixed and known, so no YAML library is needed.
+fn yaml_value(v: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map {
+                match val {
+                    Value::Object(m) if !m.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        yaml_value(val, indent + 2, out);
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        yaml_value(val, indent, out);
+                    }
+                    Value::Object(_) => out.push_str(&format!("{pad}{k}: {{}}\n")),
+                    Value::Array(_) => out.push_str(&format!("{pad}{k}: []\n")),
+                    scalar => out.push_str(&format!("{pad}{k}: {}\n", yaml_scalar(scalar))),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                match item {
+                    Value::Object(_) | Value::Array(_) => {
+                        let mut nested = String::new();
+                        yaml_value(item, indent + 2, &mut nested);
+                        let trimmed = nested.trim_start();
+                        out.push_str(&format!("{pad}- {trimmed}"));
+                    }
+                    scalar => out.push_str(&format!("{pad}- {}\n", yaml_scalar(scalar))),
+                }
+            }
+        }
+        scalar => out.push_str(&format!("{pad}{}\n", yaml_scalar(scalar))),
+    }
+}
