@@ -116,7 +116,10 @@ fn selection(config: &Config, opts: &CheckOptions) -> Result<Selection, Error> {
 
 /// Loads and renders the tree `check` and `render` look at; returns the inventory and the
 /// configuration it was built with.
-pub fn inventory(paths: &[PathBuf], config_path: Option<&Path>) -> Result<(Inventory, Config), Error> {
+pub fn inventory(
+    paths: &[PathBuf],
+    config_path: Option<&Path>,
+) -> Result<(Inventory, Config), Error> {
     let cwd = std::env::current_dir().map_err(Error::Cwd)?;
     let paths: Vec<PathBuf> = if paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -140,7 +143,9 @@ pub fn inventory(paths: &[PathBuf], config_path: Option<&Path>) -> Result<(Inven
         None => {
             let path = root.join(config::FILE_NAME);
             let display = load::display_path(&path, &cwd);
-            Config::read(&path, &display).map_err(Box::new)?.unwrap_or_default()
+            Config::read(&path, &display)
+                .map_err(Box::new)?
+                .unwrap_or_default()
         }
     };
     let mut load_opts = load::LoadOptions {

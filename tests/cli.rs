@@ -14,8 +14,8 @@ fn demo_reports_the_incident_on_the_second_name() {
         .as_array()
         .expect("diagnostics")
         .iter()
-        .find(|d| d["rule"] == "duplicate-resource" && d["object"]["name"] == "storage")
-        .expect("a finding on Application storage");
+        .find(|d| d["rule"] == "duplicate-application")
+        .expect("duplicate-application on Application storage");
     // The second `name: storage` (line 45, column 9), with the first as related location.
     assert_eq!(
         (
@@ -27,6 +27,14 @@ fn demo_reports_the_incident_on_the_second_name() {
     );
     assert_eq!(dup["related"][0]["line"], 23);
     assert_eq!(dup["related"][0]["message"], "first defined here");
+    // It says which cluster would be emptied.
+    let message = dup["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("moves `storage` from `central-eu-cluster` to `staging-us-cluster`")
+            && message.contains("deployed to `central-eu-cluster` would be pruned"),
+        "{message}"
+    );
+    assert_eq!(v["summary"]["applications"], 4);
 }
 
 #[test]

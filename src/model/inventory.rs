@@ -88,6 +88,7 @@ pub struct Inventory {
     pub argocd_namespace: String,
     by_id: BTreeMap<ObjectId, Vec<ObjectIdx>>,
     by_file: HashMap<FileId, Vec<ObjectIdx>>,
+    by_unit: HashMap<UnitId, Vec<ObjectIdx>>,
 }
 
 impl Inventory {
@@ -99,9 +100,11 @@ impl Inventory {
     ) -> Self {
         let mut by_id: BTreeMap<ObjectId, Vec<ObjectIdx>> = BTreeMap::new();
         let mut by_file: HashMap<FileId, Vec<ObjectIdx>> = HashMap::new();
+        let mut by_unit: HashMap<UnitId, Vec<ObjectIdx>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             by_id.entry(o.id.clone()).or_default().push(ObjectIdx(i));
             by_file.entry(o.file).or_default().push(ObjectIdx(i));
+            by_unit.entry(o.unit).or_default().push(ObjectIdx(i));
         }
         Inventory {
             sources,
@@ -116,6 +119,7 @@ impl Inventory {
             argocd_namespace: "argocd".to_string(),
             by_id,
             by_file,
+            by_unit,
         }
     }
 
@@ -176,6 +180,11 @@ impl Inventory {
 
     pub fn with_identity(&self, id: &ObjectId) -> &[ObjectIdx] {
         self.by_id.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The objects a unit renders, in file and document order.
+    pub fn in_unit(&self, unit: UnitId) -> &[ObjectIdx] {
+        self.by_unit.get(&unit).map_or(&[], Vec::as_slice)
     }
 
     /// The objects read from one file, in document order.

@@ -40,7 +40,7 @@ pub fn to_json(inventory: &Inventory) -> Value {
     apps.sort_by(|(ia, a), (ib, b)| (&a.namespace, &a.name, ia).cmp(&(&b.namespace, &b.name, ib)));
     let applications: Vec<Value> = apps
         .iter()
-        .map(|(idx, app)| {
+        .map(|(_, app)| {
             let (file, line) = position(inventory, app.locations.name);
             let mut origin = json!({"file": file, "line": line});
             if let Some(g) = &app.origin.generator {
@@ -79,9 +79,9 @@ pub fn to_json(inventory: &Inventory) -> Value {
                 })
                 .collect();
             let objects: Vec<Value> = inventory
-                .objects()
-                .filter(|(_, o)| inventory.unit(o.unit).app == Some(*idx))
-                .map(|(_, o)| object_json(inventory, o))
+                .in_unit(app.unit)
+                .iter()
+                .map(|&o| object_json(inventory, inventory.object(o)))
                 .collect();
             json!({
                 "name": app.name,
@@ -145,10 +145,15 @@ fn yaml_scalar(v: &Value) -> String {
     match v {
         Value::String(s) => {
             let plain = !s.is_empty()
-                && s.chars().all(|c| c.is_alphanumeric() || "-_./@".contains(c))
+                && s.chars()
+                    .all(|c| c.is_alphanumeric() || "-_./@".contains(c))
                 && !matches!(s.as_str(), "true" | "false" | "null" | "~" | "yes" | "no")
                 && s.parse::<f64>().is_err();
-            if plain { s.clone() } else { Value::String(s.clone()).to_string() }
+            if plain {
+                s.clone()
+            } else {
+                Value::String(s.clone()).to_string()
+            }
         }
         other => other.to_string(),
     }

@@ -24,13 +24,14 @@ impl Rule for AppProjectViolation {
 
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for (app_idx, app) in inventory.live_apps() {
+        for (_, app) in inventory.live_apps() {
             let Some(project) = inventory.project(&inventory.argocd_namespace, &app.project) else {
                 continue;
             };
             let name = util::app_name(inventory, app);
             let mut push = |d: Diagnostic| {
-                let mut d = d.with_related(project.location, format!("AppProject `{}`", project.name));
+                let mut d =
+                    d.with_related(project.location, format!("AppProject `{}`", project.name));
                 d.object = d.object.or(app.object);
                 out.push(d);
             };
@@ -82,16 +83,22 @@ impl Rule for AppProjectViolation {
                     .with_help("add the namespace to the project's `sourceNamespaces`, or move the Application to Argo CD's namespace"),
                 );
             }
-            for (idx, o) in inventory.objects() {
-                if inventory.unit(o.unit).app != Some(app_idx) {
-                    continue;
-                }
+            for &idx in inventory.in_unit(app.unit) {
+                let o = inventory.object(idx);
                 let namespaced = !o.id.namespace.is_empty();
                 if project.allows_kind(namespaced, &o.id.group, &o.id.kind, &o.id.name) {
                     continue;
                 }
-                let scope = if namespaced { "namespaced" } else { "cluster-scoped" };
-                let list = if namespaced { "namespaceResourceWhitelist/Blacklist" } else { "clusterResourceWhitelist" };
+                let scope = if namespaced {
+                    "namespaced"
+                } else {
+                    "cluster-scoped"
+                };
+                let list = if namespaced {
+                    "namespaceResourceWhitelist/Blacklist"
+                } else {
+                    "clusterResourceWhitelist"
+                };
                 push(
                     META.diagnostic(
                         o.location(),

@@ -36,10 +36,16 @@ impl Rule for CrossNamespaceTarget {
         }
         let mut out = Vec::new();
         for (idx, o) in inventory.objects() {
-            let Some(app_idx) = inventory.unit(o.unit).app else { continue };
+            let Some(app_idx) = inventory.unit(o.unit).app else {
+                continue;
+            };
             let app = inventory.app(app_idx);
             let target = &app.destination.namespace;
-            if app.replaced_by.is_some() || target.is_empty() || o.id.namespace.is_empty() || o.id.namespace == *target {
+            if app.replaced_by.is_some()
+                || target.is_empty()
+                || o.id.namespace.is_empty()
+                || o.id.namespace == *target
+            {
                 continue;
             }
             let ns = o.id.namespace.as_str();
@@ -52,16 +58,29 @@ impl Rule for CrossNamespaceTarget {
                 .filter(|&&a| a != app_idx)
                 .map(|&a| inventory.app(a));
             let (severity, why) = if SYSTEM_NAMESPACES.contains(&ns) {
-                (Severity::Error, format!("`{ns}` is a Kubernetes system namespace"))
+                (
+                    Severity::Error,
+                    format!("`{ns}` is a Kubernetes system namespace"),
+                )
             } else if ns == inventory.argocd_namespace {
-                (Severity::Error, format!("`{ns}` is Argo CD's own namespace"))
+                (
+                    Severity::Error,
+                    format!("`{ns}` is Argo CD's own namespace"),
+                )
             } else if let Some(other) = other {
                 (
                     Severity::Error,
-                    format!("`{ns}` is the destination namespace of {}", util::app_name(inventory, other)),
+                    format!(
+                        "`{ns}` is the destination namespace of {}",
+                        util::app_name(inventory, other)
+                    ),
                 )
             } else {
-                (Severity::Warning, "nothing else deploys there, but the Application's scope is wider than it says".into())
+                (
+                    Severity::Warning,
+                    "nothing else deploys there, but the Application's scope is wider than it says"
+                        .into(),
+                )
             };
             let at = o
                 .node

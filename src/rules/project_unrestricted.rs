@@ -28,7 +28,8 @@ impl Rule for ProjectUnrestricted {
         let mut out = Vec::new();
         for project in &inventory.projects {
             let everywhere = project.destinations.iter().any(|d| {
-                (is_all(d.server.as_deref()) || is_all(d.name.as_deref())) && is_all(d.namespace.as_deref())
+                (is_all(d.server.as_deref()) || is_all(d.name.as_deref()))
+                    && is_all(d.namespace.as_deref())
             });
             if everywhere {
                 out.push(
@@ -44,7 +45,11 @@ impl Rule for ProjectUnrestricted {
                     .with_object(project.object),
                 );
             }
-            if project.cluster_allow.iter().any(|gk| gk.group == "*" && gk.kind == "*") {
+            if project
+                .cluster_allow
+                .iter()
+                .any(|gk| gk.group == "*" && gk.kind == "*")
+            {
                 out.push(
                     META.diagnostic(
                         project.cluster_allow_location.unwrap_or(project.location),

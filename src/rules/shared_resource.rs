@@ -28,13 +28,18 @@ impl Rule for SharedResource {
             // The first object of each live Application that renders this identity.
             let mut owners: Vec<(AppIdx, ObjectIdx)> = Vec::new();
             for &o in objects {
-                let Some(app) = inventory.unit(inventory.object(o).unit).app else { continue };
-                if inventory.app(app).replaced_by.is_some() || owners.iter().any(|(a, _)| *a == app) {
+                let Some(app) = inventory.unit(inventory.object(o).unit).app else {
+                    continue;
+                };
+                if inventory.app(app).replaced_by.is_some() || owners.iter().any(|(a, _)| *a == app)
+                {
                     continue;
                 }
                 owners.push((app, o));
             }
-            let Some((&(first_app, first_obj), rest)) = owners.split_first() else { continue };
+            let Some((&(first_app, first_obj), rest)) = owners.split_first() else {
+                continue;
+            };
             let first = inventory.app(first_app);
             for &(app_idx, obj) in rest {
                 let app = inventory.app(app_idx);

@@ -26,7 +26,10 @@ pub fn hand_written(object: &Object) -> bool {
 /// Argo CD's own kinds: Application, ApplicationSet, AppProject.
 pub fn is_argocd_kind(object: &Object) -> bool {
     object.id.group == "argoproj.io"
-        && matches!(object.id.kind.as_str(), "Application" | "ApplicationSet" | "AppProject")
+        && matches!(
+            object.id.kind.as_str(),
+            "Application" | "ApplicationSet" | "AppProject"
+        )
 }
 
 /// `Application `name``, with the namespace when it is not Argo CD's own.
