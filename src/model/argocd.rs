@@ -177,4 +177,6 @@ pub struct RenderNote {
     pub message: String,
     /// Whether the thing was not rendered at all (else: rendered, with an assumption).
     pub not_rendered: bool,
+    /// Whether it is broken, not just out of reach offline (Argo CD would fail on it too).
+    pub broken: bool,
 }

@@ -232,12 +232,20 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
     let mut notes = Vec::new();
 
     // Every Application written in the tree, in file order.
-    let mut apps: Vec<(Application, FileId, usize)> = Vec::new();
+    let mut apps: Vec<(Application, Option<(FileId, usize)>)> = Vec::new();
+    let checkouts = argocd::applicationset::Checkouts::new();
+    let expander =
+        argocd::applicationset::Expander::new(&clusters, &repos, &settings.root, &checkouts);
     for (file_id, file) in sources.iter() {
         for (doc_index, doc) in file.documents.iter().enumerate() {
             let Some(root) = &doc.root else { continue };
             for m in manifests_of(root) {
-                if !argocd::is_application(group_of(m.api_version), m.kind) {
+                let group = group_of(m.api_version);
+                if argocd::is_applicationset(group, m.kind) {
+                    expand_appset(m.node, file_id, &expander, settings, &mut apps, &mut notes);
+                    continue;
+                }
+                if !argocd::is_application(group, m.kind) {
                     continue;
                 }
                 let node = m.node;
@@ -259,14 +267,14 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                 if app.namespace.is_empty() {
                     app.namespace = settings.argocd_namespace.clone();
                 }
-                apps.push((app, file_id, doc_index));
+                apps.push((app, Some((file_id, doc_index))));
             }
         }
     }
 
     // Destinations and sources.
     let mut claims: HashMap<FileId, Vec<usize>> = HashMap::new();
-    for (i, (app, _, _)) in apps.iter_mut().enumerate() {
+    for (i, (app, _)) in apps.iter_mut().enumerate() {
         resolve_destination(app, &clusters);
         for source in &mut app.sources {
             if matches!(source.kind, SourceKind::Ref) {
@@ -280,6 +288,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                         app.name
                     ),
                     not_rendered: true,
+                    broken: false,
                 });
                 continue;
             }
@@ -293,6 +302,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                         source.repo_url
                     ),
                     not_rendered: true,
+                    broken: false,
                 });
                 continue;
             };
@@ -304,11 +314,13 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                         app.name, source.repo_url
                     ),
                     not_rendered: true,
+                    broken: false,
                 }),
                 Resolution::Escapes(why) => notes.push(RenderNote {
                     location: source.location,
                     message: format!("Application `{}`: {why}; not read", app.name),
                     not_rendered: true,
+                    broken: false,
                 }),
                 Resolution::Local { dir, assumed } => {
                     if assumed {
@@ -319,6 +331,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                                 app.name, source.repo_url
                             ),
                             not_rendered: false,
+                            broken: false,
                         });
                     }
                     let has = |name: &str| files.contains(&join(&dir, name));
@@ -344,6 +357,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                                 app.name
                             ),
                             not_rendered: true,
+                    broken: false,
                         });
                     } else if let SourceKind::Directory {
                         recurse,
@@ -374,7 +388,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
             app: None,
         })
         .collect();
-    for (i, (app, _, _)) in apps.iter_mut().enumerate() {
+    for (i, (app, _)) in apps.iter_mut().enumerate() {
         app.unit = UnitId(units.len());
         units.push(RenderUnit {
             name: format!("the render of Application `{}`", app.name),
@@ -468,8 +482,8 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
 
     // Each Application's own object, and the Application that rendered it (app-of-apps).
     let mut applications: Vec<Application> = Vec::with_capacity(apps.len());
-    for (mut app, file, doc_index) in apps {
-        if let Some(&o) = first_object.get(&(file, doc_index)) {
+    for (mut app, written) in apps {
+        if let Some(&o) = written.and_then(|at| first_object.get(&at)) {
             app.object = Some(o);
             app.origin.parent = units[objects[o.0].unit.0].app;
         }
@@ -480,12 +494,18 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
     let mut inventory = Inventory::new(sources, units, objects, scopes);
     let mut projects = Vec::new();
     for (idx, o) in inventory.objects() {
-        if argocd::is_project(&o.id.group, &o.id.kind)
-            && !projects.iter().any(|p: &crate::model::AppProject| {
-                p.name == o.id.name && p.namespace == o.id.namespace
-            })
-        {
-            projects.push(argocd::project::read(o, idx));
+        if !argocd::is_project(&o.id.group, &o.id.kind) {
+            continue;
+        }
+        // As with Applications, the last definition of a project is the one Argo CD keeps.
+        let project = argocd::project::read(o, idx);
+        match projects
+            .iter_mut()
+            .find(|p: &&mut crate::model::AppProject| {
+                p.name == project.name && p.namespace == project.namespace
+            }) {
+            Some(known) => *known = project,
+            None => projects.push(project),
         }
     }
     inventory.projects = projects;
@@ -495,6 +515,72 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
     inventory.notes = notes;
     inventory.argocd_namespace = settings.argocd_namespace.clone();
     inventory
+}
+
+/// Expands an ApplicationSet into generated Applications, each pointing at the template (the
+/// same path in `spec.template`) and naming its generator element.
+fn expand_appset(
+    node: &Node,
+    file: FileId,
+    expander: &argocd::applicationset::Expander<'_>,
+    settings: &Settings,
+    apps: &mut Vec<(Application, Option<(FileId, usize)>)>,
+    notes: &mut Vec<RenderNote>,
+) {
+    let appset_name = node
+        .path(&["metadata", "name"])
+        .and_then(Node::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name_at = Location {
+        file,
+        span: node
+            .path(&["metadata", "name"])
+            .or_else(|| node.get("kind"))
+            .map_or(node.span, |n| n.span),
+    };
+    let template = node.path(&["spec", "template"]);
+    let locate = |path: &[&str]| {
+        let span = template
+            .and_then(|t| {
+                (0..=path.len())
+                    .rev()
+                    .find_map(|n| t.path(&path[..n]).filter(|_| n > 0))
+            })
+            .map_or(name_at.span, |n| n.span);
+        Location { file, span }
+    };
+    let expansion = expander.expand(&node.to_json());
+    for why in expansion.unavailable {
+        notes.push(RenderNote {
+            location: name_at,
+            message: format!("ApplicationSet `{appset_name}`: {why}"),
+            not_rendered: true,
+            broken: false,
+        });
+    }
+    for error in expansion.errors {
+        notes.push(RenderNote {
+            location: name_at,
+            message: format!("ApplicationSet `{appset_name}` cannot be expanded: {error}"),
+            not_rendered: true,
+            broken: true,
+        });
+    }
+    for generated in expansion.apps {
+        let origin = AppOrigin {
+            parent: None,
+            generator: Some(crate::model::argocd::Generated {
+                appset: appset_name.clone(),
+                element: generated.element,
+            }),
+        };
+        let mut app = argocd::application::read(&generated.manifest, &locate, None, origin);
+        if app.namespace.is_empty() {
+            app.namespace = settings.argocd_namespace.clone();
+        }
+        apps.push((app, None));
+    }
 }
 
 /// Finds the cluster an Application deploys to, by name or by server.

@@ -2,6 +2,7 @@
 //! projects and which repository paths are local. Reads manifests; never talks to Argo CD.
 
 pub mod application;
+pub mod applicationset;
 pub mod cluster;
 pub mod project;
 pub mod repo;
