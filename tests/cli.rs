@@ -27,11 +27,14 @@ fn demo_reports_the_incident_on_the_second_name() {
     );
     assert_eq!(dup["related"][0]["line"], 23);
     assert_eq!(dup["related"][0]["message"], "first defined here");
-    // It says which cluster would be emptied.
+    // It says what changes and what would be deleted from which cluster.
     let message = dup["message"].as_str().unwrap_or("");
     assert!(
-        message.contains("moves `storage` from `central-eu-cluster` to `staging-us-cluster`")
-            && message.contains("deployed to `central-eu-cluster` would be pruned"),
+        message.contains("moves it from namespace `storage` to `storage-loadtest`")
+            && message.contains(
+                "prunes from `central-eu-cluster` what only the earlier definition deployed"
+            )
+            && message.contains("StatefulSet `storage/storage`"),
         "{message}"
     );
     assert_eq!(v["summary"]["applications"], 4);

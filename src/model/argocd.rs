@@ -169,6 +169,35 @@ pub struct AppProject {
     pub object: ObjectIdx,
 }
 
+impl RenderNote {
+    /// Something out of reach offline; `help` says what would bring it in.
+    pub fn not_rendered(location: Location, message: String, help: &str) -> Self {
+        RenderNote {
+            location,
+            message,
+            not_rendered: true,
+            broken: false,
+            help: help.to_string(),
+        }
+    }
+
+    /// Something Argo CD could not render either.
+    pub fn broken(location: Location, message: String, help: &str) -> Self {
+        RenderNote {
+            broken: true,
+            ..RenderNote::not_rendered(location, message, help)
+        }
+    }
+
+    /// Rendered, on an assumption worth knowing.
+    pub fn assumed(location: Location, message: String) -> Self {
+        RenderNote {
+            not_rendered: false,
+            ..RenderNote::not_rendered(location, message, "")
+        }
+    }
+}
+
 /// A note on something that could not be rendered or was assumed, for `render` and the
 /// `not-rendered` rule.
 #[derive(Debug, Clone)]
@@ -179,4 +208,6 @@ pub struct RenderNote {
     pub not_rendered: bool,
     /// Whether it is broken, not just out of reach offline (Argo CD would fail on it too).
     pub broken: bool,
+    /// What would make it renderable, for the finding's help.
+    pub help: String,
 }

@@ -249,18 +249,10 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                     continue;
                 }
                 let node = m.node;
-                let locate = |path: &[&str]| {
-                    let span = node
-                        .path(path)
-                        .or_else(|| node.path(&path[..path.len().saturating_sub(1)]))
-                        .map_or_else(
-                            || node.get("kind").map_or(node.span, |k| k.span),
-                            |n| n.span,
-                        );
-                    Location {
-                        file: file_id,
-                        span,
-                    }
+                let locate = |path: &[&str]| Location {
+                    file: file_id,
+                    span: locate_path(node, path)
+                        .unwrap_or_else(|| node.get("kind").map_or(node.span, |k| k.span)),
                 };
                 let mut app =
                     argocd::application::read(&node.to_json(), &locate, None, AppOrigin::default());
@@ -281,58 +273,52 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                 continue;
             }
             if let SourceKind::Plugin(what) = &source.kind {
-                notes.push(RenderNote {
-                    location: source.location,
-                    message: format!(
+                notes.push(RenderNote::not_rendered(
+                    source.location,
+                    format!(
                         "Application `{}`: source uses {what}, which cannot be rendered offline",
                         app.name
                     ),
-                    not_rendered: true,
-                    broken: false,
-                });
+                    "a plugin runs code Argo CD's repo-server hosts; manifest-guard never runs it, so check its output in that plugin's own CI",
+                ));
                 continue;
             }
             let Some(path) = source.path.clone() else {
-                notes.push(RenderNote {
-                    location: source.location,
-                    message: format!(
+                notes.push(RenderNote::not_rendered(
+                    source.location,
+                    format!(
                         "Application `{}`: chart `{}` from `{}` is in a remote Helm repository, not available offline",
                         app.name,
                         source.chart.as_deref().unwrap_or("?"),
                         source.repo_url
                     ),
-                    not_rendered: true,
-                    broken: false,
-                });
+                    "vendor the chart into this repository and point the Application at its path",
+                ));
                 continue;
             };
             match repos.resolve(&source.repo_url, &path) {
-                Resolution::NotLocal => notes.push(RenderNote {
-                    location: source.location,
-                    message: format!(
-                        "Application `{}`: repository `{}` is not available offline (map it to a local path under `repositories:` in .manifest-guard.yaml)",
+                Resolution::NotLocal => notes.push(RenderNote::not_rendered(
+                    source.location,
+                    format!(
+                        "Application `{}`: repository `{}` is not available offline",
                         app.name, source.repo_url
                     ),
-                    not_rendered: true,
-                    broken: false,
-                }),
-                Resolution::Escapes(why) => notes.push(RenderNote {
-                    location: source.location,
-                    message: format!("Application `{}`: {why}; not read", app.name),
-                    not_rendered: true,
-                    broken: false,
-                }),
+                    "if it is this repository, or checked out beside it, map its URL to that path under `repositories:` in .manifest-guard.yaml",
+                )),
+                Resolution::Escapes(why) => notes.push(RenderNote::broken(
+                    source.location,
+                    format!("Application `{}`: {why}; not read", app.name),
+                    "keep the source path inside the repository; Argo CD refuses paths and symlinks that leave it",
+                )),
                 Resolution::Local { dir, assumed } => {
                     if assumed {
-                        notes.push(RenderNote {
-                            location: source.location,
-                            message: format!(
+                        notes.push(RenderNote::assumed(
+                            source.location,
+                            format!(
                                 "Application `{}`: `{}` taken as this repository because `{path}` exists here (declare it under `repositories:` to be sure)",
                                 app.name, source.repo_url
                             ),
-                            not_rendered: false,
-                            broken: false,
-                        });
+                        ));
                     }
                     let has = |name: &str| files.contains(&join(&dir, name));
                     let detected = if KUSTOMIZATION_NAMES.iter().any(|n| has(n)) {
@@ -350,15 +336,14 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                         } else {
                             SourceKind::Kustomize
                         };
-                        notes.push(RenderNote {
-                            location: source.location,
-                            message: format!(
+                        notes.push(RenderNote::not_rendered(
+                            source.location,
+                            format!(
                                 "Application `{}`: `{dir}` is a {tool} source; rendering {tool} is not supported yet, so its objects are not checked as this Application's",
                                 app.name
                             ),
-                            not_rendered: true,
-                    broken: false,
-                        });
+                            "rendering Helm and Kustomize sources is the next step of manifest-guard",
+                        ));
                     } else if let SourceKind::Directory {
                         recurse,
                         include,
@@ -540,32 +525,26 @@ fn expand_appset(
             .map_or(node.span, |n| n.span),
     };
     let template = node.path(&["spec", "template"]);
-    let locate = |path: &[&str]| {
-        let span = template
-            .and_then(|t| {
-                (0..=path.len())
-                    .rev()
-                    .find_map(|n| t.path(&path[..n]).filter(|_| n > 0))
-            })
-            .map_or(name_at.span, |n| n.span);
-        Location { file, span }
+    let locate = |path: &[&str]| Location {
+        file,
+        span: template
+            .and_then(|t| locate_path(t, path))
+            .unwrap_or(name_at.span),
     };
     let expansion = expander.expand(&node.to_json());
     for why in expansion.unavailable {
-        notes.push(RenderNote {
-            location: name_at,
-            message: format!("ApplicationSet `{appset_name}`: {why}"),
-            not_rendered: true,
-            broken: false,
-        });
+        notes.push(RenderNote::not_rendered(
+            name_at,
+            format!("ApplicationSet `{appset_name}`: {why}"),
+            "generators that ask a live service (SCM providers, pull requests, cluster decision resources, plugins) cannot be evaluated offline; use a list, git or clusters generator where you can",
+        ));
     }
     for error in expansion.errors {
-        notes.push(RenderNote {
-            location: name_at,
-            message: format!("ApplicationSet `{appset_name}` cannot be expanded: {error}"),
-            not_rendered: true,
-            broken: true,
-        });
+        notes.push(RenderNote::broken(
+            name_at,
+            format!("ApplicationSet `{appset_name}` cannot be expanded: {error}"),
+            "fix the generator or template: Argo CD generates no Application from an ApplicationSet in this state",
+        ));
     }
     for generated in expansion.apps {
         let origin = AppOrigin {
@@ -581,6 +560,27 @@ fn expand_appset(
         }
         apps.push((app, None));
     }
+}
+
+/// The span of the value at `path` (mapping keys, or sequence indexes); when the path stops
+/// early, the key of the deepest part that exists (`spec:` for a missing `spec.project`).
+fn locate_path(node: &Node, path: &[&str]) -> Option<Span> {
+    let mut current = node;
+    let mut last_key = None;
+    for step in path {
+        let next = match step.parse::<usize>() {
+            Ok(i) if current.is_seq() => current.items().get(i).map(|n| (n.span, n)),
+            _ => current.entry(step).map(|e| (e.key.span, &e.value)),
+        };
+        match next {
+            Some((key, value)) => {
+                last_key = Some(key);
+                current = value;
+            }
+            None => return last_key,
+        }
+    }
+    Some(current.span)
 }
 
 /// Finds the cluster an Application deploys to, by name or by server.

@@ -86,6 +86,33 @@ impl Rule for AppProjectViolation {
             for &idx in inventory.in_unit(app.unit) {
                 let o = inventory.object(idx);
                 let namespaced = !o.id.namespace.is_empty();
+                // Argo CD checks every object's namespace against the project's destinations
+                // too ("namespace … is not permitted in project").
+                if namespaced
+                    && o.id.namespace != dest.namespace
+                    && !project.allows_destination(&dest.server_resolved, &dest.cluster, &o.id.namespace)
+                {
+                    let at = o
+                        .node
+                        .path(&["metadata", "namespace"])
+                        .map_or_else(|| o.name_location(), |n| o.locate(n.span));
+                    push(
+                        META.diagnostic(
+                            at,
+                            format!(
+                                "{name} renders {} into namespace `{}` of `{}`, which AppProject `{}` does not allow; the sync will fail",
+                                o.id.short(),
+                                o.id.namespace,
+                                dest.cluster,
+                                project.name
+                            ),
+                        )
+                        .with_label("namespace not permitted")
+                        .with_help("deploy the object to an allowed namespace, or add the namespace to the project's `destinations`")
+                        .with_object(idx)
+                        .with_related(app.locations.name, format!("rendered by {name}")),
+                    );
+                }
                 if project.allows_kind(namespaced, &o.id.group, &o.id.kind, &o.id.name) {
                     continue;
                 }

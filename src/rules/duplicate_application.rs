@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Application, Inventory, ObjectIdx};
+use crate::model::{Application, Inventory, ObjectId, ObjectIdx};
 
 use super::{Meta, Rule, util};
 
@@ -17,42 +17,95 @@ pub static META: Meta = Meta {
 
 pub struct DuplicateApplication;
 
-/// What replacing `earlier` by `later` changes, in a sentence.
-fn consequence(earlier: &Application, later: &Application) -> String {
+/// Objects the earlier definition renders that the later one does not: what Argo CD stops
+/// managing when the later definition wins.
+fn lost<'a>(inventory: &'a Inventory, earlier: &Application, later: &Application) -> Vec<&'a ObjectId> {
+    let kept: std::collections::HashSet<&ObjectId> = inventory
+        .in_unit(later.unit)
+        .iter()
+        .map(|&o| &inventory.object(o).id)
+        .collect();
+    inventory
+        .in_unit(earlier.unit)
+        .iter()
+        .map(|&o| &inventory.object(o).id)
+        .filter(|id| !kept.contains(id))
+        .collect()
+}
+
+fn listing(ids: &[&ObjectId]) -> String {
+    const SHOWN: usize = 4;
+    let mut names: Vec<String> = ids.iter().take(SHOWN).map(|id| id.short()).collect();
+    if ids.len() > SHOWN {
+        names.push(format!("and {} more", ids.len() - SHOWN));
+    }
+    names.join(", ")
+}
+
+/// What replacing `earlier` by `later` changes, in a sentence. Argo CD applies the later
+/// definition to the same Application: objects it no longer renders on the same cluster are
+/// pruned by an automated sync with prune (else left out of sync); objects on a cluster it no
+/// longer targets are left there, unmanaged.
+fn consequence(inventory: &Inventory, earlier: &Application, later: &Application) -> String {
     let (from, to) = (&earlier.destination, &later.destination);
-    let fate = if later.sync.prune || earlier.has_cascade_finalizer() {
-        "would be pruned"
-    } else {
-        "would be orphaned: still running, but managed by nothing"
-    };
+    let gone = lost(inventory, earlier, later);
     if from.cluster != to.cluster {
-        format!(
-            " and moves `{}` from `{}` to `{}`; what `{}` deployed to `{}` {fate}",
-            later.name, from.cluster, to.cluster, earlier.name, from.cluster
-        )
-    } else if from.namespace != to.namespace {
-        format!(
-            " and moves `{}` from namespace `{}` to `{}` on `{}`; what it deployed to `{}` {fate}",
-            later.name, from.namespace, to.namespace, to.cluster, from.namespace
-        )
-    } else {
-        let paths = |a: &Application| {
-            a.sources
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{}:{}",
-                        s.repo_url,
-                        s.path.as_deref().or(s.chart.as_deref()).unwrap_or("")
-                    )
-                })
-                .collect::<Vec<_>>()
+        let left = if gone.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", listing(&gone))
         };
-        if paths(earlier) != paths(later) {
-            format!("; its source changes, and what only the earlier source deployed {fate}")
+        let stateful = inventory
+            .in_unit(later.unit)
+            .iter()
+            .any(|&o| util::is_stateful(inventory.object(o)));
+        let fresh = if stateful {
+            format!("; `{}` starts on new, empty volumes", to.cluster)
         } else {
             String::new()
-        }
+        };
+        return format!(
+            " and moves `{}` from `{}` to `{}`: what it deployed to `{}`{left} is no longer managed by Argo CD, and is deleted with the Application if that is ever removed{}{fresh}",
+            later.name,
+            from.cluster,
+            to.cluster,
+            from.cluster,
+            if earlier.has_cascade_finalizer() || later.has_cascade_finalizer() {
+                " (it has the resources finalizer)"
+            } else {
+                ""
+            },
+        );
+    }
+    let change = if from.namespace != to.namespace {
+        format!("moves it from namespace `{}` to `{}`", from.namespace, to.namespace)
+    } else {
+        "changes its source".to_string()
+    };
+    if gone.is_empty() {
+        return if from.namespace != to.namespace || earlier.sources.len() != later.sources.len() {
+            format!(" and {change} on `{}`", to.cluster)
+        } else {
+            String::new()
+        };
+    }
+    if later.sync.prune {
+        format!(
+            " and {change}: the next automated sync prunes from `{}` what only the earlier definition deployed — {} object{}: {}",
+            to.cluster,
+            gone.len(),
+            if gone.len() == 1 { "" } else { "s" },
+            listing(&gone)
+        )
+    } else {
+        format!(
+            " and {change}: on `{}`, {} object{} only the earlier definition deployed become{} out of sync and are deleted by the next sync with prune: {}",
+            to.cluster,
+            gone.len(),
+            if gone.len() == 1 { "" } else { "s" },
+            if gone.len() == 1 { "s" } else { "" },
+            listing(&gone)
+        )
     }
 }
 
@@ -79,7 +132,7 @@ impl DuplicateApplication {
                             "Application `{name}` is defined twice in namespace `{namespace}`: the later definition (line {}) replaces the earlier ({}){}",
                             line(winner),
                             util::file_line(inventory, earlier.locations.name),
-                            consequence(earlier, winner)
+                            consequence(inventory, earlier, winner)
                         ),
                     )
                     .with_label("defined again here: this definition wins")
@@ -90,8 +143,18 @@ impl DuplicateApplication {
                     .with_related(earlier.locations.name, "first defined here")
                     .with_related(
                         earlier.locations.destination,
-                        format!("the replaced definition deploys to `{}`", earlier.destination.cluster),
+                        format!(
+                            "the replaced definition deploys to `{}`, namespace `{}`",
+                            earlier.destination.cluster, earlier.destination.namespace
+                        ),
                     );
+                d = d.with_related(
+                    winner.locations.destination,
+                    format!(
+                        "the winning definition deploys to `{}`, namespace `{}`",
+                        winner.destination.cluster, winner.destination.namespace
+                    ),
+                );
                 if let Some(o) = winner.object {
                     d = d.with_object(o);
                 }

@@ -25,17 +25,19 @@ impl Rule for NotRendered {
             .iter()
             .filter(|n| n.not_rendered)
             .map(|n| {
-                let mut d = META.diagnostic(n.location, n.message.clone()).with_label("not rendered");
+                let mut d = META
+                    .diagnostic(n.location, n.message.clone())
+                    .with_label("not rendered")
+                    .with_help(format!(
+                        "{}; until then these objects are invisible to every other rule",
+                        n.help
+                    ));
                 // Broken input (an ApplicationSet Argo CD cannot expand either) is an error, not
                 // a limit of working offline.
                 if n.broken {
                     d.severity = Severity::Error;
                 }
                 d
-                    .with_help(
-                        "map the repository to a local path under `repositories:` in .manifest-guard.yaml, \
-                         or vendor what it needs; until then these objects are invisible to every other rule",
-                    )
             })
             .collect()
     }

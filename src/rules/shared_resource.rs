@@ -43,9 +43,11 @@ impl Rule for SharedResource {
             let first = inventory.app(first_app);
             for &(app_idx, obj) in rest {
                 let app = inventory.app(app_idx);
-                out.push(
-                    META.diagnostic(
-                        inventory.object(obj).name_location(),
+                let here = inventory.object(obj).name_location();
+                let there = inventory.object(first_obj).name_location();
+                let mut d = META
+                    .diagnostic(
+                        here,
                         format!(
                             "{} is rendered by both {} and {}; whichever syncs last wins, and pruning either deletes it from the other",
                             id,
@@ -58,10 +60,14 @@ impl Rule for SharedResource {
                         "let exactly one Application manage each object: move it into one Application's path, or \
                          exclude it from the other's (`directory.exclude`)",
                     )
-                    .with_object(obj)
-                    .with_related(inventory.object(first_obj).name_location(), format!("also rendered by {}", util::app_name(inventory, first)))
-                    .with_related(first.locations.name, "the first Application")
-                    .with_related(app.locations.name, "the second Application"),
+                    .with_object(obj);
+                // Two Applications selecting one file render one place twice; say it once.
+                if there != here {
+                    d = d.with_related(there, format!("also rendered by {}", util::app_name(inventory, first)));
+                }
+                out.push(
+                    d.with_related(first.locations.name, "the first Application")
+                        .with_related(app.locations.name, "the second Application"),
                 );
             }
         }
