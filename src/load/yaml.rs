@@ -654,6 +654,70 @@ fn shift_node(node: &mut Node, by: usize) {
     }
 }
 
+/// Writes a JSON value as block YAML.
+pub fn emit(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    yaml_value(value, 0, &mut out);
+    out
+}
+
+fn yaml_scalar(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => {
+            let plain = !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_alphanumeric() || "-_./@".contains(c))
+                && !matches!(s.as_str(), "true" | "false" | "null" | "~" | "yes" | "no")
+                && s.parse::<f64>().is_err();
+            if plain {
+                s.clone()
+            } else {
+                serde_json::Value::String(s.clone()).to_string()
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// JSON → block YAML, for output a person reads (`render`, `diff` bodies). Not a general YAML
+/// serializer: strings that could be misread are double-quoted (JSON escapes are valid YAML).
+fn yaml_value(v: &serde_json::Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map {
+                match val {
+                    serde_json::Value::Object(m) if !m.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        yaml_value(val, indent + 2, out);
+                    }
+                    serde_json::Value::Array(a) if !a.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        yaml_value(val, indent, out);
+                    }
+                    serde_json::Value::Object(_) => out.push_str(&format!("{pad}{k}: {{}}\n")),
+                    serde_json::Value::Array(_) => out.push_str(&format!("{pad}{k}: []\n")),
+                    scalar => out.push_str(&format!("{pad}{k}: {}\n", yaml_scalar(scalar))),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                match item {
+                    serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
+                        let mut nested = String::new();
+                        yaml_value(item, indent + 2, &mut nested);
+                        let trimmed = nested.trim_start();
+                        out.push_str(&format!("{pad}- {trimmed}"));
+                    }
+                    scalar => out.push_str(&format!("{pad}- {}\n", yaml_scalar(scalar))),
+                }
+            }
+        }
+        scalar => out.push_str(&format!("{pad}{}\n", yaml_scalar(scalar))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

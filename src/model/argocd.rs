@@ -96,6 +96,11 @@ pub struct AppOrigin {
 pub struct Generated {
     pub appset: String,
     pub element: String,
+    /// `spec.syncPolicy.preserveResourcesOnDeletion`: removing the element keeps what the
+    /// generated Application deployed (otherwise it is deleted with it).
+    pub preserve_resources: bool,
+    /// `spec.syncPolicy.applicationsSync` (`create-only`, `create-update`, `create-delete`, `sync`).
+    pub applications_sync: Option<String>,
 }
 
 /// Locations of the parts of an Application that findings point at.

@@ -552,6 +552,8 @@ fn expand_appset(
             generator: Some(crate::model::argocd::Generated {
                 appset: appset_name.clone(),
                 element: generated.element,
+                preserve_resources: expansion.preserve_resources,
+                applications_sync: expansion.applications_sync.clone(),
             }),
         };
         let mut app = argocd::application::read(&generated.manifest, &locate, None, origin);

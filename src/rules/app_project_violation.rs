@@ -90,7 +90,11 @@ impl Rule for AppProjectViolation {
                 // too ("namespace … is not permitted in project").
                 if namespaced
                     && o.id.namespace != dest.namespace
-                    && !project.allows_destination(&dest.server_resolved, &dest.cluster, &o.id.namespace)
+                    && !project.allows_destination(
+                        &dest.server_resolved,
+                        &dest.cluster,
+                        &o.id.namespace,
+                    )
                 {
                     let at = o
                         .node

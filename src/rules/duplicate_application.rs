@@ -19,7 +19,11 @@ pub struct DuplicateApplication;
 
 /// Objects the earlier definition renders that the later one does not: what Argo CD stops
 /// managing when the later definition wins.
-fn lost<'a>(inventory: &'a Inventory, earlier: &Application, later: &Application) -> Vec<&'a ObjectId> {
+fn lost<'a>(
+    inventory: &'a Inventory,
+    earlier: &Application,
+    later: &Application,
+) -> Vec<&'a ObjectId> {
     let kept: std::collections::HashSet<&ObjectId> = inventory
         .in_unit(later.unit)
         .iter()
@@ -78,7 +82,10 @@ fn consequence(inventory: &Inventory, earlier: &Application, later: &Application
         );
     }
     let change = if from.namespace != to.namespace {
-        format!("moves it from namespace `{}` to `{}`", from.namespace, to.namespace)
+        format!(
+            "moves it from namespace `{}` to `{}`",
+            from.namespace, to.namespace
+        )
     } else {
         "changes its source".to_string()
     };

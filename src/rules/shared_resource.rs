@@ -63,7 +63,10 @@ impl Rule for SharedResource {
                     .with_object(obj);
                 // Two Applications selecting one file render one place twice; say it once.
                 if there != here {
-                    d = d.with_related(there, format!("also rendered by {}", util::app_name(inventory, first)));
+                    d = d.with_related(
+                        there,
+                        format!("also rendered by {}", util::app_name(inventory, first)),
+                    );
                 }
                 out.push(
                     d.with_related(first.locations.name, "the first Application")

@@ -29,6 +29,8 @@ pub struct GeneratedApp {
 #[derive(Debug, Clone, Default)]
 pub struct Expansion {
     pub apps: Vec<GeneratedApp>,
+    pub preserve_resources: bool,
+    pub applications_sync: Option<String>,
     /// Generators that could not be evaluated offline, and why.
     pub unavailable: Vec<String>,
     /// What makes the ApplicationSet invalid: Argo CD would generate nothing from it.
@@ -221,6 +223,14 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
             .is_some_and(|o| o.iter().any(|x| x.as_str() == Some("missingkey=error"))),
     };
     let env = Env { options, expander };
+    out.preserve_resources = spec
+        .pointer("/syncPolicy/preserveResourcesOnDeletion")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    out.applications_sync = spec
+        .pointer("/syncPolicy/applicationsSync")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let Some(template_spec) = spec.get("template") else {
         out.errors.push("`spec.template` is missing".into());
         return out;

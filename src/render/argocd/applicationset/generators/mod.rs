@@ -62,8 +62,9 @@ pub trait Context {
     fn clusters(&self) -> &[Cluster];
     /// The local checkout for a git generator's repoURL, or None when it is not available offline.
     fn repo(&self, repo_url: &str) -> Option<&dyn Repo>;
-    /// Render a JSON value (a child generator spec in a matrix) with params, using Argo CD
-    /// templating (fasttemplate or Go template per `go_template()`).
+    /// Render a JSON value (a matrix child's generator spec, or one `values` entry of a cluster or
+    /// git generator) with params, using Argo CD templating (fasttemplate or Go template per
+    /// `go_template()`).
     fn render(&self, value: &Value, params: &Params) -> Result<Value, String>;
     /// Parse YAML or JSON text into JSON (git files generator, list elementsYaml).
     fn parse_yaml(&self, text: &str) -> Result<Value, String>;
@@ -130,6 +131,8 @@ pub enum GeneratorError {
     TooDeep { at: String },
     #[error("{at}: more than {limit} parameter sets; not evaluated")]
     TooManyElements { at: String, limit: usize },
+    #[error("{at}: more than {limit} path matches against the checkout; not evaluated")]
+    TooMuchScanning { at: String, limit: usize },
     #[error("{at}: templating failed: {reason}")]
     Render { at: String, reason: String },
     #[error("{at}: unable to process file `{path}`: {reason}")]
@@ -252,10 +255,10 @@ impl Eval<'_> {
         let total = self.scanned.get().saturating_add(n);
         self.scanned.set(total);
         if total > MAX_SCAN {
-            return Err(malformed(
-                at,
-                format!("more than {MAX_SCAN} path matches; not evaluated"),
-            ));
+            return Err(GeneratorError::TooMuchScanning {
+                at: display_at(at),
+                limit: MAX_SCAN,
+            });
         }
         Ok(())
     }
@@ -400,7 +403,7 @@ impl Eval<'_> {
     }
 
     /// Render a generator spec with a matrix sibling's parameters (Argo CD's
-    /// `InterpolateGenerator`), through the lead's templating.
+    /// `InterpolateGenerator`), through `Context::render`.
     fn interpolate(
         &self,
         spec: &Value,
@@ -700,5 +703,232 @@ pub(super) fn opaque_under(prefix: &str, key: &str) -> String {
         key.to_string()
     } else {
         format!("{prefix}.{key}")
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use serde_json::{Value, json};
+
+    use super::testkit::{TestContext, secret};
+    use super::*;
+
+    fn params_of(outcome: Outcome) -> Vec<Value> {
+        match outcome {
+            Outcome::Elements(e) => e.into_iter().map(|e| Value::Object(e.params)).collect(),
+            Outcome::Unavailable(r) => panic!("unavailable: {r}"),
+        }
+    }
+
+    #[test]
+    fn go_float_formatting() {
+        for (f, want) in [
+            (1234567.0, "1.234567e+06"),
+            (100000.0, "100000"),
+            (1e6, "1e+06"),
+            (123456.7, "123456.7"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-2.5, "-2.5"),
+            (1e21, "1e+21"),
+            (1e100, "1e+100"),
+            (0.0, "0"),
+            (3.0, "3"),
+        ] {
+            assert_eq!(go_format_float(f), want, "{f}");
+        }
+        assert_eq!(go_format(&json!(null)), "<nil>");
+        assert_eq!(
+            go_format(&json!({"b": 1, "a": [true, "x"]})),
+            "map[a:[true x] b:1]"
+        );
+    }
+
+    // Docs: "Cluster Generator": `nameNormalized` is "'name' but normalized to contain only
+    // lowercase alphanumeric characters, '-' or '.'"; Go Template's `normalize` also truncates
+    // at 253 characters.
+    #[test]
+    fn name_normalisation() {
+        assert_eq!(sanitize_name("My_Cluster"), "my-cluster");
+        assert_eq!(sanitize_name("-.a b.-"), "a-b");
+        assert_eq!(sanitize_name("directory_2"), "directory-2");
+        assert_eq!(sanitize_name(&"a".repeat(300)).len(), 253);
+        assert_eq!(sanitize_name("."), "");
+    }
+
+    #[test]
+    fn go_paths() {
+        assert_eq!(go_path_base("a/b/c"), "c");
+        assert_eq!(go_path_base("c"), "c");
+        assert_eq!(go_path_base(""), ".");
+        assert_eq!(go_path_dir("a/b/config.json"), "a/b");
+        assert_eq!(go_path_dir("config.json"), ".");
+    }
+
+    // Docs: "Generators": SCM Provider, Pull Request, Cluster Decision Resource and Plugin
+    // generators depend on external services.
+    #[test]
+    fn network_generators_are_unavailable() {
+        let ctx = TestContext::fast();
+        for (key, what) in [
+            ("scmProvider", "SCM provider's API"),
+            ("pullRequest", "open pull requests"),
+            ("clusterDecisionResource", "duck-typed resource"),
+            ("plugin", "plugin's HTTP service"),
+        ] {
+            let outcome = generate(&json!({key: {}}), &ctx).expect("not an error");
+            let Outcome::Unavailable(reason) = outcome else {
+                panic!("{key} should be unavailable")
+            };
+            assert!(
+                reason.starts_with(&format!("{key} generator needs")),
+                "{reason}"
+            );
+            assert!(reason.contains(what), "{reason}");
+            assert!(reason.ends_with("; not evaluated offline"), "{reason}");
+        }
+    }
+
+    #[test]
+    fn malformed_entries() {
+        let ctx = TestContext::fast();
+        assert!(matches!(
+            generate(&json!({"lists": {}}), &ctx),
+            Err(GeneratorError::UnknownGenerator { ref key, .. }) if key == "lists"
+        ));
+        assert!(matches!(
+            generate(&json!({"selector": {}}), &ctx),
+            Err(GeneratorError::Empty { .. })
+        ));
+        assert!(matches!(
+            generate(&json!({"list": null}), &ctx),
+            Err(GeneratorError::Empty { .. })
+        ));
+        assert!(matches!(
+            generate(&json!("list"), &ctx),
+            Err(GeneratorError::Malformed { .. })
+        ));
+    }
+
+    // Argo CD's Transform evaluates every generator an entry holds; at the top level an entry
+    // with two generators yields both (only matrix and merge children are limited to one).
+    #[test]
+    fn a_top_level_entry_with_two_generators_yields_both() {
+        let ctx = TestContext::fast();
+        let got = params_of(
+            generate(
+                &json!({"clusters": {}, "list": {"elements": [{"a": "b"}]}}),
+                &ctx,
+            )
+            .expect("two generators"),
+        );
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0],
+            json!({"a": "b"}),
+            "list comes first, as in Argo CD's struct"
+        );
+    }
+
+    // Docs: "Post Selector all generators" → "Example: List generator + Post Selector".
+    #[test]
+    fn post_selector_doc_example() {
+        let ctx = TestContext::fast();
+        let spec = json!({
+            "list": {"elements": [
+                {"cluster": "engineering-dev", "url": "https://kubernetes.default.svc", "env": "staging"},
+                {"cluster": "engineering-prod", "url": "https://kubernetes.default.svc", "env": "prod"}
+            ]},
+            "selector": {"matchLabels": {"env": "staging"}}
+        });
+        assert_eq!(
+            params_of(generate(&spec, &ctx).expect("selects")),
+            vec![
+                json!({"cluster": "engineering-dev", "url": "https://kubernetes.default.svc", "env": "staging"})
+            ]
+        );
+        // Values are not label-checked: a URL can be selected on.
+        let by_url = json!({
+            "list": {"elements": [{"url": "https://a"}, {"url": "https://b"}]},
+            "selector": {"matchExpressions": [{"key": "url", "operator": "In", "values": ["https://b"]}]}
+        });
+        assert_eq!(
+            params_of(generate(&by_url, &ctx).expect("selects")).len(),
+            1
+        );
+    }
+
+    // Argo CD flattens parameters for the post selector with a library that descends only into
+    // JSON-decoded maps and lists; the cluster generator's goTemplate labels are a Go
+    // map[string]string, printed whole. So in goTemplate mode `metadata.labels.<key>` is not a
+    // selectable key, while in fasttemplate mode it is.
+    #[test]
+    fn post_selector_on_cluster_labels_depends_on_the_template_mode() {
+        let clusters = vec![
+            secret("a", "https://a", &[("env", "prod")]),
+            secret("b", "https://b", &[("env", "dev")]),
+        ];
+        let spec = json!({
+            "clusters": {"selector": {"matchLabels": {"argocd.argoproj.io/secret-type": "cluster"}}},
+            "selector": {"matchLabels": {"metadata.labels.env": "prod"}}
+        });
+        let fast = TestContext::fast().with_clusters(clusters.clone());
+        assert_eq!(params_of(generate(&spec, &fast).expect("fast")).len(), 1);
+        let go = TestContext::go().with_clusters(clusters);
+        assert_eq!(params_of(generate(&spec, &go).expect("go")).len(), 0);
+        // `name` is a plain string parameter in both modes.
+        let by_name = json!({"clusters": {}, "selector": {"matchLabels": {"name": "b"}}});
+        let go = TestContext::go().with_clusters(vec![secret("b", "https://b", &[])]);
+        assert_eq!(params_of(generate(&by_name, &go).expect("go")).len(), 1);
+    }
+
+    #[test]
+    fn limits_turn_hostile_input_into_errors() {
+        let ctx = TestContext::fast();
+        let many: Vec<Value> = (0..=MAX_ELEMENTS)
+            .map(|i| json!({"i": i.to_string()}))
+            .collect();
+        assert!(matches!(
+            generate(&json!({"list": {"elements": many}}), &ctx),
+            Err(GeneratorError::TooManyElements { .. })
+        ));
+        // 150 × 150 = 22,500 combinations: over the per-generator limit.
+        let some: Vec<Value> = (0..150).map(|i| json!({"a": i.to_string()})).collect();
+        let other: Vec<Value> = (0..150).map(|i| json!({"b": i.to_string()})).collect();
+        let product = json!({"matrix": {"generators": [
+            {"list": {"elements": some}}, {"list": {"elements": other}}
+        ]}});
+        assert!(matches!(
+            generate(&product, &ctx),
+            Err(GeneratorError::TooManyElements { .. })
+        ));
+        // Deeply nested values are refused, not recursed into.
+        let mut deep = json!("leaf");
+        for _ in 0..(MAX_VALUE_DEPTH + 2) {
+            deep = json!({"x": deep});
+        }
+        let go = TestContext::go();
+        let err = generate(&json!({"list": {"elements": [deep]}}), &go).expect_err("too deep");
+        assert!(err.to_string().contains("nested deeper"), "{err}");
+    }
+
+    // A matrix whose second child is re-evaluated for every first-child set counts all the work,
+    // including sets a post selector then drops.
+    #[test]
+    fn discarded_work_still_counts() {
+        let ctx = TestContext::fast();
+        let first: Vec<Value> = (0..2_000).map(|i| json!({"a": i.to_string()})).collect();
+        let second: Vec<Value> = (0..200).map(|i| json!({"b": i.to_string()})).collect();
+        let spec = json!({"matrix": {"generators": [
+            {"list": {"elements": first}},
+            {"list": {"elements": second}, "selector": {"matchLabels": {"b": "none"}}}
+        ]}});
+        assert!(matches!(
+            generate(&spec, &ctx),
+            Err(GeneratorError::TooManyElements {
+                limit: MAX_WORK,
+                ..
+            })
+        ));
     }
 }

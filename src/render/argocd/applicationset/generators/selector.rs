@@ -206,9 +206,7 @@ fn check_key(key: &str, at: &str) -> Result<(), GeneratorError> {
             ));
         }
     };
-    if let Some(prefix) = prefix
-        && !is_dns_subdomain(prefix)
-    {
+    if prefix.is_some_and(|p| !is_dns_subdomain(p)) {
         return Err(malformed(
             at,
             format!("invalid label key {key:?}: the prefix must be a lower-case DNS subdomain"),

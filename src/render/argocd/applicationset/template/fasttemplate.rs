@@ -8,6 +8,7 @@
 //! and newlines in parameter values need no escaping. An opening tag without a closing one after
 //! it makes fasttemplate fail, which Argo CD reports as an invalid template.
 
+use super::go::go_quote;
 use super::{MAX_STRING_BYTES, Params, TemplateError};
 
 /// Argo CD's `isTemplatedRegex` (`.*{{.*}}.*`, where `.` does not match a newline): some line
@@ -37,9 +38,11 @@ pub(super) fn render(text: &str, params: &Params) -> Result<String, TemplateErro
         let Some(end) = after.find("}}") else {
             return Err(TemplateError::FastTemplate {
                 offset: offset + start,
+                // fasttemplate's own wording, with Go's %q quoting.
                 message: format!(
-                    "Cannot find end tag=\"}}}}\" in the template={:?} starting from {:?}",
-                    text, after
+                    "Cannot find end tag=\"}}}}\" in the template={} starting from {}",
+                    go_quote(text),
+                    go_quote(after)
                 ),
             });
         };

@@ -24,6 +24,9 @@ pub type Params = serde_json::Map<String, serde_json::Value>;
 pub const MAX_STRING_BYTES: usize = 1 << 20;
 /// Largest total output of all strings of one rendered template.
 pub const MAX_TOTAL_BYTES: usize = 16 << 20;
+/// Evaluation steps all strings of one rendered template may take together (each string is
+/// also limited on its own), so many moderately expensive fields cannot add up to a hang.
+pub const MAX_TOTAL_STEPS: u64 = 20_000_000;
 
 /// Why a template could not be rendered. Offsets are byte offsets into the template string
 /// that failed; lines and columns are 1-based.
@@ -121,6 +124,7 @@ struct Renderer<'p> {
     opts: TemplateOptions,
     data: Option<go::Value>,
     budget: go::Budget,
+    steps_left: u64,
 }
 
 impl<'p> Renderer<'p> {
@@ -129,7 +133,8 @@ impl<'p> Renderer<'p> {
             params,
             opts: *opts,
             data: None,
-            budget: go::Budget::new(u64::MAX, MAX_TOTAL_BYTES),
+            budget: go::Budget::new(0, MAX_TOTAL_BYTES),
+            steps_left: MAX_TOTAL_STEPS,
         }
     }
 
@@ -152,15 +157,21 @@ impl<'p> Renderer<'p> {
                 go::Value::from_json(&serde_json::Value::Object(self.params.clone()))
             })
             .clone();
-        // Each string gets a fresh step allowance; output is accounted across all strings.
-        self.budget.steps = go::MAX_STEPS;
-        if self.budget.output == 0 {
-            return Err(TemplateError::Limit {
-                what: "total output size in bytes",
-                limit: MAX_TOTAL_BYTES,
-            });
+        // Each string may use up to its own step allowance out of what the template has left;
+        // output is accounted across all strings.
+        if self.budget.output == 0 || self.steps_left == 0 {
+            let (what, limit) = if self.steps_left == 0 {
+                ("total execution steps", MAX_TOTAL_STEPS as usize)
+            } else {
+                ("total output size in bytes", MAX_TOTAL_BYTES)
+            };
+            return Err(TemplateError::Limit { what, limit });
         }
-        go::render(text, &data, self.opts.missing_key_error, &mut self.budget)
+        let allowed = go::MAX_STEPS.min(self.steps_left);
+        self.budget.steps = allowed;
+        let result = go::render(text, &data, self.opts.missing_key_error, &mut self.budget);
+        self.steps_left -= allowed - self.budget.steps.min(allowed);
+        result
     }
 
     fn walk(

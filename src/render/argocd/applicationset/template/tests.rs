@@ -1212,3 +1212,38 @@ fn errors_carry_the_field_path() {
         Some("spec.sources[0].path: template: 1:9: function \"nope\" not defined")
     );
 }
+
+#[test]
+fn extreme_integers_do_not_overflow() {
+    // Arithmetic on hostile literals wraps or errors as in Go; it never aborts.
+    let max = i64::MAX;
+    let min = i64::MIN;
+    for t in [
+        format!("{{{{seq {max}}}}}"),
+        format!("{{{{untilStep -1 {min} {min}}}}}"),
+        format!("{{{{untilStep {min} {max} {max}}}}}"),
+        format!(
+            "{{{{add {max} 1}}}} {{{{mul {max} 2}}}} {{{{sub {min} 1}}}} {{{{div {min} -1}}}} {{{{mod {min} -1}}}}"
+        ),
+        format!(
+            "{{{{trunc {min} \"x\"}}}} {{{{substr {min} {max} \"x\"}}}} {{{{printf \"%{max}d\" 1}}}}"
+        ),
+        format!("{{{{index .list {max}}}}} {{{{slice .list {max}}}}} {{{{repeat {max} \"x\"}}}}"),
+        format!("{{{{range {max}}}}}{{{{end}}}}"),
+        format!(
+            "{{{{int \"{max}9\"}}}} {{{{int 1e300}}}} {{{{round 1e308 300}}}} {{{{addf 1e308 1e308}}}} {{{{divf 1 1e-300}}}}"
+        ),
+        "{{slugify -5 false \"abc\"}} {{chunk 0 .list}} {{indent -1 \"x\"}}".to_owned(),
+    ] {
+        let _ = render_string(&t, &go_params(), &GO);
+    }
+}
+
+#[test]
+fn total_work_of_a_template_is_bounded() {
+    // Each field alone is within its own limits; together they exceed the template's budget.
+    let field = "{{range 1500000}}{{end}}";
+    let t = J::Array((0..40).map(|_| J::String(field.to_owned())).collect());
+    let e = render_template(&t, &go_params(), &GO).err();
+    assert!(e.as_ref().is_some_and(is_limit), "{e:?}");
+}

@@ -239,13 +239,9 @@ impl Yaml {
                 if ctx != Ctx::Top {
                     self.write(" ")?;
                 }
-                // A scalar after "key:" or "- " continues at the block's indentation + 2; a
-                // document-level literal block is indented by 2, folded plain text by 0.
-                let cont = match (ctx, scalar) {
-                    (Ctx::Top, Value::Str(s)) if s.contains('\n') => 2,
-                    (Ctx::Top, _) => 0,
-                    _ => indent + 2,
-                };
+                // A scalar continues (folded lines, literal block body) at the block's
+                // indentation + 2; at document level that is column 2.
+                let cont = indent + 2;
                 self.scalar(scalar, cont)?;
                 self.write("\n")
             }
@@ -497,7 +493,7 @@ fn analyze(s: &str) -> Analysis {
         if !yaml_printable(c) || c == '\u{feff}' {
             special = true;
         }
-        if c == '\n' {
+        if matches!(c, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}') {
             line_breaks = true;
         }
         if c == ' ' {
@@ -758,59 +754,75 @@ pub(super) fn b64_encode(data: &[u8]) -> String {
     out
 }
 
-/// `base64.StdEncoding.DecodeString`: strict padding; `\r` and `\n` are ignored. The error
-/// text matches Go's `illegal base64 data at input byte N`.
+/// `base64.StdEncoding.DecodeString`: strict padding, `\r`/`\n` skipped. The error is the
+/// byte offset Go's `CorruptInputError` reports.
 pub(super) fn b64_decode(s: &str) -> Result<Vec<u8>, String> {
-    let bytes: Vec<(usize, u8)> = s
-        .bytes()
-        .enumerate()
-        .filter(|(_, b)| *b != b'\r' && *b != b'\n')
-        .collect();
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    let src = s.as_bytes();
     let illegal = |i: usize| format!("illegal base64 data at input byte {i}");
-    let mut idx = 0;
-    while idx < bytes.len() {
-        let quad: Vec<(usize, u8)> = bytes.iter().skip(idx).take(4).copied().collect();
-        let mut vals = [0u32; 4];
-        let mut n = 0;
-        for (k, (pos, b)) in quad.iter().enumerate() {
-            if *b == b'=' {
-                // Padding is only valid in the last quantum, at position 2 or 3.
-                if k < 2 {
-                    return Err(illegal(*pos));
+    let skip_newlines = |mut si: usize| {
+        while si < src.len() && (src[si] == b'\n' || src[si] == b'\r') {
+            si += 1;
+        }
+        si
+    };
+    let mut out = Vec::with_capacity(src.len() / 4 * 3);
+    let mut si = 0usize;
+    loop {
+        let mut quad = [0u32; 4];
+        let mut j = 0usize;
+        let mut dlen = 4usize;
+        while j < 4 {
+            if si == src.len() {
+                if j == 0 {
+                    return Ok(out);
                 }
-                let rest: Vec<&(usize, u8)> = quad.iter().skip(k).collect();
-                let all_pad = rest.iter().all(|(_, c)| *c == b'=');
-                if !all_pad || quad.len() != 4 || idx + 4 != bytes.len() {
-                    return Err(illegal(*pos));
+                return Err(illegal(si - j));
+            }
+            let c = src[si];
+            si += 1;
+            if c == b'\n' || c == b'\r' {
+                continue;
+            }
+            if c == b'=' {
+                match j {
+                    0 | 1 => return Err(illegal(si - 1)),
+                    2 => {
+                        si = skip_newlines(si);
+                        if si == src.len() {
+                            return Err(illegal(src.len()));
+                        }
+                        if src[si] != b'=' {
+                            return Err(illegal(si - 1));
+                        }
+                        si += 1;
+                    }
+                    _ => {}
                 }
+                si = skip_newlines(si);
+                if si < src.len() {
+                    return Err(illegal(si));
+                }
+                dlen = j;
                 break;
             }
-            let Some(v) = B64.iter().position(|c| c == b) else {
-                return Err(illegal(*pos));
+            let Some(v) = B64.iter().position(|b| *b == c) else {
+                return Err(illegal(si - 1));
             };
-            vals[k] = v as u32;
-            n += 1;
+            quad[j] = v as u32;
+            j += 1;
         }
-        if n < 4 && quad.len() == n {
-            // Missing padding: Go reports the start of the incomplete quantum.
-            let pos = quad.first().map(|(p, _)| *p).unwrap_or(0);
-            return Err(illegal(pos));
+        let word = (quad[0] << 18) | (quad[1] << 12) | (quad[2] << 6) | quad[3];
+        let bytes = [(word >> 16) as u8, (word >> 8) as u8, word as u8];
+        match dlen {
+            4 => out.extend_from_slice(&bytes),
+            3 => out.extend_from_slice(&bytes[..2]),
+            2 => out.push(bytes[0]),
+            _ => {}
         }
-        let word = (vals[0] << 18) | (vals[1] << 12) | (vals[2] << 6) | vals[3];
-        let decoded = [(word >> 16) as u8, (word >> 8) as u8, word as u8];
-        match n {
-            4 => out.extend_from_slice(&decoded),
-            3 => out.extend_from_slice(&decoded[..2]),
-            2 => out.push(decoded[0]),
-            _ => {
-                let pos = quad.first().map(|(p, _)| *p).unwrap_or(0);
-                return Err(illegal(pos));
-            }
+        if dlen < 4 {
+            return Ok(out);
         }
-        idx += 4;
     }
-    Ok(out)
 }
 
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -21,8 +21,11 @@ use super::{Fail, line_col};
 pub(crate) const MAX_STEPS: u64 = 2_000_000;
 /// Largest string one template may produce, and largest string any function may build.
 pub(super) const MAX_OUTPUT: usize = 1 << 20;
-/// Nesting of pipelines, control structures and template calls during execution.
-const MAX_EXEC_DEPTH: usize = 150;
+/// Nesting of pipelines, control structures and template calls during execution. Chosen so
+/// the deepest chain of executor frames fits in a 1 MiB thread stack even in debug builds.
+const MAX_EXEC_DEPTH: usize = 100;
+/// Nesting of Argo CD's `tpl` (each level stacks a whole executor); no real template nests it.
+const MAX_TPL_DEPTH: usize = 8;
 
 /// Resources shared by every template string rendered for one ApplicationSet element, so the
 /// whole rendering (not just one field) is bounded.
@@ -97,6 +100,7 @@ struct State<'s, 'b> {
     set: &'s TemplateSet,
     vars: Vec<(String, Value)>,
     depth: usize,
+    tpl_depth: usize,
     ctx: Ctx<'b>,
 }
 
@@ -114,6 +118,7 @@ pub(super) fn execute(
         set,
         vars: vec![("$".to_owned(), data.clone())],
         depth: 0,
+        tpl_depth: 0,
         ctx: Ctx {
             budget,
             missing_key_error,
@@ -239,21 +244,24 @@ impl State<'_, '_> {
 
     fn walk_range(&mut self, dot: &Value, c: &super::parse::Control, out: &mut Buf) -> EResult<()> {
         let val = self.eval_pipeline(dot, &c.pipe)?;
-        let body_mark = self.vars.len();
         let ctx = || c.pipe.to_string();
-        let items: Vec<(Value, Value)> = match &val {
-            Value::List(l) => l
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (Value::Int(i as i64), e.clone()))
-                .collect(),
+        let ran = match &val {
+            Value::List(l) => {
+                let items = l
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (Value::Int(i as i64), e.clone()));
+                self.range_items(c, items, out)?
+            }
             Value::Map(m) => {
                 // Go sorts the keys and reads the values before iterating, so changes the
                 // body makes to the map do not affect this loop.
-                let m = borrow(m).map_err(|f| at(c.pos, ctx(), f))?;
-                m.iter()
+                let entries: Vec<(Value, Value)> = borrow(m)
+                    .map_err(|f| at(c.pos, ctx(), f))?
+                    .iter()
                     .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
-                    .collect()
+                    .collect();
+                self.range_items(c, entries.into_iter(), out)?
             }
             Value::Int(n) | Value::Int64(n) => {
                 if c.pipe.decl.len() > 1 {
@@ -263,31 +271,39 @@ impl State<'_, '_> {
                         format!("can't use {n} to iterate over more than one variable"),
                     );
                 }
-                let n = *n;
-                if n > 0 {
-                    // Charge the whole loop up front so a huge count fails fast.
-                    self.ctx.charge(n as u64).map_err(|f| at(c.pos, ctx(), f))?;
-                }
-                (0..n.max(0))
-                    .map(|i| {
-                        let v = if matches!(val, Value::Int64(_)) {
-                            Value::Int64(i)
-                        } else {
-                            Value::Int(i)
-                        };
-                        (Value::Missing, v)
-                    })
-                    .collect()
+                let wide = matches!(val, Value::Int64(_));
+                let items = (0..(*n).max(0)).map(|i| {
+                    let v = if wide { Value::Int64(i) } else { Value::Int(i) };
+                    (Value::Missing, v)
+                });
+                self.range_items(c, items, out)?
             }
-            Value::Missing | Value::Nil => Vec::new(),
+            Value::Missing | Value::Nil => false,
             other => {
                 let shown = sprint_v(other, 256).unwrap_or_default();
                 return err_at(c.pos, ctx(), format!("range can't iterate over {shown}"));
             }
         };
-        let ran = !items.is_empty();
+        if !ran {
+            if let Some(e) = &c.else_list {
+                self.walk(dot, e, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the range body once per (index, element); returns whether it ran at all.
+    fn range_items(
+        &mut self,
+        c: &super::parse::Control,
+        items: impl Iterator<Item = (Value, Value)>,
+        out: &mut Buf,
+    ) -> EResult<bool> {
+        let body_mark = self.vars.len();
+        let mut ran = false;
         for (index, elem) in items {
-            self.step(c.pos, &ctx)?;
+            ran = true;
+            self.step(c.pos, &|| c.pipe.to_string())?;
             self.set_range_vars(c, index, elem.clone())?;
             let flow = self.walk(&elem, &c.list, out)?;
             self.vars.truncate(body_mark);
@@ -295,12 +311,7 @@ impl State<'_, '_> {
                 break;
             }
         }
-        if !ran {
-            if let Some(e) = &c.else_list {
-                self.walk(dot, e, out)?;
-            }
-        }
-        Ok(())
+        Ok(ran)
     }
 
     fn set_range_vars(
@@ -698,12 +709,20 @@ impl State<'_, '_> {
             main: parsed.main,
             defs,
         };
+        if self.tpl_depth >= MAX_TPL_DEPTH {
+            return Err(at(
+                pos,
+                ctx(),
+                Fail::limit("tpl nesting depth", MAX_TPL_DEPTH),
+            ));
+        }
         self.enter(pos)?;
         let mut out = Buf::new(MAX_OUTPUT);
         let mut sub = State {
             set: &set,
             vars: vec![("$".to_owned(), vals.clone())],
             depth: self.depth,
+            tpl_depth: self.tpl_depth + 1,
             ctx: Ctx {
                 budget: &mut *self.ctx.budget,
                 missing_key_error: self.ctx.missing_key_error,
@@ -753,7 +772,7 @@ fn literal_mismatch<T>(ty: P, n: &Operand) -> EResult<T> {
 /// Go's `validateType`: whether an evaluated value may be passed as a parameter of type `ty`.
 pub(super) fn validate(v: Value, ty: P) -> Result<Value, String> {
     match ty {
-        P::Any => Ok(v.as_arg()),
+        P::Any => Ok(v.into_arg()),
         P::Val => Ok(v),
         P::Map => match v {
             Value::Map(_) => Ok(v),

@@ -18,7 +18,7 @@ mod printf;
 mod sprig;
 mod value;
 
-pub(super) use value::Value;
+pub(super) use value::{Value, go_quote};
 
 use super::TemplateError;
 

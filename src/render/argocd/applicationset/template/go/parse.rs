@@ -758,7 +758,7 @@ impl Parser<'_> {
             Tok::Dot => Operand::Dot(tok.pos),
             Tok::Nil => Operand::Nil(tok.pos),
             Tok::Variable => {
-                if !self.vars.iter().any(|v| *v == tok.val) {
+                if !self.vars.contains(&tok.val) {
                     return self.err(
                         tok.pos,
                         format!("undefined variable {}", go_quote(&tok.val)),
@@ -982,7 +982,7 @@ fn parse_number(text: &str, is_char: bool) -> Result<Number, String> {
         }
         n.is_float = true;
         n.float = f;
-        if f.fract() == 0.0 && f >= -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18 {
+        if f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
             n.is_int = true;
             n.int = f as i64;
         }

@@ -20,7 +20,7 @@ pub(super) fn sprint(args: &[Value], cap: usize) -> Result<String, Fail> {
         if i > 0 && !is_string && !prev_string {
             out.push(' ')?;
         }
-        write_v(&mut out, &a.clone().as_arg())?;
+        write_v(&mut out, &a.clone().into_arg())?;
         prev_string = is_string;
     }
     Ok(out.s)
@@ -33,7 +33,7 @@ pub(super) fn sprintln(args: &[Value], cap: usize) -> Result<String, Fail> {
         if i > 0 {
             out.push(' ')?;
         }
-        write_v(&mut out, &a.clone().as_arg())?;
+        write_v(&mut out, &a.clone().into_arg())?;
     }
     out.push('\n')?;
     Ok(out.s)
@@ -96,7 +96,7 @@ pub(super) fn sprintf(format: &str, args: &[Value], cap: usize) -> Result<String
             continue;
         };
         argi += 1;
-        let a = a.clone().as_arg();
+        let a = a.clone().into_arg();
         let s = format_one(&a, verb, &spec, cap)?;
         out.push_str(&s)?;
     }
@@ -106,7 +106,7 @@ pub(super) fn sprintf(format: &str, args: &[Value], cap: usize) -> Result<String
             if i > argi {
                 out.push_str(", ")?;
             }
-            let a = a.clone().as_arg();
+            let a = a.clone().into_arg();
             out.push_str(a.type_name())?;
             out.push('=')?;
             write_v(&mut out, &a)?;
@@ -206,6 +206,9 @@ fn format_one(v: &Value, verb: char, spec: &Spec, cap: usize) -> Result<String, 
         }
         _ => {}
     }
+    if verb == 'v' && spec.sharp {
+        return Ok(pad(go_syntax(v, cap, 0)?, spec, false));
+    }
     let body = match verb {
         'v' => {
             let mut b = Buf::new(cap);
@@ -277,6 +280,41 @@ fn format_one(v: &Value, verb: char, spec: &Spec, cap: usize) -> Result<String, 
         _ => return bad_verb(v, verb, cap),
     };
     Ok(pad(body, spec, false))
+}
+
+/// `%#v`: a Go-syntax representation of the value.
+fn go_syntax(v: &Value, cap: usize, depth: usize) -> Result<String, Fail> {
+    if depth > super::value::MAX_VALUE_DEPTH {
+        return Err(Fail::limit(
+            "value nesting depth",
+            super::value::MAX_VALUE_DEPTH,
+        ));
+    }
+    Ok(match v {
+        Value::Missing | Value::Nil if depth == 0 => "<nil>".to_owned(),
+        Value::Missing | Value::Nil => "interface {}(nil)".to_owned(),
+        Value::Str(s) => go_quote(s),
+        Value::List(l) => {
+            let mut parts = Vec::with_capacity(l.len());
+            for x in l.iter() {
+                parts.push(go_syntax(x, cap, depth + 1)?);
+            }
+            format!("[]interface {{}}{{{}}}", parts.join(", "))
+        }
+        Value::Map(m) => {
+            let m = borrow(m)?;
+            let mut parts = Vec::with_capacity(m.len());
+            for (k, x) in m.iter() {
+                parts.push(format!("{}:{}", go_quote(k), go_syntax(x, cap, depth + 1)?));
+            }
+            format!("map[string]interface {{}}{{{}}}", parts.join(", "))
+        }
+        other => {
+            let mut b = Buf::new(cap);
+            write_v(&mut b, other)?;
+            b.s
+        }
+    })
 }
 
 /// An element inside a slice or map: Go prints a nil element as `<nil>` whatever the verb.
@@ -450,7 +488,7 @@ mod tests {
         assert_eq!(f("%s", &[]), "%!s(MISSING)");
         assert_eq!(f("%q", &[s("a\"b")]), "\"a\\\"b\"");
         assert_eq!(f("%v", &[Value::Nil]), "<nil>");
-        assert_eq!(f("%.2f", &[Value::Float(3.14159)]), "3.14");
+        assert_eq!(f("%.2f", &[Value::Float(1.23456)]), "1.23");
         assert_eq!(f("%e", &[Value::Float(1500.0)]), "1.500000e+03");
         assert_eq!(f("%5s|%-5s|", &[s("ab"), s("cd")]), "   ab|cd   |");
         assert_eq!(f("%x", &[Value::Int(255)]), "ff");

@@ -1038,11 +1038,11 @@ fn seq(args: &[Value]) -> Result<Value, Fail> {
         [] => return Ok(Value::str("")),
         [end] => {
             let inc = if *end < 1 { -1 } else { 1 };
-            until_vec(1, end + inc, inc)?
+            until_vec(1, end.saturating_add(inc), inc)?
         }
         [start, end] => {
             let step = if end < start { -1 } else { 1 };
-            until_vec(*start, end + step, step)?
+            until_vec(*start, end.saturating_add(step), step)?
         }
         [start, step, end] => {
             let mut inc = 1;
@@ -1052,7 +1052,7 @@ fn seq(args: &[Value]) -> Result<Value, Fail> {
                     return Ok(Value::str(""));
                 }
             }
-            until_vec(*start, end + inc, *step)?
+            until_vec(*start, end.saturating_add(inc), *step)?
         }
         _ => return Ok(Value::str("")),
     };
@@ -1072,7 +1072,10 @@ fn until_vec(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, Fail> {
             if v.len() > MAX_LIST {
                 return Err(Fail::limit("list length", MAX_LIST));
             }
-            i += step;
+            i = match i.checked_add(step) {
+                Some(n) => n,
+                None => break,
+            };
         }
         return Ok(v);
     }
@@ -1353,7 +1356,8 @@ fn map_chars(s: &str, f: fn(char) -> char) -> String {
     s.chars().map(f).collect()
 }
 
-/// `unicode.ToUpper`: one rune to one rune (Rust's multi-rune expansions keep the original).
+/// `unicode.ToUpper`: Go maps one rune to one rune; where Rust's full mapping expands
+/// (`ß` → `SS`) Go has no simple mapping and keeps the rune.
 fn upper_char(c: char) -> char {
     let mut it = c.to_uppercase();
     match (it.next(), it.next()) {
@@ -1362,11 +1366,21 @@ fn upper_char(c: char) -> char {
     }
 }
 
+/// `unicode.ToLower`: the only multi-rune full lowercase mapping (`İ`) has `i` as its simple
+/// mapping, which is the first rune of the expansion.
 fn lower_char(c: char) -> char {
-    let mut it = c.to_lowercase();
-    match (it.next(), it.next()) {
-        (Some(l), None) => l,
-        _ => c,
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+/// `unicode.ToTitle`: upper case, except the four Latin digraphs that have a distinct
+/// title-case form.
+fn title_char(c: char) -> char {
+    match c {
+        '\u{1C4}'..='\u{1C6}' => '\u{1C5}',
+        '\u{1C7}'..='\u{1C9}' => '\u{1C8}',
+        '\u{1CA}'..='\u{1CC}' => '\u{1CB}',
+        '\u{1F1}'..='\u{1F3}' => '\u{1F2}',
+        c => upper_char(c),
     }
 }
 
@@ -1385,7 +1399,7 @@ fn title(s: &str) -> String {
     let mut prev = ' ';
     s.chars()
         .map(|c| {
-            let out = if is_sep(prev) { upper_char(c) } else { c };
+            let out = if is_sep(prev) { title_char(c) } else { c };
             prev = c;
             out
         })
@@ -1410,62 +1424,223 @@ fn untitle(s: &str) -> String {
         .collect()
 }
 
-/// Splits identifiers into words the way xstrings' case converters do for ordinary input:
-/// at separators, at lower→upper changes, and before the last capital of an acronym
-/// ("HTTPServer" → "HTTP", "Server").
-fn split_words(s: &str) -> Vec<String> {
-    let chars: Vec<char> = s.chars().collect();
-    let mut words: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if !c.is_alphanumeric() {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
-            continue;
-        }
-        if let Some(&p) = i.checked_sub(1).and_then(|j| chars.get(j)) {
-            let next = chars.get(i + 1).copied();
-            let boundary = (p.is_lowercase() && c.is_uppercase())
-                || (p.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase));
-            if boundary && !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
-        }
-        cur.push(c);
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    words
+/// xstrings' word classes, used by `snakecase` and `kebabcase`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Word {
+    /// No more words.
+    End,
+    Number,
+    Upper,
+    Alphabet,
+    Connector,
+    Punct,
+    Other,
 }
 
-fn words_joined(s: &str, sep: char) -> String {
-    split_words(s)
-        .iter()
-        .map(|w| w.chars().map(lower_char).collect::<String>())
-        .collect::<Vec<_>>()
-        .join(&sep.to_string())
+fn is_connector(c: char) -> bool {
+    c == '-' || c == '_' || c.is_whitespace()
 }
 
-/// xstrings `ToCamelCase`: words separated by `_`, `-` or space become capitalised and joined
-/// ("some_words" → "SomeWords", "GOLANG_IS_GREAT" → "GolangIsGreat").
-fn camelcase(s: &str) -> String {
-    let mut out = String::new();
-    for w in s.split(['_', '-', ' ']).filter(|w| !w.is_empty()) {
-        let mut cs = w.chars();
-        if let Some(first) = cs.next() {
-            out.push(upper_char(first));
-            let rest: String = cs.collect();
-            let all_upper = rest.chars().all(|c| !c.is_lowercase());
-            if all_upper {
-                out.extend(rest.chars().map(lower_char));
-            } else {
-                out.push_str(&rest);
+/// Go's `unicode.IsPunct` for the characters that matter here (ASCII punctuation that Go
+/// classes as P*, i.e. not the symbols `$+<=>^`|~`).
+fn is_punct(c: char) -> bool {
+    c.is_ascii_punctuation() && !"$+<=>^`|~".contains(c)
+}
+
+/// xstrings' `isAlphabet`: a letter that is not a CJK ideograph.
+fn is_alphabet(c: char) -> bool {
+    c.is_alphabetic()
+        && !matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Splits `s` into classified words following xstrings (v1.3) `nextWord`: runs of
+/// connectors, punctuation, digits, lower-case letters, or an upper-case run where an acronym
+/// gives its last capital to the next word ("HTTPServer" is "HTTP" + "Server").
+fn split_words(s: &str) -> Vec<(Word, String)> {
+    let cs: Vec<char> = s.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < cs.len() {
+        let c = cs[i];
+        let start = i;
+        i += 1;
+        let kind = if is_connector(c) {
+            while i < cs.len() && is_connector(cs[i]) {
+                i += 1;
             }
-        }
+            Word::Connector
+        } else if is_punct(c) {
+            while i < cs.len() && is_punct(cs[i]) {
+                i += 1;
+            }
+            Word::Punct
+        } else if c.is_uppercase() {
+            if i < cs.len() && cs[i].is_uppercase() {
+                while i < cs.len() && cs[i].is_uppercase() {
+                    i += 1;
+                }
+                if i < cs.len() && is_alphabet(cs[i]) {
+                    i -= 1;
+                }
+            } else if i < cs.len() && is_alphabet(cs[i]) {
+                while i < cs.len() && is_alphabet(cs[i]) && !cs[i].is_uppercase() {
+                    i += 1;
+                }
+            }
+            Word::Upper
+        } else if is_alphabet(c) {
+            while i < cs.len() && is_alphabet(cs[i]) && !cs[i].is_uppercase() {
+                i += 1;
+            }
+            Word::Alphabet
+        } else if c.is_numeric() {
+            while i < cs.len() && cs[i].is_numeric() {
+                i += 1;
+            }
+            Word::Number
+        } else {
+            while i < cs.len()
+                && !(is_connector(cs[i])
+                    || is_alphabet(cs[i])
+                    || cs[i].is_numeric()
+                    || is_punct(cs[i]))
+            {
+                i += 1;
+            }
+            Word::Other
+        };
+        out.push((kind, cs[start..i].iter().collect()));
     }
     out
+}
+
+/// xstrings' `toLower` for one word: upper-case and connector words are rewritten.
+fn push_lower(buf: &mut String, kind: Word, word: &str, connector: char) {
+    if kind != Word::Upper && kind != Word::Connector {
+        buf.push_str(word);
+        return;
+    }
+    for c in word.chars() {
+        if is_connector(c) {
+            buf.push(connector);
+        } else if c.is_uppercase() {
+            buf.push(lower_char(c));
+        } else {
+            buf.push(c);
+        }
+    }
+}
+
+/// xstrings `ToSnakeCase` / `ToKebabCase` (`camelCaseToLowerCase`): words are lower-cased and
+/// joined with `connector`; a number sticks to a preceding word unless letters follow it
+/// ("Bld4Floor" → "bld4_floor", "abc123def" → "abc_123def"); punctuation is kept as is.
+fn words_joined(s: &str, connector: char) -> String {
+    let words = split_words(s);
+    let total = words.len();
+    let mut idx = 0usize;
+    let mut next = || {
+        let w = words
+            .get(idx)
+            .cloned()
+            .unwrap_or((Word::End, String::new()));
+        idx += 1;
+        w
+    };
+    let mut buf = String::with_capacity(s.len() + 8);
+    let (mut kind, mut word) = next();
+    let mut consumed = 1usize;
+    let mut advance = |kind: &mut Word, word: &mut String, consumed: &mut usize| {
+        let (k, w) = next();
+        *kind = k;
+        *word = w;
+        *consumed += 1;
+    };
+    while consumed < total {
+        if kind != Word::Connector {
+            push_lower(&mut buf, kind, &word, connector);
+        }
+        let (prev, last) = (kind, word.clone());
+        advance(&mut kind, &mut word, &mut consumed);
+        match prev {
+            Word::Number => {
+                while matches!(kind, Word::Alphabet | Word::Number) {
+                    push_lower(&mut buf, kind, &word, connector);
+                    advance(&mut kind, &mut word, &mut consumed);
+                }
+                if !matches!(kind, Word::End | Word::Punct | Word::Connector) {
+                    buf.push(connector);
+                }
+            }
+            Word::Connector => push_lower(&mut buf, prev, &last, connector),
+            Word::Punct => {}
+            _ => {
+                if kind != Word::Number {
+                    if !matches!(kind, Word::Connector | Word::Punct) {
+                        buf.push(connector);
+                    }
+                    continue;
+                }
+                if consumed >= total {
+                    continue;
+                }
+                let number = word.clone();
+                advance(&mut kind, &mut word, &mut consumed);
+                if kind != Word::Alphabet {
+                    push_lower(&mut buf, Word::Number, &number, connector);
+                    if !matches!(kind, Word::Connector | Word::Punct) {
+                        buf.push(connector);
+                    }
+                    continue;
+                }
+                buf.push(connector);
+                push_lower(&mut buf, Word::Number, &number, connector);
+                while matches!(kind, Word::Alphabet | Word::Number) {
+                    push_lower(&mut buf, kind, &word, connector);
+                    advance(&mut kind, &mut word, &mut consumed);
+                }
+                if !matches!(kind, Word::End | Word::Connector | Word::Punct) {
+                    buf.push(connector);
+                }
+            }
+        }
+    }
+    push_lower(&mut buf, kind, &word, connector);
+    buf
+}
+
+/// xstrings (v1.3) `ToCamelCase`: leading connectors are kept, the first letter and every
+/// letter after a connector are upper-cased, other letters lower-cased, and single connectors
+/// dropped ("_complex__case_" → "_Complex_Case_", "fooBar" → "Foobar").
+fn camelcase(s: &str) -> String {
+    let mut cs = s.chars();
+    let mut buf = String::with_capacity(s.len());
+    let mut r0 = None;
+    for c in cs.by_ref() {
+        if !is_connector(c) {
+            r0 = Some(upper_char(c));
+            break;
+        }
+        buf.push(c);
+    }
+    let Some(mut r0) = r0 else {
+        return buf;
+    };
+    for c in cs {
+        let r1 = r0;
+        r0 = c;
+        if is_connector(r0) && is_connector(r1) {
+            buf.push(r1);
+            continue;
+        }
+        if is_connector(r1) {
+            r0 = upper_char(r0);
+        } else {
+            r0 = lower_char(r0);
+            buf.push(r1);
+        }
+    }
+    buf.push(r0);
+    buf
 }
 
 /// Argo CD's `SanitizeName` (the `normalize` function): lower-case, replace every rune outside
@@ -1679,7 +1854,11 @@ mod tests {
         assert_eq!(words_joined("FirstName", '_'), "first_name");
         assert_eq!(words_joined("HTTPServer", '_'), "http_server");
         assert_eq!(words_joined("my app-name", '-'), "my-app-name");
+        assert_eq!(words_joined("Bld4Floor3rd", '_'), "bld4_floor_3rd");
+        assert_eq!(words_joined("HTTP20xOK", '-'), "http-20x-ok");
+        assert_eq!(words_joined("my.app", '-'), "my.app");
         assert_eq!(camelcase("http_server"), "HttpServer");
+        assert_eq!(camelcase("_complex__case_"), "_Complex_Case_");
         assert_eq!(title("hello world-foo"), "Hello World-Foo");
     }
 

@@ -92,7 +92,7 @@ impl Value {
     }
 
     /// What an `interface{}` function parameter receives: Go passes nil for an invalid value.
-    pub(super) fn as_arg(self) -> Value {
+    pub(super) fn into_arg(self) -> Value {
         match self {
             Value::Missing => Value::Nil,
             v => v,
@@ -413,7 +413,7 @@ pub(super) fn format_float_json(f: f64) -> Option<String> {
 }
 
 /// Go's `strconv.Quote`: a double-quoted Go string literal with Go escapes.
-pub(super) fn go_quote(s: &str) -> String {
+pub(crate) fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
