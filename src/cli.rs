@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Check a GitOps repository (default: the current directory).
     Check(CheckArgs),
+    /// What a merge or a sync will create, change, recreate and delete, per cluster.
+    Diff(DiffArgs),
     /// Show what the inventory holds: every Application, its destination and origin, and the
     /// objects it renders.
     Render {
@@ -69,8 +71,10 @@ pub enum FailOn {
 pub struct CheckArgs {
     /// Files or directories to check.
     pub paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format [default: human; under GitHub Actions (GITHUB_ACTIONS=true), human and
+    /// github annotations both].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Configuration file (default: .manifest-guard.yaml at the scanned root).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -96,4 +100,40 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The directory to compare, inside a git repository (default: the current directory).
+    pub path: Option<PathBuf>,
+    /// The base revision (a commit, branch or tag).
+    #[arg(long, conflicts_with = "base_dir")]
+    pub base: Option<String>,
+    /// The head revision (default: the working tree).
+    #[arg(long, requires = "base")]
+    pub head: Option<String>,
+    /// Compare two plain directories instead of two revisions.
+    #[arg(long, requires = "head_dir")]
+    pub base_dir: Option<PathBuf>,
+    #[arg(long, requires = "base_dir")]
+    pub head_dir: Option<PathBuf>,
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Configuration file (default: .manifest-guard.yaml at the head's root).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Run only these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not run these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Lowest severity that makes the exit status 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Hide the unified diffs of modified objects.
+    #[arg(long)]
+    pub no_diff: bool,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod diff;
 pub mod load;
 pub mod model;
 pub mod render;
@@ -38,6 +39,12 @@ pub enum Error {
         flag: &'static str,
         help: String,
     },
+    #[error("{0}")]
+    #[diagnostic(code(git))]
+    Git(String),
+    #[error("{0}")]
+    #[diagnostic(code(usage))]
+    Usage(String),
     #[error("cannot determine the working directory: {0}")]
     Cwd(std::io::Error),
 }
@@ -114,65 +121,108 @@ fn selection(config: &Config, opts: &CheckOptions) -> Result<Selection, Error> {
     Ok(s)
 }
 
+/// What one scan reads: the path arguments, the scanned root they are in, and how files are
+/// named in reports.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub paths: Vec<PathBuf>,
+    pub root: PathBuf,
+    /// When set, files are shown as this prefix plus their path below the root (a revision
+    /// materialised in a temporary directory: `HEAD~1:apps/apps.yaml`), not relative to the
+    /// working directory.
+    pub label: Option<String>,
+}
+
+impl Scan {
+    /// The paths as given (default `.`), checked to exist, and their scanned root.
+    pub fn of(paths: &[PathBuf]) -> Result<Scan, Error> {
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
+        let paths: Vec<PathBuf> = if paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            paths.to_vec()
+        };
+        for p in &paths {
+            if std::fs::symlink_metadata(p).is_err() {
+                return Err(Error::MissingPath(p.display().to_string()));
+            }
+        }
+        let root = scanned_root(&paths, &cwd);
+        Ok(Scan {
+            paths,
+            root,
+            label: None,
+        })
+    }
+
+    /// The configuration: `config_path`, else `.manifest-guard.yaml` at the scanned root.
+    pub fn config(&self, config_path: Option<&Path>) -> Result<Config, Error> {
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
+        match config_path {
+            Some(path) => {
+                let display = load::display_path(path, &cwd);
+                match Config::read(path, &display).map_err(Box::new)? {
+                    Some(c) => Ok(c),
+                    None => Err(Error::MissingPath(display)),
+                }
+            }
+            None => {
+                let path = self.root.join(config::FILE_NAME);
+                let display = load::display_path(&path, &cwd);
+                Ok(Config::read(&path, &display)
+                    .map_err(Box::new)?
+                    .unwrap_or_default())
+            }
+        }
+    }
+
+    /// Loads and renders the scan into an inventory.
+    pub fn inventory(&self, config: &Config) -> Result<Inventory, Error> {
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
+        let mut load_opts = load::LoadOptions {
+            exclude: config.exclude_set(),
+            ..load::LoadOptions::default()
+        };
+        if let Some(size) = config.max_file_size {
+            load_opts.max_file_size = size;
+        }
+        let mut sources = load::load(&self.paths, &self.root, &cwd, &load_opts);
+        let mut roots: Vec<render::Root> = self
+            .paths
+            .iter()
+            .map(|p| render::Root {
+                rel: load::slash_path(p.strip_prefix(&self.root).unwrap_or(Path::new(""))),
+                display: load::display_path(p, &cwd),
+            })
+            .collect();
+        if let Some(label) = &self.label {
+            sources.relabel(|rel| format!("{label}{rel}"));
+            for r in &mut roots {
+                r.display = format!("{label}{}", r.rel);
+            }
+        }
+        let settings = render::Settings {
+            root: self.root.clone(),
+            repositories: config.repositories.clone(),
+            clusters: config.clusters.clone(),
+            argocd_namespace: config
+                .argocd_namespace
+                .clone()
+                .unwrap_or_else(|| "argocd".to_string()),
+        };
+        Ok(render::build(sources, &roots, &settings))
+    }
+}
+
 /// Loads and renders the tree `check` and `render` look at; returns the inventory and the
 /// configuration it was built with.
 pub fn inventory(
     paths: &[PathBuf],
     config_path: Option<&Path>,
 ) -> Result<(Inventory, Config), Error> {
-    let cwd = std::env::current_dir().map_err(Error::Cwd)?;
-    let paths: Vec<PathBuf> = if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths.to_vec()
-    };
-    for p in &paths {
-        if std::fs::symlink_metadata(p).is_err() {
-            return Err(Error::MissingPath(p.display().to_string()));
-        }
-    }
-    let root = scanned_root(&paths, &cwd);
-    let config = match config_path {
-        Some(path) => {
-            let display = load::display_path(path, &cwd);
-            match Config::read(path, &display).map_err(Box::new)? {
-                Some(c) => c,
-                None => return Err(Error::MissingPath(display)),
-            }
-        }
-        None => {
-            let path = root.join(config::FILE_NAME);
-            let display = load::display_path(&path, &cwd);
-            Config::read(&path, &display)
-                .map_err(Box::new)?
-                .unwrap_or_default()
-        }
-    };
-    let mut load_opts = load::LoadOptions {
-        exclude: config.exclude_set(),
-        ..load::LoadOptions::default()
-    };
-    if let Some(size) = config.max_file_size {
-        load_opts.max_file_size = size;
-    }
-    let sources = load::load(&paths, &root, &cwd, &load_opts);
-    let roots: Vec<render::Root> = paths
-        .iter()
-        .map(|p| render::Root {
-            rel: load::slash_path(p.strip_prefix(&root).unwrap_or(Path::new(""))),
-            display: load::display_path(p, &cwd),
-        })
-        .collect();
-    let settings = render::Settings {
-        root: root.clone(),
-        repositories: config.repositories.clone(),
-        clusters: config.clusters.clone(),
-        argocd_namespace: config
-            .argocd_namespace
-            .clone()
-            .unwrap_or_else(|| "argocd".to_string()),
-    };
-    let inventory = render::build(sources, &roots, &settings);
+    let scan = Scan::of(paths)?;
+    let config = scan.config(config_path)?;
+    let inventory = scan.inventory(&config)?;
     Ok((inventory, config))
 }
 
@@ -185,6 +235,44 @@ pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
     let diagnostics = rules::run(&inventory, &selection);
     Ok(CheckRun {
         inventory,
+        diagnostics,
+    })
+}
+
+/// The outcome of `diff`: the change set (with both revisions' files, for reports) and the
+/// destructive-change findings.
+#[derive(Debug)]
+pub struct DiffRun {
+    pub changes: diff::ChangeSet,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl DiffRun {
+    pub fn fails(&self, threshold: Option<Severity>) -> bool {
+        threshold.is_some_and(|t| self.diagnostics.iter().any(|d| d.severity >= t))
+    }
+}
+
+/// Runs `diff`.
+pub fn diff(
+    opts: &diff::DiffOptions,
+    select: &[String],
+    ignore: &[String],
+) -> Result<DiffRun, Error> {
+    check_ids(select, "--select")?;
+    check_ids(ignore, "--ignore")?;
+    let (changes, config) = diff::run(opts)?;
+    let selection = selection(
+        &config,
+        &CheckOptions {
+            select: select.to_vec(),
+            ignore: ignore.to_vec(),
+            ..CheckOptions::default()
+        },
+    )?;
+    let diagnostics = rules::run_changes(&changes, &selection);
+    Ok(DiffRun {
+        changes,
         diagnostics,
     })
 }

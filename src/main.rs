@@ -8,16 +8,17 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use manifest_guard::cli::{
-    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, FailOn, RenderFormat,
+    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, RenderFormat,
 };
 use manifest_guard::diagnostic::Severity;
-use manifest_guard::report::{self, Report};
+use manifest_guard::report::{self, Format, Report};
 use manifest_guard::{CheckOptions, rules};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Diff(args) => diff(args),
         Command::Render {
             paths,
             format,
@@ -122,20 +123,118 @@ fn check(args: CheckArgs) -> ExitCode {
         inventory: &run.inventory,
         diagnostics: &run.diagnostics,
     };
-    print!(
-        "{}",
-        report::render(args.format, &report, use_color(args.color))
-    );
     let threshold = match args.fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Note => Some(Severity::Note),
         FailOn::Never => None,
     };
+    let options = report_options(args.color, threshold);
+    // In a GitHub Actions log the findings are annotations as well, unless a format was chosen.
+    let formats = match args.format {
+        Some(format) => vec![format],
+        None if env_is("GITHUB_ACTIONS", "true") => vec![Format::Human, Format::Github],
+        None => vec![Format::Human],
+    };
+    for format in formats {
+        emit(&report::render(format, &report, &options));
+    }
     if run.fails(threshold) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn threshold(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Note => Some(Severity::Note),
+        FailOn::Never => None,
+    }
+}
+
+fn diff(args: DiffArgs) -> ExitCode {
+    let opts = manifest_guard::diff::DiffOptions {
+        base: args.base,
+        head: args.head,
+        base_dir: args.base_dir,
+        head_dir: args.head_dir,
+        path: args.path,
+        config: args.config,
+    };
+    let run = match manifest_guard::diff(&opts, &args.select, &args.ignore) {
+        Ok(run) => run,
+        Err(e) => return fatal(&e, args.color),
+    };
+    let report = Report {
+        inventory: &run.changes.inventory,
+        diagnostics: &run.diagnostics,
+    };
+    let threshold = threshold(args.fail_on);
+    let options = report_options(args.color, threshold);
+    let formats = match args.format {
+        Some(format) => vec![format],
+        None if env_is("GITHUB_ACTIONS", "true") => vec![Format::Human, Format::Github],
+        None => vec![Format::Human],
+    };
+    for format in formats {
+        let text = match format {
+            Format::Human => {
+                report::diff::human(&run.changes, &report, options.color, !args.no_diff)
+            }
+            Format::Json => report::diff::json(&run.changes, &report),
+            Format::Markdown => {
+                let mut text = report::diff::markdown(&run.changes, 40_000);
+                text.push('\n');
+                text.push_str(&report::render(format, &report, &options));
+                text
+            }
+            other => report::render(other, &report, &options),
+        };
+        emit(&text);
+    }
+    if run.fails(threshold) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Writes a report to stdout; a reader that went away (`| head`) is not an error worth a panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+fn env_is(name: &str, value: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == value)
+}
+
+fn report_options(color: ColorChoice, fail_on: Option<Severity>) -> report::Options {
+    let repository = std::env::current_dir()
+        .map(|cwd| report::Repository::discover(&cwd))
+        .unwrap_or_default();
+    // On GitHub Actions, Markdown links each finding to its line in the commit being checked.
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let blob_url = match (
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("MANIFEST_GUARD_SHA").or_else(|| var("GITHUB_SHA")),
+    ) {
+        (Some(server), Some(repo), Some(sha)) => Some(format!(
+            "{}/{repo}/blob/{sha}",
+            server.trim_end_matches('/')
+        )),
+        _ => None,
+    };
+    report::Options {
+        color: use_color(color),
+        fail_on,
+        repository,
+        blob_url,
     }
 }
 

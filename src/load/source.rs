@@ -211,6 +211,13 @@ impl Sources {
         self.files.is_empty()
     }
 
+    /// Renames every file for display, from its path below the scanned root.
+    pub fn relabel(&mut self, name: impl Fn(&str) -> String) {
+        for f in &mut self.files {
+            f.display = name(&f.rel);
+        }
+    }
+
     pub fn line_col(&self, loc: Location) -> LineCol {
         self.get(loc.file).line_col(loc.span.start)
     }

@@ -72,6 +72,13 @@ impl Scopes {
     }
 }
 
+/// Where another inventory's files and objects start after [`Inventory::absorb`].
+#[derive(Debug, Clone, Copy)]
+pub struct Offsets {
+    pub files: usize,
+    pub objects: usize,
+}
+
 #[derive(Debug, Default)]
 pub struct Inventory {
     pub sources: Sources,
@@ -132,6 +139,39 @@ impl Inventory {
             .iter()
             .enumerate()
             .map(|(i, a)| (AppIdx(i), a))
+    }
+
+    /// Appends another inventory's files and objects (the base revision of a diff), so one
+    /// report can point into both. The appended objects belong to one unit of their own and are
+    /// not indexed: rules are not run on a merged inventory.
+    pub fn absorb(&mut self, other: Inventory) -> Offsets {
+        let offsets = Offsets {
+            files: self.sources.len(),
+            objects: self.objects.len(),
+        };
+        let unit = UnitId(self.units.len());
+        self.units.push(RenderUnit {
+            name: "the base revision".into(),
+            location: None,
+            cluster: String::new(),
+            namespace: String::new(),
+            app: None,
+        });
+        let Inventory {
+            sources, objects, ..
+        } = other;
+        for (_, file) in sources.iter() {
+            self.sources.push(file.clone());
+        }
+        for mut o in objects {
+            o.file = FileId(o.file.0 + offsets.files);
+            if let Some(origin) = &mut o.origin {
+                origin.file = FileId(origin.file.0 + offsets.files);
+            }
+            o.unit = unit;
+            self.objects.push(o);
+        }
+        offsets
     }
 
     /// The Applications Argo CD keeps (not replaced by a later definition of the same name).

@@ -2,6 +2,7 @@
 //! (SARIF), for a CI log (GitHub annotations) and for a pull request (Markdown). Every format
 //! reads the same `Report`; none of them prints (main does).
 
+pub mod diff;
 pub mod github;
 pub mod human;
 pub mod inventory;
@@ -85,6 +86,19 @@ impl Repository {
         }
         Some(parts.join("/"))
     }
+}
+
+/// Percent-encodes a `/`-separated path for use in a URI.
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The rule's document in the repository: SARIF `helpUri`, Markdown links.

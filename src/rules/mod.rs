@@ -8,21 +8,29 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::diff::ChangeSet;
 use crate::load::Location;
 use crate::model::Inventory;
 
 pub mod util;
 
 mod app_project_violation;
+mod application_retarget;
+mod crd_delete;
 mod cross_namespace_target;
 mod duplicate_application;
 mod duplicate_resource;
 mod duplicate_yaml_key;
+mod immutable_field_change;
 mod incomplete_object;
 mod not_rendered;
 mod one_object_per_file;
 mod project_unrestricted;
+mod protected_cluster_change;
+mod retention_policy_delete;
 mod shared_resource;
+mod stateful_delete;
+mod stateful_rename;
 mod unknown_cluster;
 mod unknown_project;
 mod unreadable_file;
@@ -55,15 +63,35 @@ impl Meta {
     }
 }
 
+/// A rule reads either one inventory (`check`) or the change set between two (`diff`).
 pub trait Rule: Sync + Send {
     fn meta(&self) -> &'static Meta;
-    fn check(&self, inventory: &Inventory) -> Vec<Diagnostic>;
+
+    fn check(&self, _inventory: &Inventory) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+
+    /// Rules about changes (`diff`) read the change set instead of one inventory.
+    fn check_changes(&self, _changes: &ChangeSet) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+
+    fn is_change_rule(&self) -> bool {
+        false
+    }
 }
 
 /// Every rule, sorted by id.
 pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
         &app_project_violation::AppProjectViolation,
+        &application_retarget::ApplicationRetarget,
+        &crd_delete::CrdDelete,
+        &immutable_field_change::ImmutableFieldChange,
+        &protected_cluster_change::ProtectedClusterChange,
+        &retention_policy_delete::RetentionPolicyDelete,
+        &stateful_delete::StatefulDelete,
+        &stateful_rename::StatefulRename,
         &cross_namespace_target::CrossNamespaceTarget,
         &duplicate_application::DuplicateApplication,
         &duplicate_resource::DuplicateResource,
@@ -102,9 +130,26 @@ impl Selection {
     }
 }
 
-/// Runs every enabled rule in parallel and returns the findings that survive suppression,
-/// sorted by (file, line, column, rule, message).
+/// Runs every enabled inventory rule in parallel and returns the findings that survive
+/// suppression, sorted by (file, line, column, rule, message).
 pub fn run(inventory: &Inventory, selection: &Selection) -> Vec<Diagnostic> {
+    run_with(inventory, selection, |rule| {
+        (!rule.is_change_rule()).then(|| rule.check(inventory))
+    })
+}
+
+/// Runs every enabled change rule over a change set (`diff`).
+pub fn run_changes(changes: &ChangeSet, selection: &Selection) -> Vec<Diagnostic> {
+    run_with(&changes.inventory, selection, |rule| {
+        rule.is_change_rule().then(|| rule.check_changes(changes))
+    })
+}
+
+fn run_with(
+    inventory: &Inventory,
+    selection: &Selection,
+    check: impl Fn(&'static dyn Rule) -> Option<Vec<Diagnostic>> + Sync,
+) -> Vec<Diagnostic> {
     let rules: Vec<&'static dyn Rule> = registry()
         .into_iter()
         .filter(|r| selection.enabled(r.meta().id))
@@ -113,12 +158,15 @@ pub fn run(inventory: &Inventory, selection: &Selection) -> Vec<Diagnostic> {
         .par_iter()
         .flat_map_iter(|rule| {
             let severity = selection.severity.get(rule.meta().id).copied();
-            rule.check(inventory).into_iter().map(move |mut d| {
-                if let Some(s) = severity {
-                    d.severity = s;
-                }
-                d
-            })
+            check(*rule)
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |mut d| {
+                    if let Some(s) = severity {
+                        d.severity = s;
+                    }
+                    d
+                })
         })
         .filter(|d| !suppressed(inventory, d))
         .collect();

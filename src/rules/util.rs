@@ -53,3 +53,21 @@ pub fn is_stateful(object: &Object) -> bool {
         _ => false,
     }
 }
+
+/// Where a change is shown: the head's object, or the base's for what goes away.
+pub fn change_location(
+    set: &crate::diff::ChangeSet,
+    change: &crate::diff::Change,
+) -> Option<(crate::model::ObjectIdx, Location)> {
+    let idx = change.head.or(change.base)?;
+    Some((idx, set.inventory.object(idx).name_location()))
+}
+
+/// ` (Application `x`)` when the change belongs to one.
+pub fn in_app(change: &crate::diff::Change) -> String {
+    change
+        .application
+        .as_ref()
+        .map(|a| format!(" (Application `{a}`)"))
+        .unwrap_or_default()
+}

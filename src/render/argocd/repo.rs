@@ -56,7 +56,7 @@ pub struct Repos {
 }
 
 /// The `origin` URL from `<root>/.git/config`, if the root is a checkout.
-fn origin_of(root: &Path) -> Option<String> {
+pub fn origin_of(root: &Path) -> Option<String> {
     let text = std::fs::read_to_string(root.join(".git/config")).ok()?;
     let mut in_origin = false;
     for line in text.lines() {

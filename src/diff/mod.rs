@@ -1,0 +1,257 @@
+//! `diff`: what a merge or a sync will create, change, recreate and delete, per cluster.
+//!
+//! It materialises the base (and, if asked, the head) revision with `git archive` into a
+//! temporary directory — no worktree is registered, so nothing is left in the repository, and
+//! the directory is removed on every exit path, Ctrl-C included — runs the same load and render
+//! on both sides, and compares the inventories (`change`). It never checks anything out in the
+//! user's working tree and never runs anything the repository asks for.
+
+pub mod change;
+pub mod immutable;
+pub mod quantity;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use crate::config::Config;
+use crate::{Error, Scan};
+
+pub use change::{Change, ChangeKind, ChangeSet};
+
+/// What `diff` compares.
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    pub base: Option<String>,
+    pub head: Option<String>,
+    pub base_dir: Option<PathBuf>,
+    pub head_dir: Option<PathBuf>,
+    /// The directory to compare inside the repository (default `.`).
+    pub path: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+}
+
+/// Temporary directories to remove if the process is interrupted.
+fn pending() -> &'static Mutex<Vec<PathBuf>> {
+    static PENDING: OnceLock<Mutex<Vec<PathBuf>>> = OnceLock::new();
+    PENDING.get_or_init(|| {
+        // On Ctrl-C, remove what is still materialised, then exit as interrupted.
+        let _ = ctrlc::set_handler(|| {
+            if let Ok(dirs) = pending().lock() {
+                for d in dirs.iter() {
+                    let _ = std::fs::remove_dir_all(d);
+                }
+            }
+            std::process::exit(130);
+        });
+        Mutex::new(Vec::new())
+    })
+}
+
+/// A revision extracted into a temporary directory, removed when dropped.
+struct Materialized {
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Materialized {
+    fn drop(&mut self) {
+        if let Ok(mut dirs) = pending().lock() {
+            dirs.retain(|d| d != self.dir.path());
+        }
+    }
+}
+
+fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Git(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Extracts `rev` of the repository at `top` into a new temporary directory.
+fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
+    // Resolve first, so a missing revision is git's own message, and so an option-like name
+    // cannot be taken for a flag.
+    let commit = git(
+        top,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
+    .map_err(|_| {
+        Error::Git(format!(
+            "revision `{rev}` does not exist in {}",
+            top.display()
+        ))
+    })?;
+    let dir = tempfile::Builder::new()
+        .prefix("manifest-guard-")
+        .tempdir()
+        .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?;
+    if let Ok(mut dirs) = pending().lock() {
+        dirs.push(dir.path().to_path_buf());
+    }
+    let materialized = Materialized { dir };
+    let mut archive = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["archive", "--format=tar", &commit])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Git(format!("cannot run git archive: {e}")))?;
+    let Some(stdout) = archive.stdout.take() else {
+        return Err(Error::Git("git archive gave no output".into()));
+    };
+    let untar = Command::new("tar")
+        .args(["-x", "-f", "-", "-C"])
+        .arg(materialized.dir.path())
+        .stdin(stdout)
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| Error::Git(format!("cannot run tar: {e}")))?;
+    let archived = archive
+        .wait_with_output()
+        .map_err(|e| Error::Git(format!("git archive failed: {e}")))?;
+    if !archived.status.success() || !untar.status.success() {
+        return Err(Error::Git(format!(
+            "cannot extract `{rev}`: {}{}",
+            String::from_utf8_lossy(&archived.stderr).trim(),
+            String::from_utf8_lossy(&untar.stderr).trim()
+        )));
+    }
+    Ok(materialized)
+}
+
+/// Inventories of one side, with files named `label` + path.
+fn side(
+    root: PathBuf,
+    label: Option<String>,
+    config: &Config,
+) -> Result<crate::model::Inventory, Error> {
+    if !root.exists() {
+        return Err(Error::MissingPath(root.display().to_string()));
+    }
+    let scan = Scan {
+        paths: vec![root.clone()],
+        root,
+        label,
+    };
+    scan.inventory(config)
+}
+
+/// Runs `diff`: the change set between the two sides.
+pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
+    if let (Some(base_dir), Some(head_dir)) = (&opts.base_dir, &opts.head_dir) {
+        let head_scan = Scan::of(std::slice::from_ref(head_dir))?;
+        let config = head_scan.config(opts.config.as_deref())?;
+        let head = head_scan.inventory(&config)?;
+        let base_scan = Scan::of(std::slice::from_ref(base_dir))?;
+        let base = base_scan.inventory(&config)?;
+        let label =
+            crate::load::display_path(base_dir, &std::env::current_dir().map_err(Error::Cwd)?);
+        return Ok((change::compare(base, head, &label), config));
+    }
+    let Some(base_rev) = &opts.base else {
+        return Err(Error::Usage(
+            "diff needs `--base REV` (inside a git repository) or `--base-dir DIR --head-dir DIR`"
+                .into(),
+        ));
+    };
+    let path = opts.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    if !path.is_dir() {
+        return Err(Error::MissingPath(path.display().to_string()));
+    }
+    let top = PathBuf::from(git(&path, &["rev-parse", "--show-toplevel"])?);
+    let sub = path
+        .canonicalize()
+        .ok()
+        .and_then(|p| {
+            p.strip_prefix(top.canonicalize().ok()?)
+                .ok()
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_default();
+    let sub_label = {
+        let s = crate::load::slash_path(&sub);
+        if s.is_empty() {
+            String::new()
+        } else {
+            format!("{s}/")
+        }
+    };
+
+    let head_scan = Scan::of(std::slice::from_ref(&path))?;
+    let mut config = head_scan.config(opts.config.as_deref())?;
+    // A materialised revision has no `.git`: tell it which repository it is (as the head knows
+    // it from its origin remote, when the head is the repository's top).
+    if config.repositories.is_empty() && sub_label.is_empty() {
+        if let Some(origin) = crate::render::argocd::repo::origin_of(&top) {
+            config.repositories.push((origin, ".".into()));
+        }
+    }
+
+    let base_tree = materialize(&top, base_rev)?;
+    let base = side(
+        base_tree.dir.path().join(&sub),
+        Some(format!("{base_rev}:{sub_label}")),
+        &config,
+    )?;
+    let head_tree;
+    let head = match &opts.head {
+        Some(rev) => {
+            head_tree = materialize(&top, rev)?;
+            side(
+                head_tree.dir.path().join(&sub),
+                Some(format!("{rev}:{sub_label}")),
+                &config,
+            )?
+        }
+        None => head_scan.inventory(&config)?,
+    };
+    Ok((change::compare(base, head, base_rev), config))
+}
+
+/// Per cluster: counts by change kind, the Applications affected, and the storage at risk.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterImpact {
+    pub counts: BTreeMap<ChangeKind, usize>,
+    pub applications: BTreeSet<String>,
+    pub storage_at_risk: u128,
+}
+
+pub fn blast_radius(set: &ChangeSet) -> BTreeMap<String, ClusterImpact> {
+    let mut out: BTreeMap<String, ClusterImpact> = BTreeMap::new();
+    for c in &set.changes {
+        let impact = out.entry(c.id.cluster.clone()).or_default();
+        *impact.counts.entry(c.kind).or_default() += 1;
+        if let Some(app) = &c.application {
+            impact.applications.insert(app.clone());
+        }
+        if matches!(
+            c.kind,
+            ChangeKind::Deleted
+                | ChangeKind::Recreated
+                | ChangeKind::Renamed
+                | ChangeKind::Orphaned
+        ) {
+            impact.storage_at_risk += c.storage_at_risk;
+        }
+    }
+    out
+}

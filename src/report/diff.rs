@@ -1,0 +1,285 @@
+//! `diff` reports: the blast radius per cluster first, then each Application's changes with
+//! their unified diffs, then the destructive findings (as every other report shows findings).
+//! Human and Markdown for people, JSON (version 1, with `changes` and `blast_radius`) for tools.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::diff::{ChangeKind, ChangeSet, ClusterImpact, blast_radius, quantity};
+
+use super::Report;
+
+fn count(impact: &ClusterImpact, kind: ChangeKind) -> usize {
+    impact.counts.get(&kind).copied().unwrap_or(0)
+}
+
+/// The blast radius as a fixed-width table.
+fn blast_table(radius: &BTreeMap<String, ClusterImpact>) -> String {
+    if radius.is_empty() {
+        return "No object changes.\n".into();
+    }
+    let mut rows = vec![vec![
+        "cluster".to_string(),
+        "created".into(),
+        "modified".into(),
+        "recreated".into(),
+        "renamed".into(),
+        "deleted".into(),
+        "orphaned".into(),
+        "storage at risk".into(),
+        "applications".into(),
+    ]];
+    for (cluster, impact) in radius {
+        let mut row = vec![cluster.clone()];
+        row.extend(
+            ChangeKind::ALL
+                .iter()
+                .map(|k| count(impact, *k).to_string()),
+        );
+        row.push(quantity::human(impact.storage_at_risk));
+        row.push(
+            impact
+                .applications
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:w$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn colored_diff(diff: &str, color: bool) -> String {
+    if !color {
+        return diff.to_string();
+    }
+    diff.lines()
+        .map(|l| {
+            if l.starts_with("+++") || l.starts_with("---") {
+                format!("\x1b[1m{l}\x1b[0m\n")
+            } else if l.starts_with('+') {
+                format!("\x1b[32m{l}\x1b[0m\n")
+            } else if l.starts_with('-') {
+                format!("\x1b[31m{l}\x1b[0m\n")
+            } else if l.starts_with("@@") {
+                format!("\x1b[36m{l}\x1b[0m\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
+}
+
+fn app_label(app: Option<&String>) -> String {
+    app.map_or_else(
+        || "Objects outside any Application".to_string(),
+        |a| format!("Application `{a}`"),
+    )
+}
+
+/// Changes grouped by (cluster, Application), in the change set's order.
+fn grouped(set: &ChangeSet) -> BTreeMap<(String, Option<String>), Vec<&crate::diff::Change>> {
+    let mut groups: BTreeMap<(String, Option<String>), Vec<&crate::diff::Change>> = BTreeMap::new();
+    for c in &set.changes {
+        groups
+            .entry((c.id.cluster.clone(), c.application.clone()))
+            .or_default()
+            .push(c);
+    }
+    groups
+}
+
+pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool) -> String {
+    let radius = blast_radius(set);
+    let mut out = format!("Blast radius (base {} → head)\n\n", set.base_label);
+    out.push_str(&blast_table(&radius));
+    for ((cluster, app), changes) in grouped(set) {
+        let _ = writeln!(out, "\n{} on `{cluster}`", app_label(app.as_ref()));
+        for c in changes {
+            let renamed = c
+                .renamed_from
+                .as_ref()
+                .map(|f| format!(" (from `{}`)", f.name))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {:9} {}{renamed}: {}",
+                c.kind.as_str(),
+                c.id.short(),
+                c.effect
+            );
+            if show_diff {
+                if let Some(diff) = &c.diff {
+                    for line in colored_diff(diff, color).lines() {
+                        let _ = writeln!(out, "      {line}");
+                    }
+                }
+            }
+        }
+    }
+    out.push('\n');
+    out.push_str(&super::human::render(report, color));
+    out
+}
+
+fn change_json(set: &ChangeSet, c: &crate::diff::Change) -> Value {
+    let side = |idx: Option<crate::model::ObjectIdx>| {
+        idx.map(|i| {
+            let o = set.inventory.object(i);
+            let f = set.inventory.sources.get(o.location().file);
+            json!({
+                "file": f.display,
+                "line": f.line_col(o.location().span.start).line,
+            })
+        })
+    };
+    let mut v = json!({
+        "kind": c.kind.as_str(),
+        "cluster": c.id.cluster,
+        "group": c.id.group,
+        "objectKind": c.id.kind,
+        "namespace": c.id.namespace,
+        "name": c.id.name,
+        "application": c.application,
+        "effect": c.effect,
+        "takesEffect": c.takes_effect,
+        "storageAtRiskBytes": c.storage_at_risk,
+        "base": side(c.base),
+        "head": side(c.head),
+    });
+    if let Some(from) = &c.renamed_from {
+        v["renamedFrom"] = json!(from.name);
+    }
+    if !c.immutable.is_empty() {
+        v["immutableFields"] = c
+            .immutable
+            .iter()
+            .map(|f| json!({"field": f.field, "before": f.before, "after": f.after}))
+            .collect();
+    }
+    if let Some(d) = &c.diff {
+        v["diff"] = json!(d);
+    }
+    v
+}
+
+pub fn blast_json(set: &ChangeSet) -> Value {
+    let radius = blast_radius(set);
+    let mut out = serde_json::Map::new();
+    for (cluster, impact) in radius {
+        let mut counts = serde_json::Map::new();
+        for k in ChangeKind::ALL {
+            counts.insert(k.as_str().to_string(), json!(count(&impact, k)));
+        }
+        out.insert(
+            cluster,
+            json!({
+                "counts": counts,
+                "applications": impact.applications,
+                "storageAtRiskBytes": impact.storage_at_risk,
+                "storageAtRisk": quantity::human(impact.storage_at_risk),
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
+pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
+    let diagnostics: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|d| super::json::diagnostic_json(report, d))
+        .collect();
+    let out = json!({
+        "version": super::json::VERSION,
+        "base": set.base_label,
+        "summary": report.summary(),
+        "diagnostics": diagnostics,
+        "changes": set.changes.iter().map(|c| change_json(set, c)).collect::<Vec<_>>(),
+        "blast_radius": blast_json(set),
+    });
+    let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The diff part of a Markdown report: the blast radius table and, per Application, the changes
+/// with their diffs folded in `<details>`. Bounded by `limit` characters.
+pub fn markdown(set: &ChangeSet, limit: usize) -> String {
+    let radius = blast_radius(set);
+    let mut out = format!("### Blast radius (base `{}` → head)\n\n", set.base_label);
+    if radius.is_empty() {
+        out.push_str("No object changes.\n");
+        return out;
+    }
+    out.push_str("| cluster | created | modified | recreated | renamed | deleted | orphaned | storage at risk | applications |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (cluster, impact) in &radius {
+        let counts: Vec<String> = ChangeKind::ALL
+            .iter()
+            .map(|k| count(impact, *k).to_string())
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{cluster}` | {} | {} | {} |",
+            counts.join(" | "),
+            quantity::human(impact.storage_at_risk),
+            impact
+                .applications
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    out.push('\n');
+    let groups = grouped(set);
+    let total = groups.len();
+    for (shown, ((cluster, app), changes)) in groups.into_iter().enumerate() {
+        let mut section = format!(
+            "<details><summary>{} on <code>{cluster}</code>: {} change{}</summary>\n\n",
+            app_label(app.as_ref()).replace('`', ""),
+            changes.len(),
+            if changes.len() == 1 { "" } else { "s" }
+        );
+        for c in changes {
+            let _ = writeln!(
+                section,
+                "- **{}** {} — {}",
+                c.kind.as_str(),
+                c.id.short(),
+                c.effect
+            );
+            if let Some(d) = &c.diff {
+                let _ = writeln!(section, "\n```diff\n{}```\n", d);
+            }
+        }
+        section.push_str("\n</details>\n\n");
+        if out.len() + section.len() > limit {
+            let _ = writeln!(
+                out,
+                "\n… {} more Applications' changes not shown (the report is capped).",
+                total - shown
+            );
+            break;
+        }
+        out.push_str(&section);
+    }
+    out
+}

@@ -1,0 +1,57 @@
+//! `protected-cluster-change`: a delete or recreate on a cluster marked `protected: true`.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::diff::{ChangeKind, ChangeSet};
+
+use super::{Meta, Rule, util};
+
+pub static META: Meta = Meta {
+    id: "protected-cluster-change",
+    severity: Severity::Error,
+    summary: "a change deletes or recreates an object on a cluster marked `protected: true`",
+    document: include_str!("../../rules/protected-cluster-change.md"),
+};
+
+pub struct ProtectedClusterChange;
+
+impl Rule for ProtectedClusterChange {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn is_change_rule(&self) -> bool {
+        true
+    }
+
+    fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {
+        set.changes
+            .iter()
+            .filter(|c| {
+                matches!(c.kind, ChangeKind::Deleted | ChangeKind::Recreated | ChangeKind::Renamed)
+                    && set.protected_clusters.contains(&c.id.cluster)
+            })
+            .filter_map(|c| {
+                let (idx, at) = util::change_location(set, c)?;
+                Some(
+                    META.diagnostic(
+                        at,
+                        format!(
+                            "{} on protected cluster `{}` is {}{}: {}",
+                            c.id.short(),
+                            c.id.cluster,
+                            c.kind.as_str(),
+                            util::in_app(c),
+                            c.effect
+                        ),
+                    )
+                    .with_label(format!("{} on a protected cluster", c.kind.as_str()))
+                    .with_help(
+                        "split destructive changes to protected clusters into their own reviewed change, or mark the \
+                         object `argocd.argoproj.io/sync-options: Prune=false`",
+                    )
+                    .with_object(idx),
+                )
+            })
+            .collect()
+    }
+}

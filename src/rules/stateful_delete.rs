@@ -1,0 +1,75 @@
+//! `stateful-delete`: a change deletes a PersistentVolumeClaim, a PersistentVolume, a StatefulSet
+//! with volume claim templates, or a Namespace holding one of them.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::diff::{ChangeKind, ChangeSet, quantity};
+
+use super::{Meta, Rule, util};
+
+pub static META: Meta = Meta {
+    id: "stateful-delete",
+    severity: Severity::Error,
+    summary: "a change deletes a PVC, a PV, a StatefulSet with volume claims, or a Namespace holding them",
+    document: include_str!("../../rules/stateful-delete.md"),
+};
+
+pub struct StatefulDelete;
+
+impl Rule for StatefulDelete {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn is_change_rule(&self) -> bool {
+        true
+    }
+
+    fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for c in set.changes.iter().filter(|c| c.kind == ChangeKind::Deleted) {
+            let Some(base) = c.base else { continue };
+            let object = set.inventory.object(base);
+            let stateful = util::is_stateful(object);
+            // A Namespace takes everything in it along.
+            let held: Vec<String> = if c.id.kind == "Namespace" && c.id.group.is_empty() {
+                set.changes
+                    .iter()
+                    .filter(|d| d.id.cluster == c.id.cluster && d.id.namespace == c.id.name)
+                    .filter_map(|d| d.base.or(d.head))
+                    .map(|o| set.inventory.object(o))
+                    .filter(|o| util::is_stateful(o))
+                    .map(|o| o.id.short())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if !stateful && held.is_empty() {
+                continue;
+            }
+            let Some((idx, at)) = util::change_location(set, c) else {
+                continue;
+            };
+            let storage = if c.storage_at_risk > 0 {
+                format!(" ({} of volume claims)", quantity::human(c.storage_at_risk))
+            } else {
+                String::new()
+            };
+            let what = if held.is_empty() {
+                format!("{}{storage}", c.id)
+            } else {
+                format!("{}, and with it {}", c.id, held.join(", "))
+            };
+            out.push(
+                META.diagnostic(at, format!("this change deletes {what}{}: {}", util::in_app(c), c.effect))
+                    .with_label("deleted with its data")
+                    .with_help(
+                        "stop: a redeploy creates new, empty volumes. Keep the object, or protect it first \
+                         (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`), migrate the data, and delete it \
+                         in a change of its own",
+                    )
+                    .with_object(idx),
+            );
+        }
+        out
+    }
+}
