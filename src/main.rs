@@ -64,7 +64,12 @@ fn catalogue(format: CatalogueFormat) -> String {
                 .iter()
                 .map(|r| {
                     let m = r.meta();
-                    serde_json::json!({"id": m.id, "severity": m.severity.as_str(), "summary": m.summary})
+                    serde_json::json!({
+                        "id": m.id,
+                        "severity": m.severity.as_str(),
+                        "summary": m.summary,
+                        "reads": if r.is_change_rule() { "changes" } else { "inventory" },
+                    })
                 })
                 .collect();
             let mut s =

@@ -4,13 +4,22 @@
 
 mod common;
 
-use common::{json, positions, root, rule_ids, run, run_in};
+use common::{change_rule_ids, fixture_args, json, positions, root, rule_ids, run, run_in};
 
 #[test]
 fn bad_fixtures_fire_their_rule() {
+    let change_rules = change_rule_ids();
     for id in rule_ids() {
         let dir = format!("fixtures/{id}/bad");
-        let out = run(&["check", &dir, "--select", &id, "--format", "json"]);
+        let mut args = fixture_args(&dir, change_rules.contains(&id));
+        args.extend([
+            "--select".into(),
+            id.clone(),
+            "--format".into(),
+            "json".into(),
+        ]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args);
         let v = json(&out);
         let found = positions(&v);
         assert!(
@@ -25,9 +34,13 @@ fn bad_fixtures_fire_their_rule() {
 
 #[test]
 fn good_fixtures_are_silent() {
+    let change_rules = change_rule_ids();
     for id in rule_ids() {
         let dir = format!("fixtures/{id}/good");
-        let out = run(&["check", &dir, "--format", "json"]);
+        let mut args = fixture_args(&dir, change_rules.contains(&id));
+        args.extend(["--format".into(), "json".into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args);
         let found = positions(&json(&out));
         assert!(found.is_empty(), "{dir} is not clean: {found:#?}");
         assert_eq!(out.code, 0, "{dir}: {}", out.stderr);
@@ -51,26 +64,51 @@ fn blocks<'a>(doc: &'a str, heading: &str, lang: &str) -> Vec<&'a str> {
 
 #[test]
 fn document_examples_behave_as_they_say() {
+    let change_rules = change_rule_ids();
     for id in rule_ids() {
         let doc = std::fs::read_to_string(root().join(format!("rules/{id}.md"))).expect("document");
+        let change_rule = change_rules.contains(&id);
         for (heading, must_fire) in [("Bad", true), ("Good", false)] {
-            for block in blocks(&doc, heading, "yaml") {
-                let dir = tempfile::tempdir().expect("tempdir");
-                std::fs::write(dir.path().join("example.yaml"), format!("{block}\n"))
-                    .expect("write");
-                let out = run_in(
-                    dir.path(),
-                    &["check", ".", "--select", &id, "--format", "json"],
-                );
-                let fired = !positions(&json(&out)).is_empty();
+            let examples = blocks(&doc, heading, "yaml");
+            let dir = tempfile::tempdir().expect("tempdir");
+            let args: Vec<String> = if change_rule {
+                // A rule about changes shows two blocks: the base revision, then the head.
                 assert_eq!(
-                    fired,
-                    must_fire,
-                    "rules/{id}.md `## {heading}` example {} fire:\n{block}\n{}",
-                    if must_fire { "does not" } else { "does" },
-                    out.stdout
+                    examples.len(),
+                    2,
+                    "rules/{id}.md `## {heading}` needs a base and a head ```yaml block"
                 );
+                for (side, block) in ["base", "head"].iter().zip(&examples) {
+                    std::fs::create_dir_all(dir.path().join(side)).expect("mkdir");
+                    std::fs::write(
+                        dir.path().join(side).join("example.yaml"),
+                        format!("{block}\n"),
+                    )
+                    .expect("write");
+                }
+                fixture_args(".", true)
+            } else {
+                for block in &examples {
+                    std::fs::write(dir.path().join("example.yaml"), format!("{block}\n"))
+                        .expect("write");
+                }
+                fixture_args(".", false)
+            };
+            if examples.is_empty() {
+                continue;
             }
+            let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+            args.extend(["--select", &id, "--format", "json"]);
+            let out = run_in(dir.path(), &args);
+            let fired = !positions(&json(&out)).is_empty();
+            assert_eq!(
+                fired,
+                must_fire,
+                "rules/{id}.md `## {heading}` example {} fire:\n{}\n{}",
+                if must_fire { "does not" } else { "does" },
+                examples.join("\n---8<---\n"),
+                out.stdout
+            );
         }
     }
 }

@@ -72,3 +72,31 @@ pub fn rule_ids() -> Vec<String> {
         .map(|r| r["id"].as_str().expect("id").to_string())
         .collect()
 }
+
+/// The ids of the rules that read a change set (`diff`) rather than one inventory.
+pub fn change_rule_ids() -> Vec<String> {
+    let out = run(&["rules", "--format", "json"]);
+    json(&out)["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["reads"] == "changes")
+        .map(|r| r["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+/// The arguments that check a fixture directory with the command its rule needs: `check DIR`,
+/// or `diff --base-dir DIR/base --head-dir DIR/head` for a rule about changes.
+pub fn fixture_args(dir: &str, change_rule: bool) -> Vec<String> {
+    if change_rule {
+        vec![
+            "diff".into(),
+            "--base-dir".into(),
+            format!("{dir}/base"),
+            "--head-dir".into(),
+            format!("{dir}/head"),
+        ]
+    } else {
+        vec!["check".into(), dir.into()]
+    }
+}
