@@ -34,6 +34,8 @@ pub enum Command {
         /// Configuration file (default: .manifest-guard.yaml at the scanned root).
         #[arg(long)]
         config: Option<PathBuf>,
+        #[command(flatten)]
+        render: RenderArgs,
     },
     /// List the rules.
     Rules {
@@ -87,6 +89,8 @@ pub struct CheckArgs {
     /// Lowest severity that makes the exit status 1.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    #[command(flatten)]
+    pub render: RenderArgs,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -134,6 +138,37 @@ pub struct DiffArgs {
     /// Hide the unified diffs of modified objects.
     #[arg(long)]
     pub no_diff: bool,
+    #[command(flatten)]
+    pub render: RenderArgs,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// How Helm and Kustomize sources are rendered.
+#[derive(Debug, Clone, Args)]
+pub struct RenderArgs {
+    /// The `helm` binary (default: config `render.helm`, else `helm` on PATH).
+    #[arg(long)]
+    pub helm: Option<PathBuf>,
+    /// The `kustomize` binary, or `kubectl` for `kubectl kustomize` (default: config
+    /// `render.kustomize`, else `kustomize`, else `kubectl` on PATH).
+    #[arg(long)]
+    pub kustomize: Option<PathBuf>,
+    /// Keep renders on disk here, keyed by their inputs, to reuse them across runs.
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Render nothing: Helm and Kustomize sources become notes.
+    #[arg(long)]
+    pub no_render: bool,
+}
+
+impl RenderArgs {
+    pub fn flags(&self) -> crate::RenderFlags {
+        crate::RenderFlags {
+            helm: self.helm.clone(),
+            kustomize: self.kustomize.clone(),
+            cache_dir: self.cache_dir.clone(),
+            no_render: self.no_render,
+        }
+    }
 }

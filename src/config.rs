@@ -33,6 +33,18 @@ pub struct Config {
     pub repositories: Vec<(String, String)>,
     pub clusters: Vec<Cluster>,
     pub argocd_namespace: Option<String>,
+    pub render: RenderConfig,
+}
+
+/// `render:` — the tools and limits for Helm and Kustomize.
+#[derive(Debug, Clone, Default)]
+pub struct RenderConfig {
+    pub helm: Option<String>,
+    pub kustomize: Option<String>,
+    /// Seconds one render may take.
+    pub timeout: Option<u64>,
+    /// `false` renders nothing (each Helm or Kustomize source is a note).
+    pub enabled: Option<bool>,
 }
 
 /// An invalid configuration, shown with the config file's source.
@@ -176,6 +188,48 @@ impl Reader<'_> {
                 })
             })
             .collect()
+    }
+
+    fn render(&self, node: &Node) -> Result<RenderConfig, ConfigError> {
+        if node.is_null() {
+            return Ok(RenderConfig::default());
+        }
+        if !node.is_map() {
+            return Err(self.error(node, "`render` must be a mapping", None));
+        }
+        self.only_keys(node, &["helm", "kustomize", "timeout", "enabled"])?;
+        let string = |k: &str| -> Result<Option<String>, ConfigError> {
+            match node.get(k) {
+                None => Ok(None),
+                Some(v) => v
+                    .as_str()
+                    .map(|s| Some(s.to_string()))
+                    .ok_or_else(|| self.error(v, format!("`render.{k}` must be a path"), None)),
+            }
+        };
+        let timeout = match node.get("timeout") {
+            None => None,
+            Some(v) => Some(v.to_json().as_u64().filter(|&n| n > 0).ok_or_else(|| {
+                self.error(
+                    v,
+                    "`render.timeout` must be a positive number of seconds",
+                    None,
+                )
+            })?),
+        };
+        let enabled = match node.get("enabled") {
+            None => None,
+            Some(v) => Some(
+                v.as_bool()
+                    .ok_or_else(|| self.error(v, "`render.enabled` must be true or false", None))?,
+            ),
+        };
+        Ok(RenderConfig {
+            helm: string("helm")?,
+            kustomize: string("kustomize")?,
+            timeout,
+            enabled,
+        })
     }
 
     fn rule_setting(&self, value: &Node) -> Result<RuleSetting, ConfigError> {
@@ -333,6 +387,9 @@ impl Config {
                 "clusters" => {
                     config.clusters = reader.clusters(&e.value)?;
                 }
+                "render" => {
+                    config.render = reader.render(&e.value)?;
+                }
                 "argocd-namespace" => {
                     let ns = e.value.as_str().ok_or_else(|| {
                         reader.error(
@@ -348,7 +405,7 @@ impl Config {
                         &e.key,
                         format!("unknown config key `{other}`"),
                         Some(
-                            "known keys: `rules`, `exclude`, `max-file-size`, `repositories`, `clusters`, `argocd-namespace`"
+                            "known keys: `rules`, `exclude`, `max-file-size`, `repositories`, `clusters`, `render`, `argocd-namespace`"
                                 .into(),
                         ),
                     ));

@@ -49,6 +49,34 @@ pub enum Error {
     Cwd(std::io::Error),
 }
 
+/// How Helm and Kustomize run, from the flags (the config's `render:` fills what they leave).
+#[derive(Debug, Clone, Default)]
+pub struct RenderFlags {
+    pub helm: Option<PathBuf>,
+    pub kustomize: Option<PathBuf>,
+    pub cache_dir: Option<PathBuf>,
+    pub no_render: bool,
+}
+
+impl RenderFlags {
+    /// The tools to render with, or `None` when rendering is off.
+    pub fn tools(&self, config: &Config) -> Option<render::tool::Tools> {
+        if self.no_render || config.render.enabled == Some(false) {
+            return None;
+        }
+        let timeout = std::time::Duration::from_secs(config.render.timeout.unwrap_or(60));
+        Some(render::tool::Tools::discover(
+            self.helm
+                .clone()
+                .or_else(|| config.render.helm.clone().map(PathBuf::from)),
+            self.kustomize
+                .clone()
+                .or_else(|| config.render.kustomize.clone().map(PathBuf::from)),
+            timeout,
+        ))
+    }
+}
+
 /// What `check` was asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
@@ -56,6 +84,7 @@ pub struct CheckOptions {
     pub config: Option<PathBuf>,
     pub select: Vec<String>,
     pub ignore: Vec<String>,
+    pub render: RenderFlags,
 }
 
 /// The outcome of `check`: the inventory (for reports) and the findings, sorted.
@@ -177,7 +206,7 @@ impl Scan {
     }
 
     /// Loads and renders the scan into an inventory.
-    pub fn inventory(&self, config: &Config) -> Result<Inventory, Error> {
+    pub fn inventory(&self, config: &Config, flags: &RenderFlags) -> Result<Inventory, Error> {
         let cwd = std::env::current_dir().map_err(Error::Cwd)?;
         let mut load_opts = load::LoadOptions {
             exclude: config.exclude_set(),
@@ -209,6 +238,8 @@ impl Scan {
                 .argocd_namespace
                 .clone()
                 .unwrap_or_else(|| "argocd".to_string()),
+            tools: flags.tools(config),
+            cache_dir: flags.cache_dir.clone(),
         };
         Ok(render::build(sources, &roots, &settings))
     }
@@ -219,10 +250,11 @@ impl Scan {
 pub fn inventory(
     paths: &[PathBuf],
     config_path: Option<&Path>,
+    flags: &RenderFlags,
 ) -> Result<(Inventory, Config), Error> {
     let scan = Scan::of(paths)?;
     let config = scan.config(config_path)?;
-    let inventory = scan.inventory(&config)?;
+    let inventory = scan.inventory(&config, flags)?;
     Ok((inventory, config))
 }
 
@@ -230,7 +262,7 @@ pub fn inventory(
 pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
     check_ids(&opts.select, "--select")?;
     check_ids(&opts.ignore, "--ignore")?;
-    let (inventory, config) = inventory(&opts.paths, opts.config.as_deref())?;
+    let (inventory, config) = inventory(&opts.paths, opts.config.as_deref(), &opts.render)?;
     let selection = selection(&config, opts)?;
     let diagnostics = rules::run(&inventory, &selection);
     Ok(CheckRun {

@@ -23,7 +23,8 @@ fn main() -> ExitCode {
             paths,
             format,
             config,
-        } => match manifest_guard::inventory(&paths, config.as_deref()) {
+            render,
+        } => match manifest_guard::inventory(&paths, config.as_deref(), &render.flags()) {
             Ok((inventory, _)) => {
                 print!(
                     "{}",
@@ -119,6 +120,7 @@ fn check(args: CheckArgs) -> ExitCode {
         config: args.config,
         select: args.select,
         ignore: args.ignore,
+        render: args.render.flags(),
     };
     let run = match manifest_guard::check(&opts) {
         Ok(run) => run,
@@ -168,6 +170,7 @@ fn diff(args: DiffArgs) -> ExitCode {
         head_dir: args.head_dir,
         path: args.path,
         config: args.config,
+        render: args.render.flags(),
     };
     let run = match manifest_guard::diff(&opts, &args.select, &args.ignore) {
         Ok(run) => run,

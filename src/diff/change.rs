@@ -200,7 +200,8 @@ pub fn storage_of(object: &Object) -> u128 {
 }
 
 /// The objects of an inventory that are deployed: plain ones and those of Applications Argo CD
-/// keeps (a replaced duplicate deploys nothing). First object per identity.
+/// keeps (a replaced duplicate deploys nothing). Last object per identity: when one render holds
+/// an object twice, Argo CD keeps the last copy (as it keeps the last of two Applications).
 fn live(inventory: &Inventory) -> BTreeMap<ObjectId, ObjectIdx> {
     let mut out = BTreeMap::new();
     for (idx, o) in inventory.objects() {
@@ -209,7 +210,7 @@ fn live(inventory: &Inventory) -> BTreeMap<ObjectId, ObjectIdx> {
             .app
             .is_some_and(|a| inventory.app(a).replaced_by.is_some());
         if !replaced {
-            out.entry(o.id.clone()).or_insert(idx);
+            out.insert(o.id.clone(), idx);
         }
     }
     out

@@ -30,6 +30,7 @@ pub struct DiffOptions {
     /// The directory to compare inside the repository (default `.`).
     pub path: Option<PathBuf>,
     pub config: Option<PathBuf>,
+    pub render: crate::RenderFlags,
 }
 
 /// Temporary directories to remove if the process is interrupted.
@@ -143,6 +144,7 @@ fn side(
     root: PathBuf,
     label: Option<String>,
     config: &Config,
+    flags: &crate::RenderFlags,
 ) -> Result<crate::model::Inventory, Error> {
     if !root.exists() {
         return Err(Error::MissingPath(root.display().to_string()));
@@ -152,7 +154,7 @@ fn side(
         root,
         label,
     };
-    scan.inventory(config)
+    scan.inventory(config, flags)
 }
 
 /// Runs `diff`: the change set between the two sides.
@@ -160,9 +162,9 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     if let (Some(base_dir), Some(head_dir)) = (&opts.base_dir, &opts.head_dir) {
         let head_scan = Scan::of(std::slice::from_ref(head_dir))?;
         let config = head_scan.config(opts.config.as_deref())?;
-        let head = head_scan.inventory(&config)?;
+        let head = head_scan.inventory(&config, &opts.render)?;
         let base_scan = Scan::of(std::slice::from_ref(base_dir))?;
-        let base = base_scan.inventory(&config)?;
+        let base = base_scan.inventory(&config, &opts.render)?;
         let label =
             crate::load::display_path(base_dir, &std::env::current_dir().map_err(Error::Cwd)?);
         return Ok((change::compare(base, head, &label), config));
@@ -211,6 +213,7 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         base_tree.dir.path().join(&sub),
         Some(format!("{base_rev}:{sub_label}")),
         &config,
+        &opts.render,
     )?;
     let head_tree;
     let head = match &opts.head {
@@ -220,9 +223,10 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
                 head_tree.dir.path().join(&sub),
                 Some(format!("{rev}:{sub_label}")),
                 &config,
+                &opts.render,
             )?
         }
-        None => head_scan.inventory(&config)?,
+        None => head_scan.inventory(&config, &opts.render)?,
     };
     Ok((change::compare(base, head, base_rev), config))
 }

@@ -157,6 +157,9 @@ pub struct SourceFile {
     pub suppressions: Suppressions,
     /// Which path argument of the run found this file.
     pub root: usize,
+    /// Output of a tool (a Helm or Kustomize render), or a template read only to point into:
+    /// not a file of the tree in its own right, so file rules leave it alone.
+    pub generated: bool,
 }
 
 impl SourceFile {
@@ -171,6 +174,7 @@ impl SourceFile {
             yaml_error: None,
             read_problem: None,
             root: 0,
+            generated: false,
         }
     }
 

@@ -73,6 +73,8 @@ pub struct AppSource {
     pub local_dir: Option<String>,
     /// The `spec.source` (or `spec.sources[i]`) node, for findings.
     pub location: Location,
+    /// The source as written (its `helm:` and `kustomize:` options go to the renderers).
+    pub spec: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -182,7 +184,17 @@ impl RenderNote {
             message,
             not_rendered: true,
             broken: false,
+            render_failed: false,
             help: help.to_string(),
+        }
+    }
+
+    /// A render that ran and failed.
+    pub fn failed(location: Location, message: String) -> Self {
+        RenderNote {
+            render_failed: true,
+            not_rendered: false,
+            ..RenderNote::not_rendered(location, message, "")
         }
     }
 
@@ -213,6 +225,8 @@ pub struct RenderNote {
     pub not_rendered: bool,
     /// Whether it is broken, not just out of reach offline (Argo CD would fail on it too).
     pub broken: bool,
+    /// Whether a tool ran and failed (`render-failed`), rather than never ran.
+    pub render_failed: bool,
     /// What would make it renderable, for the finding's help.
     pub help: String,
 }

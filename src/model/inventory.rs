@@ -93,6 +93,7 @@ pub struct Inventory {
     pub notes: Vec<RenderNote>,
     /// The namespace Argo CD runs in.
     pub argocd_namespace: String,
+    pub render_stats: crate::render::RenderStats,
     by_id: BTreeMap<ObjectId, Vec<ObjectIdx>>,
     by_file: HashMap<FileId, Vec<ObjectIdx>>,
     by_unit: HashMap<UnitId, Vec<ObjectIdx>>,
@@ -124,6 +125,7 @@ impl Inventory {
             clusters_declared: false,
             notes: Vec::new(),
             argocd_namespace: "argocd".to_string(),
+            render_stats: Default::default(),
             by_id,
             by_file,
             by_unit,

@@ -1,33 +1,45 @@
 //! Render: decide the render units of the scanned tree and turn each into objects placed on a
-//! cluster and namespace. It owns provenance (which unit, file and Application an object came
-//! from) and the Argo CD model (which Applications exist, what each deploys, where).
+//! cluster and namespace. It owns provenance (which unit, file, template and Application an
+//! object came from) and the Argo CD model (which Applications exist, what each deploys, where).
 //!
-//! Units: each Argo CD Application is one unit, holding the objects of the files its local
-//! directory source selects (so an app-of-apps yields the child Applications, which are units in
-//! turn). Files no Application selects are plain manifests: one unit per path argument, and one
-//! per Kustomize directory, whose patch files are fragments, not objects.
+//! Units: each Argo CD Application is one unit. A local directory source selects files of the
+//! tree (`directory.recurse`, `include`, `exclude`); a Kustomize or Helm source is rendered by the
+//! real tool (`tool`, `kustomize`, `helm`), in parallel, each identical input once. Applications
+//! found in what an Application renders are Applications in turn (app-of-apps), to a depth
+//! limit. What no Application covers is linted as it would be applied by hand: plain files one
+//! unit per path argument, each top-level kustomization and each Helm chart rendered as a unit of
+//! its own.
 
 pub mod argocd;
+pub mod cache;
+pub mod helm;
+pub mod kustomize;
+pub mod tool;
+pub mod tree;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::load::{FileId, Location, Node, Sources, Span};
+use rayon::prelude::*;
+
+use crate::load::{FileId, Location, Node, SourceFile, Sources, Span};
 use crate::model::argocd::{
     AppIdx, AppOrigin, Application, Cluster, IN_CLUSTER_NAME, RenderNote, SourceKind,
 };
-use crate::model::glob::glob_match;
 use crate::model::{
     Inventory, Object, ObjectId, ObjectIdx, RenderUnit, Scopes, UnitId, group_of, manifests_of,
 };
 
 use argocd::repo::{Repos, Resolution};
+use tool::{RenderError, RenderRequest, Rendered, Tools};
+use tree::{FileIndex, KUSTOMIZATION_NAMES, Kustomizations, join, kustomize_dir_of, selected};
 
 /// The cluster name Argo CD gives the cluster it runs in; plain manifests land there.
 pub const IN_CLUSTER: &str = IN_CLUSTER_NAME;
 pub const DEFAULT_NAMESPACE: &str = "default";
-
-const KUSTOMIZATION_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+/// How deep Applications that render Applications may nest.
+const MAX_APP_DEPTH: usize = 8;
 
 /// A path argument of the run, as the render stage needs it.
 #[derive(Debug, Clone)]
@@ -47,6 +59,11 @@ pub struct Settings {
     pub repositories: Vec<(String, String)>,
     pub clusters: Vec<Cluster>,
     pub argocd_namespace: String,
+    /// The Helm and Kustomize binaries and limits; `None` renders nothing (each such source is
+    /// a `not-rendered` note).
+    pub tools: Option<Tools>,
+    /// An on-disk cache of renders, keyed by their inputs.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -56,143 +73,66 @@ impl Default for Settings {
             repositories: Vec::new(),
             clusters: Vec::new(),
             argocd_namespace: "argocd".into(),
+            tools: None,
+            cache_dir: None,
         }
     }
 }
 
-fn parent_dir(rel: &str) -> &str {
-    rel.rsplit_once('/').map_or("", |(dir, _)| dir)
+/// How many renders were asked for, and how many ran a tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderStats {
+    pub requested: usize,
+    /// Renders that ran a tool (the rest were identical to another in the run, or on disk).
+    pub executed: usize,
+    pub from_disk: usize,
 }
 
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
-    }
+/// A document of a rendered output: where its objects go and where findings on them point.
+#[derive(Debug, Clone)]
+struct RenderedDocRef {
+    file: FileId,
+    doc_index: usize,
+    origin: Location,
+    /// The document of the tree it came from, when Kustomize read it from a plain file.
+    source_doc: Option<(FileId, usize)>,
 }
 
-/// Kustomization files by directory, and the files they name as patches.
-struct Kustomizations {
-    dirs: BTreeMap<String, FileId>,
-    patches: HashSet<String>,
+/// An Application being built, with what it renders.
+#[derive(Debug)]
+struct Entry {
+    app: Application,
+    /// The document that defines it, when it is written in the tree.
+    written: Option<(FileId, usize)>,
+    /// The Application whose render produced it.
+    parent: Option<usize>,
+    depth: usize,
+    /// Files its directory sources select.
+    files: Vec<FileId>,
+    /// Documents its Helm and Kustomize sources render.
+    rendered: Vec<RenderedDocRef>,
 }
 
-fn kustomizations(sources: &Sources) -> Kustomizations {
-    let mut dirs = BTreeMap::new();
-    let mut patches = HashSet::new();
-    for (id, file) in sources.iter() {
-        let name = file.rel.rsplit('/').next().unwrap_or("");
-        if !KUSTOMIZATION_NAMES.contains(&name) {
-            continue;
-        }
-        let dir = parent_dir(&file.rel).to_string();
-        if let Some(root) = file.documents.first().and_then(|d| d.root.as_ref()) {
-            let mut add = |p: &str| {
-                if let Some(n) = argocd::repo::clean_relative(&join(&dir, p)) {
-                    patches.insert(n);
-                }
-            };
-            for item in root
-                .get("patchesStrategicMerge")
-                .map(Node::items)
-                .unwrap_or(&[])
-            {
-                if let Some(p) = item.as_str() {
-                    add(p);
-                }
-            }
-            for key in ["patches", "patchesJson6902"] {
-                for item in root.get(key).map(Node::items).unwrap_or(&[]) {
-                    if let Some(p) = item.get("path").and_then(Node::as_str) {
-                        add(p);
-                    }
-                }
-            }
-        }
-        dirs.insert(dir, id);
-    }
-    Kustomizations { dirs, patches }
+/// The state of one `build`.
+struct Builder<'s> {
+    settings: &'s Settings,
+    sources: Sources,
+    clusters: Vec<Cluster>,
+    repos: Repos,
+    files: FileIndex,
+    kustomizations: Kustomizations,
+    notes: Vec<RenderNote>,
+    stats: RenderStats,
+    /// Files some render read (kustomize resources, chart files): not plain manifests.
+    claimed_by_tools: HashSet<FileId>,
+    /// Directories a Helm or Kustomize render covered.
+    rendered_dirs: HashSet<String>,
+    /// Template files added to the sources so findings can point into them.
+    templates: HashMap<String, FileId>,
 }
 
-/// The nearest directory at or above the file's (not above `stop`) that holds a kustomization.
-fn kustomize_dir_of<'a>(k: &'a Kustomizations, rel: &str, stop: &str) -> Option<&'a str> {
-    let mut dir = parent_dir(rel);
-    loop {
-        if let Some((d, _)) = k.dirs.get_key_value(dir) {
-            return Some(d.as_str());
-        }
-        if dir == stop || dir.is_empty() {
-            return None;
-        }
-        dir = parent_dir(dir);
-    }
-}
-
-/// Files by relative path, sorted, for selecting a directory source's files by prefix.
-struct FileIndex {
-    sorted: Vec<(String, FileId)>,
-}
-
-impl FileIndex {
-    fn new(sources: &Sources) -> Self {
-        let mut sorted: Vec<(String, FileId)> =
-            sources.iter().map(|(id, f)| (f.rel.clone(), id)).collect();
-        sorted.sort();
-        FileIndex { sorted }
-    }
-
-    /// Files under `dir` (direct children only unless `recurse`).
-    fn under(&self, dir: &str, recurse: bool) -> Vec<(&str, FileId)> {
-        let prefix = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{dir}/")
-        };
-        let start = self
-            .sorted
-            .partition_point(|(rel, _)| rel.as_str() < prefix.as_str());
-        self.sorted[start..]
-            .iter()
-            .take_while(|(rel, _)| rel.starts_with(&prefix))
-            .filter(|(rel, _)| recurse || !rel[prefix.len()..].contains('/'))
-            .map(|(rel, id)| (&rel[prefix.len()..], *id))
-            .collect()
-    }
-
-    fn contains(&self, rel: &str) -> bool {
-        self.sorted
-            .binary_search_by(|(r, _)| r.as_str().cmp(rel))
-            .is_ok()
-    }
-}
-
-/// An Argo CD directory source's `include`/`exclude`: globs, with `{a,b}` alternatives, on the
-/// path relative to the source directory.
-fn selected(rel: &str, include: Option<&str>, exclude: Option<&str>) -> bool {
-    let any = |pattern: &str| {
-        expand_braces(pattern)
-            .iter()
-            .any(|p| glob_match(p, rel) || glob_match(p, rel.rsplit('/').next().unwrap_or(rel)))
-    };
-    include.is_none_or(any) && !exclude.is_some_and(any)
-}
-
-fn expand_braces(pattern: &str) -> Vec<String> {
-    let (Some(open), Some(close)) = (pattern.find('{'), pattern.find('}')) else {
-        return vec![pattern.to_string()];
-    };
-    if close < open {
-        return vec![pattern.to_string()];
-    }
-    pattern[open + 1..close]
-        .split(',')
-        .map(|alt| format!("{}{}{}", &pattern[..open], alt, &pattern[close + 1..]))
-        .collect()
-}
-
-/// Builds the inventory: Argo CD's Applications and what each renders, and the plain manifests
-/// no Application selects.
+/// Builds the inventory: Argo CD's Applications and what each renders, and what no Application
+/// covers.
 pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory {
     let mut scopes = Scopes::default();
     let mut clusters = vec![argocd::cluster::in_cluster()];
@@ -226,310 +166,965 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         }
     }
 
-    let repos = Repos::new(&settings.root, &settings.repositories);
-    let files = FileIndex::new(&sources);
-    let k = kustomizations(&sources);
-    let mut notes = Vec::new();
+    let mut b = Builder {
+        settings,
+        repos: Repos::new(&settings.root, &settings.repositories),
+        files: FileIndex::new(&sources),
+        kustomizations: tree::kustomizations(&sources),
+        sources,
+        clusters,
+        notes: Vec::new(),
+        stats: RenderStats::default(),
+        claimed_by_tools: HashSet::new(),
+        rendered_dirs: HashSet::new(),
+        templates: HashMap::new(),
+    };
 
-    // Every Application written in the tree, in file order.
-    let mut apps: Vec<(Application, Option<(FileId, usize)>)> = Vec::new();
-    let checkouts = argocd::applicationset::Checkouts::new();
-    let expander =
-        argocd::applicationset::Expander::new(&clusters, &repos, &settings.root, &checkouts);
-    for (file_id, file) in sources.iter() {
-        for (doc_index, doc) in file.documents.iter().enumerate() {
-            let Some(root) = &doc.root else { continue };
-            for m in manifests_of(root) {
-                let group = group_of(m.api_version);
-                if argocd::is_applicationset(group, m.kind) {
-                    expand_appset(m.node, file_id, &expander, settings, &mut apps, &mut notes);
-                    continue;
+    let mut entries = b.written_entries();
+    // Rounds: resolve and render the Applications found so far; what they render may hold
+    // more Applications (app-of-apps through Helm or Kustomize).
+    let mut start = 0;
+    while start < entries.len() {
+        let end = entries.len();
+        let mut jobs: Vec<(usize, Location, RenderRequest)> = Vec::new();
+        for (i, entry) in entries.iter_mut().enumerate().take(end).skip(start) {
+            b.resolve(i, entry, &mut jobs);
+        }
+        let requests: Vec<&RenderRequest> = jobs.iter().map(|(_, _, r)| r).collect();
+        let results = b.render_all(&requests);
+        for ((i, at, request), result) in jobs.iter().zip(results) {
+            let label = format!("Application `{}`", entries[*i].app.name);
+            match result {
+                Ok(rendered) => {
+                    let docs = b.integrate(&rendered, request, *at);
+                    let children = b.discover(&docs, *i, &entries);
+                    entries[*i].rendered.extend(docs);
+                    entries.extend(children);
                 }
-                if !argocd::is_application(group, m.kind) {
-                    continue;
-                }
-                let node = m.node;
-                let locate = |path: &[&str]| Location {
-                    file: file_id,
-                    span: locate_path(node, path)
-                        .unwrap_or_else(|| node.get("kind").map_or(node.span, |k| k.span)),
-                };
-                let mut app =
-                    argocd::application::read(&node.to_json(), &locate, None, AppOrigin::default());
-                if app.namespace.is_empty() {
-                    app.namespace = settings.argocd_namespace.clone();
-                }
-                apps.push((app, Some((file_id, doc_index))));
+                Err(e) => b.render_error(e, *at, &label),
             }
         }
+        start = end;
     }
+    let standalone = b.standalone_units(&entries);
+    b.assemble(entries, standalone, roots, scopes, clusters_declared)
+}
 
-    // Destinations and sources.
-    let mut claims: HashMap<FileId, Vec<usize>> = HashMap::new();
-    for (i, (app, _)) in apps.iter_mut().enumerate() {
-        resolve_destination(app, &clusters);
-        for source in &mut app.sources {
-            if matches!(source.kind, SourceKind::Ref) {
+/// A unit no Application covers: a top-level kustomization or a Helm chart, rendered as applied
+/// by hand.
+struct Standalone {
+    name: String,
+    location: Location,
+    docs: Vec<RenderedDocRef>,
+}
+
+impl Builder<'_> {
+    /// Every Application written in the tree (and generated by ApplicationSets written there).
+    fn written_entries(&mut self) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        let checkouts = argocd::applicationset::Checkouts::new();
+        let expander = argocd::applicationset::Expander::new(
+            &self.clusters,
+            &self.repos,
+            &self.settings.root,
+            &checkouts,
+        );
+        for (file_id, file) in self.sources.iter() {
+            if file.generated {
                 continue;
             }
+            for (doc_index, doc) in file.documents.iter().enumerate() {
+                let Some(root) = &doc.root else { continue };
+                for m in manifests_of(root) {
+                    let group = group_of(m.api_version);
+                    if argocd::is_applicationset(group, m.kind) {
+                        let at = |span: Span| Location {
+                            file: file_id,
+                            span,
+                        };
+                        for app in
+                            expand_appset(m.node, &at, &expander, self.settings, &mut self.notes)
+                        {
+                            entries.push(Entry::new(app, None, None, 0));
+                        }
+                        continue;
+                    }
+                    if !argocd::is_application(group, m.kind) {
+                        continue;
+                    }
+                    let node = m.node;
+                    let locate = |path: &[&str]| Location {
+                        file: file_id,
+                        span: locate_path(node, path)
+                            .unwrap_or_else(|| node.get("kind").map_or(node.span, |k| k.span)),
+                    };
+                    let mut app = argocd::application::read(
+                        &node.to_json(),
+                        &locate,
+                        None,
+                        AppOrigin::default(),
+                    );
+                    if app.namespace.is_empty() {
+                        app.namespace = self.settings.argocd_namespace.clone();
+                    }
+                    entries.push(Entry::new(app, Some((file_id, doc_index)), None, 0));
+                }
+            }
+        }
+        entries
+    }
+
+    /// Resolves an Application's destination and sources: the files its directory sources
+    /// select, and the renders its Helm and Kustomize sources need.
+    fn resolve(
+        &mut self,
+        index: usize,
+        entry: &mut Entry,
+        jobs: &mut Vec<(usize, Location, RenderRequest)>,
+    ) {
+        resolve_destination(&mut entry.app, &self.clusters);
+        let app_name = entry.app.name.clone();
+        // First where each source is, so Helm sources can read `$ref` value files.
+        for source in &mut entry.app.sources {
             if let SourceKind::Plugin(what) = &source.kind {
-                notes.push(RenderNote::not_rendered(
+                self.notes.push(RenderNote::not_rendered(
                     source.location,
-                    format!(
-                        "Application `{}`: source uses {what}, which cannot be rendered offline",
-                        app.name
-                    ),
+                    format!("Application `{app_name}`: source uses {what}, which cannot be rendered offline"),
                     "a plugin runs code Argo CD's repo-server hosts; manifest-guard never runs it, so check its output in that plugin's own CI",
                 ));
                 continue;
             }
             let Some(path) = source.path.clone() else {
-                notes.push(RenderNote::not_rendered(
-                    source.location,
-                    format!(
-                        "Application `{}`: chart `{}` from `{}` is in a remote Helm repository, not available offline",
-                        app.name,
-                        source.chart.as_deref().unwrap_or("?"),
-                        source.repo_url
-                    ),
-                    "vendor the chart into this repository and point the Application at its path",
-                ));
+                if !matches!(source.kind, SourceKind::Ref) {
+                    self.notes.push(RenderNote::not_rendered(
+                        source.location,
+                        format!(
+                            "Application `{app_name}`: chart `{}` from `{}` is in a remote Helm repository, not available offline",
+                            source.chart.as_deref().unwrap_or("?"),
+                            source.repo_url
+                        ),
+                        "vendor the chart into this repository and point the Application at its path",
+                    ));
+                }
                 continue;
             };
-            match repos.resolve(&source.repo_url, &path) {
-                Resolution::NotLocal => notes.push(RenderNote::not_rendered(
+            match self.repos.resolve(&source.repo_url, &path) {
+                Resolution::NotLocal => self.notes.push(RenderNote::not_rendered(
                     source.location,
-                    format!(
-                        "Application `{}`: repository `{}` is not available offline",
-                        app.name, source.repo_url
-                    ),
+                    format!("Application `{app_name}`: repository `{}` is not available offline", source.repo_url),
                     "if it is this repository, or checked out beside it, map its URL to that path under `repositories:` in .manifest-guard.yaml",
                 )),
-                Resolution::Escapes(why) => notes.push(RenderNote::broken(
+                Resolution::Escapes(why) => self.notes.push(RenderNote::broken(
                     source.location,
-                    format!("Application `{}`: {why}; not read", app.name),
+                    format!("Application `{app_name}`: {why}; not read"),
                     "keep the source path inside the repository; Argo CD refuses paths and symlinks that leave it",
                 )),
                 Resolution::Local { dir, assumed } => {
                     if assumed {
-                        notes.push(RenderNote::assumed(
+                        self.notes.push(RenderNote::assumed(
                             source.location,
                             format!(
-                                "Application `{}`: `{}` taken as this repository because `{path}` exists here (declare it under `repositories:` to be sure)",
-                                app.name, source.repo_url
+                                "Application `{app_name}`: `{}` taken as this repository because `{path}` exists here (declare it under `repositories:` to be sure)",
+                                source.repo_url
                             ),
                         ));
                     }
-                    let has = |name: &str| files.contains(&join(&dir, name));
-                    let detected = if KUSTOMIZATION_NAMES.iter().any(|n| has(n)) {
-                        Some("Kustomize")
-                    } else if has("Chart.yaml") || matches!(source.kind, SourceKind::Helm) {
-                        Some("Helm")
-                    } else if matches!(source.kind, SourceKind::Kustomize) {
-                        Some("Kustomize")
-                    } else {
-                        None
-                    };
-                    if let Some(tool) = detected {
-                        source.kind = if tool == "Helm" {
-                            SourceKind::Helm
-                        } else {
-                            SourceKind::Kustomize
-                        };
-                        notes.push(RenderNote::not_rendered(
-                            source.location,
-                            format!(
-                                "Application `{}`: `{dir}` is a {tool} source; rendering {tool} is not supported yet, so its objects are not checked as this Application's",
-                                app.name
-                            ),
-                            "rendering Helm and Kustomize sources is the next step of manifest-guard",
-                        ));
-                    } else if let SourceKind::Directory {
-                        recurse,
-                        include,
-                        exclude,
-                    } = &source.kind
-                    {
-                        for (rel, file) in files.under(&dir, *recurse) {
-                            if selected(rel, include.as_deref(), exclude.as_deref()) {
-                                claims.entry(file).or_default().push(i);
-                            }
+                    // Argo CD's repo-server decides the tool from explicit options, then from
+                    // the files in the directory.
+                    let has = |name: &str| self.files.contains(&join(&dir, name));
+                    if !matches!(source.kind, SourceKind::Ref) {
+                        if matches!(source.kind, SourceKind::Helm) || has("Chart.yaml") {
+                            source.kind = SourceKind::Helm;
+                        } else if matches!(source.kind, SourceKind::Kustomize)
+                            || KUSTOMIZATION_NAMES.iter().any(|n| has(n))
+                        {
+                            source.kind = SourceKind::Kustomize;
                         }
                     }
                     source.local_dir = Some(dir);
                 }
             }
         }
-    }
-
-    // Units: one per path argument, one per Kustomize directory, one per Application.
-    let mut units: Vec<RenderUnit> = roots
-        .iter()
-        .map(|r| RenderUnit {
-            name: format!("`{}`", r.display),
-            location: None,
-            cluster: IN_CLUSTER.to_string(),
-            namespace: DEFAULT_NAMESPACE.to_string(),
-            app: None,
-        })
-        .collect();
-    for (i, (app, _)) in apps.iter_mut().enumerate() {
-        app.unit = UnitId(units.len());
-        units.push(RenderUnit {
-            name: format!("the render of Application `{}`", app.name),
-            location: Some(app.locations.name),
-            cluster: app.destination.cluster.clone(),
-            namespace: if app.destination.namespace.is_empty() {
-                DEFAULT_NAMESPACE.to_string()
-            } else {
-                app.destination.namespace.clone()
-            },
-            app: Some(AppIdx(i)),
-        });
-    }
-    let mut kustomize_units: BTreeMap<String, UnitId> = BTreeMap::new();
-
-    let mut objects: Vec<Object> = Vec::new();
-    let mut first_object: HashMap<(FileId, usize), ObjectIdx> = HashMap::new();
-    for (file_id, file) in sources.iter() {
-        if k.patches.contains(&file.rel) {
-            continue;
-        }
-        let targets: Vec<UnitId> = match claims.get(&file_id) {
-            Some(app_ids) => {
-                let mut seen = HashSet::new();
-                app_ids
-                    .iter()
-                    .filter(|a| seen.insert(**a))
-                    .map(|&a| apps[a].0.unit)
-                    .collect()
-            }
-            None => {
-                let root_rel = roots.get(file.root).map_or("", |r| r.rel.as_str());
-                vec![match kustomize_dir_of(&k, &file.rel, root_rel) {
-                    Some(dir) => *kustomize_units.entry(dir.to_string()).or_insert_with(|| {
-                        let kfile = k.dirs[dir];
-                        units.push(RenderUnit {
-                            name: format!("the kustomization `{}`", sources.get(kfile).display),
-                            location: Some(Location {
-                                file: kfile,
-                                span: Span::new(0, 0),
-                            }),
-                            cluster: IN_CLUSTER.to_string(),
-                            namespace: DEFAULT_NAMESPACE.to_string(),
-                            app: None,
-                        });
-                        UnitId(units.len() - 1)
-                    }),
-                    None => UnitId(file.root.min(roots.len().saturating_sub(1))),
-                }]
-            }
+        let refs: Vec<(String, String)> = entry
+            .app
+            .sources
+            .iter()
+            .filter_map(|s| Some((s.ref_name.clone()?, s.local_dir.clone()?)))
+            .collect();
+        let namespace = if entry.app.destination.namespace.is_empty() {
+            DEFAULT_NAMESPACE.to_string()
+        } else {
+            entry.app.destination.namespace.clone()
         };
-        for unit in targets {
-            let (cluster, default_ns) = (
-                units[unit.0].cluster.clone(),
-                units[unit.0].namespace.clone(),
-            );
-            for (doc_index, doc) in file.documents.iter().enumerate() {
-                let Some(root) = &doc.root else { continue };
-                for m in manifests_of(root) {
-                    let group = group_of(m.api_version);
-                    let namespaced = scopes.namespaced(group, m.kind).unwrap_or(true);
-                    let namespace = if namespaced {
-                        m.namespace.unwrap_or(&default_ns).to_string()
-                    } else {
-                        String::new()
-                    };
-                    first_object
-                        .entry((file_id, doc_index))
-                        .or_insert(ObjectIdx(objects.len()));
-                    objects.push(Object {
-                        id: ObjectId {
-                            cluster: cluster.clone(),
-                            group: group.to_string(),
-                            kind: m.kind.to_string(),
-                            namespace,
-                            name: m.name.to_string(),
+        for source in &entry.app.sources {
+            let Some(dir) = source.local_dir.clone() else {
+                continue;
+            };
+            let request = match &source.kind {
+                SourceKind::Directory {
+                    recurse,
+                    include,
+                    exclude,
+                } => {
+                    for (rel, file) in self.files.under(&dir, *recurse) {
+                        if selected(rel, include.as_deref(), exclude.as_deref()) {
+                            entry.files.push(file);
+                        }
+                    }
+                    continue;
+                }
+                SourceKind::Helm => RenderRequest::Helm(helm::HelmRequest {
+                    root: self.settings.root.clone(),
+                    chart_dir: dir.clone(),
+                    release_name: entry.app.name.clone(),
+                    namespace: namespace.clone(),
+                    options: source.spec.get("helm").cloned(),
+                    refs: refs.clone(),
+                    kube_version: None,
+                }),
+                SourceKind::Kustomize => RenderRequest::Kustomize(kustomize::KustomizeRequest {
+                    root: self.settings.root.clone(),
+                    dir: dir.clone(),
+                    options: source.spec.get("kustomize").cloned(),
+                    app_namespace: Some(namespace.clone()),
+                }),
+                SourceKind::Ref | SourceKind::Plugin(_) => continue,
+            };
+            self.rendered_dirs.insert(dir.clone());
+            if self.settings.tools.is_none() {
+                self.notes.push(RenderNote::not_rendered(
+                    source.location,
+                    format!("Application `{app_name}`: `{dir}` needs Helm or Kustomize, and rendering is turned off"),
+                    "run without `--no-render`, with `helm` and `kustomize` (or `kubectl`) on PATH",
+                ));
+                continue;
+            }
+            jobs.push((index, source.location, request));
+        }
+    }
+
+    /// Runs every render, in parallel, each distinct input once (and from the on-disk cache
+    /// when one is set).
+    fn render_all(
+        &mut self,
+        requests: &[&RenderRequest],
+    ) -> Vec<Result<Arc<Rendered>, RenderError>> {
+        let Some(tools) = &self.settings.tools else {
+            return requests
+                .iter()
+                .map(|_| Err(RenderError::ToolMissing("rendering is turned off".into())))
+                .collect();
+        };
+        self.stats.requested += requests.len();
+        let keys: Vec<String> = requests
+            .par_iter()
+            .map(|r| tool::cache_key(r, tools))
+            .collect();
+        let mut unique: Vec<(String, &RenderRequest)> = Vec::new();
+        for (key, request) in keys.iter().zip(requests) {
+            if !unique.iter().any(|(k, _)| k == key) {
+                unique.push((key.clone(), request));
+            }
+        }
+        let cache_dir = self.settings.cache_dir.clone();
+        let done: Vec<(String, Result<Arc<Rendered>, RenderError>, bool)> = unique
+            .par_iter()
+            .map(|(key, request)| {
+                if let Some(hit) = cache_dir.as_ref().and_then(|d| cache::read(d, key)) {
+                    return (key.clone(), Ok(Arc::new(hit)), true);
+                }
+                let result = request.render(tools);
+                if let (Some(d), Ok(r)) = (&cache_dir, &result) {
+                    cache::write(d, key, r);
+                }
+                (key.clone(), result.map(Arc::new), false)
+            })
+            .collect();
+        for (_, _, from_disk) in &done {
+            if *from_disk {
+                self.stats.from_disk += 1;
+            } else {
+                self.stats.executed += 1;
+            }
+        }
+        let by_key: HashMap<String, Result<Arc<Rendered>, RenderError>> =
+            done.into_iter().map(|(k, r, _)| (k, r)).collect();
+        keys.iter()
+            .map(|k| {
+                by_key
+                    .get(k)
+                    .cloned()
+                    .unwrap_or_else(|| Err(RenderError::Failed("render result lost".into())))
+            })
+            .collect()
+    }
+
+    fn render_error(&mut self, error: RenderError, at: Location, what: &str) {
+        match error {
+            RenderError::Failed(stderr) => self.notes.push(RenderNote::failed(
+                at,
+                format!("{what}: the render failed:\n{stderr}"),
+            )),
+            RenderError::Timeout(t) => self.notes.push(RenderNote::failed(
+                at,
+                format!(
+                    "{what}: the render did not finish within {} s and was stopped",
+                    t.as_secs()
+                ),
+            )),
+            RenderError::NotRenderable(why) => self.notes.push(RenderNote::not_rendered(
+                at,
+                format!("{what}: {why}"),
+                "vendor what it needs into the repository (charts, bases), so it renders offline",
+            )),
+            RenderError::ToolMissing(why) => self.notes.push(RenderNote::not_rendered(
+                at,
+                format!("{what}: {why}"),
+                "install `helm` and `kustomize` (or `kubectl`), or pass --helm / --kustomize",
+            )),
+        }
+    }
+
+    /// Adds a render's output to the sources (one generated file) and returns its documents,
+    /// each pointing at the template or resource file it came from.
+    fn integrate(
+        &mut self,
+        rendered: &Rendered,
+        request: &RenderRequest,
+        fallback: Location,
+    ) -> Vec<RenderedDocRef> {
+        let mut text = String::new();
+        for doc in &rendered.documents {
+            text.push_str("---\n");
+            text.push_str(doc.text.trim_end_matches('\n'));
+            text.push('\n');
+        }
+        let dir = match request {
+            RenderRequest::Helm(h) => &h.chart_dir,
+            RenderRequest::Kustomize(k) => &k.dir,
+        };
+        let display = format!(
+            "{} ({})",
+            rendered.command,
+            if dir.is_empty() { "." } else { dir }
+        );
+        let mut file = crate::load::parse_text(
+            display.clone(),
+            display,
+            Arc::from(text),
+            Default::default(),
+        );
+        file.generated = true;
+        let documents = file.documents.len();
+        let file_id = self.sources.push(file);
+        let mut out = Vec::new();
+        for (doc_index, doc) in rendered.documents.iter().enumerate().take(documents) {
+            let node = self.sources.get(file_id).documents[doc_index].root.clone();
+            let (origin, source_doc) = match (&doc.source, &node) {
+                (Some(source), Some(node)) => {
+                    self.origin_of(source, node).unwrap_or((fallback, None))
+                }
+                _ => (fallback, None),
+            };
+            out.push(RenderedDocRef {
+                file: file_id,
+                doc_index,
+                origin,
+                source_doc,
+            });
+        }
+        out
+    }
+
+    /// Where findings on a rendered object point: the matching document of a plain resource file
+    /// Kustomize read (its `metadata.name`), or the `kind:` line of the Helm template.
+    fn origin_of(
+        &mut self,
+        source: &str,
+        node: &Node,
+    ) -> Option<(Location, Option<(FileId, usize)>)> {
+        let clean = argocd::repo::clean_relative(source)?;
+        let kind = node.get("kind").and_then(Node::as_str).unwrap_or("");
+        let name = node
+            .path(&["metadata", "name"])
+            .and_then(Node::as_str)
+            .unwrap_or("");
+        if let Some(file_id) = self.file_id(&clean) {
+            self.claimed_by_tools.insert(file_id);
+            let file = self.sources.get(file_id);
+            let mut best: Option<(usize, &Node)> = None;
+            for (i, d) in file.documents.iter().enumerate() {
+                let Some(root) = &d.root else { continue };
+                if root.get("kind").and_then(Node::as_str) != Some(kind) {
+                    continue;
+                }
+                let doc_name = root
+                    .path(&["metadata", "name"])
+                    .and_then(Node::as_str)
+                    .unwrap_or("");
+                let better = best.is_none() || (!doc_name.is_empty() && name.contains(doc_name));
+                if better {
+                    best = Some((i, root));
+                }
+            }
+            return Some(match best {
+                Some((i, root)) => {
+                    let span = root
+                        .path(&["metadata", "name"])
+                        .or_else(|| root.get("kind"))
+                        .map_or(root.span, |n| n.span);
+                    (
+                        Location {
+                            file: file_id,
+                            span,
                         },
-                        api_version: m.api_version.to_string(),
-                        node: m.node.clone(),
+                        Some((file_id, i)),
+                    )
+                }
+                None => (
+                    Location {
                         file: file_id,
-                        doc_index,
-                        list_item: m.list_item,
-                        unit,
-                        origin: None,
-                        namespace_written: m.namespace.is_some(),
+                        span: Span::new(0, 0),
+                    },
+                    None,
+                ),
+            });
+        }
+        // A Helm template: not YAML until rendered, so it is read as text only.
+        let file_id = self.template(&clean)?;
+        let text = self.sources.get(file_id).text.clone();
+        let needle = format!("kind: {kind}");
+        let span = text
+            .find(&needle)
+            .map_or(Span::new(0, 0), |at| Span::new(at + 6, at + needle.len()));
+        Some((
+            Location {
+                file: file_id,
+                span,
+            },
+            None,
+        ))
+    }
+
+    fn file_id(&self, rel: &str) -> Option<FileId> {
+        let i = self
+            .files
+            .sorted
+            .binary_search_by(|(r, _)| r.as_str().cmp(rel))
+            .ok()?;
+        Some(self.files.sorted[i].1)
+    }
+
+    /// A template file, read once (inside the root, a regular file of bounded size).
+    fn template(&mut self, rel: &str) -> Option<FileId> {
+        if let Some(&id) = self.templates.get(rel) {
+            return Some(id);
+        }
+        let path = self.settings.root.join(rel);
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > 4 * 1024 * 1024 {
+            return None;
+        }
+        let text = std::fs::read_to_string(&path).ok()?;
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let mut file = SourceFile::new(
+            crate::load::display_path(&path, &cwd),
+            rel.to_string(),
+            Arc::from(text),
+        );
+        file.generated = true;
+        let id = self.sources.push(file);
+        self.templates.insert(rel.to_string(), id);
+        Some(id)
+    }
+
+    /// Applications (and ApplicationSets) in what Application `parent` renders.
+    fn discover(
+        &mut self,
+        docs: &[RenderedDocRef],
+        parent: usize,
+        entries: &[Entry],
+    ) -> Vec<Entry> {
+        let depth = entries[parent].depth + 1;
+        let mut found = Vec::new();
+        let checkouts = argocd::applicationset::Checkouts::new();
+        let expander = argocd::applicationset::Expander::new(
+            &self.clusters,
+            &self.repos,
+            &self.settings.root,
+            &checkouts,
+        );
+        for d in docs {
+            // An Application Kustomize read from a file of the tree is that file's Application.
+            if d.source_doc.is_some() && entries.iter().any(|e| e.written == d.source_doc) {
+                continue;
+            }
+            let Some(root) = self.sources.get(d.file).documents[d.doc_index].root.clone() else {
+                continue;
+            };
+            for m in manifests_of(&root) {
+                let group = group_of(m.api_version);
+                let is_app = argocd::is_application(group, m.kind);
+                let is_set = argocd::is_applicationset(group, m.kind);
+                if !is_app && !is_set {
+                    continue;
+                }
+                if depth > MAX_APP_DEPTH {
+                    self.notes.push(RenderNote::broken(
+                        d.origin,
+                        format!("Applications rendering Applications nest deeper than {MAX_APP_DEPTH} levels here; the rest is not rendered (a cycle?)"),
+                        "break the cycle: an Application must not render itself or its ancestors",
+                    ));
+                    continue;
+                }
+                let origin = d.origin;
+                if is_set {
+                    let at = |_: Span| origin;
+                    for app in expand_appset(m.node, &at, &expander, self.settings, &mut self.notes)
+                    {
+                        found.push(Entry::new(app, None, Some(parent), depth));
+                    }
+                    continue;
+                }
+                let json = m.node.to_json();
+                // The same definition again (an app rendering itself): a cycle, not a new app.
+                let name = json
+                    .pointer("/metadata/name")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("");
+                if entries
+                    .iter()
+                    .chain(found.iter())
+                    .any(|e| e.app.name == name && ancestors_include(entries, parent, name))
+                {
+                    continue;
+                }
+                let mut app = argocd::application::read(
+                    &json,
+                    &|_: &[&str]| origin,
+                    None,
+                    AppOrigin::default(),
+                );
+                if app.namespace.is_empty() {
+                    app.namespace = self.settings.argocd_namespace.clone();
+                }
+                found.push(Entry::new(
+                    app,
+                    Some((d.file, d.doc_index)),
+                    Some(parent),
+                    depth,
+                ));
+            }
+        }
+        found
+    }
+
+    /// Top-level kustomizations and Helm charts no Application renders, rendered as applied by
+    /// hand: each its own unit.
+    fn standalone_units(&mut self, entries: &[Entry]) -> Vec<Standalone> {
+        if self.settings.tools.is_none() {
+            return Vec::new();
+        }
+        let covered = |dir: &str, rendered: &HashSet<String>| {
+            rendered
+                .iter()
+                .any(|r| r == dir || r.is_empty() || dir.starts_with(&format!("{r}/")))
+        };
+        let mut jobs: Vec<(String, Location, RenderRequest)> = Vec::new();
+        let claimed: HashSet<FileId> = entries
+            .iter()
+            .flat_map(|e| e.files.iter().copied())
+            .collect();
+        for (dir, &kfile) in &self.kustomizations.dirs {
+            if self.kustomizations.included.contains(dir)
+                || covered(dir, &self.rendered_dirs)
+                || claimed.contains(&kfile)
+            {
+                continue;
+            }
+            jobs.push((
+                format!("the kustomization `{}`", self.sources.get(kfile).display),
+                Location {
+                    file: kfile,
+                    span: Span::new(0, 0),
+                },
+                RenderRequest::Kustomize(kustomize::KustomizeRequest {
+                    root: self.settings.root.clone(),
+                    dir: dir.clone(),
+                    options: None,
+                    app_namespace: None,
+                }),
+            ));
+        }
+        for (id, file) in self.sources.iter() {
+            if file.generated || file.rel.rsplit('/').next() != Some("Chart.yaml") {
+                continue;
+            }
+            let dir = tree::parent_dir(&file.rel).to_string();
+            let chart = file.documents.first().and_then(|d| d.root.as_ref());
+            // A library chart only provides templates to others; Helm refuses to install it.
+            let library =
+                chart.and_then(|r| r.get("type")).and_then(Node::as_str) == Some("library");
+            if library || covered(&dir, &self.rendered_dirs) || claimed.contains(&id) {
+                continue;
+            }
+            let name = file
+                .documents
+                .first()
+                .and_then(|d| d.root.as_ref())
+                .and_then(|r| r.get("name"))
+                .and_then(Node::as_str)
+                .unwrap_or("release")
+                .to_string();
+            let at = file
+                .documents
+                .first()
+                .and_then(|d| d.root.as_ref())
+                .and_then(|r| r.get("name"))
+                .map_or(Span::new(0, 0), |n| n.span);
+            jobs.push((
+                format!(
+                    "the Helm chart `{}`",
+                    if dir.is_empty() { "." } else { &dir }
+                ),
+                Location { file: id, span: at },
+                RenderRequest::Helm(helm::HelmRequest {
+                    root: self.settings.root.clone(),
+                    chart_dir: dir,
+                    release_name: name,
+                    namespace: DEFAULT_NAMESPACE.to_string(),
+                    options: None,
+                    refs: Vec::new(),
+                    kube_version: None,
+                }),
+            ));
+        }
+        for (_, _, request) in &jobs {
+            match request {
+                RenderRequest::Helm(h) => self.rendered_dirs.insert(h.chart_dir.clone()),
+                RenderRequest::Kustomize(k) => self.rendered_dirs.insert(k.dir.clone()),
+            };
+        }
+        let requests: Vec<&RenderRequest> = jobs.iter().map(|(_, _, r)| r).collect();
+        let results = self.render_all(&requests);
+        let mut out = Vec::new();
+        for ((name, at, request), result) in jobs.iter().zip(results) {
+            match result {
+                Ok(rendered) => {
+                    let docs = self.integrate(&rendered, request, *at);
+                    out.push(Standalone {
+                        name: name.clone(),
+                        location: *at,
+                        docs,
                     });
+                }
+                Err(e) => {
+                    let label = name.clone();
+                    self.render_error(e, *at, &label);
                 }
             }
         }
+        out
     }
 
-    // Each Application's own object, and the Application that rendered it (app-of-apps).
-    let mut applications: Vec<Application> = Vec::with_capacity(apps.len());
-    for (mut app, written) in apps {
-        if let Some(&o) = written.and_then(|at| first_object.get(&at)) {
-            app.object = Some(o);
-            app.origin.parent = units[objects[o.0].unit.0].app;
+    /// Units, objects, Applications and projects: the finished inventory.
+    fn assemble(
+        mut self,
+        mut entries: Vec<Entry>,
+        standalone: Vec<Standalone>,
+        roots: &[Root],
+        scopes: Scopes,
+        clusters_declared: bool,
+    ) -> Inventory {
+        let mut units: Vec<RenderUnit> = roots
+            .iter()
+            .map(|r| RenderUnit {
+                name: format!("`{}`", r.display),
+                location: None,
+                cluster: IN_CLUSTER.to_string(),
+                namespace: DEFAULT_NAMESPACE.to_string(),
+                app: None,
+            })
+            .collect();
+        for (i, e) in entries.iter_mut().enumerate() {
+            e.app.unit = UnitId(units.len());
+            units.push(RenderUnit {
+                name: format!("the render of Application `{}`", e.app.name),
+                location: Some(e.app.locations.name),
+                cluster: e.app.destination.cluster.clone(),
+                namespace: if e.app.destination.namespace.is_empty() {
+                    DEFAULT_NAMESPACE.to_string()
+                } else {
+                    e.app.destination.namespace.clone()
+                },
+                app: Some(AppIdx(i)),
+            });
         }
-        applications.push(app);
-    }
-    mark_replaced(&mut applications, &sources);
 
-    let mut inventory = Inventory::new(sources, units, objects, scopes);
-    let mut projects = Vec::new();
-    for (idx, o) in inventory.objects() {
-        if !argocd::is_project(&o.id.group, &o.id.kind) {
-            continue;
+        let mut placer = Placer {
+            scopes: &scopes,
+            objects: Vec::new(),
+            first: HashMap::new(),
+        };
+        // Directory sources: the files each Application selects.
+        let mut claimed: HashSet<FileId> = HashSet::new();
+        for e in &entries {
+            let mut seen = HashSet::new();
+            for &f in e.files.iter().filter(|f| seen.insert(**f)) {
+                claimed.insert(f);
+                placer.place_file(&self.sources, f, e.app.unit, &units, None);
+            }
+            for d in &e.rendered {
+                placer.place_doc(&self.sources, d, e.app.unit, &units);
+            }
         }
-        // As with Applications, the last definition of a project is the one Argo CD keeps.
-        let project = argocd::project::read(o, idx);
-        match projects
-            .iter_mut()
-            .find(|p: &&mut crate::model::AppProject| {
-                p.name == project.name && p.namespace == project.namespace
-            }) {
-            Some(known) => *known = project,
-            None => projects.push(project),
+        for s in &standalone {
+            let unit = UnitId(units.len());
+            units.push(RenderUnit {
+                name: s.name.clone(),
+                location: Some(s.location),
+                cluster: IN_CLUSTER.to_string(),
+                namespace: DEFAULT_NAMESPACE.to_string(),
+                app: None,
+            });
+            for d in &s.docs {
+                placer.place_doc(&self.sources, d, unit, &units);
+            }
+        }
+        // Plain manifests: what nothing above covers.
+        let rendered_dirs = self.rendered_dirs.clone();
+        let under_rendered = |rel: &str| {
+            rendered_dirs
+                .iter()
+                .any(|d| d.is_empty() || rel.starts_with(&format!("{d}/")))
+        };
+        let mut kustomize_units: BTreeMap<String, UnitId> = BTreeMap::new();
+        let file_ids: Vec<FileId> = self.sources.iter().map(|(id, _)| id).collect();
+        for file_id in file_ids {
+            let file = self.sources.get(file_id);
+            if file.generated
+                || claimed.contains(&file_id)
+                || self.claimed_by_tools.contains(&file_id)
+                || self.kustomizations.patches.contains(&file.rel)
+                || under_rendered(&file.rel)
+            {
+                continue;
+            }
+            let root_rel = roots.get(file.root).map_or("", |r| r.rel.as_str());
+            // Without the tools, a kustomization directory is still a unit of its own.
+            let unit = match kustomize_dir_of(&self.kustomizations, &file.rel, root_rel) {
+                Some(dir) => *kustomize_units.entry(dir.to_string()).or_insert_with(|| {
+                    let kfile = self.kustomizations.dirs[dir];
+                    units.push(RenderUnit {
+                        name: format!("the kustomization `{}`", self.sources.get(kfile).display),
+                        location: Some(Location {
+                            file: kfile,
+                            span: Span::new(0, 0),
+                        }),
+                        cluster: IN_CLUSTER.to_string(),
+                        namespace: DEFAULT_NAMESPACE.to_string(),
+                        app: None,
+                    });
+                    UnitId(units.len() - 1)
+                }),
+                None => UnitId(file.root.min(roots.len().saturating_sub(1))),
+            };
+            placer.place_file(&self.sources, file_id, unit, &units, None);
+        }
+
+        // Each Application's own object, and the Application that rendered it.
+        let objects = placer.objects;
+        let first = placer.first;
+        let mut applications: Vec<Application> = Vec::with_capacity(entries.len());
+        for e in entries {
+            let mut app = e.app;
+            if let Some(&o) = e.written.and_then(|at| first.get(&at)) {
+                app.object = Some(o);
+                app.origin.parent = units[objects[o.0].unit.0].app;
+            }
+            if let Some(p) = e.parent {
+                app.origin.parent = Some(AppIdx(p));
+            }
+            applications.push(app);
+        }
+        mark_replaced(&mut applications, &self.sources);
+
+        let mut inventory = Inventory::new(self.sources, units, objects, scopes);
+        let mut projects = Vec::new();
+        for (idx, o) in inventory.objects() {
+            if !argocd::is_project(&o.id.group, &o.id.kind) {
+                continue;
+            }
+            // As with Applications, the last definition of a project is the one Argo CD keeps.
+            let project = argocd::project::read(o, idx);
+            match projects
+                .iter_mut()
+                .find(|p: &&mut crate::model::AppProject| {
+                    p.name == project.name && p.namespace == project.namespace
+                }) {
+                Some(known) => *known = project,
+                None => projects.push(project),
+            }
+        }
+        inventory.projects = projects;
+        inventory.applications = applications;
+        inventory.clusters = std::mem::take(&mut self.clusters);
+        inventory.clusters_declared = clusters_declared;
+        inventory.notes = std::mem::take(&mut self.notes);
+        inventory.argocd_namespace = self.settings.argocd_namespace.clone();
+        inventory.render_stats = self.stats;
+        inventory
+    }
+}
+
+fn ancestors_include(entries: &[Entry], mut at: usize, name: &str) -> bool {
+    loop {
+        if entries[at].app.name == name {
+            return true;
+        }
+        match entries[at].parent {
+            Some(p) => at = p,
+            None => return false,
         }
     }
-    inventory.projects = projects;
-    inventory.applications = applications;
-    inventory.clusters = clusters;
-    inventory.clusters_declared = clusters_declared;
-    inventory.notes = notes;
-    inventory.argocd_namespace = settings.argocd_namespace.clone();
-    inventory
+}
+
+impl Entry {
+    fn new(
+        app: Application,
+        written: Option<(FileId, usize)>,
+        parent: Option<usize>,
+        depth: usize,
+    ) -> Self {
+        Entry {
+            app,
+            written,
+            parent,
+            depth,
+            files: Vec::new(),
+            rendered: Vec::new(),
+        }
+    }
+}
+
+/// Places documents on their unit's cluster and namespace as objects.
+struct Placer<'a> {
+    scopes: &'a Scopes,
+    objects: Vec<Object>,
+    /// The first object of each document, for linking Applications to their own object.
+    first: HashMap<(FileId, usize), ObjectIdx>,
+}
+
+impl Placer<'_> {
+    fn place_file(
+        &mut self,
+        sources: &Sources,
+        file: FileId,
+        unit: UnitId,
+        units: &[RenderUnit],
+        origin: Option<Location>,
+    ) {
+        for (doc_index, doc) in sources.get(file).documents.iter().enumerate() {
+            if let Some(root) = &doc.root {
+                self.place(root, file, doc_index, unit, units, origin, None);
+            }
+        }
+    }
+
+    fn place_doc(
+        &mut self,
+        sources: &Sources,
+        d: &RenderedDocRef,
+        unit: UnitId,
+        units: &[RenderUnit],
+    ) {
+        if let Some(root) = sources
+            .get(d.file)
+            .documents
+            .get(d.doc_index)
+            .and_then(|doc| doc.root.as_ref())
+        {
+            self.place(
+                root,
+                d.file,
+                d.doc_index,
+                unit,
+                units,
+                Some(d.origin),
+                d.source_doc,
+            );
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn place(
+        &mut self,
+        root: &Node,
+        file: FileId,
+        doc_index: usize,
+        unit: UnitId,
+        units: &[RenderUnit],
+        origin: Option<Location>,
+        source_doc: Option<(FileId, usize)>,
+    ) {
+        let (cluster, default_ns) = (&units[unit.0].cluster, &units[unit.0].namespace);
+        for m in manifests_of(root) {
+            let group = group_of(m.api_version);
+            let namespaced = self.scopes.namespaced(group, m.kind).unwrap_or(true);
+            let namespace = if namespaced {
+                m.namespace.unwrap_or(default_ns).to_string()
+            } else {
+                String::new()
+            };
+            let idx = ObjectIdx(self.objects.len());
+            self.first.entry((file, doc_index)).or_insert(idx);
+            if let Some(at) = source_doc {
+                self.first.entry(at).or_insert(idx);
+            }
+            self.objects.push(Object {
+                id: ObjectId {
+                    cluster: cluster.clone(),
+                    group: group.to_string(),
+                    kind: m.kind.to_string(),
+                    namespace,
+                    name: m.name.to_string(),
+                },
+                api_version: m.api_version.to_string(),
+                node: m.node.clone(),
+                file,
+                doc_index,
+                list_item: m.list_item,
+                unit,
+                origin,
+                namespace_written: m.namespace.is_some(),
+            });
+        }
+    }
 }
 
 /// Expands an ApplicationSet into generated Applications, each pointing at the template (the
 /// same path in `spec.template`) and naming its generator element.
 fn expand_appset(
     node: &Node,
-    file: FileId,
+    at: &dyn Fn(Span) -> Location,
     expander: &argocd::applicationset::Expander<'_>,
     settings: &Settings,
-    apps: &mut Vec<(Application, Option<(FileId, usize)>)>,
     notes: &mut Vec<RenderNote>,
-) {
+) -> Vec<Application> {
+    let mut apps = Vec::new();
     let appset_name = node
         .path(&["metadata", "name"])
         .and_then(Node::as_str)
         .unwrap_or("")
         .to_string();
-    let name_at = Location {
-        file,
-        span: node
-            .path(&["metadata", "name"])
-            .or_else(|| node.get("kind"))
-            .map_or(node.span, |n| n.span),
-    };
+    let name_at = at(node
+        .path(&["metadata", "name"])
+        .or_else(|| node.get("kind"))
+        .map_or(node.span, |n| n.span));
     let template = node.path(&["spec", "template"]);
-    let locate = |path: &[&str]| Location {
-        file,
-        span: template
-            .and_then(|t| locate_path(t, path))
-            .unwrap_or(name_at.span),
+    let locate = |path: &[&str]| match template.and_then(|t| locate_path(t, path)) {
+        Some(span) => at(span),
+        None => name_at,
     };
     let expansion = expander.expand(&node.to_json());
     for why in expansion.unavailable {
@@ -560,8 +1155,9 @@ fn expand_appset(
         if app.namespace.is_empty() {
             app.namespace = settings.argocd_namespace.clone();
         }
-        apps.push((app, None));
+        apps.push(app);
     }
+    apps
 }
 
 /// The span of the value at `path` (mapping keys, or sequence indexes); when the path stops
@@ -645,10 +1241,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn include_exclude_globs() {
-        assert!(selected("a.yaml", Some("{*.yml,*.yaml}"), None));
-        assert!(!selected("a.json", Some("{*.yml,*.yaml}"), None));
-        assert!(!selected("config.yaml", None, Some("config.yaml")));
-        assert!(selected("sub/x.yaml", Some("*.yaml"), None));
+    fn missing_keys_point_at_the_nearest_key() {
+        let parsed =
+            crate::load::yaml::parse("spec:\n  source:\n    path: x\n", Default::default());
+        let root = parsed.documents[0].root.clone().expect("root");
+        let text = "spec:\n  source:\n    path: x\n";
+        let span = locate_path(&root, &["spec", "project"]).expect("span");
+        assert_eq!(&text[span.start..span.end], "spec");
+        let span = locate_path(&root, &["spec", "source", "path"]).expect("span");
+        assert_eq!(&text[span.start..span.end], "x");
     }
 }

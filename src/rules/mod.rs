@@ -27,6 +27,7 @@ mod not_rendered;
 mod one_object_per_file;
 mod project_unrestricted;
 mod protected_cluster_change;
+mod render_failed;
 mod retention_policy_delete;
 mod shared_resource;
 mod stateful_delete;
@@ -89,6 +90,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &crd_delete::CrdDelete,
         &immutable_field_change::ImmutableFieldChange,
         &protected_cluster_change::ProtectedClusterChange,
+        &render_failed::RenderFailed,
         &retention_policy_delete::RetentionPolicyDelete,
         &stateful_delete::StatefulDelete,
         &stateful_rename::StatefulRename,

@@ -90,6 +90,7 @@ pub fn read(
             kind: kind_of(source),
             local_dir: None,
             location: locate(&path),
+            spec: source.clone(),
         });
     }
     let automated = spec

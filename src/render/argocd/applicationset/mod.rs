@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::load::yaml;
-use crate::model::argocd::Cluster;
+use crate::model::argocd::{Cluster, ClusterSource};
+
+use super::cluster::SECRET_TYPE_LABEL;
 
 use super::repo::{Repos, Resolution, clean_relative};
 use generators::{Context, Element, Outcome, Params, Repo};
@@ -42,10 +44,11 @@ pub struct LocalRepo {
     base: PathBuf,
     directories: Vec<String>,
     files: Vec<String>,
+    assumed: bool,
 }
 
 impl LocalRepo {
-    fn new(root: &Path, dir: &str) -> Self {
+    fn new(root: &Path, dir: &str, assumed: bool) -> Self {
         let base = root.join(dir);
         let (mut directories, mut files) = (Vec::new(), Vec::new());
         let walk = walkdir::WalkDir::new(&base)
@@ -71,6 +74,7 @@ impl LocalRepo {
             base,
             directories,
             files,
+            assumed,
         }
     }
 }
@@ -89,6 +93,10 @@ impl Repo for LocalRepo {
         let clean = clean_relative(path)?;
         self.files.binary_search(&clean).ok()?;
         std::fs::read_to_string(self.base.join(clean)).ok()
+    }
+
+    fn assumed(&self) -> bool {
+        self.assumed
     }
 }
 
@@ -113,16 +121,7 @@ impl<'a> Expander<'a> {
         arena: &'a Checkouts,
     ) -> Self {
         Expander {
-            clusters: clusters
-                .iter()
-                .map(|c| generators::Cluster {
-                    name: c.name.clone(),
-                    server: c.server.clone(),
-                    labels: c.labels.clone(),
-                    annotations: c.annotations.clone(),
-                    project: String::new(),
-                })
-                .collect(),
+            clusters: clusters.iter().map(generator_cluster).collect(),
             repos,
             root,
             arena,
@@ -134,14 +133,36 @@ impl<'a> Expander<'a> {
         if let Some((_, r)) = self.checkouts.borrow().iter().find(|(u, _)| u == repo_url) {
             return Some(*r);
         }
-        let Resolution::Local { dir, .. } = self.repos.resolve(repo_url, ".") else {
+        let Resolution::Local { dir, assumed } = self.repos.resolve(repo_url, ".") else {
             return None;
         };
-        let repo: &'a LocalRepo = self.arena.alloc(LocalRepo::new(self.root, &dir));
+        let repo: &'a LocalRepo = self.arena.alloc(LocalRepo::new(self.root, &dir, assumed));
         self.checkouts
             .borrow_mut()
             .push((repo_url.to_string(), repo));
         Some(repo)
+    }
+}
+
+/// A cluster as the cluster generator sees it. Argo CD's generator lists cluster Secrets (the
+/// ones labelled `argocd.argoproj.io/secret-type: cluster`); a cluster declared in
+/// `.manifest-guard.yaml` stands for such a Secret, and so does the local cluster once it is
+/// given labels (Argo CD can only label `in-cluster` through a Secret). The bare implicit
+/// `in-cluster` stays unlabelled: the generator adds it itself when no selector is set.
+fn generator_cluster(c: &Cluster) -> generators::Cluster {
+    let mut labels = c.labels.clone();
+    let declared = !matches!(c.source, ClusterSource::Implicit) || !labels.is_empty();
+    if declared {
+        labels
+            .entry(SECRET_TYPE_LABEL.to_string())
+            .or_insert_with(|| "cluster".to_string());
+    }
+    generators::Cluster {
+        name: c.name.clone(),
+        server: c.server.clone(),
+        labels,
+        annotations: c.annotations.clone(),
+        project: String::new(),
     }
 }
 
@@ -202,6 +223,70 @@ fn merge(base: &mut Value, patch: Value) {
     }
 }
 
+/// A generator's own `template` (`list.template`, `matrix.template`, ...), when it writes one.
+fn own_template<'v>(entry: &'v Value, kind: &str) -> Option<&'v Value> {
+    entry
+        .get(kind)?
+        .get("template")
+        .filter(|t| t.as_object().is_some_and(|o| !o.is_empty()))
+}
+
+/// One `spec.generators` entry as Argo CD's `Transform` sees it: each generator it holds is
+/// evaluated with its own template. An entry holds one generator (or its generators share the
+/// ApplicationSet's template) in all but odd cases, and is then evaluated whole; otherwise it is
+/// split into one entry per generator, each keeping the post selector.
+fn split_by_template(entry: &Value) -> Vec<(Value, Option<&Value>)> {
+    let kinds = generators::kinds_of(entry);
+    if kinds.len() <= 1 || kinds.iter().all(|k| own_template(entry, k).is_none()) {
+        let template = kinds.first().and_then(|k| own_template(entry, k));
+        return vec![(entry.clone(), template)];
+    }
+    kinds
+        .iter()
+        .map(|kind| {
+            let mut part = serde_json::Map::new();
+            part.insert((*kind).to_string(), entry[*kind].clone());
+            if let Some(selector) = entry.get("selector") {
+                part.insert("selector".to_string(), selector.clone());
+            }
+            (Value::Object(part), own_template(entry, kind))
+        })
+        .collect()
+}
+
+/// Argo CD's `mergeGeneratorTemplate`: `mergo.Merge(generatorTemplate, specTemplate)` without
+/// override, so what the generator's template writes wins and every field it leaves empty
+/// (absent, null, `""`, `false`, `0`, an empty list or mapping) comes from `spec.template`;
+/// mappings merge key by key.
+fn fill_empty(own: &mut Value, base: &Value) {
+    match (own, base) {
+        (Value::Object(o), Value::Object(b)) => {
+            for (key, value) in b {
+                match o.get_mut(key) {
+                    Some(existing) if !is_empty(existing) => fill_empty(existing, value),
+                    _ => {
+                        o.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (slot, base) if is_empty(slot) => *slot = base.clone(),
+        _ => {}
+    }
+}
+
+/// Go's zero value, as mergo's `isEmptyValue` judges a field.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    }
+}
+
 impl Expander<'_> {
     /// Expands one ApplicationSet (its whole manifest, as JSON).
     pub fn expand(&self, appset: &Value) -> Expansion {
@@ -235,7 +320,9 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
         out.errors.push("`spec.template` is missing".into());
         return out;
     };
-    let mut elements: Vec<Element> = Vec::new();
+    // Each element with the template it is rendered with (an index into `templates`).
+    let mut elements: Vec<(Element, usize)> = Vec::new();
+    let mut templates: Vec<Value> = Vec::new();
     for (i, generator) in spec
         .get("generators")
         .and_then(Value::as_array)
@@ -244,10 +331,23 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
         .iter()
         .enumerate()
     {
-        match generators::generate(generator, &env) {
-            Ok(Outcome::Elements(found)) => elements.extend(found),
-            Ok(Outcome::Unavailable(why)) => out.unavailable.push(why),
-            Err(e) => out.errors.push(format!("generators[{i}]: {e}")),
+        for (entry, own_template) in split_by_template(generator) {
+            match generators::generate(&entry, &env) {
+                Ok(Outcome::Elements(found)) => {
+                    let mut merged = own_template.cloned().unwrap_or(Value::Null);
+                    fill_empty(&mut merged, template_spec);
+                    let index = match templates.iter().position(|t| *t == merged) {
+                        Some(index) => index,
+                        None => {
+                            templates.push(merged);
+                            templates.len() - 1
+                        }
+                    };
+                    elements.extend(found.into_iter().map(|e| (e, index)));
+                }
+                Ok(Outcome::Unavailable(why)) => out.unavailable.push(why),
+                Err(e) => out.errors.push(format!("generators[{i}]: {e}")),
+            }
         }
     }
     if !out.errors.is_empty() {
@@ -256,7 +356,8 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
     }
     let patch = spec.get("templatePatch").and_then(Value::as_str);
     let namespace = appset.pointer("/metadata/namespace").cloned();
-    for element in elements {
+    for (element, template_index) in elements {
+        let template_spec = &templates[template_index];
         let rendered = template::render_template(template_spec, &element.params, &options)
             .map_err(|e| e.to_string())
             .and_then(|mut manifest| {
@@ -294,4 +395,175 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn cluster(name: &str, source: ClusterSource, labels: &[(&str, &str)]) -> Cluster {
+        Cluster {
+            name: name.into(),
+            server: format!("https://{name}"),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            annotations: BTreeMap::new(),
+            protected: false,
+            source,
+        }
+    }
+
+    // Docs: "Template" → "Generator templates": "the generator's template field takes
+    // precedence over the spec's template fields" — Argo CD merges them with
+    // `mergo.Merge(generatorTemplate, specTemplate)`, which fills only what the generator's
+    // template leaves empty (Go zero values: "", false, 0, empty lists and maps).
+    #[test]
+    fn generator_template_fills_only_its_empty_fields_from_the_spec() {
+        let mut own = serde_json::json!({
+            "metadata": {},
+            "spec": {"project": "project2", "source": {"path": "x-override", "targetRevision": ""},
+                     "syncPolicy": {"automated": {"prune": false}}, "destination": {}}
+        });
+        let base = serde_json::json!({
+            "metadata": {"name": "{{.cluster}}-guestbook", "labels": {"a": "b"}},
+            "spec": {"project": "project", "source": {"repoURL": "r", "path": "guestbook", "targetRevision": "HEAD"},
+                     "syncPolicy": {"automated": {"prune": true}, "syncOptions": ["CreateNamespace=true"]},
+                     "destination": {"server": "{{.url}}", "namespace": "guestbook"}}
+        });
+        fill_empty(&mut own, &base);
+        assert_eq!(
+            own,
+            serde_json::json!({
+                "metadata": {"name": "{{.cluster}}-guestbook", "labels": {"a": "b"}},
+                "spec": {"project": "project2",
+                         "source": {"path": "x-override", "targetRevision": "HEAD", "repoURL": "r"},
+                         // `false` is Go's zero value: mergo takes the spec's `true`.
+                         "syncPolicy": {"automated": {"prune": true}, "syncOptions": ["CreateNamespace=true"]},
+                         "destination": {"server": "{{.url}}", "namespace": "guestbook"}}
+            })
+        );
+    }
+
+    // Docs: "Template" → "Generator templates", on the design-doc example: two list generators,
+    // each with its own template (project and path), over one spec template.
+    #[test]
+    fn each_generator_renders_with_its_own_template() {
+        let root = std::env::temp_dir().join("manifest-guard-no-such-checkout");
+        let repos = Repos::new(&root, &[]);
+        let arena = Checkouts::new();
+        let expander = Expander::new(&[], &repos, &root, &arena);
+        let appset = serde_json::json!({"spec": {
+            "goTemplate": true,
+            "goTemplateOptions": ["missingkey=error"],
+            "generators": [
+                {"list": {"elements": [{"cluster": "engineering-dev", "url": "https://1.2.3.4"}],
+                          "template": {"metadata": {}, "spec": {"project": "project",
+                              "source": {"repoURL": "r", "path": "{{.cluster}}-override"}, "destination": {}}}}},
+                {"list": {"elements": [{"cluster": "engineering-prod", "url": "https://1.2.3.4"}],
+                          "template": {"metadata": {}, "spec": {"project": "project2",
+                              "source": {"repoURL": "r", "path": "{{.cluster}}-override2"}, "destination": {}}}}},
+                {"list": {"elements": [{"cluster": "plain", "url": "https://5.6.7.8"}]}}
+            ],
+            "template": {"metadata": {"name": "{{.cluster}}-guestbook"},
+                         "spec": {"project": "project",
+                                  "source": {"repoURL": "r", "targetRevision": "HEAD", "path": "guestbook/{{.cluster}}"},
+                                  "destination": {"server": "{{.url}}", "namespace": "guestbook"}}}
+        }});
+        let expansion = expander.expand(&appset);
+        assert!(expansion.errors.is_empty(), "{:?}", expansion.errors);
+        let got: Vec<(&str, &str, &str, &str)> = expansion
+            .apps
+            .iter()
+            .map(|a| {
+                let m = &a.manifest;
+                (
+                    m["metadata"]["name"].as_str().unwrap_or(""),
+                    m["spec"]["project"].as_str().unwrap_or(""),
+                    m["spec"]["source"]["path"].as_str().unwrap_or(""),
+                    m["spec"]["source"]["targetRevision"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "engineering-dev-guestbook",
+                    "project",
+                    "engineering-dev-override",
+                    "HEAD"
+                ),
+                (
+                    "engineering-prod-guestbook",
+                    "project2",
+                    "engineering-prod-override2",
+                    "HEAD"
+                ),
+                ("plain-guestbook", "project", "guestbook/plain", "HEAD"),
+            ]
+        );
+        assert_eq!(
+            expansion.apps[1].manifest["spec"]["destination"]["server"],
+            "https://1.2.3.4"
+        );
+    }
+
+    // Argo CD's `Transform` evaluates each generator of an entry with its own template; an
+    // entry holding two generators with different templates is split, the selector kept on both.
+    #[test]
+    fn an_entry_with_two_templated_generators_is_split() {
+        let entry = serde_json::json!({
+            "list": {"elements": [{"a": "1"}], "template": {"spec": {"project": "p1"}}},
+            "clusters": {"template": {"spec": {"project": "p2"}}},
+            "selector": {"matchLabels": {"a": "1"}}
+        });
+        let parts = split_by_template(&entry);
+        assert_eq!(parts.len(), 2);
+        assert!(parts[0].0.get("list").is_some() && parts[0].0.get("selector").is_some());
+        assert_eq!(
+            parts[1].1,
+            Some(&serde_json::json!({"spec": {"project": "p2"}}))
+        );
+        let single = serde_json::json!({"list": {"elements": []}, "unknown": 1});
+        assert_eq!(split_by_template(&single), vec![(single.clone(), None)]);
+    }
+
+    // Docs: "Cluster Generator": the generator lists the clusters Argo CD stores as Secrets and
+    // matches its selector against the Secret's labels. A cluster declared in the config is such
+    // a Secret (so `matchLabels: {argocd.argoproj.io/secret-type: cluster}` selects it); the
+    // implicit local cluster has no Secret until it is given labels.
+    #[test]
+    fn declared_clusters_are_cluster_secrets_to_the_generator() {
+        let config = generator_cluster(&cluster(
+            "staging",
+            ClusterSource::Config,
+            &[("env", "staging")],
+        ));
+        assert_eq!(
+            config.labels.get(SECRET_TYPE_LABEL).map(String::as_str),
+            Some("cluster")
+        );
+        assert_eq!(
+            config.labels.get("env").map(String::as_str),
+            Some("staging")
+        );
+        let local = generator_cluster(&cluster("in-cluster", ClusterSource::Implicit, &[]));
+        assert!(local.labels.is_empty());
+        let labelled_local = generator_cluster(&cluster(
+            "in-cluster",
+            ClusterSource::Implicit,
+            &[("env", "dev")],
+        ));
+        assert_eq!(
+            labelled_local
+                .labels
+                .get(SECRET_TYPE_LABEL)
+                .map(String::as_str),
+            Some("cluster")
+        );
+    }
 }

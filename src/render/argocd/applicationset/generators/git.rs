@@ -66,11 +66,21 @@ pub(super) fn generate(
         )));
     };
     let checkout = eval.checkout(repo_url);
+    // A checkout that is only assumed to be the repository, where no pattern matches, is more
+    // likely another repository than an empty one: say so rather than generate nothing.
+    let not_here = |what: &str| {
+        Generated::Unavailable(format!(
+            "git generator needs a checkout of {repo_url}: no `repositories:` mapping or origin remote names this tree as it, and none of its {what} patterns match here; not evaluated offline"
+        ))
+    };
 
     let items = if !directories.is_empty() {
         let dirs = checkout.directories.get_or_init(|| repo.directories());
         eval.scan(dirs.len().saturating_mul(directories.len()), at)?;
         let selected = select_directories(&directories, dirs);
+        if selected.is_empty() && repo.assumed() {
+            return Ok(not_here("directories"));
+        }
         check_len(selected.len(), at)?;
         let mut items = Vec::with_capacity(selected.len());
         for dir in selected {
@@ -83,6 +93,9 @@ pub(super) fn generate(
         let all = checkout.files.get_or_init(|| repo.files());
         eval.scan(all.len().saturating_mul(files.len()), at)?;
         let selected = select_files(&files, all);
+        if selected.is_empty() && repo.assumed() {
+            return Ok(not_here("files"));
+        }
         check_len(selected.len(), at)?;
         let mut items = Vec::new();
         for path in selected {
@@ -909,6 +922,60 @@ mod tests {
             "{reason}"
         );
         assert!(reason.ends_with("not evaluated offline"), "{reason}");
+    }
+
+    /// A checkout only assumed to be the repository (nothing in the config or the origin remote
+    /// names it).
+    struct Assumed(MemRepo);
+
+    impl super::super::Repo for Assumed {
+        fn directories(&self) -> Vec<String> {
+            self.0.directories()
+        }
+        fn files(&self) -> Vec<String> {
+            self.0.files()
+        }
+        fn read(&self, path: &str) -> Option<String> {
+            self.0.read(path)
+        }
+        fn assumed(&self) -> bool {
+            true
+        }
+    }
+
+    // Docs: "Git Generator": the generator reads the repository at `repoURL`. When this tree is
+    // only assumed to be that repository and none of the patterns match, the repository is more
+    // likely another one (the design-doc examples point at infra-team/cluster-deployments):
+    // a note, not a silent empty result. Matching patterns still generate.
+    #[test]
+    fn an_assumed_checkout_where_nothing_matches_is_unavailable() {
+        let ctx = TestContext::go().with_repo("r", Assumed(addons_repo()));
+        for spec in [
+            json!({"git": {"repoURL": "r", "directories": [{"path": "add-ons/*"}]}}),
+            json!({"git": {"repoURL": "r", "files": [{"path": "config/clusters.json"}]}}),
+        ] {
+            let Outcome::Unavailable(reason) = generate(&spec, &ctx).expect("no error") else {
+                panic!("unavailable expected for {spec}")
+            };
+            assert!(
+                reason.starts_with("git generator needs a checkout of r"),
+                "{reason}"
+            );
+        }
+        let found = run(
+            json!({"git": {"repoURL": "r", "directories": [{"path": "addons/*"}]}}),
+            &ctx,
+        );
+        assert_eq!(found.len(), 3);
+        // A declared checkout where nothing matches generates nothing, as Argo CD does.
+        let declared = TestContext::go().with_repo("r", addons_repo());
+        assert!(
+            run(
+                json!({"git": {"repoURL": "r", "directories": [{"path": "add-ons/*"}]}}),
+                &declared
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -77,6 +77,11 @@ pub trait Repo {
     /// Every file path, relative, `/`-separated, sorted.
     fn files(&self) -> Vec<String>;
     fn read(&self, path: &str) -> Option<String>;
+    /// True when nothing declares this checkout to be the repository (no `repositories:`
+    /// mapping, no matching `origin` remote): it is only assumed to be.
+    fn assumed(&self) -> bool {
+        false
+    }
 }
 
 /// The result of evaluating one generator.
@@ -187,6 +192,19 @@ const GENERATOR_KEYS: [&str; 10] = [
     "oci",
 ];
 
+/// The generators an entry of `spec.generators` holds (keys with a non-null value), in the
+/// order Argo CD evaluates them.
+pub fn kinds_of(entry: &Value) -> Vec<&'static str> {
+    let Some(obj) = entry.as_object() else {
+        return Vec::new();
+    };
+    GENERATOR_KEYS
+        .iter()
+        .copied()
+        .filter(|k| obj.get(*k).is_some_and(|v| !v.is_null()))
+        .collect()
+}
+
 /// A generated parameter set while evaluation is under way. `opaque` lists the dotted paths of
 /// params that Argo CD holds as typed Go values (`map[string]string`, `[]string`, ...), which its
 /// post-selector flattening does not descend into; see `selector::flatten_params`.
@@ -287,21 +305,34 @@ impl Eval<'_> {
             return Err(malformed(at, "a generator must be a mapping"));
         };
         let mut kinds: Vec<&str> = Vec::new();
+        let mut unknown: Vec<&str> = Vec::new();
         for (key, value) in obj {
             if key == "selector" {
                 continue;
             }
             let Some(kind) = GENERATOR_KEYS.iter().find(|k| **k == key.as_str()) else {
-                return Err(GeneratorError::UnknownGenerator {
-                    at: display_at(at),
-                    key: key.clone(),
-                });
+                unknown.push(key);
+                continue;
             };
             // `list:` with nothing after it is null in YAML; Argo CD's Go struct then holds a nil
             // pointer, which is the same as the key being absent.
             if !value.is_null() {
                 kinds.push(kind);
             }
+        }
+        if let Some(first) = unknown.first() {
+            if let Some(reason) = misplaced_network_fields(obj, &unknown) {
+                let reason = if depth > 0 {
+                    format!("{reason} (at {})", display_at(at))
+                } else {
+                    reason
+                };
+                return Ok(Generated::Unavailable(reason));
+            }
+            return Err(GeneratorError::UnknownGenerator {
+                at: display_at(at),
+                key: (*first).to_string(),
+            });
         }
         kinds.sort_by_key(|k| GENERATOR_KEYS.iter().position(|g| g == k));
         if kinds.is_empty() {
@@ -385,20 +416,14 @@ impl Eval<'_> {
             "git" => git::generate(self, spec, at)?,
             "merge" => merge::generate(self, spec, at, depth)?,
             "matrix" => matrix::generate(self, spec, at, depth, None)?,
-            "scmProvider" => unavailable(
-                "scmProvider",
-                "the SCM provider's API to list an organisation's repositories",
-            ),
-            "pullRequest" => unavailable(
-                "pullRequest",
-                "the SCM provider's API to list open pull requests",
-            ),
-            "clusterDecisionResource" => unavailable(
-                "clusterDecisionResource",
-                "a live duck-typed resource (and its ConfigMap) in the Argo CD cluster",
-            ),
-            "plugin" => unavailable("plugin", "a call to the plugin's HTTP service"),
-            _ => unavailable("oci", "the OCI registry to list the artifact's contents"),
+            "oci" => unavailable("oci", "the OCI registry to list the artifact's contents"),
+            network => {
+                let what = NETWORK_GENERATORS
+                    .iter()
+                    .find(|(name, _, _)| *name == network)
+                    .map_or("a live service", |(_, what, _)| what);
+                unavailable(network, what)
+            }
         })
     }
 
@@ -423,8 +448,95 @@ impl Eval<'_> {
 }
 
 fn unavailable(name: &str, what: &str) -> Generated {
-    Generated::Unavailable(format!(
-        "{name} generator needs {what}; not evaluated offline"
+    Generated::Unavailable(unavailable_reason(name, what))
+}
+
+fn unavailable_reason(name: &str, what: &str) -> String {
+    format!("{name} generator needs {what}; not evaluated offline")
+}
+
+/// What each generator that needs a live service asks for, and the fields of its spec (Argo
+/// CD's `SCMProviderGenerator`, `DuckTypeGenerator`, `PullRequestGenerator`, `PluginGenerator`).
+const NETWORK_GENERATORS: [(&str, &str, &[&str]); 4] = [
+    (
+        "scmProvider",
+        "the SCM provider's API to list an organisation's repositories",
+        &[
+            "github",
+            "gitlab",
+            "bitbucket",
+            "bitbucketServer",
+            "gitea",
+            "azureDevOps",
+            "awsCodeCommit",
+            "filters",
+            "cloneProtocol",
+            "requeueAfterSeconds",
+            "template",
+            "values",
+        ],
+    ),
+    (
+        "clusterDecisionResource",
+        "a live duck-typed resource (and its ConfigMap) in the Argo CD cluster",
+        &[
+            "configMapRef",
+            "name",
+            "labelSelector",
+            "requeueAfterSeconds",
+            "template",
+            "values",
+        ],
+    ),
+    (
+        "pullRequest",
+        "the SCM provider's API to list open pull requests",
+        &[
+            "github",
+            "gitlab",
+            "gitea",
+            "bitbucketServer",
+            "bitbucket",
+            "azuredevops",
+            "awsCodeCommit",
+            "filters",
+            "requeueAfterSeconds",
+            "template",
+            "values",
+            "continueOnRepoNotFoundError",
+        ],
+    ),
+    (
+        "plugin",
+        "a call to the plugin's HTTP service",
+        &[
+            "configMapRef",
+            "input",
+            "requeueAfterSeconds",
+            "template",
+            "values",
+        ],
+    ),
+];
+
+/// An entry that names a generator needing a live service, with that generator's own fields
+/// written beside its key instead of under it (`- plugin:` then `configMapRef:` at the same
+/// indentation, as in Argo CD's "ApplicationSet Specification" reference listing). Whatever
+/// the indentation, such a generator cannot be evaluated offline, so it is reported as one, and
+/// the note says where its fields went: as written, Kubernetes drops (or, with strict field
+/// validation, refuses) the stray keys and Argo CD sees an empty generator.
+fn misplaced_network_fields(
+    obj: &serde_json::Map<String, Value>,
+    unknown: &[&str],
+) -> Option<String> {
+    let (name, what, _) = NETWORK_GENERATORS.iter().find(|(name, _, fields)| {
+        obj.contains_key(*name) && unknown.iter().all(|key| fields.contains(key))
+    })?;
+    let keys: Vec<String> = unknown.iter().map(|k| format!("`{k}`")).collect();
+    Some(format!(
+        "{} (its fields {} sit beside `{name}:`, not under it: as written, Argo CD receives an empty `{name}` and generates nothing from it)",
+        unavailable_reason(name, what),
+        keys.join(", ")
     ))
 }
 
@@ -787,6 +899,67 @@ mod unit_tests {
             assert!(reason.contains(what), "{reason}");
             assert!(reason.ends_with("; not evaluated offline"), "{reason}");
         }
+    }
+
+    // Docs: "ApplicationSet Specification" (docs/operator-manual/applicationset.yaml) lists
+    // `- plugin:` and `- clusterDecisionResource:` with their fields (`configMapRef`, `input`,
+    // `name`, `labelSelector`) at the generator key's own indentation, i.e. beside it. Argo CD's
+    // `PluginGenerator` and `DuckTypeGenerator` own those fields; an entry that names such a
+    // generator is a network-only generator whatever its indentation: a note naming it and the
+    // misplaced fields, not an unknown-generator error. A key no such generator has stays an
+    // error.
+    #[test]
+    fn misplaced_fields_of_a_network_generator_are_a_note() {
+        let ctx = TestContext::fast();
+        let plugin = json!({
+            "plugin": null,
+            "configMapRef": {"name": "my-plugin"},
+            "input": {"parameters": {"key1": "value1"}}
+        });
+        let Outcome::Unavailable(reason) = generate(&plugin, &ctx).expect("a note") else {
+            panic!("plugin should be unavailable")
+        };
+        assert!(
+            reason.starts_with("plugin generator needs a call to the plugin's HTTP service"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("`configMapRef`, `input` sit beside `plugin:`"),
+            "{reason}"
+        );
+        let duck = json!({
+            "clusterDecisionResource": null,
+            "configMapRef": "my-configmap",
+            "name": "quak",
+            "labelSelector": {"matchLabels": {"duck": "spotted"}},
+            "requeueAfterSeconds": 60
+        });
+        let Outcome::Unavailable(reason) = generate(&duck, &ctx).expect("a note") else {
+            panic!("clusterDecisionResource should be unavailable")
+        };
+        assert!(
+            reason.starts_with("clusterDecisionResource generator needs"),
+            "{reason}"
+        );
+        // Inside a matrix the note says where.
+        let nested = json!({"matrix": {"generators": [
+            {"list": {"elements": [{"a": "b"}]}},
+            {"plugin": null, "configMapRef": {"name": "p"}}
+        ]}});
+        let Outcome::Unavailable(reason) = generate(&nested, &ctx).expect("a note") else {
+            panic!("nested plugin should be unavailable")
+        };
+        assert!(reason.ends_with("(at matrix.generators[1])"), "{reason}");
+        // `elements` is no plugin field: still an unknown generator key.
+        assert!(matches!(
+            generate(&json!({"plugin": null, "elements": []}), &ctx),
+            Err(GeneratorError::UnknownGenerator { ref key, .. }) if key == "elements"
+        ));
+        // A list generator's stray keys are not excused.
+        assert!(matches!(
+            generate(&json!({"list": null, "elements": []}), &ctx),
+            Err(GeneratorError::UnknownGenerator { .. })
+        ));
     }
 
     #[test]

@@ -1,0 +1,54 @@
+//! The optional on-disk render cache (`--cache-dir`): one JSON file per render, named by the
+//! render's input key (`tool::cache_key`), so a repeated local run or `diff`'s second revision
+//! renders only what changed. A cache entry that cannot be read is a miss, never an error.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::tool::{Rendered, RenderedDoc};
+
+fn path_of(dir: &Path, key: &str) -> Option<PathBuf> {
+    // Keys are hex digests; anything else is not a file name this cache writes.
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some(dir.join(format!("{key}.json")))
+}
+
+pub fn read(dir: &Path, key: &str) -> Option<Rendered> {
+    let text = std::fs::read_to_string(path_of(dir, key)?).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    let documents = v
+        .get("documents")?
+        .as_array()?
+        .iter()
+        .map(|d| {
+            Some(RenderedDoc {
+                text: d.get("text")?.as_str()?.to_string(),
+                source: d.get("source").and_then(Value::as_str).map(str::to_string),
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Rendered {
+        documents,
+        tool: v.get("tool")?.as_str()?.to_string(),
+        command: v.get("command")?.as_str()?.to_string(),
+    })
+}
+
+pub fn write(dir: &Path, key: &str, rendered: &Rendered) {
+    let Some(path) = path_of(dir, key) else {
+        return;
+    };
+    let v = json!({
+        "tool": rendered.tool,
+        "command": rendered.command,
+        "documents": rendered.documents.iter().map(|d| json!({"text": d.text, "source": d.source})).collect::<Vec<_>>(),
+    });
+    // Write then rename, so a concurrent reader never sees half a file.
+    let tmp = dir.join(format!(".{key}.{}.tmp", std::process::id()));
+    if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&tmp, v.to_string()).is_ok() {
+        let _ = std::fs::rename(&tmp, &path);
+    }
+}

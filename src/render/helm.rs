@@ -1,0 +1,851 @@
+//! Helm, run the way Argo CD's repo-server runs it (argo-cd `reposerver/repository/repository.go`
+//! `helmTemplate`, `util/helm/cmd.go` `template`):
+//!
+//! `helm template . --name-template <release> --namespace <ns> [--kube-version v] [--set k=v]…
+//! [--set-string k=v]… [--set-file k=path]… [--values file]… [--values <values|valuesObject>]
+//! [--api-versions v]… [--include-crds] [--skip-schema-validation] [--skip-tests]`
+//!
+//! in the chart directory. The release name is `helm.releaseName`, else the Application's name;
+//! the namespace `helm.namespace`, else the destination namespace. Value files resolve against
+//! the chart directory (`/x` against the repository root, `$ref/x` against the multi-source `ref`)
+//! and may not leave it; missing ones are skipped with `ignoreMissingValueFiles`. `values` or
+//! `valuesObject` (which wins) becomes the last value file; `--include-crds` is passed unless
+//! `skipCrds`.
+//!
+//! Differences, all for the sandbox: the chart and its value files are copied into a private
+//! temporary directory first (links that leave the scanned root are not followed); nothing is
+//! fetched — where Argo CD would run `helm dependency build`, a dependency missing from `charts/`
+//! makes the chart not renderable, with the command that fixes it; remote value files likewise.
+//! No `--post-renderer`, no plugins, no repositories, no kubeconfig.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::tool::{
+    self, CacheInputs, Entry, RenderError, Rendered, RenderedDoc, TempDir, Tools, Tree,
+    display_dir, join_rel, normalize_rel,
+};
+use crate::load::yaml::{self, Limits};
+
+pub use super::tool::RenderRequest;
+
+/// A Helm render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelmRequest {
+    /// The scanned root, absolute.
+    pub root: PathBuf,
+    /// The chart directory, relative to the root, `/`-separated.
+    pub chart_dir: String,
+    /// The release name when `helm.releaseName` is not set: the Application's name (the chart's
+    /// name for a chart no Application renders).
+    pub release_name: String,
+    /// The destination namespace, unless `helm.namespace` is set.
+    pub namespace: String,
+    /// The Application's `spec.source.helm`.
+    pub options: Option<Value>,
+    /// Multi-source `ref` name → the directory (relative to the root) it names, for
+    /// `$ref/values.yaml` value files.
+    pub refs: Vec<(String, String)>,
+    /// `--kube-version` when `helm.kubeVersion` is not set (Argo CD passes the cluster's).
+    pub kube_version: Option<String>,
+}
+
+/// Renders the chart at `req.chart_dir` with the Application's Helm options.
+pub fn render(req: &HelmRequest, tools: &Tools) -> Result<Rendered, RenderError> {
+    let plan = plan(req)?;
+    let helm = tools.helm_program()?;
+    let tmp = TempDir::new()?;
+    let chart = tmp.path().join("chart");
+    let inputs = tmp.path().join("inputs");
+    for dir in [&chart, &inputs] {
+        std::fs::create_dir(dir)
+            .map_err(|e| RenderError::Failed(format!("cannot prepare the copy: {e}")))?;
+    }
+    plan.tree.copy(&plan.chart_dir, &chart)?;
+    let mut args: Vec<OsString> = Vec::with_capacity(plan.words.len());
+    for word in &plan.words {
+        args.push(match word {
+            Word::Plain(s) => s.into(),
+            Word::File { prefix, input, .. } => {
+                let target = inputs.join(format!("{input}"));
+                match &plan.inputs[*input] {
+                    Input::File { real, rel } => {
+                        std::fs::copy(real, &target).map_err(|e| {
+                            RenderError::Failed(format!("cannot copy `{rel}` for rendering: {e}"))
+                        })?;
+                    }
+                    Input::Text(text) => {
+                        std::fs::write(&target, text).map_err(|e| {
+                            RenderError::Failed(format!("cannot write the inline values: {e}"))
+                        })?;
+                    }
+                }
+                let mut arg = OsString::from(prefix);
+                arg.push(target.as_os_str());
+                arg
+            }
+        });
+    }
+    let command = plan.command();
+    let out = tool::run(&tool::Run {
+        program: helm,
+        args,
+        cwd: &chart,
+        env: tool::sandbox_env(tmp.path()),
+        timeout: tools.timeout,
+        max_output: tools.max_output,
+    })?;
+    if !out.status.success() {
+        let stderr = tool::trim_stderr(&out.stderr);
+        if stderr.contains("found in Chart.yaml, but missing in charts/ directory") {
+            return Err(RenderError::NotRenderable(format!(
+                "{}; run `helm dependency build {}` and commit its charts/ directory (Helm says: {stderr})",
+                "the chart's dependencies are not all vendored",
+                display_dir(&plan.chart_dir)
+            )));
+        }
+        return Err(match tool::failure("helm template", &out) {
+            RenderError::Failed(m) => {
+                RenderError::Failed(format!("{m}{}", plan.tree.outside_note()))
+            }
+            other => other,
+        });
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let root = tool::canonical_root(&req.root)?;
+    let mut charts = SubchartDirs::default();
+    let documents = tool::split_documents(&stdout)
+        .iter()
+        .filter(|d| tool::has_content(d))
+        .map(|d| {
+            let (text, source) = take_source(d);
+            RenderedDoc {
+                text: tool::tidy(&text),
+                source: source.and_then(|s| charts.map_source(&root, &plan.chart_dir, &s)),
+            }
+        })
+        .filter(|d| tool::has_content(&d.text))
+        .collect();
+    Ok(Rendered {
+        documents,
+        tool: tool::tool_version(helm),
+        command,
+    })
+}
+
+/// The request and every file the render may read, for the cache key.
+pub(crate) fn cache_inputs(req: &HelmRequest) -> Result<CacheInputs, RenderError> {
+    let plan = plan(req)?;
+    let mut files: BTreeMap<String, PathBuf> = plan.tree.files.clone();
+    let mut texts = Vec::new();
+    for input in &plan.inputs {
+        match input {
+            Input::File { rel, real } => {
+                files.insert(rel.clone(), real.clone());
+            }
+            Input::Text(t) => texts.push(t.clone()),
+        }
+    }
+    Ok(CacheInputs {
+        request: serde_json::json!({
+            "command": plan.command(),
+            "inline": texts,
+        })
+        .to_string(),
+        files: files.into_iter().collect(),
+    })
+}
+
+/// One argument of the `helm template` command line.
+enum Word {
+    Plain(String),
+    /// A file copied into the temporary directory: `prefix` + its path there.
+    File {
+        prefix: String,
+        input: usize,
+        shown: String,
+    },
+}
+
+enum Input {
+    File { rel: String, real: PathBuf },
+    Text(String),
+}
+
+struct Plan {
+    chart_dir: String,
+    tree: Tree,
+    words: Vec<Word>,
+    inputs: Vec<Input>,
+}
+
+impl Plan {
+    /// The command line as a user would type it from the scanned root.
+    fn command(&self) -> String {
+        let mut words = vec!["helm".to_string()];
+        for w in &self.words {
+            words.push(match w {
+                Word::Plain(s) if s == "." => display_dir(&self.chart_dir).to_string(),
+                Word::Plain(s) => s.clone(),
+                Word::File { prefix, shown, .. } => format!("{prefix}{shown}"),
+            });
+        }
+        tool::shell_words(&words)
+    }
+}
+
+fn option_str<'a>(options: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    options
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn option_bool(options: &Map<String, Value>, key: &str) -> bool {
+    options.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Argo CD escapes commas in `--set` values so that Helm does not split them, except in a
+/// `{a,b}` list (util/helm/cmd.go `cleanSetParameters`).
+fn clean_set_parameter(value: &str) -> String {
+    if value.starts_with('{') && value.ends_with('}') {
+        return value.to_string();
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut previous = None;
+    for c in value.chars() {
+        if c == ',' && previous != Some('\\') {
+            out.push_str("\\,");
+        } else {
+            out.push(c);
+        }
+        previous = Some(c);
+    }
+    out
+}
+
+fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
+    let root = tool::canonical_root(&req.root)?;
+    let chart_dir = normalize_rel(&req.chart_dir).ok_or_else(|| {
+        RenderError::NotRenderable(format!(
+            "`{}` leaves the scanned root; it is not rendered",
+            req.chart_dir
+        ))
+    })?;
+    match tool::entry(&root, &chart_dir) {
+        Entry::Dir => {}
+        Entry::Outside => {
+            return Err(RenderError::NotRenderable(format!(
+                "`{}` links outside the scanned root; it is not rendered",
+                display_dir(&chart_dir)
+            )));
+        }
+        Entry::File | Entry::Missing => {
+            return Err(RenderError::NotRenderable(format!(
+                "there is no chart directory `{}` in the scanned tree (a chart from a Helm or OCI repository is not fetched)",
+                display_dir(&chart_dir)
+            )));
+        }
+    }
+    let chart_file = join_rel(&chart_dir, "Chart.yaml").unwrap_or_default();
+    if tool::entry(&root, &chart_file) != Entry::File {
+        return Err(RenderError::NotRenderable(format!(
+            "`{}` has no Chart.yaml; it is not a Helm chart",
+            display_dir(&chart_dir)
+        )));
+    }
+    let chart = read_yaml(&root, &chart_file).unwrap_or(Value::Null);
+    check_dependencies(&root, &chart_dir, &chart)?;
+    let mut tree = Tree::default();
+    tree.add_dir(&root, &chart_dir)?;
+
+    let empty = Map::new();
+    let options = match &req.options {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(o)) => o,
+        Some(_) => {
+            return Err(RenderError::Failed(
+                "spec.source.helm is not a mapping".into(),
+            ));
+        }
+    };
+    let release = option_str(options, "releaseName").unwrap_or(&req.release_name);
+    if release.is_empty() {
+        return Err(RenderError::Failed(
+            "no Helm release name: neither helm.releaseName nor an Application name".into(),
+        ));
+    }
+    let namespace = option_str(options, "namespace").unwrap_or(&req.namespace);
+    let kube_version = option_str(options, "kubeVersion").or(req.kube_version.as_deref());
+
+    let mut words: Vec<Word> = Vec::new();
+    let mut inputs: Vec<Input> = Vec::new();
+    let plain = |words: &mut Vec<Word>, s: &str| words.push(Word::Plain(s.to_string()));
+    for w in ["template", ".", "--name-template", release] {
+        plain(&mut words, w);
+    }
+    if !namespace.is_empty() {
+        plain(&mut words, "--namespace");
+        plain(&mut words, namespace);
+    }
+    if let Some(v) = kube_version.filter(|v| !v.is_empty()) {
+        plain(&mut words, "--kube-version");
+        plain(&mut words, v);
+    }
+
+    // Parameters: a name given twice keeps its last value (Argo CD collects them in a map).
+    let mut set = BTreeMap::new();
+    let mut set_string = BTreeMap::new();
+    for p in options
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(name) = p
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+        else {
+            continue;
+        };
+        let value = p.get("value").map(scalar_text).unwrap_or_default();
+        let force = p
+            .get("forceString")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if force {
+            set.remove(name);
+            set_string.insert(name.to_string(), value);
+        } else {
+            set_string.remove(name);
+            set.insert(name.to_string(), value);
+        }
+    }
+    for (flag, map) in [("--set", &set), ("--set-string", &set_string)] {
+        for (name, value) in map {
+            plain(&mut words, flag);
+            plain(
+                &mut words,
+                &format!("{name}={}", clean_set_parameter(value)),
+            );
+        }
+    }
+    let mut file_params = BTreeMap::new();
+    for p in options
+        .get("fileParameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = p.get("name").and_then(Value::as_str).unwrap_or("");
+        let path = p.get("path").and_then(Value::as_str).unwrap_or("");
+        if name.is_empty() || path.is_empty() {
+            continue;
+        }
+        file_params.insert(name.to_string(), path.to_string());
+    }
+    for (name, path) in file_params {
+        let rel = match resolve_value_file(&root, &chart_dir, &[], &path)? {
+            Resolved::Found(rel) => rel,
+            Resolved::Missing(rel) => {
+                return Err(RenderError::Failed(format!(
+                    "helm.fileParameters `{name}`: file `{path}` does not exist (resolved to `{rel}`)"
+                )));
+            }
+        };
+        words.push(Word::Plain("--set-file".into()));
+        words.push(Word::File {
+            prefix: format!("{name}="),
+            input: inputs.len(),
+            shown: rel.clone(),
+        });
+        inputs.push(Input::File {
+            real: root.join(&rel),
+            rel,
+        });
+    }
+
+    let ignore_missing = option_bool(options, "ignoreMissingValueFiles");
+    for raw in options
+        .get("valueFiles")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let rel = match resolve_value_file(&root, &chart_dir, &req.refs, raw)? {
+            Resolved::Found(rel) => rel,
+            Resolved::Missing(_) if ignore_missing => continue,
+            Resolved::Missing(rel) => {
+                return Err(RenderError::Failed(format!(
+                    "value file `{raw}` does not exist (resolved to `{rel}`); set helm.ignoreMissingValueFiles to skip missing value files"
+                )));
+            }
+        };
+        words.push(Word::Plain("--values".into()));
+        words.push(Word::File {
+            prefix: String::new(),
+            input: inputs.len(),
+            shown: rel.clone(),
+        });
+        inputs.push(Input::File {
+            real: root.join(&rel),
+            rel,
+        });
+    }
+    // `valuesObject` takes precedence over `values` (Argo CD `ValuesYAML`).
+    let inline = match (options.get("valuesObject"), options.get("values")) {
+        (Some(obj), _) if !obj.is_null() => Some((
+            "<helm.valuesObject>",
+            serde_json::to_string(obj).unwrap_or_default(),
+        )),
+        (_, Some(Value::String(s))) if !s.is_empty() => Some(("<helm.values>", s.clone())),
+        (_, Some(Value::Object(_))) => {
+            return Err(RenderError::Failed(
+                "helm.values must be a string (a YAML document); use helm.valuesObject for a mapping"
+                    .into(),
+            ));
+        }
+        _ => None,
+    };
+    if let Some((shown, text)) = inline {
+        words.push(Word::Plain("--values".into()));
+        words.push(Word::File {
+            prefix: String::new(),
+            input: inputs.len(),
+            shown: shown.into(),
+        });
+        inputs.push(Input::Text(text));
+    }
+    for v in options
+        .get("apiVersions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        plain(&mut words, "--api-versions");
+        plain(&mut words, v);
+    }
+    if !option_bool(options, "skipCrds") {
+        plain(&mut words, "--include-crds");
+    }
+    if option_bool(options, "skipSchemaValidation") {
+        plain(&mut words, "--skip-schema-validation");
+    }
+    if option_bool(options, "skipTests") {
+        plain(&mut words, "--skip-tests");
+    }
+    Ok(Plan {
+        chart_dir,
+        tree,
+        words,
+        inputs,
+    })
+}
+
+fn read_yaml(root: &Path, rel: &str) -> Option<Value> {
+    let text = std::fs::read_to_string(root.join(rel)).ok()?;
+    let parsed = yaml::parse(&text, Limits::default());
+    parsed
+        .documents
+        .first()
+        .and_then(|d| d.root.as_ref())
+        .map(yaml::Node::to_json)
+}
+
+enum Resolved {
+    Found(String),
+    Missing(String),
+}
+
+fn outside_root(raw: &str) -> RenderError {
+    // Argo CD's words (util/io/path `ResolveValueFilePathOrUrl`).
+    RenderError::Failed(format!(
+        "value file '{raw}' resolved to outside repository root"
+    ))
+}
+
+/// A value file as Argo CD resolves it: `$ref/path` against the `ref` source's directory, an
+/// absolute path against the repository root, anything else against the chart directory; the
+/// result may not leave the root (or the `ref` source's directory).
+fn resolve_value_file(
+    root: &Path,
+    chart_dir: &str,
+    refs: &[(String, String)],
+    raw: &str,
+) -> Result<Resolved, RenderError> {
+    if let Some((scheme, _)) = raw.split_once("://") {
+        let plain_scheme = !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c));
+        if plain_scheme {
+            return Err(if scheme == "http" || scheme == "https" {
+                RenderError::NotRenderable(format!(
+                    "value file `{raw}` is remote; it is not fetched"
+                ))
+            } else {
+                RenderError::Failed(format!("the URL scheme '{scheme}' is not allowed"))
+            });
+        }
+    }
+    let referenced = raw.strip_prefix('$').and_then(|rest| {
+        let (name, path) = rest.split_once('/').unwrap_or((rest, ""));
+        refs.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, dir)| (dir.as_str(), path))
+    });
+    let (base, rel) = match referenced {
+        Some((ref_dir, path)) => {
+            let ref_dir = normalize_rel(ref_dir).ok_or_else(|| outside_root(raw))?;
+            let rel = join_rel(&ref_dir, path.trim_start_matches('/'))
+                .ok_or_else(|| outside_root(raw))?;
+            (ref_dir, rel)
+        }
+        None if raw.starts_with('/') => (
+            String::new(),
+            normalize_rel(raw.trim_start_matches('/')).ok_or_else(|| outside_root(raw))?,
+        ),
+        None => (
+            String::new(),
+            join_rel(chart_dir, raw).ok_or_else(|| outside_root(raw))?,
+        ),
+    };
+    if !base.is_empty() && rel != base && !rel.starts_with(&format!("{base}/")) {
+        return Err(outside_root(raw));
+    }
+    match tool::entry(root, &rel) {
+        Entry::File => Ok(Resolved::Found(rel)),
+        Entry::Missing => Ok(Resolved::Missing(rel)),
+        Entry::Outside => Err(outside_root(raw)),
+        Entry::Dir => Err(RenderError::Failed(format!(
+            "value file `{raw}` is a directory (`{rel}`)"
+        ))),
+    }
+}
+
+/// A dependency Helm would need that `charts/` does not hold makes the chart not renderable:
+/// Argo CD would run `helm dependency build`, which goes to the network.
+fn check_dependencies(root: &Path, chart_dir: &str, chart: &Value) -> Result<(), RenderError> {
+    let mut dependencies: Vec<Value> = chart
+        .get("dependencies")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    // Helm 2 charts (apiVersion v1) list them in requirements.yaml.
+    if chart.get("apiVersion").and_then(Value::as_str) == Some("v1") {
+        let requirements = join_rel(chart_dir, "requirements.yaml").unwrap_or_default();
+        if let Some(r) = read_yaml(root, &requirements) {
+            dependencies.extend(
+                r.get("dependencies")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    if dependencies.is_empty() {
+        return Ok(());
+    }
+    let vendored = vendored_charts(root, chart_dir);
+    let mut missing = Vec::new();
+    for d in &dependencies {
+        let Some(name) = d.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let present = vendored.iter().any(|v| match v {
+            Vendored::Dir(n) => n == name,
+            Vendored::Archive(file) => file
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit())),
+        });
+        if !present {
+            let repo = d.get("repository").and_then(Value::as_str).unwrap_or("");
+            missing.push(if repo.is_empty() {
+                format!("`{name}`")
+            } else {
+                format!("`{name}` from {repo}")
+            });
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let dir = display_dir(chart_dir);
+    Err(RenderError::NotRenderable(format!(
+        "chart dependencies missing from `{}/charts/`: {}; run `helm dependency build {dir}` and commit the charts/ directory (charts are never fetched)",
+        dir.trim_end_matches('/'),
+        missing.join(", ")
+    )))
+}
+
+enum Vendored {
+    /// A chart directory, by the name in its Chart.yaml.
+    Dir(String),
+    /// A packaged chart, by file name.
+    Archive(String),
+}
+
+fn vendored_charts(root: &Path, chart_dir: &str) -> Vec<Vendored> {
+    let charts = join_rel(chart_dir, "charts").unwrap_or_default();
+    if tool::entry(root, &charts) != Entry::Dir {
+        return Vec::new();
+    }
+    let Ok(read) = std::fs::read_dir(root.join(&charts)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in read.flatten() {
+        let Some(file) = item.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let rel = format!("{charts}/{file}");
+        match tool::entry(root, &rel) {
+            Entry::Dir => {
+                let name = read_yaml(root, &format!("{rel}/Chart.yaml"))
+                    .and_then(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+                    .unwrap_or_else(|| file.clone());
+                out.push(Vendored::Dir(name));
+            }
+            Entry::File if file.ends_with(".tgz") || file.ends_with(".tar.gz") => {
+                out.push(Vendored::Archive(file));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Takes the `# Source:` line out of one `helm template` document.
+fn take_source(doc: &str) -> (String, Option<String>) {
+    let mut source = None;
+    let mut text = String::with_capacity(doc.len());
+    for line in doc.split_inclusive('\n') {
+        if source.is_none() {
+            if let Some(s) = line.trim_end().strip_prefix("# Source: ") {
+                source = Some(s.trim().to_string());
+                continue;
+            }
+        }
+        text.push_str(line);
+    }
+    (text, source)
+}
+
+/// Subchart directories found so far: (parent chart dir, name in `# Source:`) → where it is.
+#[derive(Default)]
+struct SubchartDirs {
+    known: BTreeMap<(String, String), Subchart>,
+}
+
+#[derive(Clone)]
+enum Subchart {
+    Dir(String),
+    /// A packaged subchart; its templates cannot be pointed at, the archive can.
+    Archive(String),
+    Unknown,
+}
+
+impl SubchartDirs {
+    /// `<chart>/templates/x.yaml` → `<chart_dir>/templates/x.yaml`;
+    /// `<chart>/charts/<sub>/templates/y.yaml` → the subchart's directory (found by directory
+    /// name, by Chart.yaml name or by dependency alias) or its archive.
+    fn map_source(&mut self, root: &Path, chart_dir: &str, source: &str) -> Option<String> {
+        let parts: Vec<&str> = source.split('/').collect();
+        let rest = parts.get(1..)?;
+        let mut dir = chart_dir.to_string();
+        let mut i = 0;
+        while i + 2 < rest.len() && rest[i] == "charts" {
+            match self.find(root, &dir, rest[i + 1]) {
+                Subchart::Dir(d) => dir = d,
+                Subchart::Archive(file) => return Some(file),
+                Subchart::Unknown => break,
+            }
+            i += 2;
+        }
+        join_rel(&dir, &rest[i..].join("/"))
+    }
+
+    fn find(&mut self, root: &Path, parent: &str, name: &str) -> Subchart {
+        let key = (parent.to_string(), name.to_string());
+        if let Some(s) = self.known.get(&key) {
+            return s.clone();
+        }
+        let found = find_subchart(root, parent, name);
+        self.known.insert(key, found.clone());
+        found
+    }
+}
+
+fn find_subchart(root: &Path, parent: &str, name: &str) -> Subchart {
+    let charts = join_rel(parent, "charts").unwrap_or_default();
+    let direct = format!("{charts}/{name}");
+    if tool::entry(root, &format!("{direct}/Chart.yaml")) == Entry::File {
+        return Subchart::Dir(direct);
+    }
+    // An alias renames the subchart in `# Source:`; the directory keeps the chart's name.
+    let chart = read_yaml(root, &join_rel(parent, "Chart.yaml").unwrap_or_default());
+    let real_name = chart
+        .as_ref()
+        .and_then(|c| c.get("dependencies"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|d| d.get("alias").and_then(Value::as_str) == Some(name))
+        .and_then(|d| d.get("name").and_then(Value::as_str))
+        .unwrap_or(name)
+        .to_string();
+    let Ok(read) = std::fs::read_dir(root.join(&charts)) else {
+        return Subchart::Unknown;
+    };
+    let mut entries: Vec<String> = read
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    entries.sort();
+    for file in &entries {
+        let rel = format!("{charts}/{file}");
+        match tool::entry(root, &rel) {
+            Entry::Dir => {
+                let n = read_yaml(root, &format!("{rel}/Chart.yaml"))
+                    .and_then(|c| c.get("name").and_then(Value::as_str).map(str::to_string));
+                if n.as_deref() == Some(real_name.as_str()) || *file == real_name {
+                    return Subchart::Dir(rel);
+                }
+            }
+            Entry::File
+                if (file.ends_with(".tgz") || file.ends_with(".tar.gz"))
+                    && file
+                        .strip_prefix(real_name.as_str())
+                        .and_then(|r| r.strip_prefix('-'))
+                        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit())) =>
+            {
+                return Subchart::Archive(rel);
+            }
+            _ => {}
+        }
+    }
+    Subchart::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commas_are_escaped_outside_lists() {
+        assert_eq!(clean_set_parameter("a,b"), r"a\,b");
+        assert_eq!(clean_set_parameter(r"a\,b"), r"a\,b");
+        assert_eq!(clean_set_parameter("{a,b}"), "{a,b}");
+        assert_eq!(clean_set_parameter("plain"), "plain");
+    }
+
+    #[test]
+    fn the_source_line_is_taken_out() {
+        let (text, source) =
+            take_source("# Source: web/templates/svc.yaml\napiVersion: v1\nkind: Service\n");
+        assert_eq!(source.as_deref(), Some("web/templates/svc.yaml"));
+        assert_eq!(text, "apiVersion: v1\nkind: Service\n");
+    }
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+
+    #[test]
+    fn sources_map_to_files_of_the_scanned_root() {
+        let tmp = TempDir::new().expect("tmp");
+        let root = tmp.path().canonicalize().expect("canonical");
+        write(
+            &root,
+            "apps/db/Chart.yaml",
+            "apiVersion: v2\nname: postgresql\nversion: 1.0.0\ndependencies:\n- name: common\n  alias: lib\n  version: 2.x\n",
+        );
+        write(
+            &root,
+            "apps/db/charts/common/Chart.yaml",
+            "name: common\nversion: 2.0.0\n",
+        );
+        write(&root, "apps/db/charts/other-1.2.3.tgz", "");
+        let mut dirs = SubchartDirs::default();
+        let mut map = |s: &str| dirs.map_source(&root, "apps/db", s);
+        assert_eq!(
+            map("postgresql/templates/primary/statefulset.yaml").as_deref(),
+            Some("apps/db/templates/primary/statefulset.yaml")
+        );
+        assert_eq!(
+            map("postgresql/charts/common/templates/x.yaml").as_deref(),
+            Some("apps/db/charts/common/templates/x.yaml")
+        );
+        assert_eq!(
+            map("postgresql/charts/lib/templates/x.yaml").as_deref(),
+            Some("apps/db/charts/common/templates/x.yaml")
+        );
+        assert_eq!(
+            map("postgresql/charts/other/templates/y.yaml").as_deref(),
+            Some("apps/db/charts/other-1.2.3.tgz")
+        );
+    }
+
+    #[test]
+    fn value_files_resolve_as_argo_cd_resolves_them() {
+        let tmp = TempDir::new().expect("tmp");
+        let root = tmp.path().canonicalize().expect("canonical");
+        write(&root, "charts/web/values-prod.yaml", "a: 1\n");
+        write(&root, "env/prod/values.yaml", "b: 2\n");
+        write(&root, "shared.yaml", "c: 3\n");
+        let refs = vec![("cfg".to_string(), "env".to_string())];
+        let found = |raw: &str| match resolve_value_file(&root, "charts/web", &refs, raw) {
+            Ok(Resolved::Found(rel)) => Ok(rel),
+            Ok(Resolved::Missing(rel)) => Err(format!("missing {rel}")),
+            Err(e) => Err(e.to_string()),
+        };
+        assert_eq!(
+            found("values-prod.yaml").as_deref(),
+            Ok("charts/web/values-prod.yaml")
+        );
+        assert_eq!(
+            found("$cfg/prod/values.yaml").as_deref(),
+            Ok("env/prod/values.yaml")
+        );
+        assert_eq!(found("/shared.yaml").as_deref(), Ok("shared.yaml"));
+        assert_eq!(found("../../shared.yaml").as_deref(), Ok("shared.yaml"));
+        assert_eq!(
+            found("nope.yaml"),
+            Err("missing charts/web/nope.yaml".into())
+        );
+        assert_eq!(
+            found("../../../etc/passwd"),
+            Err("value file '../../../etc/passwd' resolved to outside repository root".into())
+        );
+        assert_eq!(
+            found("$cfg/../shared.yaml"),
+            Err("value file '$cfg/../shared.yaml' resolved to outside repository root".into())
+        );
+        assert!(matches!(
+            resolve_value_file(&root, "charts/web", &refs, "https://example.com/v.yaml"),
+            Err(RenderError::NotRenderable(_))
+        ));
+        // A `$name` that is no ref is an ordinary path (Argo CD `getReferencedSource`).
+        assert_eq!(
+            found("$nope/v.yaml"),
+            Err("missing charts/web/$nope/v.yaml".into())
+        );
+    }
+}

@@ -1,0 +1,1115 @@
+//! Running the real rendering tools (`helm`, `kustomize`, `kubectl kustomize`) the way Argo CD's
+//! repo-server does, inside a sandbox: a private temporary copy of the inputs, a scrubbed
+//! environment (no kubeconfig, Helm homes in the temporary directory, a dead proxy and no `PATH`, so
+//! neither the tool nor a `git` it might spawn reaches the network), stdin closed, a timeout that
+//! kills the whole process group, and a cap on the output.
+//!
+//! It owns what both runners share: tool discovery and versions, the temporary directory, the
+//! process runner, copying a tree without following links out of the scanned root, splitting a
+//! YAML stream into documents, and the cache key. It never reads or writes outside the scanned root
+//! except its own temporary directory, and never changes the user's files.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub use super::helm::HelmRequest;
+pub use super::kustomize::KustomizeRequest;
+
+/// Argo CD's repo-server default for one manifest generation is 90 s; a linter run wants less.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Far above any real chart (the largest bitnami charts render to well under 1 MiB).
+pub const DEFAULT_MAX_OUTPUT: usize = 64 * 1024 * 1024;
+/// How much of a tree is copied for one render before it is refused.
+const MAX_TREE_FILES: usize = 20_000;
+const MAX_TREE_BYTES: u64 = 256 * 1024 * 1024;
+/// What a failure message keeps of the tool's stderr.
+const STDERR_LINES: usize = 40;
+const STDERR_BYTES: usize = 4096;
+/// A proxy nobody listens on: Go's HTTP clients (Helm's schema and chart fetchers) honour it, so
+/// a request that would leave the machine fails at once instead of reaching the network.
+const DEAD_PROXY: &str = "http://127.0.0.1:9";
+
+/// The external tools a render may run, and the limits every run gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tools {
+    pub helm: Option<PathBuf>,
+    /// A standalone `kustomize` binary; preferred over `kubectl kustomize`.
+    pub kustomize: Option<PathBuf>,
+    pub kubectl: Option<PathBuf>,
+    pub timeout: Duration,
+    pub max_output: usize,
+}
+
+impl Tools {
+    /// The flags (or configuration) first, else a `PATH` lookup: `helm`; `kustomize`, and
+    /// `kubectl` for `kubectl kustomize` when there is no `kustomize`. A `--kustomize` flag that
+    /// names a `kubectl` binary is used as `kubectl kustomize`.
+    pub fn discover(
+        helm_flag: Option<PathBuf>,
+        kustomize_flag: Option<PathBuf>,
+        timeout: Duration,
+    ) -> Tools {
+        let helm = helm_flag
+            .map(|p| resolve_program(&p).unwrap_or(p))
+            .or_else(|| find_on_path("helm"));
+        let (kustomize, kubectl) = match kustomize_flag {
+            Some(p) => {
+                let p = resolve_program(&p).unwrap_or(p);
+                let is_kubectl = p
+                    .file_name()
+                    .and_then(OsStr::to_str)
+                    .is_some_and(|n| n.starts_with("kubectl"));
+                if is_kubectl {
+                    (None, Some(p))
+                } else {
+                    (Some(p), None)
+                }
+            }
+            None => (find_on_path("kustomize"), find_on_path("kubectl")),
+        };
+        Tools {
+            helm,
+            kustomize,
+            kubectl,
+            timeout,
+            max_output: DEFAULT_MAX_OUTPUT,
+        }
+    }
+
+    /// The Kustomize program: the binary, the arguments before the directory, and its name in
+    /// messages.
+    pub(crate) fn kustomize_program(&self) -> Result<KustomizeProgram, RenderError> {
+        if let Some(p) = &self.kustomize {
+            return Ok(KustomizeProgram {
+                path: p.clone(),
+                subcommand: "build",
+                display: "kustomize build",
+            });
+        }
+        if let Some(p) = &self.kubectl {
+            return Ok(KustomizeProgram {
+                path: p.clone(),
+                subcommand: "kustomize",
+                display: "kubectl kustomize",
+            });
+        }
+        Err(RenderError::ToolMissing(
+            "neither `kustomize` nor `kubectl` was found on PATH; install one or pass --kustomize"
+                .into(),
+        ))
+    }
+
+    pub(crate) fn helm_program(&self) -> Result<&Path, RenderError> {
+        self.helm.as_deref().ok_or_else(|| {
+            RenderError::ToolMissing(
+                "`helm` was found neither on PATH nor in --helm; install Helm 3 or 4".into(),
+            )
+        })
+    }
+}
+
+pub(crate) struct KustomizeProgram {
+    pub path: PathBuf,
+    pub subcommand: &'static str,
+    pub display: &'static str,
+}
+
+/// What a render produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub documents: Vec<RenderedDoc>,
+    /// The tool and its version, e.g. `helm v4.3.1`.
+    pub tool: String,
+    /// The command line (with paths relative to the scanned root), for provenance and messages.
+    pub command: String,
+}
+
+/// One rendered YAML document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedDoc {
+    /// The document, without Kustomize's origin annotations and without Helm's `# Source:` line.
+    pub text: String,
+    /// The file it came from, relative to the scanned root, `/`-separated: the Helm template
+    /// named by `# Source:`, or the file in Kustomize's `config.kubernetes.io/origin`.
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// Not renderable offline: a remote base or resource, a chart dependency that is not
+    /// vendored, a plugin, a value file outside the scanned root.
+    #[error("{0}")]
+    NotRenderable(String),
+    /// The tool ran and failed; the message holds the end of its stderr.
+    #[error("{0}")]
+    Failed(String),
+    #[error("the render did not finish within {} s and was stopped", .0.as_secs_f64())]
+    Timeout(Duration),
+    #[error("{0}")]
+    ToolMissing(String),
+}
+
+/// One render, as the cache sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RenderRequest {
+    Helm(HelmRequest),
+    Kustomize(KustomizeRequest),
+}
+
+impl RenderRequest {
+    pub fn render(&self, tools: &Tools) -> Result<Rendered, RenderError> {
+        match self {
+            RenderRequest::Helm(r) => super::helm::render(r, tools),
+            RenderRequest::Kustomize(r) => super::kustomize::render(r, tools),
+        }
+    }
+}
+
+/// A SHA-256 (hex) of everything a render depends on: the tool (path, version, size and mtime of
+/// the binary), the request with its options, and the path and content of every file the render
+/// may read (the chart or every kustomization directory it reaches, value files). Identical inputs
+/// give identical keys, across runs; a render whose inputs cannot be read keys on the reason.
+pub fn cache_key(request: &RenderRequest, tools: &Tools) -> String {
+    let mut h = Sha256::new();
+    h.field(b"manifest-guard render cache v1");
+    let inputs = match request {
+        RenderRequest::Helm(r) => {
+            h.field(b"helm");
+            tool_identity(&mut h, tools.helm.as_deref());
+            super::helm::cache_inputs(r)
+        }
+        RenderRequest::Kustomize(r) => {
+            h.field(b"kustomize");
+            tool_identity(&mut h, tools.kustomize.as_deref());
+            tool_identity(&mut h, tools.kubectl.as_deref());
+            super::kustomize::cache_inputs(r)
+        }
+    };
+    match inputs {
+        Ok(inputs) => {
+            h.field(inputs.request.as_bytes());
+            for (rel, abs) in &inputs.files {
+                h.field(rel.as_bytes());
+                match std::fs::read(abs) {
+                    Ok(bytes) => h.field(&bytes),
+                    Err(e) => h.field(format!("unreadable: {e}").as_bytes()),
+                }
+            }
+        }
+        Err(e) => h.field(format!("error: {e:?}").as_bytes()),
+    }
+    h.hex()
+}
+
+/// What `cache_key` hashes besides the tool.
+pub(crate) struct CacheInputs {
+    /// The request and its options, in a stable text form.
+    pub request: String,
+    /// Root-relative path → file on disk, sorted.
+    pub files: Vec<(String, PathBuf)>,
+}
+
+fn tool_identity(h: &mut Sha256, path: Option<&Path>) {
+    match path {
+        None => h.field(b"none"),
+        Some(p) => {
+            h.field(p.as_os_str().as_encoded_bytes());
+            if let Ok(meta) = std::fs::metadata(p) {
+                let mtime = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                h.field(format!("{} {mtime}", meta.len()).as_bytes());
+            }
+            h.field(tool_version(p).as_bytes());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tool discovery and versions
+
+fn is_executable(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+/// A bare program name is looked up on `PATH`; a path is taken as it is.
+fn resolve_program(p: &Path) -> Option<PathBuf> {
+    if p.components().count() == 1 {
+        p.to_str().and_then(find_on_path)
+    } else {
+        Some(p.to_path_buf())
+    }
+}
+
+fn version_cache() -> &'static Mutex<HashMap<PathBuf, String>> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn first_semver(text: &str) -> Option<&str> {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?").expect("a valid regex")
+    });
+    re.find(text).map(|m| m.as_str())
+}
+
+/// The tool's name and version, e.g. `helm v4.3.1`, `kustomize v5.8.1`,
+/// `kubectl v1.37.1 (kustomize v5.8.1)`; asked once per binary and process.
+pub(crate) fn tool_version(path: &Path) -> String {
+    if let Ok(cache) = version_cache().lock() {
+        if let Some(v) = cache.get(path) {
+            return v.clone();
+        }
+    }
+    let name = path
+        .file_name()
+        .and_then(OsStr::to_str)
+        .unwrap_or("tool")
+        .to_string();
+    let ask = |args: &[&str]| -> Option<String> {
+        let tmp = TempDir::new().ok()?;
+        let out = run(&Run {
+            program: path,
+            args: args.iter().map(OsString::from).collect(),
+            cwd: tmp.path(),
+            env: sandbox_env(tmp.path()),
+            timeout: Duration::from_secs(20),
+            max_output: 1024 * 1024,
+        })
+        .ok()?;
+        out.status.success().then(|| {
+            let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+            s.push('\n');
+            s.push_str(&String::from_utf8_lossy(&out.stderr));
+            s
+        })
+    };
+    let version = if name.starts_with("kubectl") {
+        ask(&["version", "--client"]).map(|text| {
+            let client = text
+                .lines()
+                .find(|l| l.starts_with("Client Version"))
+                .and_then(first_semver);
+            let kz = text
+                .lines()
+                .find(|l| l.starts_with("Kustomize Version"))
+                .and_then(first_semver);
+            match (client, kz) {
+                (Some(c), Some(k)) => format!("kubectl {c} (kustomize {k})"),
+                (Some(c), None) => format!("kubectl {c}"),
+                _ => "kubectl (version unknown)".to_string(),
+            }
+        })
+    } else if name.starts_with("helm") {
+        ask(&["version", "--short"]).and_then(|t| first_semver(&t).map(|v| format!("helm {v}")))
+    } else {
+        ask(&["version"]).and_then(|t| first_semver(&t).map(|v| format!("kustomize {v}")))
+    };
+    let version = version.unwrap_or_else(|| format!("{name} (version unknown)"));
+    if let Ok(mut cache) = version_cache().lock() {
+        cache.insert(path.to_path_buf(), version.clone());
+    }
+    version
+}
+
+// ---------------------------------------------------------------------------------------------
+// The private temporary directory
+
+/// A directory only this process can enter, removed on drop.
+pub(crate) struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new() -> Result<TempDir, RenderError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let base = std::env::temp_dir();
+        let mut last = None;
+        for _ in 0..16 {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = base.join(format!(
+                "manifest-guard-{}-{n}-{nanos:x}",
+                std::process::id()
+            ));
+            match std::fs::DirBuilder::new().mode(0o700).create(&path) {
+                Ok(()) => return Ok(TempDir { path }),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(RenderError::Failed(format!(
+            "cannot create a temporary directory in {}: {}",
+            base.display(),
+            last.map_or_else(|| "unknown error".to_string(), |e| e.to_string())
+        )))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a tool
+
+/// The environment every tool gets, and nothing else: no `KUBECONFIG`, no user `HOME`, no proxy
+/// but a dead one, no `PATH` (so no `git`, no plugin binaries, no exec functions).
+pub(crate) fn sandbox_env(tmp: &Path) -> Vec<(OsString, OsString)> {
+    let sub = |s: &str| tmp.join(s).into_os_string();
+    let mut env: Vec<(OsString, OsString)> = vec![
+        ("HOME".into(), tmp.as_os_str().to_os_string()),
+        ("TMPDIR".into(), tmp.as_os_str().to_os_string()),
+        ("XDG_CACHE_HOME".into(), sub("cache")),
+        ("XDG_CONFIG_HOME".into(), sub("config")),
+        ("XDG_DATA_HOME".into(), sub("data")),
+        ("HELM_CACHE_HOME".into(), sub("cache/helm")),
+        ("HELM_CONFIG_HOME".into(), sub("config/helm")),
+        ("HELM_DATA_HOME".into(), sub("data/helm")),
+        ("HELM_PLUGINS".into(), sub("data/helm/plugins")),
+        (
+            "HELM_REGISTRY_CONFIG".into(),
+            sub("config/helm/registry.json"),
+        ),
+        (
+            "HELM_REPOSITORY_CONFIG".into(),
+            sub("config/helm/repositories.yaml"),
+        ),
+        ("HELM_REPOSITORY_CACHE".into(), sub("cache/helm/repository")),
+        ("KUSTOMIZE_PLUGIN_HOME".into(), sub("kustomize-plugins")),
+        ("GIT_TERMINAL_PROMPT".into(), "0".into()),
+        ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+        ("NO_PROXY".into(), "".into()),
+        ("no_proxy".into(), "".into()),
+    ];
+    for key in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        env.push((key.into(), DEAD_PROXY.into()));
+    }
+    env
+}
+
+pub(crate) struct Run<'a> {
+    pub program: &'a Path,
+    pub args: Vec<OsString>,
+    pub cwd: &'a Path,
+    pub env: Vec<(OsString, OsString)>,
+    pub timeout: Duration,
+    pub max_output: usize,
+}
+
+pub(crate) struct RunOutput {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    /// The last 64 KiB of stderr.
+    pub stderr: Vec<u8>,
+}
+
+const STDERR_KEEP: usize = 64 * 1024;
+
+/// Runs a program in its own process group with stdin closed. Past the timeout, or once stdout
+/// passes `max_output`, the whole group is killed. A non-zero exit is returned, not an error.
+pub(crate) fn run(spec: &Run) -> Result<RunOutput, RenderError> {
+    let mut cmd = Command::new(spec.program);
+    cmd.args(&spec.args)
+        .current_dir(spec.cwd)
+        .env_clear()
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd.spawn().map_err(|e| {
+        RenderError::ToolMissing(format!(
+            "`{}` could not be run: {e}",
+            spec.program.display()
+        ))
+    })?;
+    let pid = child.id();
+    let over_cap = Arc::new(AtomicBool::new(false));
+
+    let stdout_reader = child.stdout.take().map(|mut out| {
+        let over = Arc::clone(&over_cap);
+        let cap = spec.max_output;
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 64 * 1024];
+            loop {
+                match out.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if buf.len() + n > cap {
+                            over.store(true, Ordering::SeqCst);
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                }
+            }
+            buf
+        })
+    });
+    let stderr_reader = child.stderr.take().map(|mut err| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 16 * 1024];
+            loop {
+                match err.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        buf.extend_from_slice(&chunk[..n]);
+                        if buf.len() > 2 * STDERR_KEEP {
+                            buf.drain(..buf.len() - STDERR_KEEP);
+                        }
+                    }
+                }
+            }
+            buf
+        })
+    });
+
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    let outcome = loop {
+        if over_cap.load(Ordering::SeqCst) {
+            break Err(RenderError::Failed(format!(
+                "output over {} bytes; the render was stopped",
+                spec.max_output
+            )));
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) => {}
+            Err(e) => break Err(RenderError::Failed(format!("waiting for the tool: {e}"))),
+        }
+        if started.elapsed() >= spec.timeout {
+            break Err(RenderError::Timeout(spec.timeout));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
+    };
+    // Whatever happened, nothing of the group may outlive the render (a leader that exited may
+    // have left children holding the pipes open). While a member lives, the kernel does not reuse
+    // the group's id, so this reaches only the tool's own processes.
+    kill_group(pid);
+    if outcome.is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let stdout = stdout_reader
+        .and_then(|t| t.join().ok())
+        .unwrap_or_default();
+    let stderr = stderr_reader
+        .and_then(|t| t.join().ok())
+        .unwrap_or_default();
+    let status = outcome?;
+    if over_cap.load(Ordering::SeqCst) {
+        return Err(RenderError::Failed(format!(
+            "output over {} bytes; the render was stopped",
+            spec.max_output
+        )));
+    }
+    Ok(RunOutput {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// `kill -KILL -- -PGID`: the standard library can only signal the leader, and this crate
+/// forbids the `unsafe` a direct `kill(2)` would need.
+fn kill_group(pgid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// The end of a tool's stderr: the last 40 lines, at most 4 KiB, trimmed.
+pub(crate) fn trim_stderr(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.trim().lines().collect();
+    let mut tail = lines[lines.len().saturating_sub(STDERR_LINES)..].join("\n");
+    if tail.len() > STDERR_BYTES {
+        let mut cut = tail.len() - STDERR_BYTES;
+        while !tail.is_char_boundary(cut) {
+            cut += 1;
+        }
+        tail = format!("…{}", &tail[cut..]);
+    }
+    tail
+}
+
+/// A failed run as a `Failed` error: the tool's words, else its exit status.
+pub(crate) fn failure(what: &str, out: &RunOutput) -> RenderError {
+    let stderr = trim_stderr(&out.stderr);
+    if stderr.is_empty() {
+        RenderError::Failed(format!("{what} failed ({})", out.status))
+    } else {
+        RenderError::Failed(format!("{what} failed: {stderr}"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths and trees
+
+/// `a/./b/../c` → `a/c`; `None` when the path climbs above its start or is absolute.
+pub(crate) fn normalize_rel(path: &str) -> Option<String> {
+    if path.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// `dir` joined with a relative `path`, normalised; `None` when it leaves the root.
+pub(crate) fn join_rel(dir: &str, path: &str) -> Option<String> {
+    if path.starts_with('/') {
+        return None;
+    }
+    if dir.is_empty() {
+        normalize_rel(path)
+    } else {
+        normalize_rel(&format!("{dir}/{path}"))
+    }
+}
+
+/// The scanned root, resolved.
+pub(crate) fn canonical_root(root: &Path) -> Result<PathBuf, RenderError> {
+    root.canonicalize().map_err(|e| {
+        RenderError::Failed(format!(
+            "the scanned root {} cannot be read: {e}",
+            root.display()
+        ))
+    })
+}
+
+/// What a root-relative path is on disk, following links only within the root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entry {
+    Missing,
+    File,
+    Dir,
+    /// Exists, but resolves (through a link) outside the root.
+    Outside,
+}
+
+pub(crate) fn entry(root: &Path, rel: &str) -> Entry {
+    let path = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
+    match path.canonicalize() {
+        Err(_) => Entry::Missing,
+        Ok(real) if !real.starts_with(root) => Entry::Outside,
+        Ok(real) if real.is_dir() => Entry::Dir,
+        Ok(_) => Entry::File,
+    }
+}
+
+/// The files below a directory of the root, sorted: root-relative path → real path. Links are
+/// followed while they stay in the root; the ones that leave it are listed in `outside` and not
+/// read. `.git` directories are skipped.
+#[derive(Debug, Default)]
+pub(crate) struct Tree {
+    pub files: BTreeMap<String, PathBuf>,
+    pub outside: Vec<String>,
+}
+
+impl Tree {
+    pub fn add_dir(&mut self, root: &Path, rel_dir: &str) -> Result<(), RenderError> {
+        let start = if rel_dir.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(rel_dir)
+        };
+        let mut bytes: u64 = self
+            .files
+            .values()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        let mut outside = Vec::new();
+        let walker = walkdir::WalkDir::new(&start)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                if e.depth() > 0 && e.file_type().is_dir() && e.file_name() == ".git" {
+                    return false;
+                }
+                if e.path_is_symlink() {
+                    let inside = e
+                        .path()
+                        .canonicalize()
+                        .is_ok_and(|real| real.starts_with(root));
+                    if !inside {
+                        outside.push(e.path().to_path_buf());
+                        return false;
+                    }
+                }
+                true
+            });
+        for item in walker {
+            let Ok(item) = item else { continue };
+            if !item.file_type().is_file() {
+                continue;
+            }
+            let Ok(below) = item.path().strip_prefix(&start) else {
+                continue;
+            };
+            let Some(below) = below.to_str() else {
+                continue;
+            };
+            let rel = if rel_dir.is_empty() {
+                below.to_string()
+            } else {
+                format!("{rel_dir}/{below}")
+            };
+            if self.files.contains_key(&rel) {
+                continue;
+            }
+            bytes += item.metadata().map_or(0, |m| m.len());
+            if self.files.len() >= MAX_TREE_FILES || bytes > MAX_TREE_BYTES {
+                return Err(RenderError::NotRenderable(format!(
+                    "`{}` holds more than {MAX_TREE_FILES} files or {} MiB; too large to copy for rendering",
+                    display_dir(rel_dir),
+                    MAX_TREE_BYTES / (1024 * 1024)
+                )));
+            }
+            self.files.insert(rel, item.path().to_path_buf());
+        }
+        for p in outside {
+            if let Ok(below) = p.strip_prefix(&start) {
+                let below = below.to_string_lossy();
+                self.outside.push(if rel_dir.is_empty() {
+                    below.into_owned()
+                } else {
+                    format!("{rel_dir}/{below}")
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies the files whose root-relative path starts with `prefix` to `dest`, at their path
+    /// below `prefix`.
+    pub fn copy(&self, prefix: &str, dest: &Path) -> Result<(), RenderError> {
+        for (rel, real) in &self.files {
+            let below = if prefix.is_empty() {
+                rel.as_str()
+            } else if let Some(b) = rel.strip_prefix(prefix).and_then(|b| b.strip_prefix('/')) {
+                b
+            } else {
+                continue;
+            };
+            let target = dest.join(below);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| copy_error(rel, &e))?;
+            }
+            std::fs::copy(real, &target).map_err(|e| copy_error(rel, &e))?;
+            // The copy keeps the source's mode; a read-only checkout must not make the copy
+            // read-only, since the kustomization file is edited there.
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| copy_error(rel, &e))?;
+        }
+        Ok(())
+    }
+
+    /// A note for a failure message: links the copy left out because they leave the root.
+    pub fn outside_note(&self) -> String {
+        if self.outside.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n(not copied, because they link outside the scanned root: {})",
+                self.outside.join(", ")
+            )
+        }
+    }
+}
+
+fn copy_error(rel: &str, e: &std::io::Error) -> RenderError {
+    RenderError::Failed(format!("cannot copy `{rel}` for rendering: {e}"))
+}
+
+pub(crate) fn display_dir(rel: &str) -> &str {
+    if rel.is_empty() { "." } else { rel }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+/// Splits a YAML stream at its `---` lines. Blank lines around separators (Helm 4.2+ writes one
+/// before some `---`) do not matter; the pieces are returned as they are.
+pub(crate) fn split_documents(text: &str) -> Vec<String> {
+    let mut docs = Vec::new();
+    let mut current = String::new();
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end();
+        let is_separator =
+            bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t") || bare == "...";
+        if is_separator {
+            docs.push(std::mem::take(&mut current));
+            // `--- key: value` keeps its content.
+            if let Some(rest) = bare.strip_prefix("---").map(str::trim_start) {
+                if !rest.is_empty() && !rest.starts_with('#') {
+                    current.push_str(rest);
+                    current.push('\n');
+                }
+            }
+        } else {
+            current.push_str(line);
+        }
+    }
+    docs.push(current);
+    docs
+}
+
+/// Whether a document holds anything but comments and blank lines.
+pub(crate) fn has_content(doc: &str) -> bool {
+    doc.lines().any(|l| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    })
+}
+
+/// The document without leading and trailing blank lines, ending in one newline.
+pub(crate) fn tidy(doc: &str) -> String {
+    let lines: Vec<&str> = doc.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| !l.trim().is_empty())
+        .unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .rposition(|l| !l.trim().is_empty())
+        .map_or(start, |i| i + 1);
+    let mut out = lines[start..end.max(start)].join("\n");
+    out.push('\n');
+    out
+}
+
+/// Joins command-line words for display, quoting the ones a shell would split.
+pub(crate) fn shell_words(words: &[String]) -> String {
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let plain = !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%^[]{}".contains(c));
+        if plain {
+            out.push_str(w);
+        } else {
+            out.push('\'');
+            out.push_str(&w.replace('\'', r"'\''"));
+            out.push('\'');
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// SHA-256 (FIPS 180-4), for the cache key; small enough not to need a dependency.
+
+pub(crate) struct Sha256 {
+    state: [u32; 8],
+    buffer: Vec<u8>,
+    length: u64,
+}
+
+const K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
+impl Sha256 {
+    pub fn new() -> Sha256 {
+        Sha256 {
+            state: [
+                0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+                0x5be0cd19,
+            ],
+            buffer: Vec::with_capacity(64),
+            length: 0,
+        }
+    }
+
+    pub fn update(&mut self, mut data: &[u8]) {
+        self.length = self.length.wrapping_add(data.len() as u64);
+        if !self.buffer.is_empty() {
+            let take = (64 - self.buffer.len()).min(data.len());
+            self.buffer.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.buffer.len() == 64 {
+                let block: [u8; 64] = self.buffer[..].try_into().expect("64 bytes");
+                self.compress(&block);
+                self.buffer.clear();
+            }
+        }
+        let mut blocks = data.chunks_exact(64);
+        for block in &mut blocks {
+            let block: &[u8; 64] = block.try_into().expect("64 bytes");
+            self.compress(block);
+        }
+        self.buffer.extend_from_slice(blocks.remainder());
+    }
+
+    /// A length-prefixed field, so that `("ab", "c")` and `("a", "bc")` hash differently.
+    pub fn field(&mut self, data: &[u8]) {
+        self.update(&(data.len() as u64).to_be_bytes());
+        self.update(data);
+    }
+
+    fn compress(&mut self, block: &[u8; 64]) {
+        let mut w = [0u32; 64];
+        for (i, word) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[i - 7])
+                .wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = self.state;
+        for i in 0..64 {
+            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+            let ch = (e & f) ^ (!e & g);
+            let t1 = h
+                .wrapping_add(s1)
+                .wrapping_add(ch)
+                .wrapping_add(K[i])
+                .wrapping_add(w[i]);
+            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+            let maj = (a & b) ^ (a & c) ^ (b & c);
+            let t2 = s0.wrapping_add(maj);
+            h = g;
+            g = f;
+            f = e;
+            e = d.wrapping_add(t1);
+            d = c;
+            c = b;
+            b = a;
+            a = t1.wrapping_add(t2);
+        }
+        for (s, v) in self.state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
+            *s = s.wrapping_add(v);
+        }
+    }
+
+    pub fn hex(mut self) -> String {
+        let bits = self.length.wrapping_mul(8);
+        self.update(&[0x80]);
+        while self.buffer.len() != 56 {
+            self.update(&[0]);
+        }
+        self.update(&bits.to_be_bytes());
+        let mut out = String::with_capacity(64);
+        for word in self.state {
+            let _ = write!(out, "{word:08x}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha(data: &[u8]) -> String {
+        let mut h = Sha256::new();
+        h.update(data);
+        h.hex()
+    }
+
+    #[test]
+    fn sha256_matches_the_standard_vectors() {
+        assert_eq!(
+            sha(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            sha(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            sha(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
+        // Fed in uneven pieces, the same.
+        let data = vec![b'a'; 1_000];
+        let mut h = Sha256::new();
+        for piece in data.chunks(7) {
+            h.update(piece);
+        }
+        assert_eq!(h.hex(), sha(&data));
+    }
+
+    #[test]
+    fn relative_paths_never_climb_out() {
+        assert_eq!(normalize_rel("a/./b/../c").as_deref(), Some("a/c"));
+        assert_eq!(normalize_rel("").as_deref(), Some(""));
+        assert_eq!(normalize_rel("a/../.."), None);
+        assert_eq!(normalize_rel("/etc/passwd"), None);
+        assert_eq!(
+            join_rel("apps/staging", "../base").as_deref(),
+            Some("apps/base")
+        );
+        assert_eq!(join_rel("", "../x"), None);
+    }
+
+    #[test]
+    fn split_accepts_helm_3_and_helm_4_separators() {
+        let helm3 = "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/b.yaml\nkind: B\n";
+        let helm4 = "---\n# Source: c/templates/a.yaml\nkind: A\n\n---\n# Source: c/templates/b.yaml\nkind: B\n";
+        for text in [helm3, helm4] {
+            let docs: Vec<String> = split_documents(text)
+                .into_iter()
+                .filter(|d| has_content(d))
+                .map(|d| tidy(&d))
+                .collect();
+            assert_eq!(
+                docs,
+                vec![
+                    "# Source: c/templates/a.yaml\nkind: A\n",
+                    "# Source: c/templates/b.yaml\nkind: B\n"
+                ]
+            );
+        }
+    }
+
+    fn sh(script: &str, timeout: Duration, max_output: usize) -> Result<RunOutput, RenderError> {
+        let tmp = TempDir::new().expect("a temporary directory");
+        run(&Run {
+            program: Path::new("/bin/sh"),
+            args: vec!["-c".into(), script.into()],
+            cwd: tmp.path(),
+            env: sandbox_env(tmp.path()),
+            timeout,
+            max_output,
+        })
+    }
+
+    #[test]
+    fn a_run_sees_only_the_sandbox_environment() {
+        let out = sh(
+            "echo home=$HOME kube=${KUBECONFIG:-none} path=${PATH:-none} proxy=$HTTPS_PROXY; echo oops >&2; exit 3",
+            Duration::from_secs(10),
+            1024,
+        )
+        .expect("sh runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("home=/"), "{stdout}");
+        assert!(stdout.contains("kube=none"), "{stdout}");
+        assert!(stdout.contains(&format!("proxy={DEAD_PROXY}")), "{stdout}");
+        assert!(!stdout.contains(&format!(
+            "home={}",
+            std::env::var("HOME").unwrap_or_default()
+        )));
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(trim_stderr(&out.stderr), "oops");
+    }
+
+    #[test]
+    fn a_run_past_its_timeout_is_killed_with_its_children() {
+        let started = Instant::now();
+        let marker = std::env::temp_dir().join(format!("mg-timeout-{}", std::process::id()));
+        let script = format!(
+            "(/bin/sleep 2; echo survived > {}) & /bin/sleep 30",
+            marker.display()
+        );
+        let err = sh(&script, Duration::from_millis(300), 1024).err();
+        assert_eq!(err, Some(RenderError::Timeout(Duration::from_millis(300))));
+        assert!(started.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(2500));
+        assert!(!marker.exists(), "a child of the tool outlived the timeout");
+    }
+
+    #[test]
+    fn output_over_the_cap_stops_the_run() {
+        let err = sh(
+            "while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done",
+            Duration::from_secs(20),
+            100_000,
+        )
+        .err();
+        match err {
+            Some(RenderError::Failed(m)) => assert!(m.contains("output over 100000 bytes"), "{m}"),
+            other => panic!("expected Failed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn stderr_is_cut_to_its_last_lines() {
+        let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let t = trim_stderr(long.as_bytes());
+        assert!(t.starts_with("line 60\n"));
+        assert!(t.ends_with("line 99"));
+        let wide = "é".repeat(5000);
+        assert!(trim_stderr(wide.as_bytes()).len() <= STDERR_BYTES + 4);
+    }
+
+    #[test]
+    fn shell_words_quote_what_a_shell_would_split() {
+        let words = ["helm", "--set", "a=b c", "--values", "$x/v.yaml"].map(String::from);
+        assert_eq!(
+            shell_words(&words),
+            "helm --set 'a=b c' --values '$x/v.yaml'"
+        );
+    }
+}

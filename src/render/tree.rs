@@ -1,0 +1,176 @@
+//! The scanned tree as the render stage reads it: files by path, Kustomize directories (their
+//! patches, and which of them another kustomization includes), Helm charts, and Argo CD's
+//! directory-source `include`/`exclude` globs.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use crate::load::{FileId, Node, Sources};
+use crate::model::glob::glob_match;
+
+use super::argocd::repo::clean_relative;
+
+pub const KUSTOMIZATION_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+pub fn parent_dir(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Kustomization files by directory, and the files they name as patches.
+pub struct Kustomizations {
+    pub dirs: BTreeMap<String, FileId>,
+    pub patches: HashSet<String>,
+    /// Kustomization directories another kustomization includes (as a resource, base or
+    /// component): not rendered on their own.
+    pub included: BTreeSet<String>,
+}
+
+pub fn kustomizations(sources: &Sources) -> Kustomizations {
+    let mut dirs = BTreeMap::new();
+    let mut patches = HashSet::new();
+    let mut referenced = BTreeSet::new();
+    for (id, file) in sources.iter() {
+        let name = file.rel.rsplit('/').next().unwrap_or("");
+        if !KUSTOMIZATION_NAMES.contains(&name) {
+            continue;
+        }
+        let dir = parent_dir(&file.rel).to_string();
+        if let Some(root) = file.documents.first().and_then(|d| d.root.as_ref()) {
+            let mut add = |p: &str| {
+                if let Some(n) = clean_relative(&join(&dir, p)) {
+                    patches.insert(n);
+                }
+            };
+            for item in root
+                .get("patchesStrategicMerge")
+                .map(Node::items)
+                .unwrap_or(&[])
+            {
+                if let Some(p) = item.as_str() {
+                    add(p);
+                }
+            }
+            for key in ["resources", "bases", "components"] {
+                for item in root.get(key).map(Node::items).unwrap_or(&[]) {
+                    if let Some(n) = item.as_str().and_then(|p| clean_relative(&join(&dir, p))) {
+                        referenced.insert(n);
+                    }
+                }
+            }
+            for key in ["patches", "patchesJson6902"] {
+                for item in root.get(key).map(Node::items).unwrap_or(&[]) {
+                    if let Some(p) = item.get("path").and_then(Node::as_str) {
+                        add(p);
+                    }
+                }
+            }
+        }
+        dirs.insert(dir, id);
+    }
+    let included = referenced
+        .into_iter()
+        .filter(|d| dirs.contains_key(d))
+        .collect();
+    Kustomizations {
+        dirs,
+        patches,
+        included,
+    }
+}
+
+/// The nearest directory at or above the file's (not above `stop`) that holds a kustomization.
+pub fn kustomize_dir_of<'a>(k: &'a Kustomizations, rel: &str, stop: &str) -> Option<&'a str> {
+    let mut dir = parent_dir(rel);
+    loop {
+        if let Some((d, _)) = k.dirs.get_key_value(dir) {
+            return Some(d.as_str());
+        }
+        if dir == stop || dir.is_empty() {
+            return None;
+        }
+        dir = parent_dir(dir);
+    }
+}
+
+/// Files by relative path, sorted, for selecting a directory source's files by prefix.
+pub struct FileIndex {
+    pub sorted: Vec<(String, FileId)>,
+}
+
+impl FileIndex {
+    pub fn new(sources: &Sources) -> Self {
+        let mut sorted: Vec<(String, FileId)> =
+            sources.iter().map(|(id, f)| (f.rel.clone(), id)).collect();
+        sorted.sort();
+        FileIndex { sorted }
+    }
+
+    /// Files under `dir` (direct children only unless `recurse`).
+    pub fn under(&self, dir: &str, recurse: bool) -> Vec<(&str, FileId)> {
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let start = self
+            .sorted
+            .partition_point(|(rel, _)| rel.as_str() < prefix.as_str());
+        self.sorted[start..]
+            .iter()
+            .take_while(|(rel, _)| rel.starts_with(&prefix))
+            .filter(|(rel, _)| recurse || !rel[prefix.len()..].contains('/'))
+            .map(|(rel, id)| (&rel[prefix.len()..], *id))
+            .collect()
+    }
+
+    pub fn contains(&self, rel: &str) -> bool {
+        self.sorted
+            .binary_search_by(|(r, _)| r.as_str().cmp(rel))
+            .is_ok()
+    }
+}
+
+/// An Argo CD directory source's `include`/`exclude`: globs, with `{a,b}` alternatives, on the
+/// path relative to the source directory.
+pub fn selected(rel: &str, include: Option<&str>, exclude: Option<&str>) -> bool {
+    let any = |pattern: &str| {
+        expand_braces(pattern)
+            .iter()
+            .any(|p| glob_match(p, rel) || glob_match(p, rel.rsplit('/').next().unwrap_or(rel)))
+    };
+    include.is_none_or(any) && !exclude.is_some_and(any)
+}
+
+fn expand_braces(pattern: &str) -> Vec<String> {
+    let (Some(open), Some(close)) = (pattern.find('{'), pattern.find('}')) else {
+        return vec![pattern.to_string()];
+    };
+    if close < open {
+        return vec![pattern.to_string()];
+    }
+    pattern[open + 1..close]
+        .split(',')
+        .map(|alt| format!("{}{}{}", &pattern[..open], alt, &pattern[close + 1..]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_exclude_globs() {
+        assert!(selected("a.yaml", Some("{*.yml,*.yaml}"), None));
+        assert!(!selected("a.json", Some("{*.yml,*.yaml}"), None));
+        assert!(!selected("config.yaml", None, Some("config.yaml")));
+        assert!(selected("sub/x.yaml", Some("*.yaml"), None));
+    }
+}
