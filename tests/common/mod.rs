@@ -1,6 +1,6 @@
 //! Running the real binary the way a user does, with the environment that changes output removed.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,7 +18,7 @@ pub fn root() -> PathBuf {
 /// Runs `manifest-guard args...` in `dir`.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_manifest-guard"));
-    cmd.args(args).current_dir(dir);
+    cmd.args(args).current_dir(dir).env("PATH", tool_path());
     for (key, _) in std::env::vars_os() {
         let k = key.to_string_lossy();
         if k == "NO_COLOR" || k == "CI" || k.starts_with("GITHUB_") || k == "CLICOLOR_FORCE" {
@@ -98,5 +98,44 @@ pub fn fixture_args(dir: &str, change_rule: bool) -> Vec<String> {
         ]
     } else {
         vec!["check".into(), dir.into()]
+    }
+}
+
+/// PATH with the test tools (`.tools/bin`, installed by scripts/install-test-tools) first.
+pub fn tool_path() -> std::ffi::OsString {
+    let mut paths = vec![root().join(".tools/bin")];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+/// A tool found on [`tool_path`].
+pub fn find_tool(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&tool_path())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Whether helm and kubectl are there for render tests. In CI a missing tool fails the test;
+/// elsewhere the test is skipped with a printed reason.
+pub fn render_tools() -> bool {
+    if find_tool("helm").is_some() && find_tool("kubectl").is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "helm and kubectl are required in CI (scripts/install-test-tools installs them)"
+    );
+    eprintln!("skipped: helm or kubectl not found; run scripts/test to install them");
+    false
+}
+
+/// Render flags that name the test tools explicitly (the library does not read PATH changes).
+pub fn render_flags() -> manifest_guard::RenderFlags {
+    manifest_guard::RenderFlags {
+        helm: find_tool("helm"),
+        kustomize: find_tool("kubectl"),
+        ..Default::default()
     }
 }

@@ -1,0 +1,336 @@
+//! Rendering through the real Helm and Kustomize, end to end through `check` and the library:
+//! provenance back to templates, Applications' options, the render cache and counter, and the
+//! real charts and overlays of the corpus. Requires `helm` and `kubectl` (scripts/test installs
+//! them into .tools/bin); in CI a missing tool fails the test, elsewhere the test is skipped with
+//! a reason.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{json, render_flags, render_tools, root, run_in};
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walk(from) {
+        let rel = entry.strip_prefix(from).expect("below");
+        let target = to.join(rel);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&entry, &target).expect("copy");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+const REPO: &str = "https://git.example.com/platform/gitops.git";
+
+fn config(dir: &Path) {
+    write(
+        dir,
+        ".manifest-guard.yaml",
+        &format!("repositories:\n  - url: {REPO}\n    path: .\n"),
+    );
+}
+
+fn application(name: &str, path: &str, namespace: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: {REPO}\n    path: {path}\n{extra}  destination:\n    name: in-cluster\n    namespace: {namespace}\n"
+    )
+}
+
+#[test]
+fn helm_duplicate_service_points_at_the_second_template() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path());
+    write(
+        dir.path(),
+        "apps/web.yaml",
+        &application("web", "charts/web", "web", ""),
+    );
+    write(
+        dir.path(),
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  ports:\n    - port: 80\n";
+    write(dir.path(), "charts/web/templates/a-service.yaml", svc);
+    write(dir.path(), "charts/web/templates/b-service.yaml", svc);
+    let out = run_in(
+        dir.path(),
+        &[
+            "check",
+            ".",
+            "--select",
+            "duplicate-resource",
+            "--format",
+            "json",
+        ],
+    );
+    let v = json(&out);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["rule"], "duplicate-resource", "{}", out.stdout);
+    assert_eq!(d["file"], "charts/web/templates/b-service.yaml");
+    assert_eq!(d["line"], 2, "the `kind:` line of the template");
+    assert_eq!(
+        d["object"]["name"], "web",
+        "release name defaults to the Application name"
+    );
+    let related: Vec<&str> = d["related"]
+        .as_array()
+        .expect("related")
+        .iter()
+        .filter_map(|r| r["file"].as_str())
+        .collect();
+    assert!(
+        related.contains(&"charts/web/templates/a-service.yaml"),
+        "{related:?}"
+    );
+    assert!(
+        related.contains(&"apps/web.yaml"),
+        "the Application is a related location: {related:?}"
+    );
+}
+
+#[test]
+fn kustomize_overlay_into_another_namespace_is_cross_namespace() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path());
+    write(
+        dir.path(),
+        "apps/api.yaml",
+        &application("api", "overlays/staging", "api", ""),
+    );
+    write(
+        dir.path(),
+        "base/kustomization.yaml",
+        "resources:\n  - configmap.yaml\n",
+    );
+    write(
+        dir.path(),
+        "base/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n",
+    );
+    write(
+        dir.path(),
+        "overlays/staging/kustomization.yaml",
+        "namespace: payments\nnamePrefix: staging-\nresources:\n  - ../../base\n",
+    );
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    let v = json(&out);
+    let d = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "cross-namespace-target")
+        .unwrap_or_else(|| panic!("no cross-namespace-target: {}", out.stdout));
+    assert_eq!(
+        d["object"]["name"], "staging-settings",
+        "the rendered, prefixed name"
+    );
+    assert_eq!(d["object"]["namespace"], "payments");
+    assert_eq!(
+        d["file"], "base/configmap.yaml",
+        "points at the resource file Kustomize read"
+    );
+    assert_eq!(d["line"], 4);
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not its destination namespace `api`")
+    );
+}
+
+#[test]
+fn bitnami_postgresql_renders_a_statefulset_with_claim_templates() {
+    if !render_tools() {
+        return;
+    }
+    let corpus = root().join("../shared/corpus/bitnami__charts/bitnami");
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &corpus.join("postgresql"),
+        &dir.path().join("charts/postgresql"),
+    );
+    copy_dir(
+        &corpus.join("common"),
+        &dir.path().join("charts/postgresql/charts/common"),
+    );
+    config(dir.path());
+    write(
+        dir.path(),
+        "apps/db.yaml",
+        &application("db", "charts/postgresql", "db", ""),
+    );
+    let out = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = json(&out);
+    let app = v["applications"]
+        .as_array()
+        .expect("applications")
+        .iter()
+        .find(|a| a["name"] == "db")
+        .expect("Application db");
+    let sts = app["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .find(|o| o["kind"] == "StatefulSet")
+        .unwrap_or_else(|| panic!("no StatefulSet in {}", app["objects"]));
+    assert_eq!(sts["name"], "db-postgresql");
+    assert_eq!(sts["namespace"], "db");
+    assert!(
+        sts["file"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("charts/postgresql/templates/primary/statefulset.yaml"),
+        "{sts}"
+    );
+    // The inventory sees its claim templates: the diff and stateful rules read them.
+    let lib = manifest_guard::inventory(&[dir.path().to_path_buf()], None, &render_flags())
+        .expect("inventory")
+        .0;
+    let object = lib
+        .objects
+        .iter()
+        .find(|o| o.id.kind == "StatefulSet")
+        .expect("StatefulSet");
+    let templates = object
+        .node
+        .path(&["spec", "volumeClaimTemplates"])
+        .map(|t| t.items().len());
+    assert_eq!(templates, Some(1));
+}
+
+#[test]
+fn identical_renders_run_once_in_a_run_and_the_disk_cache_serves_the_next() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path());
+    write(
+        dir.path(),
+        "base/kustomization.yaml",
+        "resources:\n  - configmap.yaml\n",
+    );
+    write(
+        dir.path(),
+        "base/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    );
+    // 200 overlays, each rendered by an Application; two Applications per overlay render the
+    // identical input (same directory, same options).
+    for i in 0..100 {
+        write(
+            dir.path(),
+            &format!("overlays/o{i}/kustomization.yaml"),
+            &format!("namePrefix: o{i}-\nresources:\n  - ../../base\n"),
+        );
+        write(
+            dir.path(),
+            &format!("apps/a{i}.yaml"),
+            &application(
+                &format!("a{i}"),
+                &format!("overlays/o{i}"),
+                &format!("ns{i}"),
+                "",
+            ),
+        );
+        write(
+            dir.path(),
+            &format!("apps/b{i}.yaml"),
+            &application(
+                &format!("b{i}"),
+                &format!("overlays/o{i}"),
+                &format!("ns{i}"),
+                "",
+            ),
+        );
+    }
+    let cache = tempfile::tempdir().expect("cache");
+    let flags = manifest_guard::RenderFlags {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..render_flags()
+    };
+    let first = manifest_guard::inventory(&[dir.path().to_path_buf()], None, &flags)
+        .expect("inventory")
+        .0;
+    assert_eq!(first.render_stats.requested, 200);
+    assert_eq!(
+        first.render_stats.executed, 100,
+        "identical inputs render once per run"
+    );
+    assert_eq!(
+        first
+            .objects
+            .iter()
+            .filter(|o| o.id.kind == "ConfigMap")
+            .count(),
+        200
+    );
+    let second = manifest_guard::inventory(&[dir.path().to_path_buf()], None, &flags)
+        .expect("inventory")
+        .0;
+    assert_eq!(
+        second.render_stats.executed, 0,
+        "the on-disk cache serves a repeated run"
+    );
+    assert_eq!(second.render_stats.from_disk, 100);
+    // Changing one input renders that one again.
+    write(
+        dir.path(),
+        "overlays/o7/kustomization.yaml",
+        "namePrefix: seven-\nresources:\n  - ../../base\n",
+    );
+    let third = manifest_guard::inventory(&[dir.path().to_path_buf()], None, &flags)
+        .expect("inventory")
+        .0;
+    assert_eq!(third.render_stats.executed, 1);
+}
+
+#[test]
+fn flux_overlays_render_with_sources_in_the_bases() {
+    if !render_tools() {
+        return;
+    }
+    let corpus = root().join("../shared/corpus/fluxcd__flux2-kustomize-helm-example");
+    let out = run_in(&corpus, &["render", ".", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = json(&out);
+    let objects = v["objects"].as_array().expect("objects");
+    let staging_release = objects
+        .iter()
+        .find(|o| o["kind"] == "HelmRelease" && o["name"] == "podinfo")
+        .expect("podinfo HelmRelease from the staging and production overlays");
+    assert_eq!(staging_release["file"], "apps/base/podinfo/release.yaml");
+    // The overlays' patch files are fragments: never objects of their own.
+    assert!(objects.iter().all(|o| {
+        !o["file"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("podinfo-values.yaml")
+    }));
+}
