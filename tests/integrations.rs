@@ -487,3 +487,398 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+// --- the action's steps, run the way the runner runs them --------------------------------------
+
+/// The `run:` script of the action step named `name`.
+fn action_step(name: &str) -> String {
+    let text = std::fs::read_to_string(root().join("action.yml")).expect("read");
+    let parsed = manifest_guard::load::yaml::parse(&text, Default::default());
+    let action = parsed.documents[0].root.as_ref().expect("a document");
+    let steps = action.path(&["runs", "steps"]).expect("runs.steps").items();
+    steps
+        .iter()
+        .find(|s| s.get("name").and_then(|n| n.as_str()) == Some(name))
+        .and_then(|s| s.get("run"))
+        .and_then(|r| r.as_str())
+        .unwrap_or_else(|| panic!("no step `{name}` with a script"))
+        .to_string()
+}
+
+/// A scratch runner: the files GitHub hands a step, and PATH with the built binary first.
+struct Runner {
+    dir: tempfile::TempDir,
+}
+
+impl Runner {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("bin")).expect("mkdir");
+        for f in ["output", "summary", "path"] {
+            std::fs::write(dir.path().join(f), "").expect("write");
+        }
+        Runner { dir }
+    }
+
+    fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).expect("read")
+    }
+
+    /// Runs one step's script with bash in the repository root, like `shell: bash`.
+    fn step(&self, name: &str, env: &[(&str, &str)]) -> (i32, String) {
+        let script = self.dir.path().join("step.sh");
+        std::fs::write(&script, action_step(name)).expect("write");
+        let binary = PathBuf::from(env!("CARGO_BIN_EXE_manifest-guard"));
+        let mut path = vec![
+            self.dir.path().join("bin"),
+            binary.parent().expect("bin dir").to_path_buf(),
+        ];
+        path.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        let mut cmd = Command::new("bash");
+        cmd.arg("-e").arg(&script).current_dir(root());
+        for (key, _) in std::env::vars_os() {
+            let k = key.to_string_lossy();
+            if k == "NO_COLOR" || k == "CI" || k.starts_with("GITHUB_") || k.starts_with("MG_") {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("PATH", std::env::join_paths(path).expect("PATH"))
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_ACTION_PATH", root())
+            .env("GITHUB_OUTPUT", self.dir.path().join("output"))
+            .env("GITHUB_STEP_SUMMARY", self.dir.path().join("summary"))
+            .env("GITHUB_PATH", self.dir.path().join("path"))
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_REPOSITORY", "acme/gitops")
+            .env("GITHUB_RUN_ID", "42")
+            .env("RUNNER_TEMP", self.dir.path())
+            .env("RUNNER_TOOL_CACHE", self.dir.path().join("toolcache"))
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied());
+        let out = cmd.output().expect("bash runs");
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+}
+
+const INPUTS: [(&str, &str); 7] = [
+    ("MG_PATH", "fixtures/demo"),
+    ("MG_BASE", ""),
+    ("MG_PR_BASE", ""),
+    ("MG_MODE", "check"),
+    ("MG_FAIL_ON", "error"),
+    ("MG_CONFIG", ""),
+    ("MG_SARIF", "true"),
+];
+
+fn with(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut env: Vec<_> = INPUTS
+        .iter()
+        .copied()
+        .filter(|(k, _)| !overrides.iter().any(|(o, _)| o == k))
+        .collect();
+    env.extend_from_slice(overrides);
+    env
+}
+
+#[test]
+fn action_setup_step_checks_inputs_and_keys_the_cache() {
+    let runner = Runner::new();
+    let good = [
+        ("MG_MODE", "both"),
+        ("MG_FAIL_ON", "warning"),
+        ("MG_SARIF", "true"),
+        ("MG_COMMENT", "false"),
+        ("MG_VERSION", ""),
+    ];
+    let (code, out) = runner.step("Check inputs and find the cache key", &good);
+    assert_eq!(code, 0, "{out}");
+    let outputs = runner.file("output");
+    assert!(outputs.contains("key=src-"), "{outputs}");
+    assert!(
+        outputs.contains("/toolcache/manifest-guard/install\n"),
+        "{outputs}"
+    );
+    let mut bad = good;
+    bad[0] = ("MG_MODE", "sync");
+    let (code, out) = runner.step("Check inputs and find the cache key", &bad);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("::error title=manifest-guard::mode must be check, diff or both"),
+        "{out}"
+    );
+}
+
+#[test]
+fn action_install_step_uses_a_cached_binary() {
+    let runner = Runner::new();
+    let install = runner.dir.path().join("install");
+    std::fs::create_dir_all(install.join("bin")).expect("mkdir");
+    std::fs::copy(
+        env!("CARGO_BIN_EXE_manifest-guard"),
+        install.join("bin/manifest-guard"),
+    )
+    .expect("copy");
+    std::fs::write(install.join("key"), "src-test\n").expect("write");
+    let root_dir = install.to_string_lossy().into_owned();
+    let (code, out) = runner.step(
+        "Install manifest-guard",
+        &[
+            ("MG_VERSION", ""),
+            ("MG_KEY", "src-test"),
+            ("MG_ROOT", &root_dir),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("found in the cache (src-test)"), "{out}");
+    assert!(out.contains("manifest-guard 0."), "{out}");
+    assert_eq!(runner.file("path"), format!("{root_dir}/bin\n"));
+}
+
+#[test]
+fn action_report_step_writes_sarif_and_the_job_summary() {
+    let Some(cjs) = tool("check-jsonschema") else {
+        return;
+    };
+    let runner = Runner::new();
+    let (code, out) = runner.step("Report (SARIF, job summary)", &with(&[]));
+    assert_eq!(code, 0, "findings do not fail this step: {out}");
+    let outputs = runner.file("output");
+    let sarif = runner.dir.path().join("manifest-guard.sarif");
+    assert!(
+        outputs.contains(&format!("sarif-file={}\n", sarif.display())),
+        "{outputs}"
+    );
+    assert!(outputs.contains("markdown-file="), "{outputs}");
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("sarif")).expect("json");
+    assert!(
+        log["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .any(|r| r["ruleId"] == "duplicate-application")
+    );
+    if let Some(schema) = sarif_schema() {
+        let ran = run_tool(
+            &cjs,
+            &[
+                "--schemafile",
+                &schema.to_string_lossy(),
+                &sarif.to_string_lossy(),
+            ],
+            &root(),
+            &[],
+        );
+        assert!(ran.ok, "{}", ran.output);
+    }
+    let summary = runner.file("summary");
+    assert!(
+        summary.starts_with("<!-- manifest-guard -->\n## manifest-guard check\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("**❌ Fails** (`--fail-on error`)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("fixtures/demo/apps/apps.yaml:45:9"),
+        "{summary}"
+    );
+
+    // `both` adds the diff against the base; without a base revision the step says so.
+    let runner = Runner::new();
+    let (code, out) = runner.step("Report (SARIF, job summary)", &with(&[("MG_MODE", "both")]));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("needs a base revision"), "{out}");
+    let (code, out) = runner.step(
+        "Report (SARIF, job summary)",
+        &with(&[("MG_MODE", "both"), ("MG_PR_BASE", "HEAD")]),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        runner.file("summary").contains("Blast radius"),
+        "{}",
+        runner.file("summary")
+    );
+
+    // The tool failing to run fails the step.
+    let (code, _) = runner.step(
+        "Report (SARIF, job summary)",
+        &with(&[("MG_PATH", "does/not/exist")]),
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn action_check_step_annotates_and_fails_per_fail_on() {
+    let runner = Runner::new();
+    let (code, out) = runner.step("Check (annotations, exit status)", &with(&[]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("duplicate-application"), "{out}");
+    assert!(
+        out.contains(
+            "::error file=fixtures/demo/apps/apps.yaml,line=45,col=9,endLine=45,endColumn=15,title=duplicate-application::"
+        ),
+        "{out}"
+    );
+    let (code, out) = runner.step(
+        "Check (annotations, exit status)",
+        &with(&[("MG_FAIL_ON", "never")]),
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, _) = runner.step(
+        "Check (annotations, exit status)",
+        &with(&[("MG_CONFIG", "does/not/exist.yaml")]),
+    );
+    assert_eq!(code, 2, "a config that does not exist is exit status 2");
+}
+
+/// The comment step against a stand-in `gh` that records its calls: it updates the comment it
+/// finds by the marker, creates one otherwise, and cuts a report too long for a comment.
+#[test]
+fn action_comment_step_updates_one_comment() {
+    let runner = Runner::new();
+    let calls = runner.dir.path().join("gh-calls");
+    let existing = runner.dir.path().join("gh-existing");
+    let gh = format!(
+        "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> '{calls}'\n\
+         if [[ \"$*\" == *--paginate* ]]; then cat '{existing}'; fi\n",
+        calls = calls.display(),
+        existing = existing.display()
+    );
+    let gh_path = runner.dir.path().join("bin/gh");
+    std::fs::write(&gh_path, gh).expect("write");
+    let mut perms = std::fs::metadata(&gh_path).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&gh_path, perms).expect("chmod");
+    let markdown = runner.dir.path().join("report.md");
+    let report = common::run(&["check", "fixtures/demo", "--format", "markdown"]).stdout;
+    std::fs::write(&markdown, &report).expect("write");
+    let markdown_s = markdown.to_string_lossy().into_owned();
+    let env = [
+        ("GH_TOKEN", "t"),
+        ("MG_PR", "7"),
+        ("MG_MARKDOWN", markdown_s.as_str()),
+    ];
+    let body = runner.dir.path().join("manifest-guard-comment.md");
+
+    std::fs::write(&existing, "1111\n2222\n").expect("write");
+    let (code, out) = runner.step("Comment on the pull request", &env);
+    assert_eq!(code, 0, "{out}");
+    let log = std::fs::read_to_string(&calls).expect("calls");
+    assert!(
+        log.contains("api --paginate repos/acme/gitops/issues/7/comments --jq"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "api --method PATCH repos/acme/gitops/issues/comments/1111 -F body=@{}",
+            body.display()
+        )),
+        "{log}"
+    );
+    let sent = std::fs::read_to_string(&body).expect("body");
+    assert_eq!(sent, format!("<!-- manifest-guard -->\n{report}"));
+
+    std::fs::write(&existing, "").expect("write");
+    std::fs::write(&calls, "").expect("write");
+    let (code, out) = runner.step("Comment on the pull request", &env);
+    assert_eq!(code, 0, "{out}");
+    let log = std::fs::read_to_string(&calls).expect("calls");
+    assert!(
+        log.contains("api --method POST repos/acme/gitops/issues/7/comments -F body=@"),
+        "{log}"
+    );
+
+    // Two reports together can pass the limit: the comment is cut at a line and says where the rest is.
+    let long: String = (0..3000)
+        .map(|i| format!("| row {i} | padding padding padding |\n"))
+        .collect();
+    std::fs::write(&markdown, &long).expect("write");
+    let (code, out) = runner.step("Comment on the pull request", &env);
+    assert_eq!(code, 0, "{out}");
+    let sent = std::fs::read_to_string(&body).expect("body");
+    assert!(sent.len() <= 65_536, "{}", sent.len());
+    assert!(sent.contains("**Cut to fit a comment.**"), "{sent}");
+    assert!(sent.contains("https://github.com/acme/gitops/actions/runs/42"));
+    let before_note = sent.split("\n\n**Cut").next().expect("body");
+    assert!(before_note.ends_with("padding |"), "cut at a line end");
+}
+
+// --- the README's snippets ---------------------------------------------------------------------
+
+/// The first fenced block of `lang` after `heading` in README.md.
+fn readme_block(heading: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let section = readme
+        .split_once(heading)
+        .unwrap_or_else(|| panic!("README has no `{heading}`"))
+        .1;
+    let fence = format!("```{lang}\n");
+    let block = section.split_once(&fence).expect("a fenced block").1;
+    block
+        .split_once("```")
+        .expect("closing fence")
+        .0
+        .to_string()
+}
+
+/// What a newcomer copies from the README is a workflow actionlint accepts, using only inputs
+/// the action has.
+#[test]
+fn readme_workflow_snippet_passes_actionlint() {
+    let Some(actionlint) = tool("actionlint") else {
+        return;
+    };
+    let snippet = readme_block("## In a pull request: the GitHub Action", "yaml");
+    assert!(
+        snippet.contains("uses: manifest-guard/manifest-guard@main"),
+        "{snippet}"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).expect("mkdir");
+    std::fs::create_dir(dir.path().join(".git")).expect("mkdir .git");
+    std::fs::copy(root().join("action.yml"), dir.path().join("action.yml")).expect("copy");
+    for (name, text) in [
+        ("published.yml", snippet.clone()),
+        (
+            "local.yml",
+            snippet.replace("manifest-guard/manifest-guard@main", "./"),
+        ),
+    ] {
+        std::fs::write(dir.path().join(".github/workflows").join(name), text).expect("write");
+    }
+    let ran = run_tool(&actionlint, &[], dir.path(), &[]);
+    assert!(ran.ok, "{}", ran.output);
+}
+
+/// The README's pre-commit configuration is valid and names a hook this repository defines.
+#[test]
+fn readme_pre_commit_snippet_is_valid() {
+    let Some(pre_commit) = tool("pre-commit") else {
+        return;
+    };
+    let snippet = readme_block("## On commit: pre-commit", "yaml");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join(".pre-commit-config.yaml");
+    std::fs::write(&config, &snippet).expect("write");
+    let ran = run_tool(
+        &pre_commit,
+        &["validate-config", &config.to_string_lossy()],
+        dir.path(),
+        &[],
+    );
+    assert!(ran.ok, "{}", ran.output);
+    let hooks = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).expect("read");
+    assert!(snippet.contains("- id: manifest-guard\n"), "{snippet}");
+    assert!(hooks.contains("- id: manifest-guard\n"));
+}
