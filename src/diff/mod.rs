@@ -79,6 +79,21 @@ fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// A new temporary directory for a revision: in memory (`/dev/shm`) where there is one — a
+/// revision is thousands of small files, and writing them to a disk costs seconds — else in the
+/// system's temporary directory. `TMPDIR`, when set, wins.
+fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("manifest-guard-");
+    let shm = Path::new("/dev/shm");
+    if std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
+        if let Ok(dir) = builder.tempdir_in(shm) {
+            return Ok(dir);
+        }
+    }
+    builder.tempdir()
+}
+
 /// Extracts `rev` of the repository at `top` into a new temporary directory.
 fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
     // Resolve first, so a missing revision is git's own message, and so an option-like name
@@ -99,9 +114,7 @@ fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
             top.display()
         ))
     })?;
-    let dir = tempfile::Builder::new()
-        .prefix("manifest-guard-")
-        .tempdir()
+    let dir = scratch_dir()
         .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?;
     if let Ok(mut dirs) = pending().lock() {
         dirs.push(dir.path().to_path_buf());
@@ -208,27 +221,24 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         }
     }
 
-    let base_tree = materialize(&top, base_rev)?;
-    let base = side(
-        base_tree.dir.path().join(&sub),
-        Some(format!("{base_rev}:{sub_label}")),
-        &config,
-        &opts.render,
-    )?;
-    let head_tree;
-    let head = match &opts.head {
-        Some(rev) => {
-            head_tree = materialize(&top, rev)?;
-            side(
-                head_tree.dir.path().join(&sub),
-                Some(format!("{rev}:{sub_label}")),
-                &config,
-                &opts.render,
-            )?
-        }
-        None => head_scan.inventory(&config, &opts.render)?,
+    // The two sides are independent: build them at the same time.
+    let revision = |rev: &str| -> Result<crate::model::Inventory, Error> {
+        let tree = materialize(&top, rev)?;
+        side(
+            tree.dir.path().join(&sub),
+            Some(format!("{rev}:{sub_label}")),
+            &config,
+            &opts.render,
+        )
     };
-    Ok((change::compare(base, head, base_rev), config))
+    let (base, head) = rayon::join(
+        || revision(base_rev),
+        || match &opts.head {
+            Some(rev) => revision(rev),
+            None => head_scan.inventory(&config, &opts.render),
+        },
+    );
+    Ok((change::compare(base?, head?, base_rev), config))
 }
 
 /// Per cluster: counts by change kind, the Applications affected, and the storage at risk.
