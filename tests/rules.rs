@@ -78,6 +78,11 @@ fn document_examples_behave_as_they_say() {
                     2,
                     "rules/{id}.md `## {heading}` needs a base and a head ```yaml block"
                 );
+                // A rule that needs a configuration (a protected cluster) shows it under
+                // `## Configuration` in a block that starts with `# .manifest-guard.yaml`.
+                let config = blocks(&doc, "Configuration", "yaml")
+                    .into_iter()
+                    .find(|b| b.starts_with("# .manifest-guard.yaml"));
                 for (side, block) in ["base", "head"].iter().zip(&examples) {
                     std::fs::create_dir_all(dir.path().join(side)).expect("mkdir");
                     std::fs::write(
@@ -85,6 +90,13 @@ fn document_examples_behave_as_they_say() {
                         format!("{block}\n"),
                     )
                     .expect("write");
+                    if let Some(config) = config {
+                        std::fs::write(
+                            dir.path().join(side).join(".manifest-guard.yaml"),
+                            format!("{config}\n"),
+                        )
+                        .expect("write");
+                    }
                 }
                 fixture_args(".", true)
             } else {

@@ -158,14 +158,21 @@ fn unified(base: &Value, head: &Value, base_name: &str, head_name: &str) -> Stri
         .to_string()
 }
 
-/// Sync options written on an object (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`).
-fn sync_option(object: &Object, option: &str) -> Option<String> {
-    object
-        .annotation("argocd.argoproj.io/sync-options")?
-        .split(',')
-        .map(str::trim)
-        .find_map(|o| o.strip_prefix(option).and_then(|v| v.strip_prefix('=')))
-        .map(str::to_string)
+/// A sync option as Argo CD applies it: written on the object
+/// (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`), else in the Application's
+/// `spec.syncPolicy.syncOptions` (the object's own setting always wins).
+fn sync_option(object: &Object, app: &Application, option: &str) -> Option<String> {
+    let value = |o: &str| {
+        o.trim()
+            .strip_prefix(option)
+            .and_then(|v| v.strip_prefix('='))
+            .map(str::to_string)
+    };
+    match object.annotation("argocd.argoproj.io/sync-options") {
+        Some(options) => options.split(',').find_map(value),
+        None => None,
+    }
+    .or_else(|| app.sync.options.iter().find_map(|o| value(o)))
 }
 
 /// PVC storage that losing this object loses: a claim's request, or a StatefulSet's claim
@@ -251,11 +258,11 @@ fn deletion(
             true,
         ),
         Some(head_app) => {
-            if let Some(v) = sync_option(object, "Prune") {
+            if let Some(v) = sync_option(object, head_app, "Prune") {
                 if v == "false" {
                     return (
                         ChangeKind::Orphaned,
-                        "kept: `Prune=false` on the object; it stays, out of sync".into(),
+                        "kept: `Prune=false` (on the object or its Application); it stays, out of sync".into(),
                         false,
                     );
                 }
@@ -295,11 +302,11 @@ fn deletion(
                 .map(|g| !g.preserve_resources);
             let cascade = generated_cascade.unwrap_or(false) || base_app.has_cascade_finalizer();
             if cascade {
-                if sync_option(object, "Delete").as_deref() == Some("false") {
+                if sync_option(object, base_app, "Delete").as_deref() == Some("false") {
                     return (
                         ChangeKind::Orphaned,
                         format!(
-                            "kept: `Delete=false` on the object survives the deletion of Application `{}`",
+                            "kept: `Delete=false` (on the object or its Application) survives the deletion of Application `{}`",
                             base_app.name
                         ),
                         true,
@@ -377,7 +384,7 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
                     (
                         ChangeKind::Recreated,
                         format!(
-                            "Kubernetes refuses to change {} in place: the sync fails, and only `Replace=true` or a forced sync applies it — by deleting and recreating the object",
+                            "Kubernetes refuses to change {} in place: the sync fails (with `Replace=true` too), and only a forced sync (`argocd app sync --force`, or `Force=true,Replace=true` on the object) applies it — by deleting and recreating the object",
                             fields.join(", ")
                         ),
                         storage_of(bo),
@@ -493,6 +500,35 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
             diff: None,
             storage_at_risk: storage_of(base.object(b)),
         });
+    }
+
+    // A deleted Namespace takes everything in it along: count the claims of what lives there
+    // and is not already counted by a change of its own.
+    let counted: HashSet<&ObjectId> = changes
+        .iter()
+        .filter(|c| c.storage_at_risk > 0)
+        .flat_map(|c| [Some(&c.id), c.renamed_from.as_ref()])
+        .flatten()
+        .collect();
+    let namespace_storage: Vec<(usize, u128)> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.kind == ChangeKind::Deleted && c.id.group.is_empty() && c.id.kind == "Namespace"
+        })
+        .map(|(i, c)| {
+            let held: u128 = base_live
+                .iter()
+                .filter(|(id, _)| {
+                    id.cluster == c.id.cluster && id.namespace == c.id.name && !counted.contains(id)
+                })
+                .map(|(_, &o)| storage_of(base.object(o)))
+                .sum();
+            (i, held)
+        })
+        .collect();
+    for (i, held) in namespace_storage {
+        changes[i].storage_at_risk += held;
     }
 
     // Applications whose destination moved.

@@ -96,21 +96,24 @@ fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
 
 /// Extracts `rev` of the repository at `top` into a new temporary directory.
 fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
-    // Resolve first, so a missing revision is git's own message, and so an option-like name
-    // cannot be taken for a flag.
+    // Resolve first, so a missing revision is named with git's own message, and so an
+    // option-like name cannot be taken for a flag.
     let commit = git(
         top,
         &[
             "rev-parse",
             "--verify",
-            "--quiet",
             "--end-of-options",
             &format!("{rev}^{{commit}}"),
         ],
     )
-    .map_err(|_| {
+    .map_err(|e| {
+        let said = match e {
+            Error::Git(message) if !message.is_empty() => format!(" (git: {message})"),
+            _ => String::new(),
+        };
         Error::Git(format!(
-            "revision `{rev}` does not exist in {}",
+            "revision `{rev}` does not exist in {}{said}",
             top.display()
         ))
     })?;

@@ -2,6 +2,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{ChangeKind, ChangeSet, quantity};
+use crate::model::Object;
 
 use super::{Meta, Rule, util};
 
@@ -13,6 +14,57 @@ pub static META: Meta = Meta {
 };
 
 pub struct ImmutableFieldChange;
+
+fn claim_template_names(object: &Object) -> Vec<&str> {
+    object
+        .node
+        .path(&["spec", "volumeClaimTemplates"])
+        .map(|v| {
+            v.items()
+                .iter()
+                .filter_map(|t| t.path(&["metadata", "name"]).and_then(|n| n.as_str()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What deleting `before` and creating `after` costs in data. A StatefulSet's claims are not
+/// deleted with it unless its retention policy says so: the new pods reattach them by name.
+fn what_recreating_loses(before: &Object, after: &Object, storage: u128) -> String {
+    let size = quantity::human(storage);
+    match (before.id.group.as_str(), before.id.kind.as_str()) {
+        ("", "PersistentVolumeClaim") => format!(
+            " — the new claim is bound to a new, empty volume, and the old volume's {size} of data is deleted with \
+             the old claim when its reclaim policy is `Delete` (the default for dynamically provisioned volumes)"
+        ),
+        ("apps", "StatefulSet") if util::is_stateful(before) => {
+            let deletes_claims = before
+                .node
+                .path(&[
+                    "spec",
+                    "persistentVolumeClaimRetentionPolicy",
+                    "whenDeleted",
+                ])
+                .and_then(|n| n.as_str())
+                == Some("Delete");
+            if deletes_claims {
+                format!(
+                    " — and, with `persistentVolumeClaimRetentionPolicy.whenDeleted: Delete`, its claims and their {size} of data"
+                )
+            } else if claim_template_names(before) != claim_template_names(after) {
+                format!(
+                    " — its pods come back on new, empty claims, and the {size} of data in the old ones is left behind"
+                )
+            } else {
+                format!(
+                    " — its pods go down; its claims ({size}) are kept and reattached by name, but a changed claim \
+                     template never reaches claims that already exist"
+                )
+            }
+        }
+        _ => String::new(),
+    }
+}
 
 impl Rule for ImmutableFieldChange {
     fn meta(&self) -> &'static Meta {
@@ -50,18 +102,12 @@ impl Rule for ImmutableFieldChange {
                 .iter()
                 .map(|f| format!("`{}`", f.field))
                 .collect();
-            let destroys = if util::is_stateful(object) || c.storage_at_risk > 0 {
-                format!(
-                    "; forcing it (`Replace=true`, a forced sync) deletes and recreates {} — and with the claims, {} of data",
-                    c.id.short(),
-                    quantity::human(c.storage_at_risk)
-                )
-            } else {
-                format!(
-                    "; forcing it (`Replace=true`, a forced sync) deletes and recreates {}",
-                    c.id.short()
-                )
-            };
+            let before = c.base.map_or(object, |b| set.inventory.object(b));
+            let destroys = format!(
+                "; forcing it (`argocd app sync --force`, or `Force=true,Replace=true`) deletes and recreates {}{}",
+                c.id.short(),
+                what_recreating_loses(before, object, c.storage_at_risk)
+            );
             out.push(
                 META.diagnostic(
                     at,

@@ -30,16 +30,20 @@ impl Rule for StatefulDelete {
             let Some(base) = c.base else { continue };
             let object = set.inventory.object(base);
             let stateful = util::is_stateful(object);
-            // A Namespace takes everything in it along.
+            // A Namespace takes everything in it along: what this change touches, and what
+            // other Applications keep deploying there unchanged.
             let held: Vec<String> = if c.id.kind == "Namespace" && c.id.group.is_empty() {
-                set.changes
-                    .iter()
-                    .filter(|d| d.id.cluster == c.id.cluster && d.id.namespace == c.id.name)
-                    .filter_map(|d| d.base.or(d.head))
-                    .map(|o| set.inventory.object(o))
+                let mut held: Vec<String> = set
+                    .inventory
+                    .objects()
+                    .map(|(_, o)| o)
+                    .filter(|o| o.id.cluster == c.id.cluster && o.id.namespace == c.id.name)
                     .filter(|o| util::is_stateful(o))
                     .map(|o| o.id.short())
-                    .collect()
+                    .collect();
+                held.sort();
+                held.dedup();
+                held
             } else {
                 Vec::new()
             };
@@ -55,12 +59,17 @@ impl Rule for StatefulDelete {
                 String::new()
             };
             let what = if held.is_empty() {
-                format!("{}{storage}", c.id)
+                format!("{}{}{storage}", c.id, util::in_app(c))
             } else {
-                format!("{}, and with it {}", c.id, held.join(", "))
+                format!(
+                    "{}{}, and with it {}{storage}",
+                    c.id,
+                    util::in_app(c),
+                    held.join(", ")
+                )
             };
             out.push(
-                META.diagnostic(at, format!("this change deletes {what}{}: {}", util::in_app(c), c.effect))
+                META.diagnostic(at, format!("this change deletes {what}: {}", c.effect))
                     .with_label("deleted with its data")
                     .with_help(
                         "stop: a redeploy creates new, empty volumes. Keep the object, or protect it first \

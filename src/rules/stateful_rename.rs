@@ -59,7 +59,10 @@ impl Rule for StatefulRename {
             if c.kind == ChangeKind::Renamed {
                 let from = c.renamed_from.as_ref().map_or("?", |f| f.name.as_str());
                 let claims = if c.id.kind == "StatefulSet" {
-                    let template = template_names(after).first().cloned().unwrap_or_else(|| "<template>".into());
+                    let template = template_names(after)
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| "<template>".into());
                     format!(
                         "its pods claim volumes named `{template}-{}-<n>`, none of which exist: they start empty, and the {storage} in the `{template}-{from}-<n>` claims is orphaned",
                         c.id.name

@@ -1,0 +1,648 @@
+//! `diff` through the real binary, in throw-away git repositories: what issue 5 calls done.
+//! Each test builds a repository (its `origin` is the URL the Applications name, so their
+//! sources are local), commits a base and a head, and runs `diff` the way CI would.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Output, json, positions};
+
+const REPO_URL: &str = "https://git.example.com/platform/gitops.git";
+/// 3 replicas × 200Gi.
+const KAFKA_BYTES: u64 = 3 * 200 * 1024 * 1024 * 1024;
+
+/// A temporary directory holding the repository (`repo/`) and the `TMPDIR` the binary is given
+/// (`tmp/`), so that what `diff` materialises can be looked for afterwards.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("repo")).expect("mkdir repo");
+        std::fs::create_dir_all(dir.path().join("tmp")).expect("mkdir tmp");
+        let sandbox = Sandbox { dir };
+        sandbox.git(&["init", "--quiet", "--initial-branch=main"]);
+        sandbox.git(&["remote", "add", "origin", REPO_URL]);
+        sandbox
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    fn tmp(&self) -> PathBuf {
+        self.dir.path().join("tmp")
+    }
+
+    /// Runs git in the repository, isolated from the machine's git configuration.
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=manifest-guard tests",
+                "-c",
+                "user.email=tests@example.com",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(self.repo())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let path = self.repo().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    fn commit(&self, message: &str) {
+        self.git(&["add", "--all"]);
+        self.git(&["commit", "--quiet", "--message", message]);
+    }
+
+    /// Runs `manifest-guard args...` in the repository with `TMPDIR` pointing into the sandbox,
+    /// the environment that changes output removed.
+    fn run(&self, args: &[&str]) -> Output {
+        run_with_tmpdir(&self.repo(), &self.tmp(), args)
+    }
+
+    /// Nothing left behind: git knows only the main worktree, and the temporary directory holds
+    /// no `manifest-guard-*` extraction.
+    fn assert_clean(&self, after: &str) {
+        let worktrees: Vec<String> = self
+            .git(&["worktree", "list", "--porcelain"])
+            .lines()
+            .filter(|l| l.starts_with("worktree "))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(worktrees.len(), 1, "after {after}: {worktrees:?}");
+        let left: Vec<String> = std::fs::read_dir(self.tmp())
+            .expect("tmp")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("manifest-guard-"))
+            .collect();
+        assert!(left.is_empty(), "after {after}: left in TMPDIR: {left:?}");
+    }
+}
+
+fn run_with_tmpdir(dir: &Path, tmp: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_manifest-guard"));
+    cmd.args(args).current_dir(dir).env("TMPDIR", tmp);
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k == "NO_COLOR" || k == "CI" || k.starts_with("GITHUB_") || k == "CLICOLOR_FORCE" {
+            cmd.env_remove(&key);
+        }
+    }
+    let out = cmd.output().expect("the binary runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn application(name: &str, path: &str, cluster: &str, namespace: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {name}
+  namespace: argocd
+  finalizers:
+    - resources-finalizer.argocd.argoproj.io
+spec:
+  project: default
+  source:
+    repoURL: {REPO_URL}
+    targetRevision: main
+    path: {path}
+  destination:
+    name: {cluster}
+    namespace: {namespace}
+  syncPolicy:
+    automated:
+      prune: true
+      selfHeal: true
+"
+    )
+}
+
+fn cluster_secret(name: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Secret
+metadata:
+  name: {name}
+  namespace: argocd
+  labels:
+    argocd.argoproj.io/secret-type: cluster
+type: Opaque
+stringData:
+  name: {name}
+  server: https://{name}.k8s.example.com
+"
+    )
+}
+
+fn kafka(name: &str, image: &str, size: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {name}
+spec:
+  serviceName: kafka
+  replicas: 3
+  selector:
+    matchLabels:
+      app: kafka
+  template:
+    metadata:
+      labels:
+        app: kafka
+    spec:
+      containers:
+        - name: kafka
+          image: {image}
+          volumeMounts:
+            - name: data
+              mountPath: /var/lib/kafka/data
+  volumeClaimTemplates:
+    - metadata:
+        name: data
+      spec:
+        accessModes: [\"ReadWriteOnce\"]
+        resources:
+          requests:
+            storage: {size}
+"
+    )
+}
+
+/// The base commit: Application `kafka` deploys a three-broker StatefulSet with 200Gi claims to
+/// `central-eu-cluster`.
+fn kafka_repository() -> Sandbox {
+    let s = Sandbox::new();
+    s.write(
+        "apps/kafka.yaml",
+        &application("kafka", "kafka", "central-eu-cluster", "streaming"),
+    );
+    s.write(
+        "clusters/central-eu-cluster.yaml",
+        &cluster_secret("central-eu-cluster"),
+    );
+    s.write(
+        "clusters/staging-eu-cluster.yaml",
+        &cluster_secret("staging-eu-cluster"),
+    );
+    s.write(
+        "kafka/statefulset.yaml",
+        &kafka("kafka", "apache/kafka:3.7.0", "200Gi"),
+    );
+    s.commit("base: kafka on central-eu-cluster");
+    s
+}
+
+fn rules_of(v: &serde_json::Value) -> Vec<String> {
+    positions(v).into_iter().map(|(rule, ..)| rule).collect()
+}
+
+fn changes(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v["changes"].as_array().expect("changes").clone()
+}
+
+/// The head of case (a): the StatefulSet renamed, nothing else.
+fn renamed_kafka() -> Sandbox {
+    let s = kafka_repository();
+    s.write(
+        "kafka/statefulset.yaml",
+        &kafka("kafka-broker", "apache/kafka:3.7.0", "200Gi"),
+    );
+    s.commit("head: rename kafka to kafka-broker");
+    s
+}
+
+#[test]
+fn renaming_a_statefulset_fails_and_counts_600gi_at_risk() {
+    let s = renamed_kafka();
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    let rules = rules_of(&v);
+    assert!(
+        rules
+            .iter()
+            .any(|r| r == "stateful-rename" || r == "stateful-delete"),
+        "{rules:?}"
+    );
+    let radius = &v["blast_radius"]["central-eu-cluster"];
+    assert_eq!(radius["storageAtRiskBytes"], KAFKA_BYTES, "{radius}");
+    assert_eq!(radius["storageAtRisk"], "600Gi");
+    assert_eq!(radius["counts"]["renamed"], 1);
+    let change = &changes(&v)[0];
+    assert_eq!(
+        (
+            change["kind"].as_str(),
+            change["name"].as_str(),
+            change["renamedFrom"].as_str()
+        ),
+        (Some("renamed"), Some("kafka-broker"), Some("kafka"))
+    );
+    s.assert_clean("a rename");
+}
+
+#[test]
+fn renaming_a_statefulset_human_output() {
+    let s = renamed_kafka();
+    let out = s.run(&["diff", "--base", "HEAD~1", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    insta::assert_snapshot!("kafka-rename-human", out.stdout);
+}
+
+#[test]
+fn renaming_a_statefulset_json_output() {
+    let s = renamed_kafka();
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    insta::assert_snapshot!("kafka-rename-json", out.stdout);
+}
+
+#[test]
+fn an_image_tag_is_one_modified_object_and_exit_0() {
+    let s = kafka_repository();
+    s.write(
+        "kafka/statefulset.yaml",
+        &kafka("kafka", "apache/kafka:3.7.1", "200Gi"),
+    );
+    s.commit("head: kafka 3.7.1");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    assert!(rules_of(&v).is_empty(), "{}", out.stdout);
+    let all = changes(&v);
+    assert_eq!(all.len(), 1, "{}", out.stdout);
+    let change = &all[0];
+    assert_eq!(change["kind"], "modified");
+    assert_eq!(change["objectKind"], "StatefulSet");
+    assert_eq!(change["name"], "kafka");
+    let diff = change["diff"].as_str().expect("a unified diff");
+    assert!(
+        diff.contains("-      - image: \"apache/kafka:3.7.0\"")
+            && diff.contains("+      - image: \"apache/kafka:3.7.1\""),
+        "{diff}"
+    );
+    assert_eq!(
+        v["blast_radius"]["central-eu-cluster"]["storageAtRiskBytes"],
+        0
+    );
+
+    // The working tree is the head by default: the same change, uncommitted, reads the same.
+    s.write(
+        "kafka/statefulset.yaml",
+        &kafka("kafka", "apache/kafka:3.8.0", "200Gi"),
+    );
+    let out = s.run(&["diff", "--base", "HEAD", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("modified  StatefulSet `streaming/kafka`")
+    );
+    assert!(
+        out.stdout
+            .contains("+      - image: \"apache/kafka:3.8.0\"")
+    );
+    // `--no-diff` hides the bodies.
+    let out = s.run(&["diff", "--base", "HEAD", "--no-diff", "--color", "never"]);
+    assert!(!out.stdout.contains("apache/kafka:3.8.0"), "{}", out.stdout);
+    s.assert_clean("an image change");
+}
+
+#[test]
+fn a_claim_template_size_is_an_immutable_field_change() {
+    let s = kafka_repository();
+    s.write(
+        "kafka/statefulset.yaml",
+        &kafka("kafka", "apache/kafka:3.7.0", "400Gi"),
+    );
+    s.commit("head: 400Gi per broker");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    assert_eq!(rules_of(&v), ["immutable-field-change"], "{}", out.stdout);
+    let change = &changes(&v)[0];
+    assert_eq!(change["kind"], "recreated");
+    assert_eq!(
+        change["immutableFields"][0]["field"],
+        "spec.volumeClaimTemplates"
+    );
+    // The finding points at the changed claim template (`- metadata:`) in the head.
+    let d = &v["diagnostics"][0];
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64()),
+        (Some("kafka/statefulset.yaml"), Some(23))
+    );
+    s.assert_clean("a claim template change");
+}
+
+#[test]
+fn moving_the_application_to_another_cluster_is_a_retarget() {
+    let s = kafka_repository();
+    s.write(
+        "apps/kafka.yaml",
+        &application("kafka", "kafka", "staging-eu-cluster", "streaming"),
+    );
+    s.commit("head: kafka to staging");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    assert_eq!(rules_of(&v), ["application-retarget"], "{}", out.stdout);
+    let d = &v["diagnostics"][0];
+    assert_eq!(
+        d["severity"], "error",
+        "it manages a StatefulSet with claims"
+    );
+    let message = d["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("from cluster `central-eu-cluster` to `staging-eu-cluster`"),
+        "{message}"
+    );
+    // The old cluster keeps its brokers, unmanaged; the new one gets new ones.
+    let kinds: Vec<(String, String)> = changes(&v)
+        .iter()
+        .filter(|c| c["objectKind"] == "StatefulSet")
+        .map(|c| {
+            (
+                c["cluster"].as_str().unwrap_or("").to_string(),
+                c["kind"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("central-eu-cluster".to_string(), "orphaned".to_string()),
+            ("staging-eu-cluster".to_string(), "created".to_string())
+        ]
+    );
+    s.assert_clean("a retarget");
+}
+
+#[test]
+fn a_second_application_with_the_same_name_deletes_what_the_first_deployed() {
+    let s = kafka_repository();
+    // `apps/loadtest.yaml` comes after `apps/kafka.yaml`: Argo CD keeps this definition.
+    s.write(
+        "apps/loadtest.yaml",
+        &application("kafka", "loadtest", "central-eu-cluster", "kafka-loadtest"),
+    );
+    s.write(
+        "loadtest/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: loadtest\ndata:\n  rate: \"1000\"\n",
+    );
+    s.commit("head: a load test, under the same name");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    let deleted: Vec<String> = changes(&v)
+        .iter()
+        .filter(|c| c["kind"] == "deleted")
+        .map(|c| {
+            format!(
+                "{} {}/{}",
+                c["objectKind"].as_str().unwrap_or(""),
+                c["namespace"].as_str().unwrap_or(""),
+                c["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(deleted, ["StatefulSet streaming/kafka"], "{}", out.stdout);
+    assert!(
+        rules_of(&v).contains(&"stateful-delete".to_string()),
+        "{}",
+        out.stdout
+    );
+    // The Application object itself is the later definition (Argo CD keeps the last copy).
+    let app = changes(&v)
+        .into_iter()
+        .find(|c| c["objectKind"] == "Application")
+        .expect("the Application object changes");
+    assert_eq!(app["kind"], "modified");
+    assert!(
+        app["diff"]
+            .as_str()
+            .unwrap_or("")
+            .contains("+    namespace: kafka-loadtest"),
+        "{app}"
+    );
+    s.assert_clean("a duplicate Application");
+}
+
+#[test]
+fn no_temporary_tree_is_left_after_any_run() {
+    let s = renamed_kafka();
+
+    let ok = s.run(&["diff", "--base", "HEAD"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    s.assert_clean("a run without findings");
+
+    let findings = s.run(&["diff", "--base", "HEAD~1"]);
+    assert_eq!(findings.code, 1, "{}", findings.stderr);
+    s.assert_clean("a run with findings");
+
+    let both = s.run(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
+    assert_eq!(both.code, 1, "{}", both.stderr);
+    s.assert_clean("a run that materialises both revisions");
+
+    let missing = s.run(&["diff", "--base", "no-such-branch"]);
+    assert_eq!(missing.code, 2, "{}", missing.stdout);
+    assert!(
+        missing.stderr.contains("no-such-branch")
+            && missing.stderr.contains("fatal: Needed a single revision"),
+        "git's message: {}",
+        missing.stderr
+    );
+    s.assert_clean("a base revision that does not exist");
+
+    // The base is materialised before the head turns out not to exist.
+    let missing_head = s.run(&["diff", "--base", "HEAD~1", "--head", "no-such-tag"]);
+    assert_eq!(missing_head.code, 2, "{}", missing_head.stdout);
+    assert!(
+        missing_head.stderr.contains("no-such-tag"),
+        "{}",
+        missing_head.stderr
+    );
+    s.assert_clean("a head revision that does not exist");
+
+    let bad_flag = s.run(&["diff", "--base", "HEAD~1", "--no-such-flag"]);
+    assert_eq!(bad_flag.code, 2, "{}", bad_flag.stdout);
+    s.assert_clean("a bad flag");
+
+    let bad_format = s.run(&["diff", "--base", "HEAD~1", "--format", "yaml"]);
+    assert_eq!(bad_format.code, 2, "{}", bad_format.stdout);
+    s.assert_clean("a bad format");
+}
+
+#[test]
+fn a_revision_outside_a_git_repository_is_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let out = run_with_tmpdir(dir.path(), &tmp, &["diff", "--base", "HEAD~1"]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("not a git repository"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn two_directories_compare_without_git() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    for (side, name) in [(&base, "kafka"), (&head, "kafka-broker")] {
+        std::fs::create_dir_all(side).expect("mkdir");
+        std::fs::write(
+            side.join("statefulset.yaml"),
+            kafka(name, "apache/kafka:3.7.0", "200Gi"),
+        )
+        .expect("write");
+    }
+    let out = run_with_tmpdir(
+        dir.path(),
+        dir.path(),
+        &[
+            "diff",
+            "--base-dir",
+            "base",
+            "--head-dir",
+            "head",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    assert_eq!(rules_of(&v), ["stateful-rename"], "{}", out.stdout);
+    assert_eq!(v["base"], "base");
+    assert_eq!(
+        v["blast_radius"]["in-cluster"]["storageAtRiskBytes"],
+        KAFKA_BYTES
+    );
+    assert_eq!(v["diagnostics"][0]["file"], "head/statefulset.yaml");
+
+    // Unchanged directories: no changes, exit 0.
+    let same = run_with_tmpdir(
+        dir.path(),
+        dir.path(),
+        &[
+            "diff",
+            "--base-dir",
+            "base",
+            "--head-dir",
+            "base",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(same.code, 0, "{}", same.stderr);
+    assert!(changes(&json(&same)).is_empty());
+
+    // One directory without the other is a usage error.
+    let half = run_with_tmpdir(dir.path(), dir.path(), &["diff", "--base-dir", "base"]);
+    assert_eq!(half.code, 2);
+    let missing = run_with_tmpdir(
+        dir.path(),
+        dir.path(),
+        &["diff", "--base-dir", "base", "--head-dir", "nowhere"],
+    );
+    assert_eq!(missing.code, 2);
+}
+
+/// `Prune=false` in the Application's `syncOptions` keeps what leaves Git, as it does on the
+/// object itself: the claim is orphaned, not deleted.
+#[test]
+fn application_level_prune_false_keeps_a_claim() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pvc = "apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: uploads
+spec:
+  accessModes: [\"ReadWriteOnce\"]
+  resources:
+    requests:
+      storage: 50Gi
+";
+    let config = format!("repositories:\n  - url: {REPO_URL}\n    path: .\n");
+    for side in ["base", "head"] {
+        let root = dir.path().join(side);
+        std::fs::create_dir_all(root.join("web")).expect("mkdir");
+        std::fs::write(root.join(".manifest-guard.yaml"), &config).expect("write");
+    }
+    let app = |prune_false: bool| {
+        let mut a = application("web", "web", "in-cluster", "web");
+        if prune_false {
+            a.push_str("    syncOptions:\n      - Prune=false\n");
+        }
+        a
+    };
+    let write = |side: &str, rel: &str, text: &str| {
+        std::fs::write(dir.path().join(side).join(rel), text).expect("write");
+    };
+    write("base", "web/pvc.yaml", pvc);
+    write(
+        "base",
+        "web/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+    );
+    write(
+        "head",
+        "web/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+    );
+    let diff = |prune_false: bool| {
+        write("base", "app.yaml", &app(prune_false));
+        write("head", "app.yaml", &app(prune_false));
+        let out = run_with_tmpdir(
+            dir.path(),
+            dir.path(),
+            &[
+                "diff",
+                "--base-dir",
+                "base",
+                "--head-dir",
+                "head",
+                "--format",
+                "json",
+            ],
+        );
+        json(&out)
+    };
+    let kept = diff(true);
+    let claim = changes(&kept)
+        .into_iter()
+        .find(|c| c["objectKind"] == "PersistentVolumeClaim")
+        .expect("the claim");
+    assert_eq!(claim["kind"], "orphaned", "{claim}");
+    assert!(rules_of(&kept).is_empty(), "{kept}");
+
+    let pruned = diff(false);
+    assert_eq!(rules_of(&pruned), ["stateful-delete"], "{pruned}");
+}
