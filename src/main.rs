@@ -193,12 +193,12 @@ fn diff(args: DiffArgs) -> ExitCode {
                 report::diff::human(&run.changes, &report, options.color, !args.no_diff)
             }
             Format::Json => report::diff::json(&run.changes, &report),
-            Format::Markdown => {
-                let mut text = report::diff::markdown(&run.changes, 40_000);
-                text.push('\n');
-                text.push_str(&report::render(format, &report, &options));
-                text
-            }
+            Format::Markdown => report::diff::markdown(
+                &run.changes,
+                &report,
+                &options,
+                report::markdown::COMMENT_LIMIT,
+            ),
             other => report::render(other, &report, &options),
         };
         emit(&text);

@@ -107,7 +107,7 @@ pub fn render(req: &HelmRequest, tools: &Tools) -> Result<Rendered, RenderError>
                 display_dir(&plan.chart_dir)
             )));
         }
-        return Err(match tool::failure("helm template", &out) {
+        return Err(match tool::failure(&format!("`{command}`"), &out) {
             RenderError::Failed(m) => {
                 RenderError::Failed(format!("{m}{}", plan.tree.outside_note()))
             }

@@ -92,7 +92,7 @@ pub fn render(req: &KustomizeRequest, tools: &Tools) -> Result<Rendered, RenderE
         max_output: tools.max_output,
     })?;
     if !out.status.success() {
-        return Err(match tool::failure(program.display, &out) {
+        return Err(match tool::failure(&format!("`{command}`"), &out) {
             RenderError::Failed(m) => {
                 RenderError::Failed(format!("{m}{}", plan.tree.outside_note()))
             }

@@ -574,7 +574,8 @@ pub(crate) fn trim_stderr(stderr: &[u8]) -> String {
     tail
 }
 
-/// A failed run as a `Failed` error: the tool's words, else its exit status.
+/// A failed run as a `Failed` error: the command (so it can be run again by hand), then the
+/// tool's words, else its exit status.
 pub(crate) fn failure(what: &str, out: &RunOutput) -> RenderError {
     let stderr = trim_stderr(&out.stderr);
     if stderr.is_empty() {

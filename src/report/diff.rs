@@ -219,67 +219,84 @@ pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
     s
 }
 
-/// The diff part of a Markdown report: the blast radius table and, per Application, the changes
-/// with their diffs folded in `<details>`. Bounded by `limit` characters.
-pub fn markdown(set: &ChangeSet, limit: usize) -> String {
+/// A code fence longer than any run of backticks in `text`, so a diff cannot close it.
+fn fence(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The Markdown report of a diff: a verdict, the blast radius table, each Application's changes
+/// in `<details>` with their diffs, and the findings; within the comment size limit.
+pub fn markdown(
+    set: &ChangeSet,
+    report: &Report<'_>,
+    options: &super::Options,
+    limit: usize,
+) -> String {
+    use super::markdown::{Document, Section, escape_cell, escape_text, findings, verdict};
     let radius = blast_radius(set);
-    let mut out = format!("### Blast radius (base `{}` → head)\n\n", set.base_label);
-    if radius.is_empty() {
-        out.push_str("No object changes.\n");
-        return out;
-    }
-    out.push_str("| cluster | created | modified | recreated | renamed | deleted | orphaned | storage at risk | applications |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
-    for (cluster, impact) in &radius {
-        let counts: Vec<String> = ChangeKind::ALL
+    let blast = Section {
+        heading: format!("Blast radius (base `{}` → head)", set.base_label.replace('`', "'")),
+        head: "| cluster | created | modified | recreated | renamed | deleted | orphaned | storage at risk | applications |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n".into(),
+        items: radius
             .iter()
-            .map(|k| count(impact, *k).to_string())
-            .collect();
-        let _ = writeln!(
-            out,
-            "| `{cluster}` | {} | {} | {} |",
-            counts.join(" | "),
-            quantity::human(impact.storage_at_risk),
-            impact
-                .applications
-                .iter()
-                .map(|a| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+            .map(|(cluster, impact)| {
+                let counts: Vec<String> = ChangeKind::ALL.iter().map(|k| count(impact, *k).to_string()).collect();
+                format!(
+                    "| {} | {} | {} | {} |\n",
+                    escape_text(cluster),
+                    counts.join(" | "),
+                    quantity::human(impact.storage_at_risk),
+                    impact.applications.iter().map(|a| escape_text(a)).collect::<Vec<_>>().join(", ")
+                )
+            })
+            .collect(),
+        empty: "No object changes.".into(),
+        noun: ("cluster", "clusters"),
+    };
+    let changes = Section {
+        heading: "Changes".into(),
+        head: String::new(),
+        items: grouped(set)
+            .into_iter()
+            .map(|((cluster, app), changes)| {
+                let mut item = format!(
+                    "<details><summary>{} on <code>{}</code>: {} change{}</summary>\n\n",
+                    html_escape(&app_label(app.as_ref()).replace('`', "")),
+                    html_escape(&cluster),
+                    changes.len(),
+                    if changes.len() == 1 { "" } else { "s" }
+                );
+                for c in changes {
+                    let _ = writeln!(
+                        item,
+                        "- **{}** {} — {}",
+                        c.kind.as_str(),
+                        escape_cell(&c.id.short()),
+                        escape_cell(&c.effect)
+                    );
+                    if let Some(d) = &c.diff {
+                        let f = fence(d);
+                        let _ = writeln!(item, "\n{f}diff\n{d}{f}\n");
+                    }
+                }
+                item.push_str("\n</details>\n");
+                item
+            })
+            .collect(),
+        empty: String::new(),
+        noun: ("Application's changes", "Applications' changes"),
+    };
+    Document {
+        title: "manifest-guard diff".into(),
+        verdict: verdict(&report.summary(), options.fail_on),
+        sections: vec![blast, changes, findings(report, options)],
     }
-    out.push('\n');
-    let groups = grouped(set);
-    let total = groups.len();
-    for (shown, ((cluster, app), changes)) in groups.into_iter().enumerate() {
-        let mut section = format!(
-            "<details><summary>{} on <code>{cluster}</code>: {} change{}</summary>\n\n",
-            app_label(app.as_ref()).replace('`', ""),
-            changes.len(),
-            if changes.len() == 1 { "" } else { "s" }
-        );
-        for c in changes {
-            let _ = writeln!(
-                section,
-                "- **{}** {} — {}",
-                c.kind.as_str(),
-                c.id.short(),
-                c.effect
-            );
-            if let Some(d) = &c.diff {
-                let _ = writeln!(section, "\n```diff\n{}```\n", d);
-            }
-        }
-        section.push_str("\n</details>\n\n");
-        if out.len() + section.len() > limit {
-            let _ = writeln!(
-                out,
-                "\n… {} more Applications' changes not shown (the report is capped).",
-                total - shown
-            );
-            break;
-        }
-        out.push_str(&section);
-    }
-    out
+    .render(limit)
 }

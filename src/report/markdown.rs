@@ -106,7 +106,7 @@ fn more_line(n: usize, noun: (&str, &str)) -> String {
     )
 }
 
-fn verdict(summary: &Summary, fail_on: Option<Severity>) -> String {
+pub(crate) fn verdict(summary: &Summary, fail_on: Option<Severity>) -> String {
     let fails = fail_on.is_some_and(|t| match t {
         Severity::Error => summary.errors > 0,
         Severity::Warning => summary.errors + summary.warnings > 0,
@@ -120,7 +120,7 @@ fn verdict(summary: &Summary, fail_on: Option<Severity>) -> String {
     )
 }
 
-fn findings(report: &Report<'_>, options: &Options) -> Section {
+pub(crate) fn findings(report: &Report<'_>, options: &Options) -> Section {
     // Errors first: when the list is cut, the notes go.
     let mut ordered: Vec<&Diagnostic> = report.diagnostics.iter().collect();
     ordered.sort_by_key(|d| std::cmp::Reverse(d.severity));
@@ -170,7 +170,7 @@ fn row(report: &Report<'_>, options: &Options, d: &Diagnostic) -> String {
 }
 
 /// Plain text in Markdown: every punctuation character that could start markup is escaped.
-fn escape_text(s: &str) -> String {
+pub(crate) fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -187,7 +187,7 @@ fn escape_text(s: &str) -> String {
 
 /// A message in a table cell. Messages use `` `code` `` spans for names, which stay; outside
 /// them markup is escaped, inside them only what would end the cell.
-fn escape_cell(s: &str) -> String {
+pub(crate) fn escape_cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut in_code = false;
     for c in s.chars() {

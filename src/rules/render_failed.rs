@@ -29,8 +29,8 @@ impl Rule for RenderFailed {
                 META.diagnostic(n.location, n.message.clone())
                     .with_label("render failed")
                     .with_help(
-                        "run the same command locally (it is in the message) and fix what the tool reports; \
-                         Argo CD's repo-server runs the same tool and fails the same way",
+                        "reproduce it with `helm template` on the chart or `kustomize build` on the directory, \
+                         and fix what the tool reports; Argo CD's repo-server runs the same tool and fails the same way",
                     )
             })
             .collect()

@@ -93,9 +93,10 @@ pub fn read(
             spec: source.clone(),
         });
     }
+    // `automated: {enabled: false}` (Argo CD 3.x) keeps the policy written but switches it off.
     let automated = spec
         .pointer("/syncPolicy/automated")
-        .is_some_and(|a| !a.is_null());
+        .is_some_and(|a| !a.is_null() && a.get("enabled").and_then(Value::as_bool) != Some(false));
     let sync = SyncPolicy {
         automated,
         prune: automated && bool_at(spec, &["syncPolicy", "automated", "prune"]),

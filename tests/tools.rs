@@ -1,0 +1,898 @@
+//! The tool runners through the library API, with the real `helm` and `kustomize`/`kubectl`:
+//! real charts (bitnami postgresql and redis), the flux2-kustomize-helm-example overlays, every
+//! Application option Argo CD passes, the sandbox (remote bases refused before anything runs,
+//! the user's tree never written), the cache key and failures.
+//!
+//! Tools come from `.tools/bin` (`scripts/install-test-tools`) or `PATH`. With `CI=true` a missing
+//! tool fails the test; elsewhere the test is skipped with a printed reason.
+
+#![allow(clippy::print_stderr, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use manifest_guard::load::yaml::{Limits, parse};
+use manifest_guard::render::helm::{self, HelmRequest};
+use manifest_guard::render::kustomize::{self, KustomizeRequest};
+use manifest_guard::render::tool::{
+    RenderError, RenderRequest, Rendered, RenderedDoc, Tools, cache_key,
+};
+use serde_json::{Value, json};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared corpus beside the crate (`../shared/corpus`; `../../shared/corpus` from a scratch
+/// checkout one level deeper).
+fn corpus() -> PathBuf {
+    ["../shared/corpus", "../../shared/corpus"]
+        .iter()
+        .map(|p| repo().join(p))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| panic!("shared/corpus not found beside {}", repo().display()))
+}
+
+/// The tools, preferring the pinned ones in `.tools/bin`.
+fn tools() -> Tools {
+    let local = |name: &str| {
+        let p = repo().join(".tools/bin").join(name);
+        p.is_file().then_some(p)
+    };
+    Tools::discover(local("helm"), local("kubectl"), Duration::from_secs(120))
+}
+
+fn missing(what: &str) -> bool {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{what} is missing, and CI=true: the render tests must run for real (run scripts/install-test-tools)"
+        );
+    }
+    eprintln!(
+        "SKIPPED: {what} is not installed (run scripts/install-test-tools); outside CI this test is skipped"
+    );
+    true
+}
+
+fn with_helm() -> Option<Tools> {
+    let t = tools();
+    if t.helm.is_none() && missing("helm") {
+        return None;
+    }
+    Some(t)
+}
+
+fn with_kustomize() -> Option<Tools> {
+    let t = tools();
+    if t.kustomize.is_none() && t.kubectl.is_none() && missing("kustomize or kubectl") {
+        return None;
+    }
+    Some(t)
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A bitnami chart in a fresh root, with `common` vendored into its `charts/` so it renders
+/// offline; without `common`, as checked out.
+fn bitnami(chart: &str, vendor_common: bool) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = corpus().join("bitnami__charts/bitnami");
+    copy_dir(&src.join(chart), &tmp.path().join(chart));
+    if vendor_common {
+        copy_dir(
+            &src.join("common"),
+            &tmp.path().join(chart).join("charts/common"),
+        );
+    }
+    tmp
+}
+
+fn json_of(doc: &RenderedDoc) -> Value {
+    let parsed = parse(&doc.text, Limits::default());
+    assert!(parsed.error.is_none(), "{:?}\n{}", parsed.error, doc.text);
+    parsed.documents[0].root.as_ref().unwrap().to_json()
+}
+
+fn find<'a>(r: &'a Rendered, kind: &str, name: &str) -> Vec<(&'a RenderedDoc, Value)> {
+    r.documents
+        .iter()
+        .map(|d| (d, json_of(d)))
+        .filter(|(_, v)| v["kind"] == kind && v["metadata"]["name"] == name)
+        .collect()
+}
+
+fn one<'a>(r: &'a Rendered, kind: &str, name: &str) -> (&'a RenderedDoc, Value) {
+    let mut found = find(r, kind, name);
+    assert_eq!(found.len(), 1, "{kind}/{name} in {:#?}", r.documents);
+    found.remove(0)
+}
+
+/// Every source names a file of the scanned root.
+fn sources_exist(root: &Path, r: &Rendered) {
+    for d in &r.documents {
+        let source = d
+            .source
+            .as_deref()
+            .unwrap_or_else(|| panic!("no source: {}", d.text));
+        assert!(
+            root.join(source).is_file(),
+            "source {source} is not a file of the root"
+        );
+    }
+}
+
+fn helm_request(root: &Path, chart_dir: &str, options: Option<Value>) -> HelmRequest {
+    HelmRequest {
+        root: root.to_path_buf(),
+        chart_dir: chart_dir.into(),
+        release_name: "my-app".into(),
+        namespace: "apps".into(),
+        options,
+        refs: Vec::new(),
+        kube_version: None,
+    }
+}
+
+fn kustomize_request(root: &Path, dir: &str, options: Option<Value>) -> KustomizeRequest {
+    KustomizeRequest {
+        root: root.to_path_buf(),
+        dir: dir.into(),
+        options,
+        app_namespace: Some("apps".into()),
+    }
+}
+
+fn file_hashes(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+            let content = if e.path_is_symlink() {
+                std::fs::read_link(e.path())
+                    .unwrap()
+                    .display()
+                    .to_string()
+                    .into_bytes()
+            } else {
+                std::fs::read(e.path()).unwrap()
+            };
+            (rel, content)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helm
+
+#[test]
+fn bitnami_postgresql_renders_a_statefulset_with_volume_claim_templates() {
+    let Some(tools) = with_helm() else { return };
+    let tmp = bitnami("postgresql", true);
+    let req = helm_request(tmp.path(), "postgresql", None);
+    let r = helm::render(&req, &tools).unwrap();
+    assert!(r.tool.starts_with("helm v"), "{}", r.tool);
+    // Argo CD: `helm template . --name-template <app> --namespace <dest> --include-crds`.
+    assert_eq!(
+        r.command,
+        "helm template postgresql --name-template my-app --namespace apps --include-crds"
+    );
+    let (doc, sts) = one(&r, "StatefulSet", "my-app-postgresql");
+    assert_eq!(
+        doc.source.as_deref(),
+        Some("postgresql/templates/primary/statefulset.yaml")
+    );
+    assert_eq!(sts["metadata"]["namespace"], "apps");
+    let claims = sts["spec"]["volumeClaimTemplates"].as_array().unwrap();
+    assert_eq!(claims[0]["metadata"]["name"], "data");
+    assert!(!doc.text.contains("# Source:"));
+    sources_exist(tmp.path(), &r);
+}
+
+#[test]
+fn bitnami_redis_renders_its_statefulsets() {
+    let Some(tools) = with_helm() else { return };
+    let tmp = bitnami("redis", true);
+    let r = helm::render(&helm_request(tmp.path(), "redis", None), &tools).unwrap();
+    for name in ["my-app-redis-master", "my-app-redis-replicas"] {
+        let (doc, sts) = one(&r, "StatefulSet", name);
+        assert!(
+            doc.source
+                .as_deref()
+                .unwrap()
+                .starts_with("redis/templates/")
+        );
+        assert!(
+            !sts["spec"]["volumeClaimTemplates"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    }
+    sources_exist(tmp.path(), &r);
+}
+
+#[test]
+fn two_templates_producing_the_same_service_keep_their_own_sources() {
+    let Some(tools) = with_helm() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(
+        root,
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}-web\nspec:\n  ports:\n  - port: 80\n";
+    write(root, "charts/web/templates/service.yaml", svc);
+    write(root, "charts/web/templates/service-copy.yaml", svc);
+    let r = helm::render(&helm_request(root, "charts/web", None), &tools).unwrap();
+    let services = find(&r, "Service", "my-app-web");
+    let mut sources: Vec<&str> = services
+        .iter()
+        .map(|(d, _)| d.source.as_deref().unwrap())
+        .collect();
+    sources.sort();
+    assert_eq!(
+        sources,
+        [
+            "charts/web/templates/service-copy.yaml",
+            "charts/web/templates/service.yaml"
+        ]
+    );
+}
+
+fn options_chart(root: &Path) {
+    write(
+        root,
+        "charts/opts/Chart.yaml",
+        "apiVersion: v2\nname: opts\nversion: 0.1.0\n",
+    );
+    write(
+        root,
+        "charts/opts/values.yaml",
+        "fromFile: default\nfromRef: default\ninline: default\nparam: default\n",
+    );
+    write(root, "charts/opts/values-prod.yaml", "fromFile: prod\n");
+    write(root, "charts/opts/files/ca.txt", "CERTIFICATE");
+    write(root, "config/opts/values.yaml", "fromRef: ref\n");
+    write(root, "outside.yaml", "x: 1\n");
+    write(
+        root,
+        "charts/opts/crds/widget.yaml",
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n",
+    );
+    write(
+        root,
+        "charts/opts/templates/values.yaml",
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-values
+  namespace: {{ .Release.Namespace }}
+data:
+  fromFile: {{ .Values.fromFile | quote }}
+  fromRef: {{ .Values.fromRef | quote }}
+  inline: {{ .Values.inline | quote }}
+  param: {{ .Values.param | quote }}
+  flagKind: {{ kindOf .Values.flag | quote }}
+  forcedKind: {{ kindOf .Values.forced | quote }}
+  ca: {{ .Values.ca | quote }}
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
+  widgets: {{ .Capabilities.APIVersions.Has "example.com/v1/Widget" | quote }}
+"#,
+    );
+}
+
+#[test]
+fn helm_options_are_passed_as_argo_cd_passes_them() {
+    let Some(tools) = with_helm() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    options_chart(root);
+    let mut req = helm_request(
+        root,
+        "charts/opts",
+        Some(json!({
+            "releaseName": "custom",
+            "namespace": "opts-ns",
+            "valueFiles": ["values-prod.yaml", "$cfg/opts/values.yaml", "absent.yaml"],
+            "ignoreMissingValueFiles": true,
+            "values": "inline: from-values\n",
+            "valuesObject": {"inline": "from-object"},
+            "parameters": [
+                {"name": "param", "value": "a,b"},
+                {"name": "flag", "value": "true"},
+                {"name": "forced", "value": "true", "forceString": true}
+            ],
+            "fileParameters": [{"name": "ca", "path": "files/ca.txt"}],
+            "kubeVersion": "1.29.0",
+            "apiVersions": ["example.com/v1/Widget"]
+        })),
+    );
+    req.refs = vec![("cfg".into(), "config".into())];
+    let r = helm::render(&req, &tools).unwrap();
+    // helm.releaseName and helm.namespace win over the Application's name and destination.
+    let (doc, cm) = one(&r, "ConfigMap", "custom-values");
+    assert_eq!(
+        doc.source.as_deref(),
+        Some("charts/opts/templates/values.yaml")
+    );
+    assert_eq!(
+        cm["data"],
+        json!({
+            "fromFile": "prod",          // valueFiles, relative to the chart
+            "fromRef": "ref",            // $cfg/… from the multi-source ref
+            "inline": "from-object",     // valuesObject takes precedence over values
+            "param": "a,b",              // commas escaped for --set, as Argo CD does
+            "flagKind": "bool",          // --set
+            "forcedKind": "string",      // forceString → --set-string
+            "ca": "CERTIFICATE",         // fileParameters → --set-file
+            "kube": "v1.29.0",           // kubeVersion → --kube-version
+            "widgets": "true",           // apiVersions → --api-versions
+        })
+    );
+    assert_eq!(cm["metadata"]["namespace"], "opts-ns");
+    // --include-crds unless skipCrds.
+    let (crd, _) = one(&r, "CustomResourceDefinition", "widgets.example.com");
+    assert_eq!(crd.source.as_deref(), Some("charts/opts/crds/widget.yaml"));
+    assert_eq!(
+        r.command,
+        r"helm template charts/opts --name-template custom --namespace opts-ns --kube-version 1.29.0 --set flag=true --set 'param=a\,b' --set-string forced=true --set-file ca=charts/opts/files/ca.txt --values charts/opts/values-prod.yaml --values config/opts/values.yaml --values '<helm.valuesObject>' --api-versions example.com/v1/Widget --include-crds"
+    );
+
+    // skipCrds, `values` alone, the Application name as the release name.
+    let req = helm_request(
+        root,
+        "charts/opts",
+        Some(
+            json!({"skipCrds": true, "values": "inline: from-values\n", "skipSchemaValidation": true}),
+        ),
+    );
+    let r = helm::render(&req, &tools).unwrap();
+    let (_, cm) = one(&r, "ConfigMap", "my-app-values");
+    assert_eq!(cm["data"]["inline"], "from-values");
+    assert_eq!(cm["metadata"]["namespace"], "apps");
+    assert!(find(&r, "CustomResourceDefinition", "widgets.example.com").is_empty());
+    assert!(!r.command.contains("--include-crds"));
+    assert!(r.command.contains("--skip-schema-validation"));
+}
+
+#[test]
+fn value_files_that_are_missing_or_outside_the_root_fail() {
+    let Some(tools) = with_helm() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    options_chart(root);
+    let render =
+        |options: Value| helm::render(&helm_request(root, "charts/opts", Some(options)), &tools);
+    match render(json!({"valueFiles": ["absent.yaml"]})) {
+        Err(RenderError::Failed(m)) => assert!(m.contains("absent.yaml"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // Argo CD refuses value files that resolve outside the repository; so does the runner, even
+    // when the file exists just above the scanned root.
+    let inner = tempfile::tempdir().unwrap();
+    options_chart(&inner.path().join("repo"));
+    let req = helm_request(
+        &inner.path().join("repo"),
+        "charts/opts",
+        Some(json!({"valueFiles": ["../../../repo/outside.yaml", "../../../../etc/passwd"]})),
+    );
+    match helm::render(&req, &tools) {
+        Err(RenderError::Failed(m)) => {
+            assert!(m.contains("resolved to outside repository root"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        render(json!({"valueFiles": ["https://example.com/values.yaml"]})),
+        Err(RenderError::NotRenderable(_))
+    ));
+}
+
+#[test]
+fn a_missing_chart_dependency_names_the_helm_dependency_build_to_run() {
+    let tmp = bitnami("postgresql", false);
+    // Decided before Helm would run: a helm that does not exist is never reached.
+    let tools = Tools {
+        helm: Some(PathBuf::from("/nonexistent/helm")),
+        ..tools()
+    };
+    let err = helm::render(&helm_request(tmp.path(), "postgresql", None), &tools).unwrap_err();
+    let RenderError::NotRenderable(m) = err else {
+        panic!("{err:?}")
+    };
+    assert!(m.contains("`helm dependency build postgresql`"), "{m}");
+    assert!(
+        m.contains("`common` from oci://registry-1.docker.io/bitnamicharts"),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_failing_helm_template_returns_its_stderr() {
+    let Some(tools) = with_helm() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "bad/Chart.yaml",
+        "apiVersion: v2\nname: bad\nversion: 0.1.0\n",
+    );
+    write(
+        tmp.path(),
+        "bad/templates/cm.yaml",
+        "kind: ConfigMap\nname: {{ .Values.x \n",
+    );
+    match helm::render(&helm_request(tmp.path(), "bad", None), &tools) {
+        Err(RenderError::Failed(m)) => {
+            assert!(
+                m.starts_with("`helm template bad --name-template my-app --namespace apps --include-crds` failed: Error: "),
+                "{m}"
+            );
+            assert!(m.contains("bad/templates/cm.yaml"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_hanging_tool_is_stopped_at_the_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "c/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    );
+    let fake = tmp.path().join("fake-helm");
+    write(tmp.path(), "fake-helm", "#!/bin/sh\nexec /bin/sleep 30\n");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let tools = Tools {
+        helm: Some(fake),
+        timeout: Duration::from_millis(500),
+        ..tools()
+    };
+    let started = std::time::Instant::now();
+    let err = helm::render(&helm_request(tmp.path(), "c", None), &tools).unwrap_err();
+    assert_eq!(err, RenderError::Timeout(Duration::from_millis(500)));
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kustomize
+
+fn flux() -> PathBuf {
+    corpus().join("fluxcd__flux2-kustomize-helm-example")
+}
+
+/// The standalone kustomize (if any) or the pinned kubectl, plus the machine's own kubectl
+/// (Kustomize 5.5) when it is a different binary.
+fn kustomize_variants(tools: &Tools) -> Vec<Tools> {
+    let mut variants = vec![tools.clone()];
+    let system = PathBuf::from("/usr/bin/kubectl");
+    if system.is_file() && tools.kubectl.as_deref() != Some(system.as_path()) {
+        variants.push(Tools {
+            kustomize: None,
+            kubectl: Some(system),
+            ..tools.clone()
+        });
+    }
+    variants
+}
+
+#[test]
+fn flux_overlays_render_with_sources_pointing_at_the_real_files() {
+    let Some(tools) = with_kustomize() else {
+        return;
+    };
+    let root = flux();
+    let before = file_hashes(&root);
+    for tools in kustomize_variants(&tools) {
+        let r = kustomize::render(&kustomize_request(&root, "apps/staging", None), &tools).unwrap();
+        assert!(r.tool.contains("kustomize v"), "{}", r.tool);
+        let (doc, release) = one(&r, "HelmRelease", "podinfo");
+        assert_eq!(
+            doc.source.as_deref(),
+            Some("apps/base/podinfo/release.yaml")
+        );
+        assert_eq!(release["metadata"]["namespace"], "podinfo");
+        // The staging patch applied; the object still comes from the base file.
+        assert_eq!(
+            release["spec"]["values"]["httpRoute"]["hostnames"],
+            json!(["podinfo.staging"])
+        );
+        let (ns, _) = one(&r, "Namespace", "podinfo");
+        assert_eq!(
+            ns.source.as_deref(),
+            Some("apps/base/podinfo/namespace.yaml")
+        );
+        sources_exist(&root, &r);
+
+        let r = kustomize::render(
+            &kustomize_request(&root, "infrastructure/controllers", None),
+            &tools,
+        )
+        .unwrap();
+        let (doc, _) = one(&r, "HelmRelease", "cert-manager");
+        assert_eq!(
+            doc.source.as_deref(),
+            Some("infrastructure/controllers/cert-manager.yaml")
+        );
+        let (doc, _) = one(&r, "HelmRelease", "envoy-gateway");
+        assert_eq!(
+            doc.source.as_deref(),
+            Some("infrastructure/controllers/envoy-gateway.yaml")
+        );
+        sources_exist(&root, &r);
+
+        for dir in ["apps/production", "infrastructure/configs"] {
+            let r = kustomize::render(&kustomize_request(&root, dir, None), &tools).unwrap();
+            assert!(!r.documents.is_empty(), "{dir}");
+            sources_exist(&root, &r);
+            for d in &r.documents {
+                assert!(
+                    !d.text.contains("config.kubernetes.io/origin"),
+                    "{}",
+                    d.text
+                );
+                assert!(!d.text.contains("alpha.config.kubernetes.io"), "{}", d.text);
+            }
+        }
+        // The checked-out gotk-*.yaml are placeholders (comments only): nothing to render.
+        let r = kustomize::render(
+            &kustomize_request(&root, "clusters/staging/flux-system", None),
+            &tools,
+        )
+        .unwrap();
+        assert_eq!(r.documents, vec![]);
+    }
+    assert_eq!(before, file_hashes(&root), "the corpus was changed");
+}
+
+/// An overlay on a base, and a component, in a fresh root.
+fn overlay_tree(root: &Path) {
+    write(
+        root,
+        "base/kustomization.yaml",
+        "resources:\n- deployment.yaml\n- service.yaml\nlabels:\n- pairs:\n    app: web\n",
+    );
+    write(
+        root,
+        "base/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.25\n",
+    );
+    write(
+        root,
+        "base/service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n",
+    );
+    write(
+        root,
+        "components/extra/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nconfigMapGenerator:\n- name: extra\n  literals: [a=b]\n",
+    );
+    write(
+        root,
+        "overlay/kustomization.yaml",
+        "# the overlay\nresources:\n- ../base\nnamePrefix: old-\ncommonLabels:\n  env: dev\nimages:\n- name: nginx\n  newTag: \"1.26\"\n",
+    );
+}
+
+#[test]
+fn kustomize_options_are_applied_to_a_copy_as_kustomize_edit_would() {
+    let Some(tools) = with_kustomize() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    overlay_tree(root);
+    let before = file_hashes(root);
+    let options = json!({
+        "namePrefix": "p-",
+        "nameSuffix": "-s",
+        "namespace": "team-a",
+        "images": ["nginx=registry.example.com/nginx:1.27"],
+        "replicas": [{"name": "web", "count": "3"}],
+        "commonLabels": {"team": "a"},
+        "commonAnnotations": {"owner": "platform"},
+        "patches": [{
+            "target": {"kind": "Deployment"},
+            "patch": "- op: add\n  path: /spec/template/metadata\n  value: {annotations: {patched: \"yes\"}}\n"
+        }],
+        "components": ["../components/extra", "../components/absent"],
+        "ignoreMissingComponents": true
+    });
+    for tools in kustomize_variants(&tools) {
+        let r = kustomize::render(
+            &kustomize_request(root, "overlay", Some(options.clone())),
+            &tools,
+        )
+        .unwrap();
+        // `kustomize edit set nameprefix` replaces the overlay's prefix; it does not stack.
+        let (doc, deployment) = one(&r, "Deployment", "p-web-s");
+        assert_eq!(doc.source.as_deref(), Some("base/deployment.yaml"));
+        assert_eq!(deployment["metadata"]["namespace"], "team-a");
+        assert_eq!(deployment["spec"]["replicas"], 3);
+        assert_eq!(
+            deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+            "registry.example.com/nginx:1.27"
+        );
+        assert_eq!(
+            deployment["metadata"]["labels"],
+            json!({"app": "web", "env": "dev", "team": "a"})
+        );
+        assert_eq!(
+            deployment["metadata"]["annotations"],
+            json!({"owner": "platform"})
+        );
+        assert_eq!(
+            deployment["spec"]["template"]["metadata"]["annotations"]["patched"],
+            "yes"
+        );
+        let (svc, _) = one(&r, "Service", "p-web-s");
+        assert_eq!(svc.source.as_deref(), Some("base/service.yaml"));
+        let generated: Vec<_> = r
+            .documents
+            .iter()
+            .map(|d| (d, json_of(d)))
+            .filter(|(_, v)| v["kind"] == "ConfigMap")
+            .collect();
+        assert_eq!(generated.len(), 1);
+        assert_eq!(
+            generated[0].0.source.as_deref(),
+            Some("components/extra/kustomization.yaml")
+        );
+        assert!(
+            r.command.starts_with(
+                "kustomize edit set nameprefix -- p- && kustomize edit set namesuffix -- -s && kustomize edit set image nginx=registry.example.com/nginx:1.27 && kustomize edit set replicas web=3 && kustomize edit add label team:a && kustomize edit add annotation owner:platform && kustomize edit set namespace -- team-a"
+            ),
+            "{}",
+            r.command
+        );
+        assert!(
+            r.command
+                .ends_with("kustomize overlay --load-restrictor LoadRestrictionsRootOnly"),
+            "{}",
+            r.command
+        );
+    }
+    assert_eq!(before, file_hashes(root), "the user's tree was changed");
+
+    // `kustomize edit add label` refuses a label the kustomization already sets, unless forced.
+    let conflict = json!({"commonLabels": {"env": "prod"}});
+    match kustomize::render(&kustomize_request(root, "overlay", Some(conflict)), &tools) {
+        Err(RenderError::Failed(m)) => {
+            assert!(m.contains("label env already in kustomization file"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let forced = json!({"commonLabels": {"env": "prod"}, "forceCommonLabels": true});
+    let r = kustomize::render(&kustomize_request(root, "overlay", Some(forced)), &tools).unwrap();
+    let (_, d) = one(&r, "Deployment", "old-web");
+    assert_eq!(d["metadata"]["labels"]["env"], "prod");
+    // A missing component without ignoreMissingComponents fails, as `kustomize edit add
+    // component` does.
+    let absent = json!({"components": ["../components/absent"]});
+    assert!(matches!(
+        kustomize::render(&kustomize_request(root, "overlay", Some(absent)), &tools),
+        Err(RenderError::Failed(_))
+    ));
+    assert_eq!(before, file_hashes(root), "the user's tree was changed");
+}
+
+#[test]
+fn remote_bases_and_plugins_are_refused_before_the_tool_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    // A kustomize that does not exist: reaching it would be a ToolMissing error.
+    let tools = Tools {
+        kustomize: Some(PathBuf::from("/nonexistent/kustomize")),
+        kubectl: None,
+        ..tools()
+    };
+    let cases = [
+        (
+            "resources:\n- github.com/org/repo//deploy?ref=v1.0.0\n",
+            "github.com/org/repo",
+        ),
+        (
+            "resources:\n- https://raw.githubusercontent.com/org/repo/main/x.yaml\n",
+            "https://",
+        ),
+        (
+            "resources:\n- git::https://example.com/repo.git//base\n",
+            "git::",
+        ),
+        ("components:\n- ssh://git@example.com/repo.git\n", "ssh://"),
+        (
+            "helmCharts:\n- name: nginx\n  repo: https://charts.example.com\n",
+            "--enable-helm",
+        ),
+        ("generators:\n- gen.yaml\n", "plugin"),
+        (
+            "transformers:\n- apiVersion: example.com/v1\n  kind: Sed\n",
+            "plugin",
+        ),
+        (
+            "patches:\n- path: https://example.com/patch.yaml\n",
+            "https://",
+        ),
+        ("resources:\n- ../base\n", "github.com/evil/base"),
+    ];
+    write(
+        root,
+        "app/gen.yaml",
+        "apiVersion: example.com/v1\nkind: Exec\nmetadata:\n  name: x\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./gen.sh\n",
+    );
+    write(
+        root,
+        "base/kustomization.yaml",
+        "resources:\n- github.com/evil/base?ref=main\n",
+    );
+    for (kustomization, expect) in cases {
+        write(root, "app/kustomization.yaml", kustomization);
+        match kustomize::render(&kustomize_request(root, "app", None), &tools) {
+            Err(RenderError::NotRenderable(m)) => assert!(m.contains(expect), "{expect}: {m}"),
+            other => panic!("{kustomization}: {other:?}"),
+        }
+    }
+    write(root, "app/kustomization.yaml", "resources: []\n");
+    let options = json!({"components": ["https://example.com/component"]});
+    assert!(matches!(
+        kustomize::render(&kustomize_request(root, "app", Some(options)), &tools),
+        Err(RenderError::NotRenderable(_))
+    ));
+    // A directory outside the root is not built either.
+    assert!(matches!(
+        kustomize::render(&kustomize_request(root, "../elsewhere", None), &tools),
+        Err(RenderError::NotRenderable(_))
+    ));
+}
+
+#[test]
+fn links_out_of_the_root_are_not_followed() {
+    let Some(tools) = with_kustomize() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    write(
+        tmp.path(),
+        "private.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: stolen\n",
+    );
+    write(
+        &root,
+        "app/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+    );
+    std::os::unix::fs::symlink(
+        tmp.path().join("private.yaml"),
+        root.join("app/secret.yaml"),
+    )
+    .unwrap();
+    // Named as a resource: refused before the build.
+    write(
+        &root,
+        "app/kustomization.yaml",
+        "resources:\n- secret.yaml\n",
+    );
+    match kustomize::render(&kustomize_request(&root, "app", None), &tools) {
+        Err(RenderError::NotRenderable(m)) => {
+            assert!(m.contains("outside the scanned root"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Read another way (a patch file): the copy leaves it out, and the failure says why.
+    write(
+        &root,
+        "app/kustomization.yaml",
+        "resources:\n- cm.yaml\npatches:\n- path: secret.yaml\n",
+    );
+    match kustomize::render(&kustomize_request(&root, "app", None), &tools) {
+        Err(RenderError::Failed(m)) => {
+            assert!(
+                m.contains("link outside the scanned root: app/secret.yaml"),
+                "{m}"
+            );
+            assert!(!m.contains("stolen"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_failing_kustomize_build_returns_its_stderr() {
+    let Some(tools) = with_kustomize() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "app/kustomization.yaml",
+        "resources:\n- missing.yaml\n",
+    );
+    match kustomize::render(&kustomize_request(tmp.path(), "app", None), &tools) {
+        Err(RenderError::Failed(m)) => {
+            assert!(m.starts_with("`"), "{m}");
+            assert!(
+                m.contains("kustomize app --load-restrictor LoadRestrictionsRootOnly` failed: "),
+                "{m}"
+            );
+            assert!(m.contains("missing.yaml"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cache key
+
+#[test]
+fn the_cache_key_follows_every_input() {
+    let tools = tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    overlay_tree(root);
+    options_chart(root);
+    let kz = |options: Option<Value>| {
+        RenderRequest::Kustomize(kustomize_request(root, "overlay", options))
+    };
+    let hm = |options: Value| RenderRequest::Helm(helm_request(root, "charts/opts", Some(options)));
+
+    let first = cache_key(&kz(None), &tools);
+    assert_eq!(first.len(), 64);
+    assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(first, cache_key(&kz(None), &tools), "identical inputs");
+    assert_ne!(
+        first,
+        cache_key(&kz(Some(json!({"namePrefix": "x-"}))), &tools)
+    );
+    // A file of a base the overlay reaches.
+    write(
+        root,
+        "base/service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web2\n",
+    );
+    let changed = cache_key(&kz(None), &tools);
+    assert_ne!(first, changed);
+    // A file nothing reaches does not matter.
+    write(root, "unrelated/notes.txt", "hello");
+    assert_eq!(changed, cache_key(&kz(None), &tools));
+
+    let options = json!({"valueFiles": ["values-prod.yaml"]});
+    let helm_first = cache_key(&hm(options.clone()), &tools);
+    assert_eq!(helm_first, cache_key(&hm(options.clone()), &tools));
+    assert_ne!(helm_first, first);
+    write(
+        root,
+        "charts/opts/values-prod.yaml",
+        "fromFile: production\n",
+    );
+    assert_ne!(helm_first, cache_key(&hm(options.clone()), &tools));
+    let other_tool = Tools {
+        helm: Some(PathBuf::from("/opt/other/helm")),
+        ..tools.clone()
+    };
+    assert_ne!(
+        cache_key(&hm(options.clone()), &tools),
+        cache_key(&hm(options), &other_tool)
+    );
+}
