@@ -138,6 +138,9 @@ pub struct DiffArgs {
     /// Hide the unified diffs of modified objects.
     #[arg(long)]
     pub no_diff: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     #[command(flatten)]
     pub render: RenderArgs,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

@@ -85,10 +85,12 @@ fn catalogue(format: CatalogueFormat) -> String {
                 .iter()
                 .map(|r| {
                     let m = r.meta();
+                    let command = if r.is_change_rule() { "diff" } else { "check" };
                     format!(
-                        "{:width$}  {:7}  {}\n",
+                        "{:width$}  {:7}  {:5}  {}\n",
                         m.id,
                         m.severity.as_str(),
+                        command,
                         m.summary
                     )
                 })
@@ -108,13 +110,17 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-fn check(args: CheckArgs) -> ExitCode {
-    if let Some(jobs) = args.jobs {
+fn set_jobs(jobs: Option<usize>) {
+    if let Some(jobs) = jobs {
         // Only fails when a pool already exists, which cannot happen this early.
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.max(1))
             .build_global();
     }
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    set_jobs(args.jobs);
     let opts = CheckOptions {
         paths: args.paths,
         config: args.config,
@@ -163,6 +169,7 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
 }
 
 fn diff(args: DiffArgs) -> ExitCode {
+    set_jobs(args.jobs);
     let opts = manifest_guard::diff::DiffOptions {
         base: args.base,
         head: args.head,

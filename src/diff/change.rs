@@ -206,6 +206,43 @@ pub fn storage_of(object: &Object) -> u128 {
     }
 }
 
+/// Storage a delete-and-recreate loses. A PersistentVolumeClaim goes with its data. A
+/// StatefulSet's claims outlive it (the default retention policy is `Retain`) and are adopted
+/// again by the new pods — unless the policy deletes them, or the claim templates are renamed so
+/// the new pods claim new, empty volumes.
+fn recreate_risk(before: &Object, after: &Object) -> u128 {
+    if before.id.kind != "StatefulSet" {
+        return storage_of(before);
+    }
+    let deletes = after
+        .node
+        .path(&[
+            "spec",
+            "persistentVolumeClaimRetentionPolicy",
+            "whenDeleted",
+        ])
+        .and_then(crate::load::Node::as_str)
+        == Some("Delete");
+    let names = |o: &Object| -> Vec<String> {
+        o.node
+            .path(&["spec", "volumeClaimTemplates"])
+            .map(crate::load::Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|t| {
+                t.path(&["metadata", "name"])
+                    .and_then(crate::load::Node::as_str)
+                    .map(str::to_string)
+            })
+            .collect()
+    };
+    if deletes || names(before) != names(after) {
+        storage_of(before)
+    } else {
+        0
+    }
+}
+
 /// The objects of an inventory that are deployed: plain ones and those of Applications Argo CD
 /// keeps (a replaced duplicate deploys nothing). Last object per identity: when one render holds
 /// an object twice, Argo CD keeps the last copy (as it keeps the last of two Applications).
@@ -387,7 +424,7 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
                             "Kubernetes refuses to change {} in place: the sync fails (with `Replace=true` too), and only a forced sync (`argocd app sync --force`, or `Force=true,Replace=true` on the object) applies it — by deleting and recreating the object",
                             fields.join(", ")
                         ),
-                        storage_of(bo),
+                        recreate_risk(bo, ho),
                     )
                 };
                 let label = base.sources.get(bo.file).display.clone();

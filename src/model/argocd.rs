@@ -185,6 +185,7 @@ impl RenderNote {
             not_rendered: true,
             broken: false,
             render_failed: false,
+            tool_missing: false,
             help: help.to_string(),
         }
     }
@@ -227,6 +228,8 @@ pub struct RenderNote {
     pub broken: bool,
     /// Whether a tool ran and failed (`render-failed`), rather than never ran.
     pub render_failed: bool,
+    /// Whether the tool is not installed (a warning: the objects silently go unchecked).
+    pub tool_missing: bool,
     /// What would make it renderable, for the finding's help.
     pub help: String,
 }

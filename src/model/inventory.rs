@@ -94,6 +94,8 @@ pub struct Inventory {
     /// The namespace Argo CD runs in.
     pub argocd_namespace: String,
     pub render_stats: crate::render::RenderStats,
+    /// Set once another inventory was absorbed (a diff's base): what is this inventory's own.
+    pub own: Option<Offsets>,
     by_id: BTreeMap<ObjectId, Vec<ObjectIdx>>,
     by_file: HashMap<FileId, Vec<ObjectIdx>>,
     by_unit: HashMap<UnitId, Vec<ObjectIdx>>,
@@ -126,6 +128,7 @@ impl Inventory {
             notes: Vec::new(),
             argocd_namespace: "argocd".to_string(),
             render_stats: Default::default(),
+            own: None,
             by_id,
             by_file,
             by_unit,
@@ -151,6 +154,7 @@ impl Inventory {
             files: self.sources.len(),
             objects: self.objects.len(),
         };
+        self.own.get_or_insert(offsets);
         let unit = UnitId(self.units.len());
         self.units.push(RenderUnit {
             name: "the base revision".into(),

@@ -477,11 +477,17 @@ impl Builder<'_> {
                 format!("{what}: {why}"),
                 "vendor what it needs into the repository (charts, bases), so it renders offline",
             )),
-            RenderError::ToolMissing(why) => self.notes.push(RenderNote::not_rendered(
-                at,
-                format!("{what}: {why}"),
-                "install `helm` and `kustomize` (or `kubectl`), or pass --helm / --kustomize",
-            )),
+            // Not a limit of working offline: the machine lacks a tool, and the objects go
+            // unchecked. A warning, so it is seen; `--no-render` makes it a deliberate note.
+            RenderError::ToolMissing(why) => {
+                let mut note = RenderNote::not_rendered(
+                    at,
+                    format!("{what}: {why}; its objects are not checked"),
+                    "install `helm` and `kustomize` (or `kubectl`), pass --helm / --kustomize, or --no-render to skip rendering on purpose",
+                );
+                note.tool_missing = true;
+                self.notes.push(note);
+            }
         }
     }
 

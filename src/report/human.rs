@@ -85,7 +85,15 @@ fn shown(sources: &Sources, d: &Diagnostic) -> Shown {
         Severity::Warning => miette::Severity::Warning,
         Severity::Note => miette::Severity::Advice,
     };
-    let label = (!d.label.is_empty()).then(|| d.label.clone());
+    // A related place that is the primary span itself lends it its words.
+    let label = if d.label.is_empty() {
+        d.related
+            .iter()
+            .find(|r| r.location == d.location)
+            .map(|r| r.message.clone())
+    } else {
+        Some(d.label.clone())
+    };
     let mut labels = vec![LabeledSpan::new_primary_with_span(label, span(d.location))];
     let mut related = Vec::new();
     for r in &d.related {
@@ -130,11 +138,19 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
+        .with_width(120)
+        // Wrap at spaces only: `storage/storage` and file paths stay whole.
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false)
         .with_context_lines(1)
         .with_links(false);
     let mut out = String::new();
-    for d in report.diagnostics {
+    // People read the worst first: errors, then warnings, then notes; within a severity the
+    // findings keep their file and line order (a stable sort of an already sorted list).
+    let mut ordered: Vec<&Diagnostic> = report.diagnostics.iter().collect();
+    ordered.sort_by_key(|d| std::cmp::Reverse(d.severity));
+    for d in ordered {
         let s = shown(&report.inventory.sources, d);
         let mut one = String::new();
         if handler.render_report(&mut one, &s).is_err() {

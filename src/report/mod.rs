@@ -129,9 +129,14 @@ pub struct Summary {
 impl Report<'_> {
     pub fn summary(&self) -> Summary {
         let count = |s: Severity| self.diagnostics.iter().filter(|d| d.severity == s).count();
+        // A diff's inventory also holds the base revision: count the head's own.
+        let (files, objects) = match self.inventory.own {
+            Some(own) => (own.files, own.objects),
+            None => (self.inventory.sources.len(), self.inventory.objects.len()),
+        };
         Summary {
-            files: self.inventory.sources.len(),
-            objects: self.inventory.objects.len(),
+            files,
+            objects,
             applications: self.inventory.applications.len(),
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),

@@ -106,7 +106,7 @@ impl Rule for ImmutableFieldChange {
             let destroys = format!(
                 "; forcing it (`argocd app sync --force`, or `Force=true,Replace=true`) deletes and recreates {}{}",
                 c.id.short(),
-                what_recreating_loses(before, object, c.storage_at_risk)
+                what_recreating_loses(before, object, crate::diff::change::storage_of(before))
             );
             out.push(
                 META.diagnostic(

@@ -36,6 +36,8 @@ impl Rule for NotRendered {
                 // a limit of working offline.
                 if n.broken {
                     d.severity = Severity::Error;
+                } else if n.tool_missing {
+                    d.severity = Severity::Warning;
                 }
                 d
             })
