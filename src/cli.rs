@@ -150,11 +150,11 @@ pub struct DiffArgs {
 /// How Helm and Kustomize sources are rendered.
 #[derive(Debug, Clone, Args)]
 pub struct RenderArgs {
-    /// The `helm` binary (default: config `render.helm`, else `helm` on PATH).
+    /// The `helm` binary (default: `helm` on PATH).
     #[arg(long)]
     pub helm: Option<PathBuf>,
-    /// The `kustomize` binary, or `kubectl` for `kubectl kustomize` (default: config
-    /// `render.kustomize`, else `kustomize`, else `kubectl` on PATH).
+    /// The `kustomize` binary, or `kubectl` for `kubectl kustomize` (default: `kustomize`, else
+    /// `kubectl` on PATH).
     #[arg(long)]
     pub kustomize: Option<PathBuf>,
     /// Keep renders on disk here, keyed by their inputs, to reuse them across runs.

@@ -197,7 +197,18 @@ impl Reader<'_> {
         if !node.is_map() {
             return Err(self.error(node, "`render` must be a mapping", None));
         }
-        self.only_keys(node, &["helm", "kustomize", "timeout", "enabled"])?;
+        // The repository under review must not choose which programs run: tool paths come only
+        // from the command line.
+        for key in ["helm", "kustomize"] {
+            if let Some(e) = node.entry(key) {
+                return Err(self.error(
+                    &e.key,
+                    format!("`render.{key}` is not allowed in the repository's config"),
+                    Some(format!("pass --{key} on the command line; a pull request must not choose the program manifest-guard runs")),
+                ));
+            }
+        }
+        self.only_keys(node, &["timeout", "enabled"])?;
         let string = |k: &str| -> Result<Option<String>, ConfigError> {
             match node.get(k) {
                 None => Ok(None),

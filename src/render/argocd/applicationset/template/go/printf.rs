@@ -51,7 +51,9 @@ struct Spec {
 }
 
 /// Bounds width/precision so `%999999999d` cannot allocate without limit.
-const MAX_PAD: usize = 1 << 16;
+/// Widths and precisions are capped: Rust's formatter refuses more than 65,535, and float
+/// formatting asserts far below that; no template needs more than this.
+const MAX_PAD: usize = 1000;
 
 /// `fmt.Sprintf`.
 pub(super) fn sprintf(format: &str, args: &[Value], cap: usize) -> Result<String, Fail> {
@@ -403,6 +405,7 @@ fn format_int(i: i64, verb: char, spec: &Spec) -> String {
 
 /// Go's `%e`/`%f`/`%g` for a float with optional precision.
 fn format_float(x: f64, verb: char, prec: Option<usize>) -> String {
+    let prec = prec.map(|p| p.min(MAX_PAD));
     if x.is_nan() {
         return "NaN".to_owned();
     }
@@ -465,6 +468,19 @@ fn trim_frac_zeros_exp(s: &str) -> String {
     match s.split_once('e') {
         Some((m, e)) => format!("{}e{e}", trim_frac_zeros(m)),
         None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod huge_precision_tests {
+    use super::*;
+
+    #[test]
+    fn huge_precision_does_not_panic() {
+        for verb in ['f', 'e', 'g'] {
+            let s = format_float(1.0, verb, Some(70_000));
+            assert!(s.len() <= MAX_PAD + 16, "{verb}: {}", s.len());
+        }
     }
 }
 
