@@ -114,7 +114,8 @@ fn set_jobs(jobs: Option<usize>) {
     if let Some(jobs) = jobs {
         // Only fails when a pool already exists, which cannot happen this early.
         let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
+            // More threads than this only exhausts the machine (and can abort thread creation).
+            .num_threads(jobs.clamp(1, 256))
             .build_global();
     }
 }

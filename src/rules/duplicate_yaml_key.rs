@@ -25,13 +25,16 @@ impl Rule for DuplicateYamlKey {
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for (file_id, file) in inventory.sources.iter() {
+            // The first object of each document, looked up once per file (not per document).
+            let mut first_of_doc: HashMap<usize, crate::model::ObjectIdx> = HashMap::new();
+            for &o in inventory.in_file(file_id) {
+                first_of_doc
+                    .entry(inventory.object(o).doc_index)
+                    .or_insert(o);
+            }
             for (doc_index, doc) in file.documents.iter().enumerate() {
                 let Some(root) = &doc.root else { continue };
-                let object = inventory
-                    .in_file(file_id)
-                    .iter()
-                    .copied()
-                    .find(|&o| inventory.object(o).doc_index == doc_index);
+                let object = first_of_doc.get(&doc_index).copied();
                 root.walk(&mut |node| {
                     let Value::Map(entries) = &node.value else {
                         return;

@@ -37,8 +37,12 @@ impl Rule for OneObjectPerFile {
             if objects.len() < 2 {
                 continue;
             }
-            let listing: Vec<String> = objects
+            // A file of thousands of objects is named by its first few: a longer list helps no
+            // reader and makes every report format slow.
+            const LISTED: usize = 20;
+            let mut listing: Vec<String> = objects
                 .iter()
+                .take(LISTED)
                 .map(|&o| {
                     let o = inventory.object(o);
                     format!(
@@ -48,6 +52,9 @@ impl Rule for OneObjectPerFile {
                     )
                 })
                 .collect();
+            if objects.len() > LISTED {
+                listing.push(format!("and {} more", objects.len() - LISTED));
+            }
             let second = inventory.object(objects[1]);
             let mut d = META
                 .diagnostic(
@@ -64,7 +71,7 @@ impl Rule for OneObjectPerFile {
                      object is one file in review",
                 )
                 .with_object(objects[1]);
-            for &o in &objects {
+            for &o in objects.iter().take(LISTED) {
                 let obj = inventory.object(o);
                 d = d.with_related(obj.location(), obj.id.short());
             }
