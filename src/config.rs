@@ -64,6 +64,18 @@ pub struct ConfigError {
 struct Reader<'a> {
     name: &'a str,
     text: &'a Arc<str>,
+    origin: Origin,
+}
+
+/// Who wrote a config file, which decides what it may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The scanned repository's own file (`.manifest-guard.yaml`, or any file inside the scanned
+    /// root): written by whoever opens the pull request.
+    Repository,
+    /// A file outside the scanned root, given with `--config`: the operator's. Only it may name
+    /// the Helm and Kustomize programs to run.
+    Operator,
 }
 
 impl Reader<'_> {
@@ -197,18 +209,23 @@ impl Reader<'_> {
         if !node.is_map() {
             return Err(self.error(node, "`render` must be a mapping", None));
         }
-        // The repository under review must not choose which programs run: tool paths come only
-        // from the command line.
-        for key in ["helm", "kustomize"] {
-            if let Some(e) = node.entry(key) {
-                return Err(self.error(
-                    &e.key,
-                    format!("`render.{key}` is not allowed in the repository's config"),
-                    Some(format!("pass --{key} on the command line; a pull request must not choose the program manifest-guard runs")),
-                ));
+        // The repository under review must not choose which programs run: tool paths come from
+        // the command line or from the operator's config, outside the repository.
+        if self.origin == Origin::Repository {
+            for key in ["helm", "kustomize"] {
+                if let Some(e) = node.entry(key) {
+                    return Err(self.error(
+                        &e.key,
+                        format!("`render.{key}` is not allowed in a config file inside the scanned repository"),
+                        Some(format!(
+                            "pass --{key} on the command line, or set it in a config file outside the repository \
+                             (`--config /etc/manifest-guard.yaml`); a pull request must not choose the program manifest-guard runs"
+                        )),
+                    ));
+                }
             }
         }
-        self.only_keys(node, &["timeout", "enabled"])?;
+        self.only_keys(node, &["timeout", "enabled", "helm", "kustomize"])?;
         let string = |k: &str| -> Result<Option<String>, ConfigError> {
             match node.get(k) {
                 None => Ok(None),
@@ -303,7 +320,7 @@ impl Reader<'_> {
 
 impl Config {
     /// Reads and validates a config file. `None` when the file does not exist.
-    pub fn read(path: &Path, display: &str) -> Result<Option<Config>, ConfigError> {
+    pub fn read(path: &Path, display: &str, origin: Origin) -> Result<Option<Config>, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -316,11 +333,20 @@ impl Config {
                 });
             }
         };
-        Config::parse(display, Arc::from(text)).map(Some)
+        Config::parse_from(display, Arc::from(text), origin).map(Some)
     }
 
+    /// Parses a repository's config file.
     pub fn parse(name: &str, text: Arc<str>) -> Result<Config, ConfigError> {
-        let reader = Reader { name, text: &text };
+        Config::parse_from(name, text, Origin::Repository)
+    }
+
+    pub fn parse_from(name: &str, text: Arc<str>, origin: Origin) -> Result<Config, ConfigError> {
+        let reader = Reader {
+            name,
+            text: &text,
+            origin,
+        };
         let parsed = yaml::parse(&text, yaml::Limits::default());
         if let Some(e) = &parsed.error {
             return Err(ConfigError {
@@ -497,6 +523,24 @@ mod tests {
             text.find("duplicate-resorce").expect("key")
         );
         assert!(e.help.unwrap_or_default().contains("duplicate-resource"));
+    }
+
+    #[test]
+    fn only_the_operators_config_names_the_programs_to_run() {
+        let text = "render:\n  timeout: 5\n  helm: /opt/helm/bin/helm\n";
+        let e = Config::parse("c", Arc::from(text)).expect_err("a repository may not");
+        assert_eq!(
+            e.message,
+            "`render.helm` is not allowed in a config file inside the scanned repository"
+        );
+        assert_eq!(
+            &text[e.span.offset()..e.span.offset() + e.span.len()],
+            "helm"
+        );
+        let c =
+            Config::parse_from("c", Arc::from(text), Origin::Operator).expect("the operator may");
+        assert_eq!(c.render.helm.as_deref(), Some("/opt/helm/bin/helm"));
+        assert_eq!(c.render.timeout, Some(5));
     }
 
     #[test]

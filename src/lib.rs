@@ -190,7 +190,20 @@ impl Scan {
         match config_path {
             Some(path) => {
                 let display = load::display_path(path, &cwd);
-                match Config::read(path, &display).map_err(Box::new)? {
+                // A file inside the scanned repository, or below the working directory (the
+                // checkout, in CI), is the repository's, wherever it is named.
+                let inside = match path.canonicalize() {
+                    Ok(file) => [&self.root, &cwd]
+                        .iter()
+                        .any(|dir| dir.canonicalize().map_or(true, |dir| file.starts_with(dir))),
+                    Err(_) => true,
+                };
+                let origin = if inside {
+                    config::Origin::Repository
+                } else {
+                    config::Origin::Operator
+                };
+                match Config::read(path, &display, origin).map_err(Box::new)? {
                     Some(c) => Ok(c),
                     None => Err(Error::MissingPath(display)),
                 }
@@ -198,7 +211,7 @@ impl Scan {
             None => {
                 let path = self.root.join(config::FILE_NAME);
                 let display = load::display_path(&path, &cwd);
-                Ok(Config::read(&path, &display)
+                Ok(Config::read(&path, &display, config::Origin::Repository)
                     .map_err(Box::new)?
                     .unwrap_or_default())
             }

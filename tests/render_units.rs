@@ -111,6 +111,111 @@ fn helm_duplicate_service_points_at_the_second_template() {
 }
 
 #[test]
+fn a_chart_whose_values_schema_refers_outside_is_checked_and_reported() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path());
+    write(
+        dir.path(),
+        "apps/web.yaml",
+        &application("web", "charts/web", "web", ""),
+    );
+    write(
+        dir.path(),
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    write(
+        dir.path(),
+        "charts/web/values.schema.json",
+        r#"{"properties": {"db": {"$ref": "file:///etc/passwd"}}}"#,
+    );
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: other\nspec:\n  ports:\n    - port: 80\n";
+    write(dir.path(), "charts/web/templates/service.yaml", svc);
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    let v = json(&out);
+    let rules: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["rule"].as_str())
+        .collect();
+    // The objects were rendered and checked (the Service leaves the Application's namespace)...
+    assert!(rules.contains(&"cross-namespace-target"), "{}", out.stdout);
+    // ...and the reference is an error at the Application's source.
+    let d = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "render-failed")
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert_eq!(d["file"], "apps/web.yaml");
+    let message = d["message"].as_str().expect("message");
+    assert!(
+        message.contains(
+            "`charts/web/values.schema.json`: `$ref: file:///etc/passwd` at `/properties/db`"
+        ),
+        "{message}"
+    );
+    assert_eq!(out.code, 1);
+}
+
+/// The programs that run come from the flags or from the operator's config outside the
+/// repository, never from the repository's own config.
+#[test]
+fn the_helm_program_comes_from_the_operators_config_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path().join("repo");
+    let operator = dir.path().join("operator");
+    write(
+        &repo,
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    // A stand-in for Helm that shows it was the one that ran.
+    write(
+        &operator,
+        "bin/helm",
+        "#!/bin/sh\nprintf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: from-operator-helm\\n'\n",
+    );
+    std::fs::set_permissions(
+        operator.join("bin/helm"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let config = format!("render:\n  helm: {}\n", operator.join("bin/helm").display());
+    write(&operator, "config.yaml", &config);
+    let out = run_in(
+        &repo,
+        &[
+            "render",
+            ".",
+            "--format",
+            "json",
+            "--config",
+            operator.join("config.yaml").to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("from-operator-helm"), "{}", out.stdout);
+
+    // The same file inside the repository is refused, named with its line.
+    write(&repo, "ci/config.yaml", &config);
+    let out = run_in(&repo, &["check", ".", "--config", "ci/config.yaml"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(
+            "`render.helm` is not allowed in a config file inside the scanned repository"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("ci/config.yaml:2:3"), "{}", out.stderr);
+}
+
+#[test]
 fn kustomize_overlay_into_another_namespace_is_cross_namespace() {
     if !render_tools() {
         return;

@@ -453,6 +453,67 @@ fn a_failing_helm_template_returns_its_stderr() {
     }
 }
 
+/// Helm resolves a values schema's `$ref` on the machine that renders (Helm 3.18.5+ loads
+/// `file://` references only, GHSA-9h84-qmv7-982p): a chart must not make it read outside files.
+#[test]
+fn a_values_schema_that_refers_outside_the_chart_is_not_followed() {
+    let Some(tools) = with_helm() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    // Outside the scanned root: a schema no values can satisfy. Had Helm read it, the render
+    // would fail.
+    let outside = tmp.path().join("outside.json");
+    std::fs::write(&outside, r#"{"type": "string"}"#).unwrap();
+    let root = tmp.path().join("repo");
+    write(
+        &root,
+        "c/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    );
+    write(&root, "c/values.yaml", "port: 80\n");
+    write(
+        &root,
+        "c/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  port: \"{{ .Values.port }}\"\n",
+    );
+    let schema = format!(
+        r#"{{"type": "object", "properties": {{"port": {{"$ref": "file://{}"}}}}}}"#,
+        outside.display()
+    );
+    write(&root, "c/values.schema.json", &schema);
+    let r = helm::render(&helm_request(&root, "c", None), &tools).unwrap();
+    one(&r, "ConfigMap", "c");
+    assert!(
+        r.command
+            .ends_with("--include-crds --skip-schema-validation"),
+        "{}",
+        r.command
+    );
+    assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+    assert!(
+        r.problems[0].starts_with(&format!(
+            "`c/values.schema.json`: `$ref: file://{}` at `/properties/port`: Helm would load it",
+            outside.display()
+        )),
+        "{}",
+        r.problems[0]
+    );
+
+    // A self-contained schema is validated, as Argo CD validates it: values that break it fail.
+    write(
+        &root,
+        "c/values.schema.json",
+        r##"{"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": {"s": {"type": "string"}},
+            "properties": {"port": {"$ref": "#/$defs/s"}}}"##,
+    );
+    match helm::render(&helm_request(&root, "c", None), &tools) {
+        Err(RenderError::Failed(m)) => {
+            assert!(!m.contains("--skip-schema-validation"), "{m}");
+            assert!(m.contains("port"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn a_hanging_tool_is_stopped_at_the_timeout() {
     let tmp = tempfile::tempdir().unwrap();

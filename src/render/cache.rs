@@ -34,6 +34,12 @@ pub fn read(dir: &Path, key: &str) -> Option<Rendered> {
         documents,
         tool: v.get("tool")?.as_str()?.to_string(),
         command: v.get("command")?.as_str()?.to_string(),
+        problems: v
+            .get("problems")?
+            .as_array()?
+            .iter()
+            .map(|p| p.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()?,
     })
 }
 
@@ -44,6 +50,7 @@ pub fn write(dir: &Path, key: &str, rendered: &Rendered) {
     let v = json!({
         "tool": rendered.tool,
         "command": rendered.command,
+        "problems": rendered.problems,
         "documents": rendered.documents.iter().map(|d| json!({"text": d.text, "source": d.source})).collect::<Vec<_>>(),
     });
     // Write then rename, so a concurrent reader never sees half a file.

@@ -32,6 +32,8 @@ use crate::load::yaml::{self, Limits};
 
 pub use super::tool::RenderRequest;
 
+mod schema;
+
 /// A Helm render.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HelmRequest {
@@ -55,7 +57,11 @@ pub struct HelmRequest {
 
 /// Renders the chart at `req.chart_dir` with the Application's Helm options.
 pub fn render(req: &HelmRequest, tools: &Tools) -> Result<Rendered, RenderError> {
-    let plan = plan(req)?;
+    run(&plan(req)?, tools)
+}
+
+/// Runs a planned render.
+pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
     let helm = tools.helm_program()?;
     let tmp = TempDir::new()?;
     let chart = tmp.path().join("chart");
@@ -115,7 +121,7 @@ pub fn render(req: &HelmRequest, tools: &Tools) -> Result<Rendered, RenderError>
         });
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let root = tool::canonical_root(&req.root)?;
+    let root = &plan.root;
     let mut charts = SubchartDirs::default();
     let documents = tool::split_documents(&stdout)
         .iter()
@@ -124,7 +130,7 @@ pub fn render(req: &HelmRequest, tools: &Tools) -> Result<Rendered, RenderError>
             let (text, source) = take_source(d);
             RenderedDoc {
                 text: tool::tidy(&text),
-                source: source.and_then(|s| charts.map_source(&root, &plan.chart_dir, &s)),
+                source: source.and_then(|s| charts.map_source(root, &plan.chart_dir, &s)),
             }
         })
         .filter(|d| tool::has_content(&d.text))
@@ -133,12 +139,12 @@ pub fn render(req: &HelmRequest, tools: &Tools) -> Result<Rendered, RenderError>
         documents,
         tool: tool::tool_version(helm),
         command,
+        problems: plan.problems.clone(),
     })
 }
 
-/// The request and every file the render may read, for the cache key.
-pub(crate) fn cache_inputs(req: &HelmRequest) -> Result<CacheInputs, RenderError> {
-    let plan = plan(req)?;
+/// The plan's command and every file the render may read, for the cache key.
+pub(crate) fn cache_inputs(plan: &Plan) -> CacheInputs {
     let mut files: BTreeMap<String, PathBuf> = plan.tree.files.clone();
     let mut texts = Vec::new();
     for input in &plan.inputs {
@@ -149,14 +155,14 @@ pub(crate) fn cache_inputs(req: &HelmRequest) -> Result<CacheInputs, RenderError
             Input::Text(t) => texts.push(t.clone()),
         }
     }
-    Ok(CacheInputs {
+    CacheInputs {
         request: serde_json::json!({
             "command": plan.command(),
             "inline": texts,
         })
         .to_string(),
         files: files.into_iter().collect(),
-    })
+    }
 }
 
 /// One argument of the `helm template` command line.
@@ -175,11 +181,16 @@ enum Input {
     Text(String),
 }
 
-struct Plan {
+/// What a render needs, decided before anything runs.
+pub(crate) struct Plan {
+    /// The scanned root, canonical.
+    root: PathBuf,
     chart_dir: String,
     tree: Tree,
     words: Vec<Word>,
     inputs: Vec<Input>,
+    /// See `Rendered::problems`.
+    problems: Vec<String>,
 }
 
 impl Plan {
@@ -235,7 +246,7 @@ fn clean_set_parameter(value: &str) -> String {
     out
 }
 
-fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
+pub(crate) fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
     let root = tool::canonical_root(&req.root)?;
     let chart_dir = normalize_rel(&req.chart_dir).ok_or_else(|| {
         RenderError::NotRenderable(format!(
@@ -442,17 +453,31 @@ fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
     if !option_bool(options, "skipCrds") {
         plain(&mut words, "--include-crds");
     }
+    // Helm resolves a values schema's `$ref`s on the machine that renders: a schema that refers
+    // outside the chart would have Helm read files there (or, older Helm, fetch URLs). Such a
+    // chart is rendered without schema validation, and the reference reported.
+    let mut problems = Vec::new();
     if option_bool(options, "skipSchemaValidation") {
+        plain(&mut words, "--skip-schema-validation");
+    } else if let Some(found) = schema::outside_reference(&tree, &chart_dir) {
+        problems.push(format!(
+            "{found}: Helm would load it from the machine that renders (Argo CD's repo-server), \
+             outside the chart, and fail or read that machine's files; manifest-guard rendered the chart \
+             with --skip-schema-validation. Make the schema self-contained (definitions under `$defs`, \
+             referred to as `#/$defs/...`), or set helm.skipSchemaValidation"
+        ));
         plain(&mut words, "--skip-schema-validation");
     }
     if option_bool(options, "skipTests") {
         plain(&mut words, "--skip-tests");
     }
     Ok(Plan {
+        root,
         chart_dir,
         tree,
         words,
         inputs,
+        problems,
     })
 }
 

@@ -50,7 +50,11 @@ pub struct KustomizeRequest {
 
 /// Builds the kustomization at `req.dir` with the Application's options.
 pub fn render(req: &KustomizeRequest, tools: &Tools) -> Result<Rendered, RenderError> {
-    let plan = plan(req)?;
+    run(&plan(req)?, tools)
+}
+
+/// Runs a planned build.
+pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
     let program = tools.kustomize_program()?;
     let tmp = TempDir::new()?;
     let tree_dir = tmp.path().join("tree");
@@ -115,26 +119,31 @@ pub fn render(req: &KustomizeRequest, tools: &Tools) -> Result<Rendered, RenderE
         documents,
         tool: tool::tool_version(&program.path),
         command,
+        problems: Vec::new(),
     })
 }
 
-/// The request and every file the build may read, for the cache key.
-pub(crate) fn cache_inputs(req: &KustomizeRequest) -> Result<CacheInputs, RenderError> {
-    let plan = plan(req)?;
+/// The plan and every file the build may read, for the cache key.
+pub(crate) fn cache_inputs(plan: &Plan) -> CacheInputs {
     let request = serde_json::json!({
         "dir": plan.dir,
-        "options": req.options,
+        "edits": plan.edits,
         "kustomization": plan.kustomization,
     })
     .to_string();
-    Ok(CacheInputs {
+    CacheInputs {
         request,
-        files: plan.tree.files.into_iter().collect(),
-    })
+        files: plan
+            .tree
+            .files
+            .iter()
+            .map(|(rel, real)| (rel.clone(), real.clone()))
+            .collect(),
+    }
 }
 
 /// What a build needs, decided before anything runs.
-struct Plan {
+pub(crate) struct Plan {
     dir: String,
     /// The top kustomization file, root-relative.
     kfile: String,
@@ -146,7 +155,7 @@ struct Plan {
     tree: Tree,
 }
 
-fn plan(req: &KustomizeRequest) -> Result<Plan, RenderError> {
+pub(crate) fn plan(req: &KustomizeRequest) -> Result<Plan, RenderError> {
     let root = tool::canonical_root(&req.root)?;
     let dir = normalize_rel(&req.dir).ok_or_else(|| {
         RenderError::NotRenderable(format!(

@@ -196,6 +196,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
             let label = format!("Application `{}`", entries[*i].app.name);
             match result {
                 Ok(rendered) => {
+                    b.render_problems(&rendered, *at, &label);
                     let docs = b.integrate(&rendered, request, *at);
                     let children = b.discover(&docs, *i, &entries);
                     entries[*i].rendered.extend(docs);
@@ -416,28 +417,28 @@ impl Builder<'_> {
                 .collect();
         };
         self.stats.requested += requests.len();
-        let keys: Vec<String> = requests
-            .par_iter()
-            .map(|r| tool::cache_key(r, tools))
-            .collect();
-        let mut unique: Vec<(String, &RenderRequest)> = Vec::new();
-        for (key, request) in keys.iter().zip(requests) {
-            if !unique.iter().any(|(k, _)| k == key) {
-                unique.push((key.clone(), request));
+        // Each request is planned once: the plan gives the key and, unless a render with the
+        // same key is already done (here or on disk), the run.
+        let prepared: Vec<tool::Prepared> = requests.par_iter().map(|r| r.prepare(tools)).collect();
+        let mut unique: Vec<&tool::Prepared> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for p in &prepared {
+            if seen.insert(p.key.as_str()) {
+                unique.push(p);
             }
         }
         let cache_dir = self.settings.cache_dir.clone();
         let done: Vec<(String, Result<Arc<Rendered>, RenderError>, bool)> = unique
             .par_iter()
-            .map(|(key, request)| {
-                if let Some(hit) = cache_dir.as_ref().and_then(|d| cache::read(d, key)) {
-                    return (key.clone(), Ok(Arc::new(hit)), true);
+            .map(|p| {
+                if let Some(hit) = cache_dir.as_ref().and_then(|d| cache::read(d, &p.key)) {
+                    return (p.key.clone(), Ok(Arc::new(hit)), true);
                 }
-                let result = request.render(tools);
+                let result = p.render(tools);
                 if let (Some(d), Ok(r)) = (&cache_dir, &result) {
-                    cache::write(d, key, r);
+                    cache::write(d, &p.key, r);
                 }
-                (key.clone(), result.map(Arc::new), false)
+                (p.key.clone(), result.map(Arc::new), false)
             })
             .collect();
         for (_, _, from_disk) in &done {
@@ -449,14 +450,23 @@ impl Builder<'_> {
         }
         let by_key: HashMap<String, Result<Arc<Rendered>, RenderError>> =
             done.into_iter().map(|(k, r, _)| (k, r)).collect();
-        keys.iter()
-            .map(|k| {
+        prepared
+            .iter()
+            .map(|p| {
                 by_key
-                    .get(k)
+                    .get(&p.key)
                     .cloned()
                     .unwrap_or_else(|| Err(RenderError::Failed("render result lost".into())))
             })
             .collect()
+    }
+
+    /// Problems found in a render's inputs, although it went on: `render-failed` findings.
+    fn render_problems(&mut self, rendered: &Rendered, at: Location, what: &str) {
+        for problem in &rendered.problems {
+            self.notes
+                .push(RenderNote::failed(at, format!("{what}: {problem}")));
+        }
     }
 
     fn render_error(&mut self, error: RenderError, at: Location, what: &str) {
@@ -626,12 +636,20 @@ impl Builder<'_> {
         if let Some(&id) = self.templates.get(rel) {
             return Some(id);
         }
-        let path = self.settings.root.join(rel);
-        let meta = std::fs::symlink_metadata(&path).ok()?;
+        // The path comes from the tool's output: it must name a file of the tree, through no
+        // link that leaves the root.
+        let clean = tool::normalize_rel(rel)?;
+        let path = self.settings.root.join(&clean);
+        let real = path.canonicalize().ok()?;
+        let root = self.settings.root.canonicalize().ok()?;
+        if !real.starts_with(&root) {
+            return None;
+        }
+        let meta = std::fs::metadata(&real).ok()?;
         if !meta.is_file() || meta.len() > 4 * 1024 * 1024 {
             return None;
         }
-        let text = std::fs::read_to_string(&path).ok()?;
+        let text = std::fs::read_to_string(&real).ok()?;
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut file = SourceFile::new(
             crate::load::display_path(&path, &cwd),
@@ -817,6 +835,7 @@ impl Builder<'_> {
         for ((name, at, request), result) in jobs.iter().zip(results) {
             match result {
                 Ok(rendered) => {
+                    self.render_problems(&rendered, *at, name);
                     let docs = self.integrate(&rendered, request, *at);
                     out.push(Standalone {
                         name: name.clone(),

@@ -131,6 +131,10 @@ pub struct Rendered {
     pub tool: String,
     /// The command line (with paths relative to the scanned root), for provenance and messages.
     pub command: String,
+    /// Problems found in the inputs before the tool ran, which Argo CD would fail on, although
+    /// this render went on without the offending part (e.g. a Helm values schema that refers
+    /// outside the chart, validated without the schema): `render-failed` findings.
+    pub problems: Vec<String>,
 }
 
 /// One rendered YAML document.
@@ -166,10 +170,40 @@ pub enum RenderRequest {
 }
 
 impl RenderRequest {
+    /// Plans the render (reads its inputs, checks them against the sandbox) and keys it.
+    pub fn prepare(&self, tools: &Tools) -> Prepared {
+        let planned = match self {
+            RenderRequest::Helm(r) => super::helm::plan(r).map(Planned::Helm),
+            RenderRequest::Kustomize(r) => super::kustomize::plan(r).map(Planned::Kustomize),
+        };
+        let key = key_of(self, &planned, tools);
+        Prepared { key, planned }
+    }
+
     pub fn render(&self, tools: &Tools) -> Result<Rendered, RenderError> {
-        match self {
-            RenderRequest::Helm(r) => super::helm::render(r, tools),
-            RenderRequest::Kustomize(r) => super::kustomize::render(r, tools),
+        self.prepare(tools).render(tools)
+    }
+}
+
+/// A planned render: what it will run, over which files, and its cache key. A render is planned
+/// once; the key and the run come from the same plan.
+pub struct Prepared {
+    /// `cache_key` of the request.
+    pub key: String,
+    planned: Result<Planned, RenderError>,
+}
+
+pub(crate) enum Planned {
+    Helm(super::helm::Plan),
+    Kustomize(super::kustomize::Plan),
+}
+
+impl Prepared {
+    pub fn render(&self, tools: &Tools) -> Result<Rendered, RenderError> {
+        match &self.planned {
+            Ok(Planned::Helm(p)) => super::helm::run(p, tools),
+            Ok(Planned::Kustomize(p)) => super::kustomize::run(p, tools),
+            Err(e) => Err(e.clone()),
         }
     }
 }
@@ -179,20 +213,31 @@ impl RenderRequest {
 /// may read (the chart or every kustomization directory it reaches, value files). Identical inputs
 /// give identical keys, across runs; a render whose inputs cannot be read keys on the reason.
 pub fn cache_key(request: &RenderRequest, tools: &Tools) -> String {
+    request.prepare(tools).key
+}
+
+fn key_of(
+    request: &RenderRequest,
+    planned: &Result<Planned, RenderError>,
+    tools: &Tools,
+) -> String {
     let mut h = Sha256::new();
-    h.field(b"manifest-guard render cache v1");
-    let inputs = match request {
-        RenderRequest::Helm(r) => {
+    h.field(b"manifest-guard render cache v2");
+    match request {
+        RenderRequest::Helm(_) => {
             h.field(b"helm");
             tool_identity(&mut h, tools.helm.as_deref());
-            super::helm::cache_inputs(r)
         }
-        RenderRequest::Kustomize(r) => {
+        RenderRequest::Kustomize(_) => {
             h.field(b"kustomize");
             tool_identity(&mut h, tools.kustomize.as_deref());
             tool_identity(&mut h, tools.kubectl.as_deref());
-            super::kustomize::cache_inputs(r)
         }
+    }
+    let inputs = match planned {
+        Ok(Planned::Helm(p)) => Ok(super::helm::cache_inputs(p)),
+        Ok(Planned::Kustomize(p)) => Ok(super::kustomize::cache_inputs(p)),
+        Err(e) => Err(e),
     };
     match inputs {
         Ok(inputs) => {
