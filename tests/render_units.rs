@@ -54,11 +54,8 @@ fn application(name: &str, path: &str, namespace: &str, extra: &str) -> String {
     )
 }
 
-#[test]
-fn helm_duplicate_service_points_at_the_second_template() {
-    if !render_tools() {
-        return;
-    }
+/// A repository whose Application `web` renders the chart `charts/web` (templates to add).
+fn web_chart() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     config(dir.path());
     write(
@@ -71,6 +68,15 @@ fn helm_duplicate_service_points_at_the_second_template() {
         "charts/web/Chart.yaml",
         "apiVersion: v2\nname: web\nversion: 0.1.0\n",
     );
+    dir
+}
+
+#[test]
+fn helm_duplicate_service_points_at_the_second_template() {
+    if !render_tools() {
+        return;
+    }
+    let dir = web_chart();
     let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  ports:\n    - port: 80\n";
     write(dir.path(), "charts/web/templates/a-service.yaml", svc);
     write(dir.path(), "charts/web/templates/b-service.yaml", svc);
@@ -115,18 +121,7 @@ fn a_chart_whose_values_schema_refers_outside_is_checked_and_reported() {
     if !render_tools() {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    config(dir.path());
-    write(
-        dir.path(),
-        "apps/web.yaml",
-        &application("web", "charts/web", "web", ""),
-    );
-    write(
-        dir.path(),
-        "charts/web/Chart.yaml",
-        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
-    );
+    let dir = web_chart();
     write(
         dir.path(),
         "charts/web/values.schema.json",

@@ -248,27 +248,11 @@ fn clean_set_parameter(value: &str) -> String {
 
 pub(crate) fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
     let root = tool::canonical_root(&req.root)?;
-    let chart_dir = normalize_rel(&req.chart_dir).ok_or_else(|| {
+    let chart_dir = tool::source_dir(&root, &req.chart_dir, "rendered", |dir| {
         RenderError::NotRenderable(format!(
-            "`{}` leaves the scanned root; it is not rendered",
-            req.chart_dir
+            "there is no chart directory `{dir}` in the scanned tree (a chart from a Helm or OCI repository is not fetched)"
         ))
     })?;
-    match tool::entry(&root, &chart_dir) {
-        Entry::Dir => {}
-        Entry::Outside => {
-            return Err(RenderError::NotRenderable(format!(
-                "`{}` links outside the scanned root; it is not rendered",
-                display_dir(&chart_dir)
-            )));
-        }
-        Entry::File | Entry::Missing => {
-            return Err(RenderError::NotRenderable(format!(
-                "there is no chart directory `{}` in the scanned tree (a chart from a Helm or OCI repository is not fetched)",
-                display_dir(&chart_dir)
-            )));
-        }
-    }
     let chart_file = join_rel(&chart_dir, "Chart.yaml").unwrap_or_default();
     if tool::entry(&root, &chart_file) != Entry::File {
         return Err(RenderError::NotRenderable(format!(

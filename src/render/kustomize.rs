@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::tool::{
     self, CacheInputs, Entry, RenderError, Rendered, RenderedDoc, TempDir, Tools, Tree,
-    display_dir, join_rel, normalize_rel,
+    display_dir, join_rel,
 };
 use crate::load::yaml::{self, Limits, Node};
 
@@ -157,27 +157,9 @@ pub(crate) struct Plan {
 
 pub(crate) fn plan(req: &KustomizeRequest) -> Result<Plan, RenderError> {
     let root = tool::canonical_root(&req.root)?;
-    let dir = normalize_rel(&req.dir).ok_or_else(|| {
-        RenderError::NotRenderable(format!(
-            "`{}` leaves the scanned root; it is not built",
-            req.dir
-        ))
+    let dir = tool::source_dir(&root, &req.dir, "built", |dir| {
+        RenderError::Failed(format!("`{dir}` is not a directory"))
     })?;
-    match tool::entry(&root, &dir) {
-        Entry::Dir => {}
-        Entry::Outside => {
-            return Err(RenderError::NotRenderable(format!(
-                "`{}` links outside the scanned root; it is not built",
-                display_dir(&dir)
-            )));
-        }
-        Entry::File | Entry::Missing => {
-            return Err(RenderError::Failed(format!(
-                "`{}` is not a directory",
-                display_dir(&dir)
-            )));
-        }
-    }
     let name = kustomization_name(&root, &dir).ok_or_else(|| {
         RenderError::Failed(format!(
             "`{}` holds no kustomization.yaml, kustomization.yml or Kustomization",

@@ -9,8 +9,7 @@ use crate::model::glob::glob_match;
 
 use super::argocd::repo::clean_relative;
 
-pub const KUSTOMIZATION_NAMES: [&str; 3] =
-    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub use super::kustomize::KUSTOMIZATION_NAMES;
 
 pub fn parent_dir(rel: &str) -> &str {
     rel.rsplit_once('/').map_or("", |(dir, _)| dir)

@@ -76,22 +76,13 @@ pub fn origin_of(root: &Path) -> Option<String> {
     None
 }
 
-/// `a/./b/../c` → `a/c`; `None` when it climbs out or is absolute.
+/// `a/./b/../c` → `a/c`; `None` when it climbs out, is absolute or holds a backslash (a path in
+/// an Application or the config is `/`-separated).
 pub fn clean_relative(path: &str) -> Option<String> {
-    if path.starts_with('/') || path.contains('\\') {
+    if path.contains('\\') {
         return None;
     }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    Some(parts.join("/"))
+    crate::render::tool::normalize_rel(path)
 }
 
 impl Repos {
