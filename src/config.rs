@@ -34,7 +34,15 @@ pub struct Config {
     pub clusters: Vec<Cluster>,
     pub argocd_namespace: Option<String>,
     pub render: RenderConfig,
+    /// Directory globs whose plain manifests (those no Application, chart or kustomization
+    /// covers) are applied on their own, e.g. one directory per cluster: each matching directory
+    /// is a unit of its own. `None`: `DEFAULT_UNITS`.
+    pub units: Option<Vec<String>>,
 }
+
+/// The layout Flux documents, `clusters/<cluster>/`: each cluster's manifests are applied to
+/// that cluster alone.
+pub const DEFAULT_UNITS: &[&str] = &["clusters/*"];
 
 /// `render:` — the tools and limits for Helm and Kustomize.
 #[derive(Debug, Clone, Default)]
@@ -394,6 +402,15 @@ impl Config {
                             .insert(id.to_string(), reader.rule_setting(&r.value)?);
                     }
                 }
+                "units" => {
+                    let globs = reader.string_list(&e.value, "units")?;
+                    for (g, n) in globs.iter().zip(e.value.items()) {
+                        if let Err(err) = Glob::new(g) {
+                            return Err(reader.error(n, format!("invalid glob: {err}"), None));
+                        }
+                    }
+                    config.units = Some(globs);
+                }
                 "exclude" => {
                     let globs = reader.string_list(&e.value, "exclude")?;
                     for (g, n) in globs.iter().zip(e.value.items()) {
@@ -442,7 +459,7 @@ impl Config {
                         &e.key,
                         format!("unknown config key `{other}`"),
                         Some(
-                            "known keys: `rules`, `exclude`, `max-file-size`, `repositories`, `clusters`, `render`, `argocd-namespace`"
+                            "known keys: `rules`, `exclude`, `units`, `max-file-size`, `repositories`, `clusters`, `render`, `argocd-namespace`"
                                 .into(),
                         ),
                     ));
@@ -454,6 +471,22 @@ impl Config {
 
     /// The exclude globs, matched against paths relative to the scanned root. A glob also
     /// excludes everything below a directory it matches.
+    /// `units` (or the default) as a set: directories, `/`-separated, relative to the root.
+    pub fn unit_set(&self) -> GlobSet {
+        let mut b = GlobSetBuilder::new();
+        let default: Vec<String> = DEFAULT_UNITS.iter().map(|g| g.to_string()).collect();
+        for g in self.units.as_ref().unwrap_or(&default) {
+            // `*` stays within one directory name: `clusters/*` is `clusters/prod`, not below it.
+            if let Ok(glob) = globset::GlobBuilder::new(g.trim_end_matches('/'))
+                .literal_separator(true)
+                .build()
+            {
+                b.add(glob);
+            }
+        }
+        b.build().unwrap_or_else(|_| GlobSet::empty())
+    }
+
     pub fn exclude_set(&self) -> GlobSet {
         let mut b = GlobSetBuilder::new();
         for g in &self.exclude {

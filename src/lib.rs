@@ -247,6 +247,7 @@ impl Scan {
             root: self.root.clone(),
             repositories: config.repositories.clone(),
             clusters: config.clusters.clone(),
+            unit_dirs: config.unit_set(),
             argocd_namespace: config
                 .argocd_namespace
                 .clone()

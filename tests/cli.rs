@@ -257,3 +257,66 @@ fn output_is_deterministic() {
         assert_eq!(a.stdout, b.stdout);
     }
 }
+
+/// Flux's documented layout, `clusters/<cluster>/`: the same object in two clusters' directories
+/// is two objects, not a duplicate. `units` in the config names other such directories.
+#[test]
+fn plain_manifests_of_each_cluster_directory_are_a_unit_of_their_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: apps\nspec:\n  ports:\n    - port: 80\n";
+    for rel in [
+        "clusters/production/web.yaml",
+        "clusters/staging/web.yaml",
+        "envs/a/web.yaml",
+        "envs/b/web.yaml",
+    ] {
+        write(dir.path(), rel, svc);
+    }
+    let duplicates = |out: &common::Output| -> Vec<(String, String)> {
+        json(out)["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| {
+                (
+                    d["file"].as_str().unwrap_or("").to_string(),
+                    d["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let args = [
+        "check",
+        ".",
+        "--select",
+        "duplicate-resource",
+        "--format",
+        "json",
+    ];
+    // By default `clusters/*` are units; `envs/a` and `envs/b` share the root's.
+    let found = duplicates(&run_in(dir.path(), &args));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "envs/b/web.yaml");
+
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "units: [clusters/*, envs/*]\n",
+    );
+    assert_eq!(duplicates(&run_in(dir.path(), &args)), vec![]);
+
+    // Within one unit directory a duplicate is still one.
+    write(dir.path(), "clusters/production/web-again.yaml", svc);
+    let found = duplicates(&run_in(dir.path(), &args));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0]
+            .1
+            .contains("defined twice in the directory `clusters/production`"),
+        "{found:?}"
+    );
+
+    // `units: []` turns the default off: one unit for the whole tree.
+    write(dir.path(), ".manifest-guard.yaml", "units: []\n");
+    assert_eq!(duplicates(&run_in(dir.path(), &args)).len(), 4);
+}

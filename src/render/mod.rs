@@ -33,7 +33,9 @@ use crate::model::{
 
 use argocd::repo::{Repos, Resolution};
 use tool::{RenderError, RenderRequest, Rendered, Tools};
-use tree::{FileIndex, KUSTOMIZATION_NAMES, Kustomizations, join, kustomize_dir_of, selected};
+use tree::{
+    FileIndex, KUSTOMIZATION_NAMES, Kustomizations, join, kustomize_dir_of, selected, unit_dir_of,
+};
 
 /// The cluster name Argo CD gives the cluster it runs in; plain manifests land there.
 pub const IN_CLUSTER: &str = IN_CLUSTER_NAME;
@@ -64,6 +66,8 @@ pub struct Settings {
     pub tools: Option<Tools>,
     /// An on-disk cache of renders, keyed by their inputs.
     pub cache_dir: Option<PathBuf>,
+    /// Directories whose plain manifests are a unit of their own (config `units`).
+    pub unit_dirs: globset::GlobSet,
 }
 
 impl Default for Settings {
@@ -75,6 +79,7 @@ impl Default for Settings {
             argocd_namespace: "argocd".into(),
             tools: None,
             cache_dir: None,
+            unit_dirs: globset::GlobSet::empty(),
         }
     }
 }
@@ -924,6 +929,7 @@ impl Builder<'_> {
                 .any(|d| d.is_empty() || rel.starts_with(&format!("{d}/")))
         };
         let mut kustomize_units: BTreeMap<String, UnitId> = BTreeMap::new();
+        let mut dir_units: BTreeMap<String, UnitId> = BTreeMap::new();
         let file_ids: Vec<FileId> = self.sources.iter().map(|(id, _)| id).collect();
         for file_id in file_ids {
             let file = self.sources.get(file_id);
@@ -952,7 +958,19 @@ impl Builder<'_> {
                     });
                     UnitId(units.len() - 1)
                 }),
-                None => UnitId(file.root.min(roots.len().saturating_sub(1))),
+                None => match unit_dir_of(&self.settings.unit_dirs, &file.rel, root_rel) {
+                    Some(dir) => *dir_units.entry(dir.to_string()).or_insert_with(|| {
+                        units.push(RenderUnit {
+                            name: format!("the directory `{dir}`"),
+                            location: None,
+                            cluster: IN_CLUSTER.to_string(),
+                            namespace: DEFAULT_NAMESPACE.to_string(),
+                            app: None,
+                        });
+                        UnitId(units.len() - 1)
+                    }),
+                    None => UnitId(file.root.min(roots.len().saturating_sub(1))),
+                },
             };
             placer.place_file(&self.sources, file_id, unit, &units, None);
         }

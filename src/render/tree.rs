@@ -99,6 +99,24 @@ pub fn kustomize_dir_of<'a>(k: &'a Kustomizations, rel: &str, stop: &str) -> Opt
     }
 }
 
+/// The deepest directory holding `rel` (below `stop`, or `stop` itself) that `units` names.
+pub fn unit_dir_of<'a>(units: &globset::GlobSet, rel: &'a str, stop: &str) -> Option<&'a str> {
+    if units.is_empty() {
+        return None;
+    }
+    let mut dir = parent_dir(rel);
+    while !dir.is_empty() && (stop.is_empty() || dir.len() >= stop.len()) {
+        if units.is_match(dir) {
+            return Some(dir);
+        }
+        if dir == stop {
+            break;
+        }
+        dir = parent_dir(dir);
+    }
+    None
+}
+
 /// Files by relative path, sorted, for selecting a directory source's files by prefix.
 pub struct FileIndex {
     pub sorted: Vec<(String, FileId)>,
@@ -164,6 +182,38 @@ fn expand_braces(pattern: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_deepest_unit_directory_below_the_path_argument_wins() {
+        let mut b = globset::GlobSetBuilder::new();
+        for g in ["clusters/*", "clusters/*/apps"] {
+            let glob = globset::GlobBuilder::new(g)
+                .literal_separator(true)
+                .build()
+                .expect("glob");
+            b.add(glob);
+        }
+        let units = b.build().expect("set");
+        assert_eq!(
+            unit_dir_of(&units, "clusters/prod/a.yaml", ""),
+            Some("clusters/prod")
+        );
+        assert_eq!(
+            unit_dir_of(&units, "clusters/prod/apps/x/a.yaml", ""),
+            Some("clusters/prod/apps")
+        );
+        assert_eq!(unit_dir_of(&units, "clusters/a.yaml", ""), None);
+        assert_eq!(unit_dir_of(&units, "other/prod/a.yaml", ""), None);
+        // Never above the path argument.
+        assert_eq!(
+            unit_dir_of(&units, "clusters/prod/x/a.yaml", "clusters/prod/x"),
+            None
+        );
+        assert_eq!(
+            unit_dir_of(&units, "clusters/prod/a.yaml", "clusters/prod"),
+            Some("clusters/prod")
+        );
+    }
 
     #[test]
     fn include_exclude_globs() {
