@@ -74,7 +74,8 @@ pub struct CheckArgs {
     /// Files or directories to check.
     pub paths: Vec<PathBuf>,
     /// Output format [default: human; under GitHub Actions (GITHUB_ACTIONS=true), human and
-    /// github annotations both].
+    /// github annotations both, the human report between ::stop-commands:: lines so that the
+    /// runner reads no command in what it quotes from the repository].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Configuration file (default: .manifest-guard.yaml at the scanned root).
@@ -121,6 +122,9 @@ pub struct DiffArgs {
     pub base_dir: Option<PathBuf>,
     #[arg(long, requires = "base_dir")]
     pub head_dir: Option<PathBuf>,
+    /// Output format [default: human; under GitHub Actions (GITHUB_ACTIONS=true), human and
+    /// github annotations both, the human report between ::stop-commands:: lines so that the
+    /// runner reads no command in what it quotes from the repository].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Configuration file (default: .manifest-guard.yaml at the head's root).

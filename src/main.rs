@@ -3,7 +3,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -48,8 +48,9 @@ fn main() -> ExitCode {
             }
             None => {
                 eprintln!(
-                    "error: unknown rule `{rule}`; {}",
-                    manifest_guard::config::suggest(&rule)
+                    "error: unknown rule `{}`; {}",
+                    report::printable(&rule),
+                    report::printable(&manifest_guard::config::suggest(&rule))
                 );
                 ExitCode::from(2)
             }
@@ -137,27 +138,16 @@ fn check(args: CheckArgs) -> ExitCode {
         inventory: &run.inventory,
         diagnostics: &run.diagnostics,
     };
-    let threshold = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Note => Some(Severity::Note),
-        FailOn::Never => None,
+    let threshold = threshold(args.fail_on);
+    let options = report_options(threshold);
+    let text = |format: Format, color: bool| {
+        let options = report::Options {
+            color,
+            ..options.clone()
+        };
+        report::render(format, &report, &options)
     };
-    let options = report_options(args.color, threshold);
-    // In a GitHub Actions log the findings are annotations as well, unless a format was chosen.
-    let formats = match args.format {
-        Some(format) => vec![format],
-        None if env_is("GITHUB_ACTIONS", "true") => vec![Format::Human, Format::Github],
-        None => vec![Format::Human],
-    };
-    for format in formats {
-        emit(&report::render(format, &report, &options));
-    }
-    if run.fails(threshold) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    deliver(args.format, args.color, text, run.fails(threshold))
 }
 
 fn threshold(fail_on: FailOn) -> Option<Severity> {
@@ -189,29 +179,60 @@ fn diff(args: DiffArgs) -> ExitCode {
         diagnostics: &run.diagnostics,
     };
     let threshold = threshold(args.fail_on);
-    let options = report_options(args.color, threshold);
-    let formats = match args.format {
-        Some(format) => vec![format],
-        None if env_is("GITHUB_ACTIONS", "true") => vec![Format::Human, Format::Github],
-        None => vec![Format::Human],
+    let options = report_options(threshold);
+    let text = |format: Format, color: bool| match format {
+        Format::Human => report::diff::human(&run.changes, &report, color, !args.no_diff),
+        Format::Json => report::diff::json(&run.changes, &report),
+        Format::Markdown => report::diff::markdown(
+            &run.changes,
+            &report,
+            &options,
+            report::markdown::COMMENT_LIMIT,
+        ),
+        other => report::render(other, &report, &options),
     };
-    for format in formats {
-        let text = match format {
-            Format::Human => {
-                report::diff::human(&run.changes, &report, options.color, !args.no_diff)
+    deliver(args.format, args.color, text, run.fails(threshold))
+}
+
+/// Prints the `--format` report and gives the exit status: 1 when the run `fails` per
+/// `--fail-on`.
+fn deliver(
+    format: Option<Format>,
+    color: ColorChoice,
+    text: impl Fn(Format, bool) -> String,
+    fails: bool,
+) -> ExitCode {
+    let on_actions = env_is("GITHUB_ACTIONS", "true");
+    let stdout_color = use_color(color);
+    // The human report echoes the repository (names, source lines, diffs, cluster names at the
+    // start of a line), and the Actions runner takes any line that starts with `::`, after
+    // spaces, for a workflow command: in a GitHub Actions log it is printed with commands
+    // stopped, under a token the repository cannot know.
+    let human = || {
+        let mut human = text(Format::Human, stdout_color);
+        if on_actions {
+            if !human.ends_with('\n') {
+                human.push('\n');
             }
-            Format::Json => report::diff::json(&run.changes, &report),
-            Format::Markdown => report::diff::markdown(
-                &run.changes,
-                &report,
-                &options,
-                report::markdown::COMMENT_LIMIT,
-            ),
-            other => report::render(other, &report, &options),
-        };
-        emit(&text);
+            let token = report::github::stop_commands_token();
+            human = format!(
+                "{}{human}{}",
+                report::github::stop_commands(&token),
+                report::github::resume_commands(&token)
+            );
+        }
+        human
+    };
+    match format {
+        Some(Format::Human) | None => emit(&human()),
+        Some(format) => emit(&text(format, stdout_color)),
     }
-    if run.fails(threshold) {
+    // In a GitHub Actions log the findings are annotations as well, unless a format was chosen;
+    // they come after commands resume.
+    if format.is_none() && on_actions {
+        emit(&text(Format::Github, stdout_color));
+    }
+    if fails {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -220,7 +241,6 @@ fn diff(args: DiffArgs) -> ExitCode {
 
 /// Writes a report to stdout; a reader that went away (`| head`) is not an error worth a panic.
 fn emit(text: &str) {
-    use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
@@ -229,7 +249,8 @@ fn env_is(name: &str, value: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == value)
 }
 
-fn report_options(color: ColorChoice, fail_on: Option<Severity>) -> report::Options {
+/// What every format needs besides the findings; `color` is set per report.
+fn report_options(fail_on: Option<Severity>) -> report::Options {
     let repository = std::env::current_dir()
         .map(|cwd| report::Repository::discover(&cwd))
         .unwrap_or_default();
@@ -247,7 +268,7 @@ fn report_options(color: ColorChoice, fail_on: Option<Severity>) -> report::Opti
         _ => None,
     };
     report::Options {
-        color: use_color(color),
+        color: false,
         fail_on,
         repository,
         blob_url,
@@ -256,18 +277,6 @@ fn report_options(color: ColorChoice, fail_on: Option<Severity>) -> report::Opti
 
 /// Prints an error that stopped the run (exit status 2).
 fn fatal(e: &manifest_guard::Error, color: ColorChoice) -> ExitCode {
-    let theme = if use_color(color) {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let mut s = String::new();
-    if miette::GraphicalReportHandler::new_themed(theme)
-        .render_report(&mut s, e)
-        .is_err()
-    {
-        s = format!("error: {e}\n");
-    }
-    eprint!("{s}");
+    eprint!("{}", report::human::render_error(e, use_color(color)));
     ExitCode::from(2)
 }

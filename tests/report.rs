@@ -361,8 +361,23 @@ fn github_actions_gets_human_output_and_annotations() {
     assert_eq!(out.code, 1);
     let human = run_in(&demo, &["check"]).stdout;
     let annotations = run_in(&demo, &["check", "--format", "github"]).stdout;
-    assert_eq!(out.stdout, format!("{human}{annotations}"));
-    // A chosen format is printed alone.
+    // The human report echoes the repository: the runner reads no command in it.
+    let (stop, rest) = out.stdout.split_once('\n').expect("lines");
+    let token = stop
+        .strip_prefix("::stop-commands::")
+        .expect("stop-commands");
+    assert_eq!(rest, format!("{human}::{token}::\n{annotations}"));
+    // A chosen format is printed alone; human still with commands stopped.
+    let chosen = run_with_env(
+        &demo,
+        &["check", "--format", "human"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    let (stop, rest) = chosen.stdout.split_once('\n').expect("lines");
+    let token = stop
+        .strip_prefix("::stop-commands::")
+        .expect("stop-commands");
+    assert_eq!(rest, format!("{human}::{token}::\n"));
     let json = run_with_env(
         &demo,
         &["check", "--format", "json"],
