@@ -3,12 +3,14 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::fs::File;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use manifest_guard::cli::{
-    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, RenderFormat,
+    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, OutputFile,
+    RenderFormat,
 };
 use manifest_guard::diagnostic::Severity;
 use manifest_guard::report::{self, Format, Report};
@@ -123,6 +125,10 @@ fn set_jobs(jobs: Option<usize>) {
 
 fn check(args: CheckArgs) -> ExitCode {
     set_jobs(args.jobs);
+    let files = match create_outputs(&args.outputs) {
+        Ok(files) => files,
+        Err(code) => return code,
+    };
     let opts = CheckOptions {
         paths: args.paths,
         config: args.config,
@@ -147,7 +153,7 @@ fn check(args: CheckArgs) -> ExitCode {
         };
         report::render(format, &report, &options)
     };
-    deliver(args.format, args.color, text, run.fails(threshold))
+    deliver(args.format, args.color, files, text, run.fails(threshold))
 }
 
 fn threshold(fail_on: FailOn) -> Option<Severity> {
@@ -161,6 +167,10 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
 
 fn diff(args: DiffArgs) -> ExitCode {
     set_jobs(args.jobs);
+    let files = match create_outputs(&args.outputs) {
+        Ok(files) => files,
+        Err(code) => return code,
+    };
     let opts = manifest_guard::diff::DiffOptions {
         base: args.base,
         head: args.head,
@@ -191,14 +201,51 @@ fn diff(args: DiffArgs) -> ExitCode {
         ),
         other => report::render(other, &report, &options),
     };
-    deliver(args.format, args.color, text, run.fails(threshold))
+    deliver(args.format, args.color, files, text, run.fails(threshold))
 }
 
-/// Prints the `--format` report and gives the exit status: 1 when the run `fails` per
-/// `--fail-on`.
+/// Opens every `--output` file before the run, so that a path that cannot be written stops it
+/// at once (exit status 2) instead of after minutes of rendering.
+fn create_outputs(outputs: &[OutputFile]) -> Result<Vec<(OutputFile, File)>, ExitCode> {
+    let mut files: Vec<(OutputFile, File)> = Vec::new();
+    for output in outputs {
+        if files.iter().any(|(o, _)| o.path == output.path) {
+            eprintln!(
+                "error: --output names `{}` twice; give each report a file of its own",
+                report::printable(&output.path.to_string_lossy())
+            );
+            return Err(ExitCode::from(2));
+        }
+        match File::create(&output.path) {
+            Ok(file) => files.push((output.clone(), file)),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", output_flag(output));
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// `--output FORMAT=PATH` as the user wrote it, for messages.
+fn output_flag(output: &OutputFile) -> String {
+    let format = output
+        .format
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    format!(
+        "--output {format}={}",
+        report::printable(&output.path.to_string_lossy())
+    )
+}
+
+/// Prints the `--format` report, writes the `--output` reports, and gives the exit status: 1
+/// when the run `fails` per `--fail-on`, 2 when a report file could not be written.
 fn deliver(
     format: Option<Format>,
     color: ColorChoice,
+    files: Vec<(OutputFile, File)>,
     text: impl Fn(Format, bool) -> String,
     fails: bool,
 ) -> ExitCode {
@@ -232,7 +279,22 @@ fn deliver(
     if format.is_none() && on_actions {
         emit(&text(Format::Github, stdout_color));
     }
-    if fails {
+    // Files get colour only when asked for it: a file is not a terminal.
+    let file_color = color == ColorChoice::Always;
+    let mut written = true;
+    for (output, mut file) in files {
+        let report = text(output.format, file_color);
+        if let Err(e) = file
+            .write_all(report.as_bytes())
+            .and_then(|()| file.flush())
+        {
+            eprintln!("error: cannot write {}: {e}", output_flag(&output));
+            written = false;
+        }
+    }
+    if !written {
+        ExitCode::from(2)
+    } else if fails {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
