@@ -337,8 +337,22 @@ fn report_options(fail_on: Option<Severity>) -> report::Options {
     }
 }
 
-/// Prints an error that stopped the run (exit status 2).
+/// Prints an error that stopped the run (exit status 2). It can quote the repository (a
+/// configuration key, wrapped onto a line of its own): in a GitHub Actions log, with commands
+/// stopped like the human report.
 fn fatal(e: &manifest_guard::Error, color: ColorChoice) -> ExitCode {
-    eprint!("{}", report::human::render_error(e, use_color(color)));
+    let mut text = report::human::render_error(e, use_color(color));
+    if env_is("GITHUB_ACTIONS", "true") {
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let token = report::github::stop_commands_token();
+        text = format!(
+            "{}{text}{}",
+            report::github::stop_commands(&token),
+            report::github::resume_commands(&token)
+        );
+    }
+    eprint!("{text}");
     ExitCode::from(2)
 }

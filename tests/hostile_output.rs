@@ -406,9 +406,26 @@ fn an_error_quoting_the_configuration_is_escaped() {
         ".manifest-guard.yaml",
         format!("{KEY_YAML}: 1  # \u{1b}[2J\n").as_bytes(),
     );
-    let out = run(dir.path(), &["check", "."], &[("GITHUB_ACTIONS", "true")]);
+    let out = run(dir.path(), &["check", "."], &[]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("keyinj"), "{}", out.stderr);
     assert_no_control_characters("stderr", &out.stderr);
     assert!(command_lines(&out.stderr).is_empty(), "{}", out.stderr);
+    // Under GitHub Actions the error is fenced like the human report: nothing it quotes is read
+    // as a command, even where miette wraps a long message onto a line of its own.
+    let out = run(dir.path(), &["check", "."], &[("GITHUB_ACTIONS", "true")]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_no_control_characters("stderr", &out.stderr);
+    let commands = command_lines(&out.stderr);
+    assert_eq!(commands.len(), 2, "{commands:#?}");
+    let token = commands[0]
+        .strip_prefix("::stop-commands::")
+        .expect("stop-commands first");
+    assert_eq!(commands[1], format!("::{token}::"));
+    assert!(out.stderr.starts_with(commands[0]), "{}", out.stderr);
+    assert!(
+        out.stderr.ends_with(&format!("{}\n", commands[1])),
+        "{}",
+        out.stderr
+    );
 }
