@@ -11,7 +11,9 @@ use crate::report::Format;
     name = "manifest-guard",
     version,
     about = "A GitOps manifest safety linter: reads a repository the way Argo CD deploys it and stops the merge that would empty a cluster.",
-    after_help = "Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the tool could not run."
+    after_help = "Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the tool could not run.\n\n\
+                  check and diff print one report on stdout (--format) and can write more to files in the same run:\n  \
+                  manifest-guard check --output sarif=results.sarif --output markdown=report.md"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -49,6 +51,36 @@ pub enum Command {
     },
 }
 
+/// `--output FORMAT=PATH`: one more report, written to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+/// Parses `FORMAT=PATH`.
+fn output_file(s: &str) -> Result<OutputFile, String> {
+    let names = || {
+        Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, FORMAT one of {}", names()))?;
+    let format = Format::from_str(format, true)
+        .map_err(|_| format!("unknown format `{format}`; expected one of {}", names()))?;
+    if path.is_empty() {
+        return Err("expected FORMAT=PATH; the path is empty".into());
+    }
+    Ok(OutputFile {
+        format,
+        path: PathBuf::from(path),
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RenderFormat {
     Yaml,
@@ -74,9 +106,15 @@ pub struct CheckArgs {
     /// Files or directories to check.
     pub paths: Vec<PathBuf>,
     /// Output format [default: human; under GitHub Actions (GITHUB_ACTIONS=true), human and
-    /// github annotations both].
+    /// github annotations both, the human report between ::stop-commands:: lines so that the
+    /// runner reads no command in what it quotes from the repository].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Also write the report in FORMAT to PATH, in the same run (repeatable; FORMAT is human,
+    /// json, sarif, github or markdown). --format still goes to stdout; the exit status is the
+    /// same. A PATH that cannot be written is exit status 2, before anything is checked.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = output_file)]
+    pub outputs: Vec<OutputFile>,
     /// Configuration file (default: .manifest-guard.yaml at the scanned root).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -121,8 +159,16 @@ pub struct DiffArgs {
     pub base_dir: Option<PathBuf>,
     #[arg(long, requires = "base_dir")]
     pub head_dir: Option<PathBuf>,
+    /// Output format [default: human; under GitHub Actions (GITHUB_ACTIONS=true), human and
+    /// github annotations both, the human report between ::stop-commands:: lines so that the
+    /// runner reads no command in what it quotes from the repository].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Also write the report in FORMAT to PATH, in the same run (repeatable; FORMAT is human,
+    /// json, sarif, github or markdown). --format still goes to stdout; the exit status is the
+    /// same. A PATH that cannot be written is exit status 2, before anything is checked.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = output_file)]
+    pub outputs: Vec<OutputFile>,
     /// Configuration file (default: .manifest-guard.yaml at the head's root).
     #[arg(long)]
     pub config: Option<PathBuf>,

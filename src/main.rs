@@ -3,12 +3,14 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::IsTerminal;
+use std::fs::File;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use manifest_guard::cli::{
-    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, RenderFormat,
+    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, OutputFile,
+    RenderFormat,
 };
 use manifest_guard::diagnostic::Severity;
 use manifest_guard::report::{self, Format, Report};
@@ -48,8 +50,9 @@ fn main() -> ExitCode {
             }
             None => {
                 eprintln!(
-                    "error: unknown rule `{rule}`; {}",
-                    manifest_guard::config::suggest(&rule)
+                    "error: unknown rule `{}`; {}",
+                    report::printable(&rule),
+                    report::printable(&manifest_guard::config::suggest(&rule))
                 );
                 ExitCode::from(2)
             }
@@ -122,6 +125,10 @@ fn set_jobs(jobs: Option<usize>) {
 
 fn check(args: CheckArgs) -> ExitCode {
     set_jobs(args.jobs);
+    let files = match create_outputs(&args.outputs) {
+        Ok(files) => files,
+        Err(code) => return code,
+    };
     let opts = CheckOptions {
         paths: args.paths,
         config: args.config,
@@ -137,27 +144,16 @@ fn check(args: CheckArgs) -> ExitCode {
         inventory: &run.inventory,
         diagnostics: &run.diagnostics,
     };
-    let threshold = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Note => Some(Severity::Note),
-        FailOn::Never => None,
+    let threshold = threshold(args.fail_on);
+    let options = report_options(threshold);
+    let text = |format: Format, color: bool| {
+        let options = report::Options {
+            color,
+            ..options.clone()
+        };
+        report::render(format, &report, &options)
     };
-    let options = report_options(args.color, threshold);
-    // In a GitHub Actions log the findings are annotations as well, unless a format was chosen.
-    let formats = match args.format {
-        Some(format) => vec![format],
-        None if env_is("GITHUB_ACTIONS", "true") => vec![Format::Human, Format::Github],
-        None => vec![Format::Human],
-    };
-    for format in formats {
-        emit(&report::render(format, &report, &options));
-    }
-    if run.fails(threshold) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    deliver(args.format, args.color, files, text, run.fails(threshold))
 }
 
 fn threshold(fail_on: FailOn) -> Option<Severity> {
@@ -171,6 +167,10 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
 
 fn diff(args: DiffArgs) -> ExitCode {
     set_jobs(args.jobs);
+    let files = match create_outputs(&args.outputs) {
+        Ok(files) => files,
+        Err(code) => return code,
+    };
     let opts = manifest_guard::diff::DiffOptions {
         base: args.base,
         head: args.head,
@@ -189,29 +189,112 @@ fn diff(args: DiffArgs) -> ExitCode {
         diagnostics: &run.diagnostics,
     };
     let threshold = threshold(args.fail_on);
-    let options = report_options(args.color, threshold);
-    let formats = match args.format {
-        Some(format) => vec![format],
-        None if env_is("GITHUB_ACTIONS", "true") => vec![Format::Human, Format::Github],
-        None => vec![Format::Human],
+    let options = report_options(threshold);
+    let text = |format: Format, color: bool| match format {
+        Format::Human => report::diff::human(&run.changes, &report, color, !args.no_diff),
+        Format::Json => report::diff::json(&run.changes, &report),
+        Format::Markdown => report::diff::markdown(
+            &run.changes,
+            &report,
+            &options,
+            report::markdown::COMMENT_LIMIT,
+        ),
+        other => report::render(other, &report, &options),
     };
-    for format in formats {
-        let text = match format {
-            Format::Human => {
-                report::diff::human(&run.changes, &report, options.color, !args.no_diff)
+    deliver(args.format, args.color, files, text, run.fails(threshold))
+}
+
+/// Opens every `--output` file before the run, so that a path that cannot be written stops it
+/// at once (exit status 2) instead of after minutes of rendering.
+fn create_outputs(outputs: &[OutputFile]) -> Result<Vec<(OutputFile, File)>, ExitCode> {
+    let mut files: Vec<(OutputFile, File)> = Vec::new();
+    for output in outputs {
+        if files.iter().any(|(o, _)| o.path == output.path) {
+            eprintln!(
+                "error: --output names `{}` twice; give each report a file of its own",
+                report::printable(&output.path.to_string_lossy())
+            );
+            return Err(ExitCode::from(2));
+        }
+        match File::create(&output.path) {
+            Ok(file) => files.push((output.clone(), file)),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", output_flag(output));
+                return Err(ExitCode::from(2));
             }
-            Format::Json => report::diff::json(&run.changes, &report),
-            Format::Markdown => report::diff::markdown(
-                &run.changes,
-                &report,
-                &options,
-                report::markdown::COMMENT_LIMIT,
-            ),
-            other => report::render(other, &report, &options),
-        };
-        emit(&text);
+        }
     }
-    if run.fails(threshold) {
+    Ok(files)
+}
+
+/// `--output FORMAT=PATH` as the user wrote it, for messages.
+fn output_flag(output: &OutputFile) -> String {
+    let format = output
+        .format
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    format!(
+        "--output {format}={}",
+        report::printable(&output.path.to_string_lossy())
+    )
+}
+
+/// Prints the `--format` report, writes the `--output` reports, and gives the exit status: 1
+/// when the run `fails` per `--fail-on`, 2 when a report file could not be written.
+fn deliver(
+    format: Option<Format>,
+    color: ColorChoice,
+    files: Vec<(OutputFile, File)>,
+    text: impl Fn(Format, bool) -> String,
+    fails: bool,
+) -> ExitCode {
+    let on_actions = env_is("GITHUB_ACTIONS", "true");
+    let stdout_color = use_color(color);
+    // The human report echoes the repository (names, source lines, diffs, cluster names at the
+    // start of a line), and the Actions runner takes any line that starts with `::`, after
+    // spaces, for a workflow command: in a GitHub Actions log it is printed with commands
+    // stopped, under a token the repository cannot know.
+    let human = || {
+        let mut human = text(Format::Human, stdout_color);
+        if on_actions {
+            if !human.ends_with('\n') {
+                human.push('\n');
+            }
+            let token = report::github::stop_commands_token();
+            human = format!(
+                "{}{human}{}",
+                report::github::stop_commands(&token),
+                report::github::resume_commands(&token)
+            );
+        }
+        human
+    };
+    match format {
+        Some(Format::Human) | None => emit(&human()),
+        Some(format) => emit(&text(format, stdout_color)),
+    }
+    // In a GitHub Actions log the findings are annotations as well, unless a format was chosen;
+    // they come after commands resume.
+    if format.is_none() && on_actions {
+        emit(&text(Format::Github, stdout_color));
+    }
+    // Files get colour only when asked for it: a file is not a terminal.
+    let file_color = color == ColorChoice::Always;
+    let mut written = true;
+    for (output, mut file) in files {
+        let report = text(output.format, file_color);
+        if let Err(e) = file
+            .write_all(report.as_bytes())
+            .and_then(|()| file.flush())
+        {
+            eprintln!("error: cannot write {}: {e}", output_flag(&output));
+            written = false;
+        }
+    }
+    if !written {
+        ExitCode::from(2)
+    } else if fails {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -220,7 +303,6 @@ fn diff(args: DiffArgs) -> ExitCode {
 
 /// Writes a report to stdout; a reader that went away (`| head`) is not an error worth a panic.
 fn emit(text: &str) {
-    use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
@@ -229,7 +311,8 @@ fn env_is(name: &str, value: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == value)
 }
 
-fn report_options(color: ColorChoice, fail_on: Option<Severity>) -> report::Options {
+/// What every format needs besides the findings; `color` is set per report.
+fn report_options(fail_on: Option<Severity>) -> report::Options {
     let repository = std::env::current_dir()
         .map(|cwd| report::Repository::discover(&cwd))
         .unwrap_or_default();
@@ -247,27 +330,29 @@ fn report_options(color: ColorChoice, fail_on: Option<Severity>) -> report::Opti
         _ => None,
     };
     report::Options {
-        color: use_color(color),
+        color: false,
         fail_on,
         repository,
         blob_url,
     }
 }
 
-/// Prints an error that stopped the run (exit status 2).
+/// Prints an error that stopped the run (exit status 2). It can quote the repository (a
+/// configuration key, wrapped onto a line of its own): in a GitHub Actions log, with commands
+/// stopped like the human report.
 fn fatal(e: &manifest_guard::Error, color: ColorChoice) -> ExitCode {
-    let theme = if use_color(color) {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let mut s = String::new();
-    if miette::GraphicalReportHandler::new_themed(theme)
-        .render_report(&mut s, e)
-        .is_err()
-    {
-        s = format!("error: {e}\n");
+    let mut text = report::human::render_error(e, use_color(color));
+    if env_is("GITHUB_ACTIONS", "true") {
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let token = report::github::stop_commands_token();
+        text = format!(
+            "{}{text}{}",
+            report::github::stop_commands(&token),
+            report::github::resume_commands(&token)
+        );
     }
-    eprint!("{s}");
+    eprint!("{text}");
     ExitCode::from(2)
 }

@@ -320,3 +320,114 @@ fn plain_manifests_of_each_cluster_directory_are_a_unit_of_their_own() {
     write(dir.path(), ".manifest-guard.yaml", "units: []\n");
     assert_eq!(duplicates(&run_in(dir.path(), &args)).len(), 4);
 }
+
+/// `--output FORMAT=PATH` writes, in the same run, exactly what `--format FORMAT` prints; stdout
+/// keeps the `--format` report and the exit status keeps following `--fail-on`.
+#[test]
+fn output_files_hold_what_format_prints() {
+    let formats = ["human", "json", "sarif", "github", "markdown"];
+    let diff = [
+        "diff",
+        "--base-dir",
+        "fixtures/stateful-delete/bad/base",
+        "--head-dir",
+        "fixtures/stateful-delete/bad/head",
+    ];
+    for command in [&["check", "fixtures/demo"][..], &diff[..]] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut args: Vec<String> = command.iter().map(|s| s.to_string()).collect();
+        for f in formats {
+            args.push("--output".into());
+            args.push(format!("{f}={}", dir.path().join(f).display()));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args);
+        assert_eq!(out.code, 1, "{command:?}: {}", out.stderr);
+        assert_eq!(
+            out.stdout,
+            run(command).stdout,
+            "{command:?}: stdout is --format's"
+        );
+        for f in formats {
+            let mut alone = command.to_vec();
+            alone.extend(["--format", f]);
+            let expected = run(&alone).stdout;
+            let written = std::fs::read_to_string(dir.path().join(f)).expect("written");
+            assert!(!written.is_empty(), "{command:?} {f}");
+            assert_eq!(written, expected, "{command:?} {f}");
+        }
+        let mut never = args.clone();
+        never.extend(["--fail-on", "never", "--format", "json"]);
+        let out = run(&never);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            out.stdout.starts_with("{\n  \"version\": 1"),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_exit_2_before_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("no/such/dir/report.sarif");
+    let flag = format!("sarif={}", missing.display());
+    let out = run(&["check", "fixtures/demo", "--output", &flag]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "no report: {}", out.stdout);
+    assert!(
+        out.stderr
+            .contains(&format!("cannot write --output {flag}")),
+        "{}",
+        out.stderr
+    );
+    // A directory is not a file either, for diff as for check.
+    let flag = format!("markdown={}", dir.path().display());
+    let out = run(&[
+        "diff",
+        "--base-dir",
+        "fixtures/stateful-delete/bad/base",
+        "--head-dir",
+        "fixtures/stateful-delete/bad/head",
+        "--output",
+        &flag,
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot write --output markdown="),
+        "{}",
+        out.stderr
+    );
+    // Two reports into one file, an unknown format, a missing `=`: usage errors.
+    let same = format!("{}", dir.path().join("r").display());
+    let twice = run(&[
+        "check",
+        "fixtures/demo",
+        "--output",
+        &format!("json={same}"),
+        "--output",
+        &format!("sarif={same}"),
+    ]);
+    assert_eq!(twice.code, 2);
+    assert!(twice.stderr.contains("twice"), "{}", twice.stderr);
+    for bad in ["xml=out.xml", "out.json", "json="] {
+        let out = run(&["check", "fixtures/demo", "--output", bad]);
+        assert_eq!(out.code, 2, "{bad}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("FORMAT=PATH") || out.stderr.contains("unknown format"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn help_documents_output() {
+    for command in ["check", "diff"] {
+        let help = run(&[command, "--help"]).stdout;
+        assert!(help.contains("--output <FORMAT=PATH>"), "{help}");
+    }
+    let help = run(&["--help"]).stdout;
+    assert!(help.contains("--output sarif="), "{help}");
+}

@@ -643,14 +643,54 @@ fn action_install_step_uses_a_cached_binary() {
     assert_eq!(runner.file("path"), format!("{root_dir}/bin\n"));
 }
 
+const RUN_STEP: &str = "Run manifest-guard (annotations, SARIF, job summary)";
+const FAIL_STEP: &str = "Fail on findings at or above fail-on";
+
+impl Runner {
+    /// Puts a `manifest-guard` first on PATH that logs its arguments, then runs the real one.
+    fn log_invocations(&self) {
+        let wrapper = self.dir.path().join("bin/manifest-guard");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+                self.dir.path().join("invocations").display(),
+                env!("CARGO_BIN_EXE_manifest-guard")
+            ),
+        )
+        .expect("write");
+        let mut perms = std::fs::metadata(&wrapper).expect("meta").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&wrapper, perms).expect("chmod");
+    }
+
+    /// The `check` and `diff` runs (not `--help`) since the last call.
+    fn runs(&self) -> Vec<String> {
+        let path = self.dir.path().join("invocations");
+        let log = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, "").expect("write");
+        log.lines()
+            .filter(|l| !l.ends_with("--help"))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
 #[test]
-fn action_report_step_writes_sarif_and_the_job_summary() {
+fn action_run_step_writes_sarif_and_the_job_summary_in_one_run() {
     let Some(cjs) = tool("check-jsonschema") else {
         return;
     };
     let runner = Runner::new();
-    let (code, out) = runner.step("Report (SARIF, job summary)", &with(&[]));
+    runner.log_invocations();
+    let (code, out) = runner.step(RUN_STEP, &with(&[]));
     assert_eq!(code, 0, "findings do not fail this step: {out}");
+    let runs = runner.runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert!(
+        runs[0].starts_with("check fixtures/demo --fail-on error"),
+        "{runs:#?}"
+    );
     let outputs = runner.file("output");
     let sarif = runner.dir.path().join("manifest-guard.sarif");
     assert!(
@@ -658,6 +698,7 @@ fn action_report_step_writes_sarif_and_the_job_summary() {
         "{outputs}"
     );
     assert!(outputs.contains("markdown-file="), "{outputs}");
+    assert!(outputs.contains("status=1\n"), "{outputs}");
     let log: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&sarif).expect("sarif")).expect("json");
     assert!(
@@ -693,53 +734,63 @@ fn action_report_step_writes_sarif_and_the_job_summary() {
         summary.contains("fixtures/demo/apps/apps.yaml:45:9"),
         "{summary}"
     );
-
-    // `both` adds the diff against the base; without a base revision the step says so.
-    let runner = Runner::new();
-    let (code, out) = runner.step("Report (SARIF, job summary)", &with(&[("MG_MODE", "both")]));
-    assert_eq!(code, 2, "{out}");
-    assert!(out.contains("needs a base revision"), "{out}");
-    let (code, out) = runner.step(
-        "Report (SARIF, job summary)",
-        &with(&[("MG_MODE", "both"), ("MG_PR_BASE", "HEAD")]),
-    );
-    assert_eq!(code, 0, "{out}");
-    assert!(
-        runner.file("summary").contains("Blast radius"),
-        "{}",
-        runner.file("summary")
-    );
-
-    // The tool failing to run fails the step.
-    let (code, _) = runner.step(
-        "Report (SARIF, job summary)",
-        &with(&[("MG_PATH", "does/not/exist")]),
-    );
-    assert_eq!(code, 2);
-}
-
-#[test]
-fn action_check_step_annotates_and_fails_per_fail_on() {
-    let runner = Runner::new();
-    let (code, out) = runner.step("Check (annotations, exit status)", &with(&[]));
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("duplicate-application"), "{out}");
+    // The same run annotates the log, with the human report fenced off from the runner.
     assert!(
         out.contains(
             "::error file=fixtures/demo/apps/apps.yaml,line=45,col=9,endLine=45,endColumn=15,title=duplicate-application::"
         ),
         "{out}"
     );
+    assert!(out.starts_with("::stop-commands::"), "{out}");
+
+    // Without SARIF, no SARIF file and no output naming one.
+    let runner = Runner::new();
+    let (code, out) = runner.step(RUN_STEP, &with(&[("MG_SARIF", "false")]));
+    assert_eq!(code, 0, "{out}");
+    assert!(!runner.file("output").contains("sarif-file="));
+    assert!(!runner.dir.path().join("manifest-guard.sarif").exists());
+
+    // `both` adds the diff against the base; without a base revision the step says so.
+    let runner = Runner::new();
+    runner.log_invocations();
+    let (code, out) = runner.step(RUN_STEP, &with(&[("MG_MODE", "both")]));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("needs a base revision"), "{out}");
+    assert!(runner.runs().is_empty(), "nothing runs without a base");
     let (code, out) = runner.step(
-        "Check (annotations, exit status)",
-        &with(&[("MG_FAIL_ON", "never")]),
+        RUN_STEP,
+        &with(&[("MG_MODE", "both"), ("MG_PR_BASE", "HEAD")]),
     );
     assert_eq!(code, 0, "{out}");
-    let (code, _) = runner.step(
-        "Check (annotations, exit status)",
-        &with(&[("MG_CONFIG", "does/not/exist.yaml")]),
+    let runs = runner.runs();
+    assert_eq!(runs.len(), 2, "one check, one diff: {runs:#?}");
+    assert!(runs[0].starts_with("check "), "{runs:#?}");
+    assert!(runs[1].starts_with("diff --base HEAD "), "{runs:#?}");
+    let summary = runner.file("summary");
+    assert!(summary.contains("## manifest-guard check"), "{summary}");
+    assert!(summary.contains("Blast radius"), "{summary}");
+    assert!(
+        summary.find("## manifest-guard check") < summary.find("## manifest-guard diff"),
+        "{summary}"
     );
+
+    // The tool failing to run fails the step.
+    let (code, _) = runner.step(RUN_STEP, &with(&[("MG_PATH", "does/not/exist")]));
+    assert_eq!(code, 2);
+    let (code, _) = runner.step(RUN_STEP, &with(&[("MG_CONFIG", "does/not/exist.yaml")]));
     assert_eq!(code, 2, "a config that does not exist is exit status 2");
+}
+
+#[test]
+fn action_fails_per_fail_on_in_its_last_step() {
+    let runner = Runner::new();
+    let (code, out) = runner.step(RUN_STEP, &with(&[("MG_FAIL_ON", "never")]));
+    assert_eq!(code, 0, "{out}");
+    assert!(runner.file("output").contains("status=0\n"));
+    for (status, expected) in [("0", 0), ("1", 1), ("", 2)] {
+        let (code, out) = runner.step(FAIL_STEP, &[("MG_STATUS", status)]);
+        assert_eq!(code, expected, "status {status:?}: {out}");
+    }
 }
 
 /// The comment step against a stand-in `gh` that records its calls: it updates the comment it

@@ -361,8 +361,23 @@ fn github_actions_gets_human_output_and_annotations() {
     assert_eq!(out.code, 1);
     let human = run_in(&demo, &["check"]).stdout;
     let annotations = run_in(&demo, &["check", "--format", "github"]).stdout;
-    assert_eq!(out.stdout, format!("{human}{annotations}"));
-    // A chosen format is printed alone.
+    // The human report echoes the repository: the runner reads no command in it.
+    let (stop, rest) = out.stdout.split_once('\n').expect("lines");
+    let token = stop
+        .strip_prefix("::stop-commands::")
+        .expect("stop-commands");
+    assert_eq!(rest, format!("{human}::{token}::\n{annotations}"));
+    // A chosen format is printed alone; human still with commands stopped.
+    let chosen = run_with_env(
+        &demo,
+        &["check", "--format", "human"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    let (stop, rest) = chosen.stdout.split_once('\n').expect("lines");
+    let token = stop
+        .strip_prefix("::stop-commands::")
+        .expect("stop-commands");
+    assert_eq!(rest, format!("{human}::{token}::\n"));
     let json = run_with_env(
         &demo,
         &["check", "--format", "json"],
@@ -469,4 +484,44 @@ fn markdown_stays_under_the_comment_limit() {
         "{}",
         &out.stdout[out.stdout.len().saturating_sub(400)..]
     );
+}
+
+/// Under GitHub Actions the log gets the fenced human report and the annotations; files written
+/// with `--output` get their format only, never the log's stop-commands lines.
+#[test]
+fn output_files_under_github_actions_hold_their_format_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let md = dir.path().join("report.md");
+    let sarif = dir.path().join("report.sarif");
+    let env = [("GITHUB_ACTIONS", "true")];
+    let out = run_with_env(
+        &root(),
+        &[
+            "check",
+            "fixtures/demo",
+            "--output",
+            &format!("markdown={}", md.display()),
+            "--output",
+            &format!("sarif={}", sarif.display()),
+        ],
+        &env,
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("::stop-commands::"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("\n::error file="), "{}", out.stdout);
+    let written = std::fs::read_to_string(&md).expect("markdown");
+    let alone = run_with_env(
+        &root(),
+        &["check", "fixtures/demo", "--format", "markdown"],
+        &env,
+    );
+    assert_eq!(written, alone.stdout);
+    assert!(!written.contains("::"), "{written}");
+    let log: Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("sarif")).expect("JSON");
+    assert_eq!(log["version"], "2.1.0");
 }

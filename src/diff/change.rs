@@ -151,10 +151,15 @@ pub fn normalized(object: &Object) -> Value {
 
 fn unified(base: &Value, head: &Value, base_name: &str, head_name: &str) -> String {
     let (a, b) = (crate::load::yaml::emit(base), crate::load::yaml::emit(head));
+    // The names are file paths from the repository: one line each, whatever they hold.
+    let (base_name, head_name) = (
+        crate::report::printable(base_name),
+        crate::report::printable(head_name),
+    );
     similar::TextDiff::from_lines(&a, &b)
         .unified_diff()
         .context_radius(3)
-        .header(base_name, head_name)
+        .header(&base_name, &head_name)
         .to_string()
 }
 

@@ -663,19 +663,24 @@ pub fn emit(value: &serde_json::Value) -> String {
 
 fn yaml_scalar(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::String(s) => {
-            let plain = !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_alphanumeric() || "-_./@".contains(c))
-                && !matches!(s.as_str(), "true" | "false" | "null" | "~" | "yes" | "no")
-                && s.parse::<f64>().is_err();
-            if plain {
-                s.clone()
-            } else {
-                serde_json::Value::String(s.clone()).to_string()
-            }
-        }
+        serde_json::Value::String(s) => yaml_string(s),
         other => other.to_string(),
+    }
+}
+
+/// A string as a plain scalar when it cannot be misread, else double-quoted. Keys too: they come
+/// from the repository and can hold line breaks and control characters, which quoting escapes
+/// (the JSON escapes, plus `\u` for what JSON leaves raw, are valid YAML).
+fn yaml_string(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || "-_./@".contains(c))
+        && !matches!(s, "true" | "false" | "null" | "~" | "yes" | "no")
+        && s.parse::<f64>().is_err();
+    if plain {
+        s.to_string()
+    } else {
+        crate::report::escape_json_unsafe(&serde_json::Value::String(s.to_string()).to_string())
     }
 }
 
@@ -686,6 +691,7 @@ fn yaml_value(v: &serde_json::Value, indent: usize, out: &mut String) {
     match v {
         serde_json::Value::Object(map) => {
             for (k, val) in map {
+                let k = yaml_string(k);
                 match val {
                     serde_json::Value::Object(m) if !m.is_empty() => {
                         out.push_str(&format!("{pad}{k}:\n"));

@@ -1,6 +1,8 @@
 //! `diff` reports: the blast radius per cluster first, then each Application's changes with
 //! their unified diffs, then the destructive findings (as every other report shows findings).
 //! Human and Markdown for people, JSON (version 1, with `changes` and `blast_radius`) for tools.
+//! Names are shown through [`printable`] and diff bodies through [`printable_lines`]: both come
+//! from the repositories being compared.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::diff::{ChangeKind, ChangeSet, ClusterImpact, blast_radius, quantity};
 
-use super::Report;
+use super::{Report, printable, printable_lines};
 
 fn count(impact: &ClusterImpact, kind: ChangeKind) -> usize {
     impact.counts.get(&kind).copied().unwrap_or(0)
@@ -32,7 +34,7 @@ fn blast_table(radius: &BTreeMap<String, ClusterImpact>) -> String {
         "applications".into(),
     ]];
     for (cluster, impact) in radius {
-        let mut row = vec![cluster.clone()];
+        let mut row = vec![printable(cluster).into_owned()];
         row.extend(
             ChangeKind::ALL
                 .iter()
@@ -43,7 +45,7 @@ fn blast_table(radius: &BTreeMap<String, ClusterImpact>) -> String {
             impact
                 .applications
                 .iter()
-                .cloned()
+                .map(|a| printable(a))
                 .collect::<Vec<_>>()
                 .join(", "),
         );
@@ -66,8 +68,9 @@ fn blast_table(radius: &BTreeMap<String, ClusterImpact>) -> String {
 }
 
 fn colored_diff(diff: &str, color: bool) -> String {
+    let diff = printable_lines(diff);
     if !color {
-        return diff.to_string();
+        return diff.into_owned();
     }
     diff.lines()
         .map(|l| {
@@ -89,7 +92,7 @@ fn colored_diff(diff: &str, color: bool) -> String {
 fn app_label(app: Option<&String>) -> String {
     app.map_or_else(
         || "Objects outside any Application".to_string(),
-        |a| format!("Application `{a}`"),
+        |a| format!("Application `{}`", printable(a)),
     )
 }
 
@@ -107,22 +110,30 @@ fn grouped(set: &ChangeSet) -> BTreeMap<(String, Option<String>), Vec<&crate::di
 
 pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool) -> String {
     let radius = blast_radius(set);
-    let mut out = format!("Blast radius (base {} → head)\n\n", set.base_label);
+    let mut out = format!(
+        "Blast radius (base {} → head)\n\n",
+        printable(&set.base_label)
+    );
     out.push_str(&blast_table(&radius));
     for ((cluster, app), changes) in grouped(set) {
-        let _ = writeln!(out, "\n{} on `{cluster}`", app_label(app.as_ref()));
+        let _ = writeln!(
+            out,
+            "\n{} on `{}`",
+            app_label(app.as_ref()),
+            printable(&cluster)
+        );
         for c in changes {
             let renamed = c
                 .renamed_from
                 .as_ref()
-                .map(|f| format!(" (from `{}`)", f.name))
+                .map(|f| format!(" (from `{}`)", printable(&f.name)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {:9} {}{renamed}: {}",
                 c.kind.as_str(),
-                c.id.short(),
-                c.effect
+                printable(&c.id.short()),
+                printable(&c.effect)
             );
             if show_diff {
                 if let Some(diff) = &c.diff {
@@ -214,9 +225,7 @@ pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
         "changes": set.changes.iter().map(|c| change_json(set, c)).collect::<Vec<_>>(),
         "blast_radius": blast_json(set),
     });
-    let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
-    s.push('\n');
-    s
+    super::json_text(&out)
 }
 
 /// A code fence longer than any run of backticks in `text`, so a diff cannot close it.
@@ -242,7 +251,7 @@ pub fn markdown(
     use super::markdown::{Document, Section, escape_cell, escape_text, findings, verdict};
     let radius = blast_radius(set);
     let blast = Section {
-        heading: format!("Blast radius (base `{}` → head)", set.base_label.replace('`', "'")),
+        heading: format!("Blast radius (base `{}` → head)", printable(&set.base_label).replace('`', "'")),
         head: "| cluster | created | modified | recreated | renamed | deleted | orphaned | storage at risk | applications |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n".into(),
         items: radius
             .iter()
@@ -269,7 +278,7 @@ pub fn markdown(
                 let mut item = format!(
                     "<details><summary>{} on <code>{}</code>: {} change{}</summary>\n\n",
                     html_escape(&app_label(app.as_ref()).replace('`', "")),
-                    html_escape(&cluster),
+                    html_escape(&printable(&cluster)),
                     changes.len(),
                     if changes.len() == 1 { "" } else { "s" }
                 );
@@ -282,7 +291,11 @@ pub fn markdown(
                         escape_cell(&c.effect)
                     );
                     if let Some(d) = &c.diff {
-                        let f = fence(d);
+                        let mut d = printable_lines(d).into_owned();
+                        if !d.ends_with('\n') {
+                            d.push('\n');
+                        }
+                        let f = fence(&d);
                         let _ = writeln!(item, "\n{f}diff\n{d}{f}\n");
                     }
                 }

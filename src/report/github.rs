@@ -1,11 +1,17 @@
 //! `--format github`: GitHub Actions workflow commands, one annotation per finding
 //! (`::error file=…,line=…,col=…,endLine=…,endColumn=…,title=<rule>::<message>`), escaped the
 //! way the Actions runner unescapes them. Paths are relative to the repository root, which is
-//! where the runner resolves them.
+//! where the runner resolves them. Text from the repository is made [`printable`] first, so a
+//! finding is one line of the log whatever the names in it hold.
+//!
+//! Also the `stop-commands` pair that fences a human report echoing repository content in the
+//! log, so that none of its lines is taken for a workflow command.
+
+use std::hash::{BuildHasher, Hasher};
 
 use crate::diagnostic::{Diagnostic, Severity};
 
-use super::{Report, Repository};
+use super::{Report, Repository, printable};
 
 pub fn render(report: &Report<'_>, repository: &Repository) -> String {
     report
@@ -29,6 +35,7 @@ fn annotation(report: &Report<'_>, repository: &Repository, d: &Diagnostic) -> S
     let path = repository
         .relative(&file.display)
         .unwrap_or_else(|| file.display.clone());
+    let path = printable(&path).into_owned();
     let (start, end) = report.region(d.location);
     let mut props = vec![
         ("file", path),
@@ -44,17 +51,22 @@ fn annotation(report: &Report<'_>, repository: &Repository, d: &Diagnostic) -> S
         ));
     }
     props.push(("title", d.rule.to_string()));
-    let mut message = d.message.clone();
+    // The line breaks between the parts are the tool's own; inside a part there are none.
+    let mut message = printable(&d.message).into_owned();
     if !d.help.is_empty() {
         message.push_str("\nhelp: ");
-        message.push_str(&d.help);
+        message.push_str(&printable(&d.help));
     }
     for r in &d.related {
         let (rfile, line, column) = report.position(r.location);
         let rpath = repository
             .relative(rfile)
             .unwrap_or_else(|| rfile.to_string());
-        message.push_str(&format!("\n{}: {rpath}:{line}:{column}", r.message));
+        message.push_str(&format!(
+            "\n{}: {}:{line}:{column}",
+            printable(&r.message),
+            printable(&rpath)
+        ));
     }
     workflow_command(command(d.severity), &props, &message)
 }
@@ -82,6 +94,35 @@ pub fn escape_data(s: &str) -> String {
 /// Escapes a property value: as data, plus `:` and `,`, which separate properties.
 pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A token for `::stop-commands::`, unguessable by the repository being checked: 128 bits from
+/// `std`'s randomly keyed hasher (seeded by the operating system), over the time and process id.
+pub fn stop_commands_token() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut token = String::from("manifest-guard-");
+    for part in 0..2u8 {
+        // Each `RandomState` has keys of its own.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u8(part);
+        h.write_u128(now);
+        h.write_u32(std::process::id());
+        token.push_str(&format!("{:016x}", h.finish()));
+    }
+    token
+}
+
+/// The line after which the runner takes no line for a workflow command…
+pub fn stop_commands(token: &str) -> String {
+    format!("::stop-commands::{token}\n")
+}
+
+/// …until this one.
+pub fn resume_commands(token: &str) -> String {
+    format!("::{token}::\n")
 }
 
 #[cfg(test)]
@@ -124,6 +165,31 @@ mod tests {
             "::error file=apps/a%2Cb%3Ac.yaml,line=3,title=duplicate-application::\
              Application `a` moves: 100%25 of it, to `b`%0Ahelp: rename it\n"
         );
+    }
+
+    #[test]
+    fn repository_text_made_printable_stays_on_the_command_line() {
+        // What `annotation` does with a name: printable first, then the command's escaping.
+        let name = "a\n::error file=x::pwned\r\u{1b}[31m::stop-commands::x%0A";
+        let props = [("file", printable("apps/a\n::b.yaml").into_owned())];
+        let line = workflow_command("error", &props, &printable(name));
+        assert_eq!(
+            line,
+            "::error file=apps/a\\n%3A%3Ab.yaml::a\\n::error file=x::pwned\\r\\u{1b}[31m\
+             ::stop-commands::x%250A\n"
+        );
+        assert_eq!(line.lines().count(), 1);
+    }
+
+    #[test]
+    fn stop_commands_tokens_are_fresh_and_fenced_by_their_lines() {
+        let (a, b) = (stop_commands_token(), stop_commands_token());
+        assert_ne!(a, b);
+        let hex = a.strip_prefix("manifest-guard-").expect("prefix");
+        assert_eq!(hex.len(), 32);
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{a}");
+        assert_eq!(stop_commands(&a), format!("::stop-commands::{a}\n"));
+        assert_eq!(resume_commands(&a), format!("::{a}::\n"));
     }
 
     #[test]

@@ -1,16 +1,18 @@
 //! `--format human`: miette's graphical reports, each with the source snippet, a label on the
 //! offending span, labels on related places in the same file, related places in other files as
-//! follow-up notes, the help text and the rule id; then one summary line.
+//! follow-up notes, the help text and the rule id; then one summary line. Messages, labels and
+//! file names are shown through [`printable`], source snippets through [`PrintableText`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::load::{Location, Sources};
+use crate::load::{FileId, Location, Sources};
 
-use super::{Report, summary_line};
+use super::{PrintableText, Report, printable, summary_line};
 
 /// A finding (or one of its related places) as miette sees it.
 struct Shown {
@@ -70,16 +72,67 @@ impl miette::Diagnostic for Shown {
     }
 }
 
-fn source(sources: &Sources, loc: Location) -> NamedSource<Arc<str>> {
-    let file = sources.get(loc.file);
-    NamedSource::new(file.display.clone(), file.text.clone())
+/// A file as the report shows it: its name and text with unsafe characters escaped, and how to
+/// move a span onto the escaped text.
+struct ShownFile {
+    source: NamedSource<Arc<str>>,
+    escaped: Option<PrintableText>,
 }
 
-fn span(loc: Location) -> (usize, usize) {
-    (loc.span.start, loc.span.len())
+impl ShownFile {
+    fn new(sources: &Sources, id: FileId) -> Self {
+        let file = sources.get(id);
+        let escaped = PrintableText::new(&file.text);
+        let text = match &escaped {
+            Some(p) => Arc::from(p.text.as_str()),
+            None => file.text.clone(),
+        };
+        ShownFile {
+            source: NamedSource::new(printable(&file.display), text),
+            escaped,
+        }
+    }
+
+    /// A location's span as miette's `(offset, length)` in the shown text.
+    fn span(&self, loc: Location) -> (usize, usize) {
+        match &self.escaped {
+            None => (loc.span.start, loc.span.len()),
+            Some(p) => {
+                let (start, end) = (p.offset(loc.span.start), p.offset(loc.span.end));
+                (start, end - start)
+            }
+        }
+    }
 }
 
-fn shown(sources: &Sources, d: &Diagnostic) -> Shown {
+/// Each file shown, escaped once however many findings it has.
+struct ShownFiles<'a> {
+    sources: &'a Sources,
+    files: HashMap<FileId, ShownFile>,
+}
+
+impl ShownFiles<'_> {
+    fn get(&mut self, id: FileId) -> &ShownFile {
+        let sources = self.sources;
+        self.files
+            .entry(id)
+            .or_insert_with(|| ShownFile::new(sources, id))
+    }
+
+    fn source(&mut self, loc: Location) -> NamedSource<Arc<str>> {
+        self.get(loc.file).source.clone()
+    }
+
+    fn span(&mut self, loc: Location) -> (usize, usize) {
+        self.get(loc.file).span(loc)
+    }
+}
+
+fn text(s: &str) -> String {
+    printable(s).into_owned()
+}
+
+fn shown(files: &mut ShownFiles<'_>, d: &Diagnostic) -> Shown {
     let severity = match d.severity {
         Severity::Error => miette::Severity::Error,
         Severity::Warning => miette::Severity::Warning,
@@ -90,11 +143,14 @@ fn shown(sources: &Sources, d: &Diagnostic) -> Shown {
         d.related
             .iter()
             .find(|r| r.location == d.location)
-            .map(|r| r.message.clone())
+            .map(|r| text(&r.message))
     } else {
-        Some(d.label.clone())
+        Some(text(&d.label))
     };
-    let mut labels = vec![LabeledSpan::new_primary_with_span(label, span(d.location))];
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        label,
+        files.span(d.location),
+    )];
     let mut related = Vec::new();
     for r in &d.related {
         if r.location.file == d.location.file {
@@ -102,30 +158,30 @@ fn shown(sources: &Sources, d: &Diagnostic) -> Shown {
                 continue;
             }
             labels.push(LabeledSpan::new_with_span(
-                Some(r.message.clone()),
-                span(r.location),
+                Some(text(&r.message)),
+                files.span(r.location),
             ));
         } else {
             related.push(Shown {
-                message: r.message.clone(),
+                message: text(&r.message),
                 rule: None,
                 severity: miette::Severity::Advice,
                 help: None,
-                source: source(sources, r.location),
+                source: files.source(r.location),
                 labels: vec![LabeledSpan::new_primary_with_span(
-                    Some(r.message.clone()),
-                    span(r.location),
+                    Some(text(&r.message)),
+                    files.span(r.location),
                 )],
                 related: Vec::new(),
             });
         }
     }
     Shown {
-        message: d.message.clone(),
+        message: text(&d.message),
         rule: Some(d.rule),
         severity,
-        help: (!d.help.is_empty()).then(|| d.help.clone()),
-        source: source(sources, d.location),
+        help: (!d.help.is_empty()).then(|| text(&d.help)),
+        source: files.source(d.location),
         labels,
         related,
     }
@@ -150,15 +206,22 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
     // findings keep their file and line order (a stable sort of an already sorted list).
     let mut ordered: Vec<&Diagnostic> = report.diagnostics.iter().collect();
     ordered.sort_by_key(|d| std::cmp::Reverse(d.severity));
+    let mut files = ShownFiles {
+        sources: &report.inventory.sources,
+        files: HashMap::new(),
+    };
     for d in ordered {
-        let s = shown(&report.inventory.sources, d);
+        let s = shown(&mut files, d);
         let mut one = String::new();
         if handler.render_report(&mut one, &s).is_err() {
             // Rendering a snippet failed (it should not); fall back to one plain line.
             let (file, line, column) = report.position(d.location);
             one = format!(
-                "{}: {file}:{line}:{column}: {} [{}]\n",
-                d.severity, d.message, d.rule
+                "{}: {}:{line}:{column}: {} [{}]\n",
+                d.severity,
+                printable(file),
+                printable(&d.message),
+                d.rule
             );
         }
         out.push_str(&one);
@@ -167,4 +230,84 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
     out.push_str(&summary_line(&report.summary()));
     out.push('\n');
     out
+}
+
+/// An error that stopped the run, as miette shows it. It can quote the repository (a key of its
+/// configuration, git's message about a revision), so its message, help and labels are made
+/// [`printable`], and a quoted source line that holds control characters is shown escaped and
+/// without colour.
+pub fn render_error(error: &dyn miette::Diagnostic, color: bool) -> String {
+    let render = |color: bool| {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let mut s = String::new();
+        let escaped = Escaped(error);
+        if GraphicalReportHandler::new_themed(theme)
+            .render_report(&mut s, &escaped)
+            .is_err()
+        {
+            s = format!("error: {escaped}\n");
+        }
+        s
+    };
+    let plain = render(false);
+    match super::printable_lines(&plain) {
+        std::borrow::Cow::Owned(escaped) => escaped,
+        std::borrow::Cow::Borrowed(_) if color => render(true),
+        std::borrow::Cow::Borrowed(_) => plain,
+    }
+}
+
+/// A diagnostic whose words are [`printable`]; its source code is the original's.
+struct Escaped<'a>(&'a dyn miette::Diagnostic);
+
+impl fmt::Debug for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&printable(&self.0.to_string()))
+    }
+}
+
+impl std::error::Error for Escaped<'_> {}
+
+impl miette::Diagnostic for Escaped<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0
+            .code()
+            .map(|c| Box::new(text(&c.to_string())) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.0.severity()
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0
+            .help()
+            .map(|h| Box::new(text(&h.to_string())) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.0.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let labels = self.0.labels()?.map(|l| {
+            let label = l.label().map(text);
+            if l.primary() {
+                LabeledSpan::new_primary_with_span(label, *l.inner())
+            } else {
+                LabeledSpan::new_with_span(label, *l.inner())
+            }
+        });
+        Some(Box::new(labels))
+    }
 }

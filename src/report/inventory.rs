@@ -130,9 +130,7 @@ pub fn to_json(inventory: &Inventory) -> Value {
 }
 
 pub fn render_json(inventory: &Inventory) -> String {
-    let mut s = serde_json::to_string_pretty(&to_json(inventory)).unwrap_or_default();
-    s.push('\n');
-    s
+    super::json_text(&to_json(inventory))
 }
 
 pub fn render_yaml(inventory: &Inventory) -> String {

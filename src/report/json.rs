@@ -50,7 +50,5 @@ pub fn render(report: &Report<'_>) -> String {
         "summary": report.summary(),
         "diagnostics": diagnostics,
     });
-    let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
-    s.push('\n');
-    s
+    super::json_text(&out)
 }

@@ -5,11 +5,11 @@
 //! 65,536 characters, so items are dropped from the end with a line saying how many.
 //!
 //! Every message can hold text from the pull request being checked, so cell text is escaped:
-//! no raw HTML, no table breaks.
+//! no raw HTML, no table breaks, no line breaks, no control characters.
 
 use crate::diagnostic::{Diagnostic, Severity};
 
-use super::{Options, Report, Summary, rule_url, summary_line, uri_path};
+use super::{Options, Report, Summary, printable, rule_url, summary_line, uri_path};
 
 /// The first line of every report: the GitHub Action finds its pull request comment by it.
 pub const MARKER: &str = "<!-- manifest-guard -->";
@@ -169,49 +169,84 @@ fn row(report: &Report<'_>, options: &Options, d: &Diagnostic) -> String {
     )
 }
 
-/// Plain text in Markdown: every punctuation character that could start markup is escaped.
+/// Characters that could start Markdown or HTML markup outside a code span.
+fn is_markup(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' | '@'
+    )
+}
+
+/// Plain text in Markdown: every punctuation character that could start markup is escaped, and
+/// the text is [`printable`] (one line, no control characters).
 pub(crate) fn escape_text(s: &str) -> String {
+    let s = printable(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' | '@' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
+        if is_markup(c) {
+            out.push('\\');
         }
+        out.push(c);
     }
     out
 }
 
-/// A message in a table cell. Messages use `` `code` `` spans for names, which stay; outside
-/// them markup is escaped, inside them only what would end the cell.
+/// A message in a table cell. Messages use `` `code` `` spans for names, which stay code spans;
+/// outside them markup is escaped, inside them only the pipe, which would end the cell (in GFM
+/// tables `\|` is a literal pipe, in code spans too). Spans are found the way CommonMark finds
+/// them — a run of backticks closed by the next run of the same length — because a name can
+/// hold backticks of its own: a run with no closing run is escaped, so it cannot open a span
+/// that the renderer would see differently.
 pub(crate) fn escape_cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_code = false;
-    for c in s.chars() {
-        match c {
-            '`' => {
-                in_code = !in_code;
-                out.push(c);
-            }
-            // In GFM tables `\|` is a literal pipe, in code spans too.
-            '|' => out.push_str("\\|"),
-            '\n' | '\r' if in_code => out.push(' '),
-            '\n' => out.push_str("<br>"),
-            '\r' => {}
-            _ if in_code => out.push(c),
-            '\\' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '~' | '&' | '@' => {
+    let chars: Vec<char> = printable(s).chars().collect();
+    let run_at = |i: usize| chars[i..].iter().take_while(|&&c| c == '`').count();
+    let mut out = String::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c != '`' {
+            if is_markup(c) {
                 out.push('\\');
-                out.push(c);
             }
-            _ => out.push(c),
+            out.push(c);
+            i += 1;
+            continue;
         }
-    }
-    if in_code {
-        // An unpaired backtick would swallow the rest of the row.
-        out.push('`');
+        let n = run_at(i);
+        let mut close = None;
+        let mut j = i + n;
+        while j < chars.len() {
+            if chars[j] == '`' {
+                let m = run_at(j);
+                if m == n {
+                    close = Some(j);
+                    break;
+                }
+                j += m;
+            } else {
+                j += 1;
+            }
+        }
+        match close {
+            Some(j) => {
+                let ticks: String = chars[i..i + n].iter().collect();
+                out.push_str(&ticks);
+                for &c in &chars[i + n..j] {
+                    if c == '|' {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push_str(&ticks);
+                i = j + n;
+            }
+            None => {
+                for _ in 0..n {
+                    out.push_str("\\`");
+                }
+                i += n;
+            }
+        }
     }
     out
 }
@@ -287,10 +322,35 @@ mod tests {
     fn cells_cannot_break_the_table_or_inject_html() {
         assert_eq!(
             escape_cell("name `a|b` <img src=x> | *x*\nnext"),
-            "name `a\\|b` \\<img src=x\\> \\| \\*x\\*<br>next"
+            "name `a\\|b` \\<img src=x\\> \\| \\*x\\*\\\\nnext"
         );
-        assert_eq!(escape_cell("odd `tick"), "odd `tick`");
         assert_eq!(escape_text("a_b[1].yaml"), "a\\_b\\[1\\].yaml");
+    }
+
+    #[test]
+    fn a_backtick_without_its_closing_run_is_literal() {
+        assert_eq!(escape_cell("odd `tick"), "odd \\`tick");
+        // A one-backtick span is not closed by a run of two: `<img>` is outside any span.
+        assert_eq!(
+            escape_cell("` <img src=x> ``"),
+            "\\` \\<img src=x\\> \\`\\`"
+        );
+        // Runs of the same length pair up, whatever is between them.
+        assert_eq!(escape_cell("``a`<b>|``"), "``a`<b>\\|``");
+        assert_eq!(
+            escape_cell("Application `x``<br>` moves"),
+            "Application `x``<br>` moves"
+        );
+    }
+
+    #[test]
+    fn control_characters_and_line_breaks_are_visible_escapes() {
+        let hostile = "`a\n::error::x\u{1b}[31m` <\u{202e}>\r";
+        let cell = escape_cell(hostile);
+        assert_eq!(cell, "`a\\n::error::x\\u{1b}[31m` \\<\\\\u{202e}\\>\\\\r");
+        assert!(!cell.chars().any(crate::report::is_unsafe_char), "{cell}");
+        let text = escape_text("a\nb\u{7}");
+        assert_eq!(text, "a\\\\nb\\\\u{7}");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! whole rule catalogue as `tool.driver.rules` (descriptions and help from `rules/<id>.md`);
 //! each result with the exact region of the offending node, its related locations, and a
 //! fingerprint that survives unrelated edits so code scanning tracks an alert instead of closing
-//! and reopening it. Paths are relative to the repository root (`%SRCROOT%`).
+//! and reopening it. Paths are relative to the repository root (`%SRCROOT%`). Message texts are
+//! [`printable`]; the object's identity and the region's snippet keep the exact text.
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use crate::diagnostic::Diagnostic;
 use crate::load::Location;
 use crate::rules::{self, Meta};
 
-use super::{Report, Repository, rule_url, uri_path};
+use super::{Report, Repository, printable, rule_url, uri_path};
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const VERSION: &str = "2.1.0";
@@ -21,9 +22,7 @@ const SRCROOT: &str = "%SRCROOT%";
 pub const FINGERPRINT_KEY: &str = "manifestGuard/v1";
 
 pub fn render(report: &Report<'_>, repository: &Repository) -> String {
-    let mut s = serde_json::to_string_pretty(&log(report, repository)).unwrap_or_default();
-    s.push('\n');
-    s
+    super::json_text(&log(report, repository))
 }
 
 /// The SARIF log as JSON.
@@ -152,10 +151,11 @@ fn result(
     rule_index: Option<usize>,
     fingerprint: String,
 ) -> Value {
-    let mut text = d.message.clone();
+    // Message text is shown by code scanning: one line per part, like every other report.
+    let mut text = printable(&d.message).into_owned();
     if !d.help.is_empty() {
         text.push_str("\nhelp: ");
-        text.push_str(&d.help);
+        text.push_str(&printable(&d.help));
     }
     let mut text = escape_brackets(&text);
     // Code scanning shows related locations through links in the message: `[text](id)`.
@@ -163,7 +163,7 @@ fn result(
         .related
         .iter()
         .enumerate()
-        .map(|(i, r)| format!("[{}]({})", escape_brackets(&r.message), i + 1))
+        .map(|(i, r)| format!("[{}]({})", escape_brackets(&printable(&r.message)), i + 1))
         .collect();
     if !links.is_empty() {
         text.push_str("\nsee: ");
@@ -176,7 +176,7 @@ fn result(
         .map(|(i, r)| {
             json!({
                 "id": i + 1,
-                "message": {"text": r.message},
+                "message": {"text": printable(&r.message)},
                 "physicalLocation": physical_location(report, repository, r.location),
             })
         })
