@@ -176,8 +176,11 @@ fn shown(files: &mut ShownFiles<'_>, d: &Diagnostic) -> Shown {
             });
         }
     }
+    // A message may span lines (a tool's error output does): line breaks are kept, every other
+    // control character escaped; miette starts each of its lines with the `│` gutter. Help stays
+    // one line. Under GitHub Actions the whole report is fenced in `::stop-commands::` as well.
     Shown {
-        message: text(&d.message),
+        message: super::printable_lines(&d.message).into_owned(),
         rule: Some(d.rule),
         severity,
         help: (!d.help.is_empty()).then(|| text(&d.help)),
