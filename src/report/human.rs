@@ -72,7 +72,30 @@ impl miette::Diagnostic for Shown {
 
 fn source(sources: &Sources, loc: Location) -> NamedSource<Arc<str>> {
     let file = sources.get(loc.file);
-    NamedSource::new(file.display.clone(), file.text.clone())
+    NamedSource::new(file.display.clone(), lf_breaks(&file.text))
+}
+
+/// The text with every lone `\r` (a YAML line break, old Mac style) made a `\n`, byte for byte,
+/// so that miette, which breaks lines at `\n` only, shows the lines the parser saw; spans are
+/// unchanged.
+fn lf_breaks(text: &Arc<str>) -> Arc<str> {
+    if !text.contains('\r') {
+        return text.clone();
+    }
+    let bytes = text.as_bytes();
+    let bytes: Vec<u8> = bytes
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if b == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+                b'\n'
+            } else {
+                b
+            }
+        })
+        .collect();
+    // Replacing one ASCII byte by another keeps the text UTF-8.
+    String::from_utf8(bytes).map_or_else(|_| text.clone(), Arc::from)
 }
 
 fn span(loc: Location) -> (usize, usize) {
