@@ -201,6 +201,40 @@ fn symlinks_loop_and_outside_root() {
     assert!(summary[2].0 == "sub/loop" && summary[2].1.contains("symlink loop"));
 }
 
+// Argo CD's repo-server walks a directory source with Go's `filepath.Walk`, which does not
+// follow symbolic links: a linked directory is not descended (reposerver/repository/
+// repository.go, `getPotentiallyValidManifests`). A linked file is read when its target is a
+// regular file inside the repository (`getPotentiallyValidManifestFile`, `files.Inbound`).
+#[test]
+fn symlinked_directories_are_not_descended_linked_files_inside_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "real/cm.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: real\n",
+    );
+    std::os::unix::fs::symlink("real", dir.path().join("linked")).expect("link");
+    std::os::unix::fs::symlink("real", dir.path().join("linked.yaml")).expect("link");
+    // A file whose name is not a manifest's, read only through the link that names it one.
+    write(
+        dir.path(),
+        "store/aliased.txt",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aliased\n",
+    );
+    std::os::unix::fs::symlink("store/aliased.txt", dir.path().join("aliased.yaml")).expect("link");
+    let found = check(dir.path());
+    assert!(found.is_empty(), "{found:#?}");
+    // `real/cm.yaml` once (not again as `linked/cm.yaml`), `aliased.yaml`, `zz-good.yaml`.
+    let render = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    let files: Vec<String> = json(&render)["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| o["file"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(files, ["aliased.yaml", "real/cm.yaml", "zz-good.yaml"]);
+}
+
 #[test]
 fn fifo_named_yaml_is_not_read() {
     let dir = tempfile::tempdir().expect("tempdir");
