@@ -869,6 +869,7 @@ impl Builder<'_> {
 
         let mut placer = Placer {
             scopes: &scopes,
+            argocd_namespace: &self.settings.argocd_namespace,
             objects: Vec::new(),
             first: HashMap::new(),
         };
@@ -1016,6 +1017,7 @@ impl Entry {
 /// Places documents on their unit's cluster and namespace as objects.
 struct Placer<'a> {
     scopes: &'a Scopes,
+    argocd_namespace: &'a str,
     objects: Vec<Object>,
     /// The first object of each document, for linking Applications to their own object.
     first: HashMap<(FileId, usize), ObjectIdx>,
@@ -1074,13 +1076,21 @@ impl Placer<'_> {
         source_doc: Option<(FileId, usize)>,
     ) {
         let (cluster, default_ns) = (&units[unit.0].cluster, &units[unit.0].namespace);
+        let applied_by_hand = units[unit.0].app.is_none();
         for m in manifests_of(root) {
             let group = group_of(m.api_version);
             let namespaced = self.scopes.namespaced(group, m.kind).unwrap_or(true);
-            let namespace = if namespaced {
-                m.namespace.unwrap_or(default_ns).to_string()
-            } else {
-                String::new()
+            // Argo CD's own kinds are applied into its namespace (its docs: `kubectl apply -n
+            // argocd`), and only read there; an Application's render puts them in its
+            // destination namespace, like any object.
+            let argocd_kind = argocd::is_application(group, m.kind)
+                || argocd::is_applicationset(group, m.kind)
+                || argocd::is_project(group, m.kind);
+            let namespace = match m.namespace {
+                _ if !namespaced => String::new(),
+                Some(ns) => ns.to_string(),
+                None if applied_by_hand && argocd_kind => self.argocd_namespace.to_string(),
+                None => default_ns.to_string(),
             };
             let idx = ObjectIdx(self.objects.len());
             self.first.entry((file, doc_index)).or_insert(idx);
@@ -1127,6 +1137,15 @@ fn expand_appset(
         .path(&["metadata", "name"])
         .or_else(|| node.get("kind"))
         .map_or(node.span, |n| n.span));
+    // Argo CD creates the generated Applications in the ApplicationSet's namespace, whatever
+    // the template says (applicationset controller: `generatedApp.Namespace =
+    // applicationSet.Namespace`); one written without a namespace is in Argo CD's.
+    let appset_namespace = node
+        .path(&["metadata", "namespace"])
+        .and_then(Node::as_str)
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or(&settings.argocd_namespace)
+        .to_string();
     let template = node.path(&["spec", "template"]);
     let locate = |path: &[&str]| match template.and_then(|t| locate_path(t, path)) {
         Some(span) => at(span),
@@ -1158,9 +1177,7 @@ fn expand_appset(
             }),
         };
         let mut app = argocd::application::read(&generated.manifest, &locate, None, origin);
-        if app.namespace.is_empty() {
-            app.namespace = settings.argocd_namespace.clone();
-        }
+        app.namespace = appset_namespace.clone();
         apps.push(app);
     }
     apps
