@@ -240,6 +240,7 @@ impl Scan {
                 .unwrap_or_else(|| "argocd".to_string()),
             tools: flags.tools(config),
             cache_dir: flags.cache_dir.clone(),
+            max_file_size: load_opts.max_file_size,
         };
         Ok(render::build(sources, &roots, &settings))
     }

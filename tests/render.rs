@@ -1013,3 +1013,83 @@ fn an_applicationset_without_a_namespace_is_in_argocds_namespace() {
     assert_eq!(rendered["objects"][0]["namespace"], "gitops");
     assert_eq!(rendered["applications"][0]["namespace"], "gitops");
 }
+
+/// A git files generator over `config/*.json` of the repository mapped to the tree.
+const GIT_FILES_APPSET: &str = "apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: per-cluster
+  namespace: argocd
+spec:
+  goTemplate: true
+  generators:
+    - git:
+        repoURL: https://git.example.com/platform/gitops.git
+        revision: HEAD
+        files:
+          - path: config/*.json
+  template:
+    metadata:
+      name: '{{.cluster}}-app'
+    spec:
+      project: default
+      source:
+        repoURL: https://git.example.com/platform/gitops.git
+        path: apps
+      destination:
+        name: in-cluster
+        namespace: apps
+";
+
+// The git generator reads files of the repository; it reads them under the same size cap as the
+// walk (`max-file-size`), so a huge file cannot make the check run out of memory. A file over it
+// is a finding on the generator that reads it, naming the file, not a crash or a silent skip.
+#[test]
+fn git_generator_files_over_the_size_cap_are_findings_on_the_generator() {
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    write(
+        tmp.path(),
+        ".manifest-guard.yaml",
+        "max-file-size: 1000\nrepositories:\n  - url: https://git.example.com/platform/gitops.git\n    path: .\n",
+    );
+    write(tmp.path(), "appset.yaml", GIT_FILES_APPSET);
+    write(tmp.path(), "config/a.json", "{\"cluster\": \"a\"}\n");
+    let out = run_in(tmp.path(), &["render", ".", "--format", "json"]);
+    assert_eq!(json(&out)["applications"][0]["name"], "a-app");
+
+    let big = format!(
+        "{{\"cluster\": \"b\", \"pad\": \"{}\"}}\n",
+        "x".repeat(2000)
+    );
+    write(tmp.path(), "config/b.json", &big);
+    let out = run_in(tmp.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    let found: Vec<(&str, &str, u64, &str)> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] != "project-unrestricted")
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap_or(""),
+                d["file"].as_str().unwrap_or(""),
+                d["line"].as_u64().unwrap_or(0),
+                d["message"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // The generator (line 9, `- git:`), and the walk's own finding on the file.
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found[0].0, "not-rendered", "{found:#?}");
+    assert_eq!((found[0].1, found[0].2), ("appset.yaml", 9), "{found:#?}");
+    let why = format!(
+        "unable to process file `config/b.json`: the file is {} bytes, over the 1000-byte limit (`max-file-size`)",
+        big.len()
+    );
+    assert!(found[0].3.contains(&why), "{found:#?}");
+    assert_eq!(
+        (found[1].0, found[1].1),
+        ("unreadable-file", "config/b.json")
+    );
+}

@@ -64,6 +64,8 @@ pub struct Settings {
     pub tools: Option<Tools>,
     /// An on-disk cache of renders, keyed by their inputs.
     pub cache_dir: Option<PathBuf>,
+    /// The largest file read outside the walk (a git generator's files), as the walk's.
+    pub max_file_size: u64,
 }
 
 impl Default for Settings {
@@ -75,6 +77,7 @@ impl Default for Settings {
             argocd_namespace: "argocd".into(),
             tools: None,
             cache_dir: None,
+            max_file_size: crate::load::LoadOptions::default().max_file_size,
         }
     }
 }
@@ -228,6 +231,7 @@ impl Builder<'_> {
             &self.repos,
             &self.settings.root,
             &checkouts,
+            self.settings.max_file_size,
         );
         for (file_id, file) in self.sources.iter() {
             if file.generated {
@@ -659,6 +663,7 @@ impl Builder<'_> {
             &self.repos,
             &self.settings.root,
             &checkouts,
+            self.settings.max_file_size,
         );
         for d in docs {
             // An Application Kustomize read from a file of the tree is that file's Application.
@@ -1160,8 +1165,13 @@ fn expand_appset(
         ));
     }
     for error in expansion.errors {
+        // At the generator that failed (`- git:`), when one did.
+        let error_at = error
+            .generator
+            .and_then(|i| node.path(&["spec", "generators"])?.items().get(i))
+            .map_or(name_at, |g| at(g.span));
         notes.push(RenderNote::broken(
-            name_at,
+            error_at,
             format!("ApplicationSet `{appset_name}` cannot be expanded: {error}"),
             "fix the generator or template: Argo CD generates no Application from an ApplicationSet in this state",
         ));

@@ -36,7 +36,30 @@ pub struct Expansion {
     /// Generators that could not be evaluated offline, and why.
     pub unavailable: Vec<String>,
     /// What makes the ApplicationSet invalid: Argo CD would generate nothing from it.
-    pub errors: Vec<String>,
+    pub errors: Vec<ExpansionError>,
+}
+
+/// Why an ApplicationSet generates nothing, and which `spec.generators` entry says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpansionError {
+    /// The index in `spec.generators` of the generator that failed, when one did.
+    pub generator: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ExpansionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for ExpansionError {
+    fn from(message: String) -> Self {
+        ExpansionError {
+            generator: None,
+            message,
+        }
+    }
 }
 
 /// A directory of the scanned tree, listed once, as a git generator sees the repository.
@@ -45,10 +68,12 @@ pub struct LocalRepo {
     directories: Vec<String>,
     files: Vec<String>,
     assumed: bool,
+    /// The largest file it reads, in bytes: the walk's `max-file-size`.
+    max_file_size: u64,
 }
 
 impl LocalRepo {
-    fn new(root: &Path, dir: &str, assumed: bool) -> Self {
+    fn new(root: &Path, dir: &str, assumed: bool, max_file_size: u64) -> Self {
         let base = root.join(dir);
         let (mut directories, mut files) = (Vec::new(), Vec::new());
         let walk = walkdir::WalkDir::new(&base)
@@ -75,6 +100,7 @@ impl LocalRepo {
             directories,
             files,
             assumed,
+            max_file_size,
         }
     }
 }
@@ -88,11 +114,37 @@ impl Repo for LocalRepo {
         self.files.clone()
     }
 
-    fn read(&self, path: &str) -> Option<String> {
+    fn read(&self, path: &str) -> Result<String, String> {
+        use std::io::Read;
+        let cannot = |why: String| format!("the file cannot be read{why}");
         // Only files the listing holds: nothing outside the tree, nothing through a link.
-        let clean = clean_relative(path)?;
-        self.files.binary_search(&clean).ok()?;
-        std::fs::read_to_string(self.base.join(clean)).ok()
+        let clean = clean_relative(path).ok_or_else(|| cannot(String::new()))?;
+        self.files
+            .binary_search(&clean)
+            .map_err(|_| cannot(String::new()))?;
+        let limit = self.max_file_size;
+        let too_large = |size: u64| {
+            format!(
+                "the file is {size} bytes, over the {limit}-byte limit (`max-file-size`); not read"
+            )
+        };
+        let full = self.base.join(clean);
+        let meta = std::fs::symlink_metadata(&full).map_err(|e| cannot(format!(": {e}")))?;
+        if !meta.is_file() {
+            return Err(cannot(": not a regular file".into()));
+        }
+        if meta.len() > limit {
+            return Err(too_large(meta.len()));
+        }
+        // At most one byte over the limit, should the file have grown since it was listed.
+        let mut bytes = Vec::new();
+        std::fs::File::open(&full)
+            .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+            .map_err(|e| cannot(format!(": {e}")))?;
+        if bytes.len() as u64 > limit {
+            return Err(too_large(bytes.len() as u64));
+        }
+        String::from_utf8(bytes).map_err(|_| cannot(": it is not valid UTF-8".into()))
     }
 
     fn assumed(&self) -> bool {
@@ -106,6 +158,7 @@ pub struct Expander<'a> {
     clusters: Vec<generators::Cluster>,
     repos: &'a Repos,
     root: &'a Path,
+    max_file_size: u64,
     arena: &'a typed_arena::Arena<LocalRepo>,
     checkouts: std::cell::RefCell<Vec<(String, &'a LocalRepo)>>,
 }
@@ -114,16 +167,19 @@ pub struct Expander<'a> {
 pub type Checkouts = typed_arena::Arena<LocalRepo>;
 
 impl<'a> Expander<'a> {
+    /// `max_file_size` caps the files git generators read, as it caps the walk's.
     pub fn new(
         clusters: &[Cluster],
         repos: &'a Repos,
         root: &'a Path,
         arena: &'a Checkouts,
+        max_file_size: u64,
     ) -> Self {
         Expander {
             clusters: clusters.iter().map(generator_cluster).collect(),
             repos,
             root,
+            max_file_size,
             arena,
             checkouts: std::cell::RefCell::new(Vec::new()),
         }
@@ -136,7 +192,9 @@ impl<'a> Expander<'a> {
         let Resolution::Local { dir, assumed } = self.repos.resolve(repo_url, ".") else {
             return None;
         };
-        let repo: &'a LocalRepo = self.arena.alloc(LocalRepo::new(self.root, &dir, assumed));
+        let repo: &'a LocalRepo =
+            self.arena
+                .alloc(LocalRepo::new(self.root, &dir, assumed, self.max_file_size));
         self.checkouts
             .borrow_mut()
             .push((repo_url.to_string(), repo));
@@ -317,7 +375,8 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
         .and_then(Value::as_str)
         .map(str::to_string);
     let Some(template_spec) = spec.get("template") else {
-        out.errors.push("`spec.template` is missing".into());
+        out.errors
+            .push(String::from("`spec.template` is missing").into());
         return out;
     };
     // Each element with the template it is rendered with (an index into `templates`).
@@ -346,7 +405,10 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                     elements.extend(found.into_iter().map(|e| (e, index)));
                 }
                 Ok(Outcome::Unavailable(why)) => out.unavailable.push(why),
-                Err(e) => out.errors.push(format!("generators[{i}]: {e}")),
+                Err(e) => out.errors.push(ExpansionError {
+                    generator: Some(i),
+                    message: format!("generators[{i}]: {e}"),
+                }),
             }
         }
     }
@@ -391,7 +453,9 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                     element: element.origin,
                 });
             }
-            Err(e) => out.errors.push(format!("element {}: {e}", element.origin)),
+            Err(e) => out
+                .errors
+                .push(format!("element {}: {e}", element.origin).into()),
         }
     }
     out
@@ -455,7 +519,7 @@ mod tests {
         let root = std::env::temp_dir().join("manifest-guard-no-such-checkout");
         let repos = Repos::new(&root, &[]);
         let arena = Checkouts::new();
-        let expander = Expander::new(&[], &repos, &root, &arena);
+        let expander = Expander::new(&[], &repos, &root, &arena, u64::MAX);
         let appset = serde_json::json!({"spec": {
             "goTemplate": true,
             "goTemplateOptions": ["missingkey=error"],
