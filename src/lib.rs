@@ -160,6 +160,9 @@ pub struct Scan {
     /// materialised in a temporary directory: `HEAD~1:apps/apps.yaml`), not relative to the
     /// working directory.
     pub label: Option<String>,
+    /// The git checkout the root is in, when it is known without looking (a materialised
+    /// revision has no `.git`); otherwise found from the root's `.git` when the scan runs.
+    pub checkout: Option<render::argocd::repo::Checkout>,
 }
 
 impl Scan {
@@ -181,6 +184,7 @@ impl Scan {
             paths,
             root,
             label: None,
+            checkout: None,
         })
     }
 
@@ -233,6 +237,10 @@ impl Scan {
         let settings = render::Settings {
             root: self.root.clone(),
             repositories: config.repositories.clone(),
+            checkout: self
+                .checkout
+                .clone()
+                .or_else(|| render::argocd::repo::checkout_of(&self.root)),
             clusters: config.clusters.clone(),
             argocd_namespace: config
                 .argocd_namespace

@@ -57,6 +57,8 @@ pub struct Settings {
     pub root: PathBuf,
     /// Repository URL → directory relative to the root.
     pub repositories: Vec<(String, String)>,
+    /// The git checkout the root is in (its top level and `origin`), when there is one.
+    pub checkout: Option<argocd::repo::Checkout>,
     pub clusters: Vec<Cluster>,
     pub argocd_namespace: String,
     /// The Helm and Kustomize binaries and limits; `None` renders nothing (each such source is
@@ -73,6 +75,7 @@ impl Default for Settings {
         Settings {
             root: PathBuf::from("."),
             repositories: Vec::new(),
+            checkout: None,
             clusters: Vec::new(),
             argocd_namespace: "argocd".into(),
             tools: None,
@@ -171,7 +174,11 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
 
     let mut b = Builder {
         settings,
-        repos: Repos::new(&settings.root, &settings.repositories),
+        repos: Repos::new(
+            &settings.root,
+            &settings.repositories,
+            settings.checkout.as_ref(),
+        ),
         files: FileIndex::new(&sources),
         kustomizations: tree::kustomizations(&sources),
         sources,
@@ -317,6 +324,11 @@ impl Builder<'_> {
                     source.location,
                     format!("Application `{app_name}`: repository `{}` is not available offline", source.repo_url),
                     "if it is this repository, or checked out beside it, map its URL to that path under `repositories:` in .manifest-guard.yaml",
+                )),
+                Resolution::OutsideRoot(why) => self.notes.push(RenderNote::not_rendered(
+                    source.location,
+                    format!("Application `{app_name}`: {why}"),
+                    "check the repository's top level, or a directory that holds this path, to render it",
                 )),
                 Resolution::Escapes(why) => self.notes.push(RenderNote::broken(
                     source.location,
@@ -1157,6 +1169,13 @@ fn expand_appset(
         None => name_at,
     };
     let expansion = expander.expand(&node.to_json());
+    for why in expansion.partial {
+        notes.push(RenderNote::not_rendered(
+            name_at,
+            format!("ApplicationSet `{appset_name}`: {why}"),
+            "check the repository's top level to see every element",
+        ));
+    }
     for why in expansion.unavailable {
         notes.push(RenderNote::not_rendered(
             name_at,

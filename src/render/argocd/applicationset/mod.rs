@@ -16,7 +16,7 @@ use crate::model::argocd::{Cluster, ClusterSource};
 
 use super::cluster::SECRET_TYPE_LABEL;
 
-use super::repo::{Repos, Resolution, clean_relative};
+use super::repo::{Listing, Repos, clean_relative};
 use generators::{Context, Element, Outcome, Params, Repo};
 use template::TemplateOptions;
 
@@ -35,6 +35,8 @@ pub struct Expansion {
     pub applications_sync: Option<String>,
     /// Generators that could not be evaluated offline, and why.
     pub unavailable: Vec<String>,
+    /// Git generators that saw only the scanned subdirectory of their repository.
+    pub partial: Vec<String>,
     /// What makes the ApplicationSet invalid: Argo CD would generate nothing from it.
     pub errors: Vec<ExpansionError>,
 }
@@ -65,6 +67,9 @@ impl From<String> for ExpansionError {
 /// A directory of the scanned tree, listed once, as a git generator sees the repository.
 pub struct LocalRepo {
     base: PathBuf,
+    /// The part of the repository above `base`, when the scanned root is a subdirectory of the
+    /// checkout: every path listed starts with it, and nothing outside it is seen.
+    prefix: String,
     directories: Vec<String>,
     files: Vec<String>,
     assumed: bool,
@@ -73,9 +78,16 @@ pub struct LocalRepo {
 }
 
 impl LocalRepo {
-    fn new(root: &Path, dir: &str, assumed: bool, max_file_size: u64) -> Self {
-        let base = root.join(dir);
+    fn new(root: &Path, listing: &Listing, max_file_size: u64) -> Self {
+        let base = root.join(&listing.dir);
+        let prefix = listing.prefix.clone();
         let (mut directories, mut files) = (Vec::new(), Vec::new());
+        // The directories that hold the listed part are directories of the repository too.
+        let mut above = prefix.as_str();
+        while !above.is_empty() {
+            directories.push(above.to_string());
+            above = above.rsplit_once('/').map_or("", |(parent, _)| parent);
+        }
         let walk = walkdir::WalkDir::new(&base)
             .follow_links(false)
             .sort_by_file_name()
@@ -89,17 +101,27 @@ impl LocalRepo {
             if rel.is_empty() {
                 continue;
             }
+            let rel = if prefix.is_empty() {
+                rel
+            } else {
+                format!("{prefix}/{rel}")
+            };
             if entry.file_type().is_dir() {
                 directories.push(rel);
             } else if entry.file_type().is_file() {
                 files.push(rel);
             }
         }
+        // Sorted as strings, as `Repo` promises and `read` searches (the walk's order puts
+        // `a/x` before `a-b`).
+        directories.sort();
+        files.sort();
         LocalRepo {
             base,
+            prefix,
             directories,
             files,
-            assumed,
+            assumed: listing.assumed,
             max_file_size,
         }
     }
@@ -128,7 +150,14 @@ impl Repo for LocalRepo {
                 "the file is {size} bytes, over the {limit}-byte limit (`max-file-size`); not read"
             )
         };
-        let full = self.base.join(clean);
+        let on_disk = if self.prefix.is_empty() {
+            clean.as_str()
+        } else {
+            clean
+                .strip_prefix(&format!("{}/", self.prefix))
+                .ok_or_else(|| cannot(String::new()))?
+        };
+        let full = self.base.join(on_disk);
         let meta = std::fs::symlink_metadata(&full).map_err(|e| cannot(format!(": {e}")))?;
         if !meta.is_file() {
             return Err(cannot(": not a regular file".into()));
@@ -189,12 +218,10 @@ impl<'a> Expander<'a> {
         if let Some((_, r)) = self.checkouts.borrow().iter().find(|(u, _)| u == repo_url) {
             return Some(*r);
         }
-        let Resolution::Local { dir, assumed } = self.repos.resolve(repo_url, ".") else {
-            return None;
-        };
+        let listing = self.repos.listing(repo_url)?;
         let repo: &'a LocalRepo =
             self.arena
-                .alloc(LocalRepo::new(self.root, &dir, assumed, self.max_file_size));
+                .alloc(LocalRepo::new(self.root, &listing, self.max_file_size));
         self.checkouts
             .borrow_mut()
             .push((repo_url.to_string(), repo));
@@ -227,6 +254,8 @@ fn generator_cluster(c: &Cluster) -> generators::Cluster {
 struct Env<'e, 'a> {
     options: TemplateOptions,
     expander: &'e Expander<'a>,
+    /// The repositories a git generator saw only part of (the scanned subdirectory).
+    partial: std::cell::RefCell<std::collections::BTreeSet<(String, String)>>,
 }
 
 impl Context for Env<'_, '_> {
@@ -239,7 +268,13 @@ impl Context for Env<'_, '_> {
     }
 
     fn repo(&self, repo_url: &str) -> Option<&dyn Repo> {
-        self.expander.checkout(repo_url).map(|r| r as &dyn Repo)
+        let repo = self.expander.checkout(repo_url)?;
+        if !repo.prefix.is_empty() {
+            self.partial
+                .borrow_mut()
+                .insert((repo_url.to_string(), repo.prefix.clone()));
+        }
+        Some(repo as &dyn Repo)
     }
 
     fn render(&self, value: &Value, params: &Params) -> Result<Value, String> {
@@ -365,7 +400,11 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
             .and_then(Value::as_array)
             .is_some_and(|o| o.iter().any(|x| x.as_str() == Some("missingkey=error"))),
     };
-    let env = Env { options, expander };
+    let env = Env {
+        options,
+        expander,
+        partial: Default::default(),
+    };
     out.preserve_resources = spec
         .pointer("/syncPolicy/preserveResourcesOnDeletion")
         .and_then(Value::as_bool)
@@ -412,6 +451,16 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
             }
         }
     }
+    out.partial = env
+        .partial
+        .take()
+        .into_iter()
+        .map(|(url, prefix)| {
+            format!(
+                "a git generator of {url} sees only `{prefix}/`, the part of the repository that is scanned; what the rest of the repository would generate is not here"
+            )
+        })
+        .collect();
     if !out.errors.is_empty() {
         // Argo CD generates nothing from an ApplicationSet whose generators fail.
         return out;
@@ -517,7 +566,7 @@ mod tests {
     #[test]
     fn each_generator_renders_with_its_own_template() {
         let root = std::env::temp_dir().join("manifest-guard-no-such-checkout");
-        let repos = Repos::new(&root, &[]);
+        let repos = Repos::new(&root, &[], None);
         let arena = Checkouts::new();
         let expander = Expander::new(&[], &repos, &root, &arena, u64::MAX);
         let appset = serde_json::json!({"spec": {
