@@ -645,6 +645,36 @@ mod tests {
         assert_eq!(split_by_template(&single), vec![(single.clone(), None)]);
     }
 
+    // `read` looks a path up in the sorted listing: the walk's own order (`a/x.json` before
+    // `a-b.json`, directory by directory) is not string order, and `a-b.json` was not found.
+    // A listing below a subdirectory names paths as the repository has them.
+    #[test]
+    fn the_listing_is_sorted_and_read_finds_every_file() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for rel in ["gitops/a/x.json", "gitops/a-b.json"] {
+            let path = tmp.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, "{}").expect("write");
+        }
+        let whole = Listing {
+            dir: "gitops".into(),
+            prefix: String::new(),
+            assumed: false,
+        };
+        let repo = LocalRepo::new(tmp.path(), &whole, 1024);
+        assert_eq!(repo.files(), ["a-b.json", "a/x.json"]);
+        assert_eq!(repo.read("a-b.json").as_deref(), Ok("{}"));
+        let below = Listing {
+            dir: String::new(),
+            prefix: "repo/sub".into(),
+            assumed: false,
+        };
+        let repo = LocalRepo::new(&tmp.path().join("gitops"), &below, 1024);
+        assert_eq!(repo.directories(), ["repo", "repo/sub", "repo/sub/a"]);
+        assert_eq!(repo.read("repo/sub/a-b.json").as_deref(), Ok("{}"));
+        assert!(repo.read("a-b.json").is_err());
+    }
+
     // Docs: "Cluster Generator": the generator lists the clusters Argo CD stores as Secrets and
     // matches its selector against the Secret's labels. A cluster declared in the config is such
     // a Secret (so `matchLabels: {argocd.argoproj.io/secret-type: cluster}` selects it); the
