@@ -368,6 +368,17 @@ impl Config {
         let Some(root) = parsed.documents.first().and_then(|d| d.root.as_ref()) else {
             return Ok(config);
         };
+        if let Some((first, again)) = first_duplicate_key(root) {
+            let key = again.as_scalar_text().unwrap_or("");
+            let line = crate::load::source::LineIndex::new(&text)
+                .line_col(&text, first.span.start)
+                .line;
+            return Err(reader.error(
+                again,
+                format!("key `{key}` is defined twice in this mapping (first on line {line})"),
+                Some("keep one of them: YAML keeps only the last, so the earlier setting would be dropped without a word".into()),
+            ));
+        }
         if root.is_null() {
             return Ok(config);
         }
@@ -500,6 +511,33 @@ impl Config {
     }
 }
 
+/// The first key in the file (by position) written again in its mapping, with the key it
+/// repeats.
+fn first_duplicate_key(node: &Node) -> Option<(&Node, &Node)> {
+    let mut found: Option<(&Node, &Node)> = None;
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        let mut seen: std::collections::HashMap<&str, &Node> = std::collections::HashMap::new();
+        for e in n.entries() {
+            if let Some(k) = e.key.as_scalar_text() {
+                match seen.get(k) {
+                    Some(first) => {
+                        if found.is_none_or(|(_, again)| e.key.span.start < again.span.start) {
+                            found = Some((first, &e.key));
+                        }
+                    }
+                    None => {
+                        seen.insert(k, &e.key);
+                    }
+                }
+            }
+            stack.push(&e.value);
+        }
+        stack.extend(n.items());
+    }
+    found
+}
+
 /// "did you mean" for a mistyped rule id.
 pub fn suggest(id: &str) -> String {
     let ids: Vec<&str> = rules::registry().iter().map(|r| r.meta().id).collect();
@@ -574,6 +612,20 @@ mod tests {
             Config::parse_from("c", Arc::from(text), Origin::Operator).expect("the operator may");
         assert_eq!(c.render.helm.as_deref(), Some("/opt/helm/bin/helm"));
         assert_eq!(c.render.timeout, Some(5));
+    }
+
+    #[test]
+    fn a_duplicate_key_points_at_its_second_occurrence() {
+        let text = "exclude: [a]\nrules:\n  yaml-syntax: off\n  yaml-syntax: error\nexclude: [b]\n";
+        let e = Config::parse("c", Arc::from(text)).expect_err("duplicate");
+        // Both `yaml-syntax` (line 4) and `exclude` (line 5) repeat; the first in the file wins.
+        assert_eq!(e.span.offset(), text.rfind("yaml-syntax").expect("key"));
+        assert_eq!(
+            e.message,
+            "key `yaml-syntax` is defined twice in this mapping (first on line 3)"
+        );
+        // Equal keys in different mappings are not duplicates.
+        assert!(Config::parse("c", Arc::from("clusters:\n  - name: a\n  - name: b\n")).is_ok());
     }
 
     #[test]

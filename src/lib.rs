@@ -160,6 +160,9 @@ pub struct Scan {
     /// materialised in a temporary directory: `HEAD~1:apps/apps.yaml`), not relative to the
     /// working directory.
     pub label: Option<String>,
+    /// The git checkout the root is in, when it is known without looking (a materialised
+    /// revision has no `.git`); otherwise found from the root's `.git` when the scan runs.
+    pub checkout: Option<render::argocd::repo::Checkout>,
 }
 
 impl Scan {
@@ -181,6 +184,7 @@ impl Scan {
             paths,
             root,
             label: None,
+            checkout: None,
         })
     }
 
@@ -246,6 +250,10 @@ impl Scan {
         let settings = render::Settings {
             root: self.root.clone(),
             repositories: config.repositories.clone(),
+            checkout: self
+                .checkout
+                .clone()
+                .or_else(|| render::argocd::repo::checkout_of(&self.root)),
             clusters: config.clusters.clone(),
             unit_dirs: config.unit_set(),
             argocd_namespace: config
@@ -254,6 +262,7 @@ impl Scan {
                 .unwrap_or_else(|| "argocd".to_string()),
             tools: flags.tools(config),
             cache_dir: flags.cache_dir.clone(),
+            max_file_size: load_opts.max_file_size,
         };
         Ok(render::build(sources, &roots, &settings))
     }

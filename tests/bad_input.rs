@@ -201,6 +201,40 @@ fn symlinks_loop_and_outside_root() {
     assert!(summary[2].0 == "sub/loop" && summary[2].1.contains("symlink loop"));
 }
 
+// Argo CD's repo-server walks a directory source with Go's `filepath.Walk`, which does not
+// follow symbolic links: a linked directory is not descended (reposerver/repository/
+// repository.go, `getPotentiallyValidManifests`). A linked file is read when its target is a
+// regular file inside the repository (`getPotentiallyValidManifestFile`, `files.Inbound`).
+#[test]
+fn symlinked_directories_are_not_descended_linked_files_inside_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "real/cm.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: real\n",
+    );
+    std::os::unix::fs::symlink("real", dir.path().join("linked")).expect("link");
+    std::os::unix::fs::symlink("real", dir.path().join("linked.yaml")).expect("link");
+    // A file whose name is not a manifest's, read only through the link that names it one.
+    write(
+        dir.path(),
+        "store/aliased.txt",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aliased\n",
+    );
+    std::os::unix::fs::symlink("store/aliased.txt", dir.path().join("aliased.yaml")).expect("link");
+    let found = check(dir.path());
+    assert!(found.is_empty(), "{found:#?}");
+    // `real/cm.yaml` once (not again as `linked/cm.yaml`), `aliased.yaml`, `zz-good.yaml`.
+    let render = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    let files: Vec<String> = json(&render)["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| o["file"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(files, ["aliased.yaml", "real/cm.yaml", "zz-good.yaml"]);
+}
+
 #[test]
 fn fifo_named_yaml_is_not_read() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -241,4 +275,49 @@ fn unreadable_file_is_reported() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0].0, "unreadable-file");
     assert_eq!(found[0].1, "dangling.yaml");
+}
+
+/// `(rule, file, line, column)` of every finding in `dir`, and the human report.
+fn positions_in(dir: &Path) -> (Vec<(String, String, u64, u64)>, String) {
+    let out = run_in(dir, &["check", ".", "--format", "json"]);
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    let human = run_in(dir, &["check", "."]).stdout;
+    (common::positions(&json(&out)), human)
+}
+
+// YAML 1.2, 5.4 "Line Break Characters": a line break is CR LF, a lone CR or a lone LF. A
+// finding's line and column are the ones the parser and an editor see, whatever the line
+// endings, and a suppression comment covers the line below it in every one of them.
+#[test]
+fn cr_and_crlf_line_endings_give_the_parsers_positions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = [
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata:",
+        "  name: a",
+        "  name: b",
+        "data:",
+        "  k: 1",
+        "  # manifest-guard: ignore[duplicate-yaml-key]",
+        "  k: 2",
+    ];
+    for (name, eol) in [("cr.yaml", "\r"), ("crlf.yaml", "\r\n"), ("lf.yaml", "\n")] {
+        // Each file its own ConfigMap name, so the three are not duplicates of each other.
+        let text = (lines.join(eol) + eol).replace("name: b", &format!("name: {name}"));
+        write(dir.path(), name, text.as_bytes());
+    }
+    let (found, human) = positions_in(dir.path());
+    // The second `name:` (line 5, column 3) in each file; the second `k:` (line 9) is
+    // suppressed by the comment above it.
+    let want: Vec<(String, String, u64, u64)> = ["cr.yaml", "crlf.yaml", "lf.yaml"]
+        .iter()
+        .map(|f| ("duplicate-yaml-key".to_string(), f.to_string(), 5, 3))
+        .collect();
+    assert_eq!(found, want, "{human}");
+    // The human report shows the snippet line by line, as in the LF file.
+    for file in ["cr.yaml", "crlf.yaml", "lf.yaml"] {
+        assert!(human.contains(&format!("[{file}:5:3]")), "{human}");
+        assert!(human.contains(&format!(" 5 │   name: {file}\n")), "{human}");
+    }
 }

@@ -171,6 +171,47 @@ fn config_errors_point_at_the_config_span() {
     assert!(out.stderr.contains("must be a list"), "{}", out.stderr);
 }
 
+// A duplicated key in the config is a config error, not "the last one wins": the earlier
+// setting (a rule turned off, a protected cluster) would be dropped without a word.
+#[test]
+fn duplicate_config_keys_are_config_errors_at_the_second_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "cm.yaml", CONFIGMAP);
+    for (config, line_col, key) in [
+        (
+            "rules:\n  one-object-per-file: off\nexclude: [vendor]\nrules:\n  duplicate-resource: warning\n",
+            "4:1",
+            "rules",
+        ),
+        (
+            "rules:\n  one-object-per-file: off\n  duplicate-resource: warning\n  one-object-per-file: error\n",
+            "4:3",
+            "one-object-per-file",
+        ),
+        (
+            "clusters:\n  - name: prod\n    server: https://a\n    protected: true\n    protected: false\n",
+            "5:5",
+            "protected",
+        ),
+    ] {
+        write(dir.path(), ".manifest-guard.yaml", config);
+        let out = run_in(dir.path(), &["check"]);
+        assert_eq!(out.code, 2, "{config}\n{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("key `{key}` is defined twice")),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr
+                .contains(&format!(".manifest-guard.yaml:{line_col}")),
+            "{config}\n{}",
+            out.stderr
+        );
+    }
+}
+
 #[test]
 fn config_turns_rules_off_changes_severity_and_excludes() {
     let dir = tempfile::tempdir().expect("tempdir");

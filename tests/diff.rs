@@ -267,6 +267,40 @@ fn renaming_a_statefulset_fails_and_counts_600gi_at_risk() {
     s.assert_clean("a rename");
 }
 
+// `diff --base REV gitops` compares the `gitops/` directory of both revisions; the
+// Applications there name paths from the repository's top level (`gitops/kafka`), as Argo CD
+// reads them, and both revisions know they are this repository (the origin remote).
+#[test]
+fn a_subdirectory_diff_resolves_this_repositorys_paths_from_the_top_level() {
+    let s = Sandbox::new();
+    s.write(
+        "gitops/apps/kafka.yaml",
+        &application("kafka", "gitops/kafka", "central-eu-cluster", "streaming"),
+    );
+    s.write(
+        "gitops/clusters/central-eu-cluster.yaml",
+        &cluster_secret("central-eu-cluster"),
+    );
+    s.write(
+        "gitops/kafka/statefulset.yaml",
+        &kafka("kafka", "apache/kafka:3.7.0", "200Gi"),
+    );
+    s.commit("base");
+    s.write(
+        "gitops/kafka/statefulset.yaml",
+        &kafka("kafka-broker", "apache/kafka:3.7.0", "200Gi"),
+    );
+    s.commit("head: rename");
+    let out = s.run(&["diff", "--base", "HEAD~1", "gitops", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    let radius = &v["blast_radius"]["central-eu-cluster"];
+    assert_eq!(radius["storageAtRiskBytes"], KAFKA_BYTES, "{}", out.stdout);
+    let change = &changes(&v)[0];
+    assert_eq!(change["application"], "kafka", "{change}");
+    s.assert_clean("a subdirectory diff");
+}
+
 #[test]
 fn renaming_a_statefulset_human_output() {
     let s = renamed_kafka();

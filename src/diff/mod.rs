@@ -16,6 +16,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use crate::config::Config;
+use crate::render::argocd::repo::{Checkout, checkout_of};
 use crate::{Error, Scan};
 
 pub use change::{Change, ChangeKind, ChangeSet};
@@ -159,6 +160,7 @@ fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
 fn side(
     root: PathBuf,
     label: Option<String>,
+    checkout: Checkout,
     config: &Config,
     flags: &crate::RenderFlags,
 ) -> Result<crate::model::Inventory, Error> {
@@ -169,6 +171,7 @@ fn side(
         paths: vec![root.clone()],
         root,
         label,
+        checkout: Some(checkout),
     };
     scan.inventory(config, flags)
 }
@@ -215,21 +218,21 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     };
 
     let head_scan = Scan::of(std::slice::from_ref(&path))?;
-    let mut config = head_scan.config(opts.config.as_deref())?;
-    // A materialised revision has no `.git`: tell it which repository it is (as the head knows
-    // it from its origin remote, when the head is the repository's top).
-    if config.repositories.is_empty() && sub_label.is_empty() {
-        if let Some(origin) = crate::render::argocd::repo::origin_of(&top) {
-            config.repositories.push((origin, ".".into()));
-        }
-    }
+    let config = head_scan.config(opts.config.as_deref())?;
+    // A materialised revision has no `.git`: it is the checkout's tree, with its origin.
+    let origin = checkout_of(&top).map(|c| c.origin).unwrap_or_default();
 
     // The two sides are independent: build them at the same time.
     let revision = |rev: &str| -> Result<crate::model::Inventory, Error> {
         let tree = materialize(&top, rev)?;
+        let checkout = Checkout {
+            top: tree.dir.path().to_path_buf(),
+            origin: origin.clone(),
+        };
         side(
             tree.dir.path().join(&sub),
             Some(format!("{rev}:{sub_label}")),
+            checkout,
             &config,
             &opts.render,
         )

@@ -64,8 +64,11 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     if s.is_empty() { ".".into() } else { s }
 }
 
-/// Lists manifest files under `root` (a file or a directory) without following links out of
-/// `boundary`. Chart templates are not plain YAML and are skipped (rendering reads them).
+/// Lists manifest files under `root` (a file or a directory). Like Argo CD's repo-server, which
+/// walks a directory source with Go's `filepath.Walk`, it does not descend into linked
+/// directories; a linked file is read when its target is a file inside `boundary`. A link out of
+/// `boundary` is reported, never followed. Chart templates are not plain YAML and are skipped
+/// (rendering reads them).
 fn walk(
     root: &Path,
     root_index: usize,
@@ -75,8 +78,10 @@ fn walk(
     out: &mut Vec<Found>,
 ) {
     let rel_of = |p: &Path| slash_path(p.strip_prefix(boundary).unwrap_or(p));
+    let real_boundary = boundary.canonicalize().ok();
+    // `root` itself is followed when it is a link: it is what the user asked for.
     let mut it = walkdir::WalkDir::new(root)
-        .follow_links(true)
+        .follow_links(false)
         .sort_by_file_name()
         .into_iter();
     loop {
@@ -85,20 +90,13 @@ fn walk(
             Some(Ok(e)) => e,
             Some(Err(err)) => {
                 let path = err.path().map(Path::to_path_buf).unwrap_or_default();
-                if !is_manifest_name(&path) && err.loop_ancestor().is_none() {
+                if !is_manifest_name(&path) || opts.exclude.is_match(rel_of(&path)) {
                     continue;
                 }
-                if opts.exclude.is_match(rel_of(&path)) {
-                    continue;
-                }
-                let problem = if err.loop_ancestor().is_some() {
-                    ReadProblem::SymlinkLoop
-                } else {
-                    ReadProblem::Io(
-                        err.io_error()
-                            .map_or_else(|| err.to_string(), ToString::to_string),
-                    )
-                };
+                let problem = ReadProblem::Io(
+                    err.io_error()
+                        .map_or_else(|| err.to_string(), ToString::to_string),
+                );
                 out.push(Found {
                     display: display_path(&path, cwd),
                     rel: rel_of(&path),
@@ -123,11 +121,6 @@ fn walk(
                 it.skip_current_dir();
                 continue;
             }
-            if entry.path_is_symlink() && !inside(path, boundary) {
-                it.skip_current_dir();
-                out.push(outside_link(path, cwd, rel, root_index));
-                continue;
-            }
             // A Helm chart's templates are Go templates, not YAML; its subcharts likewise.
             if (name == "templates" || name == "charts")
                 && path
@@ -138,11 +131,18 @@ fn walk(
             }
             continue;
         }
-        if !is_manifest_name(path) || (entry.depth() > 0 && name == crate::config::FILE_NAME) {
+        let manifest =
+            is_manifest_name(path) && !(entry.depth() > 0 && name == crate::config::FILE_NAME);
+        if entry.path_is_symlink() {
+            if let Some(found) = linked(path, manifest, real_boundary.as_deref(), cwd, &rel) {
+                out.push(Found {
+                    root: root_index,
+                    ..found
+                });
+            }
             continue;
         }
-        if entry.path_is_symlink() && !inside(path, boundary) {
-            out.push(outside_link(path, cwd, rel, root_index));
+        if !manifest {
             continue;
         }
         if !entry.file_type().is_file() {
@@ -166,11 +166,48 @@ fn walk(
     }
 }
 
-fn inside(path: &Path, boundary: &Path) -> bool {
-    match (path.canonicalize(), boundary.canonicalize()) {
-        (Ok(p), Ok(b)) => p.starts_with(b),
-        _ => false,
+/// What the walk makes of a symbolic link: a linked manifest file inside the boundary is read
+/// through the link; a link out of the boundary, a loop, and a dangling or unreadable link are
+/// problems; a linked directory inside the boundary is not descended (its files are read where
+/// they really are).
+fn linked(
+    path: &Path,
+    manifest: bool,
+    real_boundary: Option<&Path>,
+    cwd: &Path,
+    rel: &str,
+) -> Option<Found> {
+    let found = |problem| Found {
+        path: path.to_path_buf(),
+        display: display_path(path, cwd),
+        rel: rel.to_string(),
+        problem,
+        root: 0,
+    };
+    let (real, meta) = match (path.canonicalize(), std::fs::metadata(path)) {
+        (Ok(real), Ok(meta)) => (real, meta),
+        (Err(e), _) | (_, Err(e)) => {
+            return manifest.then(|| found(Some(ReadProblem::Io(e.to_string()))));
+        }
+    };
+    if !real_boundary.is_some_and(|b| real.starts_with(b)) {
+        return (manifest || meta.is_dir()).then(|| outside_link(path, cwd, rel.to_string(), 0));
     }
+    if meta.is_dir() {
+        // A link to a directory that holds it: whatever followed it would never end.
+        let loops = path
+            .parent()
+            .and_then(|p| p.canonicalize().ok())
+            .is_some_and(|parent| parent.starts_with(&real));
+        return loops.then(|| found(Some(ReadProblem::SymlinkLoop)));
+    }
+    if !manifest {
+        return None;
+    }
+    if !meta.is_file() {
+        return Some(found(Some(ReadProblem::NotRegular)));
+    }
+    Some(found(None))
 }
 
 fn outside_link(path: &Path, cwd: &Path, rel: String, root: usize) -> Found {

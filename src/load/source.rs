@@ -25,6 +25,8 @@ pub struct LineCol {
     pub column: usize,
 }
 
+/// Where each line of a text starts. A line ends at `\n`, `\r\n` or a lone `\r`: the line
+/// breaks of YAML 1.2 (5.4), so lines and columns agree with the parser and with editors.
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {
     starts: Vec<usize>,
@@ -33,12 +35,21 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' => {
+                    if bytes.get(i + 1) == Some(&b'\n') {
+                        i += 1;
+                    }
+                    starts.push(i + 1);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
         LineIndex { starts }
     }
 
@@ -57,6 +68,18 @@ impl LineIndex {
     pub fn line_start(&self, line: usize) -> Option<usize> {
         self.starts.get(line.checked_sub(1)?).copied()
     }
+
+    /// The text of 1-based `line`, without its line break.
+    pub fn line_text<'t>(&self, text: &'t str, line: usize) -> Option<&'t str> {
+        let start = self.line_start(line)?;
+        let end = self.line_start(line + 1).unwrap_or(text.len());
+        Some(text.get(start..end)?.trim_end_matches(['\n', '\r']))
+    }
+
+    /// Every line's text, without its line break, from line 1.
+    pub fn lines<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        (1..=self.starts.len()).filter_map(move |line| self.line_text(text, line))
+    }
 }
 
 /// Suppression comments (`# manifest-guard: ignore[rule-a,rule-b]`), by the 1-based line they
@@ -71,12 +94,13 @@ pub struct Suppressions {
 pub const SUPPRESS_MARKER: &str = "manifest-guard: ignore[";
 
 impl Suppressions {
-    pub fn scan(text: &str) -> Self {
+    /// The comments of `text`, by the lines of `lines` (its index).
+    pub fn scan(text: &str, lines: &LineIndex) -> Self {
         let mut s = Suppressions::default();
         if !text.contains(SUPPRESS_MARKER) {
             return s;
         }
-        for (i, line) in text.lines().enumerate() {
+        for (i, line) in lines.lines(text).enumerate() {
             let Some(hash) = line.find('#') else { continue };
             let comment = &line[hash..];
             let Some(at) = comment.find(SUPPRESS_MARKER) else {
@@ -164,11 +188,12 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(display: String, rel: String, text: Arc<str>) -> Self {
+        let lines = LineIndex::new(&text);
         SourceFile {
             display,
             rel,
-            lines: LineIndex::new(&text),
-            suppressions: Suppressions::scan(&text),
+            suppressions: Suppressions::scan(&text, &lines),
+            lines,
             text,
             documents: Vec::new(),
             yaml_error: None,
@@ -245,9 +270,37 @@ mod tests {
         assert_eq!(idx.line_col(text, x), LineCol { line: 2, column: 7 });
     }
 
+    // YAML 1.2, 5.4: CR LF, lone CR and lone LF are each one line break.
+    #[test]
+    fn cr_crlf_and_lf_each_end_a_line() {
+        for eol in ["\n", "\r\n", "\r"] {
+            let text = ["a: 1", "bé: 2", "", "c: 3"].join(eol);
+            let idx = LineIndex::new(&text);
+            let c = text.find('c').expect("c");
+            assert_eq!(
+                idx.line_col(&text, c),
+                LineCol { line: 4, column: 1 },
+                "{eol:?}"
+            );
+            let two = text.find('2').expect("2");
+            assert_eq!(
+                idx.line_col(&text, two),
+                LineCol { line: 2, column: 5 },
+                "{eol:?}"
+            );
+            let lines: Vec<&str> = idx.lines(&text).collect();
+            assert_eq!(lines, ["a: 1", "bé: 2", "", "c: 3"], "{eol:?}");
+        }
+        // A CR LF pair is one break, not two; a CR before a CR LF is two.
+        let text = "a\r\r\nb";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 4), LineCol { line: 3, column: 1 });
+    }
+
     #[test]
     fn suppression_covers_own_and_next_line() {
-        let s = Suppressions::scan("a: 1\n# manifest-guard: ignore[rule-a, rule-b]\nb: 2\n");
+        let text = "a: 1\n# manifest-guard: ignore[rule-a, rule-b]\nb: 2\n";
+        let s = Suppressions::scan(text, &LineIndex::new(text));
         assert!(s.covers(2, "rule-a"));
         assert!(s.covers(3, "rule-b"));
         assert!(!s.covers(4, "rule-a"));

@@ -59,6 +59,8 @@ pub struct Settings {
     pub root: PathBuf,
     /// Repository URL → directory relative to the root.
     pub repositories: Vec<(String, String)>,
+    /// The git checkout the root is in (its top level and `origin`), when there is one.
+    pub checkout: Option<argocd::repo::Checkout>,
     pub clusters: Vec<Cluster>,
     pub argocd_namespace: String,
     /// The Helm and Kustomize binaries and limits; `None` renders nothing (each such source is
@@ -68,6 +70,8 @@ pub struct Settings {
     pub cache_dir: Option<PathBuf>,
     /// Directories whose plain manifests are a unit of their own (config `units`).
     pub unit_dirs: globset::GlobSet,
+    /// The largest file read outside the walk (a git generator's files), as the walk's.
+    pub max_file_size: u64,
 }
 
 impl Default for Settings {
@@ -75,11 +79,13 @@ impl Default for Settings {
         Settings {
             root: PathBuf::from("."),
             repositories: Vec::new(),
+            checkout: None,
             clusters: Vec::new(),
             argocd_namespace: "argocd".into(),
             tools: None,
             cache_dir: None,
             unit_dirs: globset::GlobSet::empty(),
+            max_file_size: crate::load::LoadOptions::default().max_file_size,
         }
     }
 }
@@ -173,7 +179,11 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
 
     let mut b = Builder {
         settings,
-        repos: Repos::new(&settings.root, &settings.repositories),
+        repos: Repos::new(
+            &settings.root,
+            &settings.repositories,
+            settings.checkout.as_ref(),
+        ),
         files: FileIndex::new(&sources),
         kustomizations: tree::kustomizations(&sources),
         sources,
@@ -234,6 +244,7 @@ impl Builder<'_> {
             &self.repos,
             &self.settings.root,
             &checkouts,
+            self.settings.max_file_size,
         );
         for (file_id, file) in self.sources.iter() {
             if file.generated {
@@ -319,6 +330,11 @@ impl Builder<'_> {
                     source.location,
                     format!("Application `{app_name}`: repository `{}` is not available offline", source.repo_url),
                     "if it is this repository, or checked out beside it, map its URL to that path under `repositories:` in .manifest-guard.yaml",
+                )),
+                Resolution::OutsideRoot(why) => self.notes.push(RenderNote::not_rendered(
+                    source.location,
+                    format!("Application `{app_name}`: {why}"),
+                    "check the repository's top level, or a directory that holds this path, to render it",
                 )),
                 Resolution::Escapes(why) => self.notes.push(RenderNote::broken(
                     source.location,
@@ -682,6 +698,7 @@ impl Builder<'_> {
             &self.repos,
             &self.settings.root,
             &checkouts,
+            self.settings.max_file_size,
         );
         for d in docs {
             // An Application Kustomize read from a file of the tree is that file's Application.
@@ -893,6 +910,7 @@ impl Builder<'_> {
 
         let mut placer = Placer {
             scopes: &scopes,
+            argocd_namespace: &self.settings.argocd_namespace,
             objects: Vec::new(),
             first: HashMap::new(),
         };
@@ -1053,6 +1071,7 @@ impl Entry {
 /// Places documents on their unit's cluster and namespace as objects.
 struct Placer<'a> {
     scopes: &'a Scopes,
+    argocd_namespace: &'a str,
     objects: Vec<Object>,
     /// The first object of each document, for linking Applications to their own object.
     first: HashMap<(FileId, usize), ObjectIdx>,
@@ -1111,13 +1130,21 @@ impl Placer<'_> {
         source_doc: Option<(FileId, usize)>,
     ) {
         let (cluster, default_ns) = (&units[unit.0].cluster, &units[unit.0].namespace);
+        let applied_by_hand = units[unit.0].app.is_none();
         for m in manifests_of(root) {
             let group = group_of(m.api_version);
             let namespaced = self.scopes.namespaced(group, m.kind).unwrap_or(true);
-            let namespace = if namespaced {
-                m.namespace.unwrap_or(default_ns).to_string()
-            } else {
-                String::new()
+            // Argo CD's own kinds are applied into its namespace (its docs: `kubectl apply -n
+            // argocd`), and only read there; an Application's render puts them in its
+            // destination namespace, like any object.
+            let argocd_kind = argocd::is_application(group, m.kind)
+                || argocd::is_applicationset(group, m.kind)
+                || argocd::is_project(group, m.kind);
+            let namespace = match m.namespace {
+                _ if !namespaced => String::new(),
+                Some(ns) => ns.to_string(),
+                None if applied_by_hand && argocd_kind => self.argocd_namespace.to_string(),
+                None => default_ns.to_string(),
             };
             let idx = ObjectIdx(self.objects.len());
             self.first.entry((file, doc_index)).or_insert(idx);
@@ -1164,12 +1191,28 @@ fn expand_appset(
         .path(&["metadata", "name"])
         .or_else(|| node.get("kind"))
         .map_or(node.span, |n| n.span));
+    // Argo CD creates the generated Applications in the ApplicationSet's namespace, whatever
+    // the template says (applicationset controller: `generatedApp.Namespace =
+    // applicationSet.Namespace`); one written without a namespace is in Argo CD's.
+    let appset_namespace = node
+        .path(&["metadata", "namespace"])
+        .and_then(Node::as_str)
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or(&settings.argocd_namespace)
+        .to_string();
     let template = node.path(&["spec", "template"]);
     let locate = |path: &[&str]| match template.and_then(|t| locate_path(t, path)) {
         Some(span) => at(span),
         None => name_at,
     };
     let expansion = expander.expand(&node.to_json());
+    for why in expansion.partial {
+        notes.push(RenderNote::not_rendered(
+            name_at,
+            format!("ApplicationSet `{appset_name}`: {why}"),
+            "check the repository's top level to see every element",
+        ));
+    }
     for why in expansion.unavailable {
         notes.push(RenderNote::not_rendered(
             name_at,
@@ -1178,8 +1221,13 @@ fn expand_appset(
         ));
     }
     for error in expansion.errors {
+        // At the generator that failed (`- git:`), when one did.
+        let error_at = error
+            .generator
+            .and_then(|i| node.path(&["spec", "generators"])?.items().get(i))
+            .map_or(name_at, |g| at(g.span));
         notes.push(RenderNote::broken(
-            name_at,
+            error_at,
             format!("ApplicationSet `{appset_name}` cannot be expanded: {error}"),
             "fix the generator or template: Argo CD generates no Application from an ApplicationSet in this state",
         ));
@@ -1195,9 +1243,7 @@ fn expand_appset(
             }),
         };
         let mut app = argocd::application::read(&generated.manifest, &locate, None, origin);
-        if app.namespace.is_empty() {
-            app.namespace = settings.argocd_namespace.clone();
-        }
+        app.namespace = appset_namespace.clone();
         apps.push(app);
     }
     apps

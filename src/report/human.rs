@@ -79,13 +79,37 @@ struct ShownFile {
     escaped: Option<PrintableText>,
 }
 
+/// The text with every lone `\r` (a YAML line break, old Mac style) made a `\n`, byte for byte,
+/// so that miette, which breaks lines at `\n` only, shows the lines the parser saw; spans are
+/// unchanged.
+fn lf_breaks(text: &Arc<str>) -> Arc<str> {
+    if !text.contains('\r') {
+        return text.clone();
+    }
+    let bytes = text.as_bytes();
+    let bytes: Vec<u8> = bytes
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if b == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+                b'\n'
+            } else {
+                b
+            }
+        })
+        .collect();
+    // Replacing one ASCII byte by another keeps the text UTF-8.
+    String::from_utf8(bytes).map_or_else(|_| text.clone(), Arc::from)
+}
+
 impl ShownFile {
     fn new(sources: &Sources, id: FileId) -> Self {
         let file = sources.get(id);
-        let escaped = PrintableText::new(&file.text);
+        let lines = lf_breaks(&file.text);
+        let escaped = PrintableText::new(&lines);
         let text = match &escaped {
             Some(p) => Arc::from(p.text.as_str()),
-            None => file.text.clone(),
+            None => lines,
         };
         ShownFile {
             source: NamedSource::new(printable(&file.display), text),

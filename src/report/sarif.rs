@@ -282,14 +282,15 @@ impl Fingerprints {
             .unwrap_or_else(|| file.display.clone());
         let line_of = |offset: usize| -> &str {
             let lc = file.line_col(offset);
-            let start = file.lines.line_start(lc.line).unwrap_or(0);
-            let rest = file.text.get(start..).unwrap_or("");
-            rest.lines().next().unwrap_or("").trim()
+            file.lines
+                .line_text(&file.text, lc.line)
+                .unwrap_or("")
+                .trim()
         };
         let node = file
             .text
             .get(d.location.span.start..d.location.span.end)
-            .and_then(|s| s.lines().next())
+            .and_then(|s| s.split(['\n', '\r']).next())
             .unwrap_or("")
             .trim();
         let identity = match d.object {

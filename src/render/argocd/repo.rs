@@ -1,9 +1,13 @@
 //! Which Application sources are this repository, and where their paths are in the scanned tree.
 //!
-//! A source is local when its `repoURL` is mapped in the config (`repositories:`) or equals the
-//! checkout's `origin` remote (read from `.git/config`, never by running git), or, when neither
-//! tells, when its path exists in the tree (an assumption, noted). A path that leaves the tree
-//! (`..`, absolute, or a symlink out of it) is refused and never read.
+//! A source is local when its `repoURL` is mapped in the config (`repositories:`, a directory of
+//! the scanned root) or is the `origin` remote of the git checkout the scanned root is in; or,
+//! when neither tells, when its path exists in the tree (an assumption, noted). The checkout is
+//! found from its files (`.git`, a worktree's `gitdir:` and `commondir`, the config): git is
+//! never run, so nothing the repository configures (hooks, `core.fsmonitor`) can execute. An
+//! origin source's `path` is read from the checkout's top level, as Argo CD reads it; a path that
+//! leaves the repository (`..`, absolute, or a symlink out of it) is refused, and one outside the
+//! scanned root is not read: only what the user asked to check is read.
 
 use std::path::{Path, PathBuf};
 
@@ -44,36 +48,124 @@ pub enum Resolution {
         assumed: bool,
     },
     Escapes(String),
+    /// This repository, but a path outside the scanned root: not read.
+    OutsideRoot(String),
     NotLocal,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct Repos {
-    root: PathBuf,
-    /// Normalised URL → directory relative to the root.
-    mappings: Vec<(String, String)>,
-    origin: Option<String>,
+/// The git checkout a directory is in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checkout {
+    /// Its top level (the working tree's root).
+    pub top: PathBuf,
+    /// The URLs of its `origin` remote (one, unless the config lists several).
+    pub origin: Vec<String>,
 }
 
-/// The `origin` URL from `<root>/.git/config`, if the root is a checkout.
-pub fn origin_of(root: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(root.join(".git/config")).ok()?;
-    let mut in_origin = false;
-    for line in text.lines() {
+/// The largest `.git` file or git config read: far above any real one.
+const MAX_GIT_FILE: u64 = 1024 * 1024;
+
+/// A small regular file's text (a `.git` file, `commondir`, a git config), or `None`.
+fn read_small(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_GIT_FILE {
+        return None;
+    }
+    std::fs::read_to_string(path).ok()
+}
+
+/// `dir` joined with `path` unless `path` is absolute.
+fn relative_to(dir: &Path, path: &str) -> PathBuf {
+    let path = Path::new(path.trim());
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        dir.join(path)
+    }
+}
+
+/// The checkout holding `dir`: the nearest directory at or above it with a `.git` — a
+/// directory, or a file `gitdir: <path>` (a worktree, a submodule) — and the `origin` remote
+/// from the repository's config (a worktree's shared one, through `commondir`).
+pub fn checkout_of(dir: &Path) -> Option<Checkout> {
+    let start = dir.canonicalize().ok()?;
+    for top in start.ancestors() {
+        let dotgit = top.join(".git");
+        let Ok(meta) = std::fs::metadata(&dotgit) else {
+            continue;
+        };
+        let git_dir = if meta.is_dir() {
+            dotgit
+        } else {
+            let text = read_small(&dotgit)?;
+            let target = text.lines().find_map(|l| l.strip_prefix("gitdir:"))?;
+            relative_to(top, target)
+        };
+        let common = read_small(&git_dir.join("commondir"))
+            .map_or_else(|| git_dir.clone(), |c| relative_to(&git_dir, &c));
+        let origin = read_small(&common.join("config"))
+            .map(|c| remote_urls(&c, "origin"))
+            .unwrap_or_default();
+        return Some(Checkout {
+            top: top.to_path_buf(),
+            origin,
+        });
+    }
+    None
+}
+
+/// The `url` values of `[remote "<name>"]` in a git config text: section names and keys are
+/// case-insensitive, the remote's name is not; values may be quoted and end at a comment.
+fn remote_urls(config: &str, name: &str) -> Vec<String> {
+    let mut urls = Vec::new();
+    let mut inside = false;
+    for line in config.lines() {
         let line = line.trim();
-        if line.starts_with('[') {
-            in_origin = line.replace(' ', "") == "[remote\"origin\"]";
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.split(']').next().unwrap_or("").trim();
+            inside = match header.split_once(char::is_whitespace) {
+                Some((section, sub)) => {
+                    section.eq_ignore_ascii_case("remote") && sub.trim() == format!("\"{name}\"")
+                }
+                // The old `[remote.origin]` form, which git lower-cases.
+                None => header.eq_ignore_ascii_case(&format!("remote.{name}")),
+            };
             continue;
         }
-        if in_origin {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == "url" {
-                    return Some(v.trim().to_string());
-                }
+        if !inside {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if key.trim().eq_ignore_ascii_case("url") {
+            let value = config_value(value);
+            if !value.is_empty() {
+                urls.push(value);
             }
         }
     }
-    None
+    urls
+}
+
+/// A git config value: quotes removed, a `#` or `;` comment outside quotes dropped.
+fn config_value(raw: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    let mut chars = raw.trim().chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            '#' | ';' if !quoted => break,
+            c => out.push(c),
+        }
+    }
+    out.trim().to_string()
 }
 
 /// `a/./b/../c` → `a/c`; `None` when it climbs out, is absolute or holds a backslash (a path in
@@ -85,29 +177,87 @@ pub fn clean_relative(path: &str) -> Option<String> {
     crate::render::tool::normalize_rel(path)
 }
 
+/// Where the repositories that Application sources name are, for one scanned root.
+#[derive(Debug, Clone, Default)]
+pub struct Repos {
+    root: PathBuf,
+    /// Normalised URL → directory relative to the root.
+    mappings: Vec<(String, String)>,
+    /// The checkout's `origin` URLs, normalised.
+    origin: Vec<String>,
+    /// The scanned root's path below the checkout's top level, `/`-separated (empty when it is
+    /// the top level); `None` without a checkout.
+    root_in_repo: Option<String>,
+}
+
+/// Where a git generator lists a repository: from `dir` (relative to the scanned root), each
+/// path shown as the repository has it, below `prefix` (the scanned root's path in the
+/// repository, when the root is a subdirectory of the checkout: the generator then sees only
+/// that part of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub dir: String,
+    pub prefix: String,
+    pub assumed: bool,
+}
+
 impl Repos {
-    pub fn new(root: &Path, mappings: &[(String, String)]) -> Self {
+    pub fn new(root: &Path, mappings: &[(String, String)], checkout: Option<&Checkout>) -> Self {
+        let root_in_repo = checkout.and_then(|c| {
+            let top = c.top.canonicalize().ok()?;
+            let below = root.canonicalize().ok()?;
+            Some(crate::load::slash_path(below.strip_prefix(top).ok()?))
+        });
         Repos {
             root: root.to_path_buf(),
             mappings: mappings
                 .iter()
                 .map(|(url, dir)| (normalize_url(url), clean_relative(dir).unwrap_or_default()))
                 .collect(),
-            origin: origin_of(root).map(|u| normalize_url(&u)),
+            origin: checkout
+                .map(|c| c.origin.iter().map(|u| normalize_url(u)).collect())
+                .unwrap_or_default(),
+            root_in_repo,
         }
     }
 
-    /// Whether the config or the checkout says which repositories are local.
+    /// Whether the config or the checkout says which repositories are local. The origin says
+    /// so only for a check of the checkout's top level: a subdirectory may hold a copy of
+    /// another repository (vendored, a test fixture), found by its paths as before.
     fn knows_repositories(&self) -> bool {
-        !self.mappings.is_empty() || self.origin.is_some()
+        !self.mappings.is_empty()
+            || (!self.origin.is_empty() && self.root_in_repo.as_deref() == Some(""))
+    }
+
+    /// The scanned root's path in the repository, when `url` is the checkout's origin.
+    fn origin_root(&self, url: &str) -> Option<&str> {
+        self.root_in_repo
+            .as_deref()
+            .filter(|_| self.origin.iter().any(|o| o == url))
     }
 
     pub fn resolve(&self, repo_url: &str, path: &str) -> Resolution {
         let url = normalize_url(repo_url);
         let base = if let Some((_, dir)) = self.mappings.iter().find(|(u, _)| *u == url) {
             Some(dir.clone())
-        } else if self.origin.as_deref() == Some(url.as_str()) {
-            Some(String::new())
+        } else if let Some(sub) = self.origin_root(&url) {
+            // Argo CD reads `path` from the repository's top level; the scanned root is `sub`
+            // below it, and only what is inside the root is read.
+            let Some(rel) = clean_relative(path) else {
+                return escapes(path);
+            };
+            let dir = if sub.is_empty() {
+                rel
+            } else if rel == sub {
+                String::new()
+            } else if let Some(inside) = rel.strip_prefix(&format!("{sub}/")) {
+                inside.to_string()
+            } else {
+                return Resolution::OutsideRoot(format!(
+                    "path `{path}` is outside the scanned directory `{sub}`; not read"
+                ));
+            };
+            return self.inside_root(path, dir, true);
         } else {
             None
         };
@@ -115,15 +265,19 @@ impl Repos {
             return Resolution::NotLocal;
         }
         let Some(rel) = clean_relative(path) else {
-            return Resolution::Escapes(format!(
-                "path `{path}` leaves the repository (absolute, or `..` above its root)"
-            ));
+            return escapes(path);
         };
         let dir = match &base {
             Some(b) if !b.is_empty() && !rel.is_empty() => format!("{b}/{rel}"),
             Some(b) if !b.is_empty() => b.clone(),
             _ => rel,
         };
+        self.inside_root(path, dir, base.is_some())
+    }
+
+    /// `dir` (relative to the root) as a local source, unless a symlink takes it out of the
+    /// root; an undeclared one only when it exists.
+    fn inside_root(&self, path: &str, dir: String, declared: bool) -> Resolution {
         let full = self.root.join(&dir);
         if let (Ok(real), Ok(root)) = (full.canonicalize(), self.root.canonicalize()) {
             if !real.starts_with(&root) {
@@ -132,17 +286,44 @@ impl Repos {
                     real.display()
                 ));
             }
-        } else if base.is_none() {
+        } else if !declared {
             return Resolution::NotLocal;
         }
-        if base.is_none() && !full.is_dir() {
+        if !declared && !full.is_dir() {
             return Resolution::NotLocal;
         }
         Resolution::Local {
             dir,
-            assumed: base.is_none(),
+            assumed: !declared,
         }
     }
+
+    /// Where a git generator lists `repo_url`, if it is here.
+    pub fn listing(&self, repo_url: &str) -> Option<Listing> {
+        let url = normalize_url(repo_url);
+        let mapped = self.mappings.iter().any(|(u, _)| *u == url);
+        if let (false, Some(sub)) = (mapped, self.origin_root(&url)) {
+            return Some(Listing {
+                dir: String::new(),
+                prefix: sub.to_string(),
+                assumed: false,
+            });
+        }
+        match self.resolve(repo_url, ".") {
+            Resolution::Local { dir, assumed } => Some(Listing {
+                dir,
+                prefix: String::new(),
+                assumed,
+            }),
+            _ => None,
+        }
+    }
+}
+
+fn escapes(path: &str) -> Resolution {
+    Resolution::Escapes(format!(
+        "path `{path}` leaves the repository (absolute, or `..` above its root)"
+    ))
 }
 
 #[cfg(test)]
@@ -159,6 +340,104 @@ mod tests {
         assert_eq!(
             normalize_url("ssh://git@host:2222/org/repo.git"),
             "host/org/repo"
+        );
+    }
+
+    #[test]
+    fn origin_from_a_git_config() {
+        let config = "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = https://a/x\n\
+                      [Remote \"origin\"]\n\tURL = \"git@host:org/repo.git\" ; a comment\n\
+                      \tfetch = +refs/heads/*:refs/remotes/origin/*\n[branch \"main\"]\n\turl = no\n";
+        assert_eq!(remote_urls(config, "origin"), ["git@host:org/repo.git"]);
+        assert_eq!(
+            remote_urls("[remote.origin]\nurl=https://h/r\n", "origin"),
+            ["https://h/r"]
+        );
+        assert!(remote_urls(config, "Origin").is_empty());
+    }
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    // `git worktree add` writes `<worktree>/.git` as `gitdir: <main>/.git/worktrees/<name>`,
+    // and that directory's `commondir` points back at the shared git directory (its config
+    // holds the remotes): git-worktree(1), "DETAILS".
+    #[test]
+    fn a_worktree_finds_its_top_level_and_the_shared_origin() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let main = tmp.path().join("main");
+        write(
+            &main.join(".git/config"),
+            "[remote \"origin\"]\n\turl = https://git.example.com/org/repo.git\n",
+        );
+        write(&main.join(".git/worktrees/wt/commondir"), "../..\n");
+        let wt = tmp.path().join("wt");
+        write(
+            &wt.join(".git"),
+            &format!("gitdir: {}\n", main.join(".git/worktrees/wt").display()),
+        );
+        std::fs::create_dir_all(wt.join("apps/team")).expect("mkdir");
+        let found = checkout_of(&wt.join("apps/team")).expect("a checkout");
+        assert_eq!(found.top, wt.canonicalize().expect("canonical"));
+        assert_eq!(found.origin, ["https://git.example.com/org/repo.git"]);
+        let main_found = checkout_of(&main).expect("the main checkout");
+        assert_eq!(main_found.origin, found.origin);
+    }
+
+    #[test]
+    fn origin_paths_are_read_from_the_top_level() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let top = tmp.path();
+        std::fs::create_dir_all(top.join("gitops/apps")).expect("mkdir");
+        std::fs::create_dir_all(top.join("other")).expect("mkdir");
+        let checkout = Checkout {
+            top: top.to_path_buf(),
+            origin: vec!["git@git.example.com:org/repo.git".into()],
+        };
+        let repos = Repos::new(&top.join("gitops"), &[], Some(&checkout));
+        let url = "https://git.example.com/org/repo";
+        assert_eq!(
+            repos.resolve(url, "gitops/apps"),
+            Resolution::Local {
+                dir: "apps".into(),
+                assumed: false
+            }
+        );
+        assert_eq!(
+            repos.resolve(url, "./gitops"),
+            Resolution::Local {
+                dir: String::new(),
+                assumed: false
+            }
+        );
+        assert!(matches!(
+            repos.resolve(url, "other"),
+            Resolution::OutsideRoot(_)
+        ));
+        assert!(matches!(repos.resolve(url, "../x"), Resolution::Escapes(_)));
+        // Another repository whose path exists in the subdirectory is still assumed to be here.
+        assert_eq!(
+            repos.resolve("https://elsewhere/r", "apps"),
+            Resolution::Local {
+                dir: "apps".into(),
+                assumed: true
+            }
+        );
+        assert_eq!(
+            repos.listing(url),
+            Some(Listing {
+                dir: String::new(),
+                prefix: "gitops".into(),
+                assumed: false
+            })
+        );
+        // At the top level, the origin tells: every other repository is not here.
+        let repos = Repos::new(top, &[], Some(&checkout));
+        assert_eq!(
+            repos.resolve("https://elsewhere/r", "gitops"),
+            Resolution::NotLocal
         );
     }
 

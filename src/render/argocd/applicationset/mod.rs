@@ -16,7 +16,7 @@ use crate::model::argocd::{Cluster, ClusterSource};
 
 use super::cluster::SECRET_TYPE_LABEL;
 
-use super::repo::{Repos, Resolution, clean_relative};
+use super::repo::{Listing, Repos, clean_relative};
 use generators::{Context, Element, Outcome, Params, Repo};
 use template::TemplateOptions;
 
@@ -35,22 +35,59 @@ pub struct Expansion {
     pub applications_sync: Option<String>,
     /// Generators that could not be evaluated offline, and why.
     pub unavailable: Vec<String>,
+    /// Git generators that saw only the scanned subdirectory of their repository.
+    pub partial: Vec<String>,
     /// What makes the ApplicationSet invalid: Argo CD would generate nothing from it.
-    pub errors: Vec<String>,
+    pub errors: Vec<ExpansionError>,
+}
+
+/// Why an ApplicationSet generates nothing, and which `spec.generators` entry says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpansionError {
+    /// The index in `spec.generators` of the generator that failed, when one did.
+    pub generator: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ExpansionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for ExpansionError {
+    fn from(message: String) -> Self {
+        ExpansionError {
+            generator: None,
+            message,
+        }
+    }
 }
 
 /// A directory of the scanned tree, listed once, as a git generator sees the repository.
 pub struct LocalRepo {
     base: PathBuf,
+    /// The part of the repository above `base`, when the scanned root is a subdirectory of the
+    /// checkout: every path listed starts with it, and nothing outside it is seen.
+    prefix: String,
     directories: Vec<String>,
     files: Vec<String>,
     assumed: bool,
+    /// The largest file it reads, in bytes: the walk's `max-file-size`.
+    max_file_size: u64,
 }
 
 impl LocalRepo {
-    fn new(root: &Path, dir: &str, assumed: bool) -> Self {
-        let base = root.join(dir);
+    fn new(root: &Path, listing: &Listing, max_file_size: u64) -> Self {
+        let base = root.join(&listing.dir);
+        let prefix = listing.prefix.clone();
         let (mut directories, mut files) = (Vec::new(), Vec::new());
+        // The directories that hold the listed part are directories of the repository too.
+        let mut above = prefix.as_str();
+        while !above.is_empty() {
+            directories.push(above.to_string());
+            above = above.rsplit_once('/').map_or("", |(parent, _)| parent);
+        }
         let walk = walkdir::WalkDir::new(&base)
             .follow_links(false)
             .sort_by_file_name()
@@ -64,17 +101,28 @@ impl LocalRepo {
             if rel.is_empty() {
                 continue;
             }
+            let rel = if prefix.is_empty() {
+                rel
+            } else {
+                format!("{prefix}/{rel}")
+            };
             if entry.file_type().is_dir() {
                 directories.push(rel);
             } else if entry.file_type().is_file() {
                 files.push(rel);
             }
         }
+        // Sorted as strings, as `Repo` promises and `read` searches (the walk's order puts
+        // `a/x` before `a-b`).
+        directories.sort();
+        files.sort();
         LocalRepo {
             base,
+            prefix,
             directories,
             files,
-            assumed,
+            assumed: listing.assumed,
+            max_file_size,
         }
     }
 }
@@ -88,11 +136,44 @@ impl Repo for LocalRepo {
         self.files.clone()
     }
 
-    fn read(&self, path: &str) -> Option<String> {
+    fn read(&self, path: &str) -> Result<String, String> {
+        use std::io::Read;
+        let cannot = |why: String| format!("the file cannot be read{why}");
         // Only files the listing holds: nothing outside the tree, nothing through a link.
-        let clean = clean_relative(path)?;
-        self.files.binary_search(&clean).ok()?;
-        std::fs::read_to_string(self.base.join(clean)).ok()
+        let clean = clean_relative(path).ok_or_else(|| cannot(String::new()))?;
+        self.files
+            .binary_search(&clean)
+            .map_err(|_| cannot(String::new()))?;
+        let limit = self.max_file_size;
+        let too_large = |size: u64| {
+            format!(
+                "the file is {size} bytes, over the {limit}-byte limit (`max-file-size`); not read"
+            )
+        };
+        let on_disk = if self.prefix.is_empty() {
+            clean.as_str()
+        } else {
+            clean
+                .strip_prefix(&format!("{}/", self.prefix))
+                .ok_or_else(|| cannot(String::new()))?
+        };
+        let full = self.base.join(on_disk);
+        let meta = std::fs::symlink_metadata(&full).map_err(|e| cannot(format!(": {e}")))?;
+        if !meta.is_file() {
+            return Err(cannot(": not a regular file".into()));
+        }
+        if meta.len() > limit {
+            return Err(too_large(meta.len()));
+        }
+        // At most one byte over the limit, should the file have grown since it was listed.
+        let mut bytes = Vec::new();
+        std::fs::File::open(&full)
+            .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+            .map_err(|e| cannot(format!(": {e}")))?;
+        if bytes.len() as u64 > limit {
+            return Err(too_large(bytes.len() as u64));
+        }
+        String::from_utf8(bytes).map_err(|_| cannot(": it is not valid UTF-8".into()))
     }
 
     fn assumed(&self) -> bool {
@@ -106,6 +187,7 @@ pub struct Expander<'a> {
     clusters: Vec<generators::Cluster>,
     repos: &'a Repos,
     root: &'a Path,
+    max_file_size: u64,
     arena: &'a typed_arena::Arena<LocalRepo>,
     checkouts: std::cell::RefCell<Vec<(String, &'a LocalRepo)>>,
 }
@@ -114,16 +196,19 @@ pub struct Expander<'a> {
 pub type Checkouts = typed_arena::Arena<LocalRepo>;
 
 impl<'a> Expander<'a> {
+    /// `max_file_size` caps the files git generators read, as it caps the walk's.
     pub fn new(
         clusters: &[Cluster],
         repos: &'a Repos,
         root: &'a Path,
         arena: &'a Checkouts,
+        max_file_size: u64,
     ) -> Self {
         Expander {
             clusters: clusters.iter().map(generator_cluster).collect(),
             repos,
             root,
+            max_file_size,
             arena,
             checkouts: std::cell::RefCell::new(Vec::new()),
         }
@@ -133,10 +218,10 @@ impl<'a> Expander<'a> {
         if let Some((_, r)) = self.checkouts.borrow().iter().find(|(u, _)| u == repo_url) {
             return Some(*r);
         }
-        let Resolution::Local { dir, assumed } = self.repos.resolve(repo_url, ".") else {
-            return None;
-        };
-        let repo: &'a LocalRepo = self.arena.alloc(LocalRepo::new(self.root, &dir, assumed));
+        let listing = self.repos.listing(repo_url)?;
+        let repo: &'a LocalRepo =
+            self.arena
+                .alloc(LocalRepo::new(self.root, &listing, self.max_file_size));
         self.checkouts
             .borrow_mut()
             .push((repo_url.to_string(), repo));
@@ -169,6 +254,8 @@ fn generator_cluster(c: &Cluster) -> generators::Cluster {
 struct Env<'e, 'a> {
     options: TemplateOptions,
     expander: &'e Expander<'a>,
+    /// The repositories a git generator saw only part of (the scanned subdirectory).
+    partial: std::cell::RefCell<std::collections::BTreeSet<(String, String)>>,
 }
 
 impl Context for Env<'_, '_> {
@@ -181,7 +268,13 @@ impl Context for Env<'_, '_> {
     }
 
     fn repo(&self, repo_url: &str) -> Option<&dyn Repo> {
-        self.expander.checkout(repo_url).map(|r| r as &dyn Repo)
+        let repo = self.expander.checkout(repo_url)?;
+        if !repo.prefix.is_empty() {
+            self.partial
+                .borrow_mut()
+                .insert((repo_url.to_string(), repo.prefix.clone()));
+        }
+        Some(repo as &dyn Repo)
     }
 
     fn render(&self, value: &Value, params: &Params) -> Result<Value, String> {
@@ -307,7 +400,11 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
             .and_then(Value::as_array)
             .is_some_and(|o| o.iter().any(|x| x.as_str() == Some("missingkey=error"))),
     };
-    let env = Env { options, expander };
+    let env = Env {
+        options,
+        expander,
+        partial: Default::default(),
+    };
     out.preserve_resources = spec
         .pointer("/syncPolicy/preserveResourcesOnDeletion")
         .and_then(Value::as_bool)
@@ -317,7 +414,8 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
         .and_then(Value::as_str)
         .map(str::to_string);
     let Some(template_spec) = spec.get("template") else {
-        out.errors.push("`spec.template` is missing".into());
+        out.errors
+            .push(String::from("`spec.template` is missing").into());
         return out;
     };
     // Each element with the template it is rendered with (an index into `templates`).
@@ -346,10 +444,23 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                     elements.extend(found.into_iter().map(|e| (e, index)));
                 }
                 Ok(Outcome::Unavailable(why)) => out.unavailable.push(why),
-                Err(e) => out.errors.push(format!("generators[{i}]: {e}")),
+                Err(e) => out.errors.push(ExpansionError {
+                    generator: Some(i),
+                    message: format!("generators[{i}]: {e}"),
+                }),
             }
         }
     }
+    out.partial = env
+        .partial
+        .take()
+        .into_iter()
+        .map(|(url, prefix)| {
+            format!(
+                "a git generator of {url} sees only `{prefix}/`, the part of the repository that is scanned; what the rest of the repository would generate is not here"
+            )
+        })
+        .collect();
     if !out.errors.is_empty() {
         // Argo CD generates nothing from an ApplicationSet whose generators fail.
         return out;
@@ -391,7 +502,9 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                     element: element.origin,
                 });
             }
-            Err(e) => out.errors.push(format!("element {}: {e}", element.origin)),
+            Err(e) => out
+                .errors
+                .push(format!("element {}: {e}", element.origin).into()),
         }
     }
     out
@@ -453,9 +566,9 @@ mod tests {
     #[test]
     fn each_generator_renders_with_its_own_template() {
         let root = std::env::temp_dir().join("manifest-guard-no-such-checkout");
-        let repos = Repos::new(&root, &[]);
+        let repos = Repos::new(&root, &[], None);
         let arena = Checkouts::new();
-        let expander = Expander::new(&[], &repos, &root, &arena);
+        let expander = Expander::new(&[], &repos, &root, &arena, u64::MAX);
         let appset = serde_json::json!({"spec": {
             "goTemplate": true,
             "goTemplateOptions": ["missingkey=error"],
@@ -530,6 +643,36 @@ mod tests {
         );
         let single = serde_json::json!({"list": {"elements": []}, "unknown": 1});
         assert_eq!(split_by_template(&single), vec![(single.clone(), None)]);
+    }
+
+    // `read` looks a path up in the sorted listing: the walk's own order (`a/x.json` before
+    // `a-b.json`, directory by directory) is not string order, and `a-b.json` was not found.
+    // A listing below a subdirectory names paths as the repository has them.
+    #[test]
+    fn the_listing_is_sorted_and_read_finds_every_file() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for rel in ["gitops/a/x.json", "gitops/a-b.json"] {
+            let path = tmp.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, "{}").expect("write");
+        }
+        let whole = Listing {
+            dir: "gitops".into(),
+            prefix: String::new(),
+            assumed: false,
+        };
+        let repo = LocalRepo::new(tmp.path(), &whole, 1024);
+        assert_eq!(repo.files(), ["a-b.json", "a/x.json"]);
+        assert_eq!(repo.read("a-b.json").as_deref(), Ok("{}"));
+        let below = Listing {
+            dir: String::new(),
+            prefix: "repo/sub".into(),
+            assumed: false,
+        };
+        let repo = LocalRepo::new(&tmp.path().join("gitops"), &below, 1024);
+        assert_eq!(repo.directories(), ["repo", "repo/sub", "repo/sub/a"]);
+        assert_eq!(repo.read("repo/sub/a-b.json").as_deref(), Ok("{}"));
+        assert!(repo.read("a-b.json").is_err());
     }
 
     // Docs: "Cluster Generator": the generator lists the clusters Argo CD stores as Secrets and

@@ -101,19 +101,12 @@ pub(super) fn generate(
         for path in selected {
             let parsed = parse_file(&checkout, repo, path, ctx);
             let parsed = match parsed.as_ref() {
-                Some(Ok(value)) => value,
-                Some(Err(reason)) => {
+                Ok(value) => value,
+                Err(reason) => {
                     return Err(GeneratorError::File {
                         at: display_at(at),
                         path: path.to_string(),
                         reason: reason.clone(),
-                    });
-                }
-                None => {
-                    return Err(GeneratorError::File {
-                        at: display_at(at),
-                        path: path.to_string(),
-                        reason: "the file cannot be read".to_string(),
                     });
                 }
             };
@@ -133,7 +126,7 @@ fn parse_file(checkout: &Checkout, repo: &dyn Repo, path: &str, ctx: &dyn Contex
     if let Some(done) = checkout.parsed.borrow().get(path) {
         return done.clone();
     }
-    let parsed = Rc::new(repo.read(path).map(|text| ctx.parse_yaml(&text)));
+    let parsed = Rc::new(repo.read(path).and_then(|text| ctx.parse_yaml(&text)));
     checkout
         .parsed
         .borrow_mut()
@@ -935,7 +928,7 @@ mod tests {
         fn files(&self) -> Vec<String> {
             self.0.files()
         }
-        fn read(&self, path: &str) -> Option<String> {
+        fn read(&self, path: &str) -> Result<String, String> {
             self.0.read(path)
         }
         fn assumed(&self) -> bool {

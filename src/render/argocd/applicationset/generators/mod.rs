@@ -76,7 +76,8 @@ pub trait Repo {
     fn directories(&self) -> Vec<String>;
     /// Every file path, relative, `/`-separated, sorted.
     fn files(&self) -> Vec<String>;
-    fn read(&self, path: &str) -> Option<String>;
+    /// A file's text, or why it cannot be read.
+    fn read(&self, path: &str) -> Result<String, String>;
     /// True when nothing declares this checkout to be the repository (no `repositories:`
     /// mapping, no matching `origin` remote): it is only assumed to be.
     fn assumed(&self) -> bool {
@@ -238,8 +239,8 @@ pub(super) struct Eval<'a> {
     checkouts: RefCell<HashMap<String, Rc<Checkout>>>,
 }
 
-/// A file's content as parsed by `Context::parse_yaml`; `None` when the file cannot be read.
-pub(super) type ParsedFile = Rc<Option<Result<Value, String>>>;
+/// A file's content as parsed by `Context::parse_yaml`, or why it cannot be read or parsed.
+pub(super) type ParsedFile = Rc<Result<Value, String>>;
 
 /// What has been read from one checkout during an evaluation.
 #[derive(Default)]

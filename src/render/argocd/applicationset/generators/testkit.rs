@@ -229,8 +229,11 @@ impl Repo for MemRepo {
         self.files.keys().cloned().collect()
     }
 
-    fn read(&self, path: &str) -> Option<String> {
-        self.files.get(path).cloned()
+    fn read(&self, path: &str) -> Result<String, String> {
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| "the file cannot be read".to_string())
     }
 }
 
@@ -286,8 +289,8 @@ impl Repo for DirRepo {
         self.files.clone()
     }
 
-    fn read(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(self.root.join(path)).ok()
+    fn read(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.root.join(path)).map_err(|e| e.to_string())
     }
 }
 
