@@ -15,6 +15,7 @@ pub mod model;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod scratch;
 
 use std::path::{Path, PathBuf};
 

@@ -2,9 +2,10 @@
 //!
 //! It materialises the base (and, if asked, the head) revision with `git archive` into a
 //! temporary directory — no worktree is registered, so nothing is left in the repository, and
-//! the directory is removed on every exit path, Ctrl-C included — runs the same load and render
-//! on both sides, and compares the inventories (`change`). It never checks anything out in the
-//! user's working tree and never runs anything the repository asks for.
+//! the directory is removed on every exit path, Ctrl-C and SIGTERM included (`scratch`) — runs
+//! the same load and render on both sides, and compares the inventories (`change`). It never
+//! checks anything out in the user's working tree and never runs anything the repository asks
+//! for.
 
 pub mod change;
 pub mod immutable;
@@ -13,9 +14,9 @@ pub mod quantity;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
 
 use crate::config::Config;
+use crate::scratch::{self, TempDir};
 use crate::{Error, Scan};
 
 pub use change::{Change, ChangeKind, ChangeSet};
@@ -33,34 +34,9 @@ pub struct DiffOptions {
     pub render: crate::RenderFlags,
 }
 
-/// Temporary directories to remove if the process is interrupted.
-fn pending() -> &'static Mutex<Vec<PathBuf>> {
-    static PENDING: OnceLock<Mutex<Vec<PathBuf>>> = OnceLock::new();
-    PENDING.get_or_init(|| {
-        // On Ctrl-C, remove what is still materialised, then exit as interrupted.
-        let _ = ctrlc::set_handler(|| {
-            if let Ok(dirs) = pending().lock() {
-                for d in dirs.iter() {
-                    let _ = std::fs::remove_dir_all(d);
-                }
-            }
-            std::process::exit(130);
-        });
-        Mutex::new(Vec::new())
-    })
-}
-
 /// A revision extracted into a temporary directory, removed when dropped.
 struct Materialized {
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Materialized {
-    fn drop(&mut self) {
-        if let Ok(mut dirs) = pending().lock() {
-            dirs.retain(|d| d != self.dir.path());
-        }
-    }
+    dir: TempDir,
 }
 
 fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
@@ -82,16 +58,14 @@ fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
 /// A new temporary directory for a revision: in memory (`/dev/shm`) where there is one — a
 /// revision is thousands of small files, and writing them to a disk costs seconds — else in the
 /// system's temporary directory. `TMPDIR`, when set, wins.
-fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("manifest-guard-");
+fn scratch_dir() -> std::io::Result<TempDir> {
     let shm = Path::new("/dev/shm");
     if std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
-        if let Ok(dir) = builder.tempdir_in(shm) {
+        if let Ok(dir) = TempDir::new_in(shm) {
             return Ok(dir);
         }
     }
-    builder.tempdir()
+    TempDir::new()
 }
 
 /// Extracts `rev` of the repository at `top` into a new temporary directory.
@@ -117,34 +91,41 @@ fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
             top.display()
         ))
     })?;
-    let dir = scratch_dir()
-        .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?;
-    if let Ok(mut dirs) = pending().lock() {
-        dirs.push(dir.path().to_path_buf());
-    }
-    let materialized = Materialized { dir };
-    let mut archive = Command::new("git")
-        .arg("-C")
-        .arg(top)
-        .args(["archive", "--format=tar", &commit])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::Git(format!("cannot run git archive: {e}")))?;
+    let materialized = Materialized {
+        dir: scratch_dir()
+            .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?,
+    };
+    // Both in process groups of their own, registered, so an interrupt stops them before their
+    // directory is removed.
+    let (mut archive, archive_group) = scratch::spawn_group(
+        Command::new("git")
+            .arg("-C")
+            .arg(top)
+            .args(["archive", "--format=tar", &commit])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(|e| Error::Git(format!("cannot run git archive: {e}")))?;
     let Some(stdout) = archive.stdout.take() else {
         return Err(Error::Git("git archive gave no output".into()));
     };
-    let untar = Command::new("tar")
-        .args(["-x", "-f", "-", "-C"])
-        .arg(materialized.dir.path())
-        .stdin(stdout)
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run tar: {e}")))?;
+    let (untar, untar_group) = scratch::spawn_group(
+        Command::new("tar")
+            .args(["-x", "-f", "-", "-C"])
+            .arg(materialized.dir.path())
+            .stdin(stdout)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(|e| Error::Git(format!("cannot run tar: {e}")))?;
+    let untar = untar
+        .wait_with_output()
+        .map_err(|e| Error::Git(format!("tar failed: {e}")))?;
     let archived = archive
         .wait_with_output()
         .map_err(|e| Error::Git(format!("git archive failed: {e}")))?;
+    drop((untar_group, archive_group));
     if !archived.status.success() || !untar.status.success() {
         return Err(Error::Git(format!(
             "cannot extract `{rev}`: {}{}",
