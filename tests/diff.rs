@@ -646,3 +646,67 @@ spec:
     let pruned = diff(false);
     assert_eq!(rules_of(&pruned), ["stateful-delete"], "{pruned}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Renames at scale
+
+/// 3,000 renames at once: 2,000 ConfigMaps in one namespace (one bucket; each an exact copy
+/// under its new name) and 1,000 Services in 100 namespaces (each also changing its target
+/// port, so they pair by similarity). Every one is found, with its own new name.
+#[test]
+fn thousands_of_renames_are_each_paired_with_their_new_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_map = |name: &str, i: usize| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: settings\ndata:\n  tenant: \"tenant-{i}\"\n  shard: \"{}\"\n  limit: \"{}\"\n",
+            i % 17,
+            i * 3
+        )
+    };
+    let service = |name: &str, ns: usize, i: usize, port: u32| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: team-{ns}\nspec:\n  selector:\n    app: svc-{i}\n  ports:\n    - port: 80\n      targetPort: {port}\n"
+        )
+    };
+    for (side, suffix, port) in [("base", "", 8080), ("head", "-v2", 8081)] {
+        let root = dir.path().join(side);
+        std::fs::create_dir_all(&root).expect("mkdir");
+        let maps: Vec<String> = (0..2000)
+            .map(|i| config_map(&format!("cm-{i}{suffix}"), i))
+            .collect();
+        std::fs::write(root.join("configmaps.yaml"), maps.join("---\n")).expect("write");
+        for ns in 0..100 {
+            let services: Vec<String> = (0..10)
+                .map(|i| service(&format!("svc-{i}{suffix}"), ns, i, port))
+                .collect();
+            std::fs::write(root.join(format!("team-{ns}.yaml")), services.join("---\n"))
+                .expect("write");
+        }
+    }
+    let out = run_with_tmpdir(
+        dir.path(),
+        dir.path(),
+        &[
+            "diff",
+            "--base-dir",
+            "base",
+            "--head-dir",
+            "head",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let all = changes(&json(&out));
+    assert_eq!(all.len(), 3000);
+    for c in &all {
+        let (from, to) = (
+            c["renamedFrom"].as_str().unwrap_or(""),
+            c["name"].as_str().unwrap_or(""),
+        );
+        assert_eq!(c["kind"], "renamed", "{c}");
+        assert_eq!(format!("{from}-v2"), to, "{c}");
+    }
+    let services = all.iter().filter(|c| c["objectKind"] == "Service").count();
+    assert_eq!(services, 1000);
+}
