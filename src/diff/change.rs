@@ -95,6 +95,8 @@ pub struct ChangeSet {
     pub changes: Vec<Change>,
     pub retargets: Vec<Retarget>,
     pub protected_clusters: Vec<String>,
+    /// Where the configuration came from (set by `diff::run`; the defaults otherwise).
+    pub config: super::ConfigSource,
 }
 
 /// Fields that change without anyone changing them, left out of comparisons and diffs.
@@ -815,6 +817,7 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
         changes,
         retargets,
         protected_clusters,
+        config: super::ConfigSource::default(),
     }
 }
 

@@ -5,7 +5,8 @@
 //! the directory is removed on every exit path, Ctrl-C and SIGTERM included (`scratch`) — runs
 //! the same load and render on both sides, and compares the inventories (`change`). It never
 //! checks anything out in the user's working tree and never runs anything the repository asks
-//! for.
+//! for. The configuration is the base's: the change under review must not choose the rules that
+//! judge it.
 
 pub mod change;
 pub mod immutable;
@@ -14,8 +15,9 @@ pub mod quantity;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::scratch::{self, TempDir};
 use crate::{Error, Scan};
 
@@ -34,25 +36,59 @@ pub struct DiffOptions {
     pub render: crate::RenderFlags,
 }
 
+/// Where the configuration of a `diff` came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ConfigOrigin {
+    /// The base has no `.manifest-guard.yaml`: the defaults.
+    #[default]
+    Defaults,
+    /// The base's `.manifest-guard.yaml`, as reports name it (`origin/main:.manifest-guard.yaml`).
+    Base(String),
+    /// `--config FILE`, as given.
+    Flag(String),
+}
+
+/// The configuration a `diff` ran with, and whether the head would have chosen another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigSource {
+    pub origin: ConfigOrigin,
+    /// The head adds, changes or removes `.manifest-guard.yaml` (without `--config`): that
+    /// change is not applied until it is merged.
+    pub head_differs: bool,
+}
+
+impl ConfigSource {
+    /// The file used, as reports name it; `None` for the defaults.
+    pub fn file(&self) -> Option<&str> {
+        match &self.origin {
+            ConfigOrigin::Defaults => None,
+            ConfigOrigin::Base(f) | ConfigOrigin::Flag(f) => Some(f),
+        }
+    }
+
+    /// One line for the reports when the head's configuration is not the one used.
+    pub fn note(&self) -> Option<String> {
+        if !self.head_differs {
+            return None;
+        }
+        let used = match &self.origin {
+            ConfigOrigin::Base(f) | ConfigOrigin::Flag(f) => format!("the base's (`{f}`)"),
+            ConfigOrigin::Defaults => "the defaults (the base has none)".to_string(),
+        };
+        Some(format!(
+            "the head changes `{}`; diff runs with {used}: the head's rules and settings apply once it is merged",
+            config::FILE_NAME
+        ))
+    }
+}
+
 /// A revision extracted into a temporary directory, removed when dropped.
 struct Materialized {
     dir: TempDir,
 }
 
 fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::Git(
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    git_bytes(repo, args).map(|out| String::from_utf8_lossy(&out).trim().to_string())
 }
 
 /// A new temporary directory for a revision: in memory (`/dev/shm`) where there is one — a
@@ -68,11 +104,10 @@ fn scratch_dir() -> std::io::Result<TempDir> {
     TempDir::new()
 }
 
-/// Extracts `rev` of the repository at `top` into a new temporary directory.
-fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
-    // Resolve first, so a missing revision is named with git's own message, and so an
-    // option-like name cannot be taken for a flag.
-    let commit = git(
+/// The commit `rev` names. Resolved first, so a missing revision is named with git's own
+/// message, and so an option-like name cannot be taken for a flag.
+fn resolve(top: &Path, rev: &str) -> Result<String, Error> {
+    git(
         top,
         &[
             "rev-parse",
@@ -90,7 +125,60 @@ fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
             "revision `{rev}` does not exist in {}{said}",
             top.display()
         ))
-    })?;
+    })
+}
+
+/// The content of the file at `path` (relative to the repository's top) in `commit`, read
+/// from git without extracting the revision; `None` when there is no such file. `shown` names
+/// it in messages.
+fn file_at(top: &Path, commit: &str, path: &str, shown: &str) -> Result<Option<String>, Error> {
+    let entry = git(
+        top,
+        &[
+            "--literal-pathspecs",
+            "ls-tree",
+            "--full-tree",
+            commit,
+            "--",
+            path,
+        ],
+    )?;
+    // `<mode> <type> <object>\t<path>`; nothing when the path is not in the commit.
+    let Some((meta, _)) = entry.split_once('\t') else {
+        return Ok(None);
+    };
+    match meta.split(' ').collect::<Vec<_>>()[..] {
+        ["100644" | "100755", "blob", object] => {
+            let bytes = git_bytes(top, &["cat-file", "blob", object])?;
+            String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| Error::Git(format!("`{shown}` is not UTF-8 text")))
+        }
+        _ => Err(Error::Git(format!(
+            "`{shown}` is not a regular file (a link or a directory); diff reads the base's configuration from git and does not follow links"
+        ))),
+    }
+}
+
+fn git_bytes(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Git(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// Extracts `commit` (which `rev` names) of the repository at `top` into a new temporary
+/// directory.
+fn materialize(top: &Path, rev: &str, commit: &str) -> Result<Materialized, Error> {
     let materialized = Materialized {
         dir: scratch_dir()
             .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?,
@@ -101,7 +189,7 @@ fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
         Command::new("git")
             .arg("-C")
             .arg(top)
-            .args(["archive", "--format=tar", &commit])
+            .args(["archive", "--format=tar", commit])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped()),
@@ -154,17 +242,83 @@ fn side(
     scan.inventory(config, flags)
 }
 
-/// Runs `diff`: the change set between the two sides.
+/// The configuration for both sides: `--config FILE` when given, else the base's
+/// `.manifest-guard.yaml` (`base_file`: its text, if it has one, and its name in messages), else
+/// the defaults. The head's file (`head_text`) is only compared with it, to say in the report
+/// that its changes are not applied.
+fn base_config(
+    flag: Option<&Path>,
+    base_file: (Option<String>, String),
+    head_text: Option<String>,
+) -> Result<(Config, ConfigSource), Error> {
+    if let Some(path) = flag {
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
+        let display = crate::load::display_path(path, &cwd);
+        let Some(config) = Config::read(path, &display).map_err(Box::new)? else {
+            return Err(Error::MissingPath(display));
+        };
+        let source = ConfigSource {
+            origin: ConfigOrigin::Flag(display),
+            head_differs: false,
+        };
+        return Ok((config, source));
+    }
+    let (base_text, label) = base_file;
+    let head_differs = base_text != head_text;
+    Ok(match base_text {
+        Some(text) => (
+            Config::parse(&label, Arc::from(text)).map_err(Box::new)?,
+            ConfigSource {
+                origin: ConfigOrigin::Base(label),
+                head_differs,
+            },
+        ),
+        None => (
+            Config::default(),
+            ConfigSource {
+                origin: ConfigOrigin::Defaults,
+                head_differs,
+            },
+        ),
+    })
+}
+
+/// A file as text, for comparison only; `None` when it cannot be read (a missing file above all).
+fn read_text(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// The text of the config file of a directory; `None` when there is none. One that exists but
+/// cannot be read is an error, worded as `check` words it.
+fn config_text_in(dir: &Path, shown: &str) -> Result<Option<String>, Error> {
+    let path = dir.join(config::FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(_) => Ok(Config::read(&path, shown).map_err(Box::new)?.and(None)),
+    }
+}
+
+/// Runs `diff`: the change set between the two sides, and the configuration both were read with.
 pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     if let (Some(base_dir), Some(head_dir)) = (&opts.base_dir, &opts.head_dir) {
         let head_scan = Scan::of(std::slice::from_ref(head_dir))?;
-        let config = head_scan.config(opts.config.as_deref())?;
-        let head = head_scan.inventory(&config, &opts.render)?;
         let base_scan = Scan::of(std::slice::from_ref(base_dir))?;
-        let base = base_scan.inventory(&config, &opts.render)?;
-        let label =
-            crate::load::display_path(base_dir, &std::env::current_dir().map_err(Error::Cwd)?);
-        return Ok((change::compare(base, head, &label), config));
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
+        let label = crate::load::display_path(base_dir, &cwd);
+        let shown = crate::load::display_path(&base_scan.root.join(config::FILE_NAME), &cwd);
+        let (config, source) = base_config(
+            opts.config.as_deref(),
+            (config_text_in(&base_scan.root, &shown)?, shown),
+            read_text(&head_scan.root.join(config::FILE_NAME)),
+        )?;
+        let (base, head) = rayon::join(
+            || base_scan.inventory(&config, &opts.render),
+            || head_scan.inventory(&config, &opts.render),
+        );
+        let mut set = change::compare(base?, head?, &label);
+        set.config = source;
+        return Ok((set, config));
     }
     let Some(base_rev) = &opts.base else {
         return Err(Error::Usage(
@@ -194,9 +348,34 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
             format!("{s}/")
         }
     };
-
+    let label = |rev: &str| format!("{rev}:{sub_label}");
     let head_scan = Scan::of(std::slice::from_ref(&path))?;
-    let mut config = head_scan.config(opts.config.as_deref())?;
+    let base_commit = resolve(&top, base_rev)?;
+    let head_commit = match &opts.head {
+        Some(rev) => Some(resolve(&top, rev)?),
+        None => None,
+    };
+
+    // The configuration is read from git, before anything is extracted, so that both sides can
+    // then be extracted and built at the same time.
+    let config_path = format!("{sub_label}{}", config::FILE_NAME);
+    let base_shown = format!("{}{}", label(base_rev), config::FILE_NAME);
+    let (base_text, head_text) = if opts.config.is_some() {
+        (None, None)
+    } else {
+        let base_text = file_at(&top, &base_commit, &config_path, &base_shown)?;
+        let head_text = match (&opts.head, &head_commit) {
+            (Some(rev), Some(commit)) => {
+                let shown = format!("{}{}", label(rev), config::FILE_NAME);
+                // Only compared: a head file that is not a regular file counts as none.
+                file_at(&top, commit, &config_path, &shown).unwrap_or(None)
+            }
+            _ => read_text(&head_scan.root.join(config::FILE_NAME)),
+        };
+        (base_text, head_text)
+    };
+    let (mut config, source) =
+        base_config(opts.config.as_deref(), (base_text, base_shown), head_text)?;
     // A materialised revision has no `.git`: tell it which repository it is (as the head knows
     // it from its origin remote, when the head is the repository's top).
     if config.repositories.is_empty() && sub_label.is_empty() {
@@ -206,23 +385,25 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     }
 
     // The two sides are independent: build them at the same time.
-    let revision = |rev: &str| -> Result<crate::model::Inventory, Error> {
-        let tree = materialize(&top, rev)?;
+    let revision = |rev: &str, commit: &str| -> Result<crate::model::Inventory, Error> {
+        let tree = materialize(&top, rev, commit)?;
         side(
             tree.dir.path().join(&sub),
-            Some(format!("{rev}:{sub_label}")),
+            Some(label(rev)),
             &config,
             &opts.render,
         )
     };
     let (base, head) = rayon::join(
-        || revision(base_rev),
-        || match &opts.head {
-            Some(rev) => revision(rev),
-            None => head_scan.inventory(&config, &opts.render),
+        || revision(base_rev, &base_commit),
+        || match (&opts.head, &head_commit) {
+            (Some(rev), Some(commit)) => revision(rev, commit),
+            _ => head_scan.inventory(&config, &opts.render),
         },
     );
-    Ok((change::compare(base?, head?, base_rev), config))
+    let mut set = change::compare(base?, head?, base_rev);
+    set.config = source;
+    Ok((set, config))
 }
 
 /// Per cluster: counts by change kind, the Applications affected, and the storage at risk.
