@@ -25,6 +25,9 @@ pub enum Command {
     /// Check a GitOps repository (default: the current directory).
     Check(CheckArgs),
     /// What a merge or a sync will create, change, recreate and delete, per cluster.
+    ///
+    /// The configuration is the base's `.manifest-guard.yaml` (or `--config FILE`), used for both
+    /// sides: the head's version, which the pull request controls, applies once it is merged.
     Diff(DiffArgs),
     /// Show what the inventory holds: every Application, its destination and origin, and the
     /// objects it renders.
@@ -169,7 +172,8 @@ pub struct DiffArgs {
     /// same. A PATH that cannot be written is exit status 2, before anything is checked.
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = output_file)]
     pub outputs: Vec<OutputFile>,
-    /// Configuration file (default: .manifest-guard.yaml at the head's root).
+    /// Configuration file, read as it is on disk [default: the BASE's .manifest-guard.yaml (the
+    /// defaults when the base has none); the head's is not used until it is merged].
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Run only these rules (comma-separated ids).

@@ -15,6 +15,7 @@ pub mod model;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod scratch;
 
 use std::path::{Path, PathBuf};
 
@@ -165,6 +166,23 @@ pub struct Scan {
     pub checkout: Option<render::argocd::repo::Checkout>,
 }
 
+/// Whose a config file given with `--config` is: the repository's when it lies inside any of
+/// `dirs` (the scanned root, the working directory — the checkout, in CI) or cannot be placed;
+/// else the operator's.
+pub(crate) fn config_origin(path: &Path, dirs: &[&Path]) -> config::Origin {
+    let inside = match path.canonicalize() {
+        Ok(file) => dirs
+            .iter()
+            .any(|dir| dir.canonicalize().map_or(true, |dir| file.starts_with(dir))),
+        Err(_) => true,
+    };
+    if inside {
+        config::Origin::Repository
+    } else {
+        config::Origin::Operator
+    }
+}
+
 impl Scan {
     /// The paths as given (default `.`), checked to exist, and their scanned root.
     pub fn of(paths: &[PathBuf]) -> Result<Scan, Error> {
@@ -194,19 +212,7 @@ impl Scan {
         match config_path {
             Some(path) => {
                 let display = load::display_path(path, &cwd);
-                // A file inside the scanned repository, or below the working directory (the
-                // checkout, in CI), is the repository's, wherever it is named.
-                let inside = match path.canonicalize() {
-                    Ok(file) => [&self.root, &cwd]
-                        .iter()
-                        .any(|dir| dir.canonicalize().map_or(true, |dir| file.starts_with(dir))),
-                    Err(_) => true,
-                };
-                let origin = if inside {
-                    config::Origin::Repository
-                } else {
-                    config::Origin::Operator
-                };
+                let origin = config_origin(path, &[&self.root, &cwd]);
                 match Config::read(path, &display, origin).map_err(Box::new)? {
                     Some(c) => Ok(c),
                     None => Err(Error::MissingPath(display)),

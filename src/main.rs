@@ -17,6 +17,9 @@ use manifest_guard::report::{self, Format, Report};
 use manifest_guard::{CheckOptions, rules};
 
 fn main() -> ExitCode {
+    // Before anything is created or spawned: an interrupt removes what the run left (temporary
+    // directories, tool processes) and exits 130, whatever the command.
+    manifest_guard::scratch::install_interrupt_handler();
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(args),

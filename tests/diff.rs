@@ -680,3 +680,359 @@ spec:
     let pruned = diff(false);
     assert_eq!(rules_of(&pruned), ["stateful-delete"], "{pruned}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The configuration is the base's
+
+/// A config that turns the rules about the kafka rename off and unprotects its cluster: what a
+/// pull request that wants to get through would write.
+const PERMISSIVE_CONFIG: &str = "rules:
+  stateful-rename: off
+  stateful-delete: off
+  protected-cluster-change: off
+";
+
+const PROTECTING_CONFIG: &str = "clusters:
+  - name: central-eu-cluster
+    server: https://central-eu-cluster.k8s.example.com
+    protected: true
+";
+
+fn note_of(v: &serde_json::Value) -> (String, serde_json::Value, bool) {
+    let c = &v["config"];
+    (
+        c["from"].as_str().unwrap_or("").to_string(),
+        c["file"].clone(),
+        c["headDiffers"].as_bool().unwrap_or(false),
+    )
+}
+
+#[test]
+fn the_base_config_decides_which_rules_run() {
+    let s = kafka_repository();
+    s.write(".manifest-guard.yaml", PROTECTING_CONFIG);
+    s.commit("base: central-eu-cluster is protected");
+    // The pull request renames the StatefulSet and, in the same change, turns off the rules
+    // that would stop it and unprotects the cluster.
+    s.write(
+        "kafka/statefulset.yaml",
+        &kafka("kafka-broker", "apache/kafka:3.7.0", "200Gi"),
+    );
+    s.write(".manifest-guard.yaml", PERMISSIVE_CONFIG);
+    s.commit("head: rename kafka, quietly");
+
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    let rules = rules_of(&v);
+    assert!(
+        rules.contains(&"stateful-rename".to_string())
+            && rules.contains(&"protected-cluster-change".to_string()),
+        "{rules:?}"
+    );
+    assert_eq!(
+        note_of(&v),
+        (
+            "base".to_string(),
+            serde_json::json!("HEAD~1:.manifest-guard.yaml"),
+            true
+        )
+    );
+
+    // The human report says why the head's config is not in force.
+    let human = s.run(&["diff", "--base", "HEAD~1", "--color", "never"]);
+    assert_eq!(human.code, 1, "{}", human.stderr);
+    assert!(
+        human.stdout.starts_with(
+            "note: the head changes `.manifest-guard.yaml`; diff runs with the base's (`HEAD~1:.manifest-guard.yaml`): the head's rules and settings apply once it is merged\n"
+        ),
+        "{}",
+        human.stdout
+    );
+    let markdown = s.run(&["diff", "--base", "HEAD~1", "--format", "markdown"]);
+    assert!(
+        markdown
+            .stdout
+            .contains("> **Note:** the head changes `.manifest-guard.yaml`"),
+        "{}",
+        markdown.stdout
+    );
+
+    // Once merged (the base has it too), it applies, and nothing is noted.
+    let merged = s.run(&["diff", "--base", "HEAD", "--format", "json"]);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    let merged = json(&merged);
+    assert_eq!(
+        note_of(&merged),
+        (
+            "base".to_string(),
+            serde_json::json!("HEAD:.manifest-guard.yaml"),
+            false
+        )
+    );
+    let human = s.run(&["diff", "--base", "HEAD", "--color", "never"]);
+    assert!(!human.stdout.contains("note:"), "{}", human.stdout);
+
+    // The same with the head as a revision.
+    let both = s.run(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
+    ]);
+    assert_eq!(both.code, 1, "{}", both.stderr);
+    assert!(rules_of(&json(&both)).contains(&"stateful-rename".to_string()));
+    s.assert_clean("a config change");
+}
+
+#[test]
+fn a_config_only_in_the_head_is_not_applied() {
+    let s = renamed_kafka();
+    s.write(".manifest-guard.yaml", PERMISSIVE_CONFIG);
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    assert!(rules_of(&v).contains(&"stateful-rename".to_string()));
+    assert_eq!(
+        note_of(&v),
+        ("defaults".to_string(), serde_json::Value::Null, true)
+    );
+    let human = s.run(&["diff", "--base", "HEAD~1", "--color", "never"]);
+    assert!(
+        human.stdout.starts_with(
+            "note: the head changes `.manifest-guard.yaml`; diff runs with the defaults (the base has none)"
+        ),
+        "{}",
+        human.stdout
+    );
+    // A head config that is not even valid does not stop the diff: it is not read.
+    s.write(".manifest-guard.yaml", "rules:\n  no-such-rule: off\n");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    s.assert_clean("a config only in the head");
+}
+
+#[test]
+fn a_config_flag_wins_over_the_base() {
+    let s = renamed_kafka();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("reviewed.yaml");
+    std::fs::write(&file, PERMISSIVE_CONFIG).expect("write");
+    let file = file.to_string_lossy().into_owned();
+    let out = s.run(&[
+        "diff", "--base", "HEAD~1", "--config", &file, "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    assert!(rules_of(&v).is_empty(), "{}", out.stdout);
+    assert_eq!(
+        note_of(&v),
+        ("flag".to_string(), serde_json::json!(file), false)
+    );
+    let missing = s.run(&["diff", "--base", "HEAD~1", "--config", "nowhere.yaml"]);
+    assert_eq!(missing.code, 2, "{}", missing.stdout);
+}
+
+#[test]
+fn suppressions_in_the_head_still_apply() {
+    // Per-object suppressions are part of the reviewed change itself: they keep working.
+    let annotated = kafka("kafka-broker", "apache/kafka:3.7.0", "200Gi").replace(
+        "  name: kafka-broker\n",
+        "  name: kafka-broker\n  annotations:\n    manifest-guard.dev/ignore: stateful-rename\n",
+    );
+    let commented = kafka("kafka-broker", "apache/kafka:3.7.0", "200Gi").replace(
+        "  name: kafka-broker\n",
+        "  # manifest-guard: ignore[stateful-rename]\n  name: kafka-broker\n",
+    );
+    for head in [annotated, commented] {
+        let s = kafka_repository();
+        s.write("kafka/statefulset.yaml", &head);
+        s.commit("head: a deliberate rename");
+        let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+        let v = json(&out);
+        assert_eq!(changes(&v)[0]["kind"], "renamed", "{}", out.stdout);
+        assert!(
+            !rules_of(&v).contains(&"stateful-rename".to_string()),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn two_directories_read_the_base_directory_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (side, name) in [("base", "kafka"), ("head", "kafka-broker")] {
+        std::fs::create_dir_all(dir.path().join(side)).expect("mkdir");
+        std::fs::write(
+            dir.path().join(side).join("statefulset.yaml"),
+            kafka(name, "apache/kafka:3.7.0", "200Gi"),
+        )
+        .expect("write");
+    }
+    std::fs::write(
+        dir.path().join("head/.manifest-guard.yaml"),
+        PERMISSIVE_CONFIG,
+    )
+    .expect("write");
+    let args = [
+        "diff",
+        "--base-dir",
+        "base",
+        "--head-dir",
+        "head",
+        "--format",
+        "json",
+    ];
+    let out = run_with_tmpdir(dir.path(), dir.path(), &args);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    assert_eq!(rules_of(&v), ["stateful-rename"], "{}", out.stdout);
+    assert_eq!(
+        note_of(&v),
+        ("defaults".to_string(), serde_json::Value::Null, true)
+    );
+    // The base directory's config is the one used.
+    std::fs::write(
+        dir.path().join("base/.manifest-guard.yaml"),
+        PERMISSIVE_CONFIG,
+    )
+    .expect("write");
+    let out = run_with_tmpdir(dir.path(), dir.path(), &args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        note_of(&json(&out)),
+        (
+            "base".to_string(),
+            serde_json::json!("base/.manifest-guard.yaml"),
+            false
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renames at scale
+
+/// 3,000 renames at once: 2,000 ConfigMaps in one namespace (one bucket; each an exact copy
+/// under its new name) and 1,000 Services in 100 namespaces (each also changing its target
+/// port, so they pair by similarity). Every one is found, with its own new name.
+#[test]
+fn thousands_of_renames_are_each_paired_with_their_new_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_map = |name: &str, i: usize| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: settings\ndata:\n  tenant: \"tenant-{i}\"\n  shard: \"{}\"\n  limit: \"{}\"\n",
+            i % 17,
+            i * 3
+        )
+    };
+    let service = |name: &str, ns: usize, i: usize, port: u32| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: team-{ns}\nspec:\n  selector:\n    app: svc-{i}\n  ports:\n    - port: 80\n      targetPort: {port}\n"
+        )
+    };
+    for (side, suffix, port) in [("base", "", 8080), ("head", "-v2", 8081)] {
+        let root = dir.path().join(side);
+        std::fs::create_dir_all(&root).expect("mkdir");
+        let maps: Vec<String> = (0..2000)
+            .map(|i| config_map(&format!("cm-{i}{suffix}"), i))
+            .collect();
+        std::fs::write(root.join("configmaps.yaml"), maps.join("---\n")).expect("write");
+        for ns in 0..100 {
+            let services: Vec<String> = (0..10)
+                .map(|i| service(&format!("svc-{i}{suffix}"), ns, i, port))
+                .collect();
+            std::fs::write(root.join(format!("team-{ns}.yaml")), services.join("---\n"))
+                .expect("write");
+        }
+    }
+    let out = run_with_tmpdir(
+        dir.path(),
+        dir.path(),
+        &[
+            "diff",
+            "--base-dir",
+            "base",
+            "--head-dir",
+            "head",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let all = changes(&json(&out));
+    assert_eq!(all.len(), 3000);
+    for c in &all {
+        let (from, to) = (
+            c["renamedFrom"].as_str().unwrap_or(""),
+            c["name"].as_str().unwrap_or(""),
+        );
+        assert_eq!(c["kind"], "renamed", "{c}");
+        assert_eq!(format!("{from}-v2"), to, "{c}");
+    }
+    let services = all.iter().filter(|c| c["objectKind"] == "Service").count();
+    assert_eq!(services, 1000);
+}
+
+#[test]
+fn the_base_config_is_read_below_the_compared_path_and_must_be_valid() {
+    let s = Sandbox::new();
+    s.write(
+        "gitops/statefulset.yaml",
+        &kafka("kafka", "apache/kafka:3.7.0", "200Gi"),
+    );
+    s.write(
+        "gitops/.manifest-guard.yaml",
+        "rules:\n  stateful-rename: warning\n",
+    );
+    s.commit("base");
+    s.write(
+        "gitops/statefulset.yaml",
+        &kafka("kafka-broker", "apache/kafka:3.7.0", "200Gi"),
+    );
+    s.write("gitops/.manifest-guard.yaml", PERMISSIVE_CONFIG);
+    s.commit("head");
+    // The base's `gitops/.manifest-guard.yaml` makes the finding a warning (exit 0); the head's
+    // would have turned it off.
+    let out = s.run(&["diff", "--base", "HEAD~1", "gitops", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    assert_eq!(rules_of(&v), ["stateful-rename"], "{}", out.stdout);
+    assert_eq!(v["diagnostics"][0]["severity"], "warning");
+    assert_eq!(
+        note_of(&v),
+        (
+            "base".to_string(),
+            serde_json::json!("HEAD~1:gitops/.manifest-guard.yaml"),
+            true
+        )
+    );
+
+    // An invalid base config stops the run (exit 2), named as it is in the base.
+    s.write(
+        "gitops/.manifest-guard.yaml",
+        "rules:\n  no-such-rule: off\n",
+    );
+    s.commit("an invalid config");
+    let out = s.run(&["diff", "--base", "HEAD", "gitops"]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("HEAD:gitops/.manifest-guard.yaml"),
+        "{}",
+        out.stderr
+    );
+
+    // A link is not followed (it could point anywhere on the machine running the diff).
+    std::fs::remove_file(s.repo().join("gitops/.manifest-guard.yaml")).expect("rm");
+    std::os::unix::fs::symlink(
+        "/etc/hostname",
+        s.repo().join("gitops/.manifest-guard.yaml"),
+    )
+    .expect("symlink");
+    s.commit("a linked config");
+    let out = s.run(&["diff", "--base", "HEAD", "gitops"]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("is not a regular file"),
+        "{}",
+        out.stderr
+    );
+    s.assert_clean("a config below the compared path");
+}

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::load::Location;
@@ -94,6 +95,8 @@ pub struct ChangeSet {
     pub changes: Vec<Change>,
     pub retargets: Vec<Retarget>,
     pub protected_clusters: Vec<String>,
+    /// Where the configuration came from (set by `diff::run`; the defaults otherwise).
+    pub config: super::ConfigSource,
 }
 
 /// Fields that change without anyone changing them, left out of comparisons and diffs.
@@ -379,17 +382,208 @@ fn deletion(
     }
 }
 
-/// How alike two specs are (0..1), compared as sorted YAML without the name.
+/// How alike two objects must be (0..1, see `similarity`) for a deletion and a creation to be
+/// one rename.
+const RENAME_SIMILARITY: f32 = 0.8;
+
+/// The most deleted × created pairs one rename bucket is compared in (1,000 × 1,000). Beyond
+/// it, similarity is not computed in that bucket: only objects identical but for their name
+/// are paired as renames, and the rest are reported as deleted and created. This bounds a diff
+/// that renames thousands of look-alike objects of one kind in one namespace and Application.
+pub const RENAME_PAIR_CAP: usize = 1_000_000;
+
+/// The object as `similarity` compares it: normalised YAML without `metadata.name`.
+fn rename_text(object: &Object) -> String {
+    let mut v = normalized(object);
+    if let Some(Value::Object(meta)) = v.get_mut("metadata") {
+        meta.remove("name");
+    }
+    crate::load::yaml::emit(&v)
+}
+
+/// How alike two specs are (0..1): the line-diff ratio of their `rename_text`s, as
+/// `similar::TextDiff::from_lines(a, b).ratio()` computes it.
+#[cfg(test)]
 fn similarity(a: &Object, b: &Object) -> f32 {
-    let strip = |o: &Object| {
-        let mut v = normalized(o);
-        if let Some(Value::Object(meta)) = v.get_mut("metadata") {
-            meta.remove("name");
+    similar::TextDiff::from_lines(&rename_text(a), &rename_text(b)).ratio()
+}
+
+/// One side of a possible rename, in a bucket: its text as lines interned to numbers, and the
+/// same numbers sorted (for a cheap upper bound of the similarity).
+struct RenameSide {
+    lines: Vec<u32>,
+    sorted: Vec<u32>,
+}
+
+impl RenameSide {
+    fn new<'t>(text: &'t str, ids: &mut HashMap<&'t str, u32>) -> RenameSide {
+        let lines: Vec<u32> = similar::DiffableStr::tokenize_lines(text)
+            .into_iter()
+            .map(|line| {
+                let next = ids.len() as u32;
+                *ids.entry(line).or_insert(next)
+            })
+            .collect();
+        let mut sorted = lines.clone();
+        sorted.sort_unstable();
+        RenameSide { lines, sorted }
+    }
+
+    /// `similarity` of the two objects: the same diff (Myers, which only compares lines for
+    /// equality) over the interned lines, so the same ratio.
+    fn similarity(&self, other: &RenameSide) -> f32 {
+        let ops =
+            similar::capture_diff_slices(similar::Algorithm::Myers, &self.lines, &other.lines);
+        similar::get_diff_ratio(&ops, self.lines.len(), other.lines.len())
+    }
+}
+
+/// `similar`'s ratio for a given number of matching lines: the same arithmetic, so a bound
+/// computed with it compares exactly with a real ratio.
+fn ratio(matches: usize, a: usize, b: usize) -> f32 {
+    let len = a + b;
+    if len == 0 {
+        1.0
+    } else {
+        2.0 * matches as f32 / len as f32
+    }
+}
+
+/// Lines two sorted sequences have in common, as multisets: no diff can match more.
+fn common_lines(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
         }
-        crate::load::yaml::emit(&v)
-    };
-    let (x, y) = (strip(a), strip(b));
-    similar::TextDiff::from_lines(&x, &y).ratio()
+    }
+    n
+}
+
+/// Pairs the deleted and created objects of one bucket (same cluster, group, kind, namespace and
+/// Application), each given in name order, as renames; returns (deleted, created) positions.
+///
+/// First, objects identical but for their name, in name order. Then, while the bucket holds at
+/// most `cap` pairs, each remaining deletion in name order takes the remaining creation most
+/// like it, at least `RENAME_SIMILARITY` alike; ties go to the first name. Identical texts have
+/// similarity 1, the best there is, so pairing them first changes the outcome only where a
+/// near-copy would have taken an exact copy's partner.
+fn pair_bucket(deleted: &[&Object], created: &[&Object], cap: usize) -> Vec<(usize, usize)> {
+    let texts =
+        |objects: &[&Object]| -> Vec<String> { objects.iter().map(|o| rename_text(o)).collect() };
+    let (deleted_texts, created_texts) = (texts(deleted), texts(created));
+    let mut pairs = Vec::new();
+    let mut created_free = vec![true; created.len()];
+    let mut deleted_left = Vec::new();
+    let mut exact: HashMap<&str, std::collections::VecDeque<usize>> = HashMap::new();
+    for (c, text) in created_texts.iter().enumerate() {
+        exact.entry(text.as_str()).or_default().push_back(c);
+    }
+    for (d, text) in deleted_texts.iter().enumerate() {
+        match exact.get_mut(text.as_str()).and_then(|q| q.pop_front()) {
+            Some(c) => {
+                created_free[c] = false;
+                pairs.push((d, c));
+            }
+            None => deleted_left.push(d),
+        }
+    }
+    let created_left: Vec<usize> = (0..created.len()).filter(|&c| created_free[c]).collect();
+    if deleted_left.is_empty()
+        || created_left.is_empty()
+        || deleted_left.len().saturating_mul(created_left.len()) > cap
+    {
+        return pairs;
+    }
+
+    // Lines as numbers: the diff compares integers, and the bound needs sorted sequences.
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let deleted_sides: Vec<(usize, RenameSide)> = deleted_left
+        .iter()
+        .map(|&d| (d, RenameSide::new(&deleted_texts[d], &mut ids)))
+        .collect();
+    let mut created_sides: Vec<(usize, RenameSide)> = created_left
+        .iter()
+        .map(|&c| (c, RenameSide::new(&created_texts[c], &mut ids)))
+        .collect();
+    for (d, ds) in &deleted_sides {
+        let mut best: Option<(f32, usize)> = None;
+        for (slot, (_, cs)) in created_sides.iter().enumerate() {
+            let floor = best.map_or(RENAME_SIMILARITY, |(s, _)| s);
+            let bound = ratio(
+                common_lines(&ds.sorted, &cs.sorted),
+                ds.lines.len(),
+                cs.lines.len(),
+            );
+            // Only a strictly better one replaces the best so far (ties: the first name).
+            if bound < floor || (best.is_some() && bound <= floor) {
+                continue;
+            }
+            let s = ds.similarity(cs);
+            if s >= RENAME_SIMILARITY && best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, slot));
+            }
+        }
+        if let Some((_, slot)) = best {
+            let (c, _) = created_sides.remove(slot);
+            pairs.push((*d, c));
+        }
+    }
+    pairs
+}
+
+/// Renames between the deleted and created objects (each list in identity order): deletions
+/// and creations are bucketed by (cluster, group, kind, namespace, Application) and paired
+/// within their bucket by `pair_bucket`. Returns (deleted, created) positions, in deleted order.
+fn renames(
+    base: &Inventory,
+    head: &Inventory,
+    deleted: &[(ObjectId, ObjectIdx)],
+    created: &[(ObjectId, ObjectIdx)],
+    cap: usize,
+) -> Vec<(usize, usize)> {
+    type Bucket<'a> = (&'a str, &'a str, &'a str, &'a str, Option<(String, String)>);
+    fn bucket<'a>(inv: &Inventory, id: &'a ObjectId, idx: ObjectIdx) -> Bucket<'a> {
+        (
+            &id.cluster,
+            &id.group,
+            &id.kind,
+            &id.namespace,
+            inv.app_of(inv.object(idx)).map(app_key),
+        )
+    }
+    let mut buckets: BTreeMap<Bucket<'_>, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (i, (id, idx)) in deleted.iter().enumerate() {
+        buckets.entry(bucket(base, id, *idx)).or_default().0.push(i);
+    }
+    for (i, (id, idx)) in created.iter().enumerate() {
+        if let Some(b) = buckets.get_mut(&bucket(head, id, *idx)) {
+            b.1.push(i);
+        }
+    }
+    let buckets: Vec<(Vec<usize>, Vec<usize>)> = buckets
+        .into_values()
+        .filter(|(d, c)| !d.is_empty() && !c.is_empty())
+        .collect();
+    let mut pairs: Vec<(usize, usize)> = buckets
+        .par_iter()
+        .flat_map_iter(|(ds, cs)| {
+            let d_objects: Vec<&Object> = ds.iter().map(|&i| base.object(deleted[i].1)).collect();
+            let c_objects: Vec<&Object> = cs.iter().map(|&i| head.object(created[i].1)).collect();
+            pair_bucket(&d_objects, &c_objects, cap)
+                .into_iter()
+                .map(|(d, c)| (ds[d], cs[c]))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    pairs.sort_unstable();
+    pairs
 }
 
 /// Compares `base` and `head` and merges them into one inventory for reporting.
@@ -464,41 +658,28 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
     // whose specs are nearly the same.
     let mut renamed_base: HashSet<ObjectIdx> = HashSet::new();
     let mut renamed_head: HashSet<ObjectIdx> = HashSet::new();
-    for (did, b) in &deleted {
-        let base_app = app_of(&base, *b).map(|a| app_key(&a));
-        let best = created
-            .iter()
-            .filter(|(cid, h)| {
-                !renamed_head.contains(h)
-                    && (&cid.cluster, &cid.group, &cid.kind, &cid.namespace)
-                        == (&did.cluster, &did.group, &did.kind, &did.namespace)
-                    && app_of(&head, *h).map(|a| app_key(&a)) == base_app
-            })
-            .map(|(cid, h)| (similarity(base.object(*b), head.object(*h)), cid, *h))
-            .filter(|(s, _, _)| *s >= 0.8)
-            .max_by(|x, y| x.0.total_cmp(&y.0));
-        if let Some((_, cid, h)) = best {
-            renamed_base.insert(*b);
-            renamed_head.insert(h);
-            let (bo, ho) = (base.object(*b), head.object(h));
-            let label = base.sources.get(bo.file).display.clone();
-            changes.push(Change {
-                kind: ChangeKind::Renamed,
-                id: cid.clone(),
-                renamed_from: Some(did.clone()),
-                base: Some(*b),
-                head: Some(h),
-                application: app_of(&head, h).map(|a| a.name),
-                effect: format!(
-                    "`{}` is deleted (or pruned) and `{}` created: to Kubernetes a new name is a new object",
-                    did.name, cid.name
-                ),
-                takes_effect: true,
-                immutable: Vec::new(),
-                diff: Some(unified(&normalized(bo), &normalized(ho), &label, &head.sources.get(ho.file).display)),
-                storage_at_risk: storage_of(bo),
-            });
-        }
+    for (d, c) in renames(&base, &head, &deleted, &created, RENAME_PAIR_CAP) {
+        let ((did, b), (cid, h)) = (&deleted[d], &created[c]);
+        renamed_base.insert(*b);
+        renamed_head.insert(*h);
+        let (bo, ho) = (base.object(*b), head.object(*h));
+        let label = base.sources.get(bo.file).display.clone();
+        changes.push(Change {
+            kind: ChangeKind::Renamed,
+            id: cid.clone(),
+            renamed_from: Some(did.clone()),
+            base: Some(*b),
+            head: Some(*h),
+            application: app_of(&head, *h).map(|a| a.name),
+            effect: format!(
+                "`{}` is deleted (or pruned) and `{}` created: to Kubernetes a new name is a new object",
+                did.name, cid.name
+            ),
+            takes_effect: true,
+            immutable: Vec::new(),
+            diff: Some(unified(&normalized(bo), &normalized(ho), &label, &head.sources.get(ho.file).display)),
+            storage_at_risk: storage_of(bo),
+        });
     }
     for (id, h) in created {
         if renamed_head.contains(&h) {
@@ -641,5 +822,234 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
         changes,
         retargets,
         protected_clusters,
+        config: super::ConfigSource::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// The inventory of plain manifests: `(file, text)` written into a new directory.
+    fn inventory(files: &[(String, String)]) -> (tempfile::TempDir, Inventory) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (rel, text) in files {
+            std::fs::write(dir.path().join(rel), text).expect("write");
+        }
+        let scan = crate::Scan {
+            paths: vec![dir.path().to_path_buf()],
+            root: dir.path().to_path_buf(),
+            label: None,
+            checkout: None,
+        };
+        let flags = crate::RenderFlags {
+            no_render: true,
+            ..Default::default()
+        };
+        let inventory = scan
+            .inventory(&Config::default(), &flags)
+            .expect("inventory");
+        (dir, inventory)
+    }
+
+    fn config_map(namespace: &str, name: &str, data: &[(&str, &str)]) -> (String, String) {
+        let mut text = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {namespace}\ndata:\n"
+        );
+        for (k, v) in data {
+            text.push_str(&format!("  {k}: \"{v}\"\n"));
+        }
+        (format!("{namespace}-{name}.yaml"), text)
+    }
+
+    /// The renames `compare` finds, as (from, to) names, sorted.
+    fn renamed(base: &[(String, String)], head: &[(String, String)]) -> Vec<(String, String)> {
+        let ((_b, base), (_h, head)) = (inventory(base), inventory(head));
+        let mut out: Vec<(String, String)> = compare(base, head, "base")
+            .changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Renamed)
+            .map(|c| {
+                let from = c.renamed_from.as_ref().map(|f| f.name.clone());
+                (from.unwrap_or_default(), c.id.name.clone())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_interned_similarity_is_the_text_diff_ratio() {
+        // Short and long (over 100 lines, where `similar` interns lines itself), alike and not.
+        let long = |n: usize, shift: usize| -> Vec<(String, String)> {
+            (0..n)
+                .map(|i| (format!("key{i}"), format!("value{}", (i * 7 + shift) % 13)))
+                .collect()
+        };
+        let datasets: Vec<Vec<(String, String)>> = vec![
+            vec![],
+            vec![("a".into(), "1".into())],
+            vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+            vec![("a".into(), "1".into()), ("b".into(), "3".into())],
+            long(120, 0),
+            long(120, 1),
+            long(150, 0),
+            long(30, 2),
+        ];
+        let files: Vec<(String, String)> = datasets
+            .iter()
+            .enumerate()
+            .map(|(i, data)| {
+                let data: Vec<(&str, &str)> =
+                    data.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                config_map("ns", &format!("cm-{i}"), &data)
+            })
+            .collect();
+        let (_dir, inv) = inventory(&files);
+        let objects: Vec<&Object> = inv.objects().map(|(_, o)| o).collect();
+        assert_eq!(objects.len(), datasets.len());
+        let texts: Vec<String> = objects.iter().map(|o| rename_text(o)).collect();
+        let mut ids = HashMap::new();
+        let sides: Vec<RenameSide> = texts.iter().map(|t| RenameSide::new(t, &mut ids)).collect();
+        for (i, a) in objects.iter().enumerate() {
+            for (j, b) in objects.iter().enumerate() {
+                let expected = similarity(a, b);
+                assert_eq!(sides[i].similarity(&sides[j]), expected, "{i} vs {j}");
+                let bound = ratio(
+                    common_lines(&sides[i].sorted, &sides[j].sorted),
+                    sides[i].lines.len(),
+                    sides[j].lines.len(),
+                );
+                assert!(bound >= expected, "{i} vs {j}: bound {bound} < {expected}");
+            }
+        }
+    }
+
+    #[test]
+    fn exact_copies_pair_first_then_the_most_alike() {
+        let data = |extra: &'static str| {
+            vec![
+                ("a", "1"),
+                ("b", "2"),
+                ("c", "3"),
+                ("d", "4"),
+                ("e", "5"),
+                ("f", "6"),
+                ("g", "7"),
+                ("h", extra),
+            ]
+        };
+        // `alpha` is one line away from `beta-new` (an exact copy of `beta`) and two from
+        // `alpha-new`: in name order it would have taken `beta-new` had copies not been paired
+        // first.
+        let base = vec![
+            config_map("ns", "alpha", &data("x")),
+            config_map("ns", "beta", &data("y")),
+        ];
+        let mut alpha_new = data("x");
+        alpha_new[0] = ("a", "changed");
+        alpha_new[1] = ("b", "changed");
+        let head = vec![
+            config_map("ns", "alpha-new", &alpha_new),
+            config_map("ns", "beta-new", &data("y")),
+        ];
+        assert_eq!(
+            renamed(&base, &head),
+            pairs(&[("alpha", "alpha-new"), ("beta", "beta-new")])
+        );
+    }
+
+    #[test]
+    fn equally_alike_candidates_go_in_name_order() {
+        let same = [("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"), ("e", "5")];
+        let changed = [("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"), ("e", "6")];
+        let base: Vec<_> = ["web-1", "web-2", "web-3"]
+            .iter()
+            .map(|n| config_map("ns", n, &same))
+            .collect();
+        let head: Vec<_> = ["web-1-v2", "web-2-v2", "web-3-v2"]
+            .iter()
+            .map(|n| config_map("ns", n, &changed))
+            .collect();
+        assert_eq!(
+            renamed(&base, &head),
+            pairs(&[
+                ("web-1", "web-1-v2"),
+                ("web-2", "web-2-v2"),
+                ("web-3", "web-3-v2")
+            ])
+        );
+    }
+
+    #[test]
+    fn renames_stay_within_their_kind_and_namespace() {
+        let data = [("a", "1"), ("b", "2")];
+        let base = vec![config_map("one", "settings", &data)];
+        // The same content under another name, but in another namespace: not a rename.
+        let head = vec![config_map("two", "settings-v2", &data)];
+        assert!(renamed(&base, &head).is_empty());
+        let secret = (
+            "secret.yaml".to_string(),
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: settings-v2\n  namespace: one\ndata:\n  a: \"1\"\n  b: \"2\"\n".to_string(),
+        );
+        assert!(renamed(&base, &[secret]).is_empty());
+    }
+
+    #[test]
+    fn a_bucket_over_the_cap_pairs_only_exact_copies() {
+        let data = |i: usize, v: &str| -> (String, String) {
+            let (k1, k2, k3) = (format!("k{i}a"), format!("k{i}b"), format!("k{i}c"));
+            config_map(
+                "ns",
+                &format!("cm-{i}"),
+                &[
+                    (k1.as_str(), "1"),
+                    (k2.as_str(), "2"),
+                    (k3.as_str(), "3"),
+                    ("v", v),
+                ],
+            )
+        };
+        let rename = |(file, text): (String, String), i: usize| {
+            (
+                file.replace(".yaml", "-new.yaml"),
+                text.replace(&format!("name: cm-{i}\n"), &format!("name: cm-{i}-new\n")),
+            )
+        };
+        let (_b, base) = inventory(&(0..3).map(|i| data(i, "old")).collect::<Vec<_>>());
+        // cm-0 is copied exactly; cm-1 and cm-2 change a line (6 of 7 lines kept: 0.86 alike).
+        let head_files: Vec<_> = (0..3)
+            .map(|i| rename(data(i, if i == 0 { "old" } else { "new" }), i))
+            .collect();
+        let (_h, head) = inventory(&head_files);
+        let list =
+            |inv: &Inventory| -> Vec<(ObjectId, ObjectIdx)> { live(inv).into_iter().collect() };
+        let (deleted, created) = (list(&base), list(&head));
+        let names = |found: Vec<(usize, usize)>| -> Vec<(String, String)> {
+            found
+                .into_iter()
+                .map(|(d, c)| (deleted[d].0.name.clone(), created[c].0.name.clone()))
+                .collect()
+        };
+        // 2 × 2 pairs left after the exact copy: within a cap of 4, compared; past 3, not.
+        assert_eq!(
+            names(renames(&base, &head, &deleted, &created, 4)),
+            pairs(&[
+                ("cm-0", "cm-0-new"),
+                ("cm-1", "cm-1-new"),
+                ("cm-2", "cm-2-new")
+            ])
+        );
+        assert_eq!(
+            names(renames(&base, &head, &deleted, &created, 3)),
+            pairs(&[("cm-0", "cm-0-new")])
+        );
     }
 }

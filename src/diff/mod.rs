@@ -2,9 +2,11 @@
 //!
 //! It materialises the base (and, if asked, the head) revision with `git archive` into a
 //! temporary directory — no worktree is registered, so nothing is left in the repository, and
-//! the directory is removed on every exit path, Ctrl-C included — runs the same load and render
-//! on both sides, and compares the inventories (`change`). It never checks anything out in the
-//! user's working tree and never runs anything the repository asks for.
+//! the directory is removed on every exit path, Ctrl-C and SIGTERM included (`scratch`) — runs
+//! the same load and render on both sides, and compares the inventories (`change`). It never
+//! checks anything out in the user's working tree and never runs anything the repository asks
+//! for. The configuration is the base's: the change under review must not choose the rules that
+//! judge it.
 
 pub mod change;
 pub mod immutable;
@@ -13,10 +15,11 @@ pub mod quantity;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Arc;
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::render::argocd::repo::{Checkout, checkout_of};
+use crate::scratch::{self, TempDir};
 use crate::{Error, Scan};
 
 pub use change::{Change, ChangeKind, ChangeSet};
@@ -34,72 +37,78 @@ pub struct DiffOptions {
     pub render: crate::RenderFlags,
 }
 
-/// Temporary directories to remove if the process is interrupted.
-fn pending() -> &'static Mutex<Vec<PathBuf>> {
-    static PENDING: OnceLock<Mutex<Vec<PathBuf>>> = OnceLock::new();
-    PENDING.get_or_init(|| {
-        // On Ctrl-C, remove what is still materialised, then exit as interrupted.
-        let _ = ctrlc::set_handler(|| {
-            if let Ok(dirs) = pending().lock() {
-                for d in dirs.iter() {
-                    let _ = std::fs::remove_dir_all(d);
-                }
-            }
-            std::process::exit(130);
-        });
-        Mutex::new(Vec::new())
-    })
+/// Where the configuration of a `diff` came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ConfigOrigin {
+    /// The base has no `.manifest-guard.yaml`: the defaults.
+    #[default]
+    Defaults,
+    /// The base's `.manifest-guard.yaml`, as reports name it (`origin/main:.manifest-guard.yaml`).
+    Base(String),
+    /// `--config FILE`, as given.
+    Flag(String),
+}
+
+/// The configuration a `diff` ran with, and whether the head would have chosen another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigSource {
+    pub origin: ConfigOrigin,
+    /// The head adds, changes or removes `.manifest-guard.yaml` (without `--config`): that
+    /// change is not applied until it is merged.
+    pub head_differs: bool,
+}
+
+impl ConfigSource {
+    /// The file used, as reports name it; `None` for the defaults.
+    pub fn file(&self) -> Option<&str> {
+        match &self.origin {
+            ConfigOrigin::Defaults => None,
+            ConfigOrigin::Base(f) | ConfigOrigin::Flag(f) => Some(f),
+        }
+    }
+
+    /// One line for the reports when the head's configuration is not the one used.
+    pub fn note(&self) -> Option<String> {
+        if !self.head_differs {
+            return None;
+        }
+        let used = match &self.origin {
+            ConfigOrigin::Base(f) | ConfigOrigin::Flag(f) => format!("the base's (`{f}`)"),
+            ConfigOrigin::Defaults => "the defaults (the base has none)".to_string(),
+        };
+        Some(format!(
+            "the head changes `{}`; diff runs with {used}: the head's rules and settings apply once it is merged",
+            config::FILE_NAME
+        ))
+    }
 }
 
 /// A revision extracted into a temporary directory, removed when dropped.
 struct Materialized {
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Materialized {
-    fn drop(&mut self) {
-        if let Ok(mut dirs) = pending().lock() {
-            dirs.retain(|d| d != self.dir.path());
-        }
-    }
+    dir: TempDir,
 }
 
 fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::Git(
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    git_bytes(repo, args).map(|out| String::from_utf8_lossy(&out).trim().to_string())
 }
 
 /// A new temporary directory for a revision: in memory (`/dev/shm`) where there is one — a
 /// revision is thousands of small files, and writing them to a disk costs seconds — else in the
 /// system's temporary directory. `TMPDIR`, when set, wins.
-fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("manifest-guard-");
+fn scratch_dir() -> std::io::Result<TempDir> {
     let shm = Path::new("/dev/shm");
     if std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
-        if let Ok(dir) = builder.tempdir_in(shm) {
+        if let Ok(dir) = TempDir::new_in(shm) {
             return Ok(dir);
         }
     }
-    builder.tempdir()
+    TempDir::new()
 }
 
-/// Extracts `rev` of the repository at `top` into a new temporary directory.
-fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
-    // Resolve first, so a missing revision is named with git's own message, and so an
-    // option-like name cannot be taken for a flag.
-    let commit = git(
+/// The commit `rev` names. Resolved first, so a missing revision is named with git's own
+/// message, and so an option-like name cannot be taken for a flag.
+fn resolve(top: &Path, rev: &str) -> Result<String, Error> {
+    git(
         top,
         &[
             "rev-parse",
@@ -117,35 +126,95 @@ fn materialize(top: &Path, rev: &str) -> Result<Materialized, Error> {
             "revision `{rev}` does not exist in {}{said}",
             top.display()
         ))
-    })?;
-    let dir = scratch_dir()
-        .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?;
-    if let Ok(mut dirs) = pending().lock() {
-        dirs.push(dir.path().to_path_buf());
+    })
+}
+
+/// The content of the file at `path` (relative to the repository's top) in `commit`, read
+/// from git without extracting the revision; `None` when there is no such file. `shown` names
+/// it in messages.
+fn file_at(top: &Path, commit: &str, path: &str, shown: &str) -> Result<Option<String>, Error> {
+    let entry = git(
+        top,
+        &[
+            "--literal-pathspecs",
+            "ls-tree",
+            "--full-tree",
+            commit,
+            "--",
+            path,
+        ],
+    )?;
+    // `<mode> <type> <object>\t<path>`; nothing when the path is not in the commit.
+    let Some((meta, _)) = entry.split_once('\t') else {
+        return Ok(None);
+    };
+    match meta.split(' ').collect::<Vec<_>>()[..] {
+        ["100644" | "100755", "blob", object] => {
+            let bytes = git_bytes(top, &["cat-file", "blob", object])?;
+            String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| Error::Git(format!("`{shown}` is not UTF-8 text")))
+        }
+        _ => Err(Error::Git(format!(
+            "`{shown}` is not a regular file (a link or a directory); diff reads the base's configuration from git and does not follow links"
+        ))),
     }
-    let materialized = Materialized { dir };
-    let mut archive = Command::new("git")
+}
+
+fn git_bytes(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+    let out = Command::new("git")
         .arg("-C")
-        .arg(top)
-        .args(["archive", "--format=tar", &commit])
+        .arg(repo)
+        .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::Git(format!("cannot run git archive: {e}")))?;
+        .output()
+        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Git(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// Extracts `commit` (which `rev` names) of the repository at `top` into a new temporary
+/// directory.
+fn materialize(top: &Path, rev: &str, commit: &str) -> Result<Materialized, Error> {
+    let materialized = Materialized {
+        dir: scratch_dir()
+            .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?,
+    };
+    // Both in process groups of their own, registered, so an interrupt stops them before their
+    // directory is removed.
+    let (mut archive, archive_group) = scratch::spawn_group(
+        Command::new("git")
+            .arg("-C")
+            .arg(top)
+            .args(["archive", "--format=tar", commit])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(|e| Error::Git(format!("cannot run git archive: {e}")))?;
     let Some(stdout) = archive.stdout.take() else {
         return Err(Error::Git("git archive gave no output".into()));
     };
-    let untar = Command::new("tar")
-        .args(["-x", "-f", "-", "-C"])
-        .arg(materialized.dir.path())
-        .stdin(stdout)
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run tar: {e}")))?;
+    let (untar, untar_group) = scratch::spawn_group(
+        Command::new("tar")
+            .args(["-x", "-f", "-", "-C"])
+            .arg(materialized.dir.path())
+            .stdin(stdout)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(|e| Error::Git(format!("cannot run tar: {e}")))?;
+    let untar = untar
+        .wait_with_output()
+        .map_err(|e| Error::Git(format!("tar failed: {e}")))?;
     let archived = archive
         .wait_with_output()
         .map_err(|e| Error::Git(format!("git archive failed: {e}")))?;
+    drop((untar_group, archive_group));
     if !archived.status.success() || !untar.status.success() {
         return Err(Error::Git(format!(
             "cannot extract `{rev}`: {}{}",
@@ -176,17 +245,90 @@ fn side(
     scan.inventory(config, flags)
 }
 
-/// Runs `diff`: the change set between the two sides.
+/// The configuration for both sides: `--config FILE` when given, else the base's
+/// `.manifest-guard.yaml` (`base_file`: its text, if it has one, and its name in messages), else
+/// the defaults. The head's file (`head_text`) is only compared with it, to say in the report
+/// that its changes are not applied.
+fn base_config(
+    flag: Option<&Path>,
+    base_file: (Option<String>, String),
+    head_text: Option<String>,
+    repository: &[&Path],
+) -> Result<(Config, ConfigSource), Error> {
+    if let Some(path) = flag {
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
+        let display = crate::load::display_path(path, &cwd);
+        let mut dirs = repository.to_vec();
+        dirs.push(&cwd);
+        let origin = crate::config_origin(path, &dirs);
+        let Some(config) = Config::read(path, &display, origin).map_err(Box::new)? else {
+            return Err(Error::MissingPath(display));
+        };
+        let source = ConfigSource {
+            origin: ConfigOrigin::Flag(display),
+            head_differs: false,
+        };
+        return Ok((config, source));
+    }
+    let (base_text, label) = base_file;
+    let head_differs = base_text != head_text;
+    Ok(match base_text {
+        Some(text) => (
+            Config::parse(&label, Arc::from(text)).map_err(Box::new)?,
+            ConfigSource {
+                origin: ConfigOrigin::Base(label),
+                head_differs,
+            },
+        ),
+        None => (
+            Config::default(),
+            ConfigSource {
+                origin: ConfigOrigin::Defaults,
+                head_differs,
+            },
+        ),
+    })
+}
+
+/// A file as text, for comparison only; `None` when it cannot be read (a missing file above all).
+fn read_text(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// The text of the config file of a directory; `None` when there is none. One that exists but
+/// cannot be read is an error, worded as `check` words it.
+fn config_text_in(dir: &Path, shown: &str) -> Result<Option<String>, Error> {
+    let path = dir.join(config::FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(_) => Ok(Config::read(&path, shown, config::Origin::Repository)
+            .map_err(Box::new)?
+            .and(None)),
+    }
+}
+
+/// Runs `diff`: the change set between the two sides, and the configuration both were read with.
 pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     if let (Some(base_dir), Some(head_dir)) = (&opts.base_dir, &opts.head_dir) {
         let head_scan = Scan::of(std::slice::from_ref(head_dir))?;
-        let config = head_scan.config(opts.config.as_deref())?;
-        let head = head_scan.inventory(&config, &opts.render)?;
         let base_scan = Scan::of(std::slice::from_ref(base_dir))?;
-        let base = base_scan.inventory(&config, &opts.render)?;
-        let label =
-            crate::load::display_path(base_dir, &std::env::current_dir().map_err(Error::Cwd)?);
-        return Ok((change::compare(base, head, &label), config));
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
+        let label = crate::load::display_path(base_dir, &cwd);
+        let shown = crate::load::display_path(&base_scan.root.join(config::FILE_NAME), &cwd);
+        let (config, source) = base_config(
+            opts.config.as_deref(),
+            (config_text_in(&base_scan.root, &shown)?, shown),
+            read_text(&head_scan.root.join(config::FILE_NAME)),
+            &[&base_scan.root, &head_scan.root],
+        )?;
+        let (base, head) = rayon::join(
+            || base_scan.inventory(&config, &opts.render),
+            || head_scan.inventory(&config, &opts.render),
+        );
+        let mut set = change::compare(base?, head?, &label);
+        set.config = source;
+        return Ok((set, config));
     }
     let Some(base_rev) = &opts.base else {
         return Err(Error::Usage(
@@ -216,35 +358,66 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
             format!("{s}/")
         }
     };
-
+    let label = |rev: &str| format!("{rev}:{sub_label}");
     let head_scan = Scan::of(std::slice::from_ref(&path))?;
-    let config = head_scan.config(opts.config.as_deref())?;
+    let base_commit = resolve(&top, base_rev)?;
+    let head_commit = match &opts.head {
+        Some(rev) => Some(resolve(&top, rev)?),
+        None => None,
+    };
+
+    // The configuration is read from git, before anything is extracted, so that both sides can
+    // then be extracted and built at the same time.
+    let config_path = format!("{sub_label}{}", config::FILE_NAME);
+    let base_shown = format!("{}{}", label(base_rev), config::FILE_NAME);
+    let (base_text, head_text) = if opts.config.is_some() {
+        (None, None)
+    } else {
+        let base_text = file_at(&top, &base_commit, &config_path, &base_shown)?;
+        let head_text = match (&opts.head, &head_commit) {
+            (Some(rev), Some(commit)) => {
+                let shown = format!("{}{}", label(rev), config::FILE_NAME);
+                // Only compared: a head file that is not a regular file counts as none.
+                file_at(&top, commit, &config_path, &shown).unwrap_or(None)
+            }
+            _ => read_text(&head_scan.root.join(config::FILE_NAME)),
+        };
+        (base_text, head_text)
+    };
+    let (config, source) = base_config(
+        opts.config.as_deref(),
+        (base_text, base_shown),
+        head_text,
+        &[&top, &head_scan.root],
+    )?;
     // A materialised revision has no `.git`: it is the checkout's tree, with its origin.
     let origin = checkout_of(&top).map(|c| c.origin).unwrap_or_default();
 
     // The two sides are independent: build them at the same time.
-    let revision = |rev: &str| -> Result<crate::model::Inventory, Error> {
-        let tree = materialize(&top, rev)?;
+    let revision = |rev: &str, commit: &str| -> Result<crate::model::Inventory, Error> {
+        let tree = materialize(&top, rev, commit)?;
         let checkout = Checkout {
             top: tree.dir.path().to_path_buf(),
             origin: origin.clone(),
         };
         side(
             tree.dir.path().join(&sub),
-            Some(format!("{rev}:{sub_label}")),
+            Some(label(rev)),
             checkout,
             &config,
             &opts.render,
         )
     };
     let (base, head) = rayon::join(
-        || revision(base_rev),
-        || match &opts.head {
-            Some(rev) => revision(rev),
-            None => head_scan.inventory(&config, &opts.render),
+        || revision(base_rev, &base_commit),
+        || match (&opts.head, &head_commit) {
+            (Some(rev), Some(commit)) => revision(rev, commit),
+            _ => head_scan.inventory(&config, &opts.render),
         },
     );
-    Ok((change::compare(base?, head?, base_rev), config))
+    let mut set = change::compare(base?, head?, base_rev);
+    set.config = source;
+    Ok((set, config))
 }
 
 /// Per cluster: counts by change kind, the Applications affected, and the storage at risk.

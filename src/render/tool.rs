@@ -13,13 +13,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 pub use super::helm::HelmRequest;
 pub use super::kustomize::KustomizeRequest;
@@ -379,45 +378,22 @@ pub(crate) fn tool_version(path: &Path) -> String {
 // ---------------------------------------------------------------------------------------------
 // The private temporary directory
 
-/// A directory only this process can enter, removed on drop.
-pub(crate) struct TempDir {
-    path: PathBuf,
-}
+/// A directory only this process can enter, removed on drop (and by the interrupt handler: see
+/// `scratch`).
+pub(crate) struct TempDir(crate::scratch::TempDir);
 
 impl TempDir {
     pub fn new() -> Result<TempDir, RenderError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let base = std::env::temp_dir();
-        let mut last = None;
-        for _ in 0..16 {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos());
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = base.join(format!(
-                "manifest-guard-{}-{n}-{nanos:x}",
-                std::process::id()
-            ));
-            match std::fs::DirBuilder::new().mode(0o700).create(&path) {
-                Ok(()) => return Ok(TempDir { path }),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(RenderError::Failed(format!(
-            "cannot create a temporary directory in {}: {}",
-            base.display(),
-            last.map_or_else(|| "unknown error".to_string(), |e| e.to_string())
-        )))
+        crate::scratch::TempDir::new().map(TempDir).map_err(|e| {
+            RenderError::Failed(format!(
+                "cannot create a temporary directory in {}: {e}",
+                std::env::temp_dir().display()
+            ))
+        })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
+        self.0.path()
     }
 }
 
@@ -494,9 +470,9 @@ pub(crate) fn run(spec: &Run) -> Result<RunOutput, RenderError> {
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = cmd.spawn().map_err(|e| {
+        .stderr(Stdio::piped());
+    // Its own process group, registered so that an interrupt kills it (see `scratch`).
+    let (mut child, group) = crate::scratch::spawn_group(&mut cmd).map_err(|e| {
         RenderError::ToolMissing(format!(
             "`{}` could not be run: {e}",
             spec.program.display()
@@ -568,11 +544,12 @@ pub(crate) fn run(spec: &Run) -> Result<RunOutput, RenderError> {
     // Whatever happened, nothing of the group may outlive the render (a leader that exited may
     // have left children holding the pipes open). While a member lives, the kernel does not reuse
     // the group's id, so this reaches only the tool's own processes.
-    kill_group(pid);
+    crate::scratch::kill_groups(&[pid]);
     if outcome.is_err() {
         let _ = child.kill();
         let _ = child.wait();
     }
+    drop(group);
     let stdout = stdout_reader
         .and_then(|t| t.join().ok())
         .unwrap_or_default();
@@ -591,17 +568,6 @@ pub(crate) fn run(spec: &Run) -> Result<RunOutput, RenderError> {
         stdout,
         stderr,
     })
-}
-
-/// `kill -KILL -- -PGID`: the standard library can only signal the leader, and this crate
-/// forbids the `unsafe` a direct `kill(2)` would need.
-fn kill_group(pgid: u32) {
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pgid}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
 }
 
 /// The end of a tool's stderr: the last 40 lines, at most 4 KiB, trimmed.
@@ -808,6 +774,10 @@ impl Tree {
     /// below `prefix`.
     pub fn copy(&self, prefix: &str, dest: &Path) -> Result<(), RenderError> {
         for (rel, real) in &self.files {
+            // After an interrupt the destination is being removed: writing on would recreate it.
+            if crate::scratch::interrupted() {
+                return Err(RenderError::Failed("interrupted".into()));
+            }
             let below = if prefix.is_empty() {
                 rel.as_str()
             } else if let Some(b) = rel.strip_prefix(prefix).and_then(|b| b.strip_prefix('/')) {

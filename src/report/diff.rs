@@ -9,7 +9,9 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::diff::{ChangeKind, ChangeSet, ClusterImpact, blast_radius, quantity};
+use crate::diff::{
+    ChangeKind, ChangeSet, ClusterImpact, ConfigOrigin, ConfigSource, blast_radius, quantity,
+};
 
 use super::{Report, printable, printable_lines};
 
@@ -110,7 +112,12 @@ fn grouped(set: &ChangeSet) -> BTreeMap<(String, Option<String>), Vec<&crate::di
 
 pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool) -> String {
     let radius = blast_radius(set);
-    let mut out = format!(
+    let mut out = String::new();
+    if let Some(note) = set.config.note() {
+        let _ = writeln!(out, "note: {}\n", printable(&note));
+    }
+    let _ = write!(
+        out,
         "Blast radius (base {} → head)\n\n",
         printable(&set.base_label)
     );
@@ -211,6 +218,17 @@ pub fn blast_json(set: &ChangeSet) -> Value {
     Value::Object(out)
 }
 
+/// Which configuration the diff ran with: `from` is `base`, `flag` (`--config`) or `defaults`;
+/// `headDiffers` says the head adds, changes or removes `.manifest-guard.yaml` (not applied).
+fn config_json(source: &ConfigSource) -> Value {
+    let from = match source.origin {
+        ConfigOrigin::Defaults => "defaults",
+        ConfigOrigin::Base(_) => "base",
+        ConfigOrigin::Flag(_) => "flag",
+    };
+    json!({"from": from, "file": source.file(), "headDiffers": source.head_differs})
+}
+
 pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
     let diagnostics: Vec<Value> = report
         .diagnostics
@@ -220,6 +238,7 @@ pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
     let out = json!({
         "version": super::json::VERSION,
         "base": set.base_label,
+        "config": config_json(&set.config),
         "summary": report.summary(),
         "diagnostics": diagnostics,
         "changes": set.changes.iter().map(|c| change_json(set, c)).collect::<Vec<_>>(),
@@ -308,7 +327,14 @@ pub fn markdown(
     };
     Document {
         title: "manifest-guard diff".into(),
-        verdict: verdict(&report.summary(), options.fail_on),
+        verdict: match set.config.note() {
+            Some(note) => format!(
+                "{}\n\n> **Note:** {}",
+                verdict(&report.summary(), options.fail_on),
+                escape_cell(&note)
+            ),
+            None => verdict(&report.summary(), options.fail_on),
+        },
         sections: vec![blast, changes, findings(report, options)],
     }
     .render(limit)
