@@ -108,6 +108,18 @@ pub enum FailOn {
 pub struct CheckArgs {
     /// Files or directories to check.
     pub paths: Vec<PathBuf>,
+    /// Configuration file (default: .manifest-guard.yaml at the scanned root).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// The rules a run applies, and what it reports where: shared by `check` and `diff`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Output format [default: human; under GitHub Actions (GITHUB_ACTIONS=true), human and
     /// github annotations both, the human report between ::stop-commands:: lines so that the
     /// runner reads no command in what it quotes from the repository].
@@ -118,9 +130,6 @@ pub struct CheckArgs {
     /// same. A PATH that cannot be written is exit status 2, before anything is checked.
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = output_file)]
     pub outputs: Vec<OutputFile>,
-    /// Configuration file (default: .manifest-guard.yaml at the scanned root).
-    #[arg(long)]
-    pub config: Option<PathBuf>,
     /// Run only these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -130,8 +139,6 @@ pub struct CheckArgs {
     /// Lowest severity that makes the exit status 1.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
-    #[command(flatten)]
-    pub render: RenderArgs,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -162,39 +169,17 @@ pub struct DiffArgs {
     pub base_dir: Option<PathBuf>,
     #[arg(long, requires = "base_dir")]
     pub head_dir: Option<PathBuf>,
-    /// Output format [default: human; under GitHub Actions (GITHUB_ACTIONS=true), human and
-    /// github annotations both, the human report between ::stop-commands:: lines so that the
-    /// runner reads no command in what it quotes from the repository].
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Also write the report in FORMAT to PATH, in the same run (repeatable; FORMAT is human,
-    /// json, sarif, github or markdown). --format still goes to stdout; the exit status is the
-    /// same. A PATH that cannot be written is exit status 2, before anything is checked.
-    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = output_file)]
-    pub outputs: Vec<OutputFile>,
     /// Configuration file, read as it is on disk [default: the BASE's .manifest-guard.yaml (the
     /// defaults when the base has none); the head's is not used until it is merged].
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Run only these rules (comma-separated ids).
-    #[arg(long, value_delimiter = ',')]
-    pub select: Vec<String>,
-    /// Do not run these rules (comma-separated ids).
-    #[arg(long, value_delimiter = ',')]
-    pub ignore: Vec<String>,
-    /// Lowest severity that makes the exit status 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
     /// Hide the unified diffs of modified objects.
     #[arg(long)]
     pub no_diff: bool,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub report: ReportArgs,
     #[command(flatten)]
     pub render: RenderArgs,
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
 }
 
 /// How Helm and Kustomize sources are rendered.

@@ -127,27 +127,27 @@ fn set_jobs(jobs: Option<usize>) {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
-    set_jobs(args.jobs);
-    let files = match create_outputs(&args.outputs) {
+    set_jobs(args.report.jobs);
+    let files = match create_outputs(&args.report.outputs) {
         Ok(files) => files,
         Err(code) => return code,
     };
     let opts = CheckOptions {
         paths: args.paths,
         config: args.config,
-        select: args.select,
-        ignore: args.ignore,
+        select: args.report.select,
+        ignore: args.report.ignore,
         render: args.render.flags(),
     };
     let run = match manifest_guard::check(&opts) {
         Ok(run) => run,
-        Err(e) => return fatal(&e, args.color),
+        Err(e) => return fatal(&e, args.report.color),
     };
     let report = Report {
         inventory: &run.inventory,
         diagnostics: &run.diagnostics,
     };
-    let threshold = threshold(args.fail_on);
+    let threshold = threshold(args.report.fail_on);
     let options = report_options(threshold);
     let text = |format: Format, color: bool| {
         let options = report::Options {
@@ -156,7 +156,13 @@ fn check(args: CheckArgs) -> ExitCode {
         };
         report::render(format, &report, &options)
     };
-    deliver(args.format, args.color, files, text, run.fails(threshold))
+    deliver(
+        args.report.format,
+        args.report.color,
+        files,
+        text,
+        run.fails(threshold),
+    )
 }
 
 fn threshold(fail_on: FailOn) -> Option<Severity> {
@@ -169,8 +175,8 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
 }
 
 fn diff(args: DiffArgs) -> ExitCode {
-    set_jobs(args.jobs);
-    let files = match create_outputs(&args.outputs) {
+    set_jobs(args.report.jobs);
+    let files = match create_outputs(&args.report.outputs) {
         Ok(files) => files,
         Err(code) => return code,
     };
@@ -183,15 +189,15 @@ fn diff(args: DiffArgs) -> ExitCode {
         config: args.config,
         render: args.render.flags(),
     };
-    let run = match manifest_guard::diff(&opts, &args.select, &args.ignore) {
+    let run = match manifest_guard::diff(&opts, &args.report.select, &args.report.ignore) {
         Ok(run) => run,
-        Err(e) => return fatal(&e, args.color),
+        Err(e) => return fatal(&e, args.report.color),
     };
     let report = Report {
         inventory: &run.changes.inventory,
         diagnostics: &run.diagnostics,
     };
-    let threshold = threshold(args.fail_on);
+    let threshold = threshold(args.report.fail_on);
     let options = report_options(threshold);
     let text = |format: Format, color: bool| match format {
         Format::Human => report::diff::human(&run.changes, &report, color, !args.no_diff),
@@ -204,7 +210,13 @@ fn diff(args: DiffArgs) -> ExitCode {
         ),
         other => report::render(other, &report, &options),
     };
-    deliver(args.format, args.color, files, text, run.fails(threshold))
+    deliver(
+        args.report.format,
+        args.report.color,
+        files,
+        text,
+        run.fails(threshold),
+    )
 }
 
 /// Opens every `--output` file before the run, so that a path that cannot be written stops it

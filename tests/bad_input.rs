@@ -5,15 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{json, run_in};
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(path, bytes).expect("write");
-}
+use common::{json, run_in, write};
 
 const GOOD: &[u8] = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n";
 

@@ -6,44 +6,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{json, run_in};
+use common::{git, json, run_in, write};
 
 const ORIGIN: &str = "https://git.example.com/platform/gitops.git";
 /// The origin in its scp-like ssh form: the same repository.
 const ORIGIN_SSH: &str = "git@git.example.com:platform/gitops.git";
 const OTHER: &str = "https://git.example.com/platform/other.git";
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, text).expect("write");
-}
-
-/// Runs git in `dir`, isolated from the machine's git configuration.
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=manifest-guard tests",
-            "-c",
-            "user.email=tests@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn application(name: &str, repo: &str, path: &str, namespace: &str) -> String {
     format!(
@@ -64,17 +33,17 @@ fn repository(top: &Path) {
     write(
         top,
         "gitops/root.yaml",
-        &application("root", ORIGIN_SSH, "gitops/apps", "argocd"),
+        application("root", ORIGIN_SSH, "gitops/apps", "argocd"),
     );
     write(
         top,
         "gitops/apps/storage.yaml",
-        &application("storage", ORIGIN, "gitops/storage", "storage"),
+        application("storage", ORIGIN, "gitops/storage", "storage"),
     );
     write(
         top,
         "gitops/apps/vendored.yaml",
-        &application("vendored", OTHER, "gitops/storage", "vendored"),
+        application("vendored", OTHER, "gitops/storage", "vendored"),
     );
     write(
         top,
@@ -84,7 +53,7 @@ fn repository(top: &Path) {
     write(
         top,
         "gitops/appsets/storage-copies.yaml",
-        &format!(
+        format!(
             "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: copies\n  namespace: argocd\nspec:\n  goTemplate: true\n  generators:\n    - git:\n        repoURL: {ORIGIN}\n        revision: HEAD\n        directories:\n          - path: gitops/storage*\n  template:\n    metadata:\n      name: 'copy-{{{{.path.basename}}}}'\n    spec:\n      project: default\n      source:\n        repoURL: {ORIGIN}\n        path: '{{{{.path.path}}}}'\n      destination:\n        name: in-cluster\n        namespace: copies\n"
         ),
     );

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json, positions, run, run_in};
+use common::{json, positions, run, run_in, write};
 
 #[test]
 fn demo_reports_the_incident_on_the_second_name() {
@@ -122,14 +122,6 @@ fn usage_errors_exit_2() {
     let explain = run(&["explain", "no-such-rule"]);
     assert_eq!(explain.code, 2);
     assert_eq!(run(&["check", "--format", "xml"]).code, 2);
-}
-
-fn write(dir: &std::path::Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(path, text).expect("write");
 }
 
 const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
@@ -252,7 +244,7 @@ fn suppression_by_comment_and_annotation() {
     write(
         dir.path(),
         "b.yaml",
-        &format!("{CONFIGMAP}  # manifest-guard: ignore[duplicate-resource]\n"),
+        format!("{CONFIGMAP}  # manifest-guard: ignore[duplicate-resource]\n"),
     );
     let v = json(&run_in(dir.path(), &["check", "--format", "json"]));
     // The comment sits below `name: a` of b.yaml, so it covers the line after it, not the name:

@@ -40,33 +40,11 @@ impl Sandbox {
 
     /// Runs git in the repository, isolated from the machine's git configuration.
     fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args([
-                "-c",
-                "user.name=manifest-guard tests",
-                "-c",
-                "user.email=tests@example.com",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(self.repo())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        common::git(&self.repo(), args)
     }
 
     fn write(&self, rel: &str, text: &str) {
-        let path = self.repo().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
+        common::write(&self.repo(), rel, text);
     }
 
     fn commit(&self, message: &str) {

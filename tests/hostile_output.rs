@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Output, json};
+use common::{Output, json, write};
 
 /// An Application name (YAML double-quoted escapes) with everything a log or a terminal acts on.
 const NAME_YAML: &str = r#""evil\n::error file=x::pwned \e[2J\e[31mred \x9b31m \u202Ertl \L ::stop-commands::x \r::add-mask::y <img src=x> </details> | end""#;
@@ -16,14 +16,6 @@ const NAME_YAML: &str = r#""evil\n::error file=x::pwned \e[2J\e[31mred \x9b31m \
 const NAME: &str = "evil\n::error file=x::pwned \u{1b}[2J\u{1b}[31mred \u{9b}31m \u{202e}rtl \u{2028} ::stop-commands::x \r::add-mask::y <img src=x> </details> | end";
 /// A mapping key, likewise.
 const KEY_YAML: &str = r#""k\n::warning::keyinj\e[31m|""#;
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(path, bytes).expect("write");
-}
 
 fn application(name: &str) -> String {
     format!(

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-use common::{json, root, run_in};
+use common::{json, root, run_in, write};
 
 const ARGO: &str = "argoproj__argo-cd";
 const BRIDGE: &str = "gitops-bridge-dev__gitops-bridge-argocd-control-plane-template";
@@ -61,12 +61,6 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).expect("copy file");
         }
     }
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().expect("a parent directory")).expect("create directory");
-    std::fs::write(path, text).expect("write file");
 }
 
 /// The key facts of one generated Application: what a reviewer checks against Argo CD.
@@ -948,11 +942,11 @@ fn list_appset(name: &str, namespace: Option<&str>, app: &str) -> String {
 #[test]
 fn an_applicationset_without_a_namespace_is_in_argocds_namespace() {
     let tmp = tempfile::tempdir().expect("temporary directory");
-    write(tmp.path(), "a.yaml", &list_appset("team", None, "one"));
+    write(tmp.path(), "a.yaml", list_appset("team", None, "one"));
     write(
         tmp.path(),
         "b.yaml",
-        &list_appset("team", Some("argocd"), "two"),
+        list_appset("team", Some("argocd"), "two"),
     );
     let rendered = render(tmp.path());
     let objects: Vec<(&str, &str)> = rendered["objects"]

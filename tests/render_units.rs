@@ -8,13 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{json, render_flags, render_tools, root, run_in};
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, text).expect("write");
-}
+use common::{json, render_flags, render_tools, root, run_in, write};
 
 fn copy_dir(from: &Path, to: &Path) {
     for entry in walk(from) {
@@ -44,7 +38,7 @@ fn config(dir: &Path) {
     write(
         dir,
         ".manifest-guard.yaml",
-        &format!("repositories:\n  - url: {REPO}\n    path: .\n"),
+        format!("repositories:\n  - url: {REPO}\n    path: .\n"),
     );
 }
 
@@ -61,7 +55,7 @@ fn web_chart() -> tempfile::TempDir {
     write(
         dir.path(),
         "apps/web.yaml",
-        &application("web", "charts/web", "web", ""),
+        application("web", "charts/web", "web", ""),
     );
     write(
         dir.path(),
@@ -220,7 +214,7 @@ fn kustomize_overlay_into_another_namespace_is_cross_namespace() {
     write(
         dir.path(),
         "apps/api.yaml",
-        &application("api", "overlays/staging", "api", ""),
+        application("api", "overlays/staging", "api", ""),
     );
     write(
         dir.path(),
@@ -282,7 +276,7 @@ fn bitnami_postgresql_renders_a_statefulset_with_claim_templates() {
     write(
         dir.path(),
         "apps/db.yaml",
-        &application("db", "charts/postgresql", "db", ""),
+        application("db", "charts/postgresql", "db", ""),
     );
     let out = run_in(dir.path(), &["render", ".", "--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -347,12 +341,12 @@ fn identical_renders_run_once_in_a_run_and_the_disk_cache_serves_the_next() {
         write(
             dir.path(),
             &format!("overlays/o{i}/kustomization.yaml"),
-            &format!("namePrefix: o{i}-\nresources:\n  - ../../base\n"),
+            format!("namePrefix: o{i}-\nresources:\n  - ../../base\n"),
         );
         write(
             dir.path(),
             &format!("apps/a{i}.yaml"),
-            &application(
+            application(
                 &format!("a{i}"),
                 &format!("overlays/o{i}"),
                 &format!("ns{i}"),
@@ -362,7 +356,7 @@ fn identical_renders_run_once_in_a_run_and_the_disk_cache_serves_the_next() {
         write(
             dir.path(),
             &format!("apps/b{i}.yaml"),
-            &application(
+            application(
                 &format!("b{i}"),
                 &format!("overlays/o{i}"),
                 &format!("ns{i}"),

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Output, root, run, run_in};
+use common::{Output, root, run, run_in, write};
 use serde_json::Value;
 
 /// Like `common::run_in`, with some variables set after the environment is cleared.
@@ -58,14 +58,6 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).expect("copy");
         }
     }
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(path, text).expect("write");
 }
 
 // --- SARIF -------------------------------------------------------------------------------------
@@ -464,7 +456,7 @@ fn markdown_stays_under_the_comment_limit() {
         write(
             dir.path(),
             &format!("cm/{i:04}.yaml"),
-            &format!(
+            format!(
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  k: 1\n  k: 2\n"
             ),
         );

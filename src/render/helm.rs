@@ -113,12 +113,7 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
                 display_dir(&plan.chart_dir)
             )));
         }
-        return Err(match tool::failure(&format!("`{command}`"), &out) {
-            RenderError::Failed(m) => {
-                RenderError::Failed(format!("{m}{}", plan.tree.outside_note()))
-            }
-            other => other,
-        });
+        return Err(tool::failure(&command, &out, &plan.tree));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let root = &plan.root;

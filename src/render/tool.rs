@@ -586,13 +586,14 @@ pub(crate) fn trim_stderr(stderr: &[u8]) -> String {
 }
 
 /// A failed run as a `Failed` error: the command (so it can be run again by hand), then the
-/// tool's words, else its exit status.
-pub(crate) fn failure(what: &str, out: &RunOutput) -> RenderError {
+/// tool's words, else its exit status, then the links the copy of `tree` left out.
+pub(crate) fn failure(command: &str, out: &RunOutput, tree: &Tree) -> RenderError {
     let stderr = trim_stderr(&out.stderr);
+    let outside = tree.outside_note();
     if stderr.is_empty() {
-        RenderError::Failed(format!("{what} failed ({})", out.status))
+        RenderError::Failed(format!("`{command}` failed ({}){outside}", out.status))
     } else {
-        RenderError::Failed(format!("{what} failed: {stderr}"))
+        RenderError::Failed(format!("`{command}` failed: {stderr}{outside}"))
     }
 }
 
