@@ -464,3 +464,63 @@ fn help_documents_output() {
     let help = run(&["--help"]).stdout;
     assert!(help.contains("--output sarif="), "{help}");
 }
+
+/// An ApplicationSet defined twice: Argo CD keeps the last definition, so only what that one
+/// generates exists. The clash is one finding, on the ApplicationSet; what the replaced
+/// definition alone would generate is not checked as if it were deployed.
+#[test]
+fn what_a_replaced_applicationset_generates_does_not_exist() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let appset = |elements: &[(&str, &str)]| {
+        let list: String = elements
+            .iter()
+            .map(|(name, project)| {
+                format!("          - name: {name}\n            project: {project}\n")
+            })
+            .collect();
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: teams\n  namespace: argocd\nspec:\n  generators:\n    - list:\n        elements:\n{list}  template:\n    metadata:\n      name: '{{{{name}}}}'\n    spec:\n      project: '{{{{project}}}}'\n      source:\n        repoURL: https://git.example.com/x.git\n        path: teams\n      destination:\n        name: in-cluster\n        namespace: teams\n"
+        )
+    };
+    write(
+        dir.path(),
+        "a-first.yaml",
+        appset(&[("alpha", "default"), ("beta", "no-such-project")]),
+    );
+    write(dir.path(), "b-second.yaml", appset(&[("alpha", "default")]));
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    let v = json(&out);
+    let found: Vec<(String, String)> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap_or("").to_string(),
+                d["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let duplicates: Vec<&(String, String)> = found
+        .iter()
+        .filter(|(rule, _)| rule == "duplicate-application")
+        .collect();
+    assert_eq!(duplicates.len(), 1, "{found:#?}");
+    assert!(
+        duplicates[0].1.starts_with("ApplicationSet `teams`"),
+        "{found:#?}"
+    );
+    assert!(
+        !found.iter().any(|(rule, _)| rule == "unknown-project"),
+        "`beta` is never created: {found:#?}"
+    );
+
+    let rendered = json(&run_in(dir.path(), &["render", ".", "--format", "json"]));
+    let beta = rendered["applications"]
+        .as_array()
+        .expect("applications")
+        .iter()
+        .find(|a| a["name"] == "beta")
+        .expect("beta is listed");
+    assert_eq!(beta["origin"]["applicationSetReplaced"], true, "{beta}");
+}

@@ -260,7 +260,7 @@ fn live(inventory: &Inventory) -> BTreeMap<ObjectId, ObjectIdx> {
         let replaced = inventory
             .unit(o.unit)
             .app
-            .is_some_and(|a| inventory.app(a).replaced_by.is_some());
+            .is_some_and(|a| !inventory.app(a).is_live());
         if !replaced {
             out.insert(o.id.clone(), idx);
         }

@@ -180,9 +180,9 @@ impl Inventory {
         offsets
     }
 
-    /// The Applications Argo CD keeps (not replaced by a later definition of the same name).
+    /// The Applications Argo CD keeps (see `Application::is_live`).
     pub fn live_apps(&self) -> impl Iterator<Item = (AppIdx, &Application)> {
-        self.apps().filter(|(_, a)| a.replaced_by.is_none())
+        self.apps().filter(|(_, a)| a.is_live())
     }
 
     /// The Application that renders an object, if any.

@@ -1237,6 +1237,7 @@ fn expand_appset(
             parent: None,
             generator: Some(crate::model::argocd::Generated {
                 appset: appset_name.clone(),
+                appset_at: name_at,
                 element: generated.element,
                 preserve_resources: expansion.preserve_resources,
                 applications_sync: expansion.applications_sync.clone(),
@@ -1302,8 +1303,29 @@ fn resolve_destination(app: &mut Application, clusters: &[Cluster]) {
 /// Argo CD keeps one Application per namespace and name: the last one applied. Files are applied
 /// in path order and documents in file order, so the last in that order wins.
 fn mark_replaced(apps: &mut [Application], sources: &Sources) {
+    let order = |loc: Location| (sources.get(loc.file).display.clone(), loc.span.start);
+    // An ApplicationSet defined twice: Argo CD keeps the last definition, and only what that one
+    // generates exists.
+    let mut last_appset: BTreeMap<(String, String), Location> = BTreeMap::new();
+    for a in apps.iter() {
+        if let Some(g) = &a.origin.generator {
+            let key = (a.namespace.clone(), g.appset.clone());
+            match last_appset.get(&key) {
+                Some(&known) if order(known) >= order(g.appset_at) => {}
+                _ => {
+                    last_appset.insert(key, g.appset_at);
+                }
+            }
+        }
+    }
+    for a in apps.iter_mut() {
+        if let Some(g) = &a.origin.generator {
+            let key = (a.namespace.clone(), g.appset.clone());
+            a.appset_replaced = last_appset.get(&key) != Some(&g.appset_at);
+        }
+    }
     let mut by_key: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-    for (i, a) in apps.iter().enumerate() {
+    for (i, a) in apps.iter().enumerate().filter(|(_, a)| !a.appset_replaced) {
         by_key
             .entry((a.namespace.clone(), a.name.clone()))
             .or_default()
@@ -1313,10 +1335,7 @@ fn mark_replaced(apps: &mut [Application], sources: &Sources) {
         if group.len() < 2 {
             continue;
         }
-        group.sort_by_key(|&i| {
-            let loc = apps[i].locations.name;
-            (sources.get(loc.file).display.clone(), loc.span.start)
-        });
+        group.sort_by_key(|&i| order(apps[i].locations.name));
         if let Some(&winner) = group.last() {
             for &i in &group[..group.len() - 1] {
                 apps[i].replaced_by = Some(AppIdx(winner));

@@ -46,6 +46,10 @@ pub fn to_json(inventory: &Inventory) -> Value {
             if let Some(g) = &app.origin.generator {
                 origin["applicationSet"] = json!(g.appset);
                 origin["generator"] = json!(g.element);
+                if app.appset_replaced {
+                    // A later definition of the ApplicationSet replaces the one that made this.
+                    origin["applicationSetReplaced"] = json!(true);
+                }
             }
             if let Some(parent) = app.origin.parent {
                 origin["parent"] = json!(inventory.app(parent).name);

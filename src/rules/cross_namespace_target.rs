@@ -41,7 +41,7 @@ impl Rule for CrossNamespaceTarget {
             };
             let app = inventory.app(app_idx);
             let target = &app.destination.namespace;
-            if app.replaced_by.is_some()
+            if !app.is_live()
                 || target.is_empty()
                 || o.id.namespace.is_empty()
                 || o.id.namespace == *target

@@ -126,8 +126,10 @@ impl DuplicateApplication {
                 .push(app);
         }
         for ((namespace, name), apps) in groups {
-            // The winner is the one nothing replaced; order the rest as Argo CD applies them.
-            let Some(winner) = apps.iter().find(|a| a.replaced_by.is_none()) else {
+            // The winner is the one Argo CD keeps; order the rest as Argo CD applies them. What a
+            // replaced ApplicationSet definition would generate is neither: it never exists (the
+            // ApplicationSet is reported instead).
+            let Some(winner) = apps.iter().find(|a| a.is_live()) else {
                 continue;
             };
             for earlier in apps.iter().filter(|a| a.replaced_by.is_some()) {

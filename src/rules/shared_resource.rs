@@ -31,8 +31,7 @@ impl Rule for SharedResource {
                 let Some(app) = inventory.unit(inventory.object(o).unit).app else {
                     continue;
                 };
-                if inventory.app(app).replaced_by.is_some() || owners.iter().any(|(a, _)| *a == app)
-                {
+                if !inventory.app(app).is_live() || owners.iter().any(|(a, _)| *a == app) {
                     continue;
                 }
                 owners.push((app, o));

@@ -152,5 +152,6 @@ pub fn read(
         object,
         unit: UnitId(0),
         replaced_by: None,
+        appset_replaced: false,
     }
 }
