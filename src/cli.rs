@@ -169,8 +169,9 @@ pub struct DiffArgs {
     pub base_dir: Option<PathBuf>,
     #[arg(long, requires = "base_dir")]
     pub head_dir: Option<PathBuf>,
-    /// Configuration file, read as it is on disk [default: the BASE's .manifest-guard.yaml (the
-    /// defaults when the base has none); the head's is not used until it is merged].
+    /// Configuration file: one of the repository is read as the BASE has it, one outside it
+    /// from disk [default: the BASE's .manifest-guard.yaml (the defaults when the base has
+    /// none); the head's is not used until it is merged].
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Hide the unified diffs of modified objects.

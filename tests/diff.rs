@@ -808,6 +808,63 @@ fn a_config_flag_wins_over_the_base() {
     assert_eq!(missing.code, 2, "{}", missing.stdout);
 }
 
+/// `--config` naming a file of the repository (the Action's `config` input) is read as the base
+/// has it, like the default file: the pull request's version of it does not apply.
+#[test]
+fn a_config_flag_inside_the_repository_is_read_from_the_base() {
+    let s = kafka_repository();
+    s.write("ci/manifest-guard.yaml", PROTECTING_CONFIG);
+    s.commit("base: the reviewed config");
+    s.write(
+        "kafka/statefulset.yaml",
+        &kafka("kafka-broker", "apache/kafka:3.7.0", "200Gi"),
+    );
+    s.write("ci/manifest-guard.yaml", PERMISSIVE_CONFIG);
+    s.commit("head: rename kafka, and loosen the config");
+    let out = s.run(&[
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--config",
+        "ci/manifest-guard.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    let rules = rules_of(&v);
+    assert!(
+        rules.contains(&"stateful-rename".to_string())
+            && rules.contains(&"protected-cluster-change".to_string()),
+        "{rules:?}"
+    );
+    assert_eq!(
+        note_of(&v),
+        (
+            "base".to_string(),
+            serde_json::json!("HEAD~1:ci/manifest-guard.yaml"),
+            true
+        )
+    );
+    let human = s.run(&[
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--config",
+        "ci/manifest-guard.yaml",
+        "--color",
+        "never",
+    ]);
+    assert!(
+        human.stdout.starts_with(
+            "note: the head changes `ci/manifest-guard.yaml`; diff runs with the base's"
+        ),
+        "{}",
+        human.stdout
+    );
+    s.assert_clean("a config flag inside the repository");
+}
+
 #[test]
 fn suppressions_in_the_head_still_apply() {
     // Per-object suppressions are part of the reviewed change itself: they keep working.

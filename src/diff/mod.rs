@@ -53,9 +53,11 @@ pub enum ConfigOrigin {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigSource {
     pub origin: ConfigOrigin,
-    /// The head adds, changes or removes `.manifest-guard.yaml` (without `--config`): that
-    /// change is not applied until it is merged.
+    /// The head adds, changes or removes the config file (the base's is used): that change is
+    /// not applied until it is merged.
     pub head_differs: bool,
+    /// The config file compared, relative to the repository's top (empty: `.manifest-guard.yaml`).
+    pub compared: String,
 }
 
 impl ConfigSource {
@@ -76,9 +78,13 @@ impl ConfigSource {
             ConfigOrigin::Base(f) | ConfigOrigin::Flag(f) => format!("the base's (`{f}`)"),
             ConfigOrigin::Defaults => "the defaults (the base has none)".to_string(),
         };
-        Some(format!(
-            "the head changes `{}`; diff runs with {used}: the head's rules and settings apply once it is merged",
+        let file = if self.compared.is_empty() {
             config::FILE_NAME
+        } else {
+            self.compared.as_str()
+        };
+        Some(format!(
+            "the head changes `{file}`; diff runs with {used}: the head's rules and settings apply once it is merged"
         ))
     }
 }
@@ -267,6 +273,7 @@ fn base_config(
         let source = ConfigSource {
             origin: ConfigOrigin::Flag(display),
             head_differs: false,
+            compared: String::new(),
         };
         return Ok((config, source));
     }
@@ -278,6 +285,7 @@ fn base_config(
             ConfigSource {
                 origin: ConfigOrigin::Base(label),
                 head_differs,
+                compared: String::new(),
             },
         ),
         None => (
@@ -285,9 +293,18 @@ fn base_config(
             ConfigSource {
                 origin: ConfigOrigin::Defaults,
                 head_differs,
+                compared: String::new(),
             },
         ),
     })
+}
+
+/// `path`, relative to the repository's top `top` and `/`-separated, when it is a file of the
+/// repository; `None` for a file elsewhere (or one that does not exist).
+fn repository_path(top: &Path, path: &Path) -> Option<String> {
+    let file = path.canonicalize().ok()?;
+    let rel = file.strip_prefix(top.canonicalize().ok()?).ok()?;
+    Some(crate::load::slash_path(rel))
 }
 
 /// A file as text, for comparison only; `None` when it cannot be read (a missing file above all).
@@ -367,29 +384,44 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     };
 
     // The configuration is read from git, before anything is extracted, so that both sides can
-    // then be extracted and built at the same time.
-    let config_path = format!("{sub_label}{}", config::FILE_NAME);
-    let base_shown = format!("{}{}", label(base_rev), config::FILE_NAME);
-    let (base_text, head_text) = if opts.config.is_some() {
+    // then be extracted and built at the same time. `--config` naming a file of the repository
+    // is read as the base has it too: the pull request's version must not choose the rules that
+    // judge it. A file outside the repository (the operator's) is read from disk.
+    let named = opts
+        .config
+        .as_deref()
+        .map(|p| (p, repository_path(&top, p)));
+    let (config_path, head_file, flag) = match named {
+        Some((_, Some(rel))) => (rel.clone(), top.join(&rel), None),
+        Some((p, None)) => (String::new(), PathBuf::new(), Some(p)),
+        None => (
+            format!("{sub_label}{}", config::FILE_NAME),
+            head_scan.root.join(config::FILE_NAME),
+            None,
+        ),
+    };
+    let base_shown = format!("{base_rev}:{config_path}");
+    let (base_text, head_text) = if flag.is_some() {
         (None, None)
     } else {
         let base_text = file_at(&top, &base_commit, &config_path, &base_shown)?;
         let head_text = match (&opts.head, &head_commit) {
             (Some(rev), Some(commit)) => {
-                let shown = format!("{}{}", label(rev), config::FILE_NAME);
+                let shown = format!("{rev}:{config_path}");
                 // Only compared: a head file that is not a regular file counts as none.
                 file_at(&top, commit, &config_path, &shown).unwrap_or(None)
             }
-            _ => read_text(&head_scan.root.join(config::FILE_NAME)),
+            _ => read_text(&head_file),
         };
         (base_text, head_text)
     };
-    let (config, source) = base_config(
-        opts.config.as_deref(),
+    let (config, mut source) = base_config(
+        flag,
         (base_text, base_shown),
         head_text,
         &[&top, &head_scan.root],
     )?;
+    source.compared = config_path;
     // A materialised revision has no `.git`: it is the checkout's tree, with its origin.
     let origin = checkout_of(&top).map(|c| c.origin).unwrap_or_default();
 
