@@ -539,3 +539,93 @@ fn multi_source_ref_value_files_resolve_from_the_ref_repository_root() {
     );
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
+
+/// A chart that no Application deploys is rendered with its own defaults. When it refuses them
+/// by design — a `required` value (linkerd-control-plane's identity certificates), or a template
+/// whose output is a list that Helm cannot template (linkerd's `patch` chart, read by its CLI) —
+/// that is a note saying its objects are not checked, not a `render-failed` error a maintainer
+/// would dismiss. Deployed by an Application without the value, the same chart fails in Argo CD
+/// too (the repo-server's `helm template` fails: argo-cd reposerver/repository/repository.go
+/// `helmTemplate` returns Helm's error), so there it stays an error.
+#[test]
+fn a_standalone_chart_that_requires_values_is_a_note_and_an_application_without_them_fails() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path());
+    write(
+        dir.path(),
+        "charts/needs/Chart.yaml",
+        "apiVersion: v2\nname: needs\nversion: 0.1.0\n",
+    );
+    write(
+        dir.path(),
+        "charts/needs/templates/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: issuer\ndata:\n  crt: {{ required \"Please provide the issuer certificate\" .Values.crtPEM | b64enc }}\n",
+    );
+    write(
+        dir.path(),
+        "charts/patch/Chart.yaml",
+        "apiVersion: v2\nname: patch\nversion: 0.1.0\n",
+    );
+    write(
+        dir.path(),
+        "charts/patch/templates/patch.json",
+        "[{\"op\": \"add\", \"path\": \"/metadata/annotations\", \"value\": {}}]\n",
+    );
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    let v = json(&out);
+    let found = |v: &serde_json::Value, rule: &str| -> Vec<(String, String)> {
+        v["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["rule"] == rule)
+            .map(|d| {
+                (
+                    d["file"].as_str().unwrap_or("").to_string(),
+                    d["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(found(&v, "render-failed"), vec![], "{}", out.stdout);
+    let notes = found(&v, "not-rendered");
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert_eq!(notes[0].0, "charts/needs/Chart.yaml");
+    assert!(
+        notes[0]
+            .1
+            .contains("the Helm chart `charts/needs`: it needs values its defaults do not give")
+            && notes[0].1.contains("Please provide the issuer certificate"),
+        "{notes:#?}"
+    );
+    assert_eq!(notes[1].0, "charts/patch/Chart.yaml");
+    assert!(
+        notes[1]
+            .1
+            .contains("a template renders a list, not Kubernetes objects"),
+        "{notes:#?}"
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+
+    // An Application that deploys it without the value: Argo CD fails to render it as well.
+    write(
+        dir.path(),
+        "apps/needs.yaml",
+        application("needs", "charts/needs", "needs", ""),
+    );
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    let v = json(&out);
+    let failed = found(&v, "render-failed");
+    assert_eq!(failed.len(), 1, "{}", out.stdout);
+    assert_eq!(failed[0].0, "apps/needs.yaml");
+    assert!(
+        failed[0]
+            .1
+            .contains("Please provide the issuer certificate"),
+        "{failed:#?}"
+    );
+    assert_eq!(out.code, 1);
+}

@@ -81,6 +81,51 @@ pub fn render(req: &HelmRequest, tools: &Tools) -> Result<Rendered, RenderError>
     run(&plan(req)?, tools)
 }
 
+/// Why a chart rendered with nothing but its own defaults (one no Application deploys) did not
+/// render, when that is the chart's design rather than a fault: the text of a not-rendered note,
+/// and its help. `None` for any other failure, which stays a failure.
+///
+/// - A template's `required` or `fail` stopped Helm (`execution error at (…)`): the chart asks
+///   for values at install time (linkerd-control-plane's identity certificates). Rendered by an
+///   Application that leaves them out, the same failure is Argo CD's too, and stays an error.
+/// - A template's whole output is a list (`cannot unmarshal array` into Helm's manifest head):
+///   Helm cannot template the chart at all, so no Application could deploy it; it is read by a
+///   program (linkerd's `patch` chart renders a JSON patch for its CLI).
+pub fn refused_defaults(error: &RenderError) -> Option<(String, &'static str)> {
+    let RenderError::Failed(message) = error else {
+        return None;
+    };
+    let line = |at: usize| {
+        message[at..]
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    if let Some(at) = message.find("execution error at (") {
+        return Some((
+            format!(
+                "it needs values its defaults do not give, and nothing in the repository deploys it with values, so its objects are not checked (Helm: {})",
+                line(at)
+            ),
+            "deploy it from an Application that sets those values (or check a values file with it) to have its objects checked",
+        ));
+    }
+    if let Some(at) = message.find("YAML parse error on ") {
+        if message.contains("cannot unmarshal array into Go value") {
+            return Some((
+                format!(
+                    "a template renders a list, not Kubernetes objects, so Helm cannot template it and nothing could deploy it; not checked (Helm: {})",
+                    line(at)
+                ),
+                "if the chart is meant to be installed, make each template render Kubernetes objects",
+            ));
+        }
+    }
+    None
+}
+
 /// Runs a planned render.
 pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
     let helm = tools.helm_program()?;

@@ -879,7 +879,19 @@ impl Builder<'_> {
                 }
                 Err(e) => {
                     let label = name.clone();
-                    self.render_error(e, *at, &label);
+                    // A chart nothing deploys, refusing its own defaults by design, is a note.
+                    let refused = match request {
+                        RenderRequest::Helm(_) => helm::refused_defaults(&e),
+                        RenderRequest::Kustomize(_) => None,
+                    };
+                    match refused {
+                        Some((why, help)) => self.notes.push(RenderNote::not_rendered(
+                            *at,
+                            format!("{label}: {why}"),
+                            help,
+                        )),
+                        None => self.render_error(e, *at, &label),
+                    }
                 }
             }
         }
