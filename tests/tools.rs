@@ -459,6 +459,20 @@ fn file_dependency_charts(root: &Path) {
         "charts/lib/templates/cm.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Name }}-{{ .Values.suffix | default \"lib\" }}\n",
     );
+    // Left out of the package by the dependency's `.helmignore` (and the default
+    // `templates/.?*`), as `helm dependency build` leaves them out.
+    write(
+        root,
+        "charts/lib/.helmignore",
+        "# not packaged\nignored.yaml\n",
+    );
+    for skipped in ["ignored", ".hidden"] {
+        write(
+            root,
+            &format!("charts/lib/templates/{skipped}.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: not-packaged\n",
+        );
+    }
     write(
         root,
         "charts/app/Chart.yaml",
@@ -516,6 +530,7 @@ fn file_dependencies_inside_the_root_render_offline() {
     let (lib, _) = one(&r, "ConfigMap", "my-app-lib-lib");
     assert_eq!(lib.source.as_deref(), Some("charts/lib/templates/cm.yaml"));
     assert!(find(&r, "ConfigMap", "my-app-db-db").is_empty());
+    assert!(find(&r, "ConfigMap", "not-packaged").is_empty());
     sources_exist(&root, &r);
     // The condition turned on: the alias renders too, pointing at the same template.
     let on = helm_request(

@@ -141,7 +141,8 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
     let mut copied = std::collections::BTreeSet::new();
     for d in &plan.dependencies {
         if copied.insert(&d.dest) {
-            plan.tree.copy(&d.dir, &chart.join(&d.dest))?;
+            plan.tree
+                .copy_except(&d.dir, &chart.join(&d.dest), &d.ignored)?;
         }
     }
     let mut args: Vec<OsString> = Vec::with_capacity(plan.words.len());

@@ -33,6 +33,8 @@ pub(crate) struct LocalDependency {
     pub dir: String,
     /// Where the copy goes, relative to the copied chart: `charts/<name>`.
     pub dest: String,
+    /// Files of `dir` (relative to it) that its `.helmignore` leaves out of the package.
+    pub ignored: Vec<String>,
 }
 
 /// The dependencies the chart at `chart_dir` declares (`Chart.yaml` `dependencies`, and for a
@@ -116,11 +118,14 @@ pub(crate) fn local(
         }
         let dir = dependency_dir(root, chart_dir, name, repo, path)?;
         tree.add_dir(root, &dir)?;
+        let ignored = ignored_files(&dir, tree)
+            .map_err(|e| RenderError::Failed(format!("dependency `{name}` ({repo}): {e}")))?;
         local.push(LocalDependency {
             name: name.to_string(),
             alias,
             dest: format!("charts/{}", dest_name(name)),
             dir,
+            ignored,
         });
     }
     if !missing.is_empty() {
@@ -194,6 +199,114 @@ fn dest_name(name: &str) -> String {
     }
 }
 
+/// The files below `dir` (relative to it) that the chart's `.helmignore` leaves out. `helm
+/// dependency build` packages a `file://` dependency with `loader.LoadDir`, which applies the
+/// chart's `.helmignore` and the default `templates/.?*` (helm pkg/chart/loader `LoadDir`,
+/// pkg/ignore `Rules.Ignore`); a chart directory placed in `charts/` would have Helm read all of
+/// it (checked with Helm 4.3.1), so the copy leaves these files out.
+fn ignored_files(dir: &str, tree: &Tree) -> Result<Vec<String>, String> {
+    let file = join_rel(dir, ".helmignore").unwrap_or_default();
+    let text = match tree.files.get(&file) {
+        Some(real) => std::fs::read_to_string(real).unwrap_or_default(),
+        None => String::new(),
+    };
+    let rules = HelmIgnore::parse(&text)?;
+    let prefix = format!("{dir}/");
+    let mut ignored = Vec::new();
+    for rel in tree.files.keys() {
+        let Some(below) = rel.strip_prefix(&prefix) else {
+            continue;
+        };
+        // Helm skips an ignored directory with everything in it.
+        let parts: Vec<&str> = below.split('/').collect();
+        let dir_ignored = (1..parts.len()).any(|n| rules.ignore(&parts[..n].join("/"), true));
+        if below == ".helmignore" || dir_ignored || rules.ignore(below, false) {
+            ignored.push(below.to_string());
+        }
+    }
+    Ok(ignored)
+}
+
+/// Helm's `.helmignore` rules (pkg/ignore `parseRule`, `Rules.Ignore`), with their quirks: a rule
+/// with a `/` matches the whole path, one without matches the base name, a trailing `/` only
+/// directories, and a `!` rule ignores every path it does *not* match. Patterns are Go's
+/// `filepath.Match` (`*` and `?` stop at `/`); a `**` fails, as in Helm.
+struct HelmIgnore {
+    rules: Vec<IgnoreRule>,
+}
+
+struct IgnoreRule {
+    negate: bool,
+    must_dir: bool,
+    whole_path: bool,
+    glob: globset::GlobMatcher,
+}
+
+impl HelmIgnore {
+    fn parse(text: &str) -> Result<HelmIgnore, String> {
+        let mut rules = Vec::new();
+        // `AddDefaults` comes after the file's rules.
+        for line in text.lines().chain(std::iter::once("templates/.?*")) {
+            let mut rule = line.trim();
+            if rule.is_empty() || rule.starts_with('#') {
+                continue;
+            }
+            if rule.contains("**") {
+                return Err(format!(
+                    "`.helmignore` rule `{rule}`: double-star (**) syntax is not supported"
+                ));
+            }
+            let negate = rule.starts_with('!') && rule.len() > 1;
+            if negate {
+                rule = &rule[1..];
+            }
+            let must_dir = rule.ends_with('/');
+            let rule = rule.trim_end_matches('/');
+            let whole_path = rule.contains('/');
+            let rule = rule.trim_start_matches('/');
+            // A pattern Go cannot compile matches nothing there; here it is dropped.
+            let Ok(glob) = globset::GlobBuilder::new(rule)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+            else {
+                continue;
+            };
+            rules.push(IgnoreRule {
+                negate,
+                must_dir,
+                whole_path,
+                glob: glob.compile_matcher(),
+            });
+        }
+        Ok(HelmIgnore { rules })
+    }
+
+    fn ignore(&self, path: &str, is_dir: bool) -> bool {
+        for r in &self.rules {
+            let name = if r.whole_path {
+                path
+            } else {
+                path.rsplit('/').next().unwrap_or(path)
+            };
+            let matched = r.glob.is_match(name);
+            if r.negate {
+                if (r.must_dir && !is_dir) || !matched {
+                    return true;
+                }
+                continue;
+            }
+            if r.must_dir && !is_dir {
+                continue;
+            }
+            if matched {
+                return true;
+            }
+        }
+        false
+    }
+}
+
 enum Vendored {
     /// A chart directory, by the name in its Chart.yaml.
     Dir(String),
@@ -229,4 +342,37 @@ fn vendored_charts(root: &Path, chart_dir: &str) -> Vec<Vendored> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Helm's own cases and quirks (helm pkg/ignore `Rules.Ignore`, `parseRule`).
+    #[test]
+    fn helmignore_rules_match_as_helm_matches_them() {
+        let rules = HelmIgnore::parse("# comment\n\n*.bak\ndocs/\n/root-only.txt\nci/*.yaml\n")
+            .expect("parses");
+        let ignored = |p: &str, dir: bool| rules.ignore(p, dir);
+        // No `/`: the base name, at any depth.
+        assert!(ignored("a.bak", false));
+        assert!(ignored("templates/x.bak", false));
+        // A trailing `/`: directories only.
+        assert!(ignored("docs", true));
+        assert!(!ignored("docs", false));
+        assert!(ignored("sub/docs", true));
+        // A `/`: the whole path, `*` not crossing `/`.
+        assert!(ignored("root-only.txt", false));
+        assert!(!ignored("sub/root-only.txt", false));
+        assert!(ignored("ci/test.yaml", false));
+        assert!(!ignored("ci/deep/test.yaml", false));
+        // The default `templates/.?*`.
+        assert!(ignored("templates/.hidden.yaml", false));
+        assert!(!ignored("templates/cm.yaml", false));
+        // A `!` rule ignores what it does not match.
+        let negated = HelmIgnore::parse("!*.yaml\n").expect("parses");
+        assert!(negated.ignore("notes.txt", false));
+        assert!(!negated.ignore("cm.yaml", false));
+        assert!(HelmIgnore::parse("docs/**\n").is_err());
+    }
 }
