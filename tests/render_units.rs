@@ -428,3 +428,204 @@ fn flux_overlays_render_with_sources_in_the_bases() {
             .ends_with("podinfo-values.yaml")
     }));
 }
+
+/// Multi-source `$ref` value files resolve against the root of the `ref` source's repository,
+/// not against its `path`: argo-cd reposerver/repository/repository.go `getResolvedValueFiles`
+/// → `getResolvedRefValueFile`, which calls `ResolveValueFilePathOrUrl(repoPath, repoPath, …)`
+/// with `repoPath` the checkout of the ref source's `repoURL`; docs user-guide/
+/// multiple_sources.md agree ("`$values` … resolves to the root of the `value-files`
+/// repository"; "even when the `ref` field is configured with the `path` field, `$value` still
+/// represents the root"), so a ref source's `path` plays no part. A ref to another
+/// repository that is not available offline is a note naming it, never a render failure; and
+/// `ignoreMissingValueFiles` skips a missing `$ref` file as Argo CD does.
+#[test]
+fn multi_source_ref_value_files_resolve_from_the_ref_repository_root() {
+    if !render_tools() {
+        return;
+    }
+    let dir = web_chart();
+    write(
+        dir.path(),
+        "charts/web/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Values.env | default \"none\" }}\n",
+    );
+    write(dir.path(), "envs/prod/web.yaml", "env: prod\n");
+    let multi = |name: &str, ref_source: &str, value_files: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  project: default\n  sources:\n    - repoURL: {REPO}\n      path: charts/web\n      helm:\n{value_files}    - {ref_source}\n  destination:\n    name: in-cluster\n    namespace: {name}\n"
+        )
+    };
+    // The usual form: the ref source has no path.
+    write(
+        dir.path(),
+        "apps/prod.yaml",
+        multi(
+            "prod",
+            &format!("repoURL: {REPO}\n      targetRevision: HEAD\n      ref: values\n"),
+            "        valueFiles:\n          - $values/envs/prod/web.yaml\n",
+        ),
+    );
+    // A ref source with a path: `$values` is still the repository's root.
+    write(
+        dir.path(),
+        "apps/with-path.yaml",
+        multi(
+            "with-path",
+            &format!("repoURL: {REPO}\n      path: envs\n      ref: values\n"),
+            "        valueFiles:\n          - $values/envs/prod/web.yaml\n",
+        ),
+    );
+    // Missing, but skipped on request.
+    write(
+        dir.path(),
+        "apps/skipped.yaml",
+        multi(
+            "skipped",
+            &format!("repoURL: {REPO}\n      ref: values\n"),
+            "        ignoreMissingValueFiles: true\n        valueFiles:\n          - $values/envs/nope/web.yaml\n",
+        ),
+    );
+    // Another repository, not mapped: not available offline.
+    write(
+        dir.path(),
+        "apps/elsewhere.yaml",
+        multi(
+            "elsewhere",
+            "repoURL: https://git.example.com/platform/values.git\n      ref: values\n",
+            "        valueFiles:\n          - $values/envs/prod/web.yaml\n",
+        ),
+    );
+    let out = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    let v = json(&out);
+    // The ConfigMap's name carries the `env` value the value file set.
+    let config_map = |app: &str| -> Option<String> {
+        v["applications"]
+            .as_array()?
+            .iter()
+            .find(|a| a["name"] == app)?["objects"]
+            .as_array()?
+            .iter()
+            .find(|o| o["kind"] == "ConfigMap")
+            .and_then(|o| o["name"].as_str().map(str::to_string))
+    };
+    assert_eq!(
+        config_map("prod").as_deref(),
+        Some("prod-prod"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(config_map("with-path").as_deref(), Some("with-path-prod"));
+    assert_eq!(config_map("skipped").as_deref(), Some("skipped-none"));
+    assert_eq!(config_map("elsewhere"), None);
+
+    // What was reported, through `check`.
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    let v = json(&out);
+    let diagnostics = v["diagnostics"].as_array().expect("diagnostics");
+    let failed: Vec<&serde_json::Value> = diagnostics
+        .iter()
+        .filter(|d| d["rule"] == "render-failed")
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    let notes: Vec<&str> = diagnostics
+        .iter()
+        .filter(|d| d["rule"] == "not-rendered")
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        notes.iter().any(|m| m.contains("Application `elsewhere`")
+            && m.contains("`https://git.example.com/platform/values.git`, the repository of the multi-source ref `values`, which is not available offline")),
+        "{notes:#?}"
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}
+
+/// A chart that no Application deploys is rendered with its own defaults. When it refuses them
+/// by design — a `required` value (linkerd-control-plane's identity certificates), or a template
+/// whose output is a list that Helm cannot template (linkerd's `patch` chart, read by its CLI) —
+/// that is a note saying its objects are not checked, not a `render-failed` error a maintainer
+/// would dismiss. Deployed by an Application without the value, the same chart fails in Argo CD
+/// too (the repo-server's `helm template` fails: argo-cd reposerver/repository/repository.go
+/// `helmTemplate` returns Helm's error), so there it stays an error.
+#[test]
+fn a_standalone_chart_that_requires_values_is_a_note_and_an_application_without_them_fails() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path());
+    write(
+        dir.path(),
+        "charts/needs/Chart.yaml",
+        "apiVersion: v2\nname: needs\nversion: 0.1.0\n",
+    );
+    write(
+        dir.path(),
+        "charts/needs/templates/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: issuer\ndata:\n  crt: {{ required \"Please provide the issuer certificate\" .Values.crtPEM | b64enc }}\n",
+    );
+    write(
+        dir.path(),
+        "charts/patch/Chart.yaml",
+        "apiVersion: v2\nname: patch\nversion: 0.1.0\n",
+    );
+    write(
+        dir.path(),
+        "charts/patch/templates/patch.json",
+        "[{\"op\": \"add\", \"path\": \"/metadata/annotations\", \"value\": {}}]\n",
+    );
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    let v = json(&out);
+    let found = |v: &serde_json::Value, rule: &str| -> Vec<(String, String)> {
+        v["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["rule"] == rule)
+            .map(|d| {
+                (
+                    d["file"].as_str().unwrap_or("").to_string(),
+                    d["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(found(&v, "render-failed"), vec![], "{}", out.stdout);
+    let notes = found(&v, "not-rendered");
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert_eq!(notes[0].0, "charts/needs/Chart.yaml");
+    assert!(
+        notes[0]
+            .1
+            .contains("the Helm chart `charts/needs`: it needs values its defaults do not give")
+            && notes[0].1.contains("Please provide the issuer certificate"),
+        "{notes:#?}"
+    );
+    assert_eq!(notes[1].0, "charts/patch/Chart.yaml");
+    assert!(
+        notes[1]
+            .1
+            .contains("a template renders a list, not Kubernetes objects"),
+        "{notes:#?}"
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+
+    // An Application that deploys it without the value: Argo CD fails to render it as well.
+    write(
+        dir.path(),
+        "apps/needs.yaml",
+        application("needs", "charts/needs", "needs", ""),
+    );
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    let v = json(&out);
+    let failed = found(&v, "render-failed");
+    assert_eq!(failed.len(), 1, "{}", out.stdout);
+    assert_eq!(failed[0].0, "apps/needs.yaml");
+    assert!(
+        failed[0]
+            .1
+            .contains("Please provide the issuer certificate"),
+        "{failed:#?}"
+    );
+    assert_eq!(out.code, 1);
+}

@@ -313,7 +313,7 @@ fn helm_options_are_passed_as_argo_cd_passes_them() {
         Some(json!({
             "releaseName": "custom",
             "namespace": "opts-ns",
-            "valueFiles": ["values-prod.yaml", "$cfg/opts/values.yaml", "absent.yaml"],
+            "valueFiles": ["values-prod.yaml", "$cfg/config/opts/values.yaml", "absent.yaml"],
             "ignoreMissingValueFiles": true,
             "values": "inline: from-values\n",
             "valuesObject": {"inline": "from-object"},
@@ -327,7 +327,15 @@ fn helm_options_are_passed_as_argo_cd_passes_them() {
             "apiVersions": ["example.com/v1/Widget"]
         })),
     );
-    req.refs = vec![("cfg".into(), "config".into())];
+    // `$cfg` is the root of the ref source's repository, here the scanned root.
+    req.refs = vec![(
+        "cfg".into(),
+        helm::RefRoot::Local {
+            dir: String::new(),
+            prefix: String::new(),
+            assumed: false,
+        },
+    )];
     let r = helm::render(&req, &tools).unwrap();
     // helm.releaseName and helm.namespace win over the Application's name and destination.
     let (doc, cm) = one(&r, "ConfigMap", "custom-values");
@@ -424,6 +432,194 @@ fn a_missing_chart_dependency_names_the_helm_dependency_build_to_run() {
     assert!(
         m.contains("`common` from oci://registry-1.docker.io/bitnamicharts"),
         "{m}"
+    );
+}
+
+/// A chart with `file://` dependencies inside the repository: `app` (Chart.yaml v2) uses
+/// `../partials` for a helper and `../lib` twice, as `lib` and under the alias `db` with a
+/// `condition`; `legacy` (apiVersion v1) lists `../partials` in requirements.yaml.
+fn file_dependency_charts(root: &Path) {
+    write(
+        root,
+        "charts/partials/Chart.yaml",
+        "apiVersion: v2\nname: partials\nversion: 0.1.0\ntype: library\n",
+    );
+    write(
+        root,
+        "charts/partials/templates/_helpers.tpl",
+        "{{- define \"partials.greeting\" -}}hello from partials{{- end -}}\n",
+    );
+    write(
+        root,
+        "charts/lib/Chart.yaml",
+        "apiVersion: v2\nname: lib\nversion: 1.0.0\n",
+    );
+    write(
+        root,
+        "charts/lib/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Name }}-{{ .Values.suffix | default \"lib\" }}\n",
+    );
+    // Left out of the package by the dependency's `.helmignore` (and the default
+    // `templates/.?*`), as `helm dependency build` leaves them out.
+    write(
+        root,
+        "charts/lib/.helmignore",
+        "# not packaged\nignored.yaml\n",
+    );
+    for skipped in ["ignored", ".hidden"] {
+        write(
+            root,
+            &format!("charts/lib/templates/{skipped}.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: not-packaged\n",
+        );
+    }
+    write(
+        root,
+        "charts/app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: partials\n    version: 0.1.0\n    repository: file://../partials\n  - name: lib\n    version: 1.x\n    repository: file://../lib\n  - name: lib\n    alias: db\n    version: 1.x\n    repository: file://../lib\n    condition: db.enabled\n",
+    );
+    write(
+        root,
+        "charts/app/values.yaml",
+        "db:\n  enabled: false\n  suffix: db\n",
+    );
+    write(
+        root,
+        "charts/app/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  greeting: {{ include \"partials.greeting\" . | quote }}\n",
+    );
+    write(
+        root,
+        "legacy/Chart.yaml",
+        "apiVersion: v1\nname: legacy\nversion: 0.1.0\n",
+    );
+    write(
+        root,
+        "legacy/requirements.yaml",
+        "dependencies:\n  - name: partials\n    version: 0.1.0\n    repository: file://../charts/partials\n",
+    );
+    write(
+        root,
+        "legacy/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy\ndata:\n  greeting: {{ include \"partials.greeting\" . | quote }}\n",
+    );
+}
+
+/// Argo CD's repo-server runs `helm template`, and on a missing dependency `helm dependency
+/// build` and `helm template` again (argo-cd reposerver/repository/repository.go
+/// `helmTemplate`: `helm.IsMissingDependencyErr(err)` → `runHelmBuild` → `h.DependencyBuild()`);
+/// for a `file://` repository Helm packages the directory named relative to the chart. Offline,
+/// the same directories are copied into the render copy's `charts/`: the chart renders, for
+/// Chart.yaml v2 `dependencies` and v1 `requirements.yaml` alike, with `alias` and `condition`
+/// left to Helm, and `# Source:` lines point at the dependency's own files. The user's tree is
+/// not written; the cache key follows the dependency's content.
+#[test]
+fn file_dependencies_inside_the_root_render_offline() {
+    let Some(tools) = with_helm() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    file_dependency_charts(&root);
+    let before = file_hashes(&root);
+
+    let req = helm_request(&root, "charts/app", None);
+    let r = helm::render(&req, &tools).unwrap_or_else(|e| panic!("{e}"));
+    let (doc, cm) = one(&r, "ConfigMap", "app");
+    assert_eq!(cm["data"]["greeting"], "hello from partials");
+    assert_eq!(doc.source.as_deref(), Some("charts/app/templates/cm.yaml"));
+    // `lib` is rendered once under its name; its alias `db` is off by its condition.
+    let (lib, _) = one(&r, "ConfigMap", "my-app-lib-lib");
+    assert_eq!(lib.source.as_deref(), Some("charts/lib/templates/cm.yaml"));
+    assert!(find(&r, "ConfigMap", "my-app-db-db").is_empty());
+    assert!(find(&r, "ConfigMap", "not-packaged").is_empty());
+    sources_exist(&root, &r);
+    // The condition turned on: the alias renders too, pointing at the same template.
+    let on = helm_request(
+        &root,
+        "charts/app",
+        Some(json!({"values": "db:\n  enabled: true\n"})),
+    );
+    let r = helm::render(&on, &tools).unwrap_or_else(|e| panic!("{e}"));
+    let (db, _) = one(&r, "ConfigMap", "my-app-db-db");
+    assert_eq!(db.source.as_deref(), Some("charts/lib/templates/cm.yaml"));
+
+    // Helm 2 charts list them in requirements.yaml.
+    let r = helm::render(&helm_request(&root, "legacy", None), &tools)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, cm) = one(&r, "ConfigMap", "legacy");
+    assert_eq!(cm["data"]["greeting"], "hello from partials");
+
+    assert_eq!(
+        before,
+        file_hashes(&root),
+        "the scanned tree is not written"
+    );
+
+    // The cache key covers the dependency's files.
+    let key = cache_key(&RenderRequest::Helm(req.clone()), &tools);
+    write(
+        &root,
+        "charts/partials/templates/_helpers.tpl",
+        "{{- define \"partials.greeting\" -}}changed{{- end -}}\n",
+    );
+    assert_ne!(key, cache_key(&RenderRequest::Helm(req), &tools));
+}
+
+/// A `file://` dependency may not take the render outside the scanned root (nor contain the
+/// chart itself); a remote one is never fetched, and the note names it with the command that
+/// vendors it. All decided before Helm runs.
+#[test]
+fn file_dependencies_outside_the_root_and_remote_ones_are_not_rendered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().canonicalize().unwrap();
+    let root = base.join("repo");
+    write(
+        &base,
+        "outside/Chart.yaml",
+        "apiVersion: v2\nname: outside\nversion: 0.1.0\n",
+    );
+    let chart = |dir: &str, name: &str, repository: &str| {
+        write(
+            &root,
+            &format!("{dir}/Chart.yaml"),
+            &format!(
+                "apiVersion: v2\nname: {dir}\nversion: 0.1.0\ndependencies:\n  - name: {name}\n    version: 0.1.0\n    repository: {repository}\n"
+            ),
+        );
+    };
+    chart("escapes", "outside", "file://../../outside");
+    chart("parent", "repo", "file://..");
+    chart(
+        "remote",
+        "common",
+        "oci://registry-1.docker.io/bitnamicharts",
+    );
+    std::os::unix::fs::symlink(base.join("outside"), root.join("linked")).unwrap();
+    chart("links", "outside", "file://../linked");
+    let tools = Tools {
+        helm: Some(PathBuf::from("/nonexistent/helm")),
+        ..tools()
+    };
+    let message = |dir: &str| match helm::render(&helm_request(&root, dir, None), &tools) {
+        Err(RenderError::NotRenderable(m)) => format!("not rendered: {m}"),
+        Err(RenderError::Failed(m)) => format!("failed: {m}"),
+        other => panic!("{dir}: {other:?}"),
+    };
+    assert_eq!(
+        message("escapes"),
+        "not rendered: dependency `outside` (file://../../outside) leaves the scanned root; not read"
+    );
+    assert_eq!(
+        message("links"),
+        "not rendered: dependency `outside` (file://../linked) links outside the scanned root; not read"
+    );
+    assert_eq!(
+        message("parent"),
+        "failed: dependency `repo` (file://..) is `.`, which contains the chart itself"
+    );
+    let remote = message("remote");
+    assert!(
+        remote.contains("`common` from oci://registry-1.docker.io/bitnamicharts; run `helm dependency build remote`"),
+        "{remote}"
     );
 }
 

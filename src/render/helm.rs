@@ -7,15 +7,17 @@
 //!
 //! in the chart directory. The release name is `helm.releaseName`, else the Application's name;
 //! the namespace `helm.namespace`, else the destination namespace. Value files resolve against
-//! the chart directory (`/x` against the repository root, `$ref/x` against the multi-source `ref`)
-//! and may not leave it; missing ones are skipped with `ignoreMissingValueFiles`. `values` or
+//! the chart directory (`/x` against the repository root, `$ref/x` against the root of the
+//! multi-source `ref` source's repository) and may not leave it; missing ones are skipped with `ignoreMissingValueFiles`. `values` or
 //! `valuesObject` (which wins) becomes the last value file; `--include-crds` is passed unless
 //! `skipCrds`.
 //!
 //! Differences, all for the sandbox: the chart and its value files are copied into a private
 //! temporary directory first (links that leave the scanned root are not followed); nothing is
-//! fetched — where Argo CD would run `helm dependency build`, a dependency missing from `charts/`
-//! makes the chart not renderable, with the command that fixes it; remote value files likewise.
+//! fetched — where Argo CD would run `helm dependency build`, a `file://` dependency inside the
+//! scanned root is copied into the copy's `charts/` (`dependencies`), and a remote one missing
+//! from `charts/` makes the chart not renderable, with the command that fixes it; remote value
+//! files likewise.
 //! No `--post-renderer`, no plugins, no repositories, no kubeconfig.
 
 use std::collections::BTreeMap;
@@ -32,6 +34,7 @@ use crate::load::yaml::{self, Limits};
 
 pub use super::tool::RenderRequest;
 
+mod dependencies;
 mod schema;
 
 /// A Helm render.
@@ -48,16 +51,79 @@ pub struct HelmRequest {
     pub namespace: String,
     /// The Application's `spec.source.helm`.
     pub options: Option<Value>,
-    /// Multi-source `ref` name → the directory (relative to the root) it names, for
-    /// `$ref/values.yaml` value files.
-    pub refs: Vec<(String, String)>,
+    /// Multi-source `ref` name → where that source's repository is, for `$ref/values.yaml`
+    /// value files.
+    pub refs: Vec<(String, RefRoot)>,
     /// `--kube-version` when `helm.kubeVersion` is not set (Argo CD passes the cluster's).
     pub kube_version: Option<String>,
+}
+
+/// Where the repository of a multi-source `ref` source is. Argo CD resolves `$ref/path` against
+/// the root of that source's repository, never against its `path` (reposerver/repository/
+/// repository.go `getResolvedRefValueFile`: `ResolveValueFilePathOrUrl(repoPath, repoPath, …)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefRoot {
+    /// This repository (or one mapped into the scanned tree): a path `p` of the repository is
+    /// `dir/q` of the scanned root when `p` is `prefix/q` (`prefix` is the scanned root's path
+    /// in the repository, empty when the root is the repository's top level). `assumed` when
+    /// nothing but the lack of other information made it this repository.
+    Local {
+        dir: String,
+        prefix: String,
+        assumed: bool,
+    },
+    /// Another repository, not available offline: its `repoURL`.
+    Remote(String),
 }
 
 /// Renders the chart at `req.chart_dir` with the Application's Helm options.
 pub fn render(req: &HelmRequest, tools: &Tools) -> Result<Rendered, RenderError> {
     run(&plan(req)?, tools)
+}
+
+/// Why a chart rendered with nothing but its own defaults (one no Application deploys) did not
+/// render, when that is the chart's design rather than a fault: the text of a not-rendered note,
+/// and its help. `None` for any other failure, which stays a failure.
+///
+/// - A template's `required` or `fail` stopped Helm (`execution error at (…)`): the chart asks
+///   for values at install time (linkerd-control-plane's identity certificates). Rendered by an
+///   Application that leaves them out, the same failure is Argo CD's too, and stays an error.
+/// - A template's whole output is a list (`cannot unmarshal array` into Helm's manifest head):
+///   Helm cannot template the chart at all, so no Application could deploy it; it is read by a
+///   program (linkerd's `patch` chart renders a JSON patch for its CLI).
+pub fn refused_defaults(error: &RenderError) -> Option<(String, &'static str)> {
+    let RenderError::Failed(message) = error else {
+        return None;
+    };
+    let line = |at: usize| {
+        message[at..]
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    if let Some(at) = message.find("execution error at (") {
+        return Some((
+            format!(
+                "it needs values its defaults do not give, and nothing in the repository deploys it with values, so its objects are not checked (Helm: {})",
+                line(at)
+            ),
+            "deploy it from an Application that sets those values (or check a values file with it) to have its objects checked",
+        ));
+    }
+    if let Some(at) = message.find("YAML parse error on ") {
+        if message.contains("cannot unmarshal array into Go value") {
+            return Some((
+                format!(
+                    "a template renders a list, not Kubernetes objects, so Helm cannot template it and nothing could deploy it; not checked (Helm: {})",
+                    line(at)
+                ),
+                "if the chart is meant to be installed, make each template render Kubernetes objects",
+            ));
+        }
+    }
+    None
 }
 
 /// Runs a planned render.
@@ -71,6 +137,14 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
             .map_err(|e| RenderError::Failed(format!("cannot prepare the copy: {e}")))?;
     }
     plan.tree.copy(&plan.chart_dir, &chart)?;
+    // What `helm dependency build` would have put into `charts/` (see `dependencies`).
+    let mut copied = std::collections::BTreeSet::new();
+    for d in &plan.dependencies {
+        if copied.insert(&d.dest) {
+            plan.tree
+                .copy_except(&d.dir, &chart.join(&d.dest), &d.ignored)?;
+        }
+    }
     let mut args: Vec<OsString> = Vec::with_capacity(plan.words.len());
     for word in &plan.words {
         args.push(match word {
@@ -118,6 +192,15 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let root = &plan.root;
     let mut charts = SubchartDirs::default();
+    // A `file://` dependency's templates are in its own directory, not below `charts/`.
+    for d in &plan.dependencies {
+        for name in std::iter::once(&d.name).chain(d.alias.as_ref()) {
+            charts.known.insert(
+                (plan.chart_dir.clone(), name.clone()),
+                Subchart::Dir(d.dir.clone()),
+            );
+        }
+    }
     let documents = tool::split_documents(&stdout)
         .iter()
         .filter(|d| tool::has_content(d))
@@ -154,6 +237,7 @@ pub(crate) fn cache_inputs(plan: &Plan) -> CacheInputs {
         request: serde_json::json!({
             "command": plan.command(),
             "inline": texts,
+            "dependencies": plan.dependencies.iter().map(|d| [&d.dir, &d.dest]).collect::<Vec<_>>(),
         })
         .to_string(),
         files: files.into_iter().collect(),
@@ -184,6 +268,8 @@ pub(crate) struct Plan {
     tree: Tree,
     words: Vec<Word>,
     inputs: Vec<Input>,
+    /// `file://` dependencies to copy into the copy's `charts/`.
+    dependencies: Vec<dependencies::LocalDependency>,
     /// See `Rendered::problems`.
     problems: Vec<String>,
 }
@@ -256,9 +342,9 @@ pub(crate) fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
         )));
     }
     let chart = read_yaml(&root, &chart_file).unwrap_or(Value::Null);
-    check_dependencies(&root, &chart_dir, &chart)?;
     let mut tree = Tree::default();
     tree.add_dir(&root, &chart_dir)?;
+    let dependencies = dependencies::local(&root, &chart_dir, &chart, &mut tree)?;
 
     let empty = Map::new();
     let options = match &req.options {
@@ -349,7 +435,7 @@ pub(crate) fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
     for (name, path) in file_params {
         let rel = match resolve_value_file(&root, &chart_dir, &[], &path)? {
             Resolved::Found(rel) => rel,
-            Resolved::Missing(rel) => {
+            Resolved::Missing(rel, _) => {
                 return Err(RenderError::Failed(format!(
                     "helm.fileParameters `{name}`: file `{path}` does not exist (resolved to `{rel}`)"
                 )));
@@ -377,8 +463,16 @@ pub(crate) fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
     {
         let rel = match resolve_value_file(&root, &chart_dir, &req.refs, raw)? {
             Resolved::Found(rel) => rel,
-            Resolved::Missing(_) if ignore_missing => continue,
-            Resolved::Missing(rel) => {
+            // Argo CD skips a missing file, `$ref` ones too (`getResolvedValueFiles`).
+            Resolved::Missing(..) if ignore_missing => continue,
+            // The `ref` repository was only guessed to be this one: a file missing here may be
+            // in the real one, so this is not a failure of the chart.
+            Resolved::Missing(rel, Some(name)) => {
+                return Err(RenderError::NotRenderable(format!(
+                    "value file `{raw}` is not in the scanned tree (looked at `{rel}`); the repository of the multi-source ref `{name}` was taken to be this one because nothing says which it is: declare it under `repositories:` in .manifest-guard.yaml"
+                )));
+            }
+            Resolved::Missing(rel, None) => {
                 return Err(RenderError::Failed(format!(
                     "value file `{raw}` does not exist (resolved to `{rel}`); set helm.ignoreMissingValueFiles to skip missing value files"
                 )));
@@ -438,7 +532,12 @@ pub(crate) fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
     let mut problems = Vec::new();
     if option_bool(options, "skipSchemaValidation") {
         plain(&mut words, "--skip-schema-validation");
-    } else if let Some(found) = schema::outside_reference(&tree, &chart_dir) {
+    } else if let Some(found) = schema::outside_reference(&tree, &chart_dir).or_else(|| {
+        // A `file://` dependency's schema is validated as a subchart's.
+        dependencies
+            .iter()
+            .find_map(|d| schema::outside_reference(&tree, &d.dir))
+    }) {
         problems.push(format!(
             "{found}: Helm would load it from the machine that renders (Argo CD's repo-server), \
              outside the chart, and fail or read that machine's files; manifest-guard rendered the chart \
@@ -456,6 +555,7 @@ pub(crate) fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
         tree,
         words,
         inputs,
+        dependencies,
         problems,
     })
 }
@@ -472,7 +572,9 @@ fn read_yaml(root: &Path, rel: &str) -> Option<Value> {
 
 enum Resolved {
     Found(String),
-    Missing(String),
+    /// Not there: the path looked at, and, for a `$ref` file whose repository was only assumed
+    /// to be this one, that repository's URL.
+    Missing(String, Option<String>),
 }
 
 fn outside_root(raw: &str) -> RenderError {
@@ -482,13 +584,13 @@ fn outside_root(raw: &str) -> RenderError {
     ))
 }
 
-/// A value file as Argo CD resolves it: `$ref/path` against the `ref` source's directory, an
-/// absolute path against the repository root, anything else against the chart directory; the
-/// result may not leave the root (or the `ref` source's directory).
+/// A value file as Argo CD resolves it: `$ref/path` against the root of the `ref` source's
+/// repository, an absolute path against the repository root, anything else against the chart
+/// directory; the result may not leave the root (or the `ref` source's repository).
 fn resolve_value_file(
     root: &Path,
     chart_dir: &str,
-    refs: &[(String, String)],
+    refs: &[(String, RefRoot)],
     raw: &str,
 ) -> Result<Resolved, RenderError> {
     if let Some((scheme, _)) = raw.split_once("://") {
@@ -506,132 +608,61 @@ fn resolve_value_file(
             });
         }
     }
+    // A `$name` that names no `ref` source is an ordinary path (Argo CD `getReferencedSource`).
     let referenced = raw.strip_prefix('$').and_then(|rest| {
         let (name, path) = rest.split_once('/').unwrap_or((rest, ""));
         refs.iter()
             .find(|(n, _)| n == name)
-            .map(|(_, dir)| (dir.as_str(), path))
+            .map(|(name, at)| (name.as_str(), at, path))
     });
-    let (base, rel) = match referenced {
-        Some((ref_dir, path)) => {
-            let ref_dir = normalize_rel(ref_dir).ok_or_else(|| outside_root(raw))?;
-            let rel = join_rel(&ref_dir, path.trim_start_matches('/'))
-                .ok_or_else(|| outside_root(raw))?;
-            (ref_dir, rel)
+    let mut guess = None;
+    let rel = match referenced {
+        Some((name, at, path)) => {
+            // The first segment is the repository's root: `..` may not climb above it.
+            let in_repo =
+                normalize_rel(path.trim_start_matches('/')).ok_or_else(|| outside_root(raw))?;
+            let (dir, prefix, assumed) = match at {
+                RefRoot::Remote(url) => {
+                    return Err(RenderError::NotRenderable(format!(
+                        "value file `{raw}` is in `{url}`, the repository of the multi-source ref `{name}`, which is not available offline; if it is this repository or checked out beside it, map its URL to that path under `repositories:` in .manifest-guard.yaml"
+                    )));
+                }
+                RefRoot::Local {
+                    dir,
+                    prefix,
+                    assumed,
+                } => (dir, prefix, *assumed),
+            };
+            let below = if prefix.is_empty() {
+                Some(in_repo.as_str())
+            } else if in_repo == *prefix {
+                Some("")
+            } else {
+                in_repo.strip_prefix(&format!("{prefix}/"))
+            };
+            let Some(below) = below else {
+                return Err(RenderError::NotRenderable(format!(
+                    "value file `{raw}` is `{in_repo}` of the repository, outside the scanned directory `{prefix}`; not read"
+                )));
+            };
+            if assumed {
+                guess = Some(name.to_string());
+            }
+            join_rel(dir, below).ok_or_else(|| outside_root(raw))?
         }
-        None if raw.starts_with('/') => (
-            String::new(),
-            normalize_rel(raw.trim_start_matches('/')).ok_or_else(|| outside_root(raw))?,
-        ),
-        None => (
-            String::new(),
-            join_rel(chart_dir, raw).ok_or_else(|| outside_root(raw))?,
-        ),
+        None if raw.starts_with('/') => {
+            normalize_rel(raw.trim_start_matches('/')).ok_or_else(|| outside_root(raw))?
+        }
+        None => join_rel(chart_dir, raw).ok_or_else(|| outside_root(raw))?,
     };
-    if !base.is_empty() && rel != base && !rel.starts_with(&format!("{base}/")) {
-        return Err(outside_root(raw));
-    }
     match tool::entry(root, &rel) {
         Entry::File => Ok(Resolved::Found(rel)),
-        Entry::Missing => Ok(Resolved::Missing(rel)),
+        Entry::Missing => Ok(Resolved::Missing(rel, guess)),
         Entry::Outside => Err(outside_root(raw)),
         Entry::Dir => Err(RenderError::Failed(format!(
             "value file `{raw}` is a directory (`{rel}`)"
         ))),
     }
-}
-
-/// A dependency Helm would need that `charts/` does not hold makes the chart not renderable:
-/// Argo CD would run `helm dependency build`, which goes to the network.
-fn check_dependencies(root: &Path, chart_dir: &str, chart: &Value) -> Result<(), RenderError> {
-    let mut dependencies: Vec<Value> = chart
-        .get("dependencies")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    // Helm 2 charts (apiVersion v1) list them in requirements.yaml.
-    if chart.get("apiVersion").and_then(Value::as_str) == Some("v1") {
-        let requirements = join_rel(chart_dir, "requirements.yaml").unwrap_or_default();
-        if let Some(r) = read_yaml(root, &requirements) {
-            dependencies.extend(
-                r.get("dependencies")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-        }
-    }
-    if dependencies.is_empty() {
-        return Ok(());
-    }
-    let vendored = vendored_charts(root, chart_dir);
-    let mut missing = Vec::new();
-    for d in &dependencies {
-        let Some(name) = d.get("name").and_then(Value::as_str) else {
-            continue;
-        };
-        let present = vendored.iter().any(|v| match v {
-            Vendored::Dir(n) => n == name,
-            Vendored::Archive(file) => file
-                .strip_prefix(name)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit())),
-        });
-        if !present {
-            let repo = d.get("repository").and_then(Value::as_str).unwrap_or("");
-            missing.push(if repo.is_empty() {
-                format!("`{name}`")
-            } else {
-                format!("`{name}` from {repo}")
-            });
-        }
-    }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let dir = display_dir(chart_dir);
-    Err(RenderError::NotRenderable(format!(
-        "chart dependencies missing from `{}/charts/`: {}; run `helm dependency build {dir}` and commit the charts/ directory (charts are never fetched)",
-        dir.trim_end_matches('/'),
-        missing.join(", ")
-    )))
-}
-
-enum Vendored {
-    /// A chart directory, by the name in its Chart.yaml.
-    Dir(String),
-    /// A packaged chart, by file name.
-    Archive(String),
-}
-
-fn vendored_charts(root: &Path, chart_dir: &str) -> Vec<Vendored> {
-    let charts = join_rel(chart_dir, "charts").unwrap_or_default();
-    if tool::entry(root, &charts) != Entry::Dir {
-        return Vec::new();
-    }
-    let Ok(read) = std::fs::read_dir(root.join(&charts)) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for item in read.flatten() {
-        let Some(file) = item.file_name().to_str().map(str::to_string) else {
-            continue;
-        };
-        let rel = format!("{charts}/{file}");
-        match tool::entry(root, &rel) {
-            Entry::Dir => {
-                let name = read_yaml(root, &format!("{rel}/Chart.yaml"))
-                    .and_then(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
-                    .unwrap_or_else(|| file.clone());
-                out.push(Vendored::Dir(name));
-            }
-            Entry::File if file.ends_with(".tgz") || file.ends_with(".tar.gz") => {
-                out.push(Vendored::Archive(file));
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 /// Takes the `# Source:` line out of one `helm template` document.
@@ -814,33 +845,88 @@ mod tests {
         write(&root, "charts/web/values-prod.yaml", "a: 1\n");
         write(&root, "env/prod/values.yaml", "b: 2\n");
         write(&root, "shared.yaml", "c: 3\n");
-        let refs = vec![("cfg".to_string(), "env".to_string())];
+        write(&root, "vendor/cfg/prod.yaml", "d: 4\n");
+        let local = |dir: &str, prefix: &str, assumed: bool| RefRoot::Local {
+            dir: dir.into(),
+            prefix: prefix.into(),
+            assumed,
+        };
+        let refs = vec![
+            // This repository, scanned at its top level.
+            ("cfg".to_string(), local("", "", false)),
+            // This repository, scanned from its `gitops/` directory.
+            ("sub".to_string(), local("", "gitops", false)),
+            // Another repository, mapped to `vendor/cfg` of the scanned tree.
+            ("mapped".to_string(), local("vendor/cfg", "", false)),
+            ("guess".to_string(), local("", "", true)),
+            (
+                "far".to_string(),
+                RefRoot::Remote("https://git.example.com/values.git".into()),
+            ),
+        ];
         let found = |raw: &str| match resolve_value_file(&root, "charts/web", &refs, raw) {
             Ok(Resolved::Found(rel)) => Ok(rel),
-            Ok(Resolved::Missing(rel)) => Err(format!("missing {rel}")),
+            Ok(Resolved::Missing(rel, guess)) => Err(format!("missing {rel} {guess:?}")),
             Err(e) => Err(e.to_string()),
         };
         assert_eq!(
             found("values-prod.yaml").as_deref(),
             Ok("charts/web/values-prod.yaml")
         );
+        // `$ref/…` is relative to the ref repository's root (Argo CD
+        // `getResolvedRefValueFile`), a leading `/` changing nothing.
         assert_eq!(
-            found("$cfg/prod/values.yaml").as_deref(),
+            found("$cfg/env/prod/values.yaml").as_deref(),
             Ok("env/prod/values.yaml")
+        );
+        assert_eq!(
+            found("$cfg//env/prod/values.yaml").as_deref(),
+            Ok("env/prod/values.yaml")
+        );
+        assert_eq!(
+            found("$sub/gitops/env/prod/values.yaml").as_deref(),
+            Ok("env/prod/values.yaml")
+        );
+        let outside = found("$sub/docs/values.yaml").expect_err("outside the scanned directory");
+        assert!(
+            outside.contains(
+                "is `docs/values.yaml` of the repository, outside the scanned directory `gitops`"
+            ),
+            "{outside}"
+        );
+        assert_eq!(
+            found("$mapped/prod.yaml").as_deref(),
+            Ok("vendor/cfg/prod.yaml")
+        );
+        assert_eq!(
+            found("$guess/nope.yaml"),
+            Err("missing nope.yaml Some(\"guess\")".into())
+        );
+        let far = found("$far/prod.yaml").expect_err("not offline");
+        assert!(
+            far.contains("is in `https://git.example.com/values.git`, the repository of the multi-source ref `far`, which is not available offline"),
+            "{far}"
         );
         assert_eq!(found("/shared.yaml").as_deref(), Ok("shared.yaml"));
         assert_eq!(found("../../shared.yaml").as_deref(), Ok("shared.yaml"));
         assert_eq!(
             found("nope.yaml"),
-            Err("missing charts/web/nope.yaml".into())
+            Err("missing charts/web/nope.yaml None".into())
         );
         assert_eq!(
             found("../../../etc/passwd"),
             Err("value file '../../../etc/passwd' resolved to outside repository root".into())
         );
+        // `..` may not climb above the ref repository's root, nor a mapped one's.
         assert_eq!(
             found("$cfg/../shared.yaml"),
             Err("value file '$cfg/../shared.yaml' resolved to outside repository root".into())
+        );
+        assert_eq!(
+            found("$mapped/../../shared.yaml"),
+            Err(
+                "value file '$mapped/../../shared.yaml' resolved to outside repository root".into()
+            )
         );
         assert!(matches!(
             resolve_value_file(&root, "charts/web", &refs, "https://example.com/v.yaml"),
@@ -849,7 +935,7 @@ mod tests {
         // A `$name` that is no ref is an ordinary path (Argo CD `getReferencedSource`).
         assert_eq!(
             found("$nope/v.yaml"),
-            Err("missing charts/web/$nope/v.yaml".into())
+            Err("missing charts/web/$nope/v.yaml None".into())
         );
     }
 }

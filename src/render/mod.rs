@@ -367,11 +367,23 @@ impl Builder<'_> {
                 }
             }
         }
-        let refs: Vec<(String, String)> = entry
+        // A `ref` names its source's repository, whatever its `path` (helm::RefRoot).
+        let refs: Vec<(String, helm::RefRoot)> = entry
             .app
             .sources
             .iter()
-            .filter_map(|s| Some((s.ref_name.clone()?, s.local_dir.clone()?)))
+            .filter_map(|s| {
+                let name = s.ref_name.clone().filter(|n| !n.is_empty())?;
+                let at = match self.repos.listing(&s.repo_url) {
+                    Some(l) => helm::RefRoot::Local {
+                        dir: l.dir,
+                        prefix: l.prefix,
+                        assumed: l.assumed,
+                    },
+                    None => helm::RefRoot::Remote(s.repo_url.clone()),
+                };
+                Some((name, at))
+            })
             .collect();
         let namespace = if entry.app.destination.namespace.is_empty() {
             DEFAULT_NAMESPACE.to_string()
@@ -867,7 +879,19 @@ impl Builder<'_> {
                 }
                 Err(e) => {
                     let label = name.clone();
-                    self.render_error(e, *at, &label);
+                    // A chart nothing deploys, refusing its own defaults by design, is a note.
+                    let refused = match request {
+                        RenderRequest::Helm(_) => helm::refused_defaults(&e),
+                        RenderRequest::Kustomize(_) => None,
+                    };
+                    match refused {
+                        Some((why, help)) => self.notes.push(RenderNote::not_rendered(
+                            *at,
+                            format!("{label}: {why}"),
+                            help,
+                        )),
+                        None => self.render_error(e, *at, &label),
+                    }
                 }
             }
         }

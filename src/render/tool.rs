@@ -774,6 +774,16 @@ impl Tree {
     /// Copies the files whose root-relative path starts with `prefix` to `dest`, at their path
     /// below `prefix`.
     pub fn copy(&self, prefix: &str, dest: &Path) -> Result<(), RenderError> {
+        self.copy_except(prefix, dest, &[])
+    }
+
+    /// `copy`, leaving out the files whose path below `prefix` is in `skip`.
+    pub fn copy_except(
+        &self,
+        prefix: &str,
+        dest: &Path,
+        skip: &[String],
+    ) -> Result<(), RenderError> {
         for (rel, real) in &self.files {
             // After an interrupt the destination is being removed: writing on would recreate it.
             if crate::scratch::interrupted() {
@@ -786,6 +796,9 @@ impl Tree {
             } else {
                 continue;
             };
+            if skip.iter().any(|s| s == below) {
+                continue;
+            }
             let target = dest.join(below);
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| copy_error(rel, &e))?;
