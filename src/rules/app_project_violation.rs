@@ -36,7 +36,14 @@ impl Rule for AppProjectViolation {
                 out.push(d);
             };
             let dest = &app.destination;
-            if !project.allows_destination(&dest.server_resolved, &dest.cluster, &dest.namespace) {
+            // Argo CD matches the destination's name only when there is one: written, or the
+            // declared cluster its server names (`cluster` is otherwise the server URL).
+            let dest_name = if dest.known || dest.name.is_some() {
+                dest.cluster.as_str()
+            } else {
+                ""
+            };
+            if !project.allows_destination(&dest.server_resolved, dest_name, &dest.namespace) {
                 let mut d = META
                     .diagnostic(
                         app.locations.destination,
@@ -92,7 +99,7 @@ impl Rule for AppProjectViolation {
                     && o.id.namespace != dest.namespace
                     && !project.allows_destination(
                         &dest.server_resolved,
-                        &dest.cluster,
+                        dest_name,
                         &o.id.namespace,
                     )
                 {

