@@ -78,3 +78,48 @@ fn all_negated_project_rules_permit_what_they_do_not_name() {
     assert!(found[0].3.contains("untrusted/tools"), "{found:#?}");
     assert!(found[1].3.contains("`kube-system`"), "{found:#?}");
 }
+
+/// The Applications `render` lists, by name.
+fn rendered_apps(dir: &std::path::Path) -> Vec<String> {
+    let out = run_in(dir, &["render", ".", "--format", "json"]);
+    json(&out)["applications"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|a| a["name"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// Argo CD, applicationset/controllers/template/template.go `GenerateApplications`: a failing
+// element (`RenderTemplateParams` with `missingkey=error`) becomes `firstError`, returned with
+// the Applications that did render; applicationset/controllers/applicationset_controller.go
+// `Reconcile` then sets the error condition and returns before `createOrUpdateInCluster` and
+// `deleteInCluster`. So while one element fails, the set creates, updates and deletes nothing.
+// Before, the element that rendered (`guestbook-dev`) was in the inventory and checked.
+#[test]
+fn a_failing_element_with_missingkey_error_leaves_no_generated_application() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "appset.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: guestbook\n  namespace: argocd\nspec:\n  goTemplate: true\n  goTemplateOptions: [\"missingkey=error\"]\n  generators:\n    - list:\n        elements:\n          - cluster: dev\n            namespace: guestbook-dev\n          - cluster: prod\n  template:\n    metadata:\n      name: 'guestbook-{{.cluster}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://github.com/example/guestbook.git\n        path: deploy\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: '{{.namespace}}'\n",
+    );
+    assert_eq!(rendered_apps(dir.path()), Vec::<String>::new());
+    let found = findings(dir.path(), &[]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (rule, severity, line, message) = &found[0];
+    assert_eq!(
+        (rule.as_str(), severity.as_str(), *line),
+        ("not-rendered", "error", 4)
+    );
+    for part in [
+        "element list[1]",
+        "map has no entry for key \"namespace\"",
+        "creates, updates and deletes no Application of this ApplicationSet",
+        "the 1 Application the other elements render is not checked",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+}

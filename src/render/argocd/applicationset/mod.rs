@@ -507,6 +507,25 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                 .push(format!("element {}: {e}", element.origin).into()),
         }
     }
+    if !out.errors.is_empty() {
+        // Argo CD, applicationset/controllers/template/template.go `GenerateApplications`
+        // returns its first render error, and `Reconcile` then returns before
+        // `createOrUpdateInCluster` and `deleteInCluster`: while one element fails, no
+        // Application of the set is created, updated or deleted.
+        let rendered = std::mem::take(&mut out.apps).len();
+        let consequence = if rendered == 0 {
+            "; the ApplicationSet controller creates, updates and deletes no Application of this ApplicationSet while an element fails".to_string()
+        } else {
+            format!(
+                "; the ApplicationSet controller creates, updates and deletes no Application of this ApplicationSet while an element fails, so the {rendered} Application{} the other elements render {} not checked",
+                if rendered == 1 { "" } else { "s" },
+                if rendered == 1 { "is" } else { "are" },
+            )
+        };
+        for error in &mut out.errors {
+            error.message.push_str(&consequence);
+        }
+    }
     out
 }
 
