@@ -123,3 +123,47 @@ fn a_failing_element_with_missingkey_error_leaves_no_generated_application() {
         assert!(message.contains(part), "{part}: {message}");
     }
 }
+
+// Argo CD, applicationset/controllers/applicationset_controller.go
+// `validateGeneratedApplications`: walking the generated Applications in order, the first of a
+// name is recorded in `namesSet` and passes; each later one of that name gets "ApplicationSet %s
+// contains applications with duplicate name: %s" and is left out of `validApps`, so
+// `createOrUpdateInCluster` never creates it. The brief for this change expected every
+// Application of the name to be dropped; the source keeps the first, and we follow the source.
+// Before, the later element replaced the earlier ("the later definition replaces the earlier"),
+// the opposite of what the controller does.
+#[test]
+fn a_name_generated_twice_by_one_applicationset_keeps_only_the_first_element() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "appset.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: guestbook\n  namespace: argocd\nspec:\n  generators:\n    - list:\n        elements:\n          - cluster: dev\n            url: https://dev.example.com\n          - cluster: prod\n            url: https://prod.example.com\n  template:\n    metadata:\n      name: guestbook\n    spec:\n      project: default\n      source:\n        repoURL: https://github.com/example/guestbook.git\n        path: deploy\n      destination:\n        server: '{{url}}'\n        namespace: guestbook\n",
+    );
+    let out = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    let v = json(&out);
+    let apps = v["applications"].as_array().expect("applications");
+    assert_eq!(apps.len(), 2, "{apps:#?}");
+    // The first element's Application is the one Argo CD creates: nothing replaces it.
+    assert_eq!(apps[0]["origin"]["generator"], "list[0]");
+    assert!(apps[0]["origin"].get("replacedBy").is_none(), "{apps:#?}");
+    assert!(
+        apps[0]["origin"].get("refusedDuplicateOf").is_none(),
+        "{apps:#?}"
+    );
+    assert_eq!(apps[1]["origin"]["generator"], "list[1]");
+    assert_eq!(apps[1]["origin"]["refusedDuplicateOf"], "list[0]");
+
+    let found = findings(dir.path(), &["--select", "duplicate-application"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let message = &found[0].3;
+    for part in [
+        "ApplicationSet `guestbook` generates Application `guestbook` from element list[0] and again from element list[1]",
+        "refuses every Application of a name after the first",
+        "creates only element list[0]'s",
+        "`https://prod.example.com`, namespace `guestbook` — is never deployed",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    assert!(!message.contains("replaces"), "{message}");
+}
