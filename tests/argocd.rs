@@ -167,3 +167,129 @@ fn a_name_generated_twice_by_one_applicationset_keeps_only_the_first_element() {
     }
     assert!(!message.contains("replaces"), "{message}");
 }
+
+// Argo CD's built-in `default` project (server/server.go `initializeDefaultProject`: sourceRepos
+// `*`, destinations `*`/`*`, cluster kinds `*`, and no `sourceNamespaces`) and
+// pkg/apis/application/v1alpha1/app_project_types.go `IsAppNamespacePermitted`: an Application
+// outside the controller's namespace is permitted only by the project's `sourceNamespaces`.
+// Docs: operator-manual/app-any-namespace.md ("the default project … does not allow
+// Applications in other namespaces"; `sourceNamespaces` must list them). Before, only an
+// AppProject written in the repository was checked, and `team-a/web` passed silently.
+#[test]
+fn an_application_outside_argo_cds_namespace_in_the_builtin_default_project_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "argocd-namespace: argocd\n",
+    );
+    write(
+        dir.path(),
+        "apps.yaml",
+        format!(
+            "{}---\n{}",
+            application(
+                "web",
+                "team-a",
+                "default",
+                "https://github.com/example/web.git",
+                "web"
+            ),
+            application(
+                "api",
+                "argocd",
+                "default",
+                "https://github.com/example/api.git",
+                "api"
+            ),
+        ),
+    );
+    let found = findings(dir.path(), &["--select", "app-project-violation"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (_, severity, line, message) = &found[0];
+    // Configured, so known: an error, at `metadata.namespace: team-a`.
+    assert_eq!((severity.as_str(), *line), ("error", 5));
+    assert!(
+        message.contains("built-in `default` project, which lists no `sourceNamespaces`"),
+        "{message}"
+    );
+}
+
+// Without `argocd-namespace`, the namespace is inferred from the repository's Argo CD manifests
+// (strongest first: `argocd-cm`, the operator's `ArgoCD`, AppProjects, Applications), as Argo CD
+// reads its settings and projects from its own namespace only (util/settings: the settings
+// manager reads `argocd-cm` in its namespace; applicationset_controller.go
+// `validateGeneratedApplications` gets projects from `r.ArgoCDNamespace`). OpenShift GitOps
+// installs into `openshift-gitops`. Before, `argocd` was assumed and every Application in
+// `openshift-gitops` got an app-project-violation error; a finding that rests on the inferred
+// namespace is now at most a warning that says where it was inferred from.
+#[test]
+fn argo_cds_namespace_is_inferred_from_the_repository_and_never_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "bootstrap/argocd-cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n  namespace: openshift-gitops\n",
+    );
+    write(
+        dir.path(),
+        "projects/team.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: team\n  namespace: openshift-gitops\nspec:\n  sourceRepos: ['*']\n  destinations:\n    - server: '*'\n      namespace: '*'\n",
+    );
+    write(
+        dir.path(),
+        "apps.yaml",
+        format!(
+            "{}---\n{}",
+            application(
+                "web",
+                "openshift-gitops",
+                "team",
+                "https://github.com/example/web.git",
+                "web"
+            ),
+            application(
+                "api",
+                "team-a",
+                "team",
+                "https://github.com/example/api.git",
+                "api"
+            ),
+        ),
+    );
+    let found = findings(dir.path(), &["--select", "app-project-violation"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (_, severity, line, message) = &found[0];
+    assert_eq!((severity.as_str(), *line), ("warning", 19), "{message}");
+    assert!(
+        message.contains(
+            "(Argo CD's namespace `openshift-gitops` is inferred from bootstrap/argocd-cm.yaml:5;"
+        ),
+        "{message}"
+    );
+
+    // `render` says which namespace was taken and from where.
+    let out = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    let notes = json(&out)["notes"].clone();
+    assert!(
+        notes
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n["file"] == "bootstrap/argocd-cm.yaml"
+                && n["line"] == 5
+                && n["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("namespace taken as `openshift-gitops`")))),
+        "{notes:#?}"
+    );
+
+    // Configured, the same finding is an error and nothing is inferred.
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "argocd-namespace: openshift-gitops\n",
+    );
+    let found = findings(dir.path(), &["--select", "app-project-violation"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, "error");
+    assert!(!found[0].3.contains("inferred"), "{found:#?}");
+}
