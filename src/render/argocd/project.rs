@@ -273,6 +273,16 @@ mod tests {
 
     const IN_CLUSTER: &str = "https://kubernetes.default.svc";
 
+    /// (what, destinations, server, name, namespace, permitted)
+    type Case<'a> = (
+        &'a str,
+        &'a [ProjectDestination],
+        &'a str,
+        &'a str,
+        &'a str,
+        bool,
+    );
+
     // Argo CD, pkg/apis/application/v1alpha1/app_project_types.go, `isDestinationMatched` and
     // `globMatch(pattern, val, allowNegation=true)`: an entry whose field starts with `!`
     // matches every value the rest does not name, so an entry `{server: '*', namespace:
@@ -297,7 +307,7 @@ mod tests {
             dest(Some("https://other.example.com"), None, "!kube-system"),
         ];
         #[rustfmt::skip]
-        let cases: &[(&str, &[ProjectDestination], &str, &str, &str, bool)] = &[
+        let cases: &[Case<'_>] = &[
             // (what, destinations, server, name, namespace, permitted)
             ("all negated: another namespace", &deny_kube_system, IN_CLUSTER, "in-cluster", "default", true),
             ("all negated: the negated namespace", &deny_kube_system, IN_CLUSTER, "in-cluster", "kube-system", false),
