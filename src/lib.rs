@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{Config, ConfigError};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
+use crate::render::argocd::namespace::NamespaceOrigin;
 use crate::rules::Selection;
 
 /// What stops the tool from running at all (exit status 2).
@@ -253,6 +254,12 @@ impl Scan {
                 r.display = format!("{label}{}", r.rel);
             }
         }
+        // Without `argocd-namespace`, the namespace the repository's own Argo CD manifests
+        // name; findings that depend on it then say it is inferred.
+        let inferred = match &config.argocd_namespace {
+            Some(_) => None,
+            None => render::argocd::namespace::infer(&sources),
+        };
         let settings = render::Settings {
             root: self.root.clone(),
             repositories: config.repositories.clone(),
@@ -265,12 +272,25 @@ impl Scan {
             argocd_namespace: config
                 .argocd_namespace
                 .clone()
+                .or_else(|| inferred.as_ref().map(|(ns, _)| ns.clone()))
                 .unwrap_or_else(|| "argocd".to_string()),
             tools: flags.tools(config),
             cache_dir: flags.cache_dir.clone(),
             max_file_size: load_opts.max_file_size,
         };
-        Ok(render::build(sources, &roots, &settings))
+        let mut inventory = render::build(sources, &roots, &settings);
+        inventory.argocd_namespace_origin = match (&config.argocd_namespace, inferred) {
+            (Some(_), _) => NamespaceOrigin::Config,
+            (None, Some((ns, at))) => {
+                inventory.notes.push(crate::model::RenderNote::assumed(
+                    at,
+                    format!("Argo CD's namespace taken as `{ns}`, inferred from this manifest (set `argocd-namespace` in .manifest-guard.yaml to be sure)"),
+                ));
+                NamespaceOrigin::Inferred(at)
+            }
+            (None, None) => NamespaceOrigin::Assumed,
+        };
+        Ok(inventory)
     }
 }
 

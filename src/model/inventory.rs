@@ -93,6 +93,8 @@ pub struct Inventory {
     pub notes: Vec<RenderNote>,
     /// The namespace Argo CD runs in.
     pub argocd_namespace: String,
+    /// Whether the configuration set it, or it was inferred or assumed.
+    pub argocd_namespace_origin: crate::render::argocd::namespace::NamespaceOrigin,
     pub render_stats: crate::render::RenderStats,
     /// Set once another inventory was absorbed (a diff's base): what is this inventory's own.
     pub own: Option<Offsets>,
@@ -127,6 +129,7 @@ impl Inventory {
             clusters_declared: false,
             notes: Vec::new(),
             argocd_namespace: "argocd".to_string(),
+            argocd_namespace_origin: Default::default(),
             render_stats: Default::default(),
             own: None,
             by_id,

@@ -1263,6 +1263,7 @@ fn expand_appset(
                 appset: appset_name.clone(),
                 appset_at: name_at,
                 element: generated.element,
+                duplicate_of: generated.duplicate_of,
                 preserve_resources: expansion.preserve_resources,
                 applications_sync: expansion.applications_sync.clone(),
             }),
@@ -1349,7 +1350,12 @@ fn mark_replaced(apps: &mut [Application], sources: &Sources) {
         }
     }
     let mut by_key: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-    for (i, a) in apps.iter().enumerate().filter(|(_, a)| !a.appset_replaced) {
+    // An Application its ApplicationSet refuses as a duplicate never exists: it replaces nothing.
+    for (i, a) in apps
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.appset_replaced && !a.refused_duplicate())
+    {
         by_key
             .entry((a.namespace.clone(), a.name.clone()))
             .or_default()

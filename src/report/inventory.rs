@@ -46,6 +46,10 @@ pub fn to_json(inventory: &Inventory) -> Value {
             if let Some(g) = &app.origin.generator {
                 origin["applicationSet"] = json!(g.appset);
                 origin["generator"] = json!(g.element);
+                if let Some(first) = &g.duplicate_of {
+                    // The controller refuses a second Application of a name; only `first`'s exists.
+                    origin["refusedDuplicateOf"] = json!(first);
+                }
                 if app.appset_replaced {
                     // A later definition of the ApplicationSet replaces the one that made this.
                     origin["applicationSetReplaced"] = json!(true);

@@ -4,6 +4,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
+use crate::render::argocd::namespace::NamespaceOrigin;
 use crate::render::argocd::project::ProjectRules;
 
 use super::{Meta, Rule, util};
@@ -26,6 +27,7 @@ impl Rule for AppProjectViolation {
         let mut out = Vec::new();
         for (_, app) in inventory.live_apps() {
             let Some(project) = inventory.project(&inventory.argocd_namespace, &app.project) else {
+                out.extend(outside_default_project(inventory, app));
                 continue;
             };
             let name = util::app_name(inventory, app);
@@ -36,7 +38,14 @@ impl Rule for AppProjectViolation {
                 out.push(d);
             };
             let dest = &app.destination;
-            if !project.allows_destination(&dest.server_resolved, &dest.cluster, &dest.namespace) {
+            // Argo CD matches the destination's name only when there is one: written, or the
+            // declared cluster its server names (`cluster` is otherwise the server URL).
+            let dest_name = if dest.known || dest.name.is_some() {
+                dest.cluster.as_str()
+            } else {
+                ""
+            };
+            if !project.allows_destination(&dest.server_resolved, dest_name, &dest.namespace) {
                 let mut d = META
                     .diagnostic(
                         app.locations.destination,
@@ -71,7 +80,8 @@ impl Rule for AppProjectViolation {
                 }
             }
             if !project.allows_source_namespace(&app.namespace, &inventory.argocd_namespace) {
-                push(
+                push(on_namespace(
+                    inventory,
                     META.diagnostic(
                         app.locations.namespace,
                         format!(
@@ -81,7 +91,7 @@ impl Rule for AppProjectViolation {
                     )
                     .with_label("namespace not permitted")
                     .with_help("add the namespace to the project's `sourceNamespaces`, or move the Application to Argo CD's namespace"),
-                );
+                ));
             }
             for &idx in inventory.in_unit(app.unit) {
                 let o = inventory.object(idx);
@@ -92,7 +102,7 @@ impl Rule for AppProjectViolation {
                     && o.id.namespace != dest.namespace
                     && !project.allows_destination(
                         &dest.server_resolved,
-                        &dest.cluster,
+                        dest_name,
                         &o.id.namespace,
                     )
                 {
@@ -151,4 +161,63 @@ impl Rule for AppProjectViolation {
         }
         out
     }
+}
+
+/// A finding that holds only if Argo CD runs in `inventory.argocd_namespace`: when that was
+/// inferred or assumed rather than configured, it is a warning that says so, never an error.
+fn on_namespace(inventory: &Inventory, mut d: Diagnostic) -> Diagnostic {
+    let ns = &inventory.argocd_namespace;
+    match inventory.argocd_namespace_origin {
+        NamespaceOrigin::Config => d,
+        NamespaceOrigin::Inferred(at) => {
+            d.severity = Severity::Warning;
+            d.message.push_str(&format!(
+                " (Argo CD's namespace `{ns}` is inferred from {}; set `argocd-namespace` in .manifest-guard.yaml to make this an error)",
+                util::file_line(inventory, at)
+            ));
+            d.with_related(
+                at,
+                format!("Argo CD's namespace inferred as `{ns}` from here"),
+            )
+        }
+        NamespaceOrigin::Assumed => {
+            d.severity = Severity::Warning;
+            d.message.push_str(&format!(
+                " (Argo CD's namespace is assumed to be `{ns}`: neither the configuration nor the repository says; set `argocd-namespace` in .manifest-guard.yaml)"
+            ));
+            d
+        }
+    }
+}
+
+/// An Application in project `default` that the repository does not define: Argo CD's built-in
+/// `default` project (server/server.go `initializeDefaultProject`: every source, destination
+/// and cluster kind, and no `sourceNamespaces`) refuses an Application outside Argo CD's own
+/// namespace (`AppProject.IsAppNamespacePermitted`).
+fn outside_default_project(
+    inventory: &Inventory,
+    app: &crate::model::Application,
+) -> Option<Diagnostic> {
+    if app.project != "default"
+        || app.namespace.is_empty()
+        || app.namespace == inventory.argocd_namespace
+    {
+        return None;
+    }
+    let name = util::app_name(inventory, app);
+    let mut d = META
+        .diagnostic(
+            app.locations.namespace,
+            format!(
+                "{name} lives in namespace `{}`, outside Argo CD's namespace `{}`, in the built-in `default` project, which lists no `sourceNamespaces`: Argo CD refuses to reconcile it",
+                app.namespace, inventory.argocd_namespace
+            ),
+        )
+        .with_label("namespace not permitted by project `default`")
+        .with_help(
+            "move the Application to Argo CD's namespace, or put it in an AppProject whose `sourceNamespaces` lists its namespace (the built-in `default` project lists none)",
+        )
+        .with_related(app.locations.project, "project `default`");
+    d.object = app.object;
+    Some(on_namespace(inventory, d))
 }

@@ -116,6 +116,39 @@ fn consequence(inventory: &Inventory, earlier: &Application, later: &Application
     }
 }
 
+/// A second Application of one name from one ApplicationSet. Argo CD's ApplicationSet controller
+/// (applicationset_controller.go `validateGeneratedApplications`) keeps the first element's and
+/// refuses every later one: it is never created, and the ApplicationSet shows an error.
+fn refused_duplicate(refused: &Application, name: &str) -> Option<Diagnostic> {
+    let g = refused.origin.generator.as_ref()?;
+    let kept = g.duplicate_of.as_deref()?;
+    let mut d = META
+        .diagnostic(
+            refused.locations.name,
+            format!(
+                "ApplicationSet `{}` generates Application `{name}` from element {kept} and again from element {}: \
+                 the ApplicationSet controller refuses every Application of a name after the first \
+                 (\"contains applications with duplicate name\"), so it creates only element {kept}'s, \
+                 and element {}'s — to `{}`, namespace `{}` — is never deployed",
+                g.appset,
+                g.element,
+                g.element,
+                refused.destination.cluster,
+                refused.destination.namespace,
+            ),
+        )
+        .with_label("generated twice: the later element is refused")
+        .with_help(
+            "make the template's `metadata.name` unique per element (add the parameter that differs, \
+             such as the cluster or path), or remove the repeated element",
+        )
+        .with_related(g.appset_at, format!("ApplicationSet `{}`", g.appset));
+    if let Some(o) = refused.object {
+        d = d.with_object(o);
+    }
+    Some(d)
+}
+
 impl DuplicateApplication {
     fn applications(&self, inventory: &Inventory, out: &mut Vec<Diagnostic>) {
         let mut groups: BTreeMap<(&str, &str), Vec<&Application>> = BTreeMap::new();
@@ -129,6 +162,12 @@ impl DuplicateApplication {
             // The winner is the one Argo CD keeps; order the rest as Argo CD applies them. What a
             // replaced ApplicationSet definition would generate is neither: it never exists (the
             // ApplicationSet is reported instead).
+            for refused in apps
+                .iter()
+                .filter(|a| a.refused_duplicate() && !a.appset_replaced)
+            {
+                out.extend(refused_duplicate(refused, name));
+            }
             let Some(winner) = apps.iter().find(|a| a.is_live()) else {
                 continue;
             };

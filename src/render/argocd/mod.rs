@@ -4,6 +4,7 @@
 pub mod application;
 pub mod applicationset;
 pub mod cluster;
+pub mod namespace;
 pub mod project;
 pub mod repo;
 

@@ -25,6 +25,9 @@ use template::TemplateOptions;
 pub struct GeneratedApp {
     pub manifest: Value,
     pub element: String,
+    /// Set when an earlier element generated an Application of the same name: the element whose
+    /// Application the controller keeps. Argo CD never creates this one.
+    pub duplicate_of: Option<String>,
 }
 
 /// What one ApplicationSet expands to.
@@ -500,11 +503,50 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                 out.apps.push(GeneratedApp {
                     manifest,
                     element: element.origin,
+                    duplicate_of: None,
                 });
             }
             Err(e) => out
                 .errors
                 .push(format!("element {}: {e}", element.origin).into()),
+        }
+    }
+    // Argo CD, applicationset/controllers/applicationset_controller.go
+    // `validateGeneratedApplications`: the first Application of a name passes, every later one
+    // of that name gets "ApplicationSet … contains applications with duplicate name" and is
+    // left out of `validApps`, so it is never created or updated.
+    let mut first_of: std::collections::BTreeMap<String, String> = Default::default();
+    for app in &mut out.apps {
+        let name = app
+            .manifest
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        match first_of.get(&name) {
+            Some(first) => app.duplicate_of = Some(first.clone()),
+            None => {
+                first_of.insert(name, app.element.clone());
+            }
+        }
+    }
+    if !out.errors.is_empty() {
+        // Argo CD, applicationset/controllers/template/template.go `GenerateApplications`
+        // returns its first render error, and `Reconcile` then returns before
+        // `createOrUpdateInCluster` and `deleteInCluster`: while one element fails, no
+        // Application of the set is created, updated or deleted.
+        let rendered = std::mem::take(&mut out.apps).len();
+        let consequence = if rendered == 0 {
+            "; the ApplicationSet controller creates, updates and deletes no Application of this ApplicationSet while an element fails".to_string()
+        } else {
+            format!(
+                "; the ApplicationSet controller creates, updates and deletes no Application of this ApplicationSet while an element fails, so the {rendered} Application{} the other elements render {} not checked",
+                if rendered == 1 { "" } else { "s" },
+                if rendered == 1 { "is" } else { "are" },
+            )
+        };
+        for error in &mut out.errors {
+            error.message.push_str(&consequence);
         }
     }
     out
