@@ -1032,6 +1032,35 @@ fn a_failing_kustomize_build_returns_its_stderr() {
     }
 }
 
+// Kustomize names a missing base by its path in the temporary copy it ran in, a new directory on
+// every run: left as is, the report changed from run to run (the corpus sweep caught it, in
+// anthos-config-management-samples' namespace-specific-policy). The copy's path is cut, so the
+// message names the file as the repository has it, and two runs say the same.
+#[test]
+fn a_kustomize_failure_names_files_as_the_repository_has_them() {
+    let Some(tools) = with_kustomize() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "app/kustomization.yaml",
+        "resources:\n- ../absent/base\n",
+    );
+    let message = || match kustomize::render(&kustomize_request(tmp.path(), "app", None), &tools) {
+        Err(RenderError::Failed(m)) => m,
+        other => panic!("{other:?}"),
+    };
+    let first = message();
+    assert!(first.contains("absent/base"), "{first}");
+    assert!(!first.contains("manifest-guard-"), "{first}");
+    assert!(
+        !first.contains(&std::env::temp_dir().display().to_string()),
+        "{first}"
+    );
+    assert_eq!(first, message());
+}
+
 // ---------------------------------------------------------------------------------------------
 // The cache key
 
