@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{json, render_flags, render_tools, root, run_in, write};
+use common::{json, render_flags, render_tools, run_in, write};
 
 fn copy_dir(from: &Path, to: &Path) {
     for entry in walk(from) {
@@ -259,10 +259,10 @@ fn kustomize_overlay_into_another_namespace_is_cross_namespace() {
 
 #[test]
 fn bitnami_postgresql_renders_a_statefulset_with_claim_templates() {
-    if !render_tools() {
+    if common::skip_without_corpus() || !render_tools() {
         return;
     }
-    let corpus = root().join("../shared/corpus/bitnami__charts/bitnami");
+    let corpus = common::corpus("bitnami__charts").join("bitnami");
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(
         &corpus.join("postgresql"),
@@ -316,6 +316,78 @@ fn bitnami_postgresql_renders_a_statefulset_with_claim_templates() {
         .path(&["spec", "volumeClaimTemplates"])
         .map(|t| t.items().len());
     assert_eq!(templates, Some(1));
+}
+
+// What the bitnami test above pins, on our own chart (`common::stateful_chart`, a library
+// dependency vendored into `charts/`): an Application renders it into StatefulSets with their
+// claim templates, pointing at the template file, and the inventory sees the claim templates.
+#[test]
+fn an_application_renders_our_stateful_chart_with_its_claim_templates() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::stateful_chart(&dir.path().join("charts"), true);
+    config(dir.path());
+    write(
+        dir.path(),
+        "apps/db.yaml",
+        application("db", "charts/db", "db", ""),
+    );
+    let out = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = json(&out);
+    let app = v["applications"]
+        .as_array()
+        .expect("applications")
+        .iter()
+        .find(|a| a["name"] == "db")
+        .expect("Application db");
+    let kinds: Vec<(&str, &str, &str, &str)> = app["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap_or(""),
+                o["name"].as_str().unwrap_or(""),
+                o["namespace"].as_str().unwrap_or(""),
+                o["file"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Service", "db-db", "db", "charts/db/templates/service.yaml"),
+            (
+                "StatefulSet",
+                "db-db",
+                "db",
+                "charts/db/templates/primary/statefulset.yaml"
+            ),
+            (
+                "StatefulSet",
+                "db-db-replicas",
+                "db",
+                "charts/db/templates/replicas.yaml"
+            ),
+        ]
+    );
+    let lib = manifest_guard::inventory(&[dir.path().to_path_buf()], None, &render_flags())
+        .expect("inventory")
+        .0;
+    let templates: Vec<Option<usize>> = lib
+        .objects
+        .iter()
+        .filter(|o| o.id.kind == "StatefulSet")
+        .map(|o| {
+            o.node
+                .path(&["spec", "volumeClaimTemplates"])
+                .map(|t| t.items().len())
+        })
+        .collect();
+    assert_eq!(templates, [Some(1), Some(1)]);
 }
 
 #[test]
@@ -407,10 +479,10 @@ fn identical_renders_run_once_in_a_run_and_the_disk_cache_serves_the_next() {
 
 #[test]
 fn flux_overlays_render_with_sources_in_the_bases() {
-    if !render_tools() {
+    if common::skip_without_corpus() || !render_tools() {
         return;
     }
-    let corpus = root().join("../shared/corpus/fluxcd__flux2-kustomize-helm-example");
+    let corpus = common::corpus("fluxcd__flux2-kustomize-helm-example");
     let out = run_in(&corpus, &["render", ".", "--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v = json(&out);
@@ -628,4 +700,33 @@ fn a_standalone_chart_that_requires_values_is_a_note_and_an_application_without_
         "{failed:#?}"
     );
     assert_eq!(out.code, 1);
+}
+
+fn overlays_of_our_flux_layout_render_with_sources_in_the_base() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::flux_tree(dir.path());
+    let out = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = json(&out);
+    let objects = v["objects"].as_array().expect("objects");
+    let releases: Vec<&serde_json::Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "HelmRelease" && o["name"] == "podinfo")
+        .collect();
+    assert!(!releases.is_empty(), "{}", out.stdout);
+    assert!(
+        releases
+            .iter()
+            .all(|o| o["file"] == "apps/base/podinfo/release.yaml"),
+        "{releases:?}"
+    );
+    assert!(objects.iter().all(|o| {
+        !o["file"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("podinfo-values.yaml")
+    }));
 }

@@ -8,6 +8,8 @@
 
 #![allow(clippy::print_stderr, clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,16 +24,6 @@ use serde_json::{Value, json};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The shared corpus beside the crate (`../shared/corpus`; `../../shared/corpus` from a scratch
-/// checkout one level deeper).
-fn corpus() -> PathBuf {
-    ["../shared/corpus", "../../shared/corpus"]
-        .iter()
-        .map(|p| repo().join(p))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| panic!("shared/corpus not found beside {}", repo().display()))
 }
 
 /// The tools, preferring the pinned ones in `.tools/bin`.
@@ -93,7 +85,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// offline; without `common`, as checked out.
 fn bitnami(chart: &str, vendor_common: bool) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    let src = corpus().join("bitnami__charts/bitnami");
+    let src = common::corpus("bitnami__charts").join("bitnami");
     copy_dir(&src.join(chart), &tmp.path().join(chart));
     if vendor_common {
         copy_dir(
@@ -185,6 +177,9 @@ fn file_hashes(root: &Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn bitnami_postgresql_renders_a_statefulset_with_volume_claim_templates() {
+    if common::skip_without_corpus() {
+        return;
+    }
     let Some(tools) = with_helm() else { return };
     let tmp = bitnami("postgresql", true);
     let req = helm_request(tmp.path(), "postgresql", None);
@@ -209,6 +204,9 @@ fn bitnami_postgresql_renders_a_statefulset_with_volume_claim_templates() {
 
 #[test]
 fn bitnami_redis_renders_its_statefulsets() {
+    if common::skip_without_corpus() {
+        return;
+    }
     let Some(tools) = with_helm() else { return };
     let tmp = bitnami("redis", true);
     let r = helm::render(&helm_request(tmp.path(), "redis", None), &tools).unwrap();
@@ -228,6 +226,74 @@ fn bitnami_redis_renders_its_statefulsets() {
         );
     }
     sources_exist(tmp.path(), &r);
+}
+
+// What the two bitnami tests above pin, on a chart of our own (`common::stateful_chart`): a
+// chart whose names come from a vendored library dependency renders its StatefulSets with their
+// `volumeClaimTemplates`, each object pointing at its template, the kind picked from values.
+#[test]
+fn a_chart_with_a_vendored_library_renders_statefulsets_with_claim_templates() {
+    let Some(tools) = with_helm() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    common::stateful_chart(tmp.path(), true);
+    let r = helm::render(&helm_request(tmp.path(), "db", None), &tools).unwrap();
+    assert_eq!(
+        r.command,
+        "helm template db --name-template my-app --namespace apps --include-crds"
+    );
+    let (doc, sts) = one(&r, "StatefulSet", "my-app-db");
+    assert_eq!(
+        doc.source.as_deref(),
+        Some("db/templates/primary/statefulset.yaml")
+    );
+    assert_eq!(sts["metadata"]["namespace"], "apps");
+    let claims = sts["spec"]["volumeClaimTemplates"].as_array().unwrap();
+    assert_eq!(claims[0]["metadata"]["name"], "data");
+    assert_eq!(claims[0]["spec"]["resources"]["requests"]["storage"], "8Gi");
+    assert!(!doc.text.contains("# Source:"));
+    let (doc, replicas) = one(&r, "StatefulSet", "my-app-db-replicas");
+    assert_eq!(doc.source.as_deref(), Some("db/templates/replicas.yaml"));
+    assert!(
+        !replicas["spec"]["volumeClaimTemplates"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    sources_exist(tmp.path(), &r);
+    // The workload kind follows the values, as bitnami redis's `architecture` does.
+    let standalone = helm::render(
+        &helm_request(
+            tmp.path(),
+            "db",
+            Some(json!({"values": "architecture: standalone\n"})),
+        ),
+        &tools,
+    )
+    .unwrap();
+    assert!(find(&standalone, "StatefulSet", "my-app-db-replicas").is_empty());
+    one(&standalone, "Deployment", "my-app-db-replicas");
+}
+
+// What `a_missing_chart_dependency_names_the_helm_dependency_build_to_run` pins on bitnami
+// postgresql, on our own chart: a declared dependency that is not in `charts/` is named, with
+// its repository and the command that fetches it.
+#[test]
+fn a_missing_library_dependency_of_our_chart_names_the_command_to_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::stateful_chart(tmp.path(), false);
+    let tools = Tools {
+        helm: Some(PathBuf::from("/nonexistent/helm")),
+        ..tools()
+    };
+    let err = helm::render(&helm_request(tmp.path(), "db", None), &tools).unwrap_err();
+    let RenderError::NotRenderable(m) = err else {
+        panic!("{err:?}")
+    };
+    assert!(m.contains("`helm dependency build db`"), "{m}");
+    assert!(
+        m.contains("`lib` from oci://registry.example.com/charts"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -418,6 +484,9 @@ fn value_files_that_are_missing_or_outside_the_root_fail() {
 
 #[test]
 fn a_missing_chart_dependency_names_the_helm_dependency_build_to_run() {
+    if common::skip_without_corpus() {
+        return;
+    }
     let tmp = bitnami("postgresql", false);
     // Decided before Helm would run: a helm that does not exist is never reached.
     let tools = Tools {
@@ -736,7 +805,7 @@ fn a_hanging_tool_is_stopped_at_the_timeout() {
 // Kustomize
 
 fn flux() -> PathBuf {
-    corpus().join("fluxcd__flux2-kustomize-helm-example")
+    common::corpus("fluxcd__flux2-kustomize-helm-example")
 }
 
 /// The standalone kustomize (if any) or the pinned kubectl, plus the machine's own kubectl
@@ -756,6 +825,9 @@ fn kustomize_variants(tools: &Tools) -> Vec<Tools> {
 
 #[test]
 fn flux_overlays_render_with_sources_pointing_at_the_real_files() {
+    if common::skip_without_corpus() {
+        return;
+    }
     let Some(tools) = with_kustomize() else {
         return;
     };
@@ -821,6 +893,63 @@ fn flux_overlays_render_with_sources_pointing_at_the_real_files() {
         assert_eq!(r.documents, vec![]);
     }
     assert_eq!(before, file_hashes(&root), "the corpus was changed");
+}
+
+// What the flux corpus test above pins, on a tree of our own (`common::flux_tree`): overlays
+// patch a base's HelmRelease, every object keeps the base file as its source, no origin
+// annotation leaks into the output, and a comment-only placeholder renders nothing.
+#[test]
+fn overlays_of_a_flux_layout_render_with_sources_in_the_base() {
+    let Some(tools) = with_kustomize() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    common::flux_tree(root);
+    let before = file_hashes(root);
+    for tools in kustomize_variants(&tools) {
+        for env in ["staging", "production"] {
+            let r = kustomize::render(
+                &kustomize_request(root, &format!("apps/{env}"), None),
+                &tools,
+            )
+            .unwrap();
+            assert!(r.tool.contains("kustomize v"), "{}", r.tool);
+            let (doc, release) = one(&r, "HelmRelease", "podinfo");
+            assert_eq!(
+                doc.source.as_deref(),
+                Some("apps/base/podinfo/release.yaml")
+            );
+            assert_eq!(release["metadata"]["namespace"], "podinfo");
+            assert_eq!(
+                release["spec"]["values"]["httpRoute"]["hostnames"],
+                json!([format!("podinfo.{env}")])
+            );
+            assert_eq!(release["spec"]["values"]["httpRoute"]["enabled"], true);
+            let (ns, _) = one(&r, "Namespace", "podinfo");
+            assert_eq!(
+                ns.source.as_deref(),
+                Some("apps/base/podinfo/namespace.yaml")
+            );
+            assert_eq!(r.documents.len(), 2);
+            sources_exist(root, &r);
+            for d in &r.documents {
+                assert!(
+                    !d.text.contains("config.kubernetes.io/origin"),
+                    "{}",
+                    d.text
+                );
+                assert!(!d.text.contains("alpha.config.kubernetes.io"), "{}", d.text);
+            }
+        }
+        let r = kustomize::render(
+            &kustomize_request(root, "clusters/staging/flux-system", None),
+            &tools,
+        )
+        .unwrap();
+        assert_eq!(r.documents, vec![]);
+    }
+    assert_eq!(before, file_hashes(root), "the tree was changed");
 }
 
 /// An overlay on a base, and a component, in a fresh root.
@@ -1097,6 +1226,35 @@ fn a_failing_kustomize_build_returns_its_stderr() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+// Kustomize names a missing base by its path in the temporary copy it ran in, a new directory on
+// every run: left as is, the report changed from run to run (the corpus sweep caught it, in
+// anthos-config-management-samples' namespace-specific-policy). The copy's path is cut, so the
+// message names the file as the repository has it, and two runs say the same.
+#[test]
+fn a_kustomize_failure_names_files_as_the_repository_has_them() {
+    let Some(tools) = with_kustomize() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "app/kustomization.yaml",
+        "resources:\n- ../absent/base\n",
+    );
+    let message = || match kustomize::render(&kustomize_request(tmp.path(), "app", None), &tools) {
+        Err(RenderError::Failed(m)) => m,
+        other => panic!("{other:?}"),
+    };
+    let first = message();
+    assert!(first.contains("absent/base"), "{first}");
+    assert!(!first.contains("manifest-guard-"), "{first}");
+    assert!(
+        !first.contains(&std::env::temp_dir().display().to_string()),
+        "{first}"
+    );
+    assert_eq!(first, message());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -187,7 +187,13 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
                 display_dir(&plan.chart_dir)
             )));
         }
-        return Err(tool::failure(&command, &out, &plan.tree));
+        return Err(tool::failure(
+            &command,
+            &out,
+            &plan.tree,
+            tmp.path(),
+            &chart,
+        ));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let root = &plan.root;

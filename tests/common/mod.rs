@@ -175,3 +175,150 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The environment variable naming the real-world corpus (a directory of repositories, one
+/// folder each). The corpus is not part of this repository: a fresh clone runs every test that
+/// owns its input, and the corpus tests only where the variable is set (`.ci/run` sets it).
+pub const CORPUS_VAR: &str = "MANIFEST_GUARD_CORPUS";
+
+/// The corpus directory, or `None` when [`CORPUS_VAR`] is not set. A variable that is set but
+/// names no directory fails the test: whoever set it expects the corpus tests to run.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let value = std::env::var_os(CORPUS_VAR).filter(|v| !v.is_empty())?;
+    // Relative to the crate root (cargo's working directory for tests), made absolute because
+    // tests run the binary in other directories.
+    let dir = std::fs::canonicalize(&value).unwrap_or_else(|e| {
+        panic!(
+            "{CORPUS_VAR}={} is not a directory: {e}",
+            PathBuf::from(&value).display()
+        )
+    });
+    assert!(
+        dir.is_dir(),
+        "{CORPUS_VAR}={} is not a directory",
+        dir.display()
+    );
+    Some(dir)
+}
+
+/// Whether the running test must be skipped for want of the corpus; if so, prints the one line
+/// that says so. Written to the process's stderr, not through `eprintln!`, so that cargo's output
+/// capture does not swallow it: a skip must be seen, never pass silently.
+pub fn skip_without_corpus() -> bool {
+    if corpus_dir().is_some() {
+        return false;
+    }
+    let thread = std::thread::current();
+    // libtest runs each test on a thread named after it.
+    let test = thread.name().unwrap_or("a test");
+    let line =
+        format!("skipped: {test} needs the real-world corpus; set {CORPUS_VAR}=../shared/corpus\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    true
+}
+
+/// One repository folder of the corpus. Call only after [`skip_without_corpus`] said no: a
+/// missing variable or folder fails the test.
+pub fn corpus(folder: &str) -> PathBuf {
+    let dir = corpus_dir()
+        .unwrap_or_else(|| panic!("{CORPUS_VAR} is not set"))
+        .join(folder);
+    assert!(
+        dir.is_dir(),
+        "the corpus folder {} is missing",
+        dir.display()
+    );
+    dir
+}
+
+/// A small chart of our own standing in for the corpus's bitnami charts: `db/` depends on the
+/// library chart `lib` (vendored into `db/charts/lib` when `vendor_lib`, as `helm dependency
+/// build` would leave it), names its objects through the library's `lib.fullname`, and renders
+/// a primary StatefulSet with `volumeClaimTemplates` plus, picked from values as bitnami redis
+/// picks its workload kind, a replica StatefulSet or a Deployment.
+pub fn stateful_chart(root: &Path, vendor_lib: bool) {
+    write(
+        root,
+        "db/Chart.yaml",
+        "apiVersion: v2\nname: db\nversion: 1.0.0\ndependencies:\n  - name: lib\n    version: 1.x.x\n    repository: oci://registry.example.com/charts\n",
+    );
+    write(
+        root,
+        "db/values.yaml",
+        "architecture: replication\npersistence:\n  size: 8Gi\n",
+    );
+    write(
+        root,
+        "db/templates/primary/statefulset.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {{ include \"lib.fullname\" . }}\n  namespace: {{ .Release.Namespace }}\nspec:\n  serviceName: {{ include \"lib.fullname\" . }}\n  selector:\n    matchLabels:\n      app: db\n  template:\n    metadata:\n      labels:\n        app: db\n    spec:\n      containers:\n        - name: db\n          image: postgres:17\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        accessModes: [ReadWriteOnce]\n        resources:\n          requests:\n            storage: {{ .Values.persistence.size }}\n",
+    );
+    write(
+        root,
+        "db/templates/replicas.yaml",
+        "{{- if eq .Values.architecture \"replication\" }}\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {{ include \"lib.fullname\" . }}-replicas\nspec:\n  serviceName: {{ include \"lib.fullname\" . }}\n  selector:\n    matchLabels:\n      app: db-replica\n  template:\n    metadata:\n      labels:\n        app: db-replica\n    spec:\n      containers:\n        - name: db\n          image: postgres:17\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        accessModes: [ReadWriteOnce]\n        resources:\n          requests:\n            storage: {{ .Values.persistence.size }}\n{{- else }}\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"lib.fullname\" . }}-replicas\nspec:\n  selector:\n    matchLabels:\n      app: db-replica\n  template:\n    metadata:\n      labels:\n        app: db-replica\n    spec:\n      containers:\n        - name: db\n          image: postgres:17\n{{- end }}\n",
+    );
+    write(
+        root,
+        "db/templates/service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ include \"lib.fullname\" . }}\nspec:\n  ports:\n    - port: 5432\n",
+    );
+    if vendor_lib {
+        write(
+            root,
+            "db/charts/lib/Chart.yaml",
+            "apiVersion: v2\nname: lib\ntype: library\nversion: 1.2.0\n",
+        );
+        write(
+            root,
+            "db/charts/lib/templates/_names.tpl",
+            "{{- define \"lib.fullname\" -}}\n{{- printf \"%s-%s\" .Release.Name .Chart.Name | trunc 63 | trimSuffix \"-\" -}}\n{{- end -}}\n",
+        );
+    }
+}
+
+/// A small tree of our own in the layout of the corpus's flux2-kustomize-helm-example: a base
+/// (`apps/base/podinfo`: a Namespace and a Flux HelmRelease), `apps/staging` and
+/// `apps/production` overlays that patch the release's values from a patch file (a fragment,
+/// never an object of its own), and `clusters/staging/flux-system`, whose `gotk-components.yaml`
+/// is a comment-only placeholder as checked out before `flux bootstrap`.
+pub fn flux_tree(root: &Path) {
+    write(
+        root,
+        "apps/base/podinfo/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\n  - release.yaml\n",
+    );
+    write(
+        root,
+        "apps/base/podinfo/namespace.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: podinfo\n",
+    );
+    write(
+        root,
+        "apps/base/podinfo/release.yaml",
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: podinfo\nspec:\n  interval: 50m\n  chart:\n    spec:\n      chart: podinfo\n      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n  values:\n    httpRoute:\n      enabled: true\n",
+    );
+    for env in ["staging", "production"] {
+        write(
+            root,
+            &format!("apps/{env}/kustomization.yaml"),
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../base/podinfo\npatches:\n  - path: podinfo-values.yaml\n    target:\n      kind: HelmRelease\n      name: podinfo\n",
+        );
+        write(
+            root,
+            &format!("apps/{env}/podinfo-values.yaml"),
+            format!(
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: podinfo\nspec:\n  values:\n    httpRoute:\n      hostnames: [\"podinfo.{env}\"]\n"
+            ),
+        );
+    }
+    write(
+        root,
+        "clusters/staging/flux-system/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-components.yaml\n",
+    );
+    write(
+        root,
+        "clusters/staging/flux-system/gotk-components.yaml",
+        "# This manifest was generated by flux. DO NOT EDIT.\n# Placeholder: written by `flux bootstrap`.\n",
+    );
+}

@@ -478,10 +478,14 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                 if let Some(patch) = patch {
                     let text = template::render_string(patch, &element.params, &options)
                         .map_err(|e| format!("templatePatch: {e}"))?;
-                    merge(
-                        &mut manifest,
-                        parse_yaml(&text).map_err(|e| format!("templatePatch: {e}"))?,
-                    );
+                    let patch = parse_yaml(&text).map_err(|e| format!("templatePatch: {e}"))?;
+                    // A patch that renders to nothing (a `{{- if }}` false for this element) is
+                    // JSON `null`, which a strategic merge patch leaves the Application unchanged
+                    // by (Argo CD: applicationset/controllers/template/patch.go,
+                    // applyTemplatePatch); merged as a value it would replace the whole manifest.
+                    if !patch.is_null() {
+                        merge(&mut manifest, patch);
+                    }
                 }
                 Ok(manifest)
             });

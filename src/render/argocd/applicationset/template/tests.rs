@@ -799,7 +799,8 @@ fn total_output_of_a_template_is_bounded() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Real templates from the corpus (shared/corpus), rendered as Argo CD would.
+// Templates copied by hand from real ApplicationSets (their files named in each test), inline so
+// that no test here reads the corpus; rendered as Argo CD would.
 
 #[test]
 fn corpus_list_generator_go() {
