@@ -142,8 +142,11 @@ pub struct RenderedDoc {
     /// The document, without Kustomize's origin annotations and without Helm's `# Source:` line.
     pub text: String,
     /// The file it came from, relative to the scanned root, `/`-separated: the Helm template
-    /// named by `# Source:`, or the file in Kustomize's `config.kubernetes.io/origin`.
+    /// named by `# Source:`, or the file in Kustomize's `config.kubernetes.io/origin`; for a
+    /// subchart read from a packaged chart, the archive.
     pub source: Option<String>,
+    /// For a template inside a packaged chart: its path as `# Source:` names it.
+    pub inner: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
