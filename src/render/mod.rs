@@ -410,7 +410,9 @@ impl Builder<'_> {
                             entry.files.push(file);
                         }
                     }
-                    if entry.files.len() == before {
+                    // A directory that is not there is another matter (Argo CD: "app path
+                    // does not exist"), left to the source resolution.
+                    if entry.files.len() == before && self.settings.root.join(&dir).is_dir() {
                         let note = empty_directory_note(
                             &self.settings.root,
                             &app_name,
