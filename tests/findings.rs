@@ -464,6 +464,16 @@ fn the_summary_says_what_was_not_checked() {
         "{}",
         out.stdout
     );
+    // The pull request comment says it beside the verdict.
+    let md = run_in(
+        tmp.path(),
+        &["check", ".", "--no-render", "--format", "markdown"],
+    );
+    assert!(
+        md.stdout.contains("**⚠️ No Application was checked**"),
+        "{}",
+        md.stdout
+    );
 
     // A tree without Argo CD says nothing about Applications.
     let plain = tempfile::tempdir().expect("tmp");
