@@ -85,6 +85,12 @@ impl Diagnostic {
         self
     }
 
+    /// The object the finding is about, when there is one.
+    pub fn with_object_opt(mut self, object: Option<ObjectIdx>) -> Self {
+        self.object = object;
+        self
+    }
+
     pub fn with_related(mut self, location: Location, message: impl Into<String>) -> Self {
         self.related.push(Related {
             location,

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use globset::GlobSet;
 use rayon::prelude::*;
 
-pub use source::{FileId, LineCol, Location, ReadProblem, SourceFile, Sources};
+pub use source::{
+    FileId, LineCol, Location, ReadProblem, RenderedFrom, RenderedPart, SourceFile, Sources,
+};
 pub use yaml::{Document, Node, Span};
 
 /// What the walk needs to know from the configuration.

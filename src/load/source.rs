@@ -184,6 +184,49 @@ pub struct SourceFile {
     /// Output of a tool (a Helm or Kustomize render), or a template read only to point into:
     /// not a file of the tree in its own right, so file rules leave it alone.
     pub generated: bool,
+    /// For a tool's output (a file no one can open): where each of its documents came from, so
+    /// that a finding on it is reported at a file of the tree.
+    pub rendered: Option<Box<RenderedFrom>>,
+}
+
+/// Where the documents of a tool's output came from.
+#[derive(Debug, Clone)]
+pub struct RenderedFrom {
+    /// The command that produced the output, for messages.
+    pub command: String,
+    /// Where a finding points when no document matches: the Application's source, or the
+    /// standalone unit's Chart.yaml or kustomization.
+    pub fallback: Location,
+    /// One entry per document, in order.
+    pub parts: Vec<RenderedPart>,
+}
+
+/// One document of a tool's output.
+#[derive(Debug, Clone)]
+pub struct RenderedPart {
+    /// The document's bytes in the output.
+    pub span: Span,
+    /// The template or resource file it came from (or the fallback).
+    pub origin: Location,
+    /// The path inside a packaged chart (`common/templates/_x.yaml`), when `origin` is the
+    /// archive: a person cannot open the template, so the message names it.
+    pub inner: Option<String>,
+}
+
+impl RenderedFrom {
+    /// The document holding byte `offset` of the output.
+    pub fn part_at(&self, offset: usize) -> Option<&RenderedPart> {
+        let i = self.parts.partition_point(|p| p.span.start <= offset);
+        i.checked_sub(1).and_then(|i| self.parts.get(i))
+    }
+
+    /// Moves every location by `files` (another inventory's files appended after these).
+    pub fn shift(&mut self, files: usize) {
+        self.fallback.file = FileId(self.fallback.file.0 + files);
+        for p in &mut self.parts {
+            p.origin.file = FileId(p.origin.file.0 + files);
+        }
+    }
 }
 
 impl SourceFile {
@@ -200,6 +243,7 @@ impl SourceFile {
             read_problem: None,
             root: 0,
             generated: false,
+            rendered: None,
         }
     }
 
@@ -226,6 +270,10 @@ impl Sources {
 
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0]
+    }
+
+    pub fn get_mut(&mut self, id: FileId) -> &mut SourceFile {
+        &mut self.files[id.0]
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {

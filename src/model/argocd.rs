@@ -211,6 +211,8 @@ impl RenderNote {
             render_failed: false,
             tool_missing: false,
             help: help.to_string(),
+            app: None,
+            why: None,
         }
     }
 
@@ -256,4 +258,28 @@ pub struct RenderNote {
     pub tool_missing: bool,
     /// What would make it renderable, for the finding's help.
     pub help: String,
+    /// The Application whose source this is about, for the summary's counts.
+    pub app: Option<AppIdx>,
+    /// The cause the summary counts it under, when the kind of note does not say it.
+    pub why: Option<&'static str>,
+}
+
+impl RenderNote {
+    /// Why an Application's objects are missing, in a word or two: the summary counts
+    /// Applications by it. `None` when the note does not mean objects are missing.
+    pub fn cause(&self) -> Option<&'static str> {
+        if self.why.is_some() {
+            self.why
+        } else if self.render_failed {
+            Some("render failed")
+        } else if self.tool_missing {
+            Some("tool missing")
+        } else if self.broken {
+            Some("invalid source")
+        } else if self.not_rendered {
+            Some("not available offline")
+        } else {
+            None
+        }
+    }
 }

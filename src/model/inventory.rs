@@ -170,12 +170,19 @@ impl Inventory {
             sources, objects, ..
         } = other;
         for (_, file) in sources.iter() {
-            self.sources.push(file.clone());
+            let mut file = file.clone();
+            if let Some(rendered) = &mut file.rendered {
+                rendered.shift(offsets.files);
+            }
+            self.sources.push(file);
         }
         for mut o in objects {
             o.file = FileId(o.file.0 + offsets.files);
             if let Some(origin) = &mut o.origin {
                 origin.file = FileId(origin.file.0 + offsets.files);
+            }
+            if let Some((file, _)) = &mut o.source_doc {
+                *file = FileId(file.0 + offsets.files);
             }
             o.unit = unit;
             self.objects.push(o);

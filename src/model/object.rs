@@ -33,6 +33,9 @@ pub struct Object {
     pub origin: Option<Location>,
     /// Whether the namespace was written on the object (not defaulted from its destination).
     pub namespace_written: bool,
+    /// The document of a file of the tree that Kustomize read it from (a resource file), when
+    /// the object is rendered output: what that file holds does not depend on rendering.
+    pub source_doc: Option<(FileId, usize)>,
 }
 
 impl Object {

@@ -27,6 +27,7 @@ pub fn read(dir: &Path, key: &str) -> Option<Rendered> {
             Some(RenderedDoc {
                 text: d.get("text")?.as_str()?.to_string(),
                 source: d.get("source").and_then(Value::as_str).map(str::to_string),
+                inner: d.get("inner").and_then(Value::as_str).map(str::to_string),
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -51,7 +52,7 @@ pub fn write(dir: &Path, key: &str, rendered: &Rendered) {
         "tool": rendered.tool,
         "command": rendered.command,
         "problems": rendered.problems,
-        "documents": rendered.documents.iter().map(|d| json!({"text": d.text, "source": d.source})).collect::<Vec<_>>(),
+        "documents": rendered.documents.iter().map(|d| json!({"text": d.text, "source": d.source, "inner": d.inner})).collect::<Vec<_>>(),
     });
     // Write then rename, so a concurrent reader never sees half a file.
     let tmp = dir.join(format!(".{key}.{}.tmp", std::process::id()));

@@ -212,9 +212,12 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
         .filter(|d| tool::has_content(d))
         .map(|d| {
             let (text, source) = take_source(d);
+            let mapped = source.and_then(|s| charts.map_source(root, &plan.chart_dir, &s));
+            let (source, inner) = mapped.map_or((None, None), |(s, inner)| (Some(s), inner));
             RenderedDoc {
                 text: tool::tidy(&text),
-                source: source.and_then(|s| charts.map_source(root, &plan.chart_dir, &s)),
+                source,
+                inner,
             }
         })
         .filter(|d| tool::has_content(&d.text))
@@ -704,8 +707,14 @@ enum Subchart {
 impl SubchartDirs {
     /// `<chart>/templates/x.yaml` → `<chart_dir>/templates/x.yaml`;
     /// `<chart>/charts/<sub>/templates/y.yaml` → the subchart's directory (found by directory
-    /// name, by Chart.yaml name or by dependency alias) or its archive.
-    fn map_source(&mut self, root: &Path, chart_dir: &str, source: &str) -> Option<String> {
+    /// name, by Chart.yaml name or by dependency alias) or its archive, with the template's path
+    /// inside the archive.
+    fn map_source(
+        &mut self,
+        root: &Path,
+        chart_dir: &str,
+        source: &str,
+    ) -> Option<(String, Option<String>)> {
         let parts: Vec<&str> = source.split('/').collect();
         let rest = parts.get(1..)?;
         let mut dir = chart_dir.to_string();
@@ -713,12 +722,12 @@ impl SubchartDirs {
         while i + 2 < rest.len() && rest[i] == "charts" {
             match self.find(root, &dir, rest[i + 1]) {
                 Subchart::Dir(d) => dir = d,
-                Subchart::Archive(file) => return Some(file),
+                Subchart::Archive(file) => return Some((file, Some(rest[i + 1..].join("/")))),
                 Subchart::Unknown => break,
             }
             i += 2;
         }
-        join_rel(&dir, &rest[i..].join("/"))
+        join_rel(&dir, &rest[i..].join("/")).map(|p| (p, None))
     }
 
     fn find(&mut self, root: &Path, parent: &str, name: &str) -> Subchart {
@@ -825,7 +834,7 @@ mod tests {
         );
         write(&root, "apps/db/charts/other-1.2.3.tgz", "");
         let mut dirs = SubchartDirs::default();
-        let mut map = |s: &str| dirs.map_source(&root, "apps/db", s);
+        let mut map = |s: &str| dirs.map_source(&root, "apps/db", s).map(|(p, _)| p);
         assert_eq!(
             map("postgresql/templates/primary/statefulset.yaml").as_deref(),
             Some("apps/db/templates/primary/statefulset.yaml")
@@ -841,6 +850,14 @@ mod tests {
         assert_eq!(
             map("postgresql/charts/other/templates/y.yaml").as_deref(),
             Some("apps/db/charts/other-1.2.3.tgz")
+        );
+        // A template inside a packaged chart: the archive, and the path inside it.
+        assert_eq!(
+            dirs.map_source(&root, "apps/db", "postgresql/charts/other/templates/y.yaml"),
+            Some((
+                "apps/db/charts/other-1.2.3.tgz".to_string(),
+                Some("other/templates/y.yaml".to_string())
+            ))
         );
     }
 

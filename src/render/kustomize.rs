@@ -113,6 +113,7 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
             RenderedDoc {
                 text: tool::tidy(&text),
                 source: origin.and_then(|o| origin_source(&plan.dir, &o)),
+                inner: None,
             }
         })
         .collect();

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::load::{FileId, Location, Node, SourceFile, Sources, Span};
+use crate::load::{FileId, Location, Node, RenderedFrom, RenderedPart, SourceFile, Sources, Span};
 use crate::model::argocd::{
     AppIdx, AppOrigin, Application, Cluster, IN_CLUSTER_NAME, RenderNote, SourceKind,
 };
@@ -203,7 +203,9 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         let end = entries.len();
         let mut jobs: Vec<(usize, Location, RenderRequest)> = Vec::new();
         for (i, entry) in entries.iter_mut().enumerate().take(end).skip(start) {
+            let before = b.notes.len();
             b.resolve(i, entry, &mut jobs);
+            b.notes_about(before, i);
         }
         let requests: Vec<&RenderRequest> = jobs.iter().map(|(_, _, r)| r).collect();
         let results = b.render_all(&requests);
@@ -213,11 +215,25 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                 Ok(rendered) => {
                     b.render_problems(&rendered, *at, &label);
                     let docs = b.integrate(&rendered, request, *at);
+                    if docs.is_empty() {
+                        let mut note = RenderNote::not_rendered(
+                            *at,
+                            format!("{label}: `{}` renders no object", rendered.command),
+                            "check the chart's values or the kustomization's resources",
+                        );
+                        note.why = Some("renders no object");
+                        note.app = Some(AppIdx(*i));
+                        b.notes.push(note);
+                    }
                     let children = b.discover(&docs, *i, &entries);
                     entries[*i].rendered.extend(docs);
                     entries.extend(children);
                 }
-                Err(e) => b.render_error(e, *at, &label),
+                Err(e) => {
+                    let before = b.notes.len();
+                    b.render_error(e, *at, &label);
+                    b.notes_about(before, *i);
+                }
             }
         }
         start = end;
@@ -400,10 +416,22 @@ impl Builder<'_> {
                     include,
                     exclude,
                 } => {
+                    let before = entry.files.len();
                     for (rel, file) in self.files.under(&dir, *recurse) {
                         if selected(rel, include.as_deref(), exclude.as_deref()) {
                             entry.files.push(file);
                         }
+                    }
+                    // A directory that is not there is another matter (Argo CD: "app path
+                    // does not exist"), left to the source resolution.
+                    if entry.files.len() == before && self.settings.root.join(&dir).is_dir() {
+                        let note = empty_directory_note(
+                            &self.settings.root,
+                            &app_name,
+                            &dir,
+                            source.location,
+                        );
+                        self.notes.push(note);
                     }
                     continue;
                 }
@@ -494,6 +522,14 @@ impl Builder<'_> {
             .collect()
     }
 
+    /// The notes pushed since `before` are about Application `app` (entries and Applications
+    /// share their indexes).
+    fn notes_about(&mut self, before: usize, app: usize) {
+        for note in self.notes.iter_mut().skip(before) {
+            note.app = Some(AppIdx(app));
+        }
+    }
+
     /// Problems found in a render's inputs, although it went on: `render-failed` findings.
     fn render_problems(&mut self, rendered: &Rendered, at: Location, what: &str) {
         for problem in &rendered.problems {
@@ -543,10 +579,13 @@ impl Builder<'_> {
         fallback: Location,
     ) -> Vec<RenderedDocRef> {
         let mut text = String::new();
+        let mut spans = Vec::with_capacity(rendered.documents.len());
         for doc in &rendered.documents {
+            let start = text.len();
             text.push_str("---\n");
             text.push_str(doc.text.trim_end_matches('\n'));
             text.push('\n');
+            spans.push(Span::new(start, text.len()));
         }
         let dir = match request {
             RenderRequest::Helm(h) => &h.chart_dir,
@@ -582,7 +621,40 @@ impl Builder<'_> {
                 source_doc,
             });
         }
+        // Every document, parsed or not, maps to a file of the tree: findings on the output
+        // itself (a syntax error, a repeated key) are reported there, never at the command.
+        let mut parts = Vec::with_capacity(spans.len());
+        for (i, (doc, span)) in rendered.documents.iter().zip(spans).enumerate() {
+            let origin = match out.get(i) {
+                Some(r) => r.origin,
+                None => match &doc.source {
+                    Some(source) => self.template_location(source).unwrap_or(fallback),
+                    None => fallback,
+                },
+            };
+            parts.push(RenderedPart {
+                span,
+                origin,
+                inner: doc.inner.clone().filter(|_| origin != fallback),
+            });
+        }
+        self.sources.get_mut(file_id).rendered = Some(Box::new(RenderedFrom {
+            command: rendered.command.clone(),
+            fallback,
+            parts,
+        }));
         out
+    }
+
+    /// The start of a template or resource file named by a render's output, when it is a file of
+    /// the tree.
+    fn template_location(&mut self, source: &str) -> Option<Location> {
+        let clean = argocd::repo::clean_relative(source)?;
+        let file = self.file_id(&clean).or_else(|| self.template(&clean))?;
+        Some(Location {
+            file,
+            span: Span::new(0, 0),
+        })
     }
 
     /// Where findings on a rendered object point: the matching document of a plain resource file
@@ -682,7 +754,13 @@ impl Builder<'_> {
         if !meta.is_file() || meta.len() > 4 * 1024 * 1024 {
             return None;
         }
-        let text = std::fs::read_to_string(&real).ok()?;
+        // A packaged subchart: findings point at the archive (line 1) and name the template
+        // inside it in their message; its bytes are not text to show.
+        let text = if rel.ends_with(".tgz") || rel.ends_with(".tar.gz") {
+            String::new()
+        } else {
+            std::fs::read_to_string(&real).ok()?
+        };
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut file = SourceFile::new(
             crate::load::display_path(&path, &cwd),
@@ -1191,6 +1269,7 @@ impl Placer<'_> {
                 unit,
                 origin,
                 namespace_written: m.namespace.is_some(),
+                source_doc,
             });
         }
     }
@@ -1230,6 +1309,7 @@ fn expand_appset(
         None => name_at,
     };
     let expansion = expander.expand(&node.to_json());
+    let notes_before = notes.len();
     for why in expansion.partial {
         notes.push(RenderNote::not_rendered(
             name_at,
@@ -1256,6 +1336,16 @@ fn expand_appset(
             "fix the generator or template: Argo CD generates no Application from an ApplicationSet in this state",
         ));
     }
+    if expansion.apps.is_empty() && notes.len() == notes_before {
+        notes.push(RenderNote::not_rendered(
+            name_at,
+            format!(
+                "ApplicationSet `{appset_name}` generates no Application: {}",
+                why_no_element(node.get("spec").and_then(|s| s.get("generators")))
+            ),
+            "nothing it would generate is checked; give its generators what they read (clusters, elements, directories or files) so they produce elements",
+        ));
+    }
     for generated in expansion.apps {
         let origin = AppOrigin {
             parent: None,
@@ -1273,6 +1363,80 @@ fn expand_appset(
         apps.push(app);
     }
     apps
+}
+
+/// Why generators produced no element, from the generators an ApplicationSet names (looking
+/// inside `matrix` and `merge`). Argo CD's cluster generator reads cluster Secrets in its own
+/// namespace (applicationset/generators/cluster.go); offline they come from the repository or
+/// the configuration.
+fn why_no_element(generators: Option<&Node>) -> String {
+    fn kinds(generators: Option<&Node>, out: &mut Vec<String>) {
+        for g in generators.map(Node::items).unwrap_or(&[]) {
+            let crate::load::yaml::Value::Map(entries) = &g.value else {
+                continue;
+            };
+            for e in entries {
+                let Some(kind) = e.key.as_scalar_text() else {
+                    continue;
+                };
+                if matches!(kind, "matrix" | "merge") {
+                    kinds(e.value.get("generators"), out);
+                } else if kind != "selector" {
+                    out.push(kind.to_string());
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    kinds(generators, &mut found);
+    let has = |k: &str| found.iter().any(|f| f == k);
+    if has("clusters") {
+        "its `clusters` generator matches no declared cluster; declare the clusters (with their labels) in `.manifest-guard.yaml` `clusters:`, or as cluster Secrets in the repository".into()
+    } else if has("git") {
+        "its `git` generator matches no directory or file of the repository".into()
+    } else if has("list") {
+        "its `list` generator has no elements".into()
+    } else {
+        "its generators produce no element".into()
+    }
+}
+
+/// A directory source that selects no manifest: Argo CD evaluates the jsonnet files of such a
+/// directory (a directory source applies `*.yaml`, `*.yml`, `*.json` and evaluates `*.jsonnet`),
+/// which is not done here; otherwise the Application deploys nothing.
+fn empty_directory_note(
+    root: &std::path::Path,
+    app_name: &str,
+    dir: &str,
+    at: Location,
+) -> RenderNote {
+    let jsonnet = std::fs::read_dir(root.join(dir)).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".jsonnet"))
+    });
+    let shown = if dir.is_empty() { "." } else { dir };
+    if jsonnet {
+        let mut note = RenderNote::not_rendered(
+            at,
+            format!(
+                "Application `{app_name}`: `{shown}` holds jsonnet, which Argo CD evaluates and manifest-guard does not; its objects are not checked"
+            ),
+            "render the jsonnet to YAML in CI and check that output, or accept that these objects are not checked",
+        );
+        note.why = Some("jsonnet");
+        note
+    } else {
+        let mut note = RenderNote::not_rendered(
+            at,
+            format!(
+                "Application `{app_name}`: `{shown}` holds no manifest; the Application deploys no object"
+            ),
+            "check the source's `path` (and `directory.recurse`, `include`, `exclude`)",
+        );
+        note.why = Some("renders no object");
+        note
+    }
 }
 
 /// The span of the value at `path` (mapping keys, or sequence indexes); when the path stops

@@ -142,8 +142,11 @@ pub struct RenderedDoc {
     /// The document, without Kustomize's origin annotations and without Helm's `# Source:` line.
     pub text: String,
     /// The file it came from, relative to the scanned root, `/`-separated: the Helm template
-    /// named by `# Source:`, or the file in Kustomize's `config.kubernetes.io/origin`.
+    /// named by `# Source:`, or the file in Kustomize's `config.kubernetes.io/origin`; for a
+    /// subchart read from a packaged chart, the archive.
     pub source: Option<String>,
+    /// For a template inside a packaged chart: its path as `# Source:` names it.
+    pub inner: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -566,8 +569,29 @@ pub(crate) fn run(spec: &Run) -> Result<RunOutput, RenderError> {
     Ok(RunOutput {
         status,
         stdout,
-        stderr,
+        stderr: without_sandbox_paths(stderr, &spec.env),
     })
+}
+
+/// A tool's message names files by their path in the sandbox, a temporary directory that is gone
+/// once the run ends and differs from run to run: the copied tree's paths become the repository's
+/// (relative to the scanned root), anything else in the sandbox `<sandbox>`.
+fn without_sandbox_paths(stderr: Vec<u8>, env: &[(OsString, OsString)]) -> Vec<u8> {
+    let Some(home) = env
+        .iter()
+        .find(|(k, _)| k == "HOME")
+        .and_then(|(_, v)| v.to_str())
+        .filter(|h| h.len() > 1)
+    else {
+        return stderr;
+    };
+    let text = String::from_utf8_lossy(&stderr);
+    if !text.contains(home) {
+        return stderr;
+    }
+    text.replace(&format!("{home}/tree/"), "")
+        .replace(home, "<sandbox>")
+        .into_bytes()
 }
 
 /// The end of a tool's stderr: the last 40 lines, at most 4 KiB, trimmed.
@@ -1085,6 +1109,19 @@ mod tests {
         assert!(t.ends_with("line 99"));
         let wide = "é".repeat(5000);
         assert!(trim_stderr(wide.as_bytes()).len() <= STDERR_BYTES + 4);
+    }
+
+    #[test]
+    fn messages_name_no_temporary_directory() {
+        let env = vec![(
+            OsString::from("HOME"),
+            OsString::from("/tmp/manifest-guard-1-2-3"),
+        )];
+        let stderr = b"lstat /tmp/manifest-guard-1-2-3/tree/apps/base: no such file; in /tmp/manifest-guard-1-2-3/chart".to_vec();
+        assert_eq!(
+            String::from_utf8_lossy(&without_sandbox_paths(stderr, &env)),
+            "lstat apps/base: no such file; in <sandbox>/chart"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, S
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::{FileId, Location, Sources};
 
-use super::{PrintableText, Report, printable, summary_line};
+use super::{PrintableText, Report, applications_line, printable, printable_lines, summary_line};
 
 /// A finding (or one of its related places) as miette sees it.
 struct Shown {
@@ -254,8 +254,13 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         out.push_str(&one);
         out.push('\n');
     }
-    out.push_str(&summary_line(&report.summary()));
+    let summary = report.summary();
+    out.push_str(&summary_line(&summary));
     out.push('\n');
+    if let Some(line) = applications_line(&summary) {
+        out.push_str(&printable_lines(&line));
+        out.push('\n');
+    }
     out
 }
 

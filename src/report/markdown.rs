@@ -23,9 +23,24 @@ pub fn render(report: &Report<'_>, options: &Options) -> String {
 
 /// The report, at most `limit` characters long.
 pub fn render_with_limit(report: &Report<'_>, options: &Options, limit: usize) -> String {
+    let summary = report.summary();
+    let mut verdict = verdict(&summary, options.fail_on);
+    // What was not checked belongs beside the verdict: a pass that checked no Application is
+    // not a pass a reviewer should trust.
+    if let Some(line) = super::applications_line(&summary) {
+        for l in line.lines() {
+            match l.strip_prefix("no Application was checked") {
+                Some(rest) => verdict.push_str(&format!(
+                    "\n\n**⚠️ No Application was checked**{}.",
+                    printable(rest)
+                )),
+                None => verdict.push_str(&format!("\n\n{}.", printable(l))),
+            }
+        }
+    }
     Document {
         title: "manifest-guard check".into(),
-        verdict: verdict(&report.summary(), options.fail_on),
+        verdict,
         sections: vec![findings(report, options)],
     }
     .render(limit)

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::load::{Location, yaml::Value};
+use crate::load::{FileId, Location, yaml::Value};
 use crate::model::Inventory;
 
 use super::{Meta, Rule};
@@ -39,8 +39,12 @@ impl Rule for DuplicateYamlKey {
                     let Value::Map(entries) = &node.value else {
                         return;
                     };
+                    if let Some(d) = unseparated_documents(file_id, entries) {
+                        out.push(d.with_object_opt(object));
+                        return;
+                    }
                     let mut seen: HashMap<&str, usize> = HashMap::new();
-                    for entry in entries {
+                    for (i, entry) in entries.iter().enumerate() {
                         let Some(key) = entry.key.as_scalar_text() else {
                             continue;
                         };
@@ -48,45 +52,93 @@ impl Rule for DuplicateYamlKey {
                         if key == "<<" {
                             continue;
                         }
-                        match seen.get(key) {
-                            None => {
-                                seen.insert(key, entry.key.span.start);
-                            }
-                            Some(&first) => {
-                                let first_span = entries
-                                    .iter()
-                                    .find(|e| e.key.span.start == first)
-                                    .map_or(entry.key.span, |e| e.key.span);
-                                let first_line = file.line_col(first).line;
-                                let mut d = META
-                                    .diagnostic(
-                                        Location {
-                                            file: file_id,
-                                            span: entry.key.span,
-                                        },
-                                        format!(
-                                            "key `{key}` is defined twice in this mapping (first on line {first_line}); the later value silently replaces the earlier"
-                                        ),
-                                    )
-                                    .with_help(format!(
-                                        "keep one `{key}:`; if both values are wanted, merge them by hand"
-                                    ))
-                                    .with_label("defined again here")
-                                    .with_related(
-                                        Location {
-                                            file: file_id,
-                                            span: first_span,
-                                        },
-                                        "first defined here",
-                                    );
-                                d.object = object;
-                                out.push(d);
-                            }
+                        let Some(&first) = seen.get(key) else {
+                            seen.insert(key, i);
+                            continue;
+                        };
+                        let first_entry = &entries[first];
+                        let first_line = file.line_col(first_entry.key.span.start).line;
+                        let at = Location {
+                            file: file_id,
+                            span: entry.key.span,
+                        };
+                        // The same value twice replaces nothing today; it is still a trap, since
+                        // an edit to the first one will be silently lost.
+                        let same = first_entry.value.to_json() == entry.value.to_json();
+                        let d = if same {
+                            META.diagnostic(
+                                at,
+                                format!(
+                                    "key `{key}` is defined twice in this mapping (first on line {first_line}), with the same value; an edit to the first will be silently ignored"
+                                ),
+                            )
+                            .with_help(format!("delete the second `{key}:`"))
+                        } else {
+                            META.diagnostic(
+                                at,
+                                format!(
+                                    "key `{key}` is defined twice in this mapping (first on line {first_line}); the later value silently replaces the earlier"
+                                ),
+                            )
+                            .with_help(format!(
+                                "keep one `{key}:`; if both values are wanted, merge them by hand"
+                            ))
+                        };
+                        let mut d = d.with_label("defined again here").with_related(
+                            Location {
+                                file: file_id,
+                                span: first_entry.key.span,
+                            },
+                            "first defined here",
+                        );
+                        if same {
+                            d.severity = Severity::Warning;
                         }
+                        out.push(d.with_object_opt(object));
                     }
                 });
             }
         }
         out
     }
+}
+
+/// Several Kubernetes objects run together in one mapping: `apiVersion:` and `kind:` both repeat,
+/// because no `---` separates the documents (typically a Helm `range` that emits one object per
+/// iteration without a separator). One cause, so one finding, at the first repeated
+/// `apiVersion:` — where the missing `---` belongs — instead of one per repeated key.
+fn unseparated_documents(file: FileId, entries: &[crate::load::yaml::Entry]) -> Option<Diagnostic> {
+    let at = |key: &str| -> Vec<&crate::load::yaml::Entry> {
+        entries
+            .iter()
+            .filter(|e| e.key.as_scalar_text() == Some(key))
+            .collect()
+    };
+    let api_versions = at("apiVersion");
+    if api_versions.len() < 2 || at("kind").len() < 2 {
+        return None;
+    }
+    let documents = api_versions.len();
+    Some(
+        META.diagnostic(
+            Location {
+                file,
+                span: api_versions[1].key.span,
+            },
+            format!(
+                "{documents} Kubernetes objects run together in one mapping: `apiVersion:` and `kind:` repeat because the documents are not separated by `---`; every repeated key keeps only its last value, so one mixed object is applied and the others are lost"
+            ),
+        )
+        .with_help(
+            "put `---` on a line of its own before each document; in a Helm template that loops (`range`), start each iteration with `---`",
+        )
+        .with_label("a new document starts here, without `---`")
+        .with_related(
+            Location {
+                file,
+                span: api_versions[0].key.span,
+            },
+            "the first document starts here",
+        ),
+    )
 }

@@ -12,6 +12,7 @@ use crate::diff::ChangeSet;
 use crate::load::Location;
 use crate::model::Inventory;
 
+pub mod findings;
 pub mod util;
 
 mod app_project_violation;
@@ -170,11 +171,17 @@ fn run_with(
                     d
                 })
         })
+        // A suppression comment in a template reaches the rendered output too: either place
+        // suppresses.
         .filter(|d| !suppressed(inventory, d))
+        .filter_map(|mut d| {
+            findings::relocate(inventory, &mut d);
+            (!suppressed(inventory, &d)).then_some(d)
+        })
         .collect();
     sort(inventory, &mut found);
     found.dedup();
-    found
+    findings::group_per_application(found)
 }
 
 /// A finding is suppressed by a `# manifest-guard: ignore[rule]` comment on or above its line,

@@ -1,7 +1,11 @@
 //! `one-object-per-file`: a hand-written manifest file holds more than one object.
 
+use std::collections::HashMap;
+
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Inventory;
+use crate::load::{FileId, Location, Node};
+use crate::model::object::manifests_of;
+use crate::model::{Inventory, ObjectIdx};
 
 use super::{Meta, Rule, util};
 
@@ -21,11 +25,19 @@ impl Rule for OneObjectPerFile {
 
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        // Files Kustomize read resources from: with rendering their objects are the render's
+        // output, but the file holds what it holds, rendered or not (`--no-render` sees the same).
+        let mut read_by_tools: HashMap<FileId, Vec<ObjectIdx>> = HashMap::new();
+        for (o, obj) in inventory.objects() {
+            if let Some((file, _)) = obj.source_doc {
+                read_by_tools.entry(file).or_default().push(o);
+            }
+        }
         for (file_id, file) in inventory.sources.iter() {
             // One entry per document (or List item): a file selected by two Applications
             // yields two copies of each object, but it still holds what it holds.
             let mut seen = std::collections::HashSet::new();
-            let objects: Vec<_> = inventory
+            let mut objects: Vec<(Option<ObjectIdx>, Location, String)> = inventory
                 .in_file(file_id)
                 .iter()
                 .copied()
@@ -33,7 +45,16 @@ impl Rule for OneObjectPerFile {
                     let obj = inventory.object(o);
                     util::hand_written(obj) && seen.insert((obj.doc_index, obj.list_item))
                 })
+                .map(|o| {
+                    let obj = inventory.object(o);
+                    (Some(o), obj.location(), obj.id.short())
+                })
                 .collect();
+            if objects.is_empty()
+                && let Some(rendered) = read_by_tools.get(&file_id)
+            {
+                objects = written_objects(inventory, file_id, rendered);
+            }
             if objects.len() < 2 {
                 continue;
             }
@@ -43,22 +64,17 @@ impl Rule for OneObjectPerFile {
             let mut listing: Vec<String> = objects
                 .iter()
                 .take(LISTED)
-                .map(|&o| {
-                    let o = inventory.object(o);
-                    format!(
-                        "{} (line {})",
-                        o.id.short(),
-                        util::line(inventory, o.location())
-                    )
-                })
+                .map(|(_, at, label)| format!("{label} (line {})", util::line(inventory, *at)))
                 .collect();
             if objects.len() > LISTED {
                 listing.push(format!("and {} more", objects.len() - LISTED));
             }
-            let second = inventory.object(objects[1]);
+            let (second, second_at, _) = &objects[1];
+            let second_at = *second_at;
+            let second = *second;
             let mut d = META
                 .diagnostic(
-                    second.location(),
+                    second_at,
                     format!(
                         "`{}` holds {} Kubernetes objects: {}",
                         file.display,
@@ -70,13 +86,52 @@ impl Rule for OneObjectPerFile {
                     "move each object into a file of its own, named after it, so a change to one \
                      object is one file in review",
                 )
-                .with_object(objects[1]);
-            for &o in objects.iter().take(LISTED) {
-                let obj = inventory.object(o);
-                d = d.with_related(obj.location(), obj.id.short());
+                .with_object_opt(second);
+            for (_, at, label) in objects.iter().take(LISTED) {
+                d = d.with_related(*at, label.clone());
             }
             out.push(d);
         }
         out
     }
+}
+
+/// The objects a resource file holds as written, located at their own `kind:` in the file as
+/// without rendering, and named by the rendered object each became when one matches.
+fn written_objects(
+    inventory: &Inventory,
+    file_id: FileId,
+    rendered: &[ObjectIdx],
+) -> Vec<(Option<ObjectIdx>, Location, String)> {
+    let file = inventory.sources.get(file_id);
+    let mut out = Vec::new();
+    for (doc_index, doc) in file.documents.iter().enumerate() {
+        let Some(root) = &doc.root else { continue };
+        for m in manifests_of(root) {
+            // Kustomize may prefix or suffix the name and set the namespace; the kind stays.
+            let became = rendered.iter().copied().find(|&o| {
+                let obj = inventory.object(o);
+                obj.source_doc == Some((file_id, doc_index))
+                    && obj.kind() == m.kind
+                    && obj.name().contains(m.name)
+            });
+            let label = match became {
+                Some(o) => inventory.object(o).id.short(),
+                None => match m.namespace {
+                    Some(ns) => format!("{} `{ns}/{}`", m.kind, m.name),
+                    None => format!("{} `{}`", m.kind, m.name),
+                },
+            };
+            let span = m.node.get("kind").map_or(m.node.span, |n: &Node| n.span);
+            out.push((
+                became,
+                Location {
+                    file: file_id,
+                    span,
+                },
+                label,
+            ));
+        }
+    }
+    out
 }
