@@ -22,7 +22,7 @@ use crate::render::argocd::repo::{Checkout, checkout_of};
 use crate::scratch::{self, TempDir};
 use crate::{Error, Scan};
 
-pub use change::{Change, ChangeKind, ChangeSet};
+pub use change::{Change, ChangeKind, ChangeSet, Owner};
 
 /// What `diff` compares.
 #[derive(Debug, Clone, Default)]
@@ -462,7 +462,8 @@ pub struct ClusterImpact {
 
 pub fn blast_radius(set: &ChangeSet) -> BTreeMap<String, ClusterImpact> {
     let mut out: BTreeMap<String, ClusterImpact> = BTreeMap::new();
-    for c in &set.changes {
+    // What no Application deploys reaches no cluster through Argo CD: not counted.
+    for c in set.changes.iter().filter(|c| !c.unowned) {
         let impact = out.entry(c.id.cluster.clone()).or_default();
         *impact.counts.entry(c.kind).or_default() += 1;
         if let Some(app) = &c.application {

@@ -91,23 +91,40 @@ fn colored_diff(diff: &str, color: bool) -> String {
         .collect()
 }
 
-fn app_label(app: Option<&String>) -> String {
-    app.map_or_else(
-        || "Objects outside any Application".to_string(),
-        |a| format!("Application `{}`", printable(a)),
-    )
+fn app_label(app: Option<&String>, unowned: bool) -> String {
+    match app {
+        Some(a) => format!("Application `{}`", printable(a)),
+        None if unowned => {
+            "Files no Application deploys (Argo CD applies none of these changes)".to_string()
+        }
+        None => "Objects outside any Application".to_string(),
+    }
 }
 
-/// Changes grouped by (cluster, Application), in the change set's order.
-fn grouped(set: &ChangeSet) -> BTreeMap<(String, Option<String>), Vec<&crate::diff::Change>> {
-    let mut groups: BTreeMap<(String, Option<String>), Vec<&crate::diff::Change>> = BTreeMap::new();
+/// The group of changes: cluster, Application, and whether no Application deploys them.
+type Group = (String, Option<String>, bool);
+
+/// Changes grouped by (cluster, Application), in the change set's order; changes to files no
+/// Application deploys apart.
+fn grouped(set: &ChangeSet) -> BTreeMap<Group, Vec<&crate::diff::Change>> {
+    let mut groups: BTreeMap<Group, Vec<&crate::diff::Change>> = BTreeMap::new();
     for c in &set.changes {
         groups
-            .entry((c.id.cluster.clone(), c.application.clone()))
+            .entry((c.id.cluster.clone(), c.application.clone(), c.unowned))
             .or_default()
             .push(c);
     }
     groups
+}
+
+/// `also rendered by …`, when other sources render the same object.
+fn shared_note(c: &crate::diff::Change) -> Option<String> {
+    (!c.shared_with.is_empty()).then(|| {
+        format!(
+            "shared: also rendered by {} — each source is compared on its own, and the last to sync wins",
+            c.shared_with.join(", ")
+        )
+    })
 }
 
 pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool) -> String {
@@ -122,18 +139,25 @@ pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool)
         printable(&set.base_label)
     );
     out.push_str(&blast_table(&radius));
-    for ((cluster, app), changes) in grouped(set) {
+    for ((cluster, app, unowned), changes) in grouped(set) {
         let _ = writeln!(
             out,
             "\n{} on `{}`",
-            app_label(app.as_ref()),
+            app_label(app.as_ref(), unowned),
             printable(&cluster)
         );
         for c in changes {
             let renamed = c
                 .renamed_from
                 .as_ref()
-                .map(|f| format!(" (from `{}`)", printable(&f.name)))
+                .map(|f| {
+                    let from = if f.namespace == c.id.namespace {
+                        f.name.clone()
+                    } else {
+                        format!("{}/{}", f.namespace, f.name)
+                    };
+                    format!(" (from `{}`)", printable(&from))
+                })
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
@@ -142,6 +166,9 @@ pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool)
                 printable(&c.id.short()),
                 printable(&c.effect)
             );
+            if let Some(note) = shared_note(c) {
+                let _ = writeln!(out, "            {}", printable(&note));
+            }
             if show_diff {
                 if let Some(diff) = &c.diff {
                     for line in colored_diff(diff, color).lines() {
@@ -183,6 +210,15 @@ fn change_json(set: &ChangeSet, c: &crate::diff::Change) -> Value {
     });
     if let Some(from) = &c.renamed_from {
         v["renamedFrom"] = json!(from.name);
+        if from.namespace != c.id.namespace {
+            v["renamedFromNamespace"] = json!(from.namespace);
+        }
+    }
+    if !c.shared_with.is_empty() {
+        v["sharedWith"] = json!(c.shared_with);
+    }
+    if c.unowned {
+        v["unowned"] = json!(true);
     }
     if !c.immutable.is_empty() {
         v["immutableFields"] = c
@@ -293,10 +329,10 @@ pub fn markdown(
         head: String::new(),
         items: grouped(set)
             .into_iter()
-            .map(|((cluster, app), changes)| {
+            .map(|((cluster, app, unowned), changes)| {
                 let mut item = format!(
                     "<details><summary>{} on <code>{}</code>: {} change{}</summary>\n\n",
-                    html_escape(&app_label(app.as_ref()).replace('`', "")),
+                    html_escape(&app_label(app.as_ref(), unowned).replace('`', "")),
                     html_escape(&printable(&cluster)),
                     changes.len(),
                     if changes.len() == 1 { "" } else { "s" }
@@ -309,6 +345,9 @@ pub fn markdown(
                         escape_cell(&c.id.short()),
                         escape_cell(&c.effect)
                     );
+                    if let Some(note) = shared_note(c) {
+                        let _ = writeln!(item, "  - {}", escape_cell(&note));
+                    }
                     if let Some(d) = &c.diff {
                         let mut d = printable_lines(d).into_owned();
                         if !d.ends_with('\n') {
