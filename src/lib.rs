@@ -269,6 +269,7 @@ impl Scan {
             tools: flags.tools(config),
             cache_dir: flags.cache_dir.clone(),
             max_file_size: load_opts.max_file_size,
+            label: self.label.clone(),
         };
         Ok(render::build(sources, &roots, &settings))
     }

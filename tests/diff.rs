@@ -1398,3 +1398,62 @@ fn an_applicationset_moved_to_another_namespace_is_a_move() {
     );
     assert!(effect.contains("preserveResourcesOnDeletion"), "{effect}");
 }
+
+/// A Helm chart, deployed by Application `kafka`, whose StatefulSet `values.yaml` can turn off.
+fn kafka_chart(s: &Sandbox, enabled: bool) {
+    s.write(
+        "apps/kafka.yaml",
+        &application("kafka", "charts/kafka", "in-cluster", "streaming"),
+    );
+    s.write(
+        "charts/kafka/Chart.yaml",
+        "apiVersion: v2\nname: kafka\nversion: 1.0.0\n",
+    );
+    s.write("charts/kafka/values.yaml", &format!("enabled: {enabled}\n"));
+    s.write(
+        "charts/kafka/templates/statefulset.yaml",
+        &format!(
+            "{{{{- if .Values.enabled }}}}\n{}{{{{- end }}}}\n",
+            kafka("kafka", "apache/kafka:3.7.0", "200Gi")
+        ),
+    );
+}
+
+// Findings on the base side of a rendered object point at the base revision's template as
+// `<rev>:path`, like every other base file — not into the temporary directory the revision was
+// extracted to (gone when the report is read). The old code named `…/manifest-guard-…/charts/…`.
+#[test]
+fn base_side_locations_of_rendered_objects_name_the_revision() {
+    let s = Sandbox::new();
+    kafka_chart(&s, true);
+    s.commit("base");
+    kafka_chart(&s, false);
+    s.commit("head: turn kafka off");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    let v = json(&out);
+    let files: Vec<String> = positions(&v).into_iter().map(|(_, f, ..)| f).collect();
+    assert!(!files.is_empty(), "{}\n{}", out.stdout, out.stderr);
+    for f in &files {
+        assert_eq!(
+            f, "HEAD~1:charts/kafka/templates/statefulset.yaml",
+            "{}",
+            out.stdout
+        );
+    }
+    let change = &changes(&v)[0];
+    assert_eq!(
+        change["base"]["file"], "HEAD~1:charts/kafka/templates/statefulset.yaml",
+        "{change}"
+    );
+    for format in ["human", "markdown", "sarif", "github"] {
+        let out = s.run(&[
+            "diff", "--base", "HEAD~1", "--format", format, "--color", "never",
+        ]);
+        assert!(
+            !out.stdout.contains("manifest-guard-"),
+            "{format}: {}",
+            out.stdout
+        );
+    }
+    s.assert_clean("a rendered deletion");
+}

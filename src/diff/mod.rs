@@ -251,6 +251,29 @@ fn side(
     scan.inventory(config, flags)
 }
 
+/// Messages that name the temporary directory a revision was extracted to (a tool's error
+/// quotes the paths it read) name the revision instead: `<rev>:path`. The directory is gone
+/// when the report is read.
+fn name_revision(inventory: &mut crate::model::Inventory, tree: &Path, rev: &str) {
+    let mut dirs = vec![tree.to_path_buf()];
+    if let Ok(real) = tree.canonicalize() {
+        if real != tree {
+            dirs.push(real);
+        }
+    }
+    for note in &mut inventory.notes {
+        for dir in &dirs {
+            let dir = dir.display().to_string();
+            if note.message.contains(&dir) {
+                note.message = note
+                    .message
+                    .replace(&format!("{dir}/"), rev)
+                    .replace(&dir, &format!("{rev}."));
+            }
+        }
+    }
+}
+
 /// The configuration for both sides: `--config FILE` when given, else the base's
 /// `.manifest-guard.yaml` (`base_file`: its text, if it has one, and its name in messages), else
 /// the defaults. The head's file (`head_text`) is only compared with it, to say in the report
@@ -432,13 +455,15 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
             top: tree.dir.path().to_path_buf(),
             origin: origin.clone(),
         };
-        side(
+        let mut inventory = side(
             tree.dir.path().join(&sub),
             Some(label(rev)),
             checkout,
             &config,
             &opts.render,
-        )
+        )?;
+        name_revision(&mut inventory, tree.dir.path(), &format!("{rev}:"));
+        Ok(inventory)
     };
     let (base, head) = rayon::join(
         || revision(base_rev, &base_commit),

@@ -72,6 +72,10 @@ pub struct Settings {
     pub unit_dirs: globset::GlobSet,
     /// The largest file read outside the walk (a git generator's files), as the walk's.
     pub max_file_size: u64,
+    /// How files read during rendering (Helm templates) are named: this prefix and their path
+    /// below the root, as `Scan::label` names the walked ones (`HEAD~1:`); `None` names them
+    /// from the working directory.
+    pub label: Option<String>,
 }
 
 impl Default for Settings {
@@ -86,6 +90,7 @@ impl Default for Settings {
             cache_dir: None,
             unit_dirs: globset::GlobSet::empty(),
             max_file_size: crate::load::LoadOptions::default().max_file_size,
+            label: None,
         }
     }
 }
@@ -671,12 +676,16 @@ impl Builder<'_> {
             return None;
         }
         let text = std::fs::read_to_string(&real).ok()?;
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let mut file = SourceFile::new(
-            crate::load::display_path(&path, &cwd),
-            rel.to_string(),
-            Arc::from(text),
-        );
+        // A materialised revision is a temporary directory: named by its revision, never by
+        // where it was extracted.
+        let display = match &self.settings.label {
+            Some(label) => format!("{label}{clean}"),
+            None => {
+                let cwd = std::env::current_dir().unwrap_or_default();
+                crate::load::display_path(&path, &cwd)
+            }
+        };
+        let mut file = SourceFile::new(display, rel.to_string(), Arc::from(text));
         file.generated = true;
         let id = self.sources.push(file);
         self.templates.insert(rel.to_string(), id);
