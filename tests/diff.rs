@@ -1457,3 +1457,46 @@ fn base_side_locations_of_rendered_objects_name_the_revision() {
     }
     s.assert_clean("a rendered deletion");
 }
+
+// A chart whose output is random (`randAlphaNum`, as charts generate passwords): its inputs are
+// the same on both sides, so the head reuses the base's render (keyed as the render cache keys
+// it: tool, options, every input file — `RenderRequest::prepare`) and nothing changes. Argo CD
+// caches manifests per revision and inputs the same way (argoproj/argo-cd, reposerver/repository/
+// repository.go, `GenerateManifests` keyed by `manifestCacheKey`). The old code rendered each
+// side anew: the Secret was `modified` in every run.
+#[test]
+fn unchanged_inputs_give_unchanged_output() {
+    let s = Sandbox::new();
+    s.write(
+        "apps/db.yaml",
+        &application("db", "charts/db", "in-cluster", "db"),
+    );
+    s.write(
+        "charts/db/Chart.yaml",
+        "apiVersion: v2\nname: db\nversion: 1.0.0\n",
+    );
+    s.write(
+        "charts/db/templates/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-password\nstringData:\n  password: {{ randAlphaNum 24 | quote }}\n",
+    );
+    s.write(
+        "apps/web.yaml",
+        &application("web", "web", "in-cluster", "web"),
+    );
+    s.write("web/settings.yaml", &config_map("settings", &[("a", "1")]));
+    s.commit("base");
+    s.write("web/settings.yaml", &config_map("settings", &[("a", "2")]));
+    s.commit("head: only web changes");
+    for _ in 0..2 {
+        let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+        let v = json(&out);
+        assert_eq!(
+            change_rows(&v),
+            [row("modified", "in-cluster", "web", "settings")],
+            "{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+    s.assert_clean("a random chart");
+}

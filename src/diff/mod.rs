@@ -350,6 +350,11 @@ fn config_text_in(dir: &Path, shown: &str) -> Result<Option<String>, Error> {
 
 /// Runs `diff`: the change set between the two sides, and the configuration both were read with.
 pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
+    // Both sides share their renders: a source whose inputs are identical on both sides is
+    // rendered once, so its output is identical too (see `render::cache::Memo`).
+    let mut shared = opts.clone();
+    shared.render.memo = Some(Arc::new(crate::render::cache::Memo::default()));
+    let opts = &shared;
     if let (Some(base_dir), Some(head_dir)) = (&opts.base_dir, &opts.head_dir) {
         let head_scan = Scan::of(std::slice::from_ref(head_dir))?;
         let base_scan = Scan::of(std::slice::from_ref(base_dir))?;

@@ -76,6 +76,8 @@ pub struct Settings {
     /// below the root, as `Scan::label` names the walked ones (`HEAD~1:`); `None` names them
     /// from the working directory.
     pub label: Option<String>,
+    /// Renders shared with another build of this process (`diff`'s other revision).
+    pub memo: Option<Arc<cache::Memo>>,
 }
 
 impl Default for Settings {
@@ -91,6 +93,7 @@ impl Default for Settings {
             unit_dirs: globset::GlobSet::empty(),
             max_file_size: crate::load::LoadOptions::default().max_file_size,
             label: None,
+            memo: None,
         }
     }
 }
@@ -454,17 +457,28 @@ impl Builder<'_> {
             }
         }
         let cache_dir = self.settings.cache_dir.clone();
+        let memo = self.settings.memo.clone();
         let done: Vec<(String, Result<Arc<Rendered>, RenderError>, bool)> = unique
             .par_iter()
             .map(|p| {
-                if let Some(hit) = cache_dir.as_ref().and_then(|d| cache::read(d, &p.key)) {
-                    return (p.key.clone(), Ok(Arc::new(hit)), true);
-                }
-                let result = p.render(tools);
-                if let (Some(d), Ok(r)) = (&cache_dir, &result) {
-                    cache::write(d, &p.key, r);
-                }
-                (p.key.clone(), result.map(Arc::new), false)
+                let mut from_disk = false;
+                let mut run = || {
+                    if let Some(hit) = cache_dir.as_ref().and_then(|d| cache::read(d, &p.key)) {
+                        from_disk = true;
+                        return Ok(Arc::new(hit));
+                    }
+                    let result = p.render(tools);
+                    if let (Some(d), Ok(r)) = (&cache_dir, &result) {
+                        cache::write(d, &p.key, r);
+                    }
+                    result.map(Arc::new)
+                };
+                let (result, ran) = match &memo {
+                    Some(m) => m.get_or_render(&p.key, run),
+                    None => (run(), true),
+                };
+                // Reused from the other build: not run here.
+                (p.key.clone(), result, from_disk || !ran)
             })
             .collect();
         for (_, _, from_disk) in &done {
