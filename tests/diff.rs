@@ -1500,3 +1500,86 @@ fn unchanged_inputs_give_unchanged_output() {
     }
     s.assert_clean("a random chart");
 }
+
+/// An Application rendering a chart from a remote Helm repository (out of reach offline) with
+/// value files from this repository (`$values/…`, argoproj/argo-cd docs/user-guide/
+/// multiple_sources.md "Helm value files from external Git repository").
+fn remote_chart_app() -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: redis
+  namespace: argocd
+spec:
+  project: default
+  sources:
+    - repoURL: https://charts.bitnami.com/bitnami
+      chart: redis
+      targetRevision: 19.0.0
+      helm:
+        valueFiles:
+          - $values/values/redis.yaml
+    - repoURL: {REPO_URL}
+      targetRevision: main
+      ref: values
+  destination:
+    name: in-cluster
+    namespace: redis
+"
+    )
+}
+
+// A commit that changes only the value file of a chart that cannot be rendered offline: the
+// old code printed "No object changes" and said nothing of it. Listed in every format, with
+// where the source is written and why it was not rendered; a commit that leaves its inputs
+// alone lists nothing.
+#[test]
+fn a_changed_source_that_cannot_be_rendered_is_listed() {
+    let s = Sandbox::new();
+    s.write("apps/redis.yaml", &remote_chart_app());
+    s.write("values/redis.yaml", "replicas: 1\n");
+    s.write("web/settings.yaml", &config_map("settings", &[("a", "1")]));
+    s.commit("base");
+    s.write("values/redis.yaml", "replicas: 3\n");
+    s.commit("head: more replicas");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    let listed = v["unrendered"].as_array().cloned().unwrap_or_default();
+    assert_eq!(listed.len(), 1, "{}", out.stdout);
+    let u = &listed[0];
+    assert_eq!(u["application"], "redis", "{u}");
+    assert_eq!(u["notRenderedOn"], "both", "{u}");
+    assert_eq!(u["file"], "apps/redis.yaml", "{u}");
+    assert!(
+        u["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not available offline"),
+        "{u}"
+    );
+    let human = s.run(&["diff", "--base", "HEAD~1", "--color", "never"]);
+    assert!(
+        human.stdout.contains("No object changes among the sources that could be rendered; 1 changed source could not be rendered")
+            && human.stdout.contains("Changed but not rendered")
+            && human.stdout.contains("Application `redis`, source chart `redis`"),
+        "{}",
+        human.stdout
+    );
+    let md = s.run(&["diff", "--base", "HEAD~1", "--format", "markdown"]);
+    assert!(
+        md.stdout.contains("### Changed but not rendered"),
+        "{}",
+        md.stdout
+    );
+
+    // Another commit that leaves the chart's inputs alone: nothing listed.
+    s.write("web/settings.yaml", &config_map("settings", &[("a", "2")]));
+    s.commit("head: web only");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(v["unrendered"], serde_json::json!([]), "{}", out.stdout);
+    assert_eq!(change_rows(&v).len(), 1, "{}", out.stdout);
+    s.assert_clean("an unrendered source");
+}

@@ -144,6 +144,8 @@ pub struct ChangeSet {
     pub protected_clusters: Vec<String>,
     /// Where the configuration came from (set by `diff::run`; the defaults otherwise).
     pub config: super::ConfigSource,
+    /// Sources whose inputs changed but that could not be rendered (set by `diff::run`).
+    pub unrendered: Vec<super::unrendered::Unrendered>,
 }
 
 /// Fields that change without anyone changing them, left out of comparisons and diffs.
@@ -1049,6 +1051,7 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
         retargets,
         protected_clusters,
         config: super::ConfigSource::default(),
+        unrendered: Vec::new(),
     }
 }
 

@@ -11,6 +11,7 @@
 pub mod change;
 pub mod immutable;
 pub mod quantity;
+pub mod unrendered;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -371,8 +372,17 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
             || base_scan.inventory(&config, &opts.render),
             || head_scan.inventory(&config, &opts.render),
         );
-        let mut set = change::compare(base?, head?, &label);
+        let (base, head) = (base?, head?);
+        let unrendered = unrendered::find(
+            &base,
+            &head,
+            &base_scan.root,
+            &head_scan.root,
+            head.sources.len(),
+        );
+        let mut set = change::compare(base, head, &label);
         set.config = source;
+        set.unrendered = unrendered;
         return Ok((set, config));
     }
     let Some(base_rev) = &opts.base else {
@@ -454,7 +464,10 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     let origin = checkout_of(&top).map(|c| c.origin).unwrap_or_default();
 
     // The two sides are independent: build them at the same time.
-    let revision = |rev: &str, commit: &str| -> Result<crate::model::Inventory, Error> {
+    // Each side: its inventory, and its scanned root on disk (kept until the sources' inputs are
+    // compared; a materialised revision is removed when its `Materialized` is dropped).
+    type Side = (crate::model::Inventory, PathBuf, Option<Materialized>);
+    let revision = |rev: &str, commit: &str| -> Result<Side, Error> {
         let tree = materialize(&top, rev, commit)?;
         let checkout = Checkout {
             top: tree.dir.path().to_path_buf(),
@@ -468,17 +481,24 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
             &opts.render,
         )?;
         name_revision(&mut inventory, tree.dir.path(), &format!("{rev}:"));
-        Ok(inventory)
+        let root = tree.dir.path().join(&sub);
+        Ok((inventory, root, Some(tree)))
     };
     let (base, head) = rayon::join(
         || revision(base_rev, &base_commit),
         || match (&opts.head, &head_commit) {
             (Some(rev), Some(commit)) => revision(rev, commit),
-            _ => head_scan.inventory(&config, &opts.render),
+            _ => head_scan
+                .inventory(&config, &opts.render)
+                .map(|inv| (inv, head_scan.root.clone(), None)),
         },
     );
-    let mut set = change::compare(base?, head?, base_rev);
+    let ((base, base_root, base_tree), (head, head_root, head_tree)) = (base?, head?);
+    let unrendered = unrendered::find(&base, &head, &base_root, &head_root, head.sources.len());
+    drop((base_tree, head_tree));
+    let mut set = change::compare(base, head, base_rev);
     set.config = source;
+    set.unrendered = unrendered;
     Ok((set, config))
 }
 

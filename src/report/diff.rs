@@ -19,10 +19,50 @@ fn count(impact: &ClusterImpact, kind: ChangeKind) -> usize {
     impact.counts.get(&kind).copied().unwrap_or(0)
 }
 
+/// "No object changes", said of what could be compared.
+fn no_changes(set: &ChangeSet) -> String {
+    if set.unrendered.is_empty() {
+        "No object changes.".into()
+    } else {
+        format!(
+            "No object changes among the sources that could be rendered; {} changed source{} could not be rendered (below).",
+            set.unrendered.len(),
+            if set.unrendered.len() == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// Where an unrendered source is written, as `file:line`.
+fn unrendered_at(set: &ChangeSet, u: &crate::diff::unrendered::Unrendered) -> (String, usize) {
+    let f = set.inventory.sources.get(u.location.file);
+    (f.display.clone(), f.line_col(u.location.span.start).line)
+}
+
+/// The human section on sources whose changes could not be seen.
+fn unrendered_human(set: &ChangeSet) -> String {
+    if set.unrendered.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from("\nChanged but not rendered (their object changes are not shown):\n");
+    for u in &set.unrendered {
+        let (file, line) = unrendered_at(set, u);
+        let _ = writeln!(
+            out,
+            "  {} at {}:{line} — not rendered on the {}: {}",
+            printable(&u.source),
+            printable(&file),
+            u.sides.as_str(),
+            printable(&u.reason)
+        );
+    }
+    out
+}
+
 /// The blast radius as a fixed-width table.
-fn blast_table(radius: &BTreeMap<String, ClusterImpact>) -> String {
+fn blast_table(radius: &BTreeMap<String, ClusterImpact>, set: &ChangeSet) -> String {
     if radius.is_empty() {
-        return "No object changes.\n".into();
+        return format!("{}\n", no_changes(set));
     }
     let mut rows = vec![vec![
         "cluster".to_string(),
@@ -138,7 +178,8 @@ pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool)
         "Blast radius (base {} → head)\n\n",
         printable(&set.base_label)
     );
-    out.push_str(&blast_table(&radius));
+    out.push_str(&blast_table(&radius, set));
+    out.push_str(&unrendered_human(set));
     for ((cluster, app, unowned), changes) in grouped(set) {
         let _ = writeln!(
             out,
@@ -278,6 +319,21 @@ pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
         "summary": report.summary(),
         "diagnostics": diagnostics,
         "changes": set.changes.iter().map(|c| change_json(set, c)).collect::<Vec<_>>(),
+        "unrendered": set.unrendered.iter().map(|u| {
+            let (file, line) = unrendered_at(set, u);
+            json!({
+                "source": u.source,
+                "application": u.application,
+                "notRenderedOn": match u.sides {
+                    crate::diff::unrendered::Sides::Base => "base",
+                    crate::diff::unrendered::Sides::Head => "head",
+                    crate::diff::unrendered::Sides::Both => "both",
+                },
+                "reason": u.reason,
+                "file": file,
+                "line": line,
+            })
+        }).collect::<Vec<_>>(),
         "blast_radius": blast_json(set),
     });
     super::json_text(&out)
@@ -321,8 +377,28 @@ pub fn markdown(
                 )
             })
             .collect(),
-        empty: "No object changes.".into(),
+        empty: no_changes(set),
         noun: ("cluster", "clusters"),
+    };
+    let unrendered = Section {
+        heading: "Changed but not rendered".into(),
+        head: "Their object changes are not shown.\n\n| source | not rendered on | why | where |\n|---|---|---|---|\n".into(),
+        items: set
+            .unrendered
+            .iter()
+            .map(|u| {
+                let (file, line) = unrendered_at(set, u);
+                format!(
+                    "| {} | {} | {} | {} |\n",
+                    escape_cell(&u.source),
+                    u.sides.as_str(),
+                    escape_cell(&u.reason),
+                    escape_cell(&format!("{file}:{line}"))
+                )
+            })
+            .collect(),
+        empty: String::new(),
+        noun: ("source", "sources"),
     };
     let changes = Section {
         heading: "Changes".into(),
@@ -374,7 +450,7 @@ pub fn markdown(
             ),
             None => verdict(&report.summary(), options.fail_on),
         },
-        sections: vec![blast, changes, findings(report, options)],
+        sections: vec![blast, unrendered, changes, findings(report, options)],
     }
     .render(limit)
 }
