@@ -400,7 +400,7 @@ fn deletion(
     let Some(base_app) = base_app else {
         return (
             ChangeKind::Deleted,
-            "deleted: its manifest is gone (applied with prune)".into(),
+            "deleted: its manifest is gone (when applied with prune)".into(),
             true,
         );
     };
@@ -707,14 +707,13 @@ fn is_appset(id: &ObjectId) -> bool {
     id.group == "argoproj.io" && id.kind == "ApplicationSet"
 }
 
-/// The effect of a change on an object no Application deploys (see `is_unowned`).
+/// The effect of a change on an object no Application deploys (see `is_unowned`): `effect`, the
+/// effect for whatever else applies the file, is kept only when the object does belong to one.
 fn unowned_effect(effect: String, unowned: bool) -> String {
     if !unowned {
         return effect;
     }
-    format!(
-        "no Application deploys this file, so Argo CD applies nothing of this change (whatever applies it by hand or by another tool would: {effect})"
-    )
+    "no Application deploys it: Argo CD changes nothing on a cluster (only a tool or a person applying this file would)".into()
 }
 
 /// The effect of an object that keeps its name and moves to another namespace: an

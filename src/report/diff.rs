@@ -161,7 +161,7 @@ fn grouped(set: &ChangeSet) -> BTreeMap<Group, Vec<&crate::diff::Change>> {
 fn shared_note(c: &crate::diff::Change) -> Option<String> {
     (!c.shared_with.is_empty()).then(|| {
         format!(
-            "shared: also rendered by {} — each source is compared on its own, and the last to sync wins",
+            "shared: also rendered by {} — each is compared on its own; on the cluster, the last one applied wins",
             c.shared_with.join(", ")
         )
     })
