@@ -662,7 +662,7 @@ fn pair_bucket(deleted: &[&Object], created: &[&Object], cap: usize) -> Vec<(usi
 fn renames(
     base: &Inventory,
     head: &Inventory,
-    (deleted, created): (&[(ObjectId, ObjectIdx)], &[(ObjectId, ObjectIdx)]),
+    (deleted, created): (&[Listed], &[Listed]),
     (deleted_owner, created_owner): (&[Owner], &[Owner]),
     cap: usize,
 ) -> Vec<(usize, usize)> {
@@ -702,6 +702,9 @@ fn renames(
     pairs.sort_unstable();
     pairs
 }
+
+/// An object deleted or created: its identity and where it is in its side's inventory.
+type Listed = (ObjectId, ObjectIdx);
 
 fn is_appset(id: &ObjectId) -> bool {
     id.group == "argoproj.io" && id.kind == "ApplicationSet"
