@@ -531,3 +531,45 @@ pub fn blast_radius(set: &ChangeSet) -> BTreeMap<String, ClusterImpact> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A tool's error quotes the paths it read, inside the temporary directory the revision was
+    // extracted to: the message names the revision instead (`HEAD~1:base`), in both the path's
+    // spellings (as given, and with links resolved).
+    #[test]
+    fn render_notes_name_the_revision_not_the_temporary_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let scan = crate::Scan {
+            paths: vec![dir.path().to_path_buf()],
+            root: dir.path().to_path_buf(),
+            label: None,
+            checkout: None,
+        };
+        let flags = crate::RenderFlags {
+            no_render: true,
+            ..Default::default()
+        };
+        let mut inventory = scan
+            .inventory(&Config::default(), &flags)
+            .expect("inventory");
+        let tree = dir.path().display().to_string();
+        let at = crate::load::Location {
+            file: crate::load::FileId(0),
+            span: crate::load::Span::new(0, 0),
+        };
+        inventory.notes.push(crate::model::RenderNote::failed(
+            at,
+            format!(
+                "accumulating resources from '{tree}/overlays/../base': lstat {tree}: no such file"
+            ),
+        ));
+        name_revision(&mut inventory, dir.path(), "HEAD~1:");
+        assert_eq!(
+            inventory.notes[0].message,
+            "accumulating resources from 'HEAD~1:overlays/../base': lstat HEAD~1:.: no such file"
+        );
+    }
+}
