@@ -208,6 +208,7 @@ impl RenderArgs {
             kustomize: self.kustomize.clone(),
             cache_dir: self.cache_dir.clone(),
             no_render: self.no_render,
+            memo: None,
         }
     }
 }

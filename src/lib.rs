@@ -58,6 +58,8 @@ pub struct RenderFlags {
     pub kustomize: Option<PathBuf>,
     pub cache_dir: Option<PathBuf>,
     pub no_render: bool,
+    /// Renders shared with another build of this process (set by `diff` for its two sides).
+    pub memo: Option<std::sync::Arc<render::cache::Memo>>,
 }
 
 impl RenderFlags {
@@ -277,6 +279,8 @@ impl Scan {
             tools: flags.tools(config),
             cache_dir: flags.cache_dir.clone(),
             max_file_size: load_opts.max_file_size,
+            label: self.label.clone(),
+            memo: flags.memo.clone(),
         };
         let mut inventory = render::build(sources, &roots, &settings);
         inventory.argocd_namespace_origin = match (&config.argocd_namespace, inferred) {

@@ -80,7 +80,10 @@ impl Sandbox {
 
 fn run_with_tmpdir(dir: &Path, tmp: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_manifest-guard"));
-    cmd.args(args).current_dir(dir).env("TMPDIR", tmp);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("TMPDIR", tmp)
+        .env("PATH", common::tool_path());
     for (key, _) in std::env::vars_os() {
         let k = key.to_string_lossy();
         if k == "NO_COLOR" || k == "CI" || k.starts_with("GITHUB_") || k == "CLICOLOR_FORCE" {
@@ -1070,4 +1073,513 @@ fn the_base_config_is_read_below_the_compared_path_and_must_be_valid() {
         out.stderr
     );
     s.assert_clean("a config below the compared path");
+}
+
+// ---- issue 10 §7: `diff` on real histories ----
+
+fn config_map(name: &str, data: &[(&str, &str)]) -> String {
+    let mut text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n");
+    for (k, v) in data {
+        text.push_str(&format!("  {k}: \"{v}\"\n"));
+    }
+    text
+}
+
+/// `(kind, cluster, application, name)` of every change.
+fn change_rows(v: &serde_json::Value) -> Vec<(String, String, String, String)> {
+    changes(v)
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap_or("").to_string(),
+                c["cluster"].as_str().unwrap_or("").to_string(),
+                c["application"].as_str().unwrap_or("").to_string(),
+                c["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn row(kind: &str, cluster: &str, app: &str, name: &str) -> (String, String, String, String) {
+    (kind.into(), cluster.into(), app.into(), name.into())
+}
+
+// Two Applications render the same directory to the same cluster and namespace: one identity,
+// two owners. Retargeting one of them orphans its copy on the old cluster; comparing one copy
+// per identity (the old code) kept the other Application's copy and showed nothing moving off
+// `central-eu-cluster`. Argo CD tracks each resource by the Application that applied it
+// (argoproj/argo-cd, controller/cache/cache.go, `isRootAppNode`/tracking via
+// `argocd.argoproj.io/tracking-id` or the instance label), so each Application's copy is its own.
+#[test]
+fn a_retarget_of_one_of_two_applications_sharing_objects_shows_its_moves() {
+    let s = Sandbox::new();
+    s.write(
+        "apps/a.yaml",
+        &application("a", "common", "central-eu-cluster", "shared"),
+    );
+    s.write(
+        "apps/b.yaml",
+        &application("b", "common", "central-eu-cluster", "shared"),
+    );
+    for c in ["central-eu-cluster", "staging-eu-cluster"] {
+        s.write(&format!("clusters/{c}.yaml"), &cluster_secret(c));
+    }
+    s.write(
+        "common/settings.yaml",
+        &config_map("settings", &[("a", "1")]),
+    );
+    s.commit("base: a and b render common/");
+    s.write(
+        "apps/a.yaml",
+        &application("a", "common", "staging-eu-cluster", "shared"),
+    );
+    s.commit("head: a to staging");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    let v = json(&out);
+    let rows = change_rows(&v);
+    assert!(
+        rows.contains(&row("orphaned", "central-eu-cluster", "a", "settings")),
+        "{rows:?}\n{}",
+        out.stdout
+    );
+    assert!(
+        rows.contains(&row("created", "staging-eu-cluster", "a", "settings")),
+        "{rows:?}"
+    );
+    assert!(
+        !rows.iter().any(|r| r.2 == "b"),
+        "b does not change: {rows:?}"
+    );
+    let orphan = changes(&v)
+        .into_iter()
+        .find(|c| c["kind"] == "orphaned")
+        .expect("the orphan");
+    assert_eq!(
+        orphan["sharedWith"],
+        serde_json::json!(["Application `b`"]),
+        "{orphan}"
+    );
+    let human = s.run(&["diff", "--base", "HEAD~1", "--color", "never"]);
+    assert!(
+        human
+            .stdout
+            .contains("shared: also rendered by Application `b`"),
+        "{}",
+        human.stdout
+    );
+    s.assert_clean("a shared retarget");
+}
+
+// A Kustomize base used by two Applications' overlays that render the same identities: an edit
+// to the base is a change in both Applications (the old code showed it once, as one of them).
+#[test]
+fn an_edit_to_a_kustomize_base_shows_in_every_application_using_it() {
+    let s = Sandbox::new();
+    s.write(
+        "apps/dev.yaml",
+        &application("dev", "overlays/dev", "in-cluster", "web"),
+    );
+    s.write(
+        "apps/prod.yaml",
+        &application("prod", "overlays/prod", "in-cluster", "web"),
+    );
+    s.write("base/kustomization.yaml", "resources:\n  - settings.yaml\n");
+    s.write(
+        "base/settings.yaml",
+        &config_map("settings", &[("level", "info")]),
+    );
+    for o in ["dev", "prod"] {
+        s.write(
+            &format!("overlays/{o}/kustomization.yaml"),
+            "resources:\n  - ../../base\n",
+        );
+    }
+    s.commit("base");
+    s.write(
+        "base/settings.yaml",
+        &config_map("settings", &[("level", "debug")]),
+    );
+    s.commit("head: edit the base");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    assert_eq!(
+        change_rows(&v),
+        [
+            row("modified", "in-cluster", "dev", "settings"),
+            row("modified", "in-cluster", "prod", "settings")
+        ],
+        "{}",
+        out.stdout
+    );
+    s.assert_clean("a shared base");
+}
+
+// Removing example install files nothing deploys, in a repository that deploys through Argo CD:
+// Argo CD only deletes what an Application's sync prunes or cascades (argoproj/argo-cd,
+// docs/user-guide/auto_sync.md "Automatic Pruning"; controller/sync.go prunes only resources of
+// the Application being synced), so the file's deletion deletes nothing on a cluster. Reported
+// as a note (not a warning): the file may still be applied by hand or by another tool, worth
+// knowing, but a maintainer would dismiss a warning that fails `--fail-on warning` over an
+// example. The old code reported `crd-delete` errors and exit 1.
+#[test]
+fn deleting_a_file_no_application_deploys_is_a_note() {
+    let s = kafka_repository();
+    s.write(
+        "examples/crd.yaml",
+        "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions: [{name: v1, served: true, storage: true}]
+",
+    );
+    s.commit("base: an example CRD");
+    std::fs::remove_file(s.repo().join("examples/crd.yaml")).expect("rm");
+    s.commit("head: remove the example");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    let d = &v["diagnostics"][0];
+    assert_eq!(
+        (d["rule"].as_str(), d["severity"].as_str()),
+        (Some("crd-delete"), Some("note")),
+        "{d}"
+    );
+    let change = &changes(&v)[0];
+    assert_eq!(change["unowned"], true, "{change}");
+    assert_eq!(change["takesEffect"], false, "{change}");
+    assert!(
+        v["blast_radius"].as_object().is_some_and(|m| m.is_empty()),
+        "not a cluster deletion: {}",
+        v["blast_radius"]
+    );
+    let human = s.run(&["diff", "--base", "HEAD~1", "--color", "never"]);
+    assert!(
+        human.stdout.contains("Files no Application deploys"),
+        "{}",
+        human.stdout
+    );
+    s.assert_clean("an unowned deletion");
+}
+
+// Without Applications the repository is applied by hand: a deleted file is still a deletion.
+#[test]
+fn without_applications_a_deleted_file_is_still_a_deletion() {
+    let s = Sandbox::new();
+    s.write("crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n");
+    s.write("keep.yaml", &config_map("keep", &[("a", "1")]));
+    s.commit("base");
+    std::fs::remove_file(s.repo().join("crd.yaml")).expect("rm");
+    s.commit("head");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    assert_eq!(v["diagnostics"][0]["severity"], "error");
+    assert!(changes(&v)[0].get("unowned").is_none());
+}
+
+// An overlay that switches its base from `base-a` to `base-b` (two standalone kustomizations,
+// no Application): the overlay's objects are renamed within the overlay, and `base-a` and
+// `base-b`, applied by hand, gain and lose theirs. The old code paired `base-b`'s deletion
+// with `base-a`'s creation: a rename across directories.
+#[test]
+fn renames_stay_within_one_source() {
+    let s = Sandbox::new();
+    let data = [("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")];
+    for b in ["a", "b"] {
+        s.write(
+            &format!("base-{b}/kustomization.yaml"),
+            "resources:\n  - settings.yaml\n",
+        );
+        s.write(
+            &format!("base-{b}/settings.yaml"),
+            &config_map(&format!("settings-{b}"), &data),
+        );
+    }
+    s.write(
+        "overlays/prod/kustomization.yaml",
+        "namePrefix: prod-\nresources:\n  - ../../base-a\n",
+    );
+    s.commit("base");
+    s.write(
+        "overlays/prod/kustomization.yaml",
+        "namePrefix: prod-\nresources:\n  - ../../base-b\n",
+    );
+    s.commit("head: the overlay uses base-b");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    let v = json(&out);
+    let renamed: Vec<(String, String)> = changes(&v)
+        .iter()
+        .filter(|c| c["kind"] == "renamed")
+        .map(|c| {
+            (
+                c["renamedFrom"].as_str().unwrap_or("").to_string(),
+                c["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        renamed,
+        [("prod-settings-a".to_string(), "prod-settings-b".to_string())],
+        "{}",
+        out.stdout
+    );
+}
+
+fn appset(namespace: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: web
+  namespace: {namespace}
+spec:
+  goTemplate: true
+  generators:
+    - list:
+        elements:
+          - env: dev
+          - env: prod
+  template:
+    metadata:
+      name: 'web-{{{{.env}}}}'
+    spec:
+      project: default
+      source:
+        repoURL: {REPO_URL}
+        targetRevision: main
+        path: web
+      destination:
+        name: in-cluster
+        namespace: 'web-{{{{.env}}}}'
+      syncPolicy:
+        automated:
+          prune: true
+"
+    )
+}
+
+// An ApplicationSet moved to another namespace under the same name is one ApplicationSet
+// moving, not a deletion, and the Applications it generates follow it (Argo CD creates them in
+// the ApplicationSet's namespace: argoproj/argo-cd, applicationset/controllers/
+// applicationset_controller.go, `getDesiredApplications` sets `app.Namespace =
+// applicationSetInfo.Namespace`). Deleting the old one deletes its Applications with their
+// resources unless `preserveResourcesOnDeletion` (docs/operator-manual/applicationset/
+// Application-Deletion.md): the move says so. The old code showed a deletion and a creation.
+#[test]
+fn an_applicationset_moved_to_another_namespace_is_a_move() {
+    let s = Sandbox::new();
+    s.write("apps/web.yaml", &appset("argocd"));
+    s.write("web/settings.yaml", &config_map("settings", &[("a", "1")]));
+    s.commit("base");
+    s.write("apps/web.yaml", &appset("argocd-apps"));
+    s.commit("head: move the ApplicationSet");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    let v = json(&out);
+    let rows = change_rows(&v);
+    assert_eq!(
+        rows,
+        [row("renamed", "in-cluster", "", "web")],
+        "{}",
+        out.stdout
+    );
+    let change = &changes(&v)[0];
+    assert_eq!(change["renamedFromNamespace"], "argocd", "{change}");
+    assert_eq!(change["namespace"], "argocd-apps", "{change}");
+    let effect = change["effect"].as_str().unwrap_or("");
+    assert!(
+        effect.contains("`web-dev`, `web-prod` move with it"),
+        "{effect}"
+    );
+    assert!(effect.contains("preserveResourcesOnDeletion"), "{effect}");
+}
+
+/// A Helm chart, deployed by Application `kafka`, whose StatefulSet `values.yaml` can turn off.
+fn kafka_chart(s: &Sandbox, enabled: bool) {
+    s.write(
+        "apps/kafka.yaml",
+        &application("kafka", "charts/kafka", "in-cluster", "streaming"),
+    );
+    s.write(
+        "charts/kafka/Chart.yaml",
+        "apiVersion: v2\nname: kafka\nversion: 1.0.0\n",
+    );
+    s.write("charts/kafka/values.yaml", &format!("enabled: {enabled}\n"));
+    s.write(
+        "charts/kafka/templates/statefulset.yaml",
+        &format!(
+            "{{{{- if .Values.enabled }}}}\n{}{{{{- end }}}}\n",
+            kafka("kafka", "apache/kafka:3.7.0", "200Gi")
+        ),
+    );
+}
+
+// Findings on the base side of a rendered object point at the base revision's template as
+// `<rev>:path`, like every other base file — not into the temporary directory the revision was
+// extracted to (gone when the report is read). The old code named `…/manifest-guard-…/charts/…`.
+#[test]
+fn base_side_locations_of_rendered_objects_name_the_revision() {
+    let s = Sandbox::new();
+    kafka_chart(&s, true);
+    s.commit("base");
+    kafka_chart(&s, false);
+    s.commit("head: turn kafka off");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    let v = json(&out);
+    let files: Vec<String> = positions(&v).into_iter().map(|(_, f, ..)| f).collect();
+    assert!(!files.is_empty(), "{}\n{}", out.stdout, out.stderr);
+    for f in &files {
+        assert_eq!(
+            f, "HEAD~1:charts/kafka/templates/statefulset.yaml",
+            "{}",
+            out.stdout
+        );
+    }
+    let change = &changes(&v)[0];
+    assert_eq!(
+        change["base"]["file"], "HEAD~1:charts/kafka/templates/statefulset.yaml",
+        "{change}"
+    );
+    for format in ["human", "markdown", "sarif", "github"] {
+        let out = s.run(&[
+            "diff", "--base", "HEAD~1", "--format", format, "--color", "never",
+        ]);
+        assert!(
+            !out.stdout.contains("manifest-guard-"),
+            "{format}: {}",
+            out.stdout
+        );
+    }
+    s.assert_clean("a rendered deletion");
+}
+
+// A chart whose output is random (`randAlphaNum`, as charts generate passwords): its inputs are
+// the same on both sides, so the head reuses the base's render (keyed as the render cache keys
+// it: tool, options, every input file — `RenderRequest::prepare`) and nothing changes. Argo CD
+// caches manifests per revision and inputs the same way (argoproj/argo-cd, reposerver/repository/
+// repository.go, `GenerateManifests` keyed by `manifestCacheKey`). The old code rendered each
+// side anew: the Secret was `modified` in every run.
+#[test]
+fn unchanged_inputs_give_unchanged_output() {
+    let s = Sandbox::new();
+    s.write(
+        "apps/db.yaml",
+        &application("db", "charts/db", "in-cluster", "db"),
+    );
+    s.write(
+        "charts/db/Chart.yaml",
+        "apiVersion: v2\nname: db\nversion: 1.0.0\n",
+    );
+    s.write(
+        "charts/db/templates/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-password\nstringData:\n  password: {{ randAlphaNum 24 | quote }}\n",
+    );
+    s.write(
+        "apps/web.yaml",
+        &application("web", "web", "in-cluster", "web"),
+    );
+    s.write("web/settings.yaml", &config_map("settings", &[("a", "1")]));
+    s.commit("base");
+    s.write("web/settings.yaml", &config_map("settings", &[("a", "2")]));
+    s.commit("head: only web changes");
+    for _ in 0..2 {
+        let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+        let v = json(&out);
+        assert_eq!(
+            change_rows(&v),
+            [row("modified", "in-cluster", "web", "settings")],
+            "{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+    s.assert_clean("a random chart");
+}
+
+/// An Application rendering a chart from a remote Helm repository (out of reach offline) with
+/// value files from this repository (`$values/…`, argoproj/argo-cd docs/user-guide/
+/// multiple_sources.md "Helm value files from external Git repository").
+fn remote_chart_app() -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: redis
+  namespace: argocd
+spec:
+  project: default
+  sources:
+    - repoURL: https://charts.bitnami.com/bitnami
+      chart: redis
+      targetRevision: 19.0.0
+      helm:
+        valueFiles:
+          - $values/values/redis.yaml
+    - repoURL: {REPO_URL}
+      targetRevision: main
+      ref: values
+  destination:
+    name: in-cluster
+    namespace: redis
+"
+    )
+}
+
+// A commit that changes only the value file of a chart that cannot be rendered offline: the
+// old code printed "No object changes" and said nothing of it. Listed in every format, with
+// where the source is written and why it was not rendered; a commit that leaves its inputs
+// alone lists nothing.
+#[test]
+fn a_changed_source_that_cannot_be_rendered_is_listed() {
+    let s = Sandbox::new();
+    s.write("apps/redis.yaml", &remote_chart_app());
+    s.write("values/redis.yaml", "replicas: 1\n");
+    s.write("web/settings.yaml", &config_map("settings", &[("a", "1")]));
+    s.commit("base");
+    s.write("values/redis.yaml", "replicas: 3\n");
+    s.commit("head: more replicas");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    let listed = v["unrendered"].as_array().cloned().unwrap_or_default();
+    assert_eq!(listed.len(), 1, "{}", out.stdout);
+    let u = &listed[0];
+    assert_eq!(u["application"], "redis", "{u}");
+    assert_eq!(u["notRenderedOn"], "both", "{u}");
+    assert_eq!(u["file"], "apps/redis.yaml", "{u}");
+    assert!(
+        u["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not available offline"),
+        "{u}"
+    );
+    let human = s.run(&["diff", "--base", "HEAD~1", "--color", "never"]);
+    assert!(
+        human.stdout.contains("No object changes among the sources that could be rendered; 1 changed source could not be rendered")
+            && human.stdout.contains("Changed but not rendered")
+            && human.stdout.contains("Application `redis`, source chart `redis`"),
+        "{}",
+        human.stdout
+    );
+    let md = s.run(&["diff", "--base", "HEAD~1", "--format", "markdown"]);
+    assert!(
+        md.stdout.contains("### Changed but not rendered"),
+        "{}",
+        md.stdout
+    );
+
+    // Another commit that leaves the chart's inputs alone: nothing listed.
+    s.write("web/settings.yaml", &config_map("settings", &[("a", "2")]));
+    s.commit("head: web only");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(v["unrendered"], serde_json::json!([]), "{}", out.stdout);
+    assert_eq!(change_rows(&v).len(), 1, "{}", out.stdout);
+    s.assert_clean("an unrendered source");
 }

@@ -11,6 +11,7 @@
 pub mod change;
 pub mod immutable;
 pub mod quantity;
+pub mod unrendered;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ use crate::render::argocd::repo::{Checkout, checkout_of};
 use crate::scratch::{self, TempDir};
 use crate::{Error, Scan};
 
-pub use change::{Change, ChangeKind, ChangeSet};
+pub use change::{Change, ChangeKind, ChangeSet, Owner};
 
 /// What `diff` compares.
 #[derive(Debug, Clone, Default)]
@@ -251,6 +252,29 @@ fn side(
     scan.inventory(config, flags)
 }
 
+/// Messages that name the temporary directory a revision was extracted to (a tool's error
+/// quotes the paths it read) name the revision instead: `<rev>:path`. The directory is gone
+/// when the report is read.
+fn name_revision(inventory: &mut crate::model::Inventory, tree: &Path, rev: &str) {
+    let mut dirs = vec![tree.to_path_buf()];
+    if let Ok(real) = tree.canonicalize() {
+        if real != tree {
+            dirs.push(real);
+        }
+    }
+    for note in &mut inventory.notes {
+        for dir in &dirs {
+            let dir = dir.display().to_string();
+            if note.message.contains(&dir) {
+                note.message = note
+                    .message
+                    .replace(&format!("{dir}/"), rev)
+                    .replace(&dir, &format!("{rev}."));
+            }
+        }
+    }
+}
+
 /// The configuration for both sides: `--config FILE` when given, else the base's
 /// `.manifest-guard.yaml` (`base_file`: its text, if it has one, and its name in messages), else
 /// the defaults. The head's file (`head_text`) is only compared with it, to say in the report
@@ -327,6 +351,11 @@ fn config_text_in(dir: &Path, shown: &str) -> Result<Option<String>, Error> {
 
 /// Runs `diff`: the change set between the two sides, and the configuration both were read with.
 pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
+    // Both sides share their renders: a source whose inputs are identical on both sides is
+    // rendered once, so its output is identical too (see `render::cache::Memo`).
+    let mut shared = opts.clone();
+    shared.render.memo = Some(Arc::new(crate::render::cache::Memo::default()));
+    let opts = &shared;
     if let (Some(base_dir), Some(head_dir)) = (&opts.base_dir, &opts.head_dir) {
         let head_scan = Scan::of(std::slice::from_ref(head_dir))?;
         let base_scan = Scan::of(std::slice::from_ref(base_dir))?;
@@ -343,8 +372,17 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
             || base_scan.inventory(&config, &opts.render),
             || head_scan.inventory(&config, &opts.render),
         );
-        let mut set = change::compare(base?, head?, &label);
+        let (base, head) = (base?, head?);
+        let unrendered = unrendered::find(
+            &base,
+            &head,
+            &base_scan.root,
+            &head_scan.root,
+            head.sources.len(),
+        );
+        let mut set = change::compare(base, head, &label);
         set.config = source;
+        set.unrendered = unrendered;
         return Ok((set, config));
     }
     let Some(base_rev) = &opts.base else {
@@ -426,29 +464,41 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     let origin = checkout_of(&top).map(|c| c.origin).unwrap_or_default();
 
     // The two sides are independent: build them at the same time.
-    let revision = |rev: &str, commit: &str| -> Result<crate::model::Inventory, Error> {
+    // Each side: its inventory, and its scanned root on disk (kept until the sources' inputs are
+    // compared; a materialised revision is removed when its `Materialized` is dropped).
+    type Side = (crate::model::Inventory, PathBuf, Option<Materialized>);
+    let revision = |rev: &str, commit: &str| -> Result<Side, Error> {
         let tree = materialize(&top, rev, commit)?;
         let checkout = Checkout {
             top: tree.dir.path().to_path_buf(),
             origin: origin.clone(),
         };
-        side(
+        let mut inventory = side(
             tree.dir.path().join(&sub),
             Some(label(rev)),
             checkout,
             &config,
             &opts.render,
-        )
+        )?;
+        name_revision(&mut inventory, tree.dir.path(), &format!("{rev}:"));
+        let root = tree.dir.path().join(&sub);
+        Ok((inventory, root, Some(tree)))
     };
     let (base, head) = rayon::join(
         || revision(base_rev, &base_commit),
         || match (&opts.head, &head_commit) {
             (Some(rev), Some(commit)) => revision(rev, commit),
-            _ => head_scan.inventory(&config, &opts.render),
+            _ => head_scan
+                .inventory(&config, &opts.render)
+                .map(|inv| (inv, head_scan.root.clone(), None)),
         },
     );
-    let mut set = change::compare(base?, head?, base_rev);
+    let ((base, base_root, base_tree), (head, head_root, head_tree)) = (base?, head?);
+    let unrendered = unrendered::find(&base, &head, &base_root, &head_root, head.sources.len());
+    drop((base_tree, head_tree));
+    let mut set = change::compare(base, head, base_rev);
     set.config = source;
+    set.unrendered = unrendered;
     Ok((set, config))
 }
 
@@ -462,7 +512,8 @@ pub struct ClusterImpact {
 
 pub fn blast_radius(set: &ChangeSet) -> BTreeMap<String, ClusterImpact> {
     let mut out: BTreeMap<String, ClusterImpact> = BTreeMap::new();
-    for c in &set.changes {
+    // What no Application deploys reaches no cluster through Argo CD: not counted.
+    for c in set.changes.iter().filter(|c| !c.unowned) {
         let impact = out.entry(c.id.cluster.clone()).or_default();
         *impact.counts.entry(c.kind).or_default() += 1;
         if let Some(app) = &c.application {
@@ -479,4 +530,46 @@ pub fn blast_radius(set: &ChangeSet) -> BTreeMap<String, ClusterImpact> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A tool's error quotes the paths it read, inside the temporary directory the revision was
+    // extracted to: the message names the revision instead (`HEAD~1:base`), in both the path's
+    // spellings (as given, and with links resolved).
+    #[test]
+    fn render_notes_name_the_revision_not_the_temporary_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let scan = crate::Scan {
+            paths: vec![dir.path().to_path_buf()],
+            root: dir.path().to_path_buf(),
+            label: None,
+            checkout: None,
+        };
+        let flags = crate::RenderFlags {
+            no_render: true,
+            ..Default::default()
+        };
+        let mut inventory = scan
+            .inventory(&Config::default(), &flags)
+            .expect("inventory");
+        let tree = dir.path().display().to_string();
+        let at = crate::load::Location {
+            file: crate::load::FileId(0),
+            span: crate::load::Span::new(0, 0),
+        };
+        inventory.notes.push(crate::model::RenderNote::failed(
+            at,
+            format!(
+                "accumulating resources from '{tree}/overlays/../base': lstat {tree}: no such file"
+            ),
+        ));
+        name_revision(&mut inventory, dir.path(), "HEAD~1:");
+        assert_eq!(
+            inventory.notes[0].message,
+            "accumulating resources from 'HEAD~1:overlays/../base': lstat HEAD~1:.: no such file"
+        );
+    }
 }

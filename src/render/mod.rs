@@ -72,6 +72,12 @@ pub struct Settings {
     pub unit_dirs: globset::GlobSet,
     /// The largest file read outside the walk (a git generator's files), as the walk's.
     pub max_file_size: u64,
+    /// How files read during rendering (Helm templates) are named: this prefix and their path
+    /// below the root, as `Scan::label` names the walked ones (`HEAD~1:`); `None` names them
+    /// from the working directory.
+    pub label: Option<String>,
+    /// Renders shared with another build of this process (`diff`'s other revision).
+    pub memo: Option<Arc<cache::Memo>>,
 }
 
 impl Default for Settings {
@@ -86,6 +92,8 @@ impl Default for Settings {
             cache_dir: None,
             unit_dirs: globset::GlobSet::empty(),
             max_file_size: crate::load::LoadOptions::default().max_file_size,
+            label: None,
+            memo: None,
         }
     }
 }
@@ -489,17 +497,28 @@ impl Builder<'_> {
             }
         }
         let cache_dir = self.settings.cache_dir.clone();
+        let memo = self.settings.memo.clone();
         let done: Vec<(String, Result<Arc<Rendered>, RenderError>, bool)> = unique
             .par_iter()
             .map(|p| {
-                if let Some(hit) = cache_dir.as_ref().and_then(|d| cache::read(d, &p.key)) {
-                    return (p.key.clone(), Ok(Arc::new(hit)), true);
-                }
-                let result = p.render(tools);
-                if let (Some(d), Ok(r)) = (&cache_dir, &result) {
-                    cache::write(d, &p.key, r);
-                }
-                (p.key.clone(), result.map(Arc::new), false)
+                let mut from_disk = false;
+                let mut run = || {
+                    if let Some(hit) = cache_dir.as_ref().and_then(|d| cache::read(d, &p.key)) {
+                        from_disk = true;
+                        return Ok(Arc::new(hit));
+                    }
+                    let result = p.render(tools);
+                    if let (Some(d), Ok(r)) = (&cache_dir, &result) {
+                        cache::write(d, &p.key, r);
+                    }
+                    result.map(Arc::new)
+                };
+                let (result, ran) = match &memo {
+                    Some(m) => m.get_or_render(&p.key, run),
+                    None => (run(), true),
+                };
+                // Reused from the other build: not run here.
+                (p.key.clone(), result, from_disk || !ran)
             })
             .collect();
         for (_, _, from_disk) in &done {
@@ -761,12 +780,16 @@ impl Builder<'_> {
         } else {
             std::fs::read_to_string(&real).ok()?
         };
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let mut file = SourceFile::new(
-            crate::load::display_path(&path, &cwd),
-            rel.to_string(),
-            Arc::from(text),
-        );
+        // A materialised revision is a temporary directory: named by its revision, never by
+        // where it was extracted.
+        let display = match &self.settings.label {
+            Some(label) => format!("{label}{clean}"),
+            None => {
+                let cwd = std::env::current_dir().unwrap_or_default();
+                crate::load::display_path(&path, &cwd)
+            }
+        };
+        let mut file = SourceFile::new(display, rel.to_string(), Arc::from(text));
         file.generated = true;
         let id = self.sources.push(file);
         self.templates.insert(rel.to_string(), id);

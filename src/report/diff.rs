@@ -19,10 +19,50 @@ fn count(impact: &ClusterImpact, kind: ChangeKind) -> usize {
     impact.counts.get(&kind).copied().unwrap_or(0)
 }
 
+/// "No object changes", said of what could be compared.
+fn no_changes(set: &ChangeSet) -> String {
+    if set.unrendered.is_empty() {
+        "No object changes.".into()
+    } else {
+        format!(
+            "No object changes among the sources that could be rendered; {} changed source{} could not be rendered (below).",
+            set.unrendered.len(),
+            if set.unrendered.len() == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// Where an unrendered source is written, as `file:line`.
+fn unrendered_at(set: &ChangeSet, u: &crate::diff::unrendered::Unrendered) -> (String, usize) {
+    let f = set.inventory.sources.get(u.location.file);
+    (f.display.clone(), f.line_col(u.location.span.start).line)
+}
+
+/// The human section on sources whose changes could not be seen.
+fn unrendered_human(set: &ChangeSet) -> String {
+    if set.unrendered.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from("\nChanged but not rendered (their object changes are not shown):\n");
+    for u in &set.unrendered {
+        let (file, line) = unrendered_at(set, u);
+        let _ = writeln!(
+            out,
+            "  {} at {}:{line} — not rendered on the {}: {}",
+            printable(&u.source),
+            printable(&file),
+            u.sides.as_str(),
+            printable(&u.reason)
+        );
+    }
+    out
+}
+
 /// The blast radius as a fixed-width table.
-fn blast_table(radius: &BTreeMap<String, ClusterImpact>) -> String {
+fn blast_table(radius: &BTreeMap<String, ClusterImpact>, set: &ChangeSet) -> String {
     if radius.is_empty() {
-        return "No object changes.\n".into();
+        return format!("{}\n", no_changes(set));
     }
     let mut rows = vec![vec![
         "cluster".to_string(),
@@ -91,23 +131,40 @@ fn colored_diff(diff: &str, color: bool) -> String {
         .collect()
 }
 
-fn app_label(app: Option<&String>) -> String {
-    app.map_or_else(
-        || "Objects outside any Application".to_string(),
-        |a| format!("Application `{}`", printable(a)),
-    )
+fn app_label(app: Option<&String>, unowned: bool) -> String {
+    match app {
+        Some(a) => format!("Application `{}`", printable(a)),
+        None if unowned => {
+            "Files no Application deploys (Argo CD applies none of these changes)".to_string()
+        }
+        None => "Objects outside any Application".to_string(),
+    }
 }
 
-/// Changes grouped by (cluster, Application), in the change set's order.
-fn grouped(set: &ChangeSet) -> BTreeMap<(String, Option<String>), Vec<&crate::diff::Change>> {
-    let mut groups: BTreeMap<(String, Option<String>), Vec<&crate::diff::Change>> = BTreeMap::new();
+/// The group of changes: cluster, Application, and whether no Application deploys them.
+type Group = (String, Option<String>, bool);
+
+/// Changes grouped by (cluster, Application), in the change set's order; changes to files no
+/// Application deploys apart.
+fn grouped(set: &ChangeSet) -> BTreeMap<Group, Vec<&crate::diff::Change>> {
+    let mut groups: BTreeMap<Group, Vec<&crate::diff::Change>> = BTreeMap::new();
     for c in &set.changes {
         groups
-            .entry((c.id.cluster.clone(), c.application.clone()))
+            .entry((c.id.cluster.clone(), c.application.clone(), c.unowned))
             .or_default()
             .push(c);
     }
     groups
+}
+
+/// `also rendered by …`, when other sources render the same object.
+fn shared_note(c: &crate::diff::Change) -> Option<String> {
+    (!c.shared_with.is_empty()).then(|| {
+        format!(
+            "shared: also rendered by {} — each is compared on its own; on the cluster, the last one applied wins",
+            c.shared_with.join(", ")
+        )
+    })
 }
 
 pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool) -> String {
@@ -121,19 +178,27 @@ pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool)
         "Blast radius (base {} → head)\n\n",
         printable(&set.base_label)
     );
-    out.push_str(&blast_table(&radius));
-    for ((cluster, app), changes) in grouped(set) {
+    out.push_str(&blast_table(&radius, set));
+    out.push_str(&unrendered_human(set));
+    for ((cluster, app, unowned), changes) in grouped(set) {
         let _ = writeln!(
             out,
             "\n{} on `{}`",
-            app_label(app.as_ref()),
+            app_label(app.as_ref(), unowned),
             printable(&cluster)
         );
         for c in changes {
             let renamed = c
                 .renamed_from
                 .as_ref()
-                .map(|f| format!(" (from `{}`)", printable(&f.name)))
+                .map(|f| {
+                    let from = if f.namespace == c.id.namespace {
+                        f.name.clone()
+                    } else {
+                        format!("{}/{}", f.namespace, f.name)
+                    };
+                    format!(" (from `{}`)", printable(&from))
+                })
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
@@ -142,6 +207,9 @@ pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool)
                 printable(&c.id.short()),
                 printable(&c.effect)
             );
+            if let Some(note) = shared_note(c) {
+                let _ = writeln!(out, "            {}", printable(&note));
+            }
             if show_diff {
                 if let Some(diff) = &c.diff {
                     for line in colored_diff(diff, color).lines() {
@@ -183,6 +251,15 @@ fn change_json(set: &ChangeSet, c: &crate::diff::Change) -> Value {
     });
     if let Some(from) = &c.renamed_from {
         v["renamedFrom"] = json!(from.name);
+        if from.namespace != c.id.namespace {
+            v["renamedFromNamespace"] = json!(from.namespace);
+        }
+    }
+    if !c.shared_with.is_empty() {
+        v["sharedWith"] = json!(c.shared_with);
+    }
+    if c.unowned {
+        v["unowned"] = json!(true);
     }
     if !c.immutable.is_empty() {
         v["immutableFields"] = c
@@ -242,6 +319,21 @@ pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
         "summary": report.summary(),
         "diagnostics": diagnostics,
         "changes": set.changes.iter().map(|c| change_json(set, c)).collect::<Vec<_>>(),
+        "unrendered": set.unrendered.iter().map(|u| {
+            let (file, line) = unrendered_at(set, u);
+            json!({
+                "source": u.source,
+                "application": u.application,
+                "notRenderedOn": match u.sides {
+                    crate::diff::unrendered::Sides::Base => "base",
+                    crate::diff::unrendered::Sides::Head => "head",
+                    crate::diff::unrendered::Sides::Both => "both",
+                },
+                "reason": u.reason,
+                "file": file,
+                "line": line,
+            })
+        }).collect::<Vec<_>>(),
         "blast_radius": blast_json(set),
     });
     super::json_text(&out)
@@ -285,18 +377,38 @@ pub fn markdown(
                 )
             })
             .collect(),
-        empty: "No object changes.".into(),
+        empty: no_changes(set),
         noun: ("cluster", "clusters"),
+    };
+    let unrendered = Section {
+        heading: "Changed but not rendered".into(),
+        head: "Their object changes are not shown.\n\n| source | not rendered on | why | where |\n|---|---|---|---|\n".into(),
+        items: set
+            .unrendered
+            .iter()
+            .map(|u| {
+                let (file, line) = unrendered_at(set, u);
+                format!(
+                    "| {} | {} | {} | {} |\n",
+                    escape_cell(&u.source),
+                    u.sides.as_str(),
+                    escape_cell(&u.reason),
+                    escape_cell(&format!("{file}:{line}"))
+                )
+            })
+            .collect(),
+        empty: String::new(),
+        noun: ("source", "sources"),
     };
     let changes = Section {
         heading: "Changes".into(),
         head: String::new(),
         items: grouped(set)
             .into_iter()
-            .map(|((cluster, app), changes)| {
+            .map(|((cluster, app, unowned), changes)| {
                 let mut item = format!(
                     "<details><summary>{} on <code>{}</code>: {} change{}</summary>\n\n",
-                    html_escape(&app_label(app.as_ref()).replace('`', "")),
+                    html_escape(&app_label(app.as_ref(), unowned).replace('`', "")),
                     html_escape(&printable(&cluster)),
                     changes.len(),
                     if changes.len() == 1 { "" } else { "s" }
@@ -309,6 +421,9 @@ pub fn markdown(
                         escape_cell(&c.id.short()),
                         escape_cell(&c.effect)
                     );
+                    if let Some(note) = shared_note(c) {
+                        let _ = writeln!(item, "  - {}", escape_cell(&note));
+                    }
                     if let Some(d) = &c.diff {
                         let mut d = printable_lines(d).into_owned();
                         if !d.ends_with('\n') {
@@ -335,7 +450,7 @@ pub fn markdown(
             ),
             None => verdict(&report.summary(), options.fail_on),
         },
-        sections: vec![blast, changes, findings(report, options)],
+        sections: vec![blast, unrendered, changes, findings(report, options)],
     }
     .render(limit)
 }

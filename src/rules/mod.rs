@@ -143,9 +143,28 @@ pub fn run(inventory: &Inventory, selection: &Selection) -> Vec<Diagnostic> {
 
 /// Runs every enabled change rule over a change set (`diff`).
 pub fn run_changes(changes: &ChangeSet, selection: &Selection) -> Vec<Diagnostic> {
-    run_with(&changes.inventory, selection, |rule| {
+    let mut found = run_with(&changes.inventory, selection, |rule| {
         rule.is_change_rule().then(|| rule.check_changes(changes))
-    })
+    });
+    // A change to a file no Application deploys, in a repository that deploys through Argo CD,
+    // reaches no cluster through Argo CD (an example, a leftover, a file some other tool
+    // applies): a note, whatever the rule's level, so that it is seen but fails no gate.
+    let unowned: std::collections::HashSet<crate::model::ObjectIdx> = changes
+        .changes
+        .iter()
+        .filter(|c| c.unowned)
+        .flat_map(|c| [c.base, c.head])
+        .flatten()
+        .collect();
+    for d in &mut found {
+        if d.object.is_some_and(|o| unowned.contains(&o)) && d.severity > Severity::Note {
+            d.severity = Severity::Note;
+            d.message.push_str(
+                " (a note: no Application deploys this file, so Argo CD deletes or changes nothing; check whatever else applies it)",
+            );
+        }
+    }
+    found
 }
 
 fn run_with(
