@@ -6,9 +6,11 @@
 //! tree (`directory.recurse`, `include`, `exclude`); a Kustomize or Helm source is rendered by the
 //! real tool (`tool`, `kustomize`, `helm`), in parallel, each identical input once. Applications
 //! found in what an Application renders are Applications in turn (app-of-apps), to a depth
-//! limit. What no Application covers is linted as it would be applied by hand: plain files one
-//! unit per path argument, each top-level kustomization and each Helm chart rendered as a unit of
-//! its own.
+//! limit. What no Application covers is linted as it would be applied by hand: each directory of
+//! plain files a unit of its own (without its subdirectories, like a directory source without
+//! `recurse`; config `units:` joins a directory with everything below it), each top-level
+//! kustomization and each Helm chart rendered as a unit of its own. What an Application reads
+//! (a directory source's directory, a plugin's input) is never a unit of its own.
 
 pub mod argocd;
 pub mod cache;
@@ -140,6 +142,17 @@ struct Builder<'s> {
     rendered_dirs: HashSet<String>,
     /// Template files added to the sources so findings can point into them.
     templates: HashMap<String, FileId>,
+    /// Directories an Application reads (a directory source, and whether with its
+    /// subdirectories; a plugin's input, always with them): what they hold is that
+    /// Application's, never a unit of its own.
+    owned: Vec<(String, bool)>,
+}
+
+/// Whether `dir` is inside a directory some Application reads.
+fn owned_by_app(owned: &[(String, bool)], dir: &str) -> bool {
+    owned.iter().any(|(d, recurse)| {
+        d == dir || (*recurse && (d.is_empty() || dir.starts_with(&format!("{d}/"))))
+    })
 }
 
 /// Builds the inventory: Argo CD's Applications and what each renders, and what no Application
@@ -193,6 +206,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         claimed_by_tools: HashSet::new(),
         rendered_dirs: HashSet::new(),
         templates: HashMap::new(),
+        owned: Vec::new(),
     };
 
     let mut entries = b.written_entries();
@@ -309,6 +323,14 @@ impl Builder<'_> {
                     format!("Application `{app_name}`: source uses {what}, which cannot be rendered offline"),
                     "a plugin runs code Argo CD's repo-server hosts; manifest-guard never runs it, so check its output in that plugin's own CI",
                 ));
+                // The directory is the plugin's input (sent whole to its sidecar): its files are
+                // neither plain manifests nor a kustomization or chart to render on their own.
+                if let Some(path) = &source.path
+                    && let Resolution::Local { dir, .. } =
+                        self.repos.resolve(&source.repo_url, path)
+                {
+                    self.owned.push((dir, true));
+                }
                 continue;
             }
             let Some(path) = source.path.clone() else {
@@ -388,6 +410,7 @@ impl Builder<'_> {
                     include,
                     exclude,
                 } => {
+                    self.owned.push((dir.clone(), *recurse));
                     for (rel, file) in self.files.under(&dir, *recurse) {
                         if selected(rel, include.as_deref(), exclude.as_deref()) {
                             entry.files.push(file);
@@ -784,6 +807,7 @@ impl Builder<'_> {
         for (dir, &kfile) in &self.kustomizations.dirs {
             if self.kustomizations.included.contains(dir)
                 || covered(dir, &self.rendered_dirs)
+                || owned_by_app(&self.owned, dir)
                 || claimed.contains(&kfile)
             {
                 continue;
@@ -811,7 +835,11 @@ impl Builder<'_> {
             // A library chart only provides templates to others; Helm refuses to install it.
             let library =
                 chart.and_then(|r| r.get("type")).and_then(Node::as_str) == Some("library");
-            if library || covered(&dir, &self.rendered_dirs) || claimed.contains(&id) {
+            if library
+                || covered(&dir, &self.rendered_dirs)
+                || owned_by_app(&self.owned, &dir)
+                || claimed.contains(&id)
+            {
                 continue;
             }
             let name = file
@@ -883,16 +911,7 @@ impl Builder<'_> {
         scopes: Scopes,
         clusters_declared: bool,
     ) -> Inventory {
-        let mut units: Vec<RenderUnit> = roots
-            .iter()
-            .map(|r| RenderUnit {
-                name: format!("`{}`", r.display),
-                location: None,
-                cluster: IN_CLUSTER.to_string(),
-                namespace: DEFAULT_NAMESPACE.to_string(),
-                app: None,
-            })
-            .collect();
+        let mut units: Vec<RenderUnit> = Vec::new();
         for (i, e) in entries.iter_mut().enumerate() {
             e.app.unit = UnitId(units.len());
             units.push(RenderUnit {
@@ -956,6 +975,7 @@ impl Builder<'_> {
                 || self.claimed_by_tools.contains(&file_id)
                 || self.kustomizations.patches.contains(&file.rel)
                 || under_rendered(&file.rel)
+                || owned_by_app(&self.owned, tree::parent_dir(&file.rel))
             {
                 continue;
             }
@@ -976,19 +996,31 @@ impl Builder<'_> {
                     });
                     UnitId(units.len() - 1)
                 }),
-                None => match unit_dir_of(&self.settings.unit_dirs, &file.rel, root_rel) {
-                    Some(dir) => *dir_units.entry(dir.to_string()).or_insert_with(|| {
+                None => {
+                    // A directory of plain manifests is applied as one thing, without its
+                    // subdirectories (as an Argo CD directory source without `recurse`); a
+                    // `units:` glob joins a directory with everything below it.
+                    let (dir, joined) =
+                        match unit_dir_of(&self.settings.unit_dirs, &file.rel, root_rel) {
+                            Some(dir) => (dir, true),
+                            None => (tree::parent_dir(&file.rel), false),
+                        };
+                    *dir_units.entry(dir.to_string()).or_insert_with(|| {
+                        let shown = if dir.is_empty() { "." } else { dir };
                         units.push(RenderUnit {
-                            name: format!("the directory `{dir}`"),
+                            name: if joined {
+                                format!("the directory `{shown}` (with its subdirectories)")
+                            } else {
+                                format!("the directory `{shown}`")
+                            },
                             location: None,
                             cluster: IN_CLUSTER.to_string(),
                             namespace: DEFAULT_NAMESPACE.to_string(),
                             app: None,
                         });
                         UnitId(units.len() - 1)
-                    }),
-                    None => UnitId(file.root.min(roots.len().saturating_sub(1))),
-                },
+                    })
+                }
             };
             placer.place_file(&self.sources, file_id, unit, &units, None);
         }

@@ -1,0 +1,246 @@
+//! Render units as Argo CD and the operators have them (issue 10 §2): which files are applied
+//! together, which renders are roots applied by hand, which directories belong to an
+//! Application's plugin, and which files are not manifests at all. Each test builds a small
+//! repository in a temporary directory.
+
+mod common;
+
+use std::path::Path;
+
+use common::{json, render_tools, run_in, write};
+
+const REPO: &str = "https://git.example.com/platform/gitops.git";
+
+fn deployment(name: &str, image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: web\nspec:\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n        - name: {name}\n          image: {image}\n"
+    )
+}
+
+fn config(dir: &Path, extra: &str) {
+    write(
+        dir,
+        ".manifest-guard.yaml",
+        format!("repositories:\n  - url: {REPO}\n    path: .\n{extra}"),
+    );
+}
+
+/// `(rule, file, line)` of every finding.
+fn findings(dir: &Path, args: &[&str]) -> (i32, Vec<(String, String, u64)>, serde_json::Value) {
+    let mut all = vec!["check", ".", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = run_in(dir, &all);
+    let v = json(&out);
+    let list = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap_or("").to_string(),
+                d["file"].as_str().unwrap_or("").to_string(),
+                d["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    (out.code, list, v)
+}
+
+fn rules_of(list: &[(String, String, u64)]) -> Vec<&str> {
+    list.iter().map(|(r, _, _)| r.as_str()).collect()
+}
+
+/// Two sibling directories are two apps, each with its own `Deployment web`: applied one
+/// directory at a time, they never meet. Argo CD reads a directory source without its
+/// subdirectories unless `directory.recurse` is set (argoproj/argo-cd,
+/// reposerver/repository/repository.go, `getPotentiallyValidManifests`: `if path != appPath &&
+/// !recurse { return filepath.SkipDir }`; `recurse` defaults to false), so each directory of plain
+/// manifests is a unit of its own. Before, the whole path argument was one unit and this
+/// reported a `duplicate-resource` error.
+#[test]
+fn sibling_directories_of_plain_manifests_are_separate_units() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "canary-app/deployment.yaml",
+        deployment("web", "web:1"),
+    );
+    write(
+        dir.path(),
+        "blue-green-app/deployment.yaml",
+        deployment("web", "web:2"),
+    );
+    let (code, list, _) = findings(dir.path(), &["--no-render"]);
+    assert!(!rules_of(&list).contains(&"duplicate-resource"), "{list:?}");
+    assert_eq!(code, 0, "{list:?}");
+}
+
+/// Inside one directory, two files defining the same object are still applied together: the
+/// later replaces the earlier.
+#[test]
+fn two_files_of_one_directory_with_the_same_object_are_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "canary-app/a.yaml", deployment("web", "web:1"));
+    write(dir.path(), "canary-app/b.yaml", deployment("web", "web:2"));
+    write(
+        dir.path(),
+        "blue-green-app/deployment.yaml",
+        deployment("web", "web:3"),
+    );
+    let (code, list, v) = findings(dir.path(), &["--no-render"]);
+    let dups: Vec<_> = list
+        .iter()
+        .filter(|(r, _, _)| r == "duplicate-resource")
+        .collect();
+    assert_eq!(
+        dups,
+        vec![&(
+            "duplicate-resource".to_string(),
+            "canary-app/b.yaml".to_string(),
+            4
+        )],
+        "{list:?}"
+    );
+    let message = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "duplicate-resource")
+        .and_then(|d| d["message"].as_str())
+        .unwrap_or("");
+    assert!(message.contains("the directory `canary-app`"), "{message}");
+    assert_eq!(code, 1);
+}
+
+/// `units:` joins a directory with everything below it (one `kubectl apply -R`, or a Flux
+/// Kustomization without a kustomization file); the default `clusters/*` keeps that meaning.
+#[test]
+fn units_globs_join_a_directory_with_its_subdirectories() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "envs/prod/a.yaml", deployment("web", "web:1"));
+    write(
+        dir.path(),
+        "envs/prod/sub/b.yaml",
+        deployment("web", "web:2"),
+    );
+    write(
+        dir.path(),
+        "clusters/prod/a.yaml",
+        deployment("api", "api:1"),
+    );
+    write(
+        dir.path(),
+        "clusters/prod/infra/b.yaml",
+        deployment("api", "api:2"),
+    );
+    // Without a config: `envs/prod` and `envs/prod/sub` are two units, `clusters/prod` one.
+    let (_, list, _) = findings(dir.path(), &["--no-render"]);
+    let dups: Vec<&str> = list
+        .iter()
+        .filter(|(r, _, _)| r == "duplicate-resource")
+        .map(|(_, f, _)| f.as_str())
+        .collect();
+    assert_eq!(dups, vec!["clusters/prod/infra/b.yaml"], "{list:?}");
+    // `units: [envs/*]` joins `envs/prod` with `envs/prod/sub` (and replaces the default).
+    config(dir.path(), "units:\n  - envs/*\n");
+    let (_, list, _) = findings(dir.path(), &["--no-render"]);
+    let dups: Vec<&str> = list
+        .iter()
+        .filter(|(r, _, _)| r == "duplicate-resource")
+        .map(|(_, f, _)| f.as_str())
+        .collect();
+    assert_eq!(dups, vec!["envs/prod/sub/b.yaml"], "{list:?}");
+}
+
+fn plugin_application() -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: secrets\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: {REPO}\n    path: apps/secrets\n    plugin:\n      name: kustomize-sops\n  destination:\n    name: in-cluster\n    namespace: secrets\n"
+    )
+}
+
+/// A directory an Application renders with a config management plugin is that plugin's input
+/// (argoproj/argo-cd, reposerver/repository/repository.go, `runConfigManagementPluginSidecars`
+/// sends the whole application directory to the plugin's sidecar, which generates the
+/// manifests): its kustomization, whose input the plugin produces at sync time, is not rendered
+/// again on its own, and its files are not plain manifests. Before, the kustomization was a
+/// `render-failed` error and the files were checked as plain manifests.
+#[test]
+fn a_plugins_input_directory_is_not_rendered_or_linted_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path(), "");
+    write(dir.path(), "apps/secrets.yaml", plugin_application());
+    // The plugin decrypts `secrets.enc.yaml` into `secrets.yaml` before running Kustomize.
+    write(
+        dir.path(),
+        "apps/secrets/kustomization.yaml",
+        "resources:\n  - secrets.yaml\n",
+    );
+    write(
+        dir.path(),
+        "apps/secrets/overlays/prod/kustomization.yaml",
+        "resources:\n  - ../../generated.yaml\n",
+    );
+    // Two copies of one object, as the plugin's own input: not applied as they are.
+    write(
+        dir.path(),
+        "apps/secrets/templates/a.yaml",
+        deployment("web", "web:1"),
+    );
+    write(
+        dir.path(),
+        "apps/secrets/templates/b.yaml",
+        deployment("web", "web:2"),
+    );
+    let args: &[&str] = if render_tools() {
+        &[]
+    } else {
+        &["--no-render"]
+    };
+    let (code, list, _) = findings(dir.path(), args);
+    let rules = rules_of(&list);
+    assert!(!rules.contains(&"render-failed"), "{list:?}");
+    assert!(!rules.contains(&"duplicate-resource"), "{list:?}");
+    // What is said: the plugin's output is not checked.
+    assert!(
+        list.iter()
+            .any(|(r, f, _)| r == "not-rendered" && f == "apps/secrets.yaml"),
+        "{list:?}"
+    );
+    assert_eq!(code, 0, "{list:?}");
+}
+
+/// The files a directory source leaves out with `exclude` are in a directory the Application
+/// owns: not deployed by it, and not a unit of their own either.
+#[test]
+fn files_a_directory_source_excludes_are_not_plain_manifests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path(), "");
+    write(
+        dir.path(),
+        "apps/web.yaml",
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: {REPO}\n    path: web\n    directory:\n      exclude: 'old-*.yaml'\n  destination:\n    name: in-cluster\n    namespace: web\n"
+        ),
+    );
+    write(
+        dir.path(),
+        "web/deployment.yaml",
+        deployment("web", "web:2"),
+    );
+    // Kept for reference, never applied: before, linted as plain manifests (a
+    // `one-object-per-file` warning, and objects of no Application in the inventory).
+    write(
+        dir.path(),
+        "web/old-all.yaml",
+        format!(
+            "{}---\n{}",
+            deployment("web", "web:1"),
+            deployment("api", "api:1")
+        ),
+    );
+    let (_, list, _) = findings(dir.path(), &["--no-render"]);
+    assert!(
+        !list.iter().any(|(_, f, _)| f.starts_with("web/")),
+        "{list:?}"
+    );
+}
