@@ -148,6 +148,21 @@ struct Builder<'s> {
     owned: Vec<(String, bool)>,
 }
 
+/// A directory of the tree (`dir`, relative to the scanned root) as the user names it: with the
+/// prefix the file's display path has before its relative path.
+fn shown_dir(display: &str, rel: &str, dir: &str) -> String {
+    let prefix = display
+        .strip_suffix(rel)
+        .unwrap_or("")
+        .trim_end_matches('/');
+    match (prefix.is_empty(), dir.is_empty()) {
+        (true, true) => ".".to_string(),
+        (true, false) => dir.to_string(),
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}/{dir}"),
+    }
+}
+
 /// Whether `dir` is inside a directory some Application reads.
 fn owned_by_app(owned: &[(String, bool)], dir: &str) -> bool {
     owned.iter().any(|(d, recurse)| {
@@ -1006,7 +1021,7 @@ impl Builder<'_> {
                             None => (tree::parent_dir(&file.rel), false),
                         };
                     *dir_units.entry(dir.to_string()).or_insert_with(|| {
-                        let shown = if dir.is_empty() { "." } else { dir };
+                        let shown = shown_dir(&file.display, &file.rel, dir);
                         units.push(RenderUnit {
                             name: if joined {
                                 format!("the directory `{shown}` (with its subdirectories)")
