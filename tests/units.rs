@@ -244,3 +244,85 @@ fn files_a_directory_source_excludes_are_not_plain_manifests() {
         "{list:?}"
     );
 }
+
+const JINJA: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n{% if ha %}\nspec:\n  replicas: {{ replicas }}\n{% endif %}\n";
+
+/// A Jinja template of an Ansible role is not a manifest: Argo CD skips a YAML file that does not
+/// parse unless it is deployed as one (argoproj/argo-cd, reposerver/repository/repository.go,
+/// `getObjsFromYAMLOrJson`: "it might be an unrelated YAML file which we will ignore"). It is a
+/// note, not a `yaml-syntax` error; before, it was an error and the run failed.
+#[test]
+fn a_template_no_application_deploys_is_a_note_not_a_syntax_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "ansible/roles/web/templates/deployment.yaml",
+        JINJA,
+    );
+    write(dir.path(), ".github/workflows/ci.yml", "on: [push\n");
+    write(dir.path(), "charts-values/values-prod.yaml", "image: [\n");
+    let out = run_in(
+        dir.path(),
+        &["check", ".", "--format", "json", "--no-render"],
+    );
+    let v = json(&out);
+    let found: Vec<(String, String, String)> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap_or("").to_string(),
+                d["severity"].as_str().unwrap_or("").to_string(),
+                d["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    for (file, severity, message) in &found {
+        assert_eq!(severity, "note", "{file}: {message}");
+        assert!(message.starts_with("not a manifest: "), "{message}");
+    }
+    assert!(
+        found[0].2.starts_with("not a manifest: CI configuration"),
+        "{found:?}"
+    );
+    assert_eq!(found[1].0, "ansible/roles/web/templates/deployment.yaml");
+    assert!(
+        found[1]
+            .2
+            .starts_with("not a manifest: template syntax at line 5"),
+        "{found:?}"
+    );
+    assert!(
+        found[2].2.starts_with("not a manifest: a Helm values file"),
+        "{found:?}"
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}
+
+/// The same template in a directory an Application deploys is what Argo CD tries to apply: a
+/// `yaml-syntax` error, as before.
+#[test]
+fn a_template_an_application_deploys_stays_a_syntax_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path(), "");
+    write(
+        dir.path(),
+        "apps/web.yaml",
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: {REPO}\n    path: web\n  destination:\n    name: in-cluster\n    namespace: web\n"
+        ),
+    );
+    write(dir.path(), "web/deployment.yaml", JINJA);
+    let (code, list, v) = findings(dir.path(), &["--no-render"]);
+    let d = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "yaml-syntax")
+        .unwrap_or_else(|| panic!("{list:?}"));
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["file"], "web/deployment.yaml");
+    assert_eq!(code, 1);
+}

@@ -138,6 +138,8 @@ struct Builder<'s> {
     stats: RenderStats,
     /// Files some render read (kustomize resources, chart files): not plain manifests.
     claimed_by_tools: HashSet<FileId>,
+    /// Of those, the files an Application's render read.
+    app_tool_files: HashSet<FileId>,
     /// Directories a Helm or Kustomize render covered.
     rendered_dirs: HashSet<String>,
     /// Template files added to the sources so findings can point into them.
@@ -219,6 +221,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         notes: Vec::new(),
         stats: RenderStats::default(),
         claimed_by_tools: HashSet::new(),
+        app_tool_files: HashSet::new(),
         rendered_dirs: HashSet::new(),
         templates: HashMap::new(),
         owned: Vec::new(),
@@ -251,6 +254,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         }
         start = end;
     }
+    b.app_tool_files = b.claimed_by_tools.clone();
     let standalone = b.standalone_units(&entries);
     b.assemble(entries, standalone, roots, scopes, clusters_declared)
 }
@@ -1079,6 +1083,11 @@ impl Builder<'_> {
         inventory.clusters = std::mem::take(&mut self.clusters);
         inventory.clusters_declared = clusters_declared;
         inventory.notes = std::mem::take(&mut self.notes);
+        inventory.deployed_files = claimed
+            .iter()
+            .chain(&self.app_tool_files)
+            .copied()
+            .collect();
         inventory.argocd_namespace = self.settings.argocd_namespace.clone();
         inventory.render_stats = self.stats;
         inventory
