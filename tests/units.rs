@@ -326,3 +326,103 @@ fn a_template_an_application_deploys_stays_a_syntax_error() {
     assert_eq!(d["file"], "web/deployment.yaml");
     assert_eq!(code, 1);
 }
+
+fn app_template(name: &str, path: &str, namespace: &str) -> String {
+    format!(
+        "---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\nspec:\n  project: default\n  source:\n    repoURL: {REPO}\n    path: {path}\n  destination:\n    name: in-cluster\n    namespace: {namespace}\n"
+    )
+}
+
+/// The root of an app-of-apps applied once by hand (`helm install bootstrap ./bootstrap`, or
+/// `argocd app create` from the command line): no Application in the repository points at the
+/// chart, yet what it renders are Applications, as Argo CD has them once the root is applied —
+/// resolved, rendered and checked, in Argo CD's namespace, and the root says where they come
+/// from. An Application of the root that points back at it (a self-managing root) is the root,
+/// not a second render of it. Before, the Applications were plain objects in namespace
+/// `default`, `0 Applications` were checked, and nothing they deploy was seen.
+#[test]
+fn applications_rendered_by_a_root_applied_by_hand_are_applications() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path(), "");
+    write(
+        dir.path(),
+        "bootstrap/Chart.yaml",
+        "apiVersion: v2\nname: bootstrap\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "bootstrap/templates/apps.yaml",
+        format!(
+            "{}{}{}",
+            app_template("web", "apps/web", "web"),
+            app_template("api", "apps/api", "api"),
+            app_template("bootstrap", "bootstrap", "argocd")
+        ),
+    );
+    write(
+        dir.path(),
+        "apps/web/deployment.yaml",
+        deployment("web", "web:1"),
+    );
+    // Deployed by `api` into namespace `web`: only seen if `api` is an Application.
+    write(
+        dir.path(),
+        "apps/api/deployment.yaml",
+        deployment("api", "api:1"),
+    );
+
+    let out = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    let v_render = json(&out);
+    let apps = v_render["applications"].as_array().expect("applications");
+    let names: Vec<&str> = apps.iter().filter_map(|a| a["name"].as_str()).collect();
+    assert_eq!(names, vec!["api", "bootstrap", "web"], "{}", out.stdout);
+    for a in apps {
+        assert_eq!(a["namespace"], "argocd", "{a}");
+        assert_eq!(
+            a["origin"]["root"], "the Helm chart `bootstrap` (a root applied by hand)",
+            "{a}"
+        );
+    }
+    let web = apps.iter().find(|a| a["name"] == "web").expect("web");
+    let objects: Vec<&str> = web["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["file"].as_str())
+        .collect();
+    assert_eq!(objects, vec!["apps/web/deployment.yaml"], "{web}");
+
+    let (_, list, _) = findings(dir.path(), &[]);
+    let rules = rules_of(&list);
+    assert!(!rules.contains(&"duplicate-application"), "{list:?}");
+    assert!(!rules.contains(&"duplicate-resource"), "{list:?}");
+    // `api`'s Deployment leaves its namespace: checked as part of the Application.
+    assert!(
+        list.iter()
+            .any(|(r, f, _)| r == "cross-namespace-target" && f == "apps/api/deployment.yaml"),
+        "{list:?}"
+    );
+    // And `render` says which unit is the root (the root's own objects are the Applications).
+    let note = v_render["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .find(|n| {
+            n["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("root applied by hand"))
+        })
+        .unwrap_or_else(|| panic!("{v_render}"));
+    assert_eq!(note["file"], "bootstrap/Chart.yaml");
+    assert_eq!(note["rendered"], true);
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("the Helm chart `bootstrap` renders 3 Applications"),
+        "{note}"
+    );
+}

@@ -92,6 +92,9 @@ pub struct AppOrigin {
     pub parent: Option<AppIdx>,
     /// The ApplicationSet and the generator element that produced it.
     pub generator: Option<Generated>,
+    /// The unit no Application renders whose render holds it, or its app-of-apps ancestor: a
+    /// root applied by hand (`the kustomization `clusters/hub``).
+    pub root: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -124,6 +124,8 @@ struct Entry {
     files: Vec<FileId>,
     /// Documents its Helm and Kustomize sources render.
     rendered: Vec<RenderedDocRef>,
+    /// The root applied by hand it descends from: its name and directory.
+    root: Option<(String, String)>,
 }
 
 /// The state of one `build`.
@@ -140,6 +142,8 @@ struct Builder<'s> {
     claimed_by_tools: HashSet<FileId>,
     /// Of those, the files an Application's render read.
     app_tool_files: HashSet<FileId>,
+    /// Directories an Application's Helm or Kustomize source renders.
+    app_dirs: HashSet<String>,
     /// Directories a Helm or Kustomize render covered.
     rendered_dirs: HashSet<String>,
     /// Template files added to the sources so findings can point into them.
@@ -222,52 +226,113 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         stats: RenderStats::default(),
         claimed_by_tools: HashSet::new(),
         app_tool_files: HashSet::new(),
+        app_dirs: HashSet::new(),
         rendered_dirs: HashSet::new(),
         templates: HashMap::new(),
         owned: Vec::new(),
     };
 
     let mut entries = b.written_entries();
-    // Rounds: resolve and render the Applications found so far; what they render may hold
-    // more Applications (app-of-apps through Helm or Kustomize).
-    let mut start = 0;
-    while start < entries.len() {
-        let end = entries.len();
-        let mut jobs: Vec<(usize, Location, RenderRequest)> = Vec::new();
-        for (i, entry) in entries.iter_mut().enumerate().take(end).skip(start) {
-            b.resolve(i, entry, &mut jobs);
-        }
-        let requests: Vec<&RenderRequest> = jobs.iter().map(|(_, _, r)| r).collect();
-        let results = b.render_all(&requests);
-        for ((i, at, request), result) in jobs.iter().zip(results) {
-            let label = format!("Application `{}`", entries[*i].app.name);
-            match result {
-                Ok(rendered) => {
-                    b.render_problems(&rendered, *at, &label);
-                    let docs = b.integrate(&rendered, request, *at);
-                    let children = b.discover(&docs, *i, &entries);
-                    entries[*i].rendered.extend(docs);
-                    entries.extend(children);
-                }
-                Err(e) => b.render_error(e, *at, &label),
-            }
-        }
-        start = end;
-    }
+    b.rounds(&mut entries, 0);
     b.app_tool_files = b.claimed_by_tools.clone();
-    let standalone = b.standalone_units(&entries);
+    let mut standalone = b.standalone_units(&entries);
+    // Roots applied by hand: a kustomization or chart no Application renders, whose render
+    // holds Applications (the root of an app-of-apps, `kubectl apply -k`'d once). Those are
+    // Applications as if an Application had rendered them.
+    let start = entries.len();
+    for s in &standalone {
+        let found = b.discover(&s.docs, None, Some((&s.name, &s.dir)), &entries);
+        if !found.is_empty() {
+            b.notes.push(RenderNote::assumed(
+                s.location,
+                format!(
+                    "{} renders {} and no Application in the repository renders it: taken as an app-of-apps root applied by hand",
+                    s.name,
+                    count_kinds(&found)
+                ),
+            ));
+        }
+        entries.extend(found);
+    }
+    if entries.len() > start {
+        b.rounds(&mut entries, start);
+        // What those Applications render is theirs, not a unit of its own any more.
+        let is_root = |s: &Standalone| {
+            entries
+                .iter()
+                .any(|e| e.root.as_ref().is_some_and(|(_, d)| d == &s.dir))
+        };
+        let app_dirs = &b.app_dirs;
+        let owned = &b.owned;
+        standalone.retain(|s| {
+            is_root(s)
+                || !(app_dirs
+                    .iter()
+                    .any(|d| d == &s.dir || d.is_empty() || s.dir.starts_with(&format!("{d}/")))
+                    || owned_by_app(owned, &s.dir))
+        });
+    }
     b.assemble(entries, standalone, roots, scopes, clusters_declared)
+}
+
+/// "3 Applications": what a root renders, for its note.
+fn count_kinds(found: &[Entry]) -> String {
+    let generated = found
+        .iter()
+        .filter(|e| e.app.origin.generator.is_some())
+        .count();
+    let written = found.len() - generated;
+    let plural = |n: usize| format!("{n} Application{}", if n == 1 { "" } else { "s" });
+    match (written, generated) {
+        (w, 0) => plural(w),
+        (0, g) => format!("ApplicationSets that generate {}", plural(g)),
+        (w, g) => format!(
+            "{} and ApplicationSets that generate {}",
+            plural(w),
+            plural(g)
+        ),
+    }
 }
 
 /// A unit no Application covers: a top-level kustomization or a Helm chart, rendered as applied
 /// by hand.
 struct Standalone {
     name: String,
+    /// The directory of the kustomization or chart.
+    dir: String,
     location: Location,
     docs: Vec<RenderedDocRef>,
 }
 
 impl Builder<'_> {
+    /// Rounds from `start`: resolve and render the Applications found so far; what they render
+    /// may hold more Applications (app-of-apps through Helm or Kustomize).
+    fn rounds(&mut self, entries: &mut Vec<Entry>, mut start: usize) {
+        while start < entries.len() {
+            let end = entries.len();
+            let mut jobs: Vec<(usize, Location, RenderRequest)> = Vec::new();
+            for (i, entry) in entries.iter_mut().enumerate().take(end).skip(start) {
+                self.resolve(i, entry, &mut jobs);
+            }
+            let requests: Vec<&RenderRequest> = jobs.iter().map(|(_, _, r)| r).collect();
+            let results = self.render_all(&requests);
+            for ((i, at, request), result) in jobs.iter().zip(results) {
+                let label = format!("Application `{}`", entries[*i].app.name);
+                match result {
+                    Ok(rendered) => {
+                        self.render_problems(&rendered, *at, &label);
+                        let docs = self.integrate(&rendered, request, *at);
+                        let children = self.discover(&docs, Some(*i), None, entries);
+                        entries[*i].rendered.extend(docs);
+                        entries.extend(children);
+                    }
+                    Err(e) => self.render_error(e, *at, &label),
+                }
+            }
+            start = end;
+        }
+    }
+
     /// Every Application written in the tree (and generated by ApplicationSets written there).
     fn written_entries(&mut self) -> Vec<Entry> {
         let mut entries = Vec::new();
@@ -454,7 +519,17 @@ impl Builder<'_> {
                 }),
                 SourceKind::Ref | SourceKind::Plugin(_) => continue,
             };
+            // The root applied by hand that an Application of its own renders again (a
+            // self-managing app-of-apps): already rendered, as the root.
+            if entry
+                .root
+                .as_ref()
+                .is_some_and(|(_, root_dir)| root_dir == &dir)
+            {
+                continue;
+            }
             self.rendered_dirs.insert(dir.clone());
+            self.app_dirs.insert(dir.clone());
             if self.settings.tools.is_none() {
                 self.notes.push(RenderNote::not_rendered(
                     source.location,
@@ -725,14 +800,25 @@ impl Builder<'_> {
         Some(id)
     }
 
-    /// Applications (and ApplicationSets) in what Application `parent` renders.
+    /// Applications (and ApplicationSets) in what Application `parent` renders, or else the
+    /// root applied by hand `root` (its name and directory).
     fn discover(
         &mut self,
         docs: &[RenderedDocRef],
-        parent: usize,
+        parent: Option<usize>,
+        root: Option<(&str, &str)>,
         entries: &[Entry],
     ) -> Vec<Entry> {
-        let depth = entries[parent].depth + 1;
+        let depth = parent.map_or(1, |p| entries[p].depth + 1);
+        // Descendants of a root applied by hand say so, as its own Applications do.
+        let hand_root: Option<(String, String)> = match parent {
+            Some(p) => entries[p].root.clone(),
+            None => root.map(|(name, dir)| (name.to_string(), dir.to_string())),
+        };
+        let origin_of = |mut app: Application| {
+            app.origin.root = hand_root.as_ref().map(|(name, _)| name.clone());
+            app
+        };
         let mut found = Vec::new();
         let checkouts = argocd::applicationset::Checkouts::new();
         let expander = argocd::applicationset::Expander::new(
@@ -770,7 +856,9 @@ impl Builder<'_> {
                     let at = |_: Span| origin;
                     for app in expand_appset(m.node, &at, &expander, self.settings, &mut self.notes)
                     {
-                        found.push(Entry::new(app, None, Some(parent), depth));
+                        let mut entry = Entry::new(origin_of(app), None, parent, depth);
+                        entry.root.clone_from(&hand_root);
+                        found.push(entry);
                     }
                     continue;
                 }
@@ -780,10 +868,11 @@ impl Builder<'_> {
                     .pointer("/metadata/name")
                     .and_then(|v| v.as_str())
                     .unwrap_or("");
-                if entries
-                    .iter()
-                    .chain(found.iter())
-                    .any(|e| e.app.name == name && ancestors_include(entries, parent, name))
+                if let Some(parent) = parent
+                    && entries
+                        .iter()
+                        .chain(found.iter())
+                        .any(|e| e.app.name == name && ancestors_include(entries, parent, name))
                 {
                     continue;
                 }
@@ -796,12 +885,10 @@ impl Builder<'_> {
                 if app.namespace.is_empty() {
                     app.namespace = self.settings.argocd_namespace.clone();
                 }
-                found.push(Entry::new(
-                    app,
-                    Some((d.file, d.doc_index)),
-                    Some(parent),
-                    depth,
-                ));
+                let mut entry =
+                    Entry::new(origin_of(app), Some((d.file, d.doc_index)), parent, depth);
+                entry.root.clone_from(&hand_root);
+                found.push(entry);
             }
         }
         found
@@ -908,6 +995,10 @@ impl Builder<'_> {
                     let docs = self.integrate(&rendered, request, *at);
                     out.push(Standalone {
                         name: name.clone(),
+                        dir: match request {
+                            RenderRequest::Helm(h) => h.chart_dir.clone(),
+                            RenderRequest::Kustomize(k) => k.dir.clone(),
+                        },
                         location: *at,
                         docs,
                     });
@@ -1120,6 +1211,7 @@ impl Entry {
             depth,
             files: Vec::new(),
             rendered: Vec::new(),
+            root: None,
         }
     }
 }
@@ -1291,6 +1383,7 @@ fn expand_appset(
     for generated in expansion.apps {
         let origin = AppOrigin {
             parent: None,
+            root: None,
             generator: Some(crate::model::argocd::Generated {
                 appset: appset_name.clone(),
                 appset_at: name_at,
