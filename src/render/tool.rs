@@ -588,13 +588,25 @@ pub(crate) fn trim_stderr(stderr: &[u8]) -> String {
 /// A failed run as a `Failed` error: the command (so it can be run again by hand), then the
 /// tool's words, else its exit status, then the links the copy of `tree` left out.
 pub(crate) fn failure(command: &str, out: &RunOutput, tree: &Tree) -> RenderError {
-    let stderr = trim_stderr(&out.stderr);
+    let stderr = without_scratch_paths(&trim_stderr(&out.stderr));
     let outside = tree.outside_note();
     if stderr.is_empty() {
         RenderError::Failed(format!("`{command}` failed ({}){outside}", out.status))
     } else {
         RenderError::Failed(format!("`{command}` failed: {stderr}{outside}"))
     }
+}
+
+/// The tool's message with the private copy's paths (`/tmp/manifest-guard-<pid>-<n>-<time>/tree/`)
+/// made relative to the scanned root, as the user knows them: the same failure reads the same
+/// in every run.
+fn without_scratch_paths(stderr: &str) -> String {
+    static SCRATCH: OnceLock<regex::Regex> = OnceLock::new();
+    let re = SCRATCH.get_or_init(|| {
+        regex::Regex::new(r"[^\s'\x22]*manifest-guard-[0-9]+-[0-9]+-[0-9a-f]+(/tree)?/?")
+            .expect("a valid regex")
+    });
+    re.replace_all(stderr, "").into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -932,6 +944,15 @@ mod tests {
         let mut h = Sha256::new();
         h.update(data);
         h.hex()
+    }
+
+    #[test]
+    fn scratch_paths_are_left_out_of_tool_messages() {
+        let message = "accumulating resources from '../x/': evalsymlink failure on '/tmp/manifest-guard-1299-375-3a99328a/tree/components/x' : lstat /tmp/manifest-guard-1299-375-3a99328a/tree/components: no such file";
+        assert_eq!(
+            without_scratch_paths(message),
+            "accumulating resources from '../x/': evalsymlink failure on 'components/x' : lstat components: no such file"
+        );
     }
 
     #[test]
