@@ -426,3 +426,59 @@ fn applications_rendered_by_a_root_applied_by_hand_are_applications() {
         "{note}"
     );
 }
+
+/// A Backstage software template keeps a skeleton of the Application it scaffolds, with
+/// `${{ values.x }}` placeholders filled in before anything applies it: not an Application of this
+/// repository, so it neither collides with the real one nor is resolved. Before, it was a second
+/// definition of `store` (a `duplicate-application` error) with an unresolvable repository.
+#[test]
+fn a_scaffolding_template_of_an_application_is_not_an_application() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path(), "");
+    let app = |repo: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: store\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: {repo}\n    path: store\n  destination:\n    name: in-cluster\n    namespace: store\n"
+        )
+    };
+    write(
+        dir.path(),
+        "backstage/template/content/store.yaml",
+        app("${{ values.repoUrl }}"),
+    );
+    write(dir.path(), "apps/store.yaml", app(REPO));
+    write(
+        dir.path(),
+        "store/deployment.yaml",
+        deployment("store", "store:1"),
+    );
+    let (_, list, v) = findings(dir.path(), &["--no-render"]);
+    assert!(
+        !rules_of(&list).contains(&"duplicate-application"),
+        "{list:?}"
+    );
+    let d = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["file"] == "backstage/template/content/store.yaml")
+        .unwrap_or_else(|| panic!("{list:?}"));
+    assert_eq!(d["severity"], "note");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("not a manifest: template syntax at line 9"),
+        "{d}"
+    );
+    let out = run_in(
+        dir.path(),
+        &["render", ".", "--format", "json", "--no-render"],
+    );
+    let names: Vec<String> = json(&out)["applications"]
+        .as_array()
+        .expect("applications")
+        .iter()
+        .map(|a| a["origin"]["file"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(names, vec!["apps/store.yaml"]);
+}

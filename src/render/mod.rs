@@ -169,6 +169,16 @@ fn shown_dir(display: &str, rel: &str, dir: &str) -> String {
     }
 }
 
+/// The 1-based line of the first `${{ ... }}` placeholder inside `span`: scaffolding syntax
+/// (Backstage templates, GitHub expressions) that no Kubernetes object or Argo CD template holds.
+fn scaffold_placeholder_line(file: &SourceFile, span: Span) -> Option<usize> {
+    let part = file.text.get(span.start..span.end)?;
+    let at = part.find("${{")?;
+    part[at..]
+        .contains("}}")
+        .then(|| file.line_col(span.start + at).line)
+}
+
 /// Whether `dir` is inside a directory some Application reads.
 fn owned_by_app(owned: &[(String, bool)], dir: &str) -> bool {
     owned.iter().any(|(d, recurse)| {
@@ -352,6 +362,26 @@ impl Builder<'_> {
                 let Some(root) = &doc.root else { continue };
                 for m in manifests_of(root) {
                     let group = group_of(m.api_version);
+                    let argocd_kind = argocd::is_applicationset(group, m.kind)
+                        || argocd::is_application(group, m.kind);
+                    // A scaffolding template (Backstage's `${{ values.x }}`, GitHub's
+                    // expressions) is filled in before anything applies it: not an
+                    // Application of this repository.
+                    if argocd_kind && let Some(line) = scaffold_placeholder_line(file, m.node.span)
+                    {
+                        self.notes.push(RenderNote::not_rendered(
+                            Location {
+                                file: file_id,
+                                span: m.node.get("kind").map_or(m.node.span, |k| k.span),
+                            },
+                            format!(
+                                "not a manifest: template syntax at line {line} (`${{{{ }}}}` placeholders are filled in before this {} is applied)",
+                                m.kind
+                            ),
+                            "a template (such as a Backstage skeleton) is checked in what it generates; exclude its directory in .manifest-guard.yaml to say so",
+                        ));
+                        continue;
+                    }
                     if argocd::is_applicationset(group, m.kind) {
                         let at = |span: Span| Location {
                             file: file_id,
