@@ -482,3 +482,90 @@ fn a_scaffolding_template_of_an_application_is_not_an_application() {
         .collect();
     assert_eq!(names, vec!["apps/store.yaml"]);
 }
+
+/// Two clusters' roots, `clusters/a` and `clusters/b`, each a kustomization that inflates the
+/// repository's own app-of-apps chart with `helmCharts` (redhat-cop/gitops-standards-repo-template's
+/// layout; the root Application is applied by hand per cluster with `path:
+/// clusters/${cluster_name}`). The local chart is rendered offline (`kustomize build
+/// --enable-helm` with nothing to fetch); each root's Applications live in that cluster's own Argo
+/// CD, so the same name in both roots is no duplicate, and `in-cluster` is that cluster. Before,
+/// the roots were `not-rendered` notes and nothing they deploy was checked.
+#[test]
+fn each_clusters_root_inflating_a_local_chart_is_that_clusters_own() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path(), "");
+    write(
+        dir.path(),
+        "charts/app-of-apps/Chart.yaml",
+        "apiVersion: v2\nname: app-of-apps\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "charts/app-of-apps/templates/apps.yaml",
+        "{{- range .Values.apps }}\n---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {{ .name }}\nspec:\n  project: default\n  source:\n    repoURL: https://git.example.com/platform/gitops.git\n    path: {{ .path }}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {{ .name }}\n{{- end }}\n",
+    );
+    for cluster in ["a", "b"] {
+        write(
+            dir.path(),
+            &format!("clusters/{cluster}/kustomization.yaml"),
+            "helmGlobals:\n  chartHome: ../../charts\nhelmCharts:\n  - name: app-of-apps\n    valuesFile: values.yaml\n",
+        );
+        write(
+            dir.path(),
+            &format!("clusters/{cluster}/values.yaml"),
+            "apps:\n  - name: web\n    path: apps/web\n",
+        );
+    }
+    write(
+        dir.path(),
+        "apps/web/deployment.yaml",
+        deployment("web", "web:1"),
+    );
+
+    let out = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    let v = json(&out);
+    let apps: Vec<(String, String, String)> = v["applications"]
+        .as_array()
+        .expect("applications")
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap_or("").to_string(),
+                a["destination"]["cluster"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                a["origin"]["root"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        apps,
+        vec![
+            (
+                "web".to_string(),
+                "a".to_string(),
+                "the kustomization `clusters/a/kustomization.yaml` (a root applied by hand)"
+                    .to_string()
+            ),
+            (
+                "web".to_string(),
+                "b".to_string(),
+                "the kustomization `clusters/b/kustomization.yaml` (a root applied by hand)"
+                    .to_string()
+            ),
+        ],
+        "{}",
+        out.stdout
+    );
+    let (_, list, _) = findings(dir.path(), &[]);
+    let rules = rules_of(&list);
+    assert!(!rules.contains(&"duplicate-application"), "{list:?}");
+    assert!(!rules.contains(&"shared-resource"), "{list:?}");
+    assert!(!rules.contains(&"not-rendered"), "{list:?}");
+    // `web` deploys into namespace `web` a Deployment of namespace `web`: checked, and fine.
+    assert!(!rules.contains(&"cross-namespace-target"), "{list:?}");
+}

@@ -144,6 +144,8 @@ struct Builder<'s> {
     app_tool_files: HashSet<FileId>,
     /// Directories an Application's Helm or Kustomize source renders.
     app_dirs: HashSet<String>,
+    /// Standalone renders that failed: directory, name, location, error.
+    standalone_failures: Vec<(String, String, Location, RenderError)>,
     /// Directories a Helm or Kustomize render covered.
     rendered_dirs: HashSet<String>,
     /// Template files added to the sources so findings can point into them.
@@ -237,6 +239,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         claimed_by_tools: HashSet::new(),
         app_tool_files: HashSet::new(),
         app_dirs: HashSet::new(),
+        standalone_failures: Vec::new(),
         rendered_dirs: HashSet::new(),
         templates: HashMap::new(),
         owned: Vec::new(),
@@ -281,6 +284,16 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                     .any(|d| d == &s.dir || d.is_empty() || s.dir.starts_with(&format!("{d}/")))
                     || owned_by_app(owned, &s.dir))
         });
+    }
+    // A failed standalone render that an Application renders too is that Application's failure.
+    for (dir, name, at, error) in std::mem::take(&mut b.standalone_failures) {
+        let rendered_by_app = b
+            .app_dirs
+            .iter()
+            .any(|d| d == &dir || d.is_empty() || dir.starts_with(&format!("{d}/")));
+        if !rendered_by_app {
+            b.render_error(error, at, &name);
+        }
     }
     b.assemble(entries, standalone, roots, scopes, clusters_declared)
 }
@@ -428,6 +441,12 @@ impl Builder<'_> {
         jobs: &mut Vec<(usize, Location, RenderRequest)>,
     ) {
         resolve_destination(&mut entry.app, &self.clusters);
+        // `in-cluster` of a cluster's own root is that cluster.
+        if let Some(cluster) = &entry.app.origin.root_cluster
+            && entry.app.destination.cluster == IN_CLUSTER
+        {
+            entry.app.destination.cluster.clone_from(cluster);
+        }
         let app_name = entry.app.name.clone();
         // First where each source is, so Helm sources can read `$ref` value files.
         for source in &mut entry.app.sources {
@@ -845,8 +864,16 @@ impl Builder<'_> {
             Some(p) => entries[p].root.clone(),
             None => root.map(|(name, dir)| (name.to_string(), dir.to_string())),
         };
+        // A root in a `units:` directory (`clusters/<cluster>`) is that cluster's own.
+        let root_cluster = match parent {
+            Some(p) => entries[p].app.origin.root_cluster.clone(),
+            None => root
+                .filter(|(_, dir)| !dir.is_empty() && self.settings.unit_dirs.is_match(dir))
+                .map(|(_, dir)| dir.rsplit('/').next().unwrap_or(dir).to_string()),
+        };
         let origin_of = |mut app: Application| {
             app.origin.root = hand_root.as_ref().map(|(name, _)| name.clone());
+            app.origin.root_cluster.clone_from(&root_cluster);
             app
         };
         let mut found = Vec::new();
@@ -1033,10 +1060,16 @@ impl Builder<'_> {
                         docs,
                     });
                 }
-                Err(e) => {
-                    let label = name.clone();
-                    self.render_error(e, *at, &label);
-                }
+                // Said once the roots' Applications are known: one of them may render it.
+                Err(e) => self.standalone_failures.push((
+                    match request {
+                        RenderRequest::Helm(h) => h.chart_dir.clone(),
+                        RenderRequest::Kustomize(k) => k.dir.clone(),
+                    },
+                    name.clone(),
+                    *at,
+                    e,
+                )),
             }
         }
         out
@@ -1087,10 +1120,16 @@ impl Builder<'_> {
         }
         for s in &standalone {
             let unit = UnitId(units.len());
+            // A cluster's own root is applied to that cluster.
+            let cluster = entries
+                .iter()
+                .filter(|e| e.parent.is_none() && e.root.as_ref().is_some_and(|(_, d)| d == &s.dir))
+                .find_map(|e| e.app.origin.root_cluster.clone())
+                .unwrap_or_else(|| IN_CLUSTER.to_string());
             units.push(RenderUnit {
                 name: s.name.clone(),
                 location: Some(s.location),
-                cluster: IN_CLUSTER.to_string(),
+                cluster,
                 namespace: DEFAULT_NAMESPACE.to_string(),
                 app: None,
             });
@@ -1414,6 +1453,7 @@ fn expand_appset(
         let origin = AppOrigin {
             parent: None,
             root: None,
+            root_cluster: None,
             generator: Some(crate::model::argocd::Generated {
                 appset: appset_name.clone(),
                 appset_at: name_at,
@@ -1485,10 +1525,16 @@ fn mark_replaced(apps: &mut [Application], sources: &Sources) {
     let order = |loc: Location| (sources.get(loc.file).display.clone(), loc.span.start);
     // An ApplicationSet defined twice: Argo CD keeps the last definition, and only what that one
     // generates exists.
-    let mut last_appset: BTreeMap<(String, String), Location> = BTreeMap::new();
+    // Keys hold the cluster of a root applied by hand to a cluster of its own: another
+    // cluster's Argo CD is another namespace of names.
+    let mut last_appset: BTreeMap<(Option<String>, String, String), Location> = BTreeMap::new();
     for a in apps.iter() {
         if let Some(g) = &a.origin.generator {
-            let key = (a.namespace.clone(), g.appset.clone());
+            let key = (
+                a.origin.root_cluster.clone(),
+                a.namespace.clone(),
+                g.appset.clone(),
+            );
             match last_appset.get(&key) {
                 Some(&known) if order(known) >= order(g.appset_at) => {}
                 _ => {
@@ -1499,14 +1545,22 @@ fn mark_replaced(apps: &mut [Application], sources: &Sources) {
     }
     for a in apps.iter_mut() {
         if let Some(g) = &a.origin.generator {
-            let key = (a.namespace.clone(), g.appset.clone());
+            let key = (
+                a.origin.root_cluster.clone(),
+                a.namespace.clone(),
+                g.appset.clone(),
+            );
             a.appset_replaced = last_appset.get(&key) != Some(&g.appset_at);
         }
     }
-    let mut by_key: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    let mut by_key: BTreeMap<(Option<String>, String, String), Vec<usize>> = BTreeMap::new();
     for (i, a) in apps.iter().enumerate().filter(|(_, a)| !a.appset_replaced) {
         by_key
-            .entry((a.namespace.clone(), a.name.clone()))
+            .entry((
+                a.origin.root_cluster.clone(),
+                a.namespace.clone(),
+                a.name.clone(),
+            ))
             .or_default()
             .push(i);
     }
