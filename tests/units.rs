@@ -569,3 +569,22 @@ fn each_clusters_root_inflating_a_local_chart_is_that_clusters_own() {
     // `web` deploys into namespace `web` a Deployment of namespace `web`: checked, and fine.
     assert!(!rules.contains(&"cross-namespace-target"), "{list:?}");
 }
+
+/// A Kustomize `kind: Component` is a piece of the kustomizations that include it, never built on
+/// its own: its replacements expect what the includer provides (redhat-cop/gitops-catalog's
+/// truststore components). Not a standalone unit; before, a `render-failed` error each.
+#[test]
+fn a_kustomize_component_is_not_rendered_on_its_own() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "components/truststore/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nreplacements:\n  - source:\n      kind: ConfigMap\n      name: truststore\n      fieldPath: data.password\n    targets:\n      - select:\n          kind: Secret\n          name: store\n        fieldPaths:\n          - stringData.password\n",
+    );
+    let (code, list, _) = findings(dir.path(), &[]);
+    assert!(!rules_of(&list).contains(&"render-failed"), "{list:?}");
+    assert_eq!(code, 0, "{list:?}");
+}

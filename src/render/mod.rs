@@ -968,7 +968,10 @@ impl Builder<'_> {
             .flat_map(|e| e.files.iter().copied())
             .collect();
         for (dir, &kfile) in &self.kustomizations.dirs {
+            // A Component only makes sense inside the kustomization that includes it (Kustomize
+            // refuses to build one alone, or builds it without what its replacements expect).
             if self.kustomizations.included.contains(dir)
+                || self.kustomizations.components.contains(dir)
                 || covered(dir, &self.rendered_dirs)
                 || owned_by_app(&self.owned, dir)
                 || claimed.contains(&kfile)
