@@ -335,18 +335,18 @@ fn local_charts(root: &Path, dir: &str, file: &str, k: &Value) -> Result<Vec<Str
 /// reaches (resources, bases, components and generator/transformer directories).
 fn references(root: &Path, dir: &str, file: &str, k: &Value) -> Result<Vec<String>, RenderError> {
     let mut dirs = local_charts(root, dir, file, k)?;
-    for key in ["helmChartInflationGenerator"] {
-        let used = match k.get(key) {
-            None | Some(Value::Null) => false,
-            Some(Value::Array(a)) => !a.is_empty(),
-            Some(Value::Object(o)) => !o.is_empty(),
-            Some(_) => true,
-        };
-        if used {
-            return Err(RenderError::NotRenderable(format!(
-                "`{file}` uses `{key}`, which needs `kustomize build --enable-helm`; Helm-in-Kustomize is not enabled (it fetches charts over the network)"
-            )));
-        }
+    // The older generator form names its chart source inline: not read, as it may fetch.
+    let key = "helmChartInflationGenerator";
+    let used = match k.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(_) => true,
+    };
+    if used {
+        return Err(RenderError::NotRenderable(format!(
+            "`{file}` uses `{key}`, which needs `kustomize build --enable-helm`; Helm-in-Kustomize is not enabled (it fetches charts over the network)"
+        )));
     }
     for key in ["resources", "bases", "components"] {
         for entry in strings(k.get(key)) {
