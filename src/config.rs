@@ -35,8 +35,9 @@ pub struct Config {
     pub argocd_namespace: Option<String>,
     pub render: RenderConfig,
     /// Directory globs whose plain manifests (those no Application, chart or kustomization
-    /// covers) are applied on their own, e.g. one directory per cluster: each matching directory
-    /// is a unit of its own. `None`: `DEFAULT_UNITS`.
+    /// covers) are applied with everything below them, e.g. one directory per cluster: each
+    /// matching directory and its subdirectories are one unit (any other directory is a unit
+    /// without its subdirectories). `None`: `DEFAULT_UNITS`.
     pub units: Option<Vec<String>>,
 }
 

@@ -295,7 +295,8 @@ fn output_is_deterministic() {
 }
 
 /// Flux's documented layout, `clusters/<cluster>/`: the same object in two clusters' directories
-/// is two objects, not a duplicate. `units` in the config names other such directories.
+/// is two objects, not a duplicate. Each directory of plain manifests is a unit of its own;
+/// `units` in the config joins a directory with its subdirectories (`clusters/*` by default).
 #[test]
 fn plain_manifests_of_each_cluster_directory_are_a_unit_of_their_own() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -304,7 +305,7 @@ fn plain_manifests_of_each_cluster_directory_are_a_unit_of_their_own() {
         "clusters/production/web.yaml",
         "clusters/staging/web.yaml",
         "envs/a/web.yaml",
-        "envs/b/web.yaml",
+        "envs/a/extra/web.yaml",
     ] {
         write(dir.path(), rel, svc);
     }
@@ -329,22 +330,29 @@ fn plain_manifests_of_each_cluster_directory_are_a_unit_of_their_own() {
         "--format",
         "json",
     ];
-    // By default `clusters/*` are units; `envs/a` and `envs/b` share the root's.
-    let found = duplicates(&run_in(dir.path(), &args));
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].0, "envs/b/web.yaml");
+    // By default every directory is a unit: `envs/a` and `envs/a/extra` are two.
+    assert_eq!(duplicates(&run_in(dir.path(), &args)), vec![]);
 
+    // `envs/*` joins `envs/a` with everything below it.
     write(
         dir.path(),
         ".manifest-guard.yaml",
         "units: [clusters/*, envs/*]\n",
     );
-    assert_eq!(duplicates(&run_in(dir.path(), &args)), vec![]);
+    let found = duplicates(&run_in(dir.path(), &args));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "envs/a/web.yaml");
+    assert!(
+        found[0]
+            .1
+            .contains("defined twice in the directory `envs/a` (with its subdirectories)"),
+        "{found:?}"
+    );
 
     // Within one unit directory a duplicate is still one.
     write(dir.path(), "clusters/production/web-again.yaml", svc);
     let found = duplicates(&run_in(dir.path(), &args));
-    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found.len(), 2, "{found:?}");
     assert!(
         found[0]
             .1
@@ -352,9 +360,9 @@ fn plain_manifests_of_each_cluster_directory_are_a_unit_of_their_own() {
         "{found:?}"
     );
 
-    // `units: []` turns the default off: one unit for the whole tree.
+    // `units: []` joins nothing: each directory stays a unit of its own.
     write(dir.path(), ".manifest-guard.yaml", "units: []\n");
-    assert_eq!(duplicates(&run_in(dir.path(), &args)).len(), 4);
+    assert_eq!(duplicates(&run_in(dir.path(), &args)).len(), 1);
 }
 
 /// `--output FORMAT=PATH` writes, in the same run, exactly what `--format FORMAT` prints; stdout

@@ -4,6 +4,7 @@
 //! root, never into `.git`), size and encoding checks, and parsing. A file that cannot be read or
 //! parsed is kept, with its problem, so a rule can report it; loading never fails as a whole.
 
+pub mod not_manifest;
 pub mod source;
 pub mod yaml;
 

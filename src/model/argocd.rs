@@ -92,6 +92,13 @@ pub struct AppOrigin {
     pub parent: Option<AppIdx>,
     /// The ApplicationSet and the generator element that produced it.
     pub generator: Option<Generated>,
+    /// The unit no Application renders whose render holds it, or its app-of-apps ancestor: a
+    /// root applied by hand (`the kustomization `clusters/hub``).
+    pub root: Option<String>,
+    /// The cluster whose own Argo CD that root was applied to, when its directory is a `units:`
+    /// directory (`clusters/hub`, applied as `path: clusters/${cluster_name}`): its Applications
+    /// live in that Argo CD, and `in-cluster` is that cluster, not the other clusters' roots.
+    pub root_cluster: Option<String>,
 }
 
 #[derive(Debug, Clone)]

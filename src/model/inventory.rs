@@ -91,6 +91,9 @@ pub struct Inventory {
     /// Whether any cluster was declared (a cluster Secret or the config), beyond `in-cluster`.
     pub clusters_declared: bool,
     pub notes: Vec<RenderNote>,
+    /// Files an Application deploys (its directory source selects them) or a render of one
+    /// read: a problem in them is a problem of that Application's deployment.
+    pub deployed_files: std::collections::BTreeSet<FileId>,
     /// The namespace Argo CD runs in.
     pub argocd_namespace: String,
     /// Whether the configuration set it, or it was inferred or assumed.
@@ -128,6 +131,7 @@ impl Inventory {
             clusters: Vec::new(),
             clusters_declared: false,
             notes: Vec::new(),
+            deployed_files: Default::default(),
             argocd_namespace: "argocd".to_string(),
             argocd_namespace_origin: Default::default(),
             render_stats: Default::default(),

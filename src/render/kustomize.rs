@@ -7,10 +7,12 @@
 //! `kubectl kustomize`, which has no `edit`, serves too.
 //!
 //! Before anything runs, every kustomization the build can reach is read: a remote resource,
-//! base or component (a URL, `git::`, `github.com/...`), `helmCharts` (needs `--enable-helm`) or
-//! a generator/transformer plugin (needs `--enable-alpha-plugins`/`--enable-exec`) makes the
-//! source not renderable offline, and the tool is not started. The build runs with
-//! `--load-restrictor LoadRestrictionsRootOnly` and none of those flags. The copy asks Kustomize
+//! base or component (a URL, `git::`, `github.com/...`), a `helmCharts` chart that is not in the
+//! tree (a `repo`) or a generator/transformer plugin (needs `--enable-alpha-plugins`/`--enable-exec`)
+//! makes the source not renderable offline, and the tool is not started. The build runs with
+//! `--load-restrictor LoadRestrictionsRootOnly` and none of those flags; `--enable-helm` only when
+//! every `helmCharts` chart is a local one under `helmGlobals.chartHome`, which Kustomize inflates
+//! with `helm template` and fetches nothing. The copy asks Kustomize
 //! for `originAnnotations`; they give each object's source file and are then removed.
 
 use std::collections::BTreeSet;
@@ -74,17 +76,30 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
     } else {
         tree_dir.join(&plan.dir)
     };
-    let args = vec![
+    let mut args: Vec<std::ffi::OsString> = vec![
         program.subcommand.into(),
         build_dir.into_os_string(),
         "--load-restrictor".into(),
         "LoadRestrictionsRootOnly".into(),
     ];
+    // Local charts only (checked in the plan): Helm runs in the same sandbox, offline.
+    if plan.helm {
+        let helm = tools.helm.as_ref().ok_or_else(|| {
+            RenderError::ToolMissing(
+                "`helmCharts` needs `helm`, which was not found on PATH; install it or pass --helm"
+                    .into(),
+            )
+        })?;
+        args.push("--enable-helm".into());
+        args.push("--helm-command".into());
+        args.push(helm.clone().into_os_string());
+    }
     let mut command = plan.edits.clone();
     command.push(format!(
-        "{} {} --load-restrictor LoadRestrictionsRootOnly",
+        "{} {} --load-restrictor LoadRestrictionsRootOnly{}",
         program.display,
-        display_dir(&plan.dir)
+        display_dir(&plan.dir),
+        if plan.helm { " --enable-helm" } else { "" }
     ));
     let command = command.join(" && ");
     let out = tool::run(&tool::Run {
@@ -131,6 +146,7 @@ pub(crate) fn cache_inputs(plan: &Plan) -> CacheInputs {
         "dir": plan.dir,
         "edits": plan.edits,
         "kustomization": plan.kustomization,
+        "helm": plan.helm,
     })
     .to_string();
     CacheInputs {
@@ -155,6 +171,8 @@ pub(crate) struct Plan {
     edits: Vec<String>,
     /// Every kustomization directory the build reaches.
     tree: Tree,
+    /// Whether a kustomization inflates a local chart (`helmCharts`): `--enable-helm`.
+    helm: bool,
 }
 
 pub(crate) fn plan(req: &KustomizeRequest) -> Result<Plan, RenderError> {
@@ -177,6 +195,7 @@ pub(crate) fn plan(req: &KustomizeRequest) -> Result<Plan, RenderError> {
 
     // Every kustomization the build reaches, checked before anything runs.
     let mut tree = Tree::default();
+    let mut helm = false;
     let mut seen = BTreeSet::new();
     let mut queue = vec![dir.clone()];
     while let Some(d) = queue.pop() {
@@ -196,6 +215,10 @@ pub(crate) fn plan(req: &KustomizeRequest) -> Result<Plan, RenderError> {
                 Err(_) => continue, // Kustomize reports the malformed file itself.
             }
         };
+        helm |= k
+            .get("helmCharts")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
         queue.extend(references(&root, &d, &file, &k)?);
     }
     Ok(Plan {
@@ -204,6 +227,7 @@ pub(crate) fn plan(req: &KustomizeRequest) -> Result<Plan, RenderError> {
         kustomization,
         edits,
         tree,
+        helm,
     })
 }
 
@@ -267,22 +291,69 @@ fn outside(file: &str, field: &str, entry: &str) -> RenderError {
     ))
 }
 
+/// The chart directories of a kustomization's `helmCharts` when every one is a chart of the tree
+/// (no `repo`, found in `helmGlobals.chartHome`, default `charts`): Kustomize then runs `helm
+/// template` on the local chart and fetches nothing. A chart from a repository is not rendered.
+fn local_charts(root: &Path, dir: &str, file: &str, k: &Value) -> Result<Vec<String>, RenderError> {
+    let charts: Vec<&Value> = k
+        .get("helmCharts")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    if charts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let home = k
+        .pointer("/helmGlobals/chartHome")
+        .and_then(Value::as_str)
+        .unwrap_or("charts");
+    let Some(home_rel) = join_rel(dir, home) else {
+        return Err(outside(file, "helmGlobals.chartHome", home));
+    };
+    let mut dirs = Vec::new();
+    for chart in charts {
+        let name = chart.get("name").and_then(Value::as_str).unwrap_or("");
+        let repo = chart.get("repo").and_then(Value::as_str).unwrap_or("");
+        let local = (!name.is_empty() && repo.is_empty())
+            .then(|| join_rel(&home_rel, name))
+            .flatten()
+            .filter(|rel| {
+                matches!(tool::entry(root, rel), Entry::Dir)
+                    && matches!(tool::entry(root, &format!("{rel}/Chart.yaml")), Entry::File)
+            });
+        match local {
+            Some(rel) => dirs.push(rel),
+            None => {
+                return Err(RenderError::NotRenderable(format!(
+                    "`{file}` uses `helmCharts` with the chart `{name}`{}, which is not a chart of this repository under `{home_rel}`; `kustomize build --enable-helm` would fetch it over the network",
+                    if repo.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" from `{repo}`")
+                    }
+                )));
+            }
+        }
+    }
+    Ok(dirs)
+}
+
 /// Checks one kustomization for what cannot be built offline and returns the directories it
 /// reaches (resources, bases, components and generator/transformer directories).
 fn references(root: &Path, dir: &str, file: &str, k: &Value) -> Result<Vec<String>, RenderError> {
-    let mut dirs = Vec::new();
-    for key in ["helmCharts", "helmChartInflationGenerator", "helmGlobals"] {
-        let used = match k.get(key) {
-            None | Some(Value::Null) => false,
-            Some(Value::Array(a)) => !a.is_empty(),
-            Some(Value::Object(o)) => !o.is_empty(),
-            Some(_) => true,
-        };
-        if used {
-            return Err(RenderError::NotRenderable(format!(
-                "`{file}` uses `{key}`, which needs `kustomize build --enable-helm`; Helm-in-Kustomize is not enabled (it fetches charts over the network)"
-            )));
-        }
+    let mut dirs = local_charts(root, dir, file, k)?;
+    // The older generator form names its chart source inline: not read, as it may fetch.
+    let key = "helmChartInflationGenerator";
+    let used = match k.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(_) => true,
+    };
+    if used {
+        return Err(RenderError::NotRenderable(format!(
+            "`{file}` uses `{key}`, which needs `kustomize build --enable-helm`; Helm-in-Kustomize is not enabled (it fetches charts over the network)"
+        )));
     }
     for key in ["resources", "bases", "components"] {
         for entry in strings(k.get(key)) {

@@ -6,9 +6,11 @@
 //! tree (`directory.recurse`, `include`, `exclude`); a Kustomize or Helm source is rendered by the
 //! real tool (`tool`, `kustomize`, `helm`), in parallel, each identical input once. Applications
 //! found in what an Application renders are Applications in turn (app-of-apps), to a depth
-//! limit. What no Application covers is linted as it would be applied by hand: plain files one
-//! unit per path argument, each top-level kustomization and each Helm chart rendered as a unit of
-//! its own.
+//! limit. What no Application covers is linted as it would be applied by hand: each directory of
+//! plain files a unit of its own (without its subdirectories, like a directory source without
+//! `recurse`; config `units:` joins a directory with everything below it), each top-level
+//! kustomization and each Helm chart rendered as a unit of its own. What an Application reads
+//! (a directory source's directory, a plugin's input) is never a unit of its own.
 
 pub mod argocd;
 pub mod cache;
@@ -130,6 +132,8 @@ struct Entry {
     files: Vec<FileId>,
     /// Documents its Helm and Kustomize sources render.
     rendered: Vec<RenderedDocRef>,
+    /// The root applied by hand it descends from: its name and directory.
+    root: Option<(String, String)>,
 }
 
 /// The state of one `build`.
@@ -144,10 +148,52 @@ struct Builder<'s> {
     stats: RenderStats,
     /// Files some render read (kustomize resources, chart files): not plain manifests.
     claimed_by_tools: HashSet<FileId>,
+    /// Of those, the files an Application's render read.
+    app_tool_files: HashSet<FileId>,
+    /// Directories an Application's Helm or Kustomize source renders.
+    app_dirs: HashSet<String>,
+    /// Standalone renders that failed: directory, name, location, error.
+    standalone_failures: Vec<(String, String, Location, RenderError, bool)>,
     /// Directories a Helm or Kustomize render covered.
     rendered_dirs: HashSet<String>,
     /// Template files added to the sources so findings can point into them.
     templates: HashMap<String, FileId>,
+    /// Directories an Application reads (a directory source, and whether with its
+    /// subdirectories; a plugin's input, always with them): what they hold is that
+    /// Application's, never a unit of its own.
+    owned: Vec<(String, bool)>,
+}
+
+/// A directory of the tree (`dir`, relative to the scanned root) as the user names it: with the
+/// prefix the file's display path has before its relative path.
+fn shown_dir(display: &str, rel: &str, dir: &str) -> String {
+    let prefix = display
+        .strip_suffix(rel)
+        .unwrap_or("")
+        .trim_end_matches('/');
+    match (prefix.is_empty(), dir.is_empty()) {
+        (true, true) => ".".to_string(),
+        (true, false) => dir.to_string(),
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}/{dir}"),
+    }
+}
+
+/// The 1-based line of the first `${{ ... }}` placeholder inside `span`: scaffolding syntax
+/// (Backstage templates, GitHub expressions) that no Kubernetes object or Argo CD template holds.
+fn scaffold_placeholder_line(file: &SourceFile, span: Span) -> Option<usize> {
+    let part = file.text.get(span.start..span.end)?;
+    let at = part.find("${{")?;
+    part[at..]
+        .contains("}}")
+        .then(|| file.line_col(span.start + at).line)
+}
+
+/// Whether `dir` is inside a directory some Application reads.
+fn owned_by_app(owned: &[(String, bool)], dir: &str) -> bool {
+    owned.iter().any(|(d, recurse)| {
+        d == dir || (*recurse && (d.is_empty() || dir.starts_with(&format!("{d}/"))))
+    })
 }
 
 /// Builds the inventory: Argo CD's Applications and what each renders, and what no Application
@@ -199,66 +245,149 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         notes: Vec::new(),
         stats: RenderStats::default(),
         claimed_by_tools: HashSet::new(),
+        app_tool_files: HashSet::new(),
+        app_dirs: HashSet::new(),
+        standalone_failures: Vec::new(),
         rendered_dirs: HashSet::new(),
         templates: HashMap::new(),
+        owned: Vec::new(),
     };
 
     let mut entries = b.written_entries();
-    // Rounds: resolve and render the Applications found so far; what they render may hold
-    // more Applications (app-of-apps through Helm or Kustomize).
-    let mut start = 0;
-    while start < entries.len() {
-        let end = entries.len();
-        let mut jobs: Vec<(usize, Location, RenderRequest)> = Vec::new();
-        for (i, entry) in entries.iter_mut().enumerate().take(end).skip(start) {
-            let before = b.notes.len();
-            b.resolve(i, entry, &mut jobs);
-            b.notes_about(before, i);
+    b.rounds(&mut entries, 0);
+    b.app_tool_files = b.claimed_by_tools.clone();
+    let mut standalone = b.standalone_units(&entries);
+    // Roots applied by hand: a kustomization or chart no Application renders, whose render
+    // holds Applications (the root of an app-of-apps, `kubectl apply -k`'d once). Those are
+    // Applications as if an Application had rendered them.
+    let start = entries.len();
+    for s in &standalone {
+        let found = b.discover(&s.docs, None, Some((&s.name, &s.dir)), &entries);
+        if !found.is_empty() {
+            b.notes.push(RenderNote::assumed(
+                s.location,
+                format!(
+                    "{} renders {} and no Application in the repository renders it: taken as an app-of-apps root applied by hand",
+                    s.name,
+                    count_kinds(&found)
+                ),
+            ));
         }
-        let requests: Vec<&RenderRequest> = jobs.iter().map(|(_, _, r)| r).collect();
-        let results = b.render_all(&requests);
-        for ((i, at, request), result) in jobs.iter().zip(results) {
-            let label = format!("Application `{}`", entries[*i].app.name);
-            match result {
-                Ok(rendered) => {
-                    b.render_problems(&rendered, *at, &label);
-                    let docs = b.integrate(&rendered, request, *at);
-                    if docs.is_empty() {
-                        let mut note = RenderNote::not_rendered(
-                            *at,
-                            format!("{label}: `{}` renders no object", rendered.command),
-                            "check the chart's values or the kustomization's resources",
-                        );
-                        note.why = Some("renders no object");
-                        note.app = Some(AppIdx(*i));
-                        b.notes.push(note);
-                    }
-                    let children = b.discover(&docs, *i, &entries);
-                    entries[*i].rendered.extend(docs);
-                    entries.extend(children);
-                }
-                Err(e) => {
-                    let before = b.notes.len();
-                    b.render_error(e, *at, &label);
-                    b.notes_about(before, *i);
-                }
-            }
-        }
-        start = end;
+        entries.extend(found);
     }
-    let standalone = b.standalone_units(&entries);
+    if entries.len() > start {
+        b.rounds(&mut entries, start);
+        // What those Applications render is theirs, not a unit of its own any more.
+        let is_root = |s: &Standalone| {
+            entries
+                .iter()
+                .any(|e| e.root.as_ref().is_some_and(|(_, d)| d == &s.dir))
+        };
+        let app_dirs = &b.app_dirs;
+        let owned = &b.owned;
+        standalone.retain(|s| {
+            is_root(s)
+                || !(app_dirs
+                    .iter()
+                    .any(|d| d == &s.dir || d.is_empty() || s.dir.starts_with(&format!("{d}/")))
+                    || owned_by_app(owned, &s.dir))
+        });
+    }
+    // A failed standalone render that an Application renders too is that Application's failure.
+    for (dir, name, at, error, is_helm) in std::mem::take(&mut b.standalone_failures) {
+        let rendered_by_app = b
+            .app_dirs
+            .iter()
+            .any(|d| d == &dir || d.is_empty() || dir.starts_with(&format!("{d}/")));
+        if rendered_by_app {
+            continue;
+        }
+        // A chart nothing deploys, refusing its own defaults by design, is a note.
+        match is_helm.then(|| helm::refused_defaults(&error)).flatten() {
+            Some((why, help)) => {
+                b.notes
+                    .push(RenderNote::not_rendered(at, format!("{name}: {why}"), help))
+            }
+            None => b.render_error(error, at, &name),
+        }
+    }
     b.assemble(entries, standalone, roots, scopes, clusters_declared)
+}
+
+/// "3 Applications": what a root renders, for its note.
+fn count_kinds(found: &[Entry]) -> String {
+    let generated = found
+        .iter()
+        .filter(|e| e.app.origin.generator.is_some())
+        .count();
+    let written = found.len() - generated;
+    let plural = |n: usize| format!("{n} Application{}", if n == 1 { "" } else { "s" });
+    match (written, generated) {
+        (w, 0) => plural(w),
+        (0, g) => format!("ApplicationSets that generate {}", plural(g)),
+        (w, g) => format!(
+            "{} and ApplicationSets that generate {}",
+            plural(w),
+            plural(g)
+        ),
+    }
 }
 
 /// A unit no Application covers: a top-level kustomization or a Helm chart, rendered as applied
 /// by hand.
 struct Standalone {
     name: String,
+    /// The directory of the kustomization or chart.
+    dir: String,
     location: Location,
     docs: Vec<RenderedDocRef>,
 }
 
 impl Builder<'_> {
+    /// Rounds from `start`: resolve and render the Applications found so far; what they render
+    /// may hold more Applications (app-of-apps through Helm or Kustomize).
+    fn rounds(&mut self, entries: &mut Vec<Entry>, mut start: usize) {
+        while start < entries.len() {
+            let end = entries.len();
+            let mut jobs: Vec<(usize, Location, RenderRequest)> = Vec::new();
+            for (i, entry) in entries.iter_mut().enumerate().take(end).skip(start) {
+                let before = self.notes.len();
+                self.resolve(i, entry, &mut jobs);
+                self.notes_about(before, i);
+            }
+            let requests: Vec<&RenderRequest> = jobs.iter().map(|(_, _, r)| r).collect();
+            let results = self.render_all(&requests);
+            for ((i, at, request), result) in jobs.iter().zip(results) {
+                let label = format!("Application `{}`", entries[*i].app.name);
+                match result {
+                    Ok(rendered) => {
+                        self.render_problems(&rendered, *at, &label);
+                        let docs = self.integrate(&rendered, request, *at);
+                        if docs.is_empty() {
+                            let mut note = RenderNote::not_rendered(
+                                *at,
+                                format!("{label}: `{}` renders no object", rendered.command),
+                                "check the chart's values or the kustomization's resources",
+                            );
+                            note.why = Some("renders no object");
+                            note.app = Some(AppIdx(*i));
+                            self.notes.push(note);
+                        }
+                        let children = self.discover(&docs, Some(*i), None, entries);
+                        entries[*i].rendered.extend(docs);
+                        entries.extend(children);
+                    }
+                    Err(e) => {
+                        let before = self.notes.len();
+                        self.render_error(e, *at, &label);
+                        self.notes_about(before, *i);
+                    }
+                }
+            }
+            start = end;
+        }
+    }
+
     /// Every Application written in the tree (and generated by ApplicationSets written there).
     fn written_entries(&mut self) -> Vec<Entry> {
         let mut entries = Vec::new();
@@ -278,6 +407,26 @@ impl Builder<'_> {
                 let Some(root) = &doc.root else { continue };
                 for m in manifests_of(root) {
                     let group = group_of(m.api_version);
+                    let argocd_kind = argocd::is_applicationset(group, m.kind)
+                        || argocd::is_application(group, m.kind);
+                    // A scaffolding template (Backstage's `${{ values.x }}`, GitHub's
+                    // expressions) is filled in before anything applies it: not an
+                    // Application of this repository.
+                    if argocd_kind && let Some(line) = scaffold_placeholder_line(file, m.node.span)
+                    {
+                        self.notes.push(RenderNote::not_rendered(
+                            Location {
+                                file: file_id,
+                                span: m.node.get("kind").map_or(m.node.span, |k| k.span),
+                            },
+                            format!(
+                                "not a manifest: template syntax at line {line} (`${{{{ }}}}` placeholders are filled in before this {} is applied)",
+                                m.kind
+                            ),
+                            "a template (such as a Backstage skeleton) is checked in what it generates; exclude its directory in .manifest-guard.yaml to say so",
+                        ));
+                        continue;
+                    }
                     if argocd::is_applicationset(group, m.kind) {
                         let at = |span: Span| Location {
                             file: file_id,
@@ -324,6 +473,12 @@ impl Builder<'_> {
         jobs: &mut Vec<(usize, Location, RenderRequest)>,
     ) {
         resolve_destination(&mut entry.app, &self.clusters);
+        // `in-cluster` of a cluster's own root is that cluster.
+        if let Some(cluster) = &entry.app.origin.root_cluster
+            && entry.app.destination.cluster == IN_CLUSTER
+        {
+            entry.app.destination.cluster.clone_from(cluster);
+        }
         let app_name = entry.app.name.clone();
         // First where each source is, so Helm sources can read `$ref` value files.
         for source in &mut entry.app.sources {
@@ -333,6 +488,14 @@ impl Builder<'_> {
                     format!("Application `{app_name}`: source uses {what}, which cannot be rendered offline"),
                     "a plugin runs code Argo CD's repo-server hosts; manifest-guard never runs it, so check its output in that plugin's own CI",
                 ));
+                // The directory is the plugin's input (sent whole to its sidecar): its files are
+                // neither plain manifests nor a kustomization or chart to render on their own.
+                if let Some(path) = &source.path
+                    && let Resolution::Local { dir, .. } =
+                        self.repos.resolve(&source.repo_url, path)
+                {
+                    self.owned.push((dir, true));
+                }
                 continue;
             }
             let Some(path) = source.path.clone() else {
@@ -425,6 +588,7 @@ impl Builder<'_> {
                     exclude,
                 } => {
                     let before = entry.files.len();
+                    self.owned.push((dir.clone(), *recurse));
                     for (rel, file) in self.files.under(&dir, *recurse) {
                         if selected(rel, include.as_deref(), exclude.as_deref()) {
                             entry.files.push(file);
@@ -460,7 +624,17 @@ impl Builder<'_> {
                 }),
                 SourceKind::Ref | SourceKind::Plugin(_) => continue,
             };
+            // The root applied by hand that an Application of its own renders again (a
+            // self-managing app-of-apps): already rendered, as the root.
+            if entry
+                .root
+                .as_ref()
+                .is_some_and(|(_, root_dir)| root_dir == &dir)
+            {
+                continue;
+            }
             self.rendered_dirs.insert(dir.clone());
+            self.app_dirs.insert(dir.clone());
             if self.settings.tools.is_none() {
                 self.notes.push(RenderNote::not_rendered(
                     source.location,
@@ -796,14 +970,33 @@ impl Builder<'_> {
         Some(id)
     }
 
-    /// Applications (and ApplicationSets) in what Application `parent` renders.
+    /// Applications (and ApplicationSets) in what Application `parent` renders, or else the
+    /// root applied by hand `root` (its name and directory).
     fn discover(
         &mut self,
         docs: &[RenderedDocRef],
-        parent: usize,
+        parent: Option<usize>,
+        root: Option<(&str, &str)>,
         entries: &[Entry],
     ) -> Vec<Entry> {
-        let depth = entries[parent].depth + 1;
+        let depth = parent.map_or(1, |p| entries[p].depth + 1);
+        // Descendants of a root applied by hand say so, as its own Applications do.
+        let hand_root: Option<(String, String)> = match parent {
+            Some(p) => entries[p].root.clone(),
+            None => root.map(|(name, dir)| (name.to_string(), dir.to_string())),
+        };
+        // A root in a `units:` directory (`clusters/<cluster>`) is that cluster's own.
+        let root_cluster = match parent {
+            Some(p) => entries[p].app.origin.root_cluster.clone(),
+            None => root
+                .filter(|(_, dir)| !dir.is_empty() && self.settings.unit_dirs.is_match(dir))
+                .map(|(_, dir)| dir.rsplit('/').next().unwrap_or(dir).to_string()),
+        };
+        let origin_of = |mut app: Application| {
+            app.origin.root = hand_root.as_ref().map(|(name, _)| name.clone());
+            app.origin.root_cluster.clone_from(&root_cluster);
+            app
+        };
         let mut found = Vec::new();
         let checkouts = argocd::applicationset::Checkouts::new();
         let expander = argocd::applicationset::Expander::new(
@@ -841,7 +1034,9 @@ impl Builder<'_> {
                     let at = |_: Span| origin;
                     for app in expand_appset(m.node, &at, &expander, self.settings, &mut self.notes)
                     {
-                        found.push(Entry::new(app, None, Some(parent), depth));
+                        let mut entry = Entry::new(origin_of(app), None, parent, depth);
+                        entry.root.clone_from(&hand_root);
+                        found.push(entry);
                     }
                     continue;
                 }
@@ -851,10 +1046,11 @@ impl Builder<'_> {
                     .pointer("/metadata/name")
                     .and_then(|v| v.as_str())
                     .unwrap_or("");
-                if entries
-                    .iter()
-                    .chain(found.iter())
-                    .any(|e| e.app.name == name && ancestors_include(entries, parent, name))
+                if let Some(parent) = parent
+                    && entries
+                        .iter()
+                        .chain(found.iter())
+                        .any(|e| e.app.name == name && ancestors_include(entries, parent, name))
                 {
                     continue;
                 }
@@ -867,12 +1063,10 @@ impl Builder<'_> {
                 if app.namespace.is_empty() {
                     app.namespace = self.settings.argocd_namespace.clone();
                 }
-                found.push(Entry::new(
-                    app,
-                    Some((d.file, d.doc_index)),
-                    Some(parent),
-                    depth,
-                ));
+                let mut entry =
+                    Entry::new(origin_of(app), Some((d.file, d.doc_index)), parent, depth);
+                entry.root.clone_from(&hand_root);
+                found.push(entry);
             }
         }
         found
@@ -895,8 +1089,12 @@ impl Builder<'_> {
             .flat_map(|e| e.files.iter().copied())
             .collect();
         for (dir, &kfile) in &self.kustomizations.dirs {
+            // A Component only makes sense inside the kustomization that includes it (Kustomize
+            // refuses to build one alone, or builds it without what its replacements expect).
             if self.kustomizations.included.contains(dir)
+                || self.kustomizations.components.contains(dir)
                 || covered(dir, &self.rendered_dirs)
+                || owned_by_app(&self.owned, dir)
                 || claimed.contains(&kfile)
             {
                 continue;
@@ -924,7 +1122,11 @@ impl Builder<'_> {
             // A library chart only provides templates to others; Helm refuses to install it.
             let library =
                 chart.and_then(|r| r.get("type")).and_then(Node::as_str) == Some("library");
-            if library || covered(&dir, &self.rendered_dirs) || claimed.contains(&id) {
+            if library
+                || covered(&dir, &self.rendered_dirs)
+                || owned_by_app(&self.owned, &dir)
+                || claimed.contains(&id)
+            {
                 continue;
             }
             let name = file
@@ -974,26 +1176,25 @@ impl Builder<'_> {
                     let docs = self.integrate(&rendered, request, *at);
                     out.push(Standalone {
                         name: name.clone(),
+                        dir: match request {
+                            RenderRequest::Helm(h) => h.chart_dir.clone(),
+                            RenderRequest::Kustomize(k) => k.dir.clone(),
+                        },
                         location: *at,
                         docs,
                     });
                 }
-                Err(e) => {
-                    let label = name.clone();
-                    // A chart nothing deploys, refusing its own defaults by design, is a note.
-                    let refused = match request {
-                        RenderRequest::Helm(_) => helm::refused_defaults(&e),
-                        RenderRequest::Kustomize(_) => None,
-                    };
-                    match refused {
-                        Some((why, help)) => self.notes.push(RenderNote::not_rendered(
-                            *at,
-                            format!("{label}: {why}"),
-                            help,
-                        )),
-                        None => self.render_error(e, *at, &label),
-                    }
-                }
+                // Said once the roots' Applications are known: one of them may render it.
+                Err(e) => self.standalone_failures.push((
+                    match request {
+                        RenderRequest::Helm(h) => h.chart_dir.clone(),
+                        RenderRequest::Kustomize(k) => k.dir.clone(),
+                    },
+                    name.clone(),
+                    *at,
+                    e,
+                    matches!(request, RenderRequest::Helm(_)),
+                )),
             }
         }
         out
@@ -1008,16 +1209,7 @@ impl Builder<'_> {
         scopes: Scopes,
         clusters_declared: bool,
     ) -> Inventory {
-        let mut units: Vec<RenderUnit> = roots
-            .iter()
-            .map(|r| RenderUnit {
-                name: format!("`{}`", r.display),
-                location: None,
-                cluster: IN_CLUSTER.to_string(),
-                namespace: DEFAULT_NAMESPACE.to_string(),
-                app: None,
-            })
-            .collect();
+        let mut units: Vec<RenderUnit> = Vec::new();
         for (i, e) in entries.iter_mut().enumerate() {
             e.app.unit = UnitId(units.len());
             units.push(RenderUnit {
@@ -1053,10 +1245,16 @@ impl Builder<'_> {
         }
         for s in &standalone {
             let unit = UnitId(units.len());
+            // A cluster's own root is applied to that cluster.
+            let cluster = entries
+                .iter()
+                .filter(|e| e.parent.is_none() && e.root.as_ref().is_some_and(|(_, d)| d == &s.dir))
+                .find_map(|e| e.app.origin.root_cluster.clone())
+                .unwrap_or_else(|| IN_CLUSTER.to_string());
             units.push(RenderUnit {
                 name: s.name.clone(),
                 location: Some(s.location),
-                cluster: IN_CLUSTER.to_string(),
+                cluster,
                 namespace: DEFAULT_NAMESPACE.to_string(),
                 app: None,
             });
@@ -1081,6 +1279,7 @@ impl Builder<'_> {
                 || self.claimed_by_tools.contains(&file_id)
                 || self.kustomizations.patches.contains(&file.rel)
                 || under_rendered(&file.rel)
+                || owned_by_app(&self.owned, tree::parent_dir(&file.rel))
             {
                 continue;
             }
@@ -1101,19 +1300,31 @@ impl Builder<'_> {
                     });
                     UnitId(units.len() - 1)
                 }),
-                None => match unit_dir_of(&self.settings.unit_dirs, &file.rel, root_rel) {
-                    Some(dir) => *dir_units.entry(dir.to_string()).or_insert_with(|| {
+                None => {
+                    // A directory of plain manifests is applied as one thing, without its
+                    // subdirectories (as an Argo CD directory source without `recurse`); a
+                    // `units:` glob joins a directory with everything below it.
+                    let (dir, joined) =
+                        match unit_dir_of(&self.settings.unit_dirs, &file.rel, root_rel) {
+                            Some(dir) => (dir, true),
+                            None => (tree::parent_dir(&file.rel), false),
+                        };
+                    *dir_units.entry(dir.to_string()).or_insert_with(|| {
+                        let shown = shown_dir(&file.display, &file.rel, dir);
                         units.push(RenderUnit {
-                            name: format!("the directory `{dir}`"),
+                            name: if joined {
+                                format!("the directory `{shown}` (with its subdirectories)")
+                            } else {
+                                format!("the directory `{shown}`")
+                            },
                             location: None,
                             cluster: IN_CLUSTER.to_string(),
                             namespace: DEFAULT_NAMESPACE.to_string(),
                             app: None,
                         });
                         UnitId(units.len() - 1)
-                    }),
-                    None => UnitId(file.root.min(roots.len().saturating_sub(1))),
-                },
+                    })
+                }
             };
             placer.place_file(&self.sources, file_id, unit, &units, None);
         }
@@ -1157,6 +1368,11 @@ impl Builder<'_> {
         inventory.clusters = std::mem::take(&mut self.clusters);
         inventory.clusters_declared = clusters_declared;
         inventory.notes = std::mem::take(&mut self.notes);
+        inventory.deployed_files = claimed
+            .iter()
+            .chain(&self.app_tool_files)
+            .copied()
+            .collect();
         inventory.argocd_namespace = self.settings.argocd_namespace.clone();
         inventory.render_stats = self.stats;
         inventory
@@ -1189,6 +1405,7 @@ impl Entry {
             depth,
             files: Vec::new(),
             rendered: Vec::new(),
+            root: None,
         }
     }
 }
@@ -1372,6 +1589,8 @@ fn expand_appset(
     for generated in expansion.apps {
         let origin = AppOrigin {
             parent: None,
+            root: None,
+            root_cluster: None,
             generator: Some(crate::model::argocd::Generated {
                 appset: appset_name.clone(),
                 appset_at: name_at,
@@ -1518,10 +1737,16 @@ fn mark_replaced(apps: &mut [Application], sources: &Sources) {
     let order = |loc: Location| (sources.get(loc.file).display.clone(), loc.span.start);
     // An ApplicationSet defined twice: Argo CD keeps the last definition, and only what that one
     // generates exists.
-    let mut last_appset: BTreeMap<(String, String), Location> = BTreeMap::new();
+    // Keys hold the cluster of a root applied by hand to a cluster of its own: another
+    // cluster's Argo CD is another namespace of names.
+    let mut last_appset: BTreeMap<(Option<String>, String, String), Location> = BTreeMap::new();
     for a in apps.iter() {
         if let Some(g) = &a.origin.generator {
-            let key = (a.namespace.clone(), g.appset.clone());
+            let key = (
+                a.origin.root_cluster.clone(),
+                a.namespace.clone(),
+                g.appset.clone(),
+            );
             match last_appset.get(&key) {
                 Some(&known) if order(known) >= order(g.appset_at) => {}
                 _ => {
@@ -1532,11 +1757,15 @@ fn mark_replaced(apps: &mut [Application], sources: &Sources) {
     }
     for a in apps.iter_mut() {
         if let Some(g) = &a.origin.generator {
-            let key = (a.namespace.clone(), g.appset.clone());
+            let key = (
+                a.origin.root_cluster.clone(),
+                a.namespace.clone(),
+                g.appset.clone(),
+            );
             a.appset_replaced = last_appset.get(&key) != Some(&g.appset_at);
         }
     }
-    let mut by_key: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    let mut by_key: BTreeMap<(Option<String>, String, String), Vec<usize>> = BTreeMap::new();
     // An Application its ApplicationSet refuses as a duplicate never exists: it replaces nothing.
     for (i, a) in apps
         .iter()
@@ -1544,7 +1773,11 @@ fn mark_replaced(apps: &mut [Application], sources: &Sources) {
         .filter(|(_, a)| !a.appset_replaced && !a.refused_duplicate())
     {
         by_key
-            .entry((a.namespace.clone(), a.name.clone()))
+            .entry((
+                a.origin.root_cluster.clone(),
+                a.namespace.clone(),
+                a.name.clone(),
+            ))
             .or_default()
             .push(i);
     }

@@ -30,12 +30,16 @@ pub struct Kustomizations {
     /// Kustomization directories another kustomization includes (as a resource, base or
     /// component): not rendered on their own.
     pub included: BTreeSet<String>,
+    /// Directories whose kustomization is a `kind: Component`: a piece other kustomizations
+    /// include (`components:`), never built on its own.
+    pub components: BTreeSet<String>,
 }
 
 pub fn kustomizations(sources: &Sources) -> Kustomizations {
     let mut dirs = BTreeMap::new();
     let mut patches = HashSet::new();
     let mut referenced = BTreeSet::new();
+    let mut components = BTreeSet::new();
     for (id, file) in sources.iter() {
         let name = file.rel.rsplit('/').next().unwrap_or("");
         if !KUSTOMIZATION_NAMES.contains(&name) {
@@ -43,6 +47,9 @@ pub fn kustomizations(sources: &Sources) -> Kustomizations {
         }
         let dir = parent_dir(&file.rel).to_string();
         if let Some(root) = file.documents.first().and_then(|d| d.root.as_ref()) {
+            if root.get("kind").and_then(Node::as_str) == Some("Component") {
+                components.insert(dir.clone());
+            }
             let mut add = |p: &str| {
                 if let Some(n) = clean_relative(&join(&dir, p)) {
                     patches.insert(n);
@@ -82,6 +89,7 @@ pub fn kustomizations(sources: &Sources) -> Kustomizations {
         dirs,
         patches,
         included,
+        components,
     }
 }
 

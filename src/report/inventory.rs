@@ -58,6 +58,10 @@ pub fn to_json(inventory: &Inventory) -> Value {
             if let Some(parent) = app.origin.parent {
                 origin["parent"] = json!(inventory.app(parent).name);
             }
+            if let Some(root) = &app.origin.root {
+                // No Application renders its app-of-apps root: it was applied by hand.
+                origin["root"] = json!(format!("{root} (a root applied by hand)"));
+            }
             if let Some(winner) = app.replaced_by {
                 let (file, line) = position(inventory, inventory.app(winner).locations.name);
                 origin["replacedBy"] = json!(format!("{file}:{line}"));

@@ -151,14 +151,19 @@ fn refused_duplicate(refused: &Application, name: &str) -> Option<Diagnostic> {
 
 impl DuplicateApplication {
     fn applications(&self, inventory: &Inventory, out: &mut Vec<Diagnostic>) {
-        let mut groups: BTreeMap<(&str, &str), Vec<&Application>> = BTreeMap::new();
+        // Applications of a root applied to a cluster of its own live in that cluster's Argo CD.
+        let mut groups: BTreeMap<(Option<&str>, &str, &str), Vec<&Application>> = BTreeMap::new();
         for (_, app) in inventory.apps() {
             groups
-                .entry((&app.namespace, &app.name))
+                .entry((
+                    app.origin.root_cluster.as_deref(),
+                    &app.namespace,
+                    &app.name,
+                ))
                 .or_default()
                 .push(app);
         }
-        for ((namespace, name), apps) in groups {
+        for ((_, namespace, name), apps) in groups {
             // The winner is the one Argo CD keeps; order the rest as Argo CD applies them. What a
             // replaced ApplicationSet definition would generate is neither: it never exists (the
             // ApplicationSet is reported instead).

@@ -27,6 +27,29 @@ impl Rule for YamlSyntax {
             .iter()
             .filter_map(|(file_id, file)| {
                 let e = file.yaml_error.as_ref()?;
+                // Argo CD skips a YAML file that does not parse and does not look like an object
+                // (repository.go, `getObjsFromYAMLOrJson`): a template, values or CI file that
+                // nothing deploys is said, not failed. One an Application deploys is its error.
+                if matches!(e.kind, YamlErrorKind::Syntax)
+                    && !inventory.deployed_files.contains(&file_id)
+                    && let Some(why) = crate::load::not_manifest::why(&file.rel, &file.text)
+                {
+                    let mut d = META
+                        .diagnostic(
+                            Location {
+                                file: file_id,
+                                span: e.span,
+                            },
+                            format!("not a manifest: {why} (it does not parse: {})", e.message),
+                        )
+                        .with_help(
+                            "no Application deploys this file, and Argo CD skips a file that does not \
+                             parse unless it looks like a Kubernetes object; if it is meant to be applied, \
+                             render it first, or exclude it in .manifest-guard.yaml",
+                        );
+                    d.severity = Severity::Note;
+                    return Some(d);
+                }
                 let (message, help) = match e.kind {
                     YamlErrorKind::Syntax => (
                         format!("YAML syntax error: {}", e.message),
