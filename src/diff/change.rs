@@ -111,10 +111,10 @@ fn owner_of(inventory: &Inventory, idx: ObjectIdx) -> Owner {
     }
     // Not the unit's name: a root unit is named after its path, which carries the revision's
     // label on the base side (`HEAD~1:`) and not on the head's.
-    Owner::Unit(match unit.location {
-        Some(at) => inventory.sources.get(at.file).rel.clone(),
-        None if unit.name.starts_with("the directory ") => unit.name.clone(),
-        None => String::new(),
+    Owner::Unit(match (unit.location, &unit.dir) {
+        (Some(at), _) => inventory.sources.get(at.file).rel.clone(),
+        (None, Some(dir)) => format!("the directory `{}`", if dir.is_empty() { "." } else { dir }),
+        (None, None) => String::new(),
     })
 }
 

@@ -23,6 +23,9 @@ pub struct RenderUnit {
     pub namespace: String,
     /// The Application this unit renders, if any.
     pub app: Option<AppIdx>,
+    /// For a directory of plain manifests: the directory, relative to the scanned root (the
+    /// same on both sides of a diff, where the name shows a revision's path).
+    pub dir: Option<String>,
 }
 
 /// Whether `(group, kind)` is namespaced: built-in kinds from k8s-openapi, plus the
@@ -164,6 +167,7 @@ impl Inventory {
         self.own.get_or_insert(offsets);
         let unit = UnitId(self.units.len());
         self.units.push(RenderUnit {
+            dir: None,
             name: "the base revision".into(),
             location: None,
             cluster: String::new(),

@@ -1213,6 +1213,7 @@ impl Builder<'_> {
         for (i, e) in entries.iter_mut().enumerate() {
             e.app.unit = UnitId(units.len());
             units.push(RenderUnit {
+                dir: None,
                 name: format!("the render of Application `{}`", e.app.name),
                 location: Some(e.app.locations.name),
                 cluster: e.app.destination.cluster.clone(),
@@ -1252,6 +1253,7 @@ impl Builder<'_> {
                 .find_map(|e| e.app.origin.root_cluster.clone())
                 .unwrap_or_else(|| IN_CLUSTER.to_string());
             units.push(RenderUnit {
+                dir: None,
                 name: s.name.clone(),
                 location: Some(s.location),
                 cluster,
@@ -1289,6 +1291,7 @@ impl Builder<'_> {
                 Some(dir) => *kustomize_units.entry(dir.to_string()).or_insert_with(|| {
                     let kfile = self.kustomizations.dirs[dir];
                     units.push(RenderUnit {
+                        dir: None,
                         name: format!("the kustomization `{}`", self.sources.get(kfile).display),
                         location: Some(Location {
                             file: kfile,
@@ -1312,6 +1315,7 @@ impl Builder<'_> {
                     *dir_units.entry(dir.to_string()).or_insert_with(|| {
                         let shown = shown_dir(&file.display, &file.rel, dir);
                         units.push(RenderUnit {
+                            dir: Some(dir.to_string()),
                             name: if joined {
                                 format!("the directory `{shown}` (with its subdirectories)")
                             } else {
