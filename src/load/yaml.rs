@@ -4,7 +4,9 @@
 //! its byte span in the file. It owns the parsing limits that make hostile input safe: alias
 //! expansion is budgeted (no "billion laughs"), nesting depth is capped, and errors are values.
 //! Duplicate mapping keys are kept (in order) so a rule can report them; lookups see the last one,
-//! as Kubernetes' own YAML decoding does.
+//! as Kubernetes' own YAML decoding does. Where saphyr-parser is stricter than libyaml (which
+//! kubectl, Kustomize and Argo CD decode with) on input they all accept, the text is patched,
+//! parsed again and every span mapped back to the original text.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
