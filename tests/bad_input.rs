@@ -313,3 +313,30 @@ fn cr_and_crlf_line_endings_give_the_parsers_positions() {
         assert!(human.contains(&format!(" 5 │   name: {file}\n")), "{human}");
     }
 }
+
+// A ConfigMap value in single quotes whose continuation lines, and closing quote, start at
+// column 0, as in anthos-config-management-samples fleet-packages-quickstart/config/nginx.yaml.
+// libyaml does not check the indentation of a quoted scalar's continuation lines (go-yaml/yaml
+// scannerc.go `yaml_parser_scan_flow_scalar`), so kubectl, Kustomize and Argo CD apply it; it
+// is not a yaml-syntax error. A later finding still points at its own line: the parser reads a
+// patched text, and spans are mapped back to the file.
+#[test]
+fn quoted_scalar_continuation_lines_at_column_zero_are_valid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "nginx.yaml",
+        b"apiVersion: v1\n\
+kind: ConfigMap\n\
+metadata:\n  name: nginx-config\n\
+data:\n  nginx.conf: '\n\
+events {\n}\n\
+http {\n   server {\n       listen 80;\n   }\n}\n\
+'\n\
+  other: x\n\
+  other: y\n",
+    );
+    let found = check(dir.path());
+    let rules: Vec<(&str, u64)> = found.iter().map(|f| (f.0.as_str(), f.2)).collect();
+    assert_eq!(rules, [("duplicate-yaml-key", 16)], "{found:#?}");
+}

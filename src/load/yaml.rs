@@ -4,7 +4,9 @@
 //! its byte span in the file. It owns the parsing limits that make hostile input safe: alias
 //! expansion is budgeted (no "billion laughs"), nesting depth is capped, and errors are values.
 //! Duplicate mapping keys are kept (in order) so a rule can report them; lookups see the last one,
-//! as Kubernetes' own YAML decoding does.
+//! as Kubernetes' own YAML decoding does. Where saphyr-parser is stricter than libyaml (which
+//! kubectl, Kustomize and Argo CD decode with) on input they all accept, the text is patched,
+//! parsed again and every span mapped back to the original text.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -535,35 +537,214 @@ fn close_end(text: &str, start: usize, end: usize) -> usize {
 /// in-line`) and which real repositories contain. Where the parser stops on exactly that, the
 /// one tab is read as a space (same length, so every span stays right) and parsing starts again.
 const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
-const MAX_TAB_RETRIES: usize = 64;
+
+/// saphyr-parser requires the continuation lines of a quoted scalar to be indented like block
+/// content; libyaml (go-yaml, hence kubectl, Kustomize and Argo CD) checks no indentation there.
+const QUOTED_INDENTATION: &str = "invalid indentation in quoted scalar";
+
+/// Each patch costs a re-parse of the whole file, so a file is re-parsed at most this many times
+/// (linear time); past it, the parser's error stands.
+const MAX_RETRIES: usize = 64;
 
 /// Parses every document of `text`.
+///
+/// Where saphyr-parser is stricter than libyaml on a point Kubernetes tooling accepts, the text is
+/// patched and parsed again, one error at a time; spans are then mapped back to `text`.
 pub fn parse(text: &str, limits: Limits) -> Parsed {
     let mut parsed = parse_once(text, limits);
     let mut patched: Option<String> = None;
-    for _ in 0..MAX_TAB_RETRIES {
+    let mut insertions = Insertions::default();
+    for _ in 0..MAX_RETRIES {
         let Some(e) = &parsed.error else { break };
         let current = patched.as_deref().unwrap_or(text);
-        // The parser stops on the value, after the blanks that follow the colon.
-        let bytes = current.as_bytes();
-        let mut start = e.span.start.min(bytes.len());
-        while start > 0 && matches!(bytes[start - 1], b'\t' | b' ') {
-            start -= 1;
-        }
-        let tab_follows_colon = e.message.contains(TAB_AFTER_COLON)
-            && start > 0
-            && bytes[start - 1] == b':'
-            && bytes[start..e.span.start].contains(&b'\t');
-        if !tab_follows_colon {
+        let fixed = if let Some(fixed) = tab_after_colon_as_space(current, e) {
+            fixed
+        } else if let Some((fixed, added)) = indent_quoted_continuations(current, e) {
+            insertions.add(&added);
+            fixed
+        } else {
             break;
-        }
-        let blanks = " ".repeat(e.span.start - start);
-        let mut fixed = current.to_string();
-        fixed.replace_range(start..e.span.start, &blanks);
+        };
         parsed = parse_once(&fixed, limits);
         patched = Some(fixed);
     }
+    insertions.map_back(&mut parsed);
     parsed
+}
+
+/// The text with the tab after a colon read as a space, when that is what stopped the parser.
+fn tab_after_colon_as_space(current: &str, e: &YamlError) -> Option<String> {
+    // The parser stops on the value, after the blanks that follow the colon.
+    let bytes = current.as_bytes();
+    let stop = e.span.start.min(bytes.len());
+    let mut start = stop;
+    while start > 0 && matches!(bytes[start - 1], b'\t' | b' ') {
+        start -= 1;
+    }
+    let tab_follows_colon = e.message.contains(TAB_AFTER_COLON)
+        && start > 0
+        && bytes[start - 1] == b':'
+        && bytes[start..stop].contains(&b'\t');
+    if !tab_follows_colon {
+        return None;
+    }
+    let mut fixed = current.to_string();
+    fixed.replace_range(start..stop, &" ".repeat(stop - start));
+    Some(fixed)
+}
+
+/// When the parser refused a quoted scalar for the indentation of its continuation lines, the
+/// text with those lines indented to the opening quote's column, and where spaces went (byte
+/// offset in `current`, count). A quoted scalar drops the leading blanks of each continuation
+/// line when it folds, so the value is unchanged. A continuation line that is a document marker
+/// (`---`/`...` at column 0) ends the patching: it stays an error, as in libyaml.
+fn indent_quoted_continuations(
+    current: &str,
+    e: &YamlError,
+) -> Option<(String, Vec<(usize, usize)>)> {
+    if !e.message.contains(QUOTED_INDENTATION) {
+        return None;
+    }
+    let bytes = current.as_bytes();
+    // The parser reports the opening quote.
+    let quote = e.span.start;
+    let single = match bytes.get(quote)? {
+        b'\'' => true,
+        b'"' => false,
+        _ => return None,
+    };
+    let line_start = bytes[..quote]
+        .iter()
+        .rposition(|&b| matches!(b, b'\n' | b'\r'))
+        .map_or(0, |i| i + 1);
+    // Columns are characters; the opening quote's column is at least the block indentation the
+    // parser asks for, since the scalar stands inside that block.
+    let pad = current.get(line_start..quote)?.chars().count();
+    let mut added = Vec::new();
+    // Only ASCII bytes are compared, and no byte of a multi-byte UTF-8 character is ASCII.
+    let mut i = quote + 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\'' if single => {
+                if bytes.get(i + 1) != Some(&b'\'') {
+                    break;
+                }
+                i += 2;
+            }
+            b'"' if !single => break,
+            // An escape; an escaped line break is still followed by a continuation line.
+            b'\\' if !single => {
+                i += if matches!(bytes.get(i + 1), Some(b'\n' | b'\r')) {
+                    1
+                } else {
+                    2
+                };
+            }
+            b'\n' | b'\r' => {
+                i += 1;
+                if b == b'\r' && bytes.get(i) == Some(&b'\n') {
+                    i += 1;
+                }
+                if is_document_marker(&bytes[i..]) {
+                    break;
+                }
+                let spaces = bytes[i..].iter().take_while(|&&c| c == b' ').count();
+                let blank_line = matches!(bytes.get(i + spaces), None | Some(b'\n' | b'\r'));
+                if spaces < pad && !blank_line {
+                    added.push((i, pad - spaces));
+                }
+                i += spaces;
+            }
+            _ => i += 1,
+        }
+    }
+    if added.is_empty() {
+        return None;
+    }
+    let mut fixed = String::with_capacity(current.len() + added.iter().map(|a| a.1).sum::<usize>());
+    let mut from = 0;
+    for &(at, count) in &added {
+        fixed.push_str(current.get(from..at)?);
+        fixed.extend(std::iter::repeat_n(' ', count));
+        from = at;
+    }
+    fixed.push_str(current.get(from..)?);
+    Some((fixed, added))
+}
+
+/// `---` or `...` followed by a blank, a line break or the end: a document marker when it starts
+/// a line.
+fn is_document_marker(line: &[u8]) -> bool {
+    (line.starts_with(b"---") || line.starts_with(b"..."))
+        && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// Spaces inserted into the text that was parsed, to map its offsets back to the original text.
+#[derive(Default)]
+struct Insertions {
+    /// Runs of inserted spaces sorted by place: (offset in the original text, spaces, offset of
+    /// the run in the patched text).
+    runs: Vec<(usize, usize, usize)>,
+}
+
+impl Insertions {
+    /// Records insertions given as offsets in the current patched text.
+    fn add(&mut self, added: &[(usize, usize)]) {
+        let mut at: Vec<(usize, usize)> = added
+            .iter()
+            .map(|&(patched, count)| (self.original(patched), count))
+            .chain(self.runs.iter().map(|&(orig, count, _)| (orig, count)))
+            .collect();
+        at.sort_unstable();
+        // Two insertions at one place are one run of spaces.
+        at.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                earlier.1 += later.1;
+            }
+            same
+        });
+        let mut shift = 0;
+        self.runs = at
+            .into_iter()
+            .map(|(orig, count)| {
+                let run = (orig, count, orig + shift);
+                shift += count;
+                run
+            })
+            .collect();
+    }
+
+    /// The offset in the original text of `patched`; an offset inside inserted spaces maps to
+    /// where they were inserted.
+    fn original(&self, patched: usize) -> usize {
+        let after = self.runs.partition_point(|&(_, _, run)| run <= patched);
+        let Some(&(orig, count, run)) = after.checked_sub(1).and_then(|i| self.runs.get(i)) else {
+            return patched;
+        };
+        if patched < run + count {
+            orig
+        } else {
+            patched - (run + count - orig)
+        }
+    }
+
+    fn map_back(&self, parsed: &mut Parsed) {
+        if self.runs.is_empty() {
+            return;
+        }
+        let mut map =
+            |span: &mut Span| *span = Span::new(self.original(span.start), self.original(span.end));
+        for doc in &mut parsed.documents {
+            map(&mut doc.span);
+            if let Some(root) = &mut doc.root {
+                for_each_span(root, &mut map);
+            }
+        }
+        if let Some(e) = &mut parsed.error {
+            map(&mut e.span);
+        }
+    }
 }
 
 fn parse_once(text: &str, limits: Limits) -> Parsed {
@@ -638,9 +819,16 @@ fn shift_document(doc: &mut Document, by: usize) {
 }
 
 fn shift_node(node: &mut Node, by: usize) {
+    for_each_span(node, &mut |span| {
+        *span = Span::new(span.start + by, span.end + by);
+    });
+}
+
+/// Calls `f` on the span of `node` and of every node below it.
+fn for_each_span(node: &mut Node, f: &mut dyn FnMut(&mut Span)) {
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
-        n.span = Span::new(n.span.start + by, n.span.end + by);
+        f(&mut n.span);
         match &mut n.value {
             Value::Scalar(_) => {}
             Value::Seq(items) => stack.extend(items.iter_mut()),
@@ -825,6 +1013,147 @@ mod tests {
         let root = parsed.documents[0].root.clone().expect("root");
         let v = root.get("name").expect("name");
         assert_eq!(&text[v.span.start..v.span.end], "x");
+    }
+
+    // Quoted scalars whose continuation lines start left of the block indentation. libyaml
+    // accepts them: go-yaml/yaml scannerc.go `yaml_parser_scan_flow_scalar` (commit 01c0521e)
+    // checks a continuation line only for a document indicator at column 0 and for the end of
+    // the stream, never its indentation, and neither do kubectl, Kustomize or Argo CD, which
+    // decode with it (sigs.k8s.io/yaml). saphyr-parser refused them ("invalid indentation in
+    // quoted scalar"). Expected values are PyYAML's (`yaml.safe_load_all`), also libyaml's.
+
+    /// The corpus case (anthos-config-management-samples fleet-packages-quickstart nginx.yaml):
+    /// a ConfigMap value in single quotes whose lines, and closing quote, start at column 0.
+    const NGINX: &str = "data:\n  nginx.conf: '\nevents {\n}\nhttp {\n   server {\n       return 200 \"it''s\";\n\n   }\n}\n'\n  after: x\n---\nkind: Deployment\n";
+
+    #[test]
+    fn quoted_continuation_lines_left_of_the_indentation_fold_as_libyaml_does() {
+        let parsed = parse(NGINX, Limits::default());
+        assert_eq!(parsed.error, None);
+        assert_eq!(parsed.documents.len(), 2);
+        let root = parsed.documents[0].root.clone().expect("root");
+        let value = root.path(&["data", "nginx.conf"]).expect("nginx.conf");
+        assert_eq!(
+            value.as_str(),
+            Some(" events { } http { server { return 200 \"it's\";\n} } ")
+        );
+        assert_eq!(
+            value.to_json(),
+            serde_json::json!(" events { } http { server { return 200 \"it's\";\n} } ")
+        );
+    }
+
+    #[test]
+    fn spans_after_a_patched_quoted_scalar_point_into_the_original_text() {
+        let parsed = parse(NGINX, Limits::default());
+        let root = parsed.documents[0].root.clone().expect("root");
+        let data = root.get("data").expect("data");
+        let value = data.get("nginx.conf").expect("nginx.conf");
+        let at = |s: Span| &NGINX[s.start..s.end];
+        assert!(
+            at(value.span).starts_with("'\nevents {"),
+            "{:?}",
+            at(value.span)
+        );
+        assert!(at(value.span).ends_with("}\n'"), "{:?}", at(value.span));
+        let after = data.entry("after").expect("after");
+        assert_eq!(at(after.key.span), "after");
+        assert_eq!(at(after.value.span), "x");
+        let data_start = NGINX.find("nginx.conf").expect("key");
+        assert_eq!(
+            at(data.span),
+            &NGINX[data_start..NGINX.find("\n---").expect("marker")]
+        );
+        let second = &parsed.documents[1];
+        let kind = second
+            .root
+            .as_ref()
+            .and_then(|r| r.get("kind"))
+            .expect("kind");
+        assert_eq!(at(kind.span), "Deployment");
+        assert_eq!(&NGINX[second.span.start..], "---\nkind: Deployment\n");
+    }
+
+    #[test]
+    fn double_quoted_continuations_keep_escapes_and_blank_lines() {
+        // A line after an escaped line break, a blank line (a kept line feed), a tab-led line
+        // and an escaped backslash before a break.
+        let text = "a:\n  b: \"one \\\"q\\\" \\\ntwo\n\n\tthree \\\\\nfour\"\n  c: d\n";
+        let root = one(text);
+        let b = root.path(&["a", "b"]).expect("b");
+        assert_eq!(b.as_str(), Some("one \"q\" two\nthree \\ four"));
+        let c = root.path(&["a", "c"]).expect("c");
+        assert_eq!(&text[c.span.start..c.span.end], "d");
+    }
+
+    #[test]
+    fn quoted_continuations_after_non_ascii_keep_byte_spans() {
+        let text = "a:\n  schlüssel: 'größe\nzwei'\n  c: wört\n";
+        let root = one(text);
+        let a = root.get("a").expect("a");
+        assert_eq!(
+            a.get("schlüssel").and_then(Node::as_str),
+            Some("größe zwei")
+        );
+        let c = a.get("c").expect("c");
+        assert_eq!(&text[c.span.start..c.span.end], "wört");
+    }
+
+    #[test]
+    fn a_document_marker_inside_a_quoted_scalar_is_still_an_error() {
+        // libyaml: "while scanning a quoted scalar ... found unexpected document indicator",
+        // reported at the opening quote.
+        for text in ["a:\n  b: 'x\ny\n---\nz'\n", "a:\n  b: 'x\n...\nz'\n"] {
+            let parsed = parse(text, Limits::default());
+            let err = parsed.error.expect("a document marker ends the scalar");
+            assert_eq!(err.kind, YamlErrorKind::Syntax);
+            assert!(
+                err.message.contains("document indicator"),
+                "{}",
+                err.message
+            );
+            assert_eq!(err.span.start, text.find('\'').expect("quote"), "{text:?}");
+        }
+        // Not a marker: `---x` is content.
+        let root = one("a:\n  b: 'x\n---x\nz'\n");
+        assert_eq!(
+            root.path(&["a", "b"]).and_then(Node::as_str),
+            Some("x ---x z")
+        );
+    }
+
+    #[test]
+    fn other_quoted_scalar_errors_stay_errors() {
+        let text = "a:\n  b: 'x\ny\n";
+        let parsed = parse(text, Limits::default());
+        let err = parsed.error.expect("unclosed");
+        assert!(err.message.contains("end of stream"), "{}", err.message);
+        assert_eq!(err.span.start, text.find('\'').expect("quote"));
+    }
+
+    #[test]
+    fn quoted_scalar_patches_are_capped() {
+        let scalars = |n: usize| {
+            (0..n)
+                .map(|i| format!("k{i}:\n  v: 'a\nb'\n"))
+                .collect::<Vec<_>>()
+                .join("---\n")
+        };
+        let text = scalars(MAX_RETRIES);
+        let parsed = parse(&text, Limits::default());
+        assert_eq!(parsed.error, None);
+        assert_eq!(parsed.documents.len(), MAX_RETRIES);
+        // One scalar more than the cap: the parser's error stands, at the last scalar's quote in
+        // the original text.
+        let text = scalars(MAX_RETRIES + 1);
+        let parsed = parse(&text, Limits::default());
+        let err = parsed.error.expect("past the cap");
+        assert!(err.message.contains(QUOTED_INDENTATION), "{}", err.message);
+        assert_eq!(
+            err.span.start,
+            text.rfind('\'').expect("quote") - "'a\nb".len()
+        );
+        assert_eq!(parsed.documents.len(), MAX_RETRIES);
     }
 
     #[test]
