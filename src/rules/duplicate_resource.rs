@@ -16,6 +16,9 @@ pub static META: Meta = Meta {
 
 pub struct DuplicateResource;
 
+/// Config Sync's annotation naming the NamespaceSelector that picks an object's namespaces.
+const NAMESPACE_SELECTOR: &str = "configmanagement.gke.io/namespace-selector";
+
 impl Rule for DuplicateResource {
     fn meta(&self) -> &'static Meta {
         &META
@@ -27,7 +30,10 @@ impl Rule for DuplicateResource {
             if objects.len() < 2 {
                 continue;
             }
-            let mut per_unit: BTreeMap<UnitId, Vec<ObjectIdx>> = BTreeMap::new();
+            // Config Sync applies an object with a `namespace-selector` annotation to each
+            // namespace its NamespaceSelector picks: two that name different selectors are
+            // deployed to different namespaces, not twice to one.
+            let mut per_unit: BTreeMap<(UnitId, Option<&str>), Vec<ObjectIdx>> = BTreeMap::new();
             for &idx in objects {
                 let o = inventory.object(idx);
                 // `generateName` objects get a fresh name on every create; repeats are normal.
@@ -35,9 +41,13 @@ impl Rule for DuplicateResource {
                 if o.node.path(&["metadata", "name"]).is_none() || util::is_argocd_kind(o) {
                     continue;
                 }
-                per_unit.entry(o.unit).or_default().push(idx);
+                let selector = o
+                    .node
+                    .path(&["metadata", "annotations", NAMESPACE_SELECTOR])
+                    .and_then(|n| n.as_str());
+                per_unit.entry((o.unit, selector)).or_default().push(idx);
             }
-            for (unit, idxs) in per_unit {
+            for ((unit, _), idxs) in per_unit {
                 let Some((&first, rest)) = idxs.split_first() else {
                     continue;
                 };
