@@ -214,4 +214,16 @@ fn config_sync_objects_with_different_namespace_selectors_are_not_duplicates() {
         dups(dir.path()),
         vec![("config/namespaces/eng/quota.yaml".to_string(), 24)]
     );
+
+    // Without a selector it goes to every namespace below `eng`: those a selector picks too.
+    let plain = "kind: ResourceQuota\napiVersion: v1\nmetadata:\n  name: quota\nspec:\n  hard:\n    pods: \"4\"\n";
+    write(
+        dir.path(),
+        "config/namespaces/eng/quota.yaml",
+        format!("{}---\n{plain}", quota("analytics-selector", 1)),
+    );
+    assert_eq!(
+        dups(dir.path()),
+        vec![("config/namespaces/eng/quota.yaml".to_string(), 14)]
+    );
 }
