@@ -363,3 +363,24 @@ impl<'a> Reaches<'a> {
         a.name == b.name || one_appset
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One definition Argo CD applies meets every hand-applied copy of its name; without one,
+    /// each directory's copies meet only each other.
+    #[test]
+    fn definitions_meet_per_directory_unless_argo_cd_applies_one() {
+        let (a, b) = (Reach::Directory(UnitId(1)), Reach::Directory(UnitId(2)));
+        assert_eq!(
+            Reach::groups(vec![(a, 1), (b, 2), (a, 3)]),
+            vec![vec![1, 3], vec![2]]
+        );
+        assert_eq!(
+            Reach::groups(vec![(a, 1), (b, 2), (Reach::Everywhere, 3)]),
+            vec![vec![1, 2, 3]]
+        );
+        assert!(!a.collides(b) && a.collides(a) && b.collides(Reach::Everywhere));
+    }
+}
