@@ -30,7 +30,8 @@ use crate::model::argocd::{
     AppIdx, AppOrigin, Application, Cluster, IN_CLUSTER_NAME, RenderNote, SourceKind,
 };
 use crate::model::{
-    Inventory, Object, ObjectId, ObjectIdx, RenderUnit, Scopes, UnitId, group_of, manifests_of,
+    Inventory, Object, ObjectId, ObjectIdx, Reach, Reaches, RenderUnit, Scopes, UnitId, group_of,
+    manifests_of,
 };
 
 use argocd::repo::{Repos, Resolution};
@@ -1348,7 +1349,11 @@ impl Builder<'_> {
             }
             applications.push(app);
         }
-        mark_replaced(&mut applications, &self.sources);
+        mark_replaced(
+            &mut applications,
+            &self.sources,
+            &Reaches::new(&units, &objects),
+        );
 
         let mut inventory = Inventory::new(self.sources, units, objects, scopes);
         let mut projects = Vec::new();
@@ -1737,25 +1742,36 @@ fn resolve_destination(app: &mut Application, clusters: &[Cluster]) {
 
 /// Argo CD keeps one Application per namespace and name: the last one applied. Files are applied
 /// in path order and documents in file order, so the last in that order wins.
-fn mark_replaced(apps: &mut [Application], sources: &Sources) {
+fn mark_replaced(apps: &mut [Application], sources: &Sources, reaches: &Reaches) {
     let order = |loc: Location| (sources.get(loc.file).display.clone(), loc.span.start);
+    // Definitions of one name replace each other only where they meet: written in one directory
+    // applied by hand, or one of them applied by Argo CD (rendered by an Application or a
+    // root). Two directories applied by hand one at a time are two separate applies.
+    let reach: Vec<Reach> = apps.iter().map(|a| reaches.app(a)).collect();
     // An ApplicationSet defined twice: Argo CD keeps the last definition, and only what that one
     // generates exists.
     // Keys hold the cluster of a root applied by hand to a cluster of its own: another
     // cluster's Argo CD is another namespace of names.
-    let mut last_appset: BTreeMap<(Option<String>, String, String), Location> = BTreeMap::new();
-    for a in apps.iter() {
+    type Key = (Option<String>, String, String);
+    let mut appsets: BTreeMap<Key, Vec<(Reach, Location)>> = BTreeMap::new();
+    for (a, &r) in apps.iter().zip(&reach) {
         if let Some(g) = &a.origin.generator {
             let key = (
                 a.origin.root_cluster.clone(),
                 a.namespace.clone(),
                 g.appset.clone(),
             );
-            match last_appset.get(&key) {
-                Some(&known) if order(known) >= order(g.appset_at) => {}
-                _ => {
-                    last_appset.insert(key, g.appset_at);
-                }
+            let defs = appsets.entry(key).or_default();
+            if !defs.iter().any(|(_, at)| *at == g.appset_at) {
+                defs.push((r, g.appset_at));
+            }
+        }
+    }
+    let mut kept: HashSet<(Key, Location)> = HashSet::new();
+    for (key, defs) in appsets {
+        for group in Reach::groups(defs) {
+            if let Some(last) = group.into_iter().max_by_key(|&at| order(at)) {
+                kept.insert((key.clone(), last));
             }
         }
     }
@@ -1766,10 +1782,10 @@ fn mark_replaced(apps: &mut [Application], sources: &Sources) {
                 a.namespace.clone(),
                 g.appset.clone(),
             );
-            a.appset_replaced = last_appset.get(&key) != Some(&g.appset_at);
+            a.appset_replaced = !kept.contains(&(key, g.appset_at));
         }
     }
-    let mut by_key: BTreeMap<(Option<String>, String, String), Vec<usize>> = BTreeMap::new();
+    let mut by_key: BTreeMap<Key, Vec<(Reach, usize)>> = BTreeMap::new();
     // An Application its ApplicationSet refuses as a duplicate never exists: it replaces nothing.
     for (i, a) in apps
         .iter()
@@ -1783,16 +1799,18 @@ fn mark_replaced(apps: &mut [Application], sources: &Sources) {
                 a.name.clone(),
             ))
             .or_default()
-            .push(i);
+            .push((reach[i], i));
     }
-    for (_, mut group) in by_key {
-        if group.len() < 2 {
-            continue;
-        }
-        group.sort_by_key(|&i| order(apps[i].locations.name));
-        if let Some(&winner) = group.last() {
-            for &i in &group[..group.len() - 1] {
-                apps[i].replaced_by = Some(AppIdx(winner));
+    for (_, defs) in by_key {
+        for mut group in Reach::groups(defs) {
+            if group.len() < 2 {
+                continue;
+            }
+            group.sort_by_key(|&i| order(apps[i].locations.name));
+            if let Some(&winner) = group.last() {
+                for &i in &group[..group.len() - 1] {
+                    apps[i].replaced_by = Some(AppIdx(winner));
+                }
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Inventory, ObjectIdx, UnitId};
+use crate::model::{Inventory, Object, ObjectIdx, UnitId};
 
 use super::{Meta, Rule, util};
 
@@ -15,6 +15,22 @@ pub static META: Meta = Meta {
 };
 
 pub struct DuplicateResource;
+
+/// Config Sync's annotation naming the NamespaceSelector that picks an object's namespaces.
+const NAMESPACE_SELECTOR: &str = "configmanagement.gke.io/namespace-selector";
+
+/// Whether Config Sync deploys the two to namespaces picked by two different NamespaceSelectors:
+/// each goes to the namespaces its selector picks, so they are not one object applied twice.
+/// An object without a selector may land in a namespace a selector picks too: still one.
+fn selected_apart(a: &Object, b: &Object) -> bool {
+    let selector = |o: &Object| {
+        o.node
+            .path(&["metadata", "annotations", NAMESPACE_SELECTOR])
+            .and_then(|n| n.as_str())
+            .map(str::to_string)
+    };
+    matches!((selector(a), selector(b)), (Some(x), Some(y)) if x != y)
+}
 
 impl Rule for DuplicateResource {
     fn meta(&self) -> &'static Meta {
@@ -38,13 +54,17 @@ impl Rule for DuplicateResource {
                 per_unit.entry(o.unit).or_default().push(idx);
             }
             for (unit, idxs) in per_unit {
-                let Some((&first, rest)) = idxs.split_first() else {
-                    continue;
-                };
-                let first_obj = inventory.object(first);
                 let unit = inventory.unit(unit);
-                for &again in rest {
+                for (i, &again) in idxs.iter().enumerate() {
                     let o = inventory.object(again);
+                    // Each later copy against the first earlier one it is the same object as.
+                    let Some(first_obj) = idxs[..i]
+                        .iter()
+                        .map(|&e| inventory.object(e))
+                        .find(|e| !selected_apart(e, o))
+                    else {
+                        continue;
+                    };
                     let first_at = first_obj.name_location();
                     let mut d = META
                         .diagnostic(

@@ -21,6 +21,7 @@ impl Rule for SharedResource {
 
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        let reaches = inventory.reaches();
         for (id, objects) in inventory.by_identity() {
             if objects.len() < 2 {
                 continue;
@@ -31,7 +32,13 @@ impl Rule for SharedResource {
                 let Some(app) = inventory.unit(inventory.object(o).unit).app else {
                     continue;
                 };
-                if !inventory.app(app).is_live() || owners.iter().any(|(a, _)| *a == app) {
+                // Definitions of one name applied by hand from two directories are one
+                // Application or the other, never both.
+                if !inventory.app(app).is_live()
+                    || owners.iter().any(|(a, _)| {
+                        *a == app || reaches.alternatives(inventory.app(*a), inventory.app(app))
+                    })
+                {
                     continue;
                 }
                 owners.push((app, o));
