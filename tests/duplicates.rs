@@ -227,3 +227,47 @@ fn config_sync_objects_with_different_namespace_selectors_are_not_duplicates() {
         vec![("config/namespaces/eng/quota.yaml".to_string(), 14)]
     );
 }
+
+/// `shared-resource` compares the Applications of each directory applied by hand among
+/// themselves: argo-cd's `list-generator/list-example.yaml` sends `engineering-dev-guestbook`
+/// and `engineering-prod-guestbook` to the same cluster and namespace, so they share what they
+/// render — a true finding — but the "first Application" it named was an Application of the
+/// same name generated in another example directory (`applications-sync-policies/`), which
+/// never exists beside them; and when that other directory's Application came first, the
+/// sharing was not reported at all. The finding now stays inside its directory.
+#[test]
+fn shared_objects_are_compared_within_one_directory_applied_by_hand() {
+    let dir = repo();
+    // Elsewhere: an ApplicationSet of the same name generating `dev-guestbook` alone.
+    write(dir.path(), "a-other/appset.yaml", appset("guestbook"));
+    // Here: one generating `dev-guestbook` and `prod-guestbook`, both deploying `app/` to the
+    // same cluster and namespace.
+    write(
+        dir.path(),
+        "b-here/appset.yaml",
+        appset("guestbook").replace(
+            "          - env: dev\n",
+            "          - env: dev\n          - env: prod\n",
+        ),
+    );
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    let v = json(&out);
+    let shared: Vec<&serde_json::Value> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "shared-resource")
+        .collect();
+    assert_eq!(shared.len(), 1, "{}", out.stdout);
+    let related: Vec<&str> = shared[0]["related"]
+        .as_array()
+        .expect("related")
+        .iter()
+        .filter_map(|r| r["file"].as_str())
+        .collect();
+    assert!(
+        related.iter().all(|f| *f != "a-other/appset.yaml"),
+        "{related:?}"
+    );
+    assert!(related.contains(&"b-here/appset.yaml"), "{related:?}");
+}
