@@ -124,6 +124,28 @@ fn a_failing_element_with_missingkey_error_leaves_no_generated_application() {
     }
 }
 
+// The same failure in every element is one cause: Argo CD reports its first error only
+// (template.go `GenerateApplications`, `firstError`), and a finding per element said the same
+// thing N times (argo-cd's matrix/list-and-list.yaml: 4 errors). One finding names the first
+// failing element and counts the others.
+#[test]
+fn elements_failing_the_same_way_are_one_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "appset.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: guestbook\n  namespace: argocd\nspec:\n  goTemplate: true\n  goTemplateOptions: [\"missingkey=error\"]\n  generators:\n    - list:\n        elements:\n          - cluster: dev\n          - cluster: stage\n          - cluster: prod\n  template:\n    metadata:\n      name: 'guestbook-{{.cluster}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://github.com/example/guestbook.git\n        path: '{{.path.path}}'\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: guestbook\n",
+    );
+    let found = findings(dir.path(), &[]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let message = &found[0].3;
+    assert!(
+        message.contains("element list[0]")
+            && message.contains("(and 2 more elements failing the same way: `list[1]`, `list[2]`)"),
+        "{message}"
+    );
+}
+
 // Argo CD, applicationset/controllers/applicationset_controller.go
 // `validateGeneratedApplications`: walking the generated Applications in order, the first of a
 // name is recorded in `namesSet` and passes; each later one of that name gets "ApplicationSet %s

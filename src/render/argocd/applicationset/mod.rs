@@ -470,6 +470,7 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
     }
     let patch = spec.get("templatePatch").and_then(Value::as_str);
     let namespace = appset.pointer("/metadata/namespace").cloned();
+    let mut failed: Vec<(String, Vec<String>)> = Vec::new();
     for (element, template_index) in elements {
         let template_spec = &templates[template_index];
         let rendered = template::render_template(template_spec, &element.params, &options)
@@ -510,10 +511,26 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                     duplicate_of: None,
                 });
             }
-            Err(e) => out
-                .errors
-                .push(format!("element {}: {e}", element.origin).into()),
+            Err(e) => match failed.iter_mut().find(|(error, _)| *error == e) {
+                Some((_, origins)) => origins.push(element.origin),
+                None => failed.push((e, vec![element.origin])),
+            },
         }
+    }
+    // One cause, one finding: elements failing with the same error (a key no element has) are
+    // one error naming the first element and counting the rest.
+    for (e, origins) in failed {
+        let more = match origins.len() {
+            1 => String::new(),
+            n => format!(
+                " (and {} more element{} failing the same way: {})",
+                n - 1,
+                if n == 2 { "" } else { "s" },
+                list_some(&origins[1..])
+            ),
+        };
+        out.errors
+            .push(format!("element {}: {e}{more}", origins[0]).into());
     }
     // Argo CD, applicationset/controllers/applicationset_controller.go
     // `validateGeneratedApplications`: the first Application of a name passes, every later one
@@ -554,6 +571,16 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
         }
     }
     out
+}
+
+/// The first few of `items`, in backticks, then "and N more".
+fn list_some(items: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut out: Vec<String> = items.iter().take(SHOWN).map(|i| format!("`{i}`")).collect();
+    if items.len() > SHOWN {
+        out.push(format!("and {} more", items.len() - SHOWN));
+    }
+    out.join(", ")
 }
 
 #[cfg(test)]
