@@ -500,6 +500,47 @@ fn a_chart_an_application_of_a_root_renders_is_no_root_of_its_own() {
     assert_eq!(code, 0, "{list:?}");
 }
 
+/// The same for a plugin Application that a root applied by hand renders: the plugin's input
+/// directory is still that Application's (argoproj/argo-cd, reposerver/repository/repository.go,
+/// `runConfigManagementPluginSidecars`), so its kustomization, which fails on its own because
+/// the plugin generates its input at sync time, is no `render-failed` error. Before, a failed
+/// standalone render was dropped only when an Application rendered its directory with Helm or
+/// Kustomize, not when a root's Application owned it as a plugin's input.
+#[test]
+fn a_plugins_input_directory_owned_by_a_roots_application_is_not_a_failed_render() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path(), "");
+    write(
+        dir.path(),
+        "bootstrap/Chart.yaml",
+        "apiVersion: v2\nname: bootstrap\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "bootstrap/templates/secrets.yaml",
+        plugin_application(),
+    );
+    // The plugin decrypts `secrets.enc.yaml` into `secrets.yaml` before running Kustomize.
+    write(
+        dir.path(),
+        "apps/secrets/kustomization.yaml",
+        "resources:\n  - secrets.yaml\n",
+    );
+    let (code, list, v) = findings(dir.path(), &[]);
+    assert!(!rules_of(&list).contains(&"render-failed"), "{list:?}");
+    // The root's Application is checked, and says its plugin's output is not.
+    assert_eq!(v["summary"]["applications"], 1, "{v}");
+    assert!(
+        list.iter()
+            .any(|(r, f, _)| r == "not-rendered" && f == "bootstrap/templates/secrets.yaml"),
+        "{list:?}"
+    );
+    assert_eq!(code, 0, "{list:?}");
+}
+
 /// A Backstage software template keeps a skeleton of the Application it scaffolds, with
 /// `${{ values.x }}` placeholders filled in before anything applies it: not an Application of this
 /// repository, so it neither collides with the real one nor is resolved. Before, it was a second

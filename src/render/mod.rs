@@ -339,13 +339,15 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                     || owned_by_app(owned, &s.dir))
         });
     }
-    // A failed standalone render that an Application renders too is that Application's failure.
+    // A failed standalone render that an Application renders too is that Application's failure;
+    // one in a directory an Application owns (a plugin's input, which a root's Application may
+    // name only now) is no unit of its own, as for the renders that succeeded above.
     for (dir, name, at, error, is_helm) in std::mem::take(&mut b.standalone_failures) {
         let rendered_by_app = b
             .app_dirs
             .iter()
             .any(|d| d == &dir || d.is_empty() || dir.starts_with(&format!("{d}/")));
-        if rendered_by_app {
+        if rendered_by_app || owned_by_app(&b.owned, &dir) {
             continue;
         }
         // A chart nothing deploys, refusing its own defaults by design, is a note.
