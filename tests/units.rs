@@ -427,6 +427,120 @@ fn applications_rendered_by_a_root_applied_by_hand_are_applications() {
     );
 }
 
+/// A nested app-of-apps: the root chart `bootstrap` (applied by hand) renders Application
+/// `infra`, whose source is the chart `infra`, which renders Applications of its own. `infra` is
+/// rendered by an Application, so it is no root applied by hand: its Applications exist once, as
+/// `infra`'s children (Argo CD's Application controller syncs `infra`'s render; nothing applies
+/// the chart a second time). Before, every chart no *written* Application renders was taken as a
+/// root, so `infra` was a second root, its Applications existed twice and each was reported as a
+/// `duplicate-application` error ("the later definition replaces the earlier").
+#[test]
+fn a_chart_an_application_of_a_root_renders_is_no_root_of_its_own() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path(), "");
+    write(
+        dir.path(),
+        "bootstrap/Chart.yaml",
+        "apiVersion: v2\nname: bootstrap\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "bootstrap/templates/apps.yaml",
+        app_template("infra", "infra", "argocd"),
+    );
+    // Sorted before `bootstrap`'s render is looked at, had order decided it.
+    write(
+        dir.path(),
+        "infra/Chart.yaml",
+        "apiVersion: v2\nname: infra\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "infra/templates/apps.yaml",
+        app_template("web", "apps/web", "web"),
+    );
+    write(
+        dir.path(),
+        "apps/web/deployment.yaml",
+        deployment("web", "web:1"),
+    );
+
+    let out = run_in(dir.path(), &["render", ".", "--format", "json"]);
+    let v = json(&out);
+    let apps = v["applications"].as_array().expect("applications");
+    let names: Vec<&str> = apps.iter().filter_map(|a| a["name"].as_str()).collect();
+    assert_eq!(names, vec!["infra", "web"], "{}", out.stdout);
+    let web = apps.iter().find(|a| a["name"] == "web").expect("web");
+    assert_eq!(web["origin"]["parent"], "infra", "{web}");
+    assert_eq!(
+        web["origin"]["root"], "the Helm chart `bootstrap` (a root applied by hand)",
+        "{web}"
+    );
+    let roots: Vec<&str> = v["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(|n| n["message"].as_str())
+        .filter(|m| m.contains("root applied by hand"))
+        .collect();
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert!(
+        roots[0].starts_with("the Helm chart `bootstrap`"),
+        "{roots:?}"
+    );
+
+    let (code, list, _) = findings(dir.path(), &[]);
+    assert!(
+        !rules_of(&list).contains(&"duplicate-application"),
+        "{list:?}"
+    );
+    assert_eq!(code, 0, "{list:?}");
+}
+
+/// The same for a plugin Application that a root applied by hand renders: the plugin's input
+/// directory is still that Application's (argoproj/argo-cd, reposerver/repository/repository.go,
+/// `runConfigManagementPluginSidecars`), so its kustomization, which fails on its own because
+/// the plugin generates its input at sync time, is no `render-failed` error. Before, a failed
+/// standalone render was dropped only when an Application rendered its directory with Helm or
+/// Kustomize, not when a root's Application owned it as a plugin's input.
+#[test]
+fn a_plugins_input_directory_owned_by_a_roots_application_is_not_a_failed_render() {
+    if !render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    config(dir.path(), "");
+    write(
+        dir.path(),
+        "bootstrap/Chart.yaml",
+        "apiVersion: v2\nname: bootstrap\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "bootstrap/templates/secrets.yaml",
+        plugin_application(),
+    );
+    // The plugin decrypts `secrets.enc.yaml` into `secrets.yaml` before running Kustomize.
+    write(
+        dir.path(),
+        "apps/secrets/kustomization.yaml",
+        "resources:\n  - secrets.yaml\n",
+    );
+    let (code, list, v) = findings(dir.path(), &[]);
+    assert!(!rules_of(&list).contains(&"render-failed"), "{list:?}");
+    // The root's Application is checked, and says its plugin's output is not.
+    assert_eq!(v["summary"]["applications"], 1, "{v}");
+    assert!(
+        list.iter()
+            .any(|(r, f, _)| r == "not-rendered" && f == "bootstrap/templates/secrets.yaml"),
+        "{list:?}"
+    );
+    assert_eq!(code, 0, "{list:?}");
+}
+
 /// A Backstage software template keeps a skeleton of the Application it scaffolds, with
 /// `${{ values.x }}` placeholders filled in before anything applies it: not an Application of this
 /// repository, so it neither collides with the real one nor is resolved. Before, it was a second

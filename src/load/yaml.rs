@@ -542,6 +542,13 @@ const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
 /// content; libyaml (go-yaml, hence kubectl, Kustomize and Argo CD) checks no indentation there.
 const QUOTED_INDENTATION: &str = "invalid indentation in quoted scalar";
 
+/// saphyr-parser refuses a tab among the leading blanks of a quoted scalar's continuation line
+/// left of the block indentation; libyaml consumes blanks there, tabs included, and drops them
+/// when it folds (go-yaml scannerc.go `yaml_parser_scan_flow_scalar`, "Consume blank
+/// characters"). saphyr-parser emits this message only there (scanner.rs, the quoted scalar
+/// scanner), so it never names a tab that indents block content.
+const TAB_IN_QUOTED_INDENTATION: &str = "tab cannot be used as indentation";
+
 /// Each patch costs a re-parse of the whole file, so a file is re-parsed at most this many times
 /// (linear time); past it, the parser's error stands.
 const MAX_RETRIES: usize = 64;
@@ -558,6 +565,8 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
         let Some(e) = &parsed.error else { break };
         let current = patched.as_deref().unwrap_or(text);
         let fixed = if let Some(fixed) = tab_after_colon_as_space(current, e) {
+            fixed
+        } else if let Some(fixed) = quoted_leading_tabs_as_spaces(current, e) {
             fixed
         } else if let Some((fixed, added)) = indent_quoted_continuations(current, e) {
             insertions.add(&added);
@@ -590,6 +599,29 @@ fn tab_after_colon_as_space(current: &str, e: &YamlError) -> Option<String> {
     }
     let mut fixed = current.to_string();
     fixed.replace_range(start..stop, &" ".repeat(stop - start));
+    Some(fixed)
+}
+
+/// The text with the leading tabs of a quoted scalar's continuation line read as spaces, when a
+/// tab there stopped the parser. They are dropped when the scalar folds, and a space has the
+/// tab's length, so the value and every span stay the same; a line still left of the
+/// indentation is then padded by `indent_quoted_continuations`.
+fn quoted_leading_tabs_as_spaces(current: &str, e: &YamlError) -> Option<String> {
+    if !e.message.contains(TAB_IN_QUOTED_INDENTATION) {
+        return None;
+    }
+    let bytes = current.as_bytes();
+    let start = e.span.start;
+    if bytes.get(start) != Some(&b'\t') {
+        return None;
+    }
+    let end = start
+        + bytes[start..]
+            .iter()
+            .take_while(|&&b| matches!(b, b' ' | b'\t'))
+            .count();
+    let mut fixed = current.to_string();
+    fixed.replace_range(start..end, &" ".repeat(end - start));
     Some(fixed)
 }
 
@@ -1120,6 +1152,31 @@ mod tests {
             root.path(&["a", "b"]).and_then(Node::as_str),
             Some("x ---x z")
         );
+    }
+
+    #[test]
+    fn tabs_leading_a_quoted_continuation_line_fold_as_libyaml_does() {
+        // PyYAML (libyaml) values: {'k': 'a b'}, {'a': {'k': 'x b', 'c': 'd'}}, {'k': 'a b'}.
+        // saphyr-parser said "tab cannot be used as indentation" on each.
+        for (text, path, value) in [
+            ("k: \"a\n\tb\"\n", &["k"][..], "a b"),
+            ("a:\n  k: \"x\n \tb\"\n  c: d\n", &["a", "k"][..], "x b"),
+            ("k: 'a\n\t\tb'\n", &["k"][..], "a b"),
+        ] {
+            let root = one(text);
+            assert_eq!(
+                root.path(path).and_then(Node::as_str),
+                Some(value),
+                "{text:?}"
+            );
+        }
+        let text = "a:\n  k: \"x\n\t \tb\"\n  c: d\n";
+        let root = one(text);
+        let c = root.path(&["a", "c"]).expect("c");
+        assert_eq!(&text[c.span.start..c.span.end], "d");
+        // A tab indenting block content stays an error, as in libyaml.
+        let parsed = parse("a:\n\tb: 1\n", Limits::default());
+        assert!(parsed.error.is_some());
     }
 
     #[test]

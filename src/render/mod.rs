@@ -261,10 +261,56 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
     // Roots applied by hand: a kustomization or chart no Application renders, whose render
     // holds Applications (the root of an app-of-apps, `kubectl apply -k`'d once). Those are
     // Applications as if an Application had rendered them.
-    let start = entries.len();
-    for s in &standalone {
+    // Candidates: each standalone render holding Applications, with the notes its discovery
+    // made (kept only if it turns out to be a root).
+    let mut pending: Vec<(usize, Vec<Entry>, Vec<RenderNote>)> = Vec::new();
+    for (k, s) in standalone.iter().enumerate() {
+        let before = b.notes.len();
         let found = b.discover(&s.docs, None, Some((&s.name, &s.dir)), &entries);
-        if !found.is_empty() {
+        if found.is_empty() {
+            continue;
+        }
+        let notes = b.notes.split_off(before);
+        pending.push((k, found, notes));
+    }
+    let first_root = entries.len();
+    // A candidate an Application renders (a nested app-of-apps: the root's Application `infra`
+    // renders the chart `infra`) is no root: its Applications are that Application's children,
+    // and taking it as a root too would define each of them twice. So roots are taken
+    // outermost first — the candidates no other candidate's Application points at (the first
+    // one when they all point at each other, a cycle) — and, after their Applications are
+    // rendered, the candidates those now render are dropped.
+    while !pending.is_empty() {
+        pending.retain(|(k, _, _)| !b.app_dirs.contains(&standalone[*k].dir));
+        let targets: Vec<(usize, String)> = pending
+            .iter()
+            .flat_map(|(k, found, _)| b.source_dirs(found).into_iter().map(move |d| (*k, d)))
+            .collect();
+        let outermost = |k: usize| {
+            !targets
+                .iter()
+                .any(|(from, d)| *from != k && d == &standalone[k].dir)
+        };
+        let mut roots: Vec<(usize, Vec<Entry>, Vec<RenderNote>)> = Vec::new();
+        let mut rest = Vec::new();
+        for candidate in std::mem::take(&mut pending) {
+            if outermost(candidate.0) {
+                roots.push(candidate);
+            } else {
+                rest.push(candidate);
+            }
+        }
+        if roots.is_empty() && !rest.is_empty() {
+            roots.push(rest.remove(0));
+        }
+        pending = rest;
+        if roots.is_empty() {
+            break;
+        }
+        let start = entries.len();
+        for (k, found, notes) in roots {
+            let s = &standalone[k];
+            b.notes.extend(notes);
             b.notes.push(RenderNote::assumed(
                 s.location,
                 format!(
@@ -273,11 +319,11 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                     count_kinds(&found)
                 ),
             ));
+            entries.extend(found);
         }
-        entries.extend(found);
-    }
-    if entries.len() > start {
         b.rounds(&mut entries, start);
+    }
+    if entries.len() > first_root {
         // What those Applications render is theirs, not a unit of its own any more.
         let is_root = |s: &Standalone| {
             entries
@@ -294,13 +340,15 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                     || owned_by_app(owned, &s.dir))
         });
     }
-    // A failed standalone render that an Application renders too is that Application's failure.
+    // A failed standalone render that an Application renders too is that Application's failure;
+    // one in a directory an Application owns (a plugin's input, which a root's Application may
+    // name only now) is no unit of its own, as for the renders that succeeded above.
     for (dir, name, at, error, is_helm) in std::mem::take(&mut b.standalone_failures) {
         let rendered_by_app = b
             .app_dirs
             .iter()
             .any(|d| d == &dir || d.is_empty() || dir.starts_with(&format!("{d}/")));
-        if rendered_by_app {
+        if rendered_by_app || owned_by_app(&b.owned, &dir) {
             continue;
         }
         // A chart nothing deploys, refusing its own defaults by design, is a note.
@@ -387,6 +435,21 @@ impl Builder<'_> {
             }
             start = end;
         }
+    }
+
+    /// The local directories the sources of `found` read (before they are resolved).
+    fn source_dirs(&self, found: &[Entry]) -> Vec<String> {
+        found
+            .iter()
+            .flat_map(|e| e.app.sources.iter())
+            .filter_map(|source| {
+                let path = source.path.as_ref()?;
+                match self.repos.resolve(&source.repo_url, path) {
+                    Resolution::Local { dir, .. } => Some(dir),
+                    _ => None,
+                }
+            })
+            .collect()
     }
 
     /// Every Application written in the tree (and generated by ApplicationSets written there).
