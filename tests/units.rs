@@ -395,6 +395,24 @@ fn applications_rendered_by_a_root_applied_by_hand_are_applications() {
         .collect();
     assert_eq!(objects, vec!["apps/web/deployment.yaml"], "{web}");
 
+    // The summary of `check` names the root too (issue 10 §2: "the summary and `render` say
+    // which unit is the root"), in JSON and in the human report.
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(
+        json(&out)["summary"]["roots"],
+        serde_json::json!({"the Helm chart `bootstrap`": 3}),
+        "{}",
+        out.stdout
+    );
+    let out = run_in(dir.path(), &["check", "."]);
+    assert!(
+        out.stdout.contains(
+            "roots applied by hand (no Application in the repository renders them): the Helm chart `bootstrap` (3 Applications)"
+        ),
+        "{}",
+        out.stdout
+    );
+
     let (_, list, _) = findings(dir.path(), &[]);
     let rules = rules_of(&list);
     assert!(!rules.contains(&"duplicate-application"), "{list:?}");

@@ -288,6 +288,9 @@ pub struct Summary {
     /// The tree holds Argo CD objects, but not one Application was rendered: nothing they
     /// deploy was checked.
     pub no_application_checked: bool,
+    /// The roots applied by hand (a chart or kustomization no Application renders, whose render
+    /// holds Applications), each with how many Applications descend from it, by name.
+    pub roots: BTreeMap<String, usize>,
 }
 
 impl Report<'_> {
@@ -345,6 +348,14 @@ impl Report<'_> {
                 .count(),
             argocd_objects,
             no_application_checked: argocd_objects > 0 && applications_rendered == 0,
+            roots: inventory
+                .applications
+                .iter()
+                .filter_map(|a| a.origin.root.clone())
+                .fold(BTreeMap::new(), |mut roots, root| {
+                    *roots.entry(root).or_default() += 1;
+                    roots
+                }),
         }
     }
 
@@ -405,6 +416,22 @@ pub fn applications_line(s: &Summary) -> Option<String> {
             ", {} not rendered ({})",
             s.applications_not_rendered,
             causes.join(", ")
+        ));
+    }
+    if !s.roots.is_empty() {
+        const SHOWN: usize = 5;
+        let mut roots: Vec<String> = s
+            .roots
+            .iter()
+            .take(SHOWN)
+            .map(|(root, n)| format!("{root} ({})", plural(*n, "Application", "Applications")))
+            .collect();
+        if s.roots.len() > SHOWN {
+            roots.push(format!("and {} more", s.roots.len() - SHOWN));
+        }
+        line.push_str(&format!(
+            "\nroots applied by hand (no Application in the repository renders them): {}",
+            roots.join(", ")
         ));
     }
     if s.no_application_checked {
