@@ -315,3 +315,51 @@ fn argo_cds_namespace_is_inferred_from_the_repository_and_never_an_error() {
     assert_eq!(found[0].1, "error");
     assert!(!found[0].3.contains("inferred"), "{found:#?}");
 }
+
+// `cross-namespace-target` calls an object deployed into Argo CD's own namespace an error; when
+// that namespace is inferred from the repository (or assumed), the finding rests on a guess and
+// is a warning that says where the namespace came from, as `app-project-violation` does.
+#[test]
+fn an_object_in_an_inferred_argo_cd_namespace_is_a_warning_that_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "bootstrap/argocd-cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n  namespace: openshift-gitops\n",
+    );
+    write(
+        dir.path(),
+        "apps/web.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n  namespace: openshift-gitops\nspec:\n  project: default\n  source:\n    repoURL: https://git.example.com/web.git\n    path: deploy\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: web\n",
+    );
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "repositories:\n  - url: https://git.example.com/web.git\n    path: .\n",
+    );
+    write(
+        dir.path(),
+        "deploy/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: openshift-gitops\ndata:\n  a: b\n",
+    );
+    let found = findings(dir.path(), &["--select", "cross-namespace-target"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, "warning", "{found:#?}");
+    assert!(
+        found[0].3.contains("is Argo CD's own namespace")
+            && found[0]
+                .3
+                .contains("is inferred from bootstrap/argocd-cm.yaml:5"),
+        "{found:#?}"
+    );
+
+    // Configured, it is an error.
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "argocd-namespace: openshift-gitops\nrepositories:\n  - url: https://git.example.com/web.git\n    path: .\n",
+    );
+    let found = findings(dir.path(), &["--select", "cross-namespace-target"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, "error", "{found:#?}");
+}

@@ -4,7 +4,6 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
-use crate::render::argocd::namespace::NamespaceOrigin;
 use crate::render::argocd::project::ProjectRules;
 
 use super::{Meta, Rule, util};
@@ -80,7 +79,7 @@ impl Rule for AppProjectViolation {
                 }
             }
             if !project.allows_source_namespace(&app.namespace, &inventory.argocd_namespace) {
-                push(on_namespace(
+                push(util::on_argocd_namespace(
                     inventory,
                     META.diagnostic(
                         app.locations.namespace,
@@ -163,33 +162,6 @@ impl Rule for AppProjectViolation {
     }
 }
 
-/// A finding that holds only if Argo CD runs in `inventory.argocd_namespace`: when that was
-/// inferred or assumed rather than configured, it is a warning that says so, never an error.
-fn on_namespace(inventory: &Inventory, mut d: Diagnostic) -> Diagnostic {
-    let ns = &inventory.argocd_namespace;
-    match inventory.argocd_namespace_origin {
-        NamespaceOrigin::Config => d,
-        NamespaceOrigin::Inferred(at) => {
-            d.severity = Severity::Warning;
-            d.message.push_str(&format!(
-                " (Argo CD's namespace `{ns}` is inferred from {}; set `argocd-namespace` in .manifest-guard.yaml to make this an error)",
-                util::file_line(inventory, at)
-            ));
-            d.with_related(
-                at,
-                format!("Argo CD's namespace inferred as `{ns}` from here"),
-            )
-        }
-        NamespaceOrigin::Assumed => {
-            d.severity = Severity::Warning;
-            d.message.push_str(&format!(
-                " (Argo CD's namespace is assumed to be `{ns}`: neither the configuration nor the repository says; set `argocd-namespace` in .manifest-guard.yaml)"
-            ));
-            d
-        }
-    }
-}
-
 /// An Application in project `default` that the repository does not define: Argo CD's built-in
 /// `default` project (server/server.go `initializeDefaultProject`: every source, destination
 /// and cluster kind, and no `sourceNamespaces`) refuses an Application outside Argo CD's own
@@ -219,5 +191,5 @@ fn outside_default_project(
         )
         .with_related(app.locations.project, "project `default`");
     d.object = app.object;
-    Some(on_namespace(inventory, d))
+    Some(util::on_argocd_namespace(inventory, d))
 }

@@ -102,6 +102,11 @@ impl Rule for CrossNamespaceTarget {
                 .with_object(idx)
                 .with_related(app.locations.destination_namespace, "the Application's destination namespace");
             d.severity = severity;
+            // That it is Argo CD's own namespace is only as sure as where that namespace came
+            // from: inferred or assumed, the finding is a warning that says so.
+            if ns == inventory.argocd_namespace && !SYSTEM_NAMESPACES.contains(&ns) {
+                d = util::on_argocd_namespace(inventory, d);
+            }
             out.push(d);
         }
         out

@@ -1,7 +1,9 @@
 //! Helpers shared by rules: describing objects and lines the same way in every message.
 
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::Location;
 use crate::model::{Inventory, Object};
+use crate::render::argocd::namespace::NamespaceOrigin;
 
 /// `file:line`, as used inside messages that name another place.
 pub fn file_line(inventory: &Inventory, location: Location) -> String {
@@ -70,4 +72,31 @@ pub fn in_app(change: &crate::diff::Change) -> String {
         .as_ref()
         .map(|a| format!(" (Application `{a}`)"))
         .unwrap_or_default()
+}
+
+/// A finding that holds only if Argo CD runs in `inventory.argocd_namespace`: when that was
+/// inferred or assumed rather than configured, it is a warning that says so, never an error.
+pub fn on_argocd_namespace(inventory: &Inventory, mut d: Diagnostic) -> Diagnostic {
+    let ns = &inventory.argocd_namespace;
+    match inventory.argocd_namespace_origin {
+        NamespaceOrigin::Config => d,
+        NamespaceOrigin::Inferred(at) => {
+            d.severity = Severity::Warning;
+            d.message.push_str(&format!(
+                " (Argo CD's namespace `{ns}` is inferred from {}; set `argocd-namespace` in .manifest-guard.yaml to make this an error)",
+                file_line(inventory, at)
+            ));
+            d.with_related(
+                at,
+                format!("Argo CD's namespace inferred as `{ns}` from here"),
+            )
+        }
+        NamespaceOrigin::Assumed => {
+            d.severity = Severity::Warning;
+            d.message.push_str(&format!(
+                " (Argo CD's namespace is assumed to be `{ns}`: neither the configuration nor the repository says; set `argocd-namespace` in .manifest-guard.yaml)"
+            ));
+            d
+        }
+    }
 }
