@@ -1,6 +1,8 @@
 //! What a rule reports: a finding with a severity, the exact place it points at, why it matters
 //! and how to fix it, and the other places that explain it.
 
+pub mod placement;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -98,4 +100,20 @@ impl Diagnostic {
         });
         self
     }
+}
+
+/// The first `shown` of `items`, then "and N more", joined by commas: how a message names a
+/// list that may be long (a reader needs the first few; thousands make every format slow).
+pub fn first_few<I>(items: I, shown: usize) -> String
+where
+    I: IntoIterator<Item = String>,
+    I::IntoIter: ExactSizeIterator,
+{
+    let items = items.into_iter();
+    let total = items.len();
+    let mut listed: Vec<String> = items.take(shown).collect();
+    if total > shown {
+        listed.push(format!("and {} more", total - shown));
+    }
+    listed.join(", ")
 }

@@ -187,13 +187,7 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
                 display_dir(&plan.chart_dir)
             )));
         }
-        return Err(tool::failure(
-            &command,
-            &out,
-            &plan.tree,
-            tmp.path(),
-            &chart,
-        ));
+        return Err(tool::failure(&command, &out, &plan.tree));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let root = &plan.root;

@@ -111,13 +111,7 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
         max_output: tools.max_output,
     })?;
     if !out.status.success() {
-        return Err(tool::failure(
-            &command,
-            &out,
-            &plan.tree,
-            tmp.path(),
-            &tree_dir,
-        ));
+        return Err(tool::failure(&command, &out, &plan.tree));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let documents = tool::split_documents(&stdout)

@@ -610,22 +610,10 @@ pub(crate) fn trim_stderr(stderr: &[u8]) -> String {
 }
 
 /// A failed run as a `Failed` error: the command (so it can be run again by hand), then the
-/// tool's words, else its exit status, then the links the copy of `tree` left out. The tool
-/// names files by their path in the copy under `scratch`, a new directory on every run: `copy`
-/// (the copy's root: the scanned root for Kustomize, the chart for Helm) is cut from them and
-/// `scratch` replaced by a fixed word, so the message reads in the user's terms and the report
-/// is the same on every run (found by the corpus sweep, tests/corpus.rs).
-pub(crate) fn failure(
-    command: &str,
-    out: &RunOutput,
-    tree: &Tree,
-    scratch: &Path,
-    copy: &Path,
-) -> RenderError {
-    let stderr = trim_stderr(&out.stderr)
-        .replace(&format!("{}/", copy.display()), "")
-        .replace(&copy.display().to_string(), ".")
-        .replace(&scratch.display().to_string(), "<temporary directory>");
+/// tool's words, else its exit status, then the links the copy of `tree` left out. The words
+/// already name files as the repository has them (`run` rewrites the sandbox's paths).
+pub(crate) fn failure(command: &str, out: &RunOutput, tree: &Tree) -> RenderError {
+    let stderr = trim_stderr(&out.stderr);
     let outside = tree.outside_note();
     if stderr.is_empty() {
         RenderError::Failed(format!("`{command}` failed ({}){outside}", out.status))

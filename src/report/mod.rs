@@ -419,19 +419,14 @@ pub fn applications_line(s: &Summary) -> Option<String> {
         ));
     }
     if !s.roots.is_empty() {
-        const SHOWN: usize = 5;
-        let mut roots: Vec<String> = s
-            .roots
-            .iter()
-            .take(SHOWN)
-            .map(|(root, n)| format!("{root} ({})", plural(*n, "Application", "Applications")))
-            .collect();
-        if s.roots.len() > SHOWN {
-            roots.push(format!("and {} more", s.roots.len() - SHOWN));
-        }
+        let roots = crate::diagnostic::first_few(
+            s.roots
+                .iter()
+                .map(|(root, n)| format!("{root} ({})", plural(*n, "Application", "Applications"))),
+            5,
+        );
         line.push_str(&format!(
-            "\nroots applied by hand (no Application in the repository renders them): {}",
-            roots.join(", ")
+            "\nroots applied by hand (no Application in the repository renders them): {roots}"
         ));
     }
     if s.no_application_checked {

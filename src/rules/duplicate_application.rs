@@ -36,12 +36,7 @@ fn lost<'a>(
 }
 
 fn listing(ids: &[&ObjectId]) -> String {
-    const SHOWN: usize = 4;
-    let mut names: Vec<String> = ids.iter().take(SHOWN).map(|id| id.short()).collect();
-    if ids.len() > SHOWN {
-        names.push(format!("and {} more", ids.len() - SHOWN));
-    }
-    names.join(", ")
+    crate::diagnostic::first_few(ids.iter().map(|id| id.short()), 4)
 }
 
 /// What replacing `earlier` by `later` changes, in a sentence. Argo CD applies the later

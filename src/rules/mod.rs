@@ -7,12 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, placement};
 use crate::diff::ChangeSet;
 use crate::load::Location;
 use crate::model::Inventory;
 
-pub mod findings;
 pub mod util;
 
 mod app_project_violation;
@@ -194,13 +193,13 @@ fn run_with(
         // suppresses.
         .filter(|d| !suppressed(inventory, d))
         .filter_map(|mut d| {
-            findings::relocate(inventory, &mut d);
+            placement::relocate(inventory, &mut d);
             (!suppressed(inventory, &d)).then_some(d)
         })
         .collect();
     sort(inventory, &mut found);
     found.dedup();
-    findings::group_per_application(found)
+    placement::group_per_application(found)
 }
 
 /// A finding is suppressed by a `# manifest-guard: ignore[rule]` comment on or above its line,

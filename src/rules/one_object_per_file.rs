@@ -61,14 +61,12 @@ impl Rule for OneObjectPerFile {
             // A file of thousands of objects is named by its first few: a longer list helps no
             // reader and makes every report format slow.
             const LISTED: usize = 20;
-            let mut listing: Vec<String> = objects
-                .iter()
-                .take(LISTED)
-                .map(|(_, at, label)| format!("{label} (line {})", util::line(inventory, *at)))
-                .collect();
-            if objects.len() > LISTED {
-                listing.push(format!("and {} more", objects.len() - LISTED));
-            }
+            let listing = crate::diagnostic::first_few(
+                objects
+                    .iter()
+                    .map(|(_, at, label)| format!("{label} (line {})", util::line(inventory, *at))),
+                LISTED,
+            );
             let (second, second_at, _) = &objects[1];
             let second_at = *second_at;
             let second = *second;
@@ -79,7 +77,7 @@ impl Rule for OneObjectPerFile {
                         "`{}` holds {} Kubernetes objects: {}",
                         file.display,
                         objects.len(),
-                        listing.join(", ")
+                        listing
                     ),
                 )
                 .with_help(

@@ -526,7 +526,7 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                 " (and {} more element{} failing the same way: {})",
                 n - 1,
                 if n == 2 { "" } else { "s" },
-                list_some(&origins[1..])
+                crate::diagnostic::first_few(origins[1..].iter().map(|o| format!("`{o}`")), 3)
             ),
         };
         out.errors
@@ -571,16 +571,6 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
         }
     }
     out
-}
-
-/// The first few of `items`, in backticks, then "and N more".
-fn list_some(items: &[String]) -> String {
-    const SHOWN: usize = 3;
-    let mut out: Vec<String> = items.iter().take(SHOWN).map(|i| format!("`{i}`")).collect();
-    if items.len() > SHOWN {
-        out.push(format!("and {} more", items.len() - SHOWN));
-    }
-    out.join(", ")
 }
 
 #[cfg(test)]

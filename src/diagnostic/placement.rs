@@ -123,14 +123,7 @@ pub fn group_per_application(found: Vec<Diagnostic>) -> Vec<Diagnostic> {
         if names.is_empty() {
             continue;
         }
-        let mut listed: Vec<String> = names
-            .iter()
-            .take(LISTED_APPLICATIONS)
-            .map(|n| format!("`{n}`"))
-            .collect();
-        if names.len() > LISTED_APPLICATIONS {
-            listed.push(format!("and {} more", names.len() - LISTED_APPLICATIONS));
-        }
+        let listed = super::first_few(names.iter().map(|n| format!("`{n}`")), LISTED_APPLICATIONS);
         d.message.push_str(&format!(
             " (the same for {} more {} from this line: {})",
             names.len(),
@@ -139,7 +132,7 @@ pub fn group_per_application(found: Vec<Diagnostic>) -> Vec<Diagnostic> {
             } else {
                 "Applications"
             },
-            listed.join(", ")
+            listed
         ));
     }
     out
