@@ -11,6 +11,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use miette::{NamedSource, SourceSpan};
 
 use crate::diagnostic::Severity;
+use crate::limits::{Key, Limits};
 use crate::load::yaml::{self, Node};
 use crate::model::argocd::{Cluster, ClusterSource};
 use crate::rules;
@@ -28,7 +29,9 @@ pub struct RuleSetting {
 pub struct Config {
     pub rules: BTreeMap<String, RuleSetting>,
     pub exclude: Vec<String>,
-    pub max_file_size: Option<u64>,
+    /// The run's bounds (`limits:`, `max-file-size`, `render.timeout`): the defaults, changed
+    /// freely by an operator's config and only lowered by the repository's.
+    pub limits: Limits,
     /// Repository URL → directory (relative to the scanned root) holding its checkout.
     pub repositories: Vec<(String, String)>,
     pub clusters: Vec<Cluster>,
@@ -50,8 +53,6 @@ pub const DEFAULT_UNITS: &[&str] = &["clusters/*"];
 pub struct RenderConfig {
     pub helm: Option<String>,
     pub kustomize: Option<String>,
-    /// Seconds one render may take.
-    pub timeout: Option<u64>,
     /// `false` renders nothing (each Helm or Kustomize source is a note).
     pub enabled: Option<bool>,
 }
@@ -211,7 +212,7 @@ impl Reader<'_> {
             .collect()
     }
 
-    fn render(&self, node: &Node) -> Result<RenderConfig, ConfigError> {
+    fn render(&self, node: &Node, limits: &mut Limits) -> Result<RenderConfig, ConfigError> {
         if node.is_null() {
             return Ok(RenderConfig::default());
         }
@@ -244,16 +245,9 @@ impl Reader<'_> {
                     .ok_or_else(|| self.error(v, format!("`render.{k}` must be a path"), None)),
             }
         };
-        let timeout = match node.get("timeout") {
-            None => None,
-            Some(v) => Some(v.to_json().as_u64().filter(|&n| n > 0).ok_or_else(|| {
-                self.error(
-                    v,
-                    "`render.timeout` must be a positive number of seconds",
-                    None,
-                )
-            })?),
-        };
+        if let Some(v) = node.get("timeout") {
+            self.limit(v, Key::RenderTimeout, "render.timeout", limits)?;
+        }
         let enabled = match node.get("enabled") {
             None => None,
             Some(v) => Some(
@@ -264,9 +258,72 @@ impl Reader<'_> {
         Ok(RenderConfig {
             helm: string("helm")?,
             kustomize: string("kustomize")?,
-            timeout,
             enabled,
         })
+    }
+
+    /// `limits:`: each key a bound of `crate::limits`.
+    fn limits(&self, node: &Node, limits: &mut Limits) -> Result<(), ConfigError> {
+        if node.is_null() {
+            return Ok(());
+        }
+        if !node.is_map() {
+            return Err(self.error(node, "`limits` must map limit names to numbers", None));
+        }
+        for e in node.entries() {
+            let name = e.key.as_scalar_text().unwrap_or("");
+            let Some(key) = Key::named(name) else {
+                let known: Vec<&str> = crate::limits::LIMITS.iter().map(|l| l.key).collect();
+                return Err(self.error(
+                    &e.key,
+                    format!("unknown limit `{name}`"),
+                    Some(format!("known limits: {}", known.join(", "))),
+                ));
+            };
+            self.limit(&e.value, key, &format!("limits.{name}"), limits)?;
+        }
+        Ok(())
+    }
+
+    /// One bound: a positive whole number; from the repository's own config, no higher than the
+    /// default (the operator's bound), since the pull request under review wrote it.
+    fn limit(
+        &self,
+        value: &Node,
+        key: Key,
+        what: &str,
+        limits: &mut Limits,
+    ) -> Result<(), ConfigError> {
+        let limit = key.limit();
+        let n = value.to_json().as_u64().filter(|&n| n > 0).ok_or_else(|| {
+            let unit = match limit.unit {
+                crate::limits::Unit::Bytes => "bytes",
+                crate::limits::Unit::Seconds => "seconds",
+                crate::limits::Unit::Count => "",
+            };
+            let message = if unit.is_empty() {
+                format!("`{what}` must be a positive whole number")
+            } else {
+                format!("`{what}` must be a positive whole number of {unit}")
+            };
+            self.error(value, message, None)
+        })?;
+        if self.origin == Origin::Repository && n > limits.get(key) {
+            return Err(self.error(
+                value,
+                format!(
+                    "`{what}` may only lower the bound ({}) in a config file inside the scanned repository",
+                    limit.unit.describe(limits.get(key))
+                ),
+                Some(
+                    "raise it in a config file outside the repository (`--config /etc/manifest-guard.yaml`); \
+                     a pull request must not buy itself more time or memory than the operator allows"
+                        .into(),
+                ),
+            ));
+        }
+        limits.set(key, n);
+        Ok(())
     }
 
     fn rule_setting(&self, value: &Node) -> Result<RuleSetting, ConfigError> {
@@ -433,19 +490,15 @@ impl Config {
                     config.exclude = globs;
                 }
                 "max-file-size" => {
-                    let size = e
-                        .value
-                        .to_json()
-                        .as_u64()
-                        .filter(|&n| n > 0)
-                        .ok_or_else(|| {
-                            reader.error(
-                                &e.value,
-                                "`max-file-size` must be a positive number of bytes",
-                                None,
-                            )
-                        })?;
-                    config.max_file_size = Some(size);
+                    reader.limit(
+                        &e.value,
+                        Key::MaxFileSize,
+                        "max-file-size",
+                        &mut config.limits,
+                    )?;
+                }
+                "limits" => {
+                    reader.limits(&e.value, &mut config.limits)?;
                 }
                 "repositories" => {
                     config.repositories = reader.repositories(&e.value)?;
@@ -454,7 +507,7 @@ impl Config {
                     config.clusters = reader.clusters(&e.value)?;
                 }
                 "render" => {
-                    config.render = reader.render(&e.value)?;
+                    config.render = reader.render(&e.value, &mut config.limits)?;
                 }
                 "argocd-namespace" => {
                     let ns = e.value.as_str().ok_or_else(|| {
@@ -471,7 +524,7 @@ impl Config {
                         &e.key,
                         format!("unknown config key `{other}`"),
                         Some(
-                            "known keys: `rules`, `exclude`, `units`, `max-file-size`, `repositories`, `clusters`, `render`, `argocd-namespace`"
+                            "known keys: `rules`, `exclude`, `units`, `max-file-size`, `limits`, `repositories`, `clusters`, `render`, `argocd-namespace`"
                                 .into(),
                         ),
                     ));
@@ -612,7 +665,41 @@ mod tests {
         let c =
             Config::parse_from("c", Arc::from(text), Origin::Operator).expect("the operator may");
         assert_eq!(c.render.helm.as_deref(), Some("/opt/helm/bin/helm"));
-        assert_eq!(c.render.timeout, Some(5));
+        assert_eq!(c.limits.get(Key::RenderTimeout), 5);
+    }
+
+    // Issue 11 §2: a pull request wrote the repository's config, so it may lower a bound but
+    // never raise one (`render.timeout: 4294967295` used to be accepted); the operator's config
+    // may set any.
+    #[test]
+    fn the_repository_may_only_lower_a_limit() {
+        let raise = "render:\n  timeout: 4294967295\n";
+        let e = Config::parse("c", Arc::from(raise)).expect_err("a raise is refused");
+        assert!(
+            e.message.contains("may only lower the bound (60 s)"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            &raise[e.span.offset()..e.span.offset() + e.span.len()],
+            "4294967295"
+        );
+        let c = Config::parse_from("c", Arc::from(raise), Origin::Operator).expect("operator");
+        assert_eq!(c.limits.get(Key::RenderTimeout), 4_294_967_295);
+
+        let lower = "max-file-size: 1024\nlimits:\n  renders: 10\n  yaml-nodes: 5\n";
+        let c = Config::parse("c", Arc::from(lower)).expect("lowering is fine");
+        assert_eq!(c.limits.get(Key::MaxFileSize), 1024);
+        assert_eq!(c.limits.get(Key::Renders), 10);
+        assert_eq!(c.limits.get(Key::YamlNodes), 5);
+
+        let e = Config::parse("c", Arc::from("limits:\n  render-memory: 99999999999999\n"))
+            .expect_err("raise");
+        assert!(e.message.contains("(4 GiB)"), "{}", e.message);
+        let e = Config::parse("c", Arc::from("limits:\n  renderz: 1\n")).expect_err("unknown");
+        assert_eq!(e.message, "unknown limit `renderz`");
+        assert!(Config::parse("c", Arc::from("limits:\n  renders: 0\n")).is_err());
+        assert!(Config::parse("c", Arc::from("limits:\n  renders: -1\n")).is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod diff;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod render;
@@ -68,7 +69,8 @@ impl RenderFlags {
         if self.no_render || config.render.enabled == Some(false) {
             return None;
         }
-        let timeout = std::time::Duration::from_secs(config.render.timeout.unwrap_or(60));
+        let timeout =
+            std::time::Duration::from_secs(config.limits.get(crate::limits::Key::RenderTimeout));
         Some(render::tool::Tools::discover(
             self.helm
                 .clone()
@@ -234,13 +236,11 @@ impl Scan {
     /// Loads and renders the scan into an inventory.
     pub fn inventory(&self, config: &Config, flags: &RenderFlags) -> Result<Inventory, Error> {
         let cwd = std::env::current_dir().map_err(Error::Cwd)?;
-        let mut load_opts = load::LoadOptions {
+        let load_opts = load::LoadOptions {
             exclude: config.exclude_set(),
+            max_file_size: config.limits.get(limits::Key::MaxFileSize),
             ..load::LoadOptions::default()
         };
-        if let Some(size) = config.max_file_size {
-            load_opts.max_file_size = size;
-        }
         let mut sources = load::load(&self.paths, &self.root, &cwd, &load_opts);
         let mut roots: Vec<render::Root> = self
             .paths
@@ -279,6 +279,7 @@ impl Scan {
             tools: flags.tools(config),
             cache_dir: flags.cache_dir.clone(),
             max_file_size: load_opts.max_file_size,
+            limits: config.limits.clone(),
             label: self.label.clone(),
             memo: flags.memo.clone(),
         };

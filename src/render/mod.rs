@@ -75,6 +75,8 @@ pub struct Settings {
     pub unit_dirs: globset::GlobSet,
     /// The largest file read outside the walk (a git generator's files), as the walk's.
     pub max_file_size: u64,
+    /// The run's bounds (renders, Application depth, generated Applications, template memory…).
+    pub limits: crate::limits::Limits,
     /// How files read during rendering (Helm templates) are named: this prefix and their path
     /// below the root, as `Scan::label` names the walked ones (`HEAD~1:`); `None` names them
     /// from the working directory.
@@ -95,6 +97,7 @@ impl Default for Settings {
             cache_dir: None,
             unit_dirs: globset::GlobSet::empty(),
             max_file_size: crate::load::LoadOptions::default().max_file_size,
+            limits: crate::limits::Limits::default(),
             label: None,
             memo: None,
         }
