@@ -33,7 +33,7 @@ impl Unit {
         match self {
             Unit::Bytes => crate::limits::bytes(n),
             Unit::Seconds => format!("{n} s"),
-            Unit::Count => n.to_string(),
+            Unit::Count => thousands(n),
         }
     }
 }
@@ -195,6 +195,34 @@ impl Limits {
     }
 }
 
+/// The README's table of bounds (between its `limits:start`/`limits:end` markers), kept true by
+/// a test.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| `limits:` key | bounds | default |\n|---|---|---|\n");
+    for l in LIMITS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            l.key,
+            l.what,
+            l.unit.describe(l.default)
+        ));
+    }
+    out
+}
+
+/// `n` with a comma every three digits, as the README writes counts.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `n` bytes in the largest binary unit that divides it (`16 MiB`), else in bytes.
 pub fn bytes(n: u64) -> String {
     for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
@@ -223,5 +251,7 @@ mod tests {
         assert_eq!(bytes(16 * 1024 * 1024), "16 MiB");
         assert_eq!(bytes(4 << 30), "4 GiB");
         assert_eq!(bytes(1000), "1000 bytes");
+        assert_eq!(thousands(50_000_000), "50,000,000");
+        assert_eq!(thousands(200), "200");
     }
 }

@@ -98,3 +98,24 @@ fn registry_is_sorted_and_ids_are_kebab_case() {
         assert!(file.is_file(), "rule {id} is not in {}", file.display());
     }
 }
+
+/// Issue 11 §3: every bound is documented in the README with its default. The table between the
+/// markers is generated from `manifest_guard::limits::LIMITS`; when this fails, paste the
+/// expected table into the README.
+#[test]
+fn the_readme_lists_every_limit_with_its_default() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let start = "<!-- limits:start -->\n";
+    let end = "<!-- limits:end -->";
+    let from = readme
+        .find(start)
+        .expect("README has the limits:start marker")
+        + start.len();
+    let to = from + readme[from..].find(end).expect("limits:end marker");
+    let expected = manifest_guard::limits::markdown_table();
+    assert_eq!(
+        &readme[from..to],
+        expected,
+        "the README's table of limits is stale; it should read:\n{expected}"
+    );
+}
