@@ -2,6 +2,7 @@
 //! and how to fix it, and the other places that explain it.
 
 pub mod placement;
+pub mod suppression;
 
 use std::fmt;
 use std::str::FromStr;

@@ -98,6 +98,8 @@ pub struct CheckOptions {
 pub struct CheckRun {
     pub inventory: Inventory,
     pub diagnostics: Vec<Diagnostic>,
+    /// The findings a suppression comment or annotation silenced, for the summary.
+    pub suppressed: Vec<diagnostic::suppression::Suppressed>,
 }
 
 impl CheckRun {
@@ -318,10 +320,11 @@ pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
     check_ids(&opts.ignore, "--ignore")?;
     let (inventory, config) = inventory(&opts.paths, opts.config.as_deref(), &opts.render)?;
     let selection = selection(&config, opts)?;
-    let diagnostics = rules::run(&inventory, &selection);
+    let (diagnostics, suppressed) = rules::run_accounted(&inventory, &selection);
     Ok(CheckRun {
         inventory,
         diagnostics,
+        suppressed,
     })
 }
 

@@ -146,6 +146,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let report = Report {
         inventory: &run.inventory,
         diagnostics: &run.diagnostics,
+        suppressed: &run.suppressed,
     };
     let threshold = threshold(args.report.fail_on);
     let options = report_options(threshold);
@@ -196,6 +197,7 @@ fn diff(args: DiffArgs) -> ExitCode {
     let report = Report {
         inventory: &run.changes.inventory,
         diagnostics: &run.diagnostics,
+        suppressed: &[],
     };
     let threshold = threshold(args.report.fail_on);
     let options = report_options(threshold);

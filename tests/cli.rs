@@ -255,7 +255,18 @@ fn suppression_by_comment_and_annotation() {
         "b.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  # manifest-guard: ignore[duplicate-resource]\n  name: a\n",
     );
-    assert!(positions(&json(&run_in(dir.path(), &["check", "--format", "json"]))).is_empty());
+    let v = json(&run_in(dir.path(), &["check", "--format", "json"]));
+    assert!(positions(&v).is_empty());
+    // Silenced, never invisible: the summary counts what suppressions hid, by rule.
+    assert_eq!(v["summary"]["suppressed"]["duplicate-resource"], 1, "{v}");
+    let human = run_in(dir.path(), &["check", "--color", "never"]);
+    assert!(
+        human
+            .stdout
+            .contains("1 finding suppressed by comments or annotations (1 duplicate-resource)"),
+        "{}",
+        human.stdout
+    );
     write(
         dir.path(),
         "b.yaml",

@@ -44,6 +44,11 @@ fn in_tree(inventory: &Inventory, loc: Location) -> Option<(Location, String)> {
     Some((part.origin, what))
 }
 
+/// `loc`, or where it is in the tree when it is in a tool's output.
+pub fn in_tree_location(inventory: &Inventory, loc: Location) -> Location {
+    in_tree(inventory, loc).map_or(loc, |(l, _)| l)
+}
+
 /// Moves a finding's locations out of tool output into the tree. A finding on an object rendered
 /// from a packaged chart also names the template inside the archive.
 pub fn relocate(inventory: &Inventory, d: &mut Diagnostic) {

@@ -127,6 +127,16 @@ impl Suppressions {
         s
     }
 
+    /// The line of the comment that covers `line` for `rule`: the line itself, else the one
+    /// above it.
+    pub fn directive(&self, line: usize, rule: &str) -> Option<usize> {
+        [line, line.saturating_sub(1)].into_iter().find(|&at| {
+            self.comments
+                .iter()
+                .any(|(l, ids)| *l == at && ids.iter().any(|id| id == rule))
+        })
+    }
+
     pub fn covers(&self, line: usize, rule: &str) -> bool {
         self.by_line
             .get(&line)

@@ -260,6 +260,8 @@ pub fn rule_url(id: &str) -> String {
 pub struct Report<'a> {
     pub inventory: &'a Inventory,
     pub diagnostics: &'a [Diagnostic],
+    /// Findings a suppression silenced (counted, not shown).
+    pub suppressed: &'a [crate::diagnostic::suppression::Suppressed],
 }
 
 /// Counts shown at the end of every report. JSON version 1 readers know the first six fields;
@@ -291,6 +293,9 @@ pub struct Summary {
     /// The roots applied by hand (a chart or kustomization no Application renders, whose render
     /// holds Applications), each with how many Applications descend from it, by name.
     pub roots: BTreeMap<String, usize>,
+    /// Findings silenced by a `manifest-guard: ignore` comment or the `manifest-guard.dev/ignore`
+    /// annotation, by rule: not shown, never invisible.
+    pub suppressed: BTreeMap<String, usize>,
 }
 
 impl Report<'_> {
@@ -356,6 +361,10 @@ impl Report<'_> {
                     *roots.entry(root).or_default() += 1;
                     roots
                 }),
+            suppressed: self.suppressed.iter().fold(BTreeMap::new(), |mut by, s| {
+                *by.entry(s.diagnostic.rule.to_string()).or_default() += 1;
+                by
+            }),
         }
     }
 
@@ -447,11 +456,26 @@ pub fn summary_line(s: &Summary) -> String {
         plural(s.objects, "object", "objects"),
         plural(s.applications, "Application", "Applications")
     );
+    let suppressed: usize = s.suppressed.values().sum();
+    let silenced = if suppressed == 0 {
+        String::new()
+    } else {
+        let rules: Vec<String> = s
+            .suppressed
+            .iter()
+            .map(|(rule, n)| format!("{n} {rule}"))
+            .collect();
+        format!(
+            "; {} suppressed by comments or annotations ({})",
+            plural(suppressed, "finding", "findings"),
+            crate::diagnostic::first_few(rules.into_iter(), 5)
+        )
+    };
     if s.errors + s.warnings + s.notes == 0 {
-        return format!("no findings in {checked}");
+        return format!("no findings in {checked}{silenced}");
     }
     format!(
-        "{}, {}, {} in {checked}",
+        "{}, {}, {} in {checked}{silenced}",
         plural(s.errors, "error", "errors"),
         plural(s.warnings, "warning", "warnings"),
         plural(s.notes, "note", "notes"),

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
+use crate::diagnostic::suppression::{self, Suppressed};
 use crate::diagnostic::{Diagnostic, Severity, placement};
 use crate::diff::ChangeSet;
 use crate::load::Location;
@@ -135,6 +136,15 @@ impl Selection {
 /// Runs every enabled inventory rule in parallel and returns the findings that survive
 /// suppression, sorted by (file, line, column, rule, message).
 pub fn run(inventory: &Inventory, selection: &Selection) -> Vec<Diagnostic> {
+    run_accounted(inventory, selection).0
+}
+
+/// `run`, and the findings a suppression silenced (in the same order), for the summary and for
+/// telling the suppressions a change adds from those it found.
+pub fn run_accounted(
+    inventory: &Inventory,
+    selection: &Selection,
+) -> (Vec<Diagnostic>, Vec<Suppressed>) {
     run_with(inventory, selection, |rule| {
         (!rule.is_change_rule()).then(|| rule.check(inventory))
     })
@@ -142,7 +152,7 @@ pub fn run(inventory: &Inventory, selection: &Selection) -> Vec<Diagnostic> {
 
 /// Runs every enabled change rule over a change set (`diff`).
 pub fn run_changes(changes: &ChangeSet, selection: &Selection) -> Vec<Diagnostic> {
-    let mut found = run_with(&changes.inventory, selection, |rule| {
+    let (mut found, _) = run_with(&changes.inventory, selection, |rule| {
         rule.is_change_rule().then(|| rule.check_changes(changes))
     });
     // A change to a file no Application deploys, in a repository that deploys through Argo CD,
@@ -170,12 +180,12 @@ fn run_with(
     inventory: &Inventory,
     selection: &Selection,
     check: impl Fn(&'static dyn Rule) -> Option<Vec<Diagnostic>> + Sync,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, Vec<Suppressed>) {
     let rules: Vec<&'static dyn Rule> = registry()
         .into_iter()
         .filter(|r| selection.enabled(r.meta().id))
         .collect();
-    let mut found: Vec<Diagnostic> = rules
+    let all: Vec<(Diagnostic, Option<(suppression::By, crate::load::Location)>)> = rules
         .par_iter()
         .flat_map_iter(|rule| {
             let severity = selection.severity.get(rule.meta().id).copied();
@@ -191,40 +201,44 @@ fn run_with(
         })
         // A suppression comment in a template reaches the rendered output too: either place
         // suppresses.
-        .filter(|d| !suppressed(inventory, d))
-        .filter_map(|mut d| {
+        .map(|mut d| {
+            let before = suppression::find(inventory, &d);
             placement::relocate(inventory, &mut d);
-            (!suppressed(inventory, &d)).then_some(d)
+            let by = before.or_else(|| suppression::find(inventory, &d));
+            (d, by)
         })
         .collect();
+    let mut found = Vec::new();
+    let mut suppressed = Vec::new();
+    for (d, by) in all {
+        match by {
+            Some((by, directive)) => suppressed.push(Suppressed {
+                diagnostic: d,
+                by,
+                directive,
+            }),
+            None => found.push(d),
+        }
+    }
     sort(inventory, &mut found);
     found.dedup();
-    placement::group_per_application(found)
-}
-
-/// A finding is suppressed by a `# manifest-guard: ignore[rule]` comment on or above its line,
-/// or by the `manifest-guard.dev/ignore` annotation on its object.
-fn suppressed(inventory: &Inventory, d: &Diagnostic) -> bool {
-    let file = inventory.sources.get(d.location.file);
-    let line = file.line_col(d.location.span.start).line;
-    if file.suppressions.covers(line, d.rule) {
-        return true;
-    }
-    d.object
-        .map(|o| inventory.object(o))
-        .is_some_and(|o| o.ignored_rules().any(|r| r == d.rule))
+    suppressed.sort_by_cached_key(|s| sort_key(inventory, &s.diagnostic));
+    suppressed.dedup();
+    (placement::group_per_application(found), suppressed)
 }
 
 pub fn sort(inventory: &Inventory, diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by_cached_key(|d| {
-        let file = inventory.sources.get(d.location.file);
-        let pos = file.line_col(d.location.span.start);
-        (
-            file.display.clone(),
-            pos.line,
-            pos.column,
-            d.rule,
-            d.message.clone(),
-        )
-    });
+    diagnostics.sort_by_cached_key(|d| sort_key(inventory, d));
+}
+
+fn sort_key(inventory: &Inventory, d: &Diagnostic) -> (String, usize, usize, &'static str, String) {
+    let file = inventory.sources.get(d.location.file);
+    let pos = file.line_col(d.location.span.start);
+    (
+        file.display.clone(),
+        pos.line,
+        pos.column,
+        d.rule,
+        d.message.clone(),
+    )
 }
