@@ -334,6 +334,8 @@ pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
 pub struct DiffRun {
     pub changes: diff::ChangeSet,
     pub diagnostics: Vec<Diagnostic>,
+    /// The findings a suppression the base already had silenced, for the summary.
+    pub suppressed: Vec<diagnostic::suppression::Suppressed>,
 }
 
 impl DiffRun {
@@ -359,9 +361,31 @@ pub fn diff(
             ..CheckOptions::default()
         },
     )?;
-    let diagnostics = rules::run_changes(&changes, &selection);
+    let (mut diagnostics, suppressed) = rules::run_changes_accounted(&changes, &selection);
+    // A suppression the head adds does not silence its finding: the change under review does not
+    // choose the rules that judge it (the base's suppressions, like its configuration, apply).
+    // The merged inventory holds the head's files first, then the base's.
+    let inventory = &changes.inventory;
+    let head_files = inventory.own.map_or(inventory.sources.len(), |o| o.files);
+    let base_texts: std::collections::HashMap<&str, &str> = inventory
+        .sources
+        .iter()
+        .skip(head_files)
+        .filter(|(_, f)| f.rendered.is_none())
+        .map(|(_, f)| (f.rel.as_str(), &*f.text))
+        .collect();
+    let (in_head, suppressed): (Vec<_>, Vec<_>) = suppressed
+        .into_iter()
+        .partition(|s| s.directive.file.0 < head_files);
+    let (added, kept) = diagnostic::suppression::split_added(inventory, in_head, &|rel| {
+        base_texts.get(rel).map(|t| t.to_string())
+    });
+    diagnostics.extend(added);
+    rules::sort(inventory, &mut diagnostics);
+    let suppressed = suppressed.into_iter().chain(kept).collect();
     Ok(DiffRun {
         changes,
         diagnostics,
+        suppressed,
     })
 }

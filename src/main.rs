@@ -197,7 +197,7 @@ fn diff(args: DiffArgs) -> ExitCode {
     let report = Report {
         inventory: &run.changes.inventory,
         diagnostics: &run.diagnostics,
-        suppressed: &[],
+        suppressed: &run.suppressed,
     };
     let threshold = threshold(args.report.fail_on);
     let options = report_options(threshold);

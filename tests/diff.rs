@@ -868,9 +868,12 @@ fn a_config_flag_inside_the_repository_is_read_from_the_base() {
     s.assert_clean("a config flag inside the repository");
 }
 
+/// A suppression the pull request itself adds does not silence its finding: the change under
+/// review does not choose the rules that judge it. A deliberate rename with its acknowledgement
+/// passes the gate (the finding is a warning at most) and the reviewer sees what it silences,
+/// pointed at the directive. Once merged, the base has the suppression and it silences.
 #[test]
-fn suppressions_in_the_head_still_apply() {
-    // Per-object suppressions are part of the reviewed change itself: they keep working.
+fn a_suppression_the_head_adds_is_shown_as_a_warning_not_silenced() {
     let annotated = kafka("kafka-broker", "apache/kafka:3.7.0", "200Gi").replace(
         "  name: kafka-broker\n",
         "  name: kafka-broker\n  annotations:\n    manifest-guard.dev/ignore: stateful-rename\n",
@@ -879,18 +882,55 @@ fn suppressions_in_the_head_still_apply() {
         "  name: kafka-broker\n",
         "  # manifest-guard: ignore[stateful-rename]\n  name: kafka-broker\n",
     );
-    for head in [annotated, commented] {
+    for (head, by) in [(annotated, "annotation"), (commented, "comment")] {
         let s = kafka_repository();
         s.write("kafka/statefulset.yaml", &head);
         s.commit("head: a deliberate rename");
         let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
-        let v = json(&out);
-        assert_eq!(changes(&v)[0]["kind"], "renamed", "{}", out.stdout);
-        assert!(
-            !rules_of(&v).contains(&"stateful-rename".to_string()),
-            "{}",
+        assert_eq!(
+            out.code, 0,
+            "a warning passes the default gate: {}",
             out.stdout
         );
+        let v = json(&out);
+        assert_eq!(changes(&v)[0]["kind"], "renamed", "{}", out.stdout);
+        let finding = v["diagnostics"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["rule"] == "stateful-rename"))
+            .unwrap_or_else(|| panic!("{by}: the rename is still reported: {}", out.stdout));
+        assert_eq!(finding["severity"], "warning", "{by}: {finding}");
+        assert!(
+            finding["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("that this change adds")),
+            "{by}: {finding}"
+        );
+        assert!(
+            finding["related"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["file"] == "kafka/statefulset.yaml")),
+            "{by}: the directive is a related location: {finding}"
+        );
+        // Merged, the suppression is the base's: a later rename under the same annotation is
+        // silenced (and counted). A comment covers the line below it, so renaming the line it
+        // covers is a new suppression; the annotation covers the object.
+        if by == "annotation" {
+            s.write(
+                "kafka/statefulset.yaml",
+                &head.replace("name: kafka-broker\n", "name: kafka-broker-2\n"),
+            );
+            s.commit("later: another deliberate rename");
+            let later = json(&s.run(&["diff", "--base", "HEAD~1", "--format", "json"]));
+            assert_eq!(changes(&later)[0]["kind"], "renamed", "{later}");
+            assert!(
+                !rules_of(&later).contains(&"stateful-rename".to_string()),
+                "{later}"
+            );
+            assert_eq!(
+                later["summary"]["suppressed"]["stateful-rename"], 1,
+                "{later}"
+            );
+        }
     }
 }
 

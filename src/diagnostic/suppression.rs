@@ -3,11 +3,12 @@
 //! under review adds.
 //!
 //! A suppression is a choice of rules, written in the repository. Reviewing a pull request against
-//! a base revision (`check --config-rev REV`, the Action's default), a suppression the pull
-//! request itself adds does not silence its finding: the change under review does not choose the
-//! rules that judge it, as it does not choose its configuration. Once merged, the suppression is
-//! in the base and takes effect. Every other suppressed finding is counted in the summary, so that
-//! what was silenced is never invisible.
+//! a base revision (`diff`, and `check --config-rev REV`, the Action's default), a suppression the
+//! pull request itself adds does not silence its finding: the change under review does not choose
+//! the rules that judge it, as it does not choose its configuration. The finding is shown as a
+//! warning (at most) that names the directive, for the reviewer to accept; once merged, the
+//! suppression is in the base and takes effect. Every other suppressed finding is counted in the
+//! summary, so that what was silenced is never invisible.
 //!
 //! A directive is matched with the base's version of the same file by its text, not its line
 //! number (lines move with every edit): a comment by its own line and the line below it (the
@@ -108,38 +109,53 @@ fn names_rule(line: &str, rule: &str) -> bool {
         .any(|id| id.trim() == rule)
 }
 
-/// The suppressed findings whose directive the change under review adds: their file at the base
-/// (`base`, given the file's path relative to the scanned root; `None` when the base has no such
-/// file) holds fewer directives like it than the file under review. Each comes back as the
-/// finding it silenced, its severity kept, saying which directive would silence it and when.
-pub fn added_by_change(
+/// Splits the suppressed findings into those whose directive the change under review adds and
+/// those it does not. A directive is added when its file at the base (`base`, given the file's
+/// path relative to the scanned root; `None` when the base has no such file) holds fewer
+/// directives like it than the file under review. Each added one comes back as the finding it
+/// silenced, as a warning at most, saying which directive would silence it: a reviewer sees
+/// what the change silences, and a deliberate change (a rename the author acknowledges) is not
+/// blocked by the gate that exists to make it visible.
+pub fn split_added(
     inventory: &Inventory,
-    suppressed: &[Suppressed],
+    suppressed: Vec<Suppressed>,
     base: &dyn Fn(&str) -> Option<String>,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, Vec<Suppressed>) {
     let mut base_texts: std::collections::HashMap<FileId, Option<String>> =
         std::collections::HashMap::new();
     let mut out = Vec::new();
+    let mut kept = Vec::new();
     for s in suppressed {
         let file = inventory.sources.get(s.directive.file);
         let line = file.line_col(s.directive.span.start).line;
         let text_of = |n: usize| file.lines.line_text(&file.text, n).unwrap_or("").trim();
         let (first, second) = (text_of(line), text_of(line + 1));
-        // A directive in a tool's output (no file of the tree writes it) cannot be compared:
-        // it counts as new.
-        let added = if file.generated || file.rendered.is_some() {
-            true
+        // A directive in a tool's output is compared in the file of the tree that output came
+        // from (the Helm template); one no file of the tree writes as it reads cannot be
+        // compared, and counts as added.
+        let tree_file = if file.rendered.is_some() {
+            super::placement::in_tree_location(inventory, s.directive).file
         } else {
-            let head = count_like(&file.text, s.by, s.diagnostic.rule, first, second);
+            s.directive.file
+        };
+        let tree = inventory.sources.get(tree_file);
+        let rule = s.diagnostic.rule;
+        let head = if tree.rendered.is_some() {
+            0
+        } else {
+            count_like(&tree.text, s.by, rule, first, second)
+        };
+        let added = head == 0 || {
             let base_text = base_texts
-                .entry(s.directive.file)
-                .or_insert_with(|| base(&file.rel));
+                .entry(tree_file)
+                .or_insert_with(|| base(&tree.rel));
             let before = base_text
                 .as_deref()
-                .map_or(0, |t| count_like(t, s.by, s.diagnostic.rule, first, second));
+                .map_or(0, |t| count_like(t, s.by, rule, first, second));
             head > before
         };
         if !added {
+            kept.push(s);
             continue;
         }
         let mut d = s.diagnostic.clone();
@@ -147,8 +163,9 @@ pub fn added_by_change(
             By::Comment => format!("a `# manifest-guard: ignore[{}]` comment", d.rule),
             By::Annotation => format!("the `{IGNORE_ANNOTATION}` annotation"),
         };
+        d.severity = d.severity.min(crate::diagnostic::Severity::Warning);
         d.message.push_str(&format!(
-            " ({what} that this change adds would suppress this finding; the change under review does not choose the rules that judge it, so it takes effect once merged)"
+            " (suppressed by {what} that this change adds: the change under review does not choose the rules that judge it, so until it is merged this is shown as a warning for the reviewer to accept)"
         ));
         d.related.push(Related {
             location: s.directive,
@@ -156,7 +173,7 @@ pub fn added_by_change(
         });
         out.push(d);
     }
-    out
+    (out, kept)
 }
 
 #[cfg(test)]

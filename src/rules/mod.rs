@@ -152,7 +152,15 @@ pub fn run_accounted(
 
 /// Runs every enabled change rule over a change set (`diff`).
 pub fn run_changes(changes: &ChangeSet, selection: &Selection) -> Vec<Diagnostic> {
-    let (mut found, _) = run_with(&changes.inventory, selection, |rule| {
+    run_changes_accounted(changes, selection).0
+}
+
+/// `run_changes`, and the findings a suppression silenced.
+pub fn run_changes_accounted(
+    changes: &ChangeSet,
+    selection: &Selection,
+) -> (Vec<Diagnostic>, Vec<Suppressed>) {
+    let (mut found, suppressed) = run_with(&changes.inventory, selection, |rule| {
         rule.is_change_rule().then(|| rule.check_changes(changes))
     });
     // A change to a file no Application deploys, in a repository that deploys through Argo CD,
@@ -173,7 +181,7 @@ pub fn run_changes(changes: &ChangeSet, selection: &Selection) -> Vec<Diagnostic
             );
         }
     }
-    found
+    (found, suppressed)
 }
 
 fn run_with(
