@@ -126,6 +126,7 @@ pub enum Head<'a> {
 /// the scanned root) the run checks, to say how many a new exclude would hide.
 pub fn loosenings(base: &Config, head: Head<'_>, files: &[&str]) -> Vec<Loosening> {
     let (default, parsed);
+    let deleted = matches!(head, Head::Deleted);
     let (head, root): (&Config, Option<&Node>) = match head {
         Head::Deleted => {
             default = Config::default();
@@ -379,6 +380,12 @@ pub fn loosenings(base: &Config, head: Head<'_>, files: &[&str]) -> Vec<Loosenin
             );
         }
     }
+    if deleted {
+        // There is no key to point at: say what the deletion itself does.
+        for l in &mut out {
+            l.message = format!("deleting the file {}", l.message);
+        }
+    }
     out.sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
     out
 }
@@ -543,8 +550,8 @@ mod tests {
         assert_eq!(
             messages,
             vec![
-                "lowers rule `one-object-per-file` from error to warning",
-                "raises limit `max-file-size` from 1 KiB to 16 MiB",
+                "deleting the file lowers rule `one-object-per-file` from error to warning",
+                "deleting the file raises limit `max-file-size` from 1 KiB to 16 MiB",
             ]
         );
         assert_eq!(found[0].severity, Severity::Warning);

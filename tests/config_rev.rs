@@ -55,6 +55,15 @@ impl Repo {
     }
 }
 
+/// The severity of the first finding of `rule` whose message contains `message`.
+fn severity_of_in(out: &Output, rule: &str, message: &str) -> Option<String> {
+    json(out)["diagnostics"]
+        .as_array()?
+        .iter()
+        .find(|d| d["rule"] == rule && d["message"].as_str().unwrap_or("").contains(message))
+        .map(|d| d["severity"].as_str().unwrap_or("").to_string())
+}
+
 fn rules(out: &Output) -> Vec<(String, String, u64)> {
     positions(&json(out))
         .into_iter()
@@ -197,6 +206,20 @@ fn the_revisions_config_is_used_and_a_same_file_reports_nothing() {
     );
     // A revision without the file: the defaults, and deleting the file is no loosening of them.
     std::fs::remove_file(repo.path().join(".manifest-guard.yaml")).expect("rm");
+    // Deleted in the working tree: the revision's file still judges, and what the deletion gives
+    // up (the protected cluster above all) is said.
+    let out = repo.run(&["check", "--config-rev", "HEAD", "--format", "json"]);
+    assert_eq!(
+        severity_of_in(
+            &out,
+            "config-loosened",
+            "deleting the file removes protected cluster `central-eu-cluster`"
+        )
+        .as_deref(),
+        Some("warning"),
+        "{}",
+        out.stdout
+    );
     repo.commit("no configuration");
     let out = repo.run(&["check", "--config-rev", "HEAD", "--format", "json"]);
     assert_eq!(out.code, 1, "the defaults make the duplicate an error");

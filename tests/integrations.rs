@@ -644,7 +644,10 @@ fn action_check_reads_the_configuration_as_the_base_has_it() {
         let (code, out) = runner.step(RUN_STEP, &with(overrides));
         assert_eq!(code, 0, "{overrides:?}: {out}");
         let runs = runner.runs();
-        assert!(!runs[0].contains("--config-rev"), "{overrides:?}: {runs:#?}");
+        assert!(
+            !runs[0].contains("--config-rev"),
+            "{overrides:?}: {runs:#?}"
+        );
     }
     // A base that is not a commit of the clone (and not a SHA to fetch) stops the step.
     let (code, out) = runner.step(RUN_STEP, &with(&[("MG_BASE", "no-such-revision")]));
