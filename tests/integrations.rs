@@ -605,7 +605,10 @@ fn action_setup_step_checks_inputs_and_keys_the_cache() {
 // Issue 11 §2: on a pull request the action's default mode, `check`, read the pull request's own
 // `.manifest-guard.yaml`. With a base (the pull request's, or input `base`) it now passes
 // `--config-rev BASE`; `config-from-base: false`, an explicit `config`, or no base (a push) keep
-// the checked-out file.
+// the checked-out file. On `pull_request` the checkout is the merge commit (GitHub docs, "Events
+// that trigger workflows", pull_request: GITHUB_SHA is the last merge commit of
+// refs/pull/N/merge), whose `.manifest-guard.yaml` is the pull request's; the base commit is
+// `github.event.pull_request.base.sha`, which the step already reads as MG_PR_BASE.
 #[test]
 fn action_check_reads_the_configuration_as_the_base_has_it() {
     let runner = Runner::new();
