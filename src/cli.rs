@@ -39,6 +39,10 @@ pub enum Command {
         /// Configuration file (default: .manifest-guard.yaml at the scanned root).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Read `.manifest-guard.yaml` as git revision REV has it, not the working tree's, as
+        /// `check --config-rev` does. REV has none: the defaults.
+        #[arg(long, value_name = "REV", conflicts_with = "config")]
+        config_rev: Option<String>,
         #[command(flatten)]
         render: RenderArgs,
     },
@@ -111,6 +115,11 @@ pub struct CheckArgs {
     /// Configuration file (default: .manifest-guard.yaml at the scanned root).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Read `.manifest-guard.yaml` as git revision REV has it (a pull request's base), not the
+    /// working tree's: the change under review does not choose the rules that judge it. REV has
+    /// none: the defaults. What the working tree's file loosens is reported (`config-loosened`).
+    #[arg(long, value_name = "REV", conflicts_with = "config")]
+    pub config_rev: Option<String>,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod config_change;
 pub mod diagnostic;
 pub mod diff;
 pub mod limits;
@@ -88,6 +89,8 @@ impl RenderFlags {
 pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
     pub config: Option<PathBuf>,
+    /// `--config-rev REV`: the configuration as this git revision has it, not the working tree's.
+    pub config_rev: Option<String>,
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub render: RenderFlags,
@@ -235,6 +238,49 @@ impl Scan {
         }
     }
 
+    /// The configuration as the git revision `rev` has it (`check --config-rev`): its
+    /// `.manifest-guard.yaml` at the scanned root's place in the repository, read from git (no
+    /// checkout, no link followed), the defaults when it has none. The working tree's file is not
+    /// used; it is returned beside, to report what it loosens.
+    pub fn config_at_rev(&self, rev: &str) -> Result<(Config, config_change::Sides), Error> {
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
+        let top = PathBuf::from(diff::git(&self.root, &["rev-parse", "--show-toplevel"])?);
+        let sub = self
+            .root
+            .canonicalize()
+            .ok()
+            .and_then(|p| {
+                p.strip_prefix(top.canonicalize().ok()?)
+                    .ok()
+                    .map(load::slash_path)
+            })
+            .unwrap_or_default();
+        let rel = if sub.is_empty() {
+            config::FILE_NAME.to_string()
+        } else {
+            format!("{sub}/{}", config::FILE_NAME)
+        };
+        // Resolved first and passed after `--end-of-options`: a REV such as `--output=x` or
+        // `-c` is a revision that does not exist, never an option to git.
+        let commit = diff::resolve(&top, rev)?;
+        let shown = format!("{rev}:{rel}");
+        let base = diff::file_at(&top, &commit, &rel, &shown)?;
+        let config = match &base {
+            Some(text) => {
+                Config::parse(&shown, std::sync::Arc::from(text.as_str())).map_err(Box::new)?
+            }
+            None => Config::default(),
+        };
+        let head_path = self.root.join(config::FILE_NAME);
+        let sides = config_change::Sides {
+            base,
+            head: config_change::read_head(&head_path),
+            head_display: load::display_path(&head_path, &cwd),
+            head_rel: config::FILE_NAME.to_string(),
+        };
+        Ok((config, sides))
+    }
+
     /// Loads and renders the scan into an inventory.
     pub fn inventory(&self, config: &Config, flags: &RenderFlags) -> Result<Inventory, Error> {
         let cwd = std::env::current_dir().map_err(Error::Cwd)?;
@@ -314,11 +360,40 @@ pub fn inventory(
     Ok((inventory, config))
 }
 
+/// Like [`inventory`], with the configuration as git revision `rev` has it (`--config-rev`)
+/// when given, and what the working tree's config file loosens against it recorded in the
+/// inventory.
+pub fn inventory_with(
+    paths: &[PathBuf],
+    config_path: Option<&Path>,
+    config_rev: Option<&str>,
+    flags: &RenderFlags,
+) -> Result<(Inventory, Config), Error> {
+    let Some(rev) = config_rev else {
+        return inventory(paths, config_path, flags);
+    };
+    if config_path.is_some() {
+        return Err(Error::Usage(
+            "--config and --config-rev cannot be used together".into(),
+        ));
+    }
+    let scan = Scan::of(paths)?;
+    let (config, sides) = scan.config_at_rev(rev)?;
+    let mut inventory = scan.inventory(&config, flags)?;
+    config_change::attach(&mut inventory, &config, sides);
+    Ok((inventory, config))
+}
+
 /// Runs `check`.
 pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
     check_ids(&opts.select, "--select")?;
     check_ids(&opts.ignore, "--ignore")?;
-    let (inventory, config) = inventory(&opts.paths, opts.config.as_deref(), &opts.render)?;
+    let (inventory, config) = inventory_with(
+        &opts.paths,
+        opts.config.as_deref(),
+        opts.config_rev.as_deref(),
+        &opts.render,
+    )?;
     let selection = selection(&config, opts)?;
     let (diagnostics, suppressed) = rules::run_accounted(&inventory, &selection);
     Ok(CheckRun {

@@ -28,8 +28,14 @@ fn main() -> ExitCode {
             paths,
             format,
             config,
+            config_rev,
             render,
-        } => match manifest_guard::inventory(&paths, config.as_deref(), &render.flags()) {
+        } => match manifest_guard::inventory_with(
+            &paths,
+            config.as_deref(),
+            config_rev.as_deref(),
+            &render.flags(),
+        ) {
             Ok((inventory, _)) => {
                 print!(
                     "{}",
@@ -91,7 +97,11 @@ fn catalogue(format: CatalogueFormat) -> String {
                 .iter()
                 .map(|r| {
                     let m = r.meta();
-                    let command = if r.is_change_rule() { "diff" } else { "check" };
+                    let command = match (r.is_change_rule(), r.also_in_check()) {
+                        (true, true) => "both",
+                        (true, false) => "diff",
+                        _ => "check",
+                    };
                     format!(
                         "{:width$}  {:7}  {:5}  {}\n",
                         m.id,
@@ -135,6 +145,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let opts = CheckOptions {
         paths: args.paths,
         config: args.config,
+        config_rev: args.config_rev,
         select: args.report.select,
         ignore: args.report.ignore,
         render: args.render.flags(),

@@ -544,13 +544,14 @@ impl Runner {
     }
 }
 
-const INPUTS: [(&str, &str); 7] = [
+const INPUTS: [(&str, &str); 8] = [
     ("MG_PATH", "fixtures/demo"),
     ("MG_BASE", ""),
     ("MG_PR_BASE", ""),
     ("MG_MODE", "check"),
     ("MG_FAIL_ON", "error"),
     ("MG_CONFIG", ""),
+    ("MG_CONFIG_FROM_BASE", "true"),
     ("MG_SARIF", "true"),
 ];
 
@@ -572,6 +573,7 @@ fn action_setup_step_checks_inputs_and_keys_the_cache() {
         ("MG_FAIL_ON", "warning"),
         ("MG_SARIF", "true"),
         ("MG_COMMENT", "false"),
+        ("MG_CONFIG_FROM_BASE", "true"),
         ("MG_VERSION", ""),
     ];
     let (code, out) = runner.step("Check inputs and find the cache key", &good);
@@ -588,6 +590,73 @@ fn action_setup_step_checks_inputs_and_keys_the_cache() {
     assert_eq!(code, 2);
     assert!(
         out.contains("::error title=manifest-guard::mode must be check, diff or both"),
+        "{out}"
+    );
+    let mut bad = good;
+    bad[4] = ("MG_CONFIG_FROM_BASE", "yes");
+    let (code, out) = runner.step("Check inputs and find the cache key", &bad);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("::error title=manifest-guard::config-from-base must be true or false"),
+        "{out}"
+    );
+}
+
+// Issue 11 §2: on a pull request the action's default mode, `check`, read the pull request's own
+// `.manifest-guard.yaml`. With a base (the pull request's, or input `base`) it now passes
+// `--config-rev BASE`; `config-from-base: false`, an explicit `config`, or no base (a push) keep
+// the checked-out file. On `pull_request` the checkout is the merge commit (GitHub docs, "Events
+// that trigger workflows", pull_request: GITHUB_SHA is the last merge commit of
+// refs/pull/N/merge), whose `.manifest-guard.yaml` is the pull request's; the base commit is
+// `github.event.pull_request.base.sha`, which the step already reads as MG_PR_BASE.
+#[test]
+fn action_check_reads_the_configuration_as_the_base_has_it() {
+    let runner = Runner::new();
+    runner.log_invocations();
+    let (code, out) = runner.step(RUN_STEP, &with(&[("MG_PR_BASE", "HEAD")]));
+    assert_eq!(code, 0, "{out}");
+    let runs = runner.runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert!(
+        runs[0].starts_with("check fixtures/demo --config-rev HEAD --fail-on error"),
+        "{runs:#?}"
+    );
+    let (code, out) = runner.step(RUN_STEP, &with(&[("MG_BASE", "HEAD")]));
+    assert_eq!(code, 0, "{out}");
+    assert!(runner.runs()[0].contains(" --config-rev HEAD "));
+    // `both`: check with the base's configuration, diff (which always reads the base's).
+    let (code, out) = runner.step(
+        RUN_STEP,
+        &with(&[("MG_MODE", "both"), ("MG_PR_BASE", "HEAD")]),
+    );
+    assert_eq!(code, 0, "{out}");
+    let runs = runner.runs();
+    assert_eq!(runs.len(), 2, "{runs:#?}");
+    assert!(runs[0].contains(" --config-rev HEAD "), "{runs:#?}");
+    assert!(runs[1].starts_with("diff --base HEAD "), "{runs:#?}");
+    assert!(!runs[1].contains("--config-rev"), "{runs:#?}");
+    // Opted out, an explicit config, or no base: the checked-out file.
+    for overrides in [
+        &[("MG_PR_BASE", "HEAD"), ("MG_CONFIG_FROM_BASE", "false")][..],
+        &[
+            ("MG_PR_BASE", "HEAD"),
+            ("MG_CONFIG", "fixtures/demo/.manifest-guard.yaml"),
+        ][..],
+        &[][..],
+    ] {
+        let (code, out) = runner.step(RUN_STEP, &with(overrides));
+        assert_eq!(code, 0, "{overrides:?}: {out}");
+        let runs = runner.runs();
+        assert!(
+            !runs[0].contains("--config-rev"),
+            "{overrides:?}: {runs:#?}"
+        );
+    }
+    // A base that is not a commit of the clone (and not a SHA to fetch) stops the step.
+    let (code, out) = runner.step(RUN_STEP, &with(&[("MG_BASE", "no-such-revision")]));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("revision `no-such-revision` does not exist"),
         "{out}"
     );
 }

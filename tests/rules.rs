@@ -85,11 +85,14 @@ fn document_examples_behave_as_they_say() {
                     .find(|b| b.starts_with("# .manifest-guard.yaml"));
                 for (side, block) in ["base", "head"].iter().zip(&examples) {
                     std::fs::create_dir_all(dir.path().join(side)).expect("mkdir");
-                    std::fs::write(
-                        dir.path().join(side).join("example.yaml"),
-                        format!("{block}\n"),
-                    )
-                    .expect("write");
+                    // A rule about the configuration's change shows the config file itself.
+                    let file = if block.starts_with("# .manifest-guard.yaml") {
+                        ".manifest-guard.yaml"
+                    } else {
+                        "example.yaml"
+                    };
+                    std::fs::write(dir.path().join(side).join(file), format!("{block}\n"))
+                        .expect("write");
                     if let Some(config) = config {
                         std::fs::write(
                             dir.path().join(side).join(".manifest-guard.yaml"),

@@ -95,7 +95,7 @@ struct Materialized {
     dir: TempDir,
 }
 
-fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
+pub(crate) fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
     git_bytes(repo, args).map(|out| String::from_utf8_lossy(&out).trim().to_string())
 }
 
@@ -114,7 +114,7 @@ fn scratch_dir() -> std::io::Result<TempDir> {
 
 /// The commit `rev` names. Resolved first, so a missing revision is named with git's own
 /// message, and so an option-like name cannot be taken for a flag.
-fn resolve(top: &Path, rev: &str) -> Result<String, Error> {
+pub(crate) fn resolve(top: &Path, rev: &str) -> Result<String, Error> {
     git(
         top,
         &[
@@ -139,7 +139,12 @@ fn resolve(top: &Path, rev: &str) -> Result<String, Error> {
 /// The content of the file at `path` (relative to the repository's top) in `commit`, read
 /// from git without extracting the revision; `None` when there is no such file. `shown` names
 /// it in messages.
-fn file_at(top: &Path, commit: &str, path: &str, shown: &str) -> Result<Option<String>, Error> {
+pub(crate) fn file_at(
+    top: &Path,
+    commit: &str,
+    path: &str,
+    shown: &str,
+) -> Result<Option<String>, Error> {
     let entry = git(
         top,
         &[
@@ -163,7 +168,7 @@ fn file_at(top: &Path, commit: &str, path: &str, shown: &str) -> Result<Option<S
                 .map_err(|_| Error::Git(format!("`{shown}` is not UTF-8 text")))
         }
         _ => Err(Error::Git(format!(
-            "`{shown}` is not a regular file (a link or a directory); diff reads the base's configuration from git and does not follow links"
+            "`{shown}` is not a regular file (a link or a directory); the configuration of a revision is read from git, and links are not followed"
         ))),
     }
 }
@@ -362,10 +367,18 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         let cwd = std::env::current_dir().map_err(Error::Cwd)?;
         let label = crate::load::display_path(base_dir, &cwd);
         let shown = crate::load::display_path(&base_scan.root.join(config::FILE_NAME), &cwd);
+        let base_text = config_text_in(&base_scan.root, &shown)?;
+        let head_path = head_scan.root.join(config::FILE_NAME);
+        let sides = crate::config_change::Sides {
+            base: base_text.clone(),
+            head: crate::config_change::read_head(&head_path),
+            head_display: crate::load::display_path(&head_path, &cwd),
+            head_rel: config::FILE_NAME.to_string(),
+        };
         let (config, source) = base_config(
             opts.config.as_deref(),
-            (config_text_in(&base_scan.root, &shown)?, shown),
-            read_text(&head_scan.root.join(config::FILE_NAME)),
+            (base_text, shown),
+            read_text(&head_path),
             &[&base_scan.root, &head_scan.root],
         )?;
         let (base, head) = rayon::join(
@@ -383,6 +396,11 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         let mut set = change::compare(base, head, &label);
         set.config = source;
         set.unrendered = unrendered;
+        // What the head's config file would loosen once merged (not with an operator's
+        // `--config`: then neither side's file is used).
+        if opts.config.is_none() {
+            crate::config_change::attach(&mut set.inventory, &config, sides);
+        }
         return Ok((set, config));
     }
     let Some(base_rev) = &opts.base else {
@@ -439,17 +457,30 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         ),
     };
     let base_shown = format!("{base_rev}:{config_path}");
+    let cwd = std::env::current_dir().map_err(Error::Cwd)?;
+    let mut sides = crate::config_change::Sides::default();
     let (base_text, head_text) = if flag.is_some() {
         (None, None)
     } else {
         let base_text = file_at(&top, &base_commit, &config_path, &base_shown)?;
-        let head_text = match (&opts.head, &head_commit) {
+        let (head_text, compared, head_display) = match (&opts.head, &head_commit) {
             (Some(rev), Some(commit)) => {
                 let shown = format!("{rev}:{config_path}");
                 // Only compared: a head file that is not a regular file counts as none.
-                file_at(&top, commit, &config_path, &shown).unwrap_or(None)
+                let text = file_at(&top, commit, &config_path, &shown).unwrap_or(None);
+                (text.clone(), text, shown)
             }
-            _ => read_text(&head_file),
+            _ => (
+                read_text(&head_file),
+                crate::config_change::read_head(&head_file),
+                crate::load::display_path(&head_file, &cwd),
+            ),
+        };
+        sides = crate::config_change::Sides {
+            base: base_text.clone(),
+            head: compared,
+            head_display,
+            head_rel: config_path.clone(),
         };
         (base_text, head_text)
     };
@@ -499,6 +530,9 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     let mut set = change::compare(base, head, base_rev);
     set.config = source;
     set.unrendered = unrendered;
+    if flag.is_none() {
+        crate::config_change::attach(&mut set.inventory, &config, sides);
+    }
     Ok((set, config))
 }
 

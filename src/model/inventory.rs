@@ -104,6 +104,9 @@ pub struct Inventory {
     pub render_stats: crate::render::RenderStats,
     /// Set once another inventory was absorbed (a diff's base): what is this inventory's own.
     pub own: Option<Offsets>,
+    /// What the change under review loosens in `.manifest-guard.yaml` (`check --config-rev`,
+    /// `diff`), at keys of the head's config file (added to `sources`).
+    pub config_changes: Vec<crate::config_change::ConfigFinding>,
     by_id: BTreeMap<ObjectId, Vec<ObjectIdx>>,
     by_file: HashMap<FileId, Vec<ObjectIdx>>,
     by_unit: HashMap<UnitId, Vec<ObjectIdx>>,
@@ -139,6 +142,7 @@ impl Inventory {
             argocd_namespace_origin: Default::default(),
             render_stats: Default::default(),
             own: None,
+            config_changes: Vec::new(),
             by_id,
             by_file,
             by_unit,

@@ -17,6 +17,7 @@ pub mod util;
 
 mod app_project_violation;
 mod application_retarget;
+mod config_loosened;
 mod crd_delete;
 mod cross_namespace_target;
 mod duplicate_application;
@@ -81,6 +82,12 @@ pub trait Rule: Sync + Send {
     fn is_change_rule(&self) -> bool {
         false
     }
+
+    /// A change rule that `check` runs too, over its one inventory (`config-loosened`: the
+    /// configuration's change is known to `check --config-rev` as well as to `diff`).
+    fn also_in_check(&self) -> bool {
+        false
+    }
 }
 
 /// Every rule, sorted by id.
@@ -88,6 +95,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
         &app_project_violation::AppProjectViolation,
         &application_retarget::ApplicationRetarget,
+        &config_loosened::ConfigLoosened,
         &crd_delete::CrdDelete,
         &immutable_field_change::ImmutableFieldChange,
         &protected_cluster_change::ProtectedClusterChange,
@@ -146,7 +154,7 @@ pub fn run_accounted(
     selection: &Selection,
 ) -> (Vec<Diagnostic>, Vec<Suppressed>) {
     run_with(inventory, selection, |rule| {
-        (!rule.is_change_rule()).then(|| rule.check(inventory))
+        (!rule.is_change_rule() || rule.also_in_check()).then(|| rule.check(inventory))
     })
 }
 

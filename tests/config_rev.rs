@@ -1,0 +1,435 @@
+//! Issue 11 §2, "the change under review never chooses the rules that judge it": `check
+//! --config-rev REV` reads `.manifest-guard.yaml` as REV has it, through the real binary, in
+//! throw-away git repositories holding the 2021 incident (`fixtures/demo`); what the working
+//! tree's file loosens is a `config-loosened` finding at its key; the repository's config may
+//! lower the run's bounds but never raise them.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{Output, json, positions, run_in, write};
+
+/// A git repository holding `fixtures/demo` committed as the base, with no configuration.
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn demo() -> Repo {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join("repo");
+        let copied = Command::new("cp")
+            .arg("-R")
+            .arg(common::root().join("fixtures/demo"))
+            .arg(&repo)
+            .status()
+            .expect("cp runs");
+        assert!(copied.success());
+        let r = Repo { dir };
+        r.git(&["init", "--quiet", "--initial-branch=main"]);
+        r.commit("base: the demo, no configuration");
+        r
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        common::git(&self.path(), args)
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        write(&self.path(), rel, text);
+    }
+
+    fn commit(&self, message: &str) {
+        self.git(&["add", "--all"]);
+        self.git(&["commit", "--quiet", "--message", message]);
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        run_in(&self.path(), args)
+    }
+}
+
+/// The severity of the first finding of `rule` whose message contains `message`.
+fn severity_of_in(out: &Output, rule: &str, message: &str) -> Option<String> {
+    json(out)["diagnostics"]
+        .as_array()?
+        .iter()
+        .find(|d| d["rule"] == rule && d["message"].as_str().unwrap_or("").contains(message))
+        .map(|d| d["severity"].as_str().unwrap_or("").to_string())
+}
+
+fn rules(out: &Output) -> Vec<(String, String, u64)> {
+    positions(&json(out))
+        .into_iter()
+        .map(|(rule, file, line, _)| (rule, file, line))
+        .collect()
+}
+
+/// The demo's own configuration (7 lines: its repository mapping and its protected cluster).
+fn demo_config() -> String {
+    std::fs::read_to_string(common::root().join("fixtures/demo/.manifest-guard.yaml"))
+        .expect("the demo's config")
+}
+
+/// The pull request of the 2021 incident, as an attacker writes it: the duplicate Application is
+/// already in the demo, and the change's configuration turns the rule off (line 9) and hides
+/// every file (line 11).
+fn loosening() -> String {
+    format!(
+        "{}rules:\n  duplicate-application: off\nexclude:\n  - \"**\"\n",
+        demo_config()
+    )
+}
+
+#[test]
+fn the_working_trees_config_does_not_judge_a_check_with_config_rev() {
+    let repo = Repo::demo();
+    repo.write(".manifest-guard.yaml", &loosening());
+    // Without --config-rev the working tree's file is read: the incident passes (what the issue
+    // reports, and what `check` on a developer's machine still does).
+    let out = repo.run(&["check", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(rules(&out).is_empty());
+
+    // With the base's configuration (none: the defaults), the duplicate is an error, and the
+    // change's file is reported at the keys that loosen it.
+    let out = repo.run(&["check", "--config-rev", "HEAD", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let found = rules(&out);
+    assert!(
+        found.contains(&("duplicate-application".into(), "apps/apps.yaml".into(), 45)),
+        "{found:#?}"
+    );
+    let v = json(&out);
+    let loosened: Vec<(&str, &str, u64)> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "config-loosened")
+        .map(|d| {
+            (
+                d["severity"].as_str().unwrap_or(""),
+                d["message"].as_str().unwrap_or(""),
+                d["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        loosened,
+        vec![
+            (
+                "warning",
+                "turns off rule `duplicate-application` (error in the base)",
+                9
+            ),
+            (
+                "note",
+                "adds exclude `**`: the files it matches are not checked (7 of the 7 files this run checks)",
+                11
+            ),
+        ],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        v["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["rule"] == "config-loosened")
+            .all(|d| d["file"] == ".manifest-guard.yaml")
+    );
+
+    // The human report shows the key, with its line.
+    let out = repo.run(&["check", "--config-rev", "HEAD", "--color", "never"]);
+    assert!(
+        out.stdout.contains(
+            "[.manifest-guard.yaml:9:3]\n  8 │ rules:\n  9 │   duplicate-application: off"
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_revisions_config_is_used_and_a_same_file_reports_nothing() {
+    let repo = Repo::demo();
+    repo.write(
+        ".manifest-guard.yaml",
+        &format!(
+            "{}rules:\n  duplicate-application: warning\n",
+            demo_config()
+        ),
+    );
+    repo.commit("the maintainers lower the rule");
+    // The working tree turns it off entirely: the revision's `warning` applies, and the change
+    // from warning to off is a note.
+    repo.write(".manifest-guard.yaml", &loosening());
+    let out = repo.run(&["check", "--config-rev", "HEAD", "--format", "json"]);
+    assert_eq!(out.code, 0, "a warning does not fail: {}", out.stderr);
+    let v = json(&out);
+    let severity_of = |rule: &str, message: &str| {
+        v["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .find(|d| d["rule"] == rule && d["message"].as_str().unwrap_or("").contains(message))
+            .map(|d| d["severity"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(
+        severity_of("duplicate-application", "").as_deref(),
+        Some("warning")
+    );
+    assert_eq!(
+        severity_of(
+            "config-loosened",
+            "turns off rule `duplicate-application` (warning in the base)"
+        )
+        .as_deref(),
+        Some("note"),
+        "{}",
+        out.stdout
+    );
+    // The same file on both sides: nothing to report.
+    repo.git(&["checkout", "--quiet", "--", ".manifest-guard.yaml"]);
+    let out = repo.run(&["check", "--config-rev", "HEAD", "--format", "json"]);
+    assert!(
+        !rules(&out).iter().any(|(r, ..)| r == "config-loosened"),
+        "{}",
+        out.stdout
+    );
+    // A revision without the file: the defaults, and deleting the file is no loosening of them.
+    std::fs::remove_file(repo.path().join(".manifest-guard.yaml")).expect("rm");
+    // Deleted in the working tree: the revision's file still judges, and what the deletion gives
+    // up (the protected cluster above all) is said.
+    let out = repo.run(&["check", "--config-rev", "HEAD", "--format", "json"]);
+    assert_eq!(
+        severity_of_in(
+            &out,
+            "config-loosened",
+            "deleting the file removes protected cluster `central-eu-cluster`"
+        )
+        .as_deref(),
+        Some("warning"),
+        "{}",
+        out.stdout
+    );
+    repo.commit("no configuration");
+    let out = repo.run(&["check", "--config-rev", "HEAD", "--format", "json"]);
+    assert_eq!(out.code, 1, "the defaults make the duplicate an error");
+    assert!(!rules(&out).iter().any(|(r, ..)| r == "config-loosened"));
+}
+
+#[test]
+fn a_subdirectory_reads_the_config_at_its_place_in_the_revision() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let top = dir.path().join("top");
+    std::fs::create_dir_all(&top).expect("mkdir");
+    let copied = Command::new("cp")
+        .arg("-R")
+        .arg(common::root().join("fixtures/demo"))
+        .arg(top.join("gitops"))
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    write(
+        &top,
+        "gitops/.manifest-guard.yaml",
+        "rules:\n  duplicate-application: off\n",
+    );
+    common::git(&top, &["init", "--quiet", "--initial-branch=main"]);
+    common::git(&top, &["add", "--all"]);
+    common::git(&top, &["commit", "--quiet", "--message", "base"]);
+    write(
+        &top,
+        "gitops/.manifest-guard.yaml",
+        "rules:\n  duplicate-application: error\n",
+    );
+    // From the top, for the subdirectory: `HEAD:gitops/.manifest-guard.yaml` turns the rule off.
+    let out = run_in(
+        &top,
+        &[
+            "check",
+            "gitops",
+            "--config-rev",
+            "HEAD",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        !rules(&out)
+            .iter()
+            .any(|(r, ..)| r == "duplicate-application"),
+        "{}",
+        out.stdout
+    );
+    // Without it, the working tree's `error` applies.
+    let out = run_in(&top, &["check", "gitops", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+}
+
+#[test]
+fn hostile_and_missing_revisions_are_exit_2() {
+    let repo = Repo::demo();
+    repo.write(".manifest-guard.yaml", &loosening());
+    for rev in [
+        "--output=owned",
+        "-c",
+        "--upload-pack=touch owned",
+        "HEAD:apps",
+        "HEAD:.manifest-guard.yaml",
+        "/etc",
+        "no-such-branch",
+        "",
+    ] {
+        let out = repo.run(&["check", &format!("--config-rev={rev}")]);
+        assert_eq!(out.code, 2, "{rev:?}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.is_empty(), "{rev:?}: nothing is checked");
+    }
+    assert!(!repo.path().join("owned").exists());
+    // The same flag with a real revision runs (and finds the incident).
+    let out = repo.run(&["check", "--config-rev=HEAD"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    // A revision whose config file is a link is refused: it is read from git, never followed.
+    std::os::unix::fs::symlink("/etc/hostname", repo.path().join("link.yaml")).expect("link");
+    std::fs::remove_file(repo.path().join(".manifest-guard.yaml")).expect("rm");
+    std::os::unix::fs::symlink("link.yaml", repo.path().join(".manifest-guard.yaml"))
+        .expect("link");
+    repo.commit("a linked config");
+    let out = repo.run(&["check", "--config-rev", "HEAD"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is not a regular file"),
+        "{}",
+        out.stderr
+    );
+    // Outside a git repository there is no revision to read.
+    let plain = tempfile::tempdir().expect("tempdir");
+    let out = run_in(plain.path(), &["check", "--config-rev", "HEAD"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("not a git repository"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn config_and_config_rev_conflict() {
+    let repo = Repo::demo();
+    repo.write("other.yaml", "rules: {}\n");
+    for command in ["check", "render"] {
+        let out = repo.run(&[command, "--config", "other.yaml", "--config-rev", "HEAD"]);
+        assert_eq!(out.code, 2, "{command}");
+        assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn render_reads_the_revisions_config_too() {
+    let repo = Repo::demo();
+    // The working tree hides everything; the revision (none: the defaults) does not.
+    repo.write(".manifest-guard.yaml", &loosening());
+    let applications = |out: &Output| json(out)["applications"].as_array().map_or(0, Vec::len);
+    let out = repo.run(&["render", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(applications(&out), 0);
+    let out = repo.run(&["render", "--config-rev", "HEAD", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(applications(&out) > 0, "{}", out.stdout);
+}
+
+// Issue 11 §2: `render.timeout: 4294967295` in the repository's config was accepted. It is a
+// config error (exit 2) at the value; an operator's config outside the repository may raise it.
+#[test]
+fn the_repositorys_config_cannot_raise_the_render_timeout() {
+    let repo = Repo::demo();
+    repo.write(".manifest-guard.yaml", "render:\n  timeout: 4294967295\n");
+    let out = repo.run(&["check", "--color", "never"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("`render.timeout` may only lower the bound (60 s) in a config file inside the scanned repository"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("[.manifest-guard.yaml:2:12]\n 1 │ render:\n 2 │   timeout: 4294967295"),
+        "{}",
+        out.stderr
+    );
+    // The same file given with --config from inside the repository is still the repository's.
+    repo.write("ci/config.yaml", "render:\n  timeout: 4294967295\n");
+    let out = repo.run(&["check", "--config", "ci/config.yaml"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+
+    // The operator's file, outside the checkout, may raise it.
+    let operator = tempfile::tempdir().expect("tempdir");
+    let file = operator.path().join("manifest-guard.yaml");
+    std::fs::write(&file, "render:\n  timeout: 4294967295\n").expect("write");
+    let out = repo.run(&[
+        "check",
+        "--config",
+        &file.to_string_lossy(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "the incident is found: {}", out.stderr);
+    assert!(
+        rules(&out)
+            .iter()
+            .any(|(r, ..)| r == "duplicate-application")
+    );
+    // In the revision read by --config-rev it is the repository's too.
+    repo.commit("a raised timeout");
+    let out = repo.run(&["check", "--config-rev", "HEAD"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("HEAD:.manifest-guard.yaml"),
+        "{}",
+        out.stderr
+    );
+}
+
+// `diff` already read the base's configuration; now it also says what the head's file loosens,
+// at the head's key (here: the working tree, against `HEAD`).
+#[test]
+fn diff_reports_what_the_heads_config_loosens() {
+    let repo = Repo::demo();
+    repo.write(".manifest-guard.yaml", &loosening());
+    let out = repo.run(&["diff", "--base", "HEAD", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let found = rules(&out);
+    assert!(
+        found.contains(&("config-loosened".into(), ".manifest-guard.yaml".into(), 9)),
+        "{found:#?}"
+    );
+    assert!(
+        found.contains(&("config-loosened".into(), ".manifest-guard.yaml".into(), 11)),
+        "{found:#?}"
+    );
+    // Committed as the head revision, the file is named by it.
+    repo.commit("loosen");
+    let out = repo.run(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        rules(&out).contains(&(
+            "config-loosened".into(),
+            "HEAD:.manifest-guard.yaml".into(),
+            9
+        )),
+        "{}",
+        out.stdout
+    );
+}
