@@ -238,12 +238,9 @@ impl Scan {
         }
     }
 
-    /// The configuration as the git revision `rev` has it (`check --config-rev`): its
-    /// `.manifest-guard.yaml` at the scanned root's place in the repository, read from git (no
-    /// checkout, no link followed), the defaults when it has none. The working tree's file is not
-    /// used; it is returned beside, to report what it loosens.
-    pub fn config_at_rev(&self, rev: &str) -> Result<(Config, config_change::Sides), Error> {
-        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
+    /// The scanned root as git revision `rev` has it: the repository's top, the commit, and the
+    /// root's place below the top.
+    pub fn at_rev(&self, rev: &str) -> Result<AtRev, Error> {
         let top = PathBuf::from(diff::git(&self.root, &["rev-parse", "--show-toplevel"])?);
         let sub = self
             .root
@@ -255,22 +252,33 @@ impl Scan {
                     .map(load::slash_path)
             })
             .unwrap_or_default();
-        let rel = if sub.is_empty() {
-            config::FILE_NAME.to_string()
-        } else {
-            format!("{sub}/{}", config::FILE_NAME)
-        };
         // Resolved first and passed after `--end-of-options`: a REV such as `--output=x` or
         // `-c` is a revision that does not exist, never an option to git.
         let commit = diff::resolve(&top, rev)?;
+        Ok(AtRev {
+            rev: rev.to_string(),
+            top,
+            commit,
+            sub,
+        })
+    }
+
+    /// The configuration as the git revision `rev` has it (`check --config-rev`): its
+    /// `.manifest-guard.yaml` at the scanned root's place in the repository, read from git (no
+    /// checkout, no link followed), the defaults when it has none. The working tree's file is not
+    /// used; it is returned beside, to report what it loosens.
+    pub fn config_at_rev(&self, rev: &str) -> Result<(Config, config_change::Sides), Error> {
+        let at = self.at_rev(rev)?;
+        let rel = at.path_of(config::FILE_NAME);
         let shown = format!("{rev}:{rel}");
-        let base = diff::file_at(&top, &commit, &rel, &shown)?;
+        let base = diff::file_at(&at.top, &at.commit, &rel, &shown)?;
         let config = match &base {
             Some(text) => {
                 Config::parse(&shown, std::sync::Arc::from(text.as_str())).map_err(Box::new)?
             }
             None => Config::default(),
         };
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
         let head_path = self.root.join(config::FILE_NAME);
         let sides = config_change::Sides {
             base,
@@ -347,6 +355,37 @@ impl Scan {
     }
 }
 
+/// The scanned root at a git revision (`check --config-rev`).
+#[derive(Debug, Clone)]
+pub struct AtRev {
+    rev: String,
+    top: PathBuf,
+    commit: String,
+    /// The scanned root below the repository's top (`/`-separated; empty at the top).
+    sub: String,
+}
+
+impl AtRev {
+    /// A path below the scanned root as a path below the repository's top.
+    fn path_of(&self, rel: &str) -> String {
+        if self.sub.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.sub)
+        }
+    }
+
+    /// The text of a file below the scanned root as the revision has it; `None` when it has no
+    /// such file (or it is not a regular file, or not text).
+    pub fn text(&self, rel: &str) -> Option<String> {
+        let path = self.path_of(rel);
+        let shown = format!("{}:{path}", self.rev);
+        diff::file_at(&self.top, &self.commit, &path, &shown)
+            .ok()
+            .flatten()
+    }
+}
+
 /// Loads and renders the tree `check` and `render` look at; returns the inventory and the
 /// configuration it was built with.
 pub fn inventory(
@@ -395,7 +434,19 @@ pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
         &opts.render,
     )?;
     let selection = selection(&config, opts)?;
-    let (diagnostics, suppressed) = rules::run_accounted(&inventory, &selection);
+    let (mut diagnostics, mut suppressed) = rules::run_accounted(&inventory, &selection);
+    // Reviewed against a base, a suppression the change adds does not silence its finding, as
+    // the change's own config file does not choose the rules (see diagnostic::suppression).
+    if let Some(rev) = &opts.config_rev
+        && !suppressed.is_empty()
+    {
+        let at = Scan::of(&opts.paths)?.at_rev(rev)?;
+        let (added, kept) =
+            diagnostic::suppression::split_added(&inventory, suppressed, &|rel| at.text(rel));
+        diagnostics.extend(added);
+        rules::sort(&inventory, &mut diagnostics);
+        suppressed = kept;
+    }
     Ok(CheckRun {
         inventory,
         diagnostics,

@@ -433,3 +433,68 @@ fn diff_reports_what_the_heads_config_loosens() {
         out.stdout
     );
 }
+
+/// The attacker's other lever: instead of the config file, a suppression comment or annotation
+/// on the incident's own line. Reviewed against the base (`--config-rev`), a suppression the
+/// change adds does not silence the finding: it is a warning naming the directive, for the
+/// reviewer to accept (src/diagnostic/suppression.rs). A suppression the base already has
+/// silences, and is counted in the summary.
+#[test]
+fn a_suppression_the_change_adds_does_not_silence_its_finding() {
+    let repo = Repo::demo();
+    let apps = std::fs::read_to_string(repo.path().join("apps/apps.yaml")).expect("apps");
+    // The second `name: storage` is the duplicate the pull request adds: the comment goes above it.
+    let second = apps.rfind("  name: storage\n").expect("the duplicate");
+    let commented_second = format!(
+        "{}  # manifest-guard: ignore[duplicate-application]\n{}",
+        &apps[..second],
+        &apps[second..]
+    );
+    repo.write("apps/apps.yaml", &commented_second);
+
+    // Without a base the working tree's suppression is honoured (a developer's own choice).
+    let out = repo.run(&["check", "--format", "json"]);
+    let v = json(&out);
+    assert!(
+        !rules(&out)
+            .iter()
+            .any(|(r, _, _)| r == "duplicate-application"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        v["summary"]["suppressed"]["duplicate-application"], 1,
+        "{v}"
+    );
+
+    // Against the base, it is the change's own choice: shown, as a warning, with the directive.
+    let out = repo.run(&["check", "--config-rev", "HEAD", "--format", "json"]);
+    assert_eq!(
+        severity_of_in(&out, "duplicate-application", "that this change adds"),
+        Some("warning".to_string()),
+        "{}",
+        out.stdout
+    );
+    let v = json(&out);
+    assert!(
+        v["summary"]["suppressed"]
+            .as_object()
+            .is_some_and(|m| m.is_empty()),
+        "{v}"
+    );
+
+    // Merged, it is the base's: it silences.
+    repo.commit("the suppression is merged");
+    let out = repo.run(&["check", "--config-rev", "HEAD", "--format", "json"]);
+    assert!(
+        !rules(&out)
+            .iter()
+            .any(|(r, _, _)| r == "duplicate-application"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        json(&out)["summary"]["suppressed"]["duplicate-application"],
+        1
+    );
+}
