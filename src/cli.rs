@@ -39,9 +39,10 @@ pub enum Command {
         /// Configuration file (default: .manifest-guard.yaml at the scanned root).
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Read `.manifest-guard.yaml` as git revision REV has it, not the working tree's, as
-        /// `check --config-rev` does. REV has none: the defaults.
-        #[arg(long, value_name = "REV", conflicts_with = "config")]
+        /// Read `.manifest-guard.yaml` (or a --config file of the repository) as git revision REV
+        /// has it, not the working tree's, as `check --config-rev` does. REV has none: the
+        /// defaults.
+        #[arg(long, value_name = "REV")]
         config_rev: Option<String>,
         #[command(flatten)]
         render: RenderArgs,
@@ -117,8 +118,11 @@ pub struct CheckArgs {
     pub config: Option<PathBuf>,
     /// Read `.manifest-guard.yaml` as git revision REV has it (a pull request's base), not the
     /// working tree's: the change under review does not choose the rules that judge it. REV has
-    /// none: the defaults. What the working tree's file loosens is reported (`config-loosened`).
-    #[arg(long, value_name = "REV", conflicts_with = "config")]
+    /// none: the defaults. What the working tree's file loosens is reported (`config-loosened`),
+    /// and a suppression comment or annotation the change adds is a warning, not silence. With
+    /// --config, a file of the repository is read as REV has it too; an operator's file outside
+    /// it is read from disk.
+    #[arg(long, value_name = "REV")]
     pub config_rev: Option<String>,
     #[command(flatten)]
     pub report: ReportArgs,

@@ -267,9 +267,52 @@ impl Scan {
     /// `.manifest-guard.yaml` at the scanned root's place in the repository, read from git (no
     /// checkout, no link followed), the defaults when it has none. The working tree's file is not
     /// used; it is returned beside, to report what it loosens.
-    pub fn config_at_rev(&self, rev: &str) -> Result<(Config, config_change::Sides), Error> {
+    pub fn config_at_rev(
+        &self,
+        rev: &str,
+        file: Option<&Path>,
+    ) -> Result<(Config, Option<config_change::Sides>), Error> {
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
         let at = self.at_rev(rev)?;
-        let rel = at.path_of(config::FILE_NAME);
+        // `--config FILE`: an operator's file outside the repository is read from disk (the
+        // pull request did not write it); one of the repository as REV has it, like the default.
+        let (rel, head_path, head_rel) = match file {
+            Some(path) if config_origin(path, &[&self.root, &cwd]) == config::Origin::Operator => {
+                return Ok((self.config(Some(path))?, None));
+            }
+            Some(path) => {
+                let absolute = if path.is_absolute() {
+                    path.to_path_buf()
+                } else {
+                    cwd.join(path)
+                };
+                let canonical = match (absolute.parent(), absolute.file_name()) {
+                    (Some(dir), Some(name)) => dir.canonicalize().ok().map(|d| d.join(name)),
+                    _ => None,
+                };
+                let top = at.top.canonicalize().unwrap_or_else(|_| at.top.clone());
+                let Some(below_top) = canonical
+                    .as_deref()
+                    .and_then(|p| p.strip_prefix(&top).ok())
+                    .map(load::slash_path)
+                else {
+                    return Err(Error::Usage(format!(
+                        "--config {} is not in the git repository --config-rev reads",
+                        load::display_path(path, &cwd)
+                    )));
+                };
+                let head_rel = match below_top.strip_prefix(&format!("{}/", at.sub)) {
+                    Some(below_root) if !at.sub.is_empty() => below_root.to_string(),
+                    _ => below_top.clone(),
+                };
+                (below_top, absolute, head_rel)
+            }
+            None => (
+                at.path_of(config::FILE_NAME),
+                self.root.join(config::FILE_NAME),
+                config::FILE_NAME.to_string(),
+            ),
+        };
         let shown = format!("{rev}:{rel}");
         let base = diff::file_at(&at.top, &at.commit, &rel, &shown)?;
         let config = match &base {
@@ -278,15 +321,13 @@ impl Scan {
             }
             None => Config::default(),
         };
-        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
-        let head_path = self.root.join(config::FILE_NAME);
         let sides = config_change::Sides {
             base,
             head: config_change::read_head(&head_path),
             head_display: load::display_path(&head_path, &cwd),
-            head_rel: config::FILE_NAME.to_string(),
+            head_rel,
         };
-        Ok((config, sides))
+        Ok((config, Some(sides)))
     }
 
     /// Loads and renders the scan into an inventory.
@@ -411,15 +452,12 @@ pub fn inventory_with(
     let Some(rev) = config_rev else {
         return inventory(paths, config_path, flags);
     };
-    if config_path.is_some() {
-        return Err(Error::Usage(
-            "--config and --config-rev cannot be used together".into(),
-        ));
-    }
     let scan = Scan::of(paths)?;
-    let (config, sides) = scan.config_at_rev(rev)?;
+    let (config, sides) = scan.config_at_rev(rev, config_path)?;
     let mut inventory = scan.inventory(&config, flags)?;
-    config_change::attach(&mut inventory, &config, sides);
+    if let Some(sides) = sides {
+        config_change::attach(&mut inventory, &config, sides);
+    }
     Ok((inventory, config))
 }
 

@@ -322,15 +322,59 @@ fn hostile_and_missing_revisions_are_exit_2() {
     );
 }
 
+/// `--config FILE --config-rev REV`: a file of the repository is read as REV has it (the pull
+/// request edited the working tree's, which would hide the incident), and what the working tree's
+/// version loosens is reported at its line; an operator's file outside the repository is read
+/// from disk — its raised bounds apply — while suppressions are still judged against REV.
 #[test]
-fn config_and_config_rev_conflict() {
+fn config_with_config_rev_reads_a_repository_file_as_the_revision_has_it() {
     let repo = Repo::demo();
-    repo.write("other.yaml", "rules: {}\n");
-    for command in ["check", "render"] {
-        let out = repo.run(&[command, "--config", "other.yaml", "--config-rev", "HEAD"]);
-        assert_eq!(out.code, 2, "{command}");
-        assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
-    }
+    repo.write("ci/config.yaml", "rules: {}\n");
+    repo.commit("a config file under ci/");
+    repo.write("ci/config.yaml", "rules:\n  duplicate-application: off\n");
+    let out = repo.run(&[
+        "check",
+        "--config",
+        "ci/config.yaml",
+        "--config-rev",
+        "HEAD",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let found = rules(&out);
+    assert!(
+        found.contains(&("duplicate-application".into(), "apps/apps.yaml".into(), 45)),
+        "{found:#?}"
+    );
+    assert!(
+        found.contains(&("config-loosened".into(), "ci/config.yaml".into(), 2)),
+        "{found:#?}"
+    );
+    let out = repo.run(&[
+        "render",
+        "--config",
+        "ci/config.yaml",
+        "--config-rev",
+        "HEAD",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    // The operator's file: from disk, whatever REV holds.
+    let operator = tempfile::tempdir().expect("tempdir");
+    let file = operator.path().join("manifest-guard.yaml");
+    std::fs::write(&file, "limits:\n  render-timeout: 600\n").expect("write");
+    let out = repo.run(&[
+        "check",
+        "--config",
+        &file.to_string_lossy(),
+        "--config-rev",
+        "HEAD",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(!rules(&out).iter().any(|(r, ..)| r == "config-loosened"));
 }
 
 #[test]

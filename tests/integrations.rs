@@ -604,8 +604,8 @@ fn action_setup_step_checks_inputs_and_keys_the_cache() {
 
 // Issue 11 §2: on a pull request the action's default mode, `check`, read the pull request's own
 // `.manifest-guard.yaml`. With a base (the pull request's, or input `base`) it now passes
-// `--config-rev BASE`; `config-from-base: false`, an explicit `config`, or no base (a push) keep
-// the checked-out file. On `pull_request` the checkout is the merge commit (GitHub docs, "Events
+// `--config-rev BASE` (with an explicit `config` too: a file of the repository is then read as the
+// base has it); `config-from-base: false` or no base (a push) keep the checked-out file. On `pull_request` the checkout is the merge commit (GitHub docs, "Events
 // that trigger workflows", pull_request: GITHUB_SHA is the last merge commit of
 // refs/pull/N/merge), whose `.manifest-guard.yaml` is the pull request's; the base commit is
 // `github.event.pull_request.base.sha`, which the step already reads as MG_PR_BASE.
@@ -635,13 +635,23 @@ fn action_check_reads_the_configuration_as_the_base_has_it() {
     assert!(runs[0].contains(" --config-rev HEAD "), "{runs:#?}");
     assert!(runs[1].starts_with("diff --base HEAD "), "{runs:#?}");
     assert!(!runs[1].contains("--config-rev"), "{runs:#?}");
-    // Opted out, an explicit config, or no base: the checked-out file.
-    for overrides in [
-        &[("MG_PR_BASE", "HEAD"), ("MG_CONFIG_FROM_BASE", "false")][..],
-        &[
+    // An explicit config of the repository: read as the base has it.
+    let (code, out) = runner.step(
+        RUN_STEP,
+        &with(&[
             ("MG_PR_BASE", "HEAD"),
             ("MG_CONFIG", "fixtures/demo/.manifest-guard.yaml"),
-        ][..],
+        ]),
+    );
+    assert_eq!(code, 0, "{out}");
+    let runs = runner.runs();
+    assert!(
+        runs[0].contains(" --config fixtures/demo/.manifest-guard.yaml --config-rev HEAD "),
+        "{runs:#?}"
+    );
+    // Opted out, or no base: the checked-out file.
+    for overrides in [
+        &[("MG_PR_BASE", "HEAD"), ("MG_CONFIG_FROM_BASE", "false")][..],
         &[][..],
     ] {
         let (code, out) = runner.step(RUN_STEP, &with(overrides));
