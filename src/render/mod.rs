@@ -608,7 +608,8 @@ impl Builder<'_> {
                     // Argo CD's repo-server decides the tool from explicit options, then from
                     // the files in the directory.
                     let has = |name: &str| self.files.contains(&join(&dir, name));
-                    if !matches!(source.kind, SourceKind::Ref) {
+                    if !matches!(source.kind, SourceKind::Ref) && !explicit_directory(&source.spec)
+                    {
                         if matches!(source.kind, SourceKind::Helm) || has("Chart.yaml") {
                             source.kind = SourceKind::Helm;
                         } else if matches!(source.kind, SourceKind::Kustomize)
@@ -656,21 +657,38 @@ impl Builder<'_> {
                 } => {
                     let before = entry.files.len();
                     self.owned.push((dir.clone(), *recurse));
+                    // Argo CD's repo-server (reposerver/repository/repository.go,
+                    // `findManifests`) walks the directory (its subdirectories with `recurse`),
+                    // keeps the names `manifestFile` matches (`.yaml`, `.yml`, `.json`,
+                    // `.jsonnet`), then `exclude` and `include`, whatever the files are: a
+                    // chart's `templates/` below a recursive source is applied as plain YAML.
+                    let mut jsonnet = Vec::new();
                     for (rel, file) in self.files.under(&dir, *recurse) {
-                        if selected(rel, include.as_deref(), exclude.as_deref()) {
-                            entry.files.push(file);
+                        if !selected(rel, include.as_deref(), exclude.as_deref()) {
+                            continue;
                         }
+                        let f = self.sources.get(file);
+                        if f.generated && f.rel.ends_with(".jsonnet") {
+                            jsonnet.push(file);
+                            continue;
+                        }
+                        if f.generated {
+                            crate::load::parse_deployed_chart_part(&mut self.sources, file);
+                        }
+                        entry.files.push(file);
+                    }
+                    for file in &jsonnet {
+                        self.notes
+                            .push(jsonnet_note(&self.sources, &app_name, *file));
                     }
                     // A directory that is not there is another matter (Argo CD: "app path
                     // does not exist"), left to the source resolution.
-                    if entry.files.len() == before && self.settings.root.join(&dir).is_dir() {
-                        let note = empty_directory_note(
-                            &self.settings.root,
-                            &app_name,
-                            &dir,
-                            source.location,
-                        );
-                        self.notes.push(note);
+                    if entry.files.len() == before
+                        && jsonnet.is_empty()
+                        && self.settings.root.join(&dir).is_dir()
+                    {
+                        self.notes
+                            .push(empty_directory_note(&app_name, &dir, source.location));
                     }
                     continue;
                 }
@@ -930,7 +948,9 @@ impl Builder<'_> {
             .path(&["metadata", "name"])
             .and_then(Node::as_str)
             .unwrap_or("");
-        if let Some(file_id) = self.file_id(&clean) {
+        if let Some(file_id) = self.file_id(&clean)
+            && !self.sources.get(file_id).generated
+        {
             self.claimed_by_tools.insert(file_id);
             let file = self.sources.get(file_id);
             let mut best: Option<(usize, &Node)> = None;
@@ -999,6 +1019,11 @@ impl Builder<'_> {
     /// A template file, read once (inside the root, a regular file of bounded size).
     fn template(&mut self, rel: &str) -> Option<FileId> {
         if let Some(&id) = self.templates.get(rel) {
+            return Some(id);
+        }
+        // The walk read the chart's templates already (hidden until a directory source deploys
+        // them).
+        if let Some(id) = self.file_id(rel) {
             return Some(id);
         }
         // The path comes from the tool's output: it must name a file of the tree, through no
@@ -1718,42 +1743,68 @@ fn why_no_element(generators: Option<&Node>) -> String {
     }
 }
 
-/// A directory source that selects no manifest: Argo CD evaluates the jsonnet files of such a
-/// directory (a directory source applies `*.yaml`, `*.yml`, `*.json` and evaluates `*.jsonnet`),
-/// which is not done here; otherwise the Application deploys nothing.
-fn empty_directory_note(
-    root: &std::path::Path,
-    app_name: &str,
-    dir: &str,
-    at: Location,
-) -> RenderNote {
-    let jsonnet = std::fs::read_dir(root.join(dir)).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().ends_with(".jsonnet"))
+/// Whether the source is a directory source by its own options, so that no `Chart.yaml` or
+/// kustomization in its path makes it Helm or Kustomize. Argo CD takes an explicit type first
+/// (reposerver/repository/repository.go `GetAppSourceType` → `ApplicationSource.ExplicitType`:
+/// `source.Directory != nil`), and before that drops a `directory` with nothing set
+/// (util/argo/argo.go `NormalizeSource`: a zero `Directory` — no `recurse`, no `jsonnet` — is
+/// kept only for its `include` or `exclude`). So `directory: {}` still discovers a chart, and
+/// `directory: {exclude: Chart.yaml}` deploys the chart's files as plain manifests.
+fn explicit_directory(spec: &serde_json::Value) -> bool {
+    let Some(d) = spec.get("directory").filter(|d| d.is_object()) else {
+        return false;
+    };
+    let set = |key: &str| {
+        d.get(key)
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    };
+    let recurse = d
+        .get("recurse")
+        .is_some_and(|r| r.as_bool() == Some(true) || r.as_str() == Some("true"));
+    let jsonnet = d.get("jsonnet").is_some_and(|j| {
+        ["tlas", "extVars", "libs"].iter().any(|k| {
+            j.get(k)
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+        })
     });
+    recurse || jsonnet || set("include") || set("exclude")
+}
+
+/// A directory source that selects no manifest (nor jsonnet): the Application deploys nothing.
+fn empty_directory_note(app_name: &str, dir: &str, at: Location) -> RenderNote {
     let shown = if dir.is_empty() { "." } else { dir };
-    if jsonnet {
-        let mut note = RenderNote::not_rendered(
-            at,
-            format!(
-                "Application `{app_name}`: `{shown}` holds jsonnet, which Argo CD evaluates and manifest-guard does not; its objects are not checked"
-            ),
-            "render the jsonnet to YAML in CI and check that output, or accept that these objects are not checked",
-        );
-        note.why = Some("jsonnet");
-        note
-    } else {
-        let mut note = RenderNote::not_rendered(
-            at,
-            format!(
-                "Application `{app_name}`: `{shown}` holds no manifest; the Application deploys no object"
-            ),
-            "check the source's `path` (and `directory.recurse`, `include`, `exclude`)",
-        );
-        note.why = Some("renders no object");
-        note
-    }
+    let mut note = RenderNote::not_rendered(
+        at,
+        format!(
+            "Application `{app_name}`: `{shown}` holds no manifest; the Application deploys no object"
+        ),
+        "check the source's `path` (and `directory.recurse`, `include`, `exclude`)",
+    );
+    note.why = Some("renders no object");
+    note
+}
+
+/// A `.jsonnet` file a directory source selects: Argo CD evaluates it and applies what it yields
+/// (repository.go, `findManifests`: `vm.EvaluateFile`, whether or not `directory.jsonnet` is
+/// set), and manifest-guard does not. A warning at the file, since the objects it adds are
+/// invisible to every rule.
+fn jsonnet_note(sources: &Sources, app_name: &str, file: FileId) -> RenderNote {
+    let mut note = RenderNote::not_rendered(
+        Location {
+            file,
+            span: Span::new(0, 0),
+        },
+        format!(
+            "Application `{app_name}` deploys what `{}` evaluates to: Argo CD evaluates jsonnet in a directory source and applies the objects it yields; manifest-guard does not evaluate jsonnet, so they are not checked",
+            sources.get(file).display
+        ),
+        "render the jsonnet to YAML in CI and check that output, or leave it out of the source with `directory.exclude` if it is not meant to be applied",
+    );
+    note.why = Some("jsonnet");
+    note.hides_objects = true;
+    note
 }
 
 /// The span of the value at `path` (mapping keys, or sequence indexes); when the path stops

@@ -291,6 +291,9 @@ pub struct Summary {
     /// The roots applied by hand (a chart or kustomization no Application renders, whose render
     /// holds Applications), each with how many Applications descend from it, by name.
     pub roots: BTreeMap<String, usize>,
+    /// Where every file the walk met went (parsed, read only by a render, or skipped and why):
+    /// `seen` is the sum of the rest. For `diff`, the head's.
+    pub file_counts: crate::load::FileCounts,
 }
 
 impl Report<'_> {
@@ -356,6 +359,7 @@ impl Report<'_> {
                     *roots.entry(root).or_default() += 1;
                     roots
                 }),
+            file_counts: inventory.sources.counts,
         }
     }
 
