@@ -393,3 +393,64 @@ pub fn parse_text(
     file.yaml_error = parsed.error;
     file
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, text: &[u8]) {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    /// Every file below the path is met exactly once, with one role, and so lands in exactly one
+    /// bucket of the counts (`count` is one `match` over the role and the read problem); `.git`
+    /// is no part of the tree.
+    #[test]
+    fn the_walk_meets_every_file_once_with_one_role() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        for (rel, text) in [
+            ("a.yaml", &b"kind: A\n"[..]),
+            ("chart/Chart.yaml", b"name: c\n"),
+            ("chart/templates/t.yaml", b"{{ x }}\n"),
+            ("chart/templates/_h.tpl", b"\n"),
+            ("chart/charts/sub/Chart.yaml", b"name: s\n"),
+            ("ex/x.yaml", b"a: 1\n"),
+            ("README.md", b"#\n"),
+            ("x.jsonnet", b"{}\n"),
+            (".git/HEAD", b"ref\n"),
+        ] {
+            write(dir, rel, text);
+        }
+        let mut exclude = globset::GlobSetBuilder::new();
+        exclude.add(globset::Glob::new("ex").expect("glob"));
+        let opts = LoadOptions {
+            exclude: exclude.build().expect("set"),
+            ..LoadOptions::default()
+        };
+        let mut found = Vec::new();
+        walk(dir, 0, dir, dir, &opts, &mut found);
+        let roles: Vec<(&str, Role)> = found.iter().map(|f| (f.rel.as_str(), f.role)).collect();
+        assert_eq!(
+            roles,
+            [
+                ("README.md", Role::NotManifest),
+                ("a.yaml", Role::Manifest),
+                ("chart/Chart.yaml", Role::Manifest),
+                ("chart/charts/sub/Chart.yaml", Role::ChartPart),
+                ("chart/templates/_h.tpl", Role::NotManifest),
+                ("chart/templates/t.yaml", Role::ChartPart),
+                ("ex/x.yaml", Role::Excluded),
+                ("x.jsonnet", Role::Jsonnet),
+            ]
+        );
+        let sources = load(&[dir.to_path_buf()], dir, dir, &opts);
+        let c = sources.counts;
+        assert_eq!((c.seen, c.total()), (8, 8), "{c:?}");
+        assert_eq!((c.parsed, c.rendered_only), (2, 2), "{c:?}");
+        // What is not read is not held: the two manifests, the two chart parts, the jsonnet name.
+        assert_eq!(sources.len(), 5);
+    }
+}
