@@ -213,6 +213,40 @@ fn a_recursive_directory_source_above_a_chart_deploys_its_templates() {
     assert_eq!(v["summary"]["file_counts"]["rendered_only"], 0, "{v:#}");
 }
 
+/// §1.2: an Application in a chart's `templates/` that a recursive directory source deploys is an
+/// Application Argo CD creates (app-of-apps through a directory source), so a second definition
+/// of an existing name there is `duplicate-application`. Before: the file was never read.
+#[test]
+fn an_application_in_deployed_chart_templates_is_an_application() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    chart_tree(dir, "apps-dir/chart");
+    write(
+        dir,
+        "apps/all.yaml",
+        app("all", "apps-dir", "{recurse: true}"),
+    );
+    // `other` again, pointed elsewhere.
+    write(
+        dir,
+        "apps-dir/chart/templates/again.yaml",
+        app("other", "elsewhere", ""),
+    );
+    let v = check_json(dir);
+    let dup = of_rule(&v, "duplicate-application");
+    assert!(
+        dup.iter().any(|d| {
+            d["file"] == "apps-dir/chart/templates/again.yaml"
+                || d["related"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|r| r["file"] == "apps-dir/chart/templates/again.yaml")
+        }),
+        "{v:#}"
+    );
+}
+
 /// §1.2: a source whose own path is a chart is a directory source when it says so: Argo CD takes
 /// the explicit type first (reposerver/repository/repository.go `GetAppSourceType` →
 /// `ApplicationSource.ExplicitType`, `source.Directory != nil`), so `directory: {recurse: true,

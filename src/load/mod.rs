@@ -363,12 +363,13 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
 }
 
 /// Parses a file the walk read without parsing (a chart template), now that a directory source
-/// deploys it: from here on it is a manifest of the tree like any other.
-pub fn parse_deployed_chart_part(sources: &mut Sources, id: FileId) {
+/// deploys it: from here on it is a manifest of the tree like any other. Whether it was such a
+/// file (and is now a manifest).
+pub fn parse_deployed_chart_part(sources: &mut Sources, id: FileId) -> bool {
     let limits = sources.parse_limits;
     let file = sources.get_mut(id);
     if !file.generated || file.rel.ends_with(".jsonnet") {
-        return;
+        return false;
     }
     file.generated = false;
     if file.read_problem.is_none() {
@@ -378,6 +379,7 @@ pub fn parse_deployed_chart_part(sources: &mut Sources, id: FileId) {
         sources.counts.rendered_only = sources.counts.rendered_only.saturating_sub(1);
         sources.counts.parsed += 1;
     }
+    true
 }
 
 /// Parses text that did not come from the walk (rendered output, a config file).
