@@ -431,3 +431,36 @@ fn every_file_lands_in_exactly_one_bucket() {
     assert_eq!(sum, c["seen"].as_u64().expect("seen"), "{v:#}");
     assert!(v["summary"]["files"].is_u64(), "{v:#}");
 }
+
+/// §1.2: without an explicit type, a path holding both a `Chart.yaml` and a kustomization is a
+/// Kustomize source: Argo CD's `Discover` (util/app/discovery/discovery.go) walks the path's files
+/// in lexical order and the last match sets `apps["."]`; `kustomization.yaml` (and
+/// `Kustomization`) sort after `Chart.yaml`. An explicit `helm:` keeps it a Helm source. Before:
+/// the `Chart.yaml` won.
+#[test]
+fn a_kustomization_beside_a_chart_makes_a_kustomize_source() {
+    for (options, kind) in [("", "kustomize"), ("    helm: {releaseName: x}\n", "helm")] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        write(dir, ".manifest-guard.yaml", CONFIG);
+        write(
+            dir,
+            "both/Chart.yaml",
+            "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+        );
+        write(dir, "both/kustomization.yaml", "resources:\n- cm.yaml\n");
+        write(dir, "both/cm.yaml", config_map("k"));
+        let app = app("a", "both", "").replace(
+            "    targetRevision: HEAD\n",
+            &format!("    targetRevision: HEAD\n{options}"),
+        );
+        write(dir, "apps/a.yaml", app);
+        let out = run_in(dir, &["render", "--format", "json", "--no-render"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let v = json(&out);
+        assert_eq!(
+            v["applications"][0]["sources"][0]["kind"], kind,
+            "{options}: {v:#}"
+        );
+    }
+}

@@ -630,13 +630,18 @@ impl Builder<'_> {
                     let has = |name: &str| self.files.contains(&join(&dir, name));
                     if !matches!(source.kind, SourceKind::Ref) && !explicit_directory(&source.spec)
                     {
-                        if matches!(source.kind, SourceKind::Helm) || has("Chart.yaml") {
-                            source.kind = SourceKind::Helm;
-                        } else if matches!(source.kind, SourceKind::Kustomize)
-                            || KUSTOMIZATION_NAMES.iter().any(|n| has(n))
-                        {
-                            source.kind = SourceKind::Kustomize;
-                        }
+                        // Without an explicit type, Argo CD's `Discover`
+                        // (util/app/discovery/discovery.go) walks the path's files in lexical
+                        // order and the last match names it: a kustomization file sorts after
+                        // `Chart.yaml`, so a directory holding both is a Kustomize source.
+                        let kustomization = KUSTOMIZATION_NAMES.iter().any(|n| has(n));
+                        source.kind = match &source.kind {
+                            SourceKind::Helm => SourceKind::Helm,
+                            SourceKind::Kustomize => SourceKind::Kustomize,
+                            _ if kustomization => SourceKind::Kustomize,
+                            _ if has("Chart.yaml") => SourceKind::Helm,
+                            other => other.clone(),
+                        };
                     }
                     source.local_dir = Some(dir);
                 }
