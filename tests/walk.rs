@@ -268,6 +268,29 @@ fn an_explicit_directory_source_on_a_chart_path_deploys_plain_files() {
         Some(5),
         "{v:#}"
     );
+    // Without `recurse` the explicit directory source reads the chart's top level only (Argo CD
+    // `findManifests`: `filepath.SkipDir` below the path): a directory source, templates untouched.
+    write(
+        dir,
+        "apps/chart.yaml",
+        app("chart", "chart", "{exclude: Chart.yaml}"),
+    );
+    let v = check_json(dir);
+    assert_eq!(
+        template_duplicate(&v, "chart/templates/cm.yaml"),
+        None,
+        "{v:#}"
+    );
+    let out = run_in(dir, &["render", "--format", "json", "--no-render"]);
+    let r = json(&out);
+    let kinds: Vec<&Value> = r["applications"]
+        .as_array()
+        .expect("applications")
+        .iter()
+        .filter(|a| a["name"] == "chart")
+        .map(|a| &a["sources"][0]["kind"])
+        .collect();
+    assert_eq!(kinds, [&Value::from("directory")], "{r:#}");
 }
 
 /// §1.2, the other direction: what no directory source deploys stays the chart's. A chart no
