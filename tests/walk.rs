@@ -354,12 +354,24 @@ fn a_directory_that_cannot_be_listed_is_a_finding() {
     let dir = tmp.path();
     write(dir, "manifests/ok.yaml", config_map("ok"));
     write(dir, "manifests/locked/hidden.yaml", config_map("hidden"));
+    // An excluded directory is never listed, so that it cannot be is no finding.
+    write(
+        dir,
+        ".manifest-guard.yaml",
+        "exclude: ['manifests/private']\n",
+    );
+    write(dir, "manifests/private/p.yaml", config_map("p"));
     std::os::unix::fs::symlink("../gone", dir.join("manifests/base")).expect("symlink");
     let locked = dir.join("manifests/locked");
-    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let private = dir.join("manifests/private");
+    for d in [&locked, &private] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    }
     let as_root = std::fs::read_dir(&locked).is_ok();
     let v = check_json_unprivileged(dir, as_root);
-    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    for d in [&locked, &private] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
     let Some(v) = v else {
         eprintln!("SKIPPED: running as root without setpriv, chmod 000 cannot be tested");
         return;
@@ -373,6 +385,7 @@ fn a_directory_that_cannot_be_listed_is_a_finding() {
             .is_some_and(|m| m.contains("cannot list directory")),
         "{locked}"
     );
+    assert!(named("manifests/private").is_none(), "{v:#}");
     let base = named("manifests/base").unwrap_or_else(|| panic!("dangling link: {v:#}"));
     assert!(
         base["message"]

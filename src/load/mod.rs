@@ -131,8 +131,8 @@ fn walk(
             None => break,
             Some(Ok(e)) => e,
             Some(Err(err)) => {
-                // Inside an excluded directory nothing is read, so nothing is missed.
-                if excluded_at.is_some_and(|d| err.depth() > d) {
+                // An excluded directory (or one inside it) is not read, so nothing is missed.
+                if excluded_at.is_some_and(|d| err.depth() >= d) {
                     continue;
                 }
                 let path = err.path().map(Path::to_path_buf).unwrap_or_default();
