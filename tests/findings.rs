@@ -400,23 +400,25 @@ fn an_applicationset_that_generates_nothing_is_a_note_saying_why() {
 
 /// §4: a directory source holding only jsonnet renders nothing here, though Argo CD evaluates it
 /// (argoproj/argo-cd reposerver/repository/repository.go, `findManifests`: files matching
-/// `^.*\.(yaml|yml|json|jsonnet)$`, `.jsonnet` evaluated by `makeJsonnetVM`). A note, and the
-/// summary counts the Application as not rendered. Before: silence, and `0 objects` looked clean.
+/// `^.*\.(yaml|yml|json|jsonnet)$`, `.jsonnet` evaluated by `makeJsonnetVM`). Issue 11 §1 made
+/// it a warning at the jsonnet file itself (it was a note at the Application), and the summary
+/// still counts the Application as not rendered. Before: silence, and `0 objects` looked clean.
 #[test]
-fn a_jsonnet_directory_source_is_a_note() {
+fn a_jsonnet_directory_source_is_a_warning_at_the_file() {
     let tmp = tempfile::tempdir().expect("tmp");
     argocd_tree(tmp.path());
     let v = check_json(tmp.path(), &["--no-render"]);
     let jsonnet: Vec<_> = of_rule(&v, "not-rendered")
         .into_iter()
-        .filter(|d| d["file"] == "apps/jsonnet.yaml")
+        .filter(|d| d["file"] == "jsonnet-app/main.jsonnet")
         .collect();
     assert_eq!(jsonnet.len(), 1, "{v:#}");
+    assert_eq!(jsonnet[0]["severity"], "warning", "{v:#}");
     assert!(
         jsonnet[0]["message"]
             .as_str()
             .expect("message")
-            .contains("`jsonnet-app` holds jsonnet"),
+            .contains("Application `jsonnet` deploys what `jsonnet-app/main.jsonnet` evaluates to"),
         "{v:#}"
     );
 }

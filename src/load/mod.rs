@@ -15,7 +15,8 @@ use globset::GlobSet;
 use rayon::prelude::*;
 
 pub use source::{
-    FileId, LineCol, Location, ReadProblem, RenderedFrom, RenderedPart, SourceFile, Sources,
+    FileCounts, FileId, LineCol, Location, ReadProblem, RenderedFrom, RenderedPart, SkippedCounts,
+    SourceFile, Sources,
 };
 pub use yaml::{Document, Node, Span};
 
@@ -37,6 +38,25 @@ impl Default for LoadOptions {
     }
 }
 
+/// What the walk makes of a file, before reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// A `.yaml`, `.yml` or `.json` file: read and parsed.
+    Manifest,
+    /// A manifest-named file in `templates/` or `charts/` beside a `Chart.yaml`: a Go template
+    /// (or a subchart's) that Helm reads. Read, kept out of sight (`generated`), and parsed only
+    /// when a directory source turns out to deploy it (render decides, as Argo CD does from the
+    /// Application, not from the tree).
+    ChartPart,
+    /// A `.jsonnet` file: listed, never read. Argo CD's directory sources evaluate it; the render
+    /// stage names each one a directory source deploys.
+    Jsonnet,
+    /// Excluded by the configuration: counted, not read.
+    Excluded,
+    /// A name no directory source reads (or the configuration file): counted, not read.
+    NotManifest,
+}
+
 /// A file found by the walk, not yet read.
 #[derive(Debug, Clone)]
 struct Found {
@@ -45,6 +65,7 @@ struct Found {
     rel: String,
     problem: Option<ReadProblem>,
     root: usize,
+    role: Role,
 }
 
 fn is_manifest_name(path: &Path) -> bool {
@@ -52,6 +73,12 @@ fn is_manifest_name(path: &Path) -> bool {
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml" | "json")
     )
+}
+
+/// Argo CD's repo-server evaluates these in a directory source (`manifestFile`,
+/// `^.*\.(yaml|yml|json|jsonnet)$`: `.libsonnet` is a library it only imports).
+fn is_jsonnet_name(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()) == Some("jsonnet")
 }
 
 /// `/`-separated path text, for display and globbing on every platform.
@@ -67,11 +94,11 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     if s.is_empty() { ".".into() } else { s }
 }
 
-/// Lists manifest files under `root` (a file or a directory). Like Argo CD's repo-server, which
-/// walks a directory source with Go's `filepath.Walk`, it does not descend into linked
-/// directories; a linked file is read when its target is a file inside `boundary`. A link out of
-/// `boundary` is reported, never followed. Chart templates are not plain YAML and are skipped
-/// (rendering reads them).
+/// Lists every file under `root` (a file or a directory), each with its role. Like Argo CD's
+/// repo-server, which walks a directory source with Go's `filepath.Walk`, it does not descend
+/// into linked directories; a linked file is read when its target is a file inside `boundary`.
+/// A link out of `boundary` is reported, never followed. A directory that cannot be listed is
+/// reported, never skipped in silence. Files of excluded directories are counted, not read.
 fn walk(
     root: &Path,
     root_index: usize,
@@ -82,119 +109,132 @@ fn walk(
 ) {
     let rel_of = |p: &Path| slash_path(p.strip_prefix(boundary).unwrap_or(p));
     let real_boundary = boundary.canonicalize().ok();
+    let found = |path: &Path, rel: String, problem, role| Found {
+        path: path.to_path_buf(),
+        display: display_path(path, cwd),
+        rel,
+        problem,
+        root: root_index,
+        role,
+    };
     // `root` itself is followed when it is a link: it is what the user asked for.
     let mut it = walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter();
+    // The depth of the excluded directory, or of the chart's `templates/`/`charts/`, that the
+    // walk is inside of (entries come depth first, so leaving it is reaching that depth again).
+    let mut excluded_at: Option<usize> = None;
+    let mut chart_part_at: Option<usize> = None;
     loop {
         let entry = match it.next() {
             None => break,
             Some(Ok(e)) => e,
             Some(Err(err)) => {
-                let path = err.path().map(Path::to_path_buf).unwrap_or_default();
-                if !is_manifest_name(&path) || opts.exclude.is_match(rel_of(&path)) {
+                // An excluded directory (or one inside it) is not read, so nothing is missed.
+                if excluded_at.is_some_and(|d| err.depth() >= d) {
                     continue;
                 }
-                let problem = ReadProblem::Io(
-                    err.io_error()
-                        .map_or_else(|| err.to_string(), ToString::to_string),
-                );
-                out.push(Found {
-                    display: display_path(&path, cwd),
-                    rel: rel_of(&path),
-                    path,
-                    problem: Some(problem),
-                    root: root_index,
-                });
+                let path = err.path().map(Path::to_path_buf).unwrap_or_default();
+                let why = err
+                    .io_error()
+                    .map_or_else(|| err.to_string(), ToString::to_string);
+                let problem = if path.is_dir() {
+                    ReadProblem::UnlistableDir(why)
+                } else {
+                    ReadProblem::Io(why)
+                };
+                out.push(found(&path, rel_of(&path), Some(problem), Role::Manifest));
                 continue;
             }
         };
+        let depth = entry.depth();
+        if excluded_at.is_some_and(|d| depth <= d) {
+            excluded_at = None;
+        }
+        if chart_part_at.is_some_and(|d| depth <= d) {
+            chart_part_at = None;
+        }
         let path = entry.path();
         let rel = rel_of(path);
-        if entry.depth() > 0 && opts.exclude.is_match(&rel) {
-            if entry.file_type().is_dir() {
-                it.skip_current_dir();
+        let is_dir = entry.file_type().is_dir();
+        let name = entry.file_name().to_string_lossy();
+        if is_dir && depth > 0 && name == ".git" {
+            it.skip_current_dir();
+            continue;
+        }
+        if excluded_at.is_none() && depth > 0 && opts.exclude.is_match(&rel) {
+            if is_dir {
+                excluded_at = Some(depth);
+            } else {
+                out.push(found(path, rel, None, Role::Excluded));
             }
             continue;
         }
-        let name = entry.file_name().to_string_lossy();
-        if entry.file_type().is_dir() {
-            if entry.depth() > 0 && name == ".git" {
-                it.skip_current_dir();
-                continue;
-            }
+        if is_dir {
             // A Helm chart's templates are Go templates, not YAML; its subcharts likewise.
-            if (name == "templates" || name == "charts")
+            if chart_part_at.is_none()
+                && (name == "templates" || name == "charts")
                 && path
                     .parent()
                     .is_some_and(|p| p.join("Chart.yaml").is_file())
             {
-                it.skip_current_dir();
+                chart_part_at = Some(depth);
             }
             continue;
         }
-        let manifest =
-            is_manifest_name(path) && !(entry.depth() > 0 && name == crate::config::FILE_NAME);
+        if excluded_at.is_some() {
+            out.push(found(path, rel, None, Role::Excluded));
+            continue;
+        }
+        let role = if is_jsonnet_name(path) {
+            Role::Jsonnet
+        } else if !is_manifest_name(path) || (depth > 0 && name == crate::config::FILE_NAME) {
+            Role::NotManifest
+        } else if chart_part_at.is_some() {
+            Role::ChartPart
+        } else {
+            Role::Manifest
+        };
         if entry.path_is_symlink() {
-            if let Some(found) = linked(path, manifest, real_boundary.as_deref(), cwd, &rel) {
-                out.push(Found {
-                    root: root_index,
-                    ..found
-                });
+            if let Linked::File(problem) = linked(path, role, real_boundary.as_deref()) {
+                out.push(found(path, rel, problem, role));
             }
             continue;
         }
-        if !manifest {
-            continue;
-        }
-        if !entry.file_type().is_file() {
+        if matches!(role, Role::Manifest | Role::ChartPart) && !entry.file_type().is_file() {
             // A FIFO or device named `x.yaml` would block or never end if read.
-            out.push(Found {
-                path: path.to_path_buf(),
-                display: display_path(path, cwd),
-                rel,
-                problem: Some(ReadProblem::NotRegular),
-                root: root_index,
-            });
+            out.push(found(path, rel, Some(ReadProblem::NotRegular), role));
             continue;
         }
-        out.push(Found {
-            path: path.to_path_buf(),
-            display: display_path(path, cwd),
-            rel,
-            problem: None,
-            root: root_index,
-        });
+        out.push(found(path, rel, None, role));
     }
 }
 
-/// What the walk makes of a symbolic link: a linked manifest file inside the boundary is read
-/// through the link; a link out of the boundary, a loop, and a dangling or unreadable link are
-/// problems; a linked directory inside the boundary is not descended (its files are read where
-/// they really are).
-fn linked(
-    path: &Path,
-    manifest: bool,
-    real_boundary: Option<&Path>,
-    cwd: &Path,
-    rel: &str,
-) -> Option<Found> {
-    let found = |problem| Found {
-        path: path.to_path_buf(),
-        display: display_path(path, cwd),
-        rel: rel.to_string(),
-        problem,
-        root: 0,
-    };
+/// What the walk makes of a symbolic link: a linked file inside the boundary is read through
+/// the link; a link out of the boundary, a loop, and a dangling or unreadable link are problems
+/// (for a link with no extension too: it may stand for a directory); a linked directory inside
+/// the boundary is not descended (its files are read where they really are).
+fn linked(path: &Path, role: Role, real_boundary: Option<&Path>) -> Linked {
+    let read = matches!(role, Role::Manifest | Role::ChartPart);
     let (real, meta) = match (path.canonicalize(), std::fs::metadata(path)) {
         (Ok(real), Ok(meta)) => (real, meta),
         (Err(e), _) | (_, Err(e)) => {
-            return manifest.then(|| found(Some(ReadProblem::Io(e.to_string()))));
+            let maybe_dir = path.extension().is_none();
+            return match read || maybe_dir {
+                true => Linked::File(Some(ReadProblem::Io(e.to_string()))),
+                false => Linked::File(None),
+            };
         }
     };
     if !real_boundary.is_some_and(|b| real.starts_with(b)) {
-        return (manifest || meta.is_dir()).then(|| outside_link(path, cwd, rel.to_string(), 0));
+        let target = std::fs::read_link(path)
+            .map(|t| t.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return match read || meta.is_dir() {
+            true => Linked::File(Some(ReadProblem::SymlinkOutsideRoot { target })),
+            false => Linked::File(None),
+        };
     }
     if meta.is_dir() {
         // A link to a directory that holds it: whatever followed it would never end.
@@ -202,56 +242,57 @@ fn linked(
             .parent()
             .and_then(|p| p.canonicalize().ok())
             .is_some_and(|parent| parent.starts_with(&real));
-        return loops.then(|| found(Some(ReadProblem::SymlinkLoop)));
+        return match loops {
+            true => Linked::File(Some(ReadProblem::SymlinkLoop)),
+            false => Linked::Directory,
+        };
     }
-    if !manifest {
-        return None;
-    }
-    if !meta.is_file() {
-        return Some(found(Some(ReadProblem::NotRegular)));
-    }
-    Some(found(None))
+    Linked::File((read && !meta.is_file()).then_some(ReadProblem::NotRegular))
 }
 
-fn outside_link(path: &Path, cwd: &Path, rel: String, root: usize) -> Found {
-    let target = std::fs::read_link(path)
-        .map(|t| t.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Found {
-        path: path.to_path_buf(),
-        display: display_path(path, cwd),
-        rel,
-        problem: Some(ReadProblem::SymlinkOutsideRoot { target }),
-        root,
-    }
+/// A symbolic link as the walk counts it.
+enum Linked {
+    /// A file to count: read through the link, or this problem instead.
+    File(Option<ReadProblem>),
+    /// A directory inside the boundary: its files are met where they really are.
+    Directory,
 }
 
-fn read(found: Found, opts: &LoadOptions) -> SourceFile {
-    let empty = |problem| {
+/// Reads one file the walk found, by its role. Only manifests are parsed here; a chart part is
+/// read and hidden (`generated`) until a directory source deploys it; a jsonnet file is named,
+/// not read. `None` for a file that is only counted.
+fn read(found: Found, opts: &LoadOptions) -> Option<SourceFile> {
+    let empty = |problem: Option<ReadProblem>| {
         let mut f = SourceFile::new(found.display.clone(), found.rel.clone(), Arc::from(""));
-        f.read_problem = Some(problem);
+        f.read_problem = problem;
         f.root = found.root;
+        f.generated = matches!(found.role, Role::ChartPart | Role::Jsonnet);
         f
     };
     if let Some(p) = found.problem.clone() {
-        return empty(p);
+        return Some(empty(Some(p)));
+    }
+    match found.role {
+        Role::Manifest | Role::ChartPart => {}
+        Role::Jsonnet => return Some(empty(None)),
+        Role::Excluded | Role::NotManifest => return None,
     }
     match std::fs::metadata(&found.path) {
         Ok(m) if m.len() > opts.max_file_size => {
-            return empty(ReadProblem::TooLarge {
+            return Some(empty(Some(ReadProblem::TooLarge {
                 size: m.len(),
                 limit: opts.max_file_size,
-            });
+            })));
         }
         Ok(_) => {}
-        Err(e) => return empty(ReadProblem::Io(e.to_string())),
+        Err(e) => return Some(empty(Some(ReadProblem::Io(e.to_string())))),
     }
     let bytes = match std::fs::read(&found.path) {
         Ok(b) => b,
-        Err(e) => return empty(ReadProblem::Io(e.to_string())),
+        Err(e) => return Some(empty(Some(ReadProblem::Io(e.to_string())))),
     };
     if bytes.contains(&0) {
-        return empty(ReadProblem::Binary);
+        return Some(empty(Some(ReadProblem::Binary)));
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -262,19 +303,42 @@ fn read(found: Found, opts: &LoadOptions) -> SourceFile {
             let mut f = SourceFile::new(found.display, found.rel, Arc::from(lossy));
             f.read_problem = Some(ReadProblem::NotUtf8 { valid_up_to });
             f.root = found.root;
-            return f;
+            f.generated = found.role == Role::ChartPart;
+            return Some(f);
         }
     };
     let mut file = SourceFile::new(found.display, found.rel, Arc::from(text));
     file.root = found.root;
+    if found.role == Role::ChartPart {
+        file.generated = true;
+        return Some(file);
+    }
     let parsed = yaml::parse(&file.text, opts.limits);
     file.documents = parsed.documents;
     file.yaml_error = parsed.error;
-    file
+    Some(file)
+}
+
+/// The bucket of [`FileCounts`] a file of the walk lands in, once read.
+fn count(counts: &mut FileCounts, role: Role, file: Option<&SourceFile>) {
+    counts.seen += 1;
+    let skipped = &mut counts.skipped;
+    let bucket = match (role, file.and_then(|f| f.read_problem.as_ref())) {
+        (Role::Excluded, _) => &mut skipped.excluded,
+        (_, Some(ReadProblem::TooLarge { .. })) => &mut skipped.too_large,
+        (_, Some(ReadProblem::Binary | ReadProblem::NotUtf8 { .. })) => &mut skipped.not_text,
+        (_, Some(_)) => &mut skipped.unreadable,
+        (Role::NotManifest, None) => &mut skipped.not_a_manifest,
+        (Role::Jsonnet, None) => &mut skipped.jsonnet,
+        (Role::ChartPart, None) => &mut counts.rendered_only,
+        (Role::Manifest, None) => &mut counts.parsed,
+    };
+    *bucket += 1;
 }
 
 /// Walks `paths` (each a file or directory inside `boundary`) and reads every manifest found,
-/// in parallel. Files are returned sorted by display path, each once.
+/// in parallel. Files are returned sorted by display path, each once, with what the walk did
+/// with every file it met (`Sources::counts`).
 pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) -> Sources {
     let mut found = Vec::new();
     for (i, p) in paths.iter().enumerate() {
@@ -282,8 +346,40 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
     }
     found.sort_by(|a, b| a.display.cmp(&b.display));
     found.dedup_by(|a, b| a.display == b.display);
-    let files: Vec<SourceFile> = found.into_par_iter().map(|f| read(f, opts)).collect();
-    Sources::new(files)
+    let read: Vec<(Role, Option<SourceFile>)> = found
+        .into_par_iter()
+        .map(|f| (f.role, read(f, opts)))
+        .collect();
+    let mut counts = FileCounts::default();
+    let mut files = Vec::new();
+    for (role, file) in read {
+        count(&mut counts, role, file.as_ref());
+        files.extend(file);
+    }
+    let mut sources = Sources::new(files);
+    sources.counts = counts;
+    sources.parse_limits = opts.limits;
+    sources
+}
+
+/// Parses a file the walk read without parsing (a chart template), now that a directory source
+/// deploys it: from here on it is a manifest of the tree like any other. Whether it was such a
+/// file (and is now a manifest).
+pub fn parse_deployed_chart_part(sources: &mut Sources, id: FileId) -> bool {
+    let limits = sources.parse_limits;
+    let file = sources.get_mut(id);
+    if !file.generated || file.rel.ends_with(".jsonnet") {
+        return false;
+    }
+    file.generated = false;
+    if file.read_problem.is_none() {
+        let parsed = yaml::parse(&file.text, limits);
+        file.documents = parsed.documents;
+        file.yaml_error = parsed.error;
+        sources.counts.rendered_only = sources.counts.rendered_only.saturating_sub(1);
+        sources.counts.parsed += 1;
+    }
+    true
 }
 
 /// Parses text that did not come from the walk (rendered output, a config file).
@@ -298,4 +394,65 @@ pub fn parse_text(
     file.documents = parsed.documents;
     file.yaml_error = parsed.error;
     file
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, text: &[u8]) {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    /// Every file below the path is met exactly once, with one role, and so lands in exactly one
+    /// bucket of the counts (`count` is one `match` over the role and the read problem); `.git`
+    /// is no part of the tree.
+    #[test]
+    fn the_walk_meets_every_file_once_with_one_role() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        for (rel, text) in [
+            ("a.yaml", &b"kind: A\n"[..]),
+            ("chart/Chart.yaml", b"name: c\n"),
+            ("chart/templates/t.yaml", b"{{ x }}\n"),
+            ("chart/templates/_h.tpl", b"\n"),
+            ("chart/charts/sub/Chart.yaml", b"name: s\n"),
+            ("ex/x.yaml", b"a: 1\n"),
+            ("README.md", b"#\n"),
+            ("x.jsonnet", b"{}\n"),
+            (".git/HEAD", b"ref\n"),
+        ] {
+            write(dir, rel, text);
+        }
+        let mut exclude = globset::GlobSetBuilder::new();
+        exclude.add(globset::Glob::new("ex").expect("glob"));
+        let opts = LoadOptions {
+            exclude: exclude.build().expect("set"),
+            ..LoadOptions::default()
+        };
+        let mut found = Vec::new();
+        walk(dir, 0, dir, dir, &opts, &mut found);
+        let roles: Vec<(&str, Role)> = found.iter().map(|f| (f.rel.as_str(), f.role)).collect();
+        assert_eq!(
+            roles,
+            [
+                ("README.md", Role::NotManifest),
+                ("a.yaml", Role::Manifest),
+                ("chart/Chart.yaml", Role::Manifest),
+                ("chart/charts/sub/Chart.yaml", Role::ChartPart),
+                ("chart/templates/_h.tpl", Role::NotManifest),
+                ("chart/templates/t.yaml", Role::ChartPart),
+                ("ex/x.yaml", Role::Excluded),
+                ("x.jsonnet", Role::Jsonnet),
+            ]
+        );
+        let sources = load(&[dir.to_path_buf()], dir, dir, &opts);
+        let c = sources.counts;
+        assert_eq!((c.seen, c.total()), (8, 8), "{c:?}");
+        assert_eq!((c.parsed, c.rendered_only), (2, 2), "{c:?}");
+        // What is not read is not held: the two manifests, the two chart parts, the jsonnet name.
+        assert_eq!(sources.len(), 5);
+    }
 }

@@ -147,13 +147,23 @@ impl Suppressions {
 /// Why a file could not be read as YAML at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadProblem {
-    NotUtf8 { valid_up_to: usize },
+    NotUtf8 {
+        valid_up_to: usize,
+    },
     Binary,
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
     Io(String),
-    SymlinkOutsideRoot { target: String },
+    SymlinkOutsideRoot {
+        target: String,
+    },
     SymlinkLoop,
     NotRegular,
+    /// A directory the walk could not list (permission denied, a vanished directory): what it
+    /// holds is not checked.
+    UnlistableDir(String),
 }
 
 impl ReadProblem {
@@ -171,6 +181,9 @@ impl ReadProblem {
             ReadProblem::SymlinkLoop => "symlink loop; not followed".into(),
             ReadProblem::NotRegular => {
                 "not a regular file (a FIFO, socket or device); not read".into()
+            }
+            ReadProblem::UnlistableDir(e) => {
+                format!("cannot list directory: {e}; none of its files were checked")
             }
         }
     }
@@ -262,15 +275,71 @@ impl SourceFile {
     }
 }
 
+/// Where each file the walk met went: exactly one bucket per file, so that `seen` is the sum of
+/// the others and no file of the tree goes unaccounted for (JSON `summary.file_counts`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FileCounts {
+    /// Every file below the path arguments (not inside `.git`), and each directory that could
+    /// not be listed.
+    pub seen: usize,
+    /// Read and parsed as YAML or JSON (a syntax error is a finding, and still counts here).
+    pub parsed: usize,
+    /// Helm chart templates and subchart files (`templates/`, `charts/` beside a `Chart.yaml`)
+    /// that no directory source deploys: read only by a render, never parsed as manifests.
+    pub rendered_only: usize,
+    pub skipped: SkippedCounts,
+}
+
+/// The files the walk did not parse, by why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SkippedCounts {
+    /// Matched by `exclude:` in the configuration (or inside an excluded directory).
+    pub excluded: usize,
+    /// Over the file size limit.
+    pub too_large: usize,
+    /// A name Argo CD's directory sources do not read (not `.yaml`, `.yml`, `.json` or
+    /// `.jsonnet`), or the configuration file itself.
+    pub not_a_manifest: usize,
+    /// Binary, UTF-16 or otherwise not UTF-8.
+    pub not_text: usize,
+    /// Could not be read or listed (permissions, a link out of the root, a loop, a FIFO).
+    pub unreadable: usize,
+    /// `.jsonnet`, which Argo CD evaluates and manifest-guard does not.
+    pub jsonnet: usize,
+}
+
+impl FileCounts {
+    /// The sum of the buckets, which must equal `seen`.
+    pub fn total(&self) -> usize {
+        let s = &self.skipped;
+        self.parsed
+            + self.rendered_only
+            + s.excluded
+            + s.too_large
+            + s.not_a_manifest
+            + s.not_text
+            + s.unreadable
+            + s.jsonnet
+    }
+}
+
 /// Every file the run has read, in a stable order.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
     files: Vec<SourceFile>,
+    /// What the walk did with each file it met.
+    pub counts: FileCounts,
+    /// The parse limits of the walk, for a file parsed later (a chart template a directory
+    /// source turns out to deploy).
+    pub parse_limits: super::yaml::Limits,
 }
 
 impl Sources {
     pub fn new(files: Vec<SourceFile>) -> Self {
-        Sources { files }
+        Sources {
+            files,
+            ..Sources::default()
+        }
     }
 
     pub fn push(&mut self, file: SourceFile) -> FileId {

@@ -55,7 +55,7 @@ pub enum SourceKind {
     },
     Kustomize,
     Helm,
-    /// Config management plugin or jsonnet: not renderable offline.
+    /// A config management plugin: not renderable offline.
     Plugin(String),
     /// A multi-source `ref:` source: only provides value files to the others.
     Ref,
@@ -217,6 +217,7 @@ impl RenderNote {
             broken: false,
             render_failed: false,
             tool_missing: false,
+            hides_objects: false,
             help: help.to_string(),
             app: None,
             why: None,
@@ -263,6 +264,9 @@ pub struct RenderNote {
     pub render_failed: bool,
     /// Whether the tool is not installed (a warning: the objects silently go unchecked).
     pub tool_missing: bool,
+    /// Whether Argo CD deploys objects here that no rule sees and nothing else says so (a
+    /// jsonnet file in a directory source): a warning, like a missing tool.
+    pub hides_objects: bool,
     /// What would make it renderable, for the finding's help.
     pub help: String,
     /// The Application whose source this is about, for the summary's counts.

@@ -41,6 +41,10 @@ pub fn kustomizations(sources: &Sources) -> Kustomizations {
     let mut referenced = BTreeSet::new();
     let mut components = BTreeSet::new();
     for (id, file) in sources.iter() {
+        // A chart's templates are not kustomizations, whatever their names.
+        if file.generated {
+            continue;
+        }
         let name = file.rel.rsplit('/').next().unwrap_or("");
         if !KUSTOMIZATION_NAMES.contains(&name) {
             continue;

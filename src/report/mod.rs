@@ -296,6 +296,9 @@ pub struct Summary {
     /// Findings silenced by a `manifest-guard: ignore` comment or the `manifest-guard.dev/ignore`
     /// annotation, by rule: not shown, never invisible.
     pub suppressed: BTreeMap<String, usize>,
+    /// Where every file the walk met went (parsed, read only by a render, or skipped and why):
+    /// `seen` is the sum of the rest. For `diff`, the head's.
+    pub file_counts: crate::load::FileCounts,
 }
 
 impl Report<'_> {
@@ -365,6 +368,7 @@ impl Report<'_> {
                 *by.entry(s.diagnostic.rule.to_string()).or_default() += 1;
                 by
             }),
+            file_counts: inventory.sources.counts,
         }
     }
 

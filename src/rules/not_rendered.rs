@@ -36,7 +36,7 @@ impl Rule for NotRendered {
                 // a limit of working offline.
                 if n.broken {
                     d.severity = Severity::Error;
-                } else if n.tool_missing {
+                } else if n.tool_missing || n.hides_objects {
                     d.severity = Severity::Warning;
                 }
                 d

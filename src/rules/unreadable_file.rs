@@ -25,6 +25,11 @@ impl Rule for UnreadableFile {
             .sources
             .iter()
             .filter_map(|(file_id, file)| {
+                // A chart template no directory source deploys is Helm's to read, not a file
+                // of manifests (render turns it back into one when a directory source does).
+                if file.generated {
+                    return None;
+                }
                 let problem = file.read_problem.as_ref()?;
                 let at = match problem {
                     ReadProblem::NotUtf8 { valid_up_to } => (*valid_up_to).min(file.text.len()),
@@ -43,6 +48,10 @@ impl Rule for UnreadableFile {
                     }
                     ReadProblem::SymlinkLoop => "remove the link that points back at its own directory",
                     ReadProblem::NotRegular => "remove it from the repository; only regular files are manifests",
+                    ReadProblem::UnlistableDir(_) => {
+                        "make the directory readable, or exclude it in .manifest-guard.yaml; Argo CD \
+                         fails a directory source it cannot walk"
+                    }
                 };
                 Some(
                     META.diagnostic(

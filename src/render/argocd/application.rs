@@ -37,12 +37,9 @@ fn kind_of(source: &Value) -> SourceKind {
         let name = str_at(plugin, &["name"]).unwrap_or("config management plugin");
         return SourceKind::Plugin(format!("plugin `{name}`"));
     }
-    if source
-        .pointer("/directory/jsonnet")
-        .is_some_and(|j| j.as_object().is_some_and(|o| !o.is_empty()))
-    {
-        return SourceKind::Plugin("jsonnet".into());
-    }
+    // `directory.jsonnet` only sets how `.jsonnet` files are evaluated (top-level arguments,
+    // external variables, library paths): the source stays a directory source whose YAML is
+    // applied as any other, and whose jsonnet files render names one by one.
     if source.get("helm").is_some() || source.get("chart").is_some() {
         return SourceKind::Helm;
     }
