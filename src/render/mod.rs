@@ -465,7 +465,8 @@ impl Builder<'_> {
             &self.settings.root,
             &checkouts,
             self.settings.max_file_size,
-        );
+        )
+        .with_limits(&self.settings.limits);
         for (file_id, file) in self.sources.iter() {
             if file.generated {
                 continue;
@@ -1072,7 +1073,8 @@ impl Builder<'_> {
             &self.settings.root,
             &checkouts,
             self.settings.max_file_size,
-        );
+        )
+        .with_limits(&self.settings.limits);
         for d in docs {
             // An Application Kustomize read from a file of the tree is that file's Application.
             if d.source_doc.is_some() && entries.iter().any(|e| e.written == d.source_doc) {
@@ -1645,6 +1647,14 @@ fn expand_appset(
             .generator
             .and_then(|i| node.path(&["spec", "generators"])?.items().get(i))
             .map_or(name_at, |g| at(g.span));
+        if error.limit {
+            // A bound of the run (`limits:`): Argo CD would expand it, this run did not.
+            notes.push(RenderNote::failed(
+                error_at,
+                format!("ApplicationSet `{appset_name}` was not expanded: {error}"),
+            ));
+            continue;
+        }
         notes.push(RenderNote::broken(
             error_at,
             format!("ApplicationSet `{appset_name}` cannot be expanded: {error}"),

@@ -50,6 +50,9 @@ pub struct ExpansionError {
     /// The index in `spec.generators` of the generator that failed, when one did.
     pub generator: Option<usize>,
     pub message: String,
+    /// A bound of this tool was reached (`limits:`), not an error Argo CD would make: the
+    /// ApplicationSet is unchecked, not broken.
+    pub limit: bool,
 }
 
 impl std::fmt::Display for ExpansionError {
@@ -63,6 +66,7 @@ impl From<String> for ExpansionError {
         ExpansionError {
             generator: None,
             message,
+            limit: false,
         }
     }
 }
@@ -191,6 +195,8 @@ pub struct Expander<'a> {
     repos: &'a Repos,
     root: &'a Path,
     max_file_size: u64,
+    /// The run's bounds: elements per generator, template memory.
+    limits: crate::limits::Limits,
     arena: &'a typed_arena::Arena<LocalRepo>,
     checkouts: std::cell::RefCell<Vec<(String, &'a LocalRepo)>>,
 }
@@ -212,9 +218,16 @@ impl<'a> Expander<'a> {
             repos,
             root,
             max_file_size,
+            limits: crate::limits::Limits::default(),
             arena,
             checkouts: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// The run's bounds instead of the defaults.
+    pub fn with_limits(mut self, limits: &crate::limits::Limits) -> Self {
+        self.limits = limits.clone();
+        self
     }
 
     fn checkout(&self, repo_url: &str) -> Option<&'a LocalRepo> {
@@ -286,6 +299,12 @@ impl Context for Env<'_, '_> {
 
     fn parse_yaml(&self, text: &str) -> Result<Value, String> {
         parse_yaml(text)
+    }
+
+    fn max_elements(&self) -> usize {
+        self.expander
+            .limits
+            .get_usize(crate::limits::Key::ApplicationSetElements)
     }
 }
 
@@ -402,6 +421,9 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
             .get("goTemplateOptions")
             .and_then(Value::as_array)
             .is_some_and(|o| o.iter().any(|x| x.as_str() == Some("missingkey=error"))),
+        memory: expander
+            .limits
+            .get_usize(crate::limits::Key::TemplateMemory),
     };
     let env = Env {
         options,
@@ -450,6 +472,7 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                 Err(e) => out.errors.push(ExpansionError {
                     generator: Some(i),
                     message: format!("generators[{i}]: {e}"),
+                    limit: e.is_limit(),
                 }),
             }
         }
@@ -470,15 +493,23 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
     }
     let patch = spec.get("templatePatch").and_then(Value::as_str);
     let namespace = appset.pointer("/metadata/namespace").cloned();
-    let mut failed: Vec<(String, Vec<String>)> = Vec::new();
+    let mut failed: Vec<(String, bool, Vec<String>)> = Vec::new();
     for (element, template_index) in elements {
         let template_spec = &templates[template_index];
+        let mut limit = false;
+        let mut note_limit = |e: &template::TemplateError| limit |= e.is_limit();
         let rendered = template::render_template(template_spec, &element.params, &options)
-            .map_err(|e| e.to_string())
+            .map_err(|e| {
+                note_limit(&e);
+                e.to_string()
+            })
             .and_then(|mut manifest| {
                 if let Some(patch) = patch {
-                    let text = template::render_string(patch, &element.params, &options)
-                        .map_err(|e| format!("templatePatch: {e}"))?;
+                    let text =
+                        template::render_string(patch, &element.params, &options).map_err(|e| {
+                            note_limit(&e);
+                            format!("templatePatch: {e}")
+                        })?;
                     let patch = parse_yaml(&text).map_err(|e| format!("templatePatch: {e}"))?;
                     // A patch that renders to nothing (a `{{- if }}` false for this element) is
                     // JSON `null`, which a strategic merge patch leaves the Application unchanged
@@ -511,15 +542,15 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                     duplicate_of: None,
                 });
             }
-            Err(e) => match failed.iter_mut().find(|(error, _)| *error == e) {
-                Some((_, origins)) => origins.push(element.origin),
-                None => failed.push((e, vec![element.origin])),
+            Err(e) => match failed.iter_mut().find(|(error, _, _)| *error == e) {
+                Some((_, _, origins)) => origins.push(element.origin),
+                None => failed.push((e, limit, vec![element.origin])),
             },
         }
     }
     // One cause, one finding: elements failing with the same error (a key no element has) are
     // one error naming the first element and counting the rest.
-    for (e, origins) in failed {
+    for (e, limit, origins) in failed {
         let more = match origins.len() {
             1 => String::new(),
             n => format!(
@@ -529,8 +560,11 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                 crate::diagnostic::first_few(origins[1..].iter().map(|o| format!("`{o}`")), 3)
             ),
         };
-        out.errors
-            .push(format!("element {}: {e}{more}", origins[0]).into());
+        out.errors.push(ExpansionError {
+            generator: None,
+            message: format!("element {}: {e}{more}", origins[0]),
+            limit,
+        });
     }
     // Argo CD, applicationset/controllers/applicationset_controller.go
     // `validateGeneratedApplications`: the first Application of a name passes, every later one
@@ -567,7 +601,14 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
             )
         };
         for error in &mut out.errors {
-            error.message.push_str(&consequence);
+            if error.limit {
+                // Argo CD would have rendered it: what is missing is this tool's check.
+                error.message.push_str(
+                    "; manifest-guard stops rendering this ApplicationSet there, so none of its Applications is checked",
+                );
+            } else {
+                error.message.push_str(&consequence);
+            }
         }
     }
     out

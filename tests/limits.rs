@@ -1,0 +1,162 @@
+//! The run's bounds on rendering (issue 11 §3): every thing a repository can ask the render stage
+//! for — template memory, generated Applications, renders, a child process's memory — ends in a
+//! `render-failed` finding with a file and line that names the bound, in seconds, and the rest of
+//! the run goes on. Each test lowers the bound in the repository's own `.manifest-guard.yaml`
+//! (a repository may lower a bound, never raise it) so no test needs a real multi-GB bomb, and
+//! runs the binary under an address-space limit so a regression fails the test instead of the
+//! machine.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Output, json, root, tool_path, write};
+
+/// The address space the binary under test may use: far above what a bounded run needs, far
+/// below what an unbounded bomb takes.
+const TEST_ADDRESS_SPACE_KB: u64 = 3 * 1024 * 1024;
+
+/// Runs `manifest-guard args...` in `dir` under `ulimit -v`, and how long it took.
+fn run_bounded(dir: &Path, args: &[&str]) -> (Output, Duration) {
+    let script = format!("ulimit -v {TEST_ADDRESS_SPACE_KB} && exec \"$0\" \"$@\"");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_manifest-guard"))
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", tool_path())
+        .env_remove("NO_COLOR")
+        .env_remove("CI");
+    let started = Instant::now();
+    let out = cmd.output().expect("the binary runs");
+    let took = started.elapsed();
+    (
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        },
+        took,
+    )
+}
+
+/// `(rule, file, line, message)` of every finding of `check . --format json` in `dir`.
+fn check(dir: &Path, extra: &[&str]) -> (Vec<(String, String, u64, String)>, Output) {
+    let mut args = vec!["check", ".", "--format", "json"];
+    args.extend(extra);
+    let (out, took) = run_bounded(dir, &args);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "exit {} after {took:?}: {}",
+        out.code,
+        out.stderr
+    );
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    let v = json(&out);
+    let found = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap_or("").into(),
+                d["file"].as_str().unwrap_or("").into(),
+                d["line"].as_u64().unwrap_or(0),
+                d["message"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    (found, out)
+}
+
+fn copy_fixture(case: &str, to: &Path) {
+    let from = root().join("fixtures/render-failed/limits").join(case);
+    for entry in walk(&from) {
+        let rel = entry.strip_prefix(&from).expect("below the fixture");
+        write(
+            to,
+            &rel.to_string_lossy(),
+            std::fs::read(&entry).expect("read"),
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+// issue 11 §3: the 529-byte ApplicationSet that `set`s a fresh 1 MB string 100,000 times
+// aborted the process ("memory allocation of 1000016 bytes failed", no report at all). At the
+// default `template-memory` (64 MiB) it is one `render-failed` finding at the ApplicationSet.
+#[test]
+fn a_template_memory_bomb_is_a_finding_at_the_applicationset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_fixture("template-memory", dir.path());
+    write(
+        dir.path(),
+        "zz-good.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n",
+    );
+    let (found, out) = check(dir.path(), &["--no-render"]);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, line, message) = failed[0];
+    assert_eq!((file.as_str(), *line), ("appset.yaml", 4), "{message}");
+    assert!(
+        message.contains("`template-memory`") && message.contains("67108864"),
+        "{message}"
+    );
+    // The rest of the run is unaffected.
+    assert!(json(&out)["summary"]["objects"].as_u64().unwrap_or(0) >= 1);
+}
+
+// The bound is the operator's, and a repository may lower it: a template that builds 2 MB of
+// strings is fine at the default and a finding under `template-memory: 1048576`.
+#[test]
+fn template_memory_is_lowered_by_the_repository_config() {
+    let appset = r#"apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: builds
+  namespace: argocd
+spec:
+  goTemplate: true
+  generators:
+    - list:
+        elements:
+          - n: "1"
+  template:
+    metadata:
+      name: '{{ $d := dict }}{{ range $i := until 20 }}{{ $_ := set $d (toString $i) (repeat 100000 "x") }}{{ end }}app-{{ .n }}'
+    spec:
+      project: default
+      source: {repoURL: https://example.com/r.git, path: app}
+      destination: {server: https://kubernetes.default.svc, namespace: app}
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "appset.yaml", appset);
+    let (found, _) = check(dir.path(), &["--no-render"]);
+    assert!(found.iter().all(|f| f.0 != "render-failed"), "{found:#?}");
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "limits:\n  template-memory: 1048576\n",
+    );
+    let (found, _) = check(dir.path(), &["--no-render"]);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    assert_eq!((failed[0].1.as_str(), failed[0].2), ("appset.yaml", 4));
+    assert!(failed[0].3.contains("`template-memory`"), "{}", failed[0].3);
+}
