@@ -160,3 +160,66 @@ spec:
     assert_eq!((failed[0].1.as_str(), failed[0].2), ("appset.yaml", 4));
     assert!(failed[0].3.contains("`template-memory`"), "{}", failed[0].3);
 }
+
+/// An ApplicationSet `name` whose list generator has `n` elements, each an Application of a
+/// directory `apps/<name>-<i>`.
+fn list_appset(name: &str, n: usize) -> String {
+    let elements: String = (0..n)
+        .map(|i| format!("          - i: \"{i}\"\n"))
+        .collect();
+    format!(
+        r#"apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: {name}
+  namespace: argocd
+spec:
+  generators:
+    - list:
+        elements:
+{elements}  template:
+    metadata:
+      name: '{name}-{{{{i}}}}'
+    spec:
+      project: default
+      source: {{repoURL: https://example.com/r.git, path: 'apps/{name}-{{{{i}}}}'}}
+      destination: {{server: https://kubernetes.default.svc, namespace: '{name}-{{{{i}}}}'}}
+"#
+    )
+}
+
+// issue 11 §3: the 10,000-Application cap was per ApplicationSet, so 200 of them (400 KB of
+// YAML) took 10 GB. `generated-applications` bounds the run's total; reaching it is ONE finding,
+// at the ApplicationSet where it ran out, counting the ApplicationSets not expanded after it.
+#[test]
+fn generated_applications_are_bounded_for_the_whole_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["a", "b", "c", "d"] {
+        write(dir.path(), &format!("{name}.yaml"), list_appset(name, 5));
+    }
+    let (found, out) = check(dir.path(), &["--no-render"]);
+    assert!(found.iter().all(|f| f.0 != "render-failed"), "{found:#?}");
+    assert_eq!(json(&out)["summary"]["applications"], 20);
+
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "limits:\n  generated-applications: 7\n",
+    );
+    let (found, out) = check(dir.path(), &["--no-render"]);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, line, message) = failed[0];
+    assert_eq!((file.as_str(), *line), ("b.yaml", 4), "{message}");
+    assert!(
+        message.contains("more than 7 Applications (`generated-applications`)")
+            && message.contains("2 more ApplicationSets were not expanded"),
+        "{message}"
+    );
+    // The first seven are generated and checked; no "generates no Application" for c and d.
+    assert_eq!(json(&out)["summary"]["applications"], 7);
+    assert!(
+        found.iter().all(|f| f.1 != "c.yaml" && f.1 != "d.yaml"),
+        "{found:#?}"
+    );
+}

@@ -166,6 +166,49 @@ struct Builder<'s> {
     /// subdirectories; a plugin's input, always with them): what they hold is that
     /// Application's, never a unit of its own.
     owned: Vec<(String, bool)>,
+    /// What is left of `generated-applications` for the run's ApplicationSets.
+    generated: GeneratedBudget,
+}
+
+/// `generated-applications`: how many Applications all ApplicationSets of a run may still
+/// generate, and where the run ran out. Per ApplicationSet the elements are bounded already
+/// (`applicationset-elements`), but 200 ApplicationSets of 10,000 each took 10 GB: this bounds
+/// their sum, and reaching it is one finding, not one per ApplicationSet.
+struct GeneratedBudget {
+    left: usize,
+    limit: usize,
+    /// The ApplicationSet whose expansion reached the bound.
+    ran_out: Option<(Location, String)>,
+    /// ApplicationSets not expanded at all after that.
+    skipped: usize,
+}
+
+impl GeneratedBudget {
+    fn new(limit: usize) -> Self {
+        GeneratedBudget {
+            left: limit,
+            limit,
+            ran_out: None,
+            skipped: 0,
+        }
+    }
+
+    /// The one finding for the run, once the bound was reached.
+    fn note(&self) -> Option<RenderNote> {
+        let (at, name) = self.ran_out.as_ref()?;
+        let more = match self.skipped {
+            0 => String::new(),
+            1 => " and 1 more ApplicationSet was not expanded".to_string(),
+            n => format!(" and {n} more ApplicationSets were not expanded"),
+        };
+        Some(RenderNote::failed(
+            *at,
+            format!(
+                "ApplicationSet `{name}`: the run's ApplicationSets generate more than {} Applications (`generated-applications`); the rest of this one{more}, so what they would generate is not checked",
+                self.limit
+            ),
+        ))
+    }
 }
 
 /// A directory of the tree (`dir`, relative to the scanned root) as the user names it: with the
@@ -255,6 +298,11 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         rendered_dirs: HashSet::new(),
         templates: HashMap::new(),
         owned: Vec::new(),
+        generated: GeneratedBudget::new(
+            settings
+                .limits
+                .get_usize(crate::limits::Key::GeneratedApplications),
+        ),
     };
 
     let mut entries = b.written_entries();
@@ -363,6 +411,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
             None => b.render_error(error, at, &name),
         }
     }
+    b.notes.extend(b.generated.note());
     b.assemble(entries, standalone, roots, scopes, clusters_declared)
 }
 
@@ -500,9 +549,14 @@ impl Builder<'_> {
                             file: file_id,
                             span,
                         };
-                        for app in
-                            expand_appset(m.node, &at, &expander, self.settings, &mut self.notes)
-                        {
+                        for app in expand_appset(
+                            m.node,
+                            &at,
+                            &expander,
+                            self.settings,
+                            &mut self.notes,
+                            &mut self.generated,
+                        ) {
                             entries.push(Entry::new(app, None, None, 0));
                         }
                         continue;
@@ -1101,8 +1155,14 @@ impl Builder<'_> {
                 let origin = d.origin;
                 if is_set {
                     let at = |_: Span| origin;
-                    for app in expand_appset(m.node, &at, &expander, self.settings, &mut self.notes)
-                    {
+                    for app in expand_appset(
+                        m.node,
+                        &at,
+                        &expander,
+                        self.settings,
+                        &mut self.notes,
+                        &mut self.generated,
+                    ) {
                         let mut entry = Entry::new(origin_of(app), None, parent, depth);
                         entry.root.clone_from(&hand_root);
                         found.push(entry);
@@ -1600,8 +1660,13 @@ fn expand_appset(
     expander: &argocd::applicationset::Expander<'_>,
     settings: &Settings,
     notes: &mut Vec<RenderNote>,
+    budget: &mut GeneratedBudget,
 ) -> Vec<Application> {
     let mut apps = Vec::new();
+    if budget.ran_out.is_some() {
+        budget.skipped += 1;
+        return apps;
+    }
     let appset_name = node
         .path(&["metadata", "name"])
         .and_then(Node::as_str)
@@ -1625,7 +1690,11 @@ fn expand_appset(
         Some(span) => at(span),
         None => name_at,
     };
-    let expansion = expander.expand(&node.to_json());
+    let expansion = expander.expand_at_most(&node.to_json(), budget.left);
+    budget.left = budget.left.saturating_sub(expansion.apps.len());
+    if expansion.truncated {
+        budget.ran_out = Some((name_at, appset_name.clone()));
+    }
     let notes_before = notes.len();
     for why in expansion.partial {
         notes.push(RenderNote::not_rendered(
@@ -1661,7 +1730,7 @@ fn expand_appset(
             "fix the generator or template: Argo CD generates no Application from an ApplicationSet in this state",
         ));
     }
-    if expansion.apps.is_empty() && notes.len() == notes_before {
+    if expansion.apps.is_empty() && notes.len() == notes_before && !expansion.truncated {
         notes.push(RenderNote::not_rendered(
             name_at,
             format!(

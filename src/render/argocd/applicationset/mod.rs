@@ -42,6 +42,9 @@ pub struct Expansion {
     pub partial: Vec<String>,
     /// What makes the ApplicationSet invalid: Argo CD would generate nothing from it.
     pub errors: Vec<ExpansionError>,
+    /// Its elements were more than the Applications it was allowed to generate
+    /// (`generated-applications`, what is left of it in the run): `apps` holds the first ones.
+    pub truncated: bool,
 }
 
 /// Why an ApplicationSet generates nothing, and which `spec.generators` entry says so.
@@ -405,11 +408,17 @@ fn is_empty(value: &Value) -> bool {
 impl Expander<'_> {
     /// Expands one ApplicationSet (its whole manifest, as JSON).
     pub fn expand(&self, appset: &Value) -> Expansion {
-        expand(appset, self)
+        expand(appset, self, usize::MAX)
+    }
+
+    /// Expands one ApplicationSet into at most `at_most` Applications: generators stop being
+    /// evaluated, and elements rendered, once it has more elements than that (`truncated`).
+    pub fn expand_at_most(&self, appset: &Value, at_most: usize) -> Expansion {
+        expand(appset, self, at_most)
     }
 }
 
-fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
+fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize) -> Expansion {
     let mut out = Expansion::default();
     let spec = appset.get("spec").cloned().unwrap_or(Value::Null);
     let options = TemplateOptions {
@@ -455,6 +464,9 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
         .enumerate()
     {
         for (entry, own_template) in split_by_template(generator) {
+            if out.truncated {
+                break;
+            }
             match generators::generate(&entry, &env) {
                 Ok(Outcome::Elements(found)) => {
                     let mut merged = own_template.cloned().unwrap_or(Value::Null);
@@ -467,6 +479,13 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                         }
                     };
                     elements.extend(found.into_iter().map(|e| (e, index)));
+                    // More elements than Applications it may still generate: the run's
+                    // bound is reached, and further generators would only add to what is
+                    // dropped.
+                    if elements.len() > at_most {
+                        elements.truncate(at_most);
+                        out.truncated = true;
+                    }
                 }
                 Ok(Outcome::Unavailable(why)) => out.unavailable.push(why),
                 Err(e) => out.errors.push(ExpansionError {
