@@ -223,3 +223,111 @@ fn generated_applications_are_bounded_for_the_whole_run() {
         "{found:#?}"
     );
 }
+
+/// Checks a copy of fixture `case` (with `config` as its `.manifest-guard.yaml`, when given),
+/// rendering with the real tools.
+fn check_rendered(case: &str, config: Option<&str>) -> Vec<(String, String, u64, String)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_fixture(case, dir.path());
+    if let Some(config) = config {
+        write(dir.path(), ".manifest-guard.yaml", config);
+    }
+    check(dir.path(), &[]).0
+}
+
+// issue 11 §3: a chart that renders Applications of itself with new parameters each time was
+// bounded only in depth (8 levels: 10^8 renders with ten children). `renders` bounds the Helm
+// and Kustomize processes of a run; reaching it is one `render-failed` finding, at the first
+// Application not rendered, counting the others.
+#[test]
+fn renders_per_run_are_bounded_and_reported_once() {
+    if !common::render_tools() {
+        return;
+    }
+    let found = check_rendered("app-of-apps-fanout", Some("limits:\n  renders: 5\n"));
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, _, message) = failed[0];
+    // The Application refused is written in the chart's template.
+    assert_eq!(file, "loop/templates/apps.yaml", "{message}");
+    assert!(
+        message.contains("bound of 5 Helm and Kustomize renders (`renders`)")
+            && message.contains("more renders"),
+        "{message}"
+    );
+}
+
+// Cycle detection by what is rendered. Argo CD has none (its app-of-apps is just Applications
+// syncing Applications); its repo-server keys a manifest generation on the revision and the
+// `ApplicationSource` — repoURL, path, targetRevision, `helm:`/`kustomize:` options — plus the
+// Application's name and namespace (argoproj/argo-cd reposerver/repository/repository.go,
+// `getManifestCacheEntry` → `cache.GetManifests`). We take the source and its options and leave
+// the name out on purpose: an Application that renders the same source with the same parameters
+// as an Application above it renders that ancestor's output again, itself among it under a new
+// name. Found at once and named, instead of rendered down to `app-depth`.
+#[test]
+fn the_same_source_rendered_again_below_itself_is_a_cycle() {
+    if !common::render_tools() {
+        return;
+    }
+    let found = check_rendered("helm-cycle", None);
+    let cycles: Vec<_> = found
+        .iter()
+        .filter(|f| f.3.contains("app-of-apps cycle"))
+        .collect();
+    assert_eq!(cycles.len(), 1, "{found:#?}");
+    let (rule, file, _, message) = cycles[0];
+    assert_eq!(
+        (rule.as_str(), file.as_str()),
+        ("not-rendered", "self/templates/app.yaml")
+    );
+    assert!(
+        message.contains("`child-root`") && message.contains("ancestor Application `root`"),
+        "{message}"
+    );
+    assert!(
+        found.iter().all(|f| !f.3.contains("`app-depth`")),
+        "{found:#?}"
+    );
+}
+
+// Chart `a` renders Application `b`, chart `b` renders Application `a` again: the render stopped
+// at `a` without a word. An Application rendering itself (a self-managing root) stays silent.
+#[test]
+fn an_application_rendering_its_ancestor_by_name_is_a_cycle() {
+    if !common::render_tools() {
+        return;
+    }
+    let found = check_rendered("name-cycle", None);
+    let cycles: Vec<_> = found
+        .iter()
+        .filter(|f| f.3.contains("app-of-apps cycle"))
+        .collect();
+    assert_eq!(cycles.len(), 1, "{found:#?}");
+    assert_eq!(cycles[0].1, "b/templates/app-a.yaml");
+    assert!(
+        cycles[0]
+            .3
+            .contains("Application `b` renders Application `a`, which is above it"),
+        "{}",
+        cycles[0].3
+    );
+}
+
+// Directory `a` holds the Application of `b`, directory `b` the one of `a`: each is deployed by
+// the other, which was silent. One finding, at the Application defined first.
+#[test]
+fn applications_deploying_each_other_from_directories_are_a_cycle() {
+    let found = check_rendered("directory-cycle", None);
+    let cycles: Vec<_> = found
+        .iter()
+        .filter(|f| f.3.contains("app-of-apps cycle"))
+        .collect();
+    assert_eq!(cycles.len(), 1, "{found:#?}");
+    let (rule, file, line, message) = cycles[0];
+    assert_eq!(
+        (rule.as_str(), file.as_str(), *line),
+        ("not-rendered", "a/app-b.yaml", 4)
+    );
+    assert!(message.contains("(`b` ← `a` ← `b`"), "{message}");
+}

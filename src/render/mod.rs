@@ -43,8 +43,6 @@ use tree::{
 /// The cluster name Argo CD gives the cluster it runs in; plain manifests land there.
 pub const IN_CLUSTER: &str = IN_CLUSTER_NAME;
 pub const DEFAULT_NAMESPACE: &str = "default";
-/// How deep Applications that render Applications may nest.
-const MAX_APP_DEPTH: usize = 8;
 
 /// A path argument of the run, as the render stage needs it.
 #[derive(Debug, Clone)]
@@ -138,6 +136,8 @@ struct Entry {
     rendered: Vec<RenderedDocRef>,
     /// The root applied by hand it descends from: its name and directory.
     root: Option<(String, String)>,
+    /// `cycle_key` of each source it renders with Helm or Kustomize.
+    render_keys: Vec<String>,
 }
 
 /// The state of one `build`.
@@ -168,6 +168,36 @@ struct Builder<'s> {
     owned: Vec<(String, bool)>,
     /// What is left of `generated-applications` for the run's ApplicationSets.
     generated: GeneratedBudget,
+    /// What is left of `renders` for the run.
+    renders: RendersBudget,
+}
+
+/// `renders`: the Helm and Kustomize processes a run may still start (renders reused from the
+/// cache, or from the other revision of a `diff`, are free), and the first render refused.
+struct RendersBudget {
+    left: usize,
+    limit: usize,
+    refused: Option<(Location, String)>,
+    /// Renders refused after the first.
+    more: usize,
+}
+
+impl RendersBudget {
+    fn note(&self) -> Option<RenderNote> {
+        let (at, what) = self.refused.as_ref()?;
+        let more = match self.more {
+            0 => String::new(),
+            1 => " (and 1 more render)".to_string(),
+            n => format!(" (and {n} more renders)"),
+        };
+        Some(RenderNote::failed(
+            *at,
+            format!(
+                "{what}: not rendered{more}: the run reached its bound of {} Helm and Kustomize renders (`renders`), so what they would render is not checked",
+                self.limit
+            ),
+        ))
+    }
 }
 
 /// `generated-applications`: how many Applications all ApplicationSets of a run may still
@@ -303,6 +333,12 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
                 .limits
                 .get_usize(crate::limits::Key::GeneratedApplications),
         ),
+        renders: RendersBudget {
+            left: settings.limits.get_usize(crate::limits::Key::Renders),
+            limit: settings.limits.get_usize(crate::limits::Key::Renders),
+            refused: None,
+            more: 0,
+        },
     };
 
     let mut entries = b.written_entries();
@@ -412,6 +448,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         }
     }
     b.notes.extend(b.generated.note());
+    b.notes.extend(b.renders.note());
     b.assemble(entries, standalone, roots, scopes, clusters_declared)
 }
 
@@ -451,9 +488,10 @@ impl Builder<'_> {
         while start < entries.len() {
             let end = entries.len();
             let mut jobs: Vec<(usize, Location, RenderRequest)> = Vec::new();
-            for (i, entry) in entries.iter_mut().enumerate().take(end).skip(start) {
+            for i in start..end {
+                let ancestors = ancestry(entries, i);
                 let before = self.notes.len();
-                self.resolve(i, entry, &mut jobs);
+                self.resolve(i, &mut entries[i], &ancestors, &mut jobs);
                 self.notes_about(before, i);
             }
             let requests: Vec<&RenderRequest> = jobs.iter().map(|(_, _, r)| r).collect();
@@ -592,6 +630,7 @@ impl Builder<'_> {
         &mut self,
         index: usize,
         entry: &mut Entry,
+        ancestors: &[(String, Vec<String>)],
         jobs: &mut Vec<(usize, Location, RenderRequest)>,
     ) {
         resolve_destination(&mut entry.app, &self.clusters);
@@ -755,6 +794,20 @@ impl Builder<'_> {
             {
                 continue;
             }
+            // The same source with the same parameters as an ancestor renders what that
+            // ancestor rendered, this Application among it: a cycle, rendered once.
+            let key = cycle_key(source, &dir);
+            if let Some((ancestor, _)) = ancestors.iter().find(|(_, keys)| keys.contains(&key)) {
+                self.notes.push(RenderNote::broken(
+                    source.location,
+                    format!(
+                        "Application `{app_name}` renders `{dir}` with the same parameters as its ancestor Application `{ancestor}`, which renders it: an app-of-apps cycle; not rendered again"
+                    ),
+                    "break the cycle: an Application must not render the source, with the same parameters, of an Application above it",
+                ));
+                continue;
+            }
+            entry.render_keys.push(key);
             self.rendered_dirs.insert(dir.clone());
             self.app_dirs.insert(dir.clone());
             if self.settings.tools.is_none() {
@@ -787,14 +840,25 @@ impl Builder<'_> {
         let prepared: Vec<tool::Prepared> = requests.par_iter().map(|r| r.prepare(tools)).collect();
         let mut unique: Vec<&tool::Prepared> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
+        // Beyond the run's `renders`, a render is not run: an app-of-apps whose chart renders
+        // ten Applications of itself with new parameters each asks for 10^depth renders.
+        let mut allowed = self.renders.left;
+        let mut refused: HashSet<&str> = HashSet::new();
         for p in &prepared {
             if seen.insert(p.key.as_str()) {
+                if p.runs_tool() {
+                    if allowed == 0 {
+                        refused.insert(p.key.as_str());
+                        continue;
+                    }
+                    allowed -= 1;
+                }
                 unique.push(p);
             }
         }
         let cache_dir = self.settings.cache_dir.clone();
         let memo = self.settings.memo.clone();
-        let done: Vec<(String, Result<Arc<Rendered>, RenderError>, bool)> = unique
+        let done: Vec<(String, Result<Arc<Rendered>, RenderError>, bool, bool)> = unique
             .par_iter()
             .map(|p| {
                 let mut from_disk = false;
@@ -814,21 +878,29 @@ impl Builder<'_> {
                     None => (run(), true),
                 };
                 // Reused from the other build: not run here.
-                (p.key.clone(), result, from_disk || !ran)
+                let reused = from_disk || !ran;
+                (p.key.clone(), result, reused, !reused && p.runs_tool())
             })
             .collect();
-        for (_, _, from_disk) in &done {
+        for (_, _, from_disk, ran_tool) in &done {
             if *from_disk {
                 self.stats.from_disk += 1;
             } else {
                 self.stats.executed += 1;
             }
+            if *ran_tool {
+                self.renders.left = self.renders.left.saturating_sub(1);
+            }
         }
         let by_key: HashMap<String, Result<Arc<Rendered>, RenderError>> =
-            done.into_iter().map(|(k, r, _)| (k, r)).collect();
+            done.into_iter().map(|(k, r, _, _)| (k, r)).collect();
+        let limit = self.renders.limit;
         prepared
             .iter()
             .map(|p| {
+                if refused.contains(p.key.as_str()) {
+                    return Err(RenderError::OverBudget(limit as u64));
+                }
                 by_key
                     .get(&p.key)
                     .cloned()
@@ -871,6 +943,15 @@ impl Builder<'_> {
                 format!("{what}: {why}"),
                 "vendor what it needs into the repository (charts, bases), so it renders offline",
             )),
+            // One finding for the run, at the first render refused: each further one would
+            // say the same.
+            RenderError::OverBudget(_) => {
+                if self.renders.refused.is_none() {
+                    self.renders.refused = Some((at, what.to_string()));
+                } else {
+                    self.renders.more += 1;
+                }
+            }
             // Not a limit of working offline: the machine lacks a tool, and the objects go
             // unchecked. A warning, so it is seen; `--no-render` makes it a deliberate note.
             RenderError::ToolMissing(why) => {
@@ -1144,10 +1225,11 @@ impl Builder<'_> {
                 if !is_app && !is_set {
                     continue;
                 }
-                if depth > MAX_APP_DEPTH {
+                let max_depth = self.settings.limits.get_usize(crate::limits::Key::AppDepth);
+                if depth > max_depth {
                     self.notes.push(RenderNote::broken(
                         d.origin,
-                        format!("Applications rendering Applications nest deeper than {MAX_APP_DEPTH} levels here; the rest is not rendered (a cycle?)"),
+                        format!("Applications rendering Applications nest deeper than {max_depth} levels (`app-depth`) here; the rest is not rendered (a cycle?)"),
                         "break the cycle: an Application must not render itself or its ancestors",
                     ));
                     continue;
@@ -1181,6 +1263,18 @@ impl Builder<'_> {
                         .chain(found.iter())
                         .any(|e| e.app.name == name && ancestors_include(entries, parent, name))
                 {
+                    // Itself (a self-managing app-of-apps) is the usual pattern; an Application
+                    // further up is a cycle, which stopped here without a word.
+                    let parent_name = &entries[parent].app.name;
+                    if parent_name != name {
+                        self.notes.push(RenderNote::broken(
+                            d.origin,
+                            format!(
+                                "Application `{parent_name}` renders Application `{name}`, which is above it: an app-of-apps cycle; `{name}` is not rendered again"
+                            ),
+                            "break the cycle: an Application must not render itself or its ancestors",
+                        ));
+                    }
                     continue;
                 }
                 let mut app = argocd::application::read(
@@ -1477,6 +1571,7 @@ impl Builder<'_> {
             }
             applications.push(app);
         }
+        self.notes.extend(parent_cycles(&applications));
         mark_replaced(
             &mut applications,
             &self.sources,
@@ -1516,6 +1611,101 @@ impl Builder<'_> {
     }
 }
 
+/// Applications that deploy each other (`a` holds `b`, `b` holds `a`): each cycle of the
+/// app-of-apps graph longer than one, once, at the Application of the cycle defined first. An
+/// Application that deploys itself (a self-managing root) is the usual pattern, not a cycle to
+/// report. Rendering ends on its own (every Application here is defined once); without this the
+/// cycle was silent.
+fn parent_cycles(apps: &[Application]) -> Vec<RenderNote> {
+    let mut notes = Vec::new();
+    // 0 not visited, 1 on the current path, 2 done: each Application is walked once.
+    let mut state = vec![0u8; apps.len()];
+    for start in 0..apps.len() {
+        let mut path: Vec<usize> = Vec::new();
+        let mut at = start;
+        loop {
+            if state[at] == 2 {
+                break;
+            }
+            if state[at] == 1 {
+                let Some(from) = path.iter().position(|&p| p == at) else {
+                    break;
+                };
+                let cycle = &path[from..];
+                if cycle.len() > 1 {
+                    // Named from the Application defined first, following what deploys it.
+                    let first = cycle.iter().copied().min().unwrap_or(at);
+                    let k = cycle.iter().position(|&c| c == first).unwrap_or(0);
+                    let mut names: Vec<String> = cycle[k..]
+                        .iter()
+                        .chain(&cycle[..k])
+                        .map(|&c| format!("`{}`", apps[c].name))
+                        .collect();
+                    names.push(names[0].clone());
+                    let mut note = RenderNote::broken(
+                        apps[first].locations.name,
+                        format!(
+                            "Application `{}` is deployed by an Application it deploys: an app-of-apps cycle ({}, each deployed by the next); no Application of it is a root, so pruning or deleting any of them with cascade removes them all",
+                            apps[first].name,
+                            names.join(" ← ")
+                        ),
+                        "break the cycle: keep each Application's definition in the directory, chart or overlay of one Application above it, or in a root applied by hand",
+                    );
+                    // Everything of it is rendered and checked: the finding is the cycle.
+                    note.why = Some(APP_CYCLE);
+                    notes.push(note);
+                }
+                break;
+            }
+            state[at] = 1;
+            path.push(at);
+            match apps[at].origin.parent {
+                Some(AppIdx(p)) if p < apps.len() && p != at => at = p,
+                _ => break,
+            }
+        }
+        for p in path {
+            state[p] = 2;
+        }
+    }
+    notes
+}
+
+/// The cause of a note about Applications that deploy each other, which hides no object.
+pub const APP_CYCLE: &str = "app-of-apps cycle";
+
+/// The name and render keys (`cycle_key`) of each Application above entry `at`, nearest first.
+fn ancestry(entries: &[Entry], at: usize) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut next = entries[at].parent;
+    while let Some(p) = next {
+        out.push((entries[p].app.name.clone(), entries[p].render_keys.clone()));
+        next = entries[p].parent;
+    }
+    out
+}
+
+/// What makes two Helm or Kustomize sources render the same: the repository, the directory,
+/// the revision and the options (`helm:`, `kustomize:`), as written. The Application's name
+/// (Helm's release name) is left out on purpose: a chart that renders an Application of itself
+/// under a new name each level is the cycle to find.
+fn cycle_key(source: &crate::model::argocd::AppSource, dir: &str) -> String {
+    let options = |k: &str| {
+        source
+            .spec
+            .get(k)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "{}\0{dir}\0{}\0{}\0{}",
+        source.repo_url,
+        source.target_revision,
+        options("helm"),
+        options("kustomize")
+    )
+}
+
 fn ancestors_include(entries: &[Entry], mut at: usize, name: &str) -> bool {
     loop {
         if entries[at].app.name == name {
@@ -1543,6 +1733,7 @@ impl Entry {
             files: Vec::new(),
             rendered: Vec::new(),
             root: None,
+            render_keys: Vec::new(),
         }
     }
 }

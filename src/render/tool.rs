@@ -162,6 +162,11 @@ pub enum RenderError {
     Timeout(Duration),
     #[error("{0}")]
     ToolMissing(String),
+    /// Not run: the run's `renders` bound was reached.
+    #[error(
+        "not rendered: the run's bound of {0} Helm and Kustomize renders (`renders`) was reached"
+    )]
+    OverBudget(u64),
 }
 
 /// One render, as the cache sees it.
@@ -201,6 +206,11 @@ pub(crate) enum Planned {
 }
 
 impl Prepared {
+    /// True when rendering it runs a tool (its plan did not fail already).
+    pub fn runs_tool(&self) -> bool {
+        self.planned.is_ok()
+    }
+
     pub fn render(&self, tools: &Tools) -> Result<Rendered, RenderError> {
         match &self.planned {
             Ok(Planned::Helm(p)) => super::helm::run(p, tools),
