@@ -331,3 +331,26 @@ fn applications_deploying_each_other_from_directories_are_a_cycle() {
     );
     assert!(message.contains("(`b` ← `a` ← `b`"), "{message}");
 }
+
+// issue 11 §3: a looping chart took helm to 24 GB. Each Helm and Kustomize process runs under
+// `render-memory` of address space; the real helm runs normally under the default (every
+// render test does), and a chart that needs more is a `render-failed` finding naming the bound
+// — here 1 GiB, set by the repository's config, against a chart that builds a 1 GiB string.
+#[test]
+fn a_render_over_its_memory_is_a_finding_naming_the_bound() {
+    if !common::render_tools() {
+        return;
+    }
+    let found = check_rendered(
+        "render-memory",
+        Some("limits:\n  render-memory: 1073741824\n"),
+    );
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, line, message) = failed[0];
+    assert_eq!((file.as_str(), *line), ("app.yaml", 9), "{message}");
+    assert!(
+        message.contains("ran out of memory under the bound of 1 GiB of address space per process (`render-memory`)"),
+        "{message}"
+    );
+}
