@@ -354,3 +354,45 @@ fn a_render_over_its_memory_is_a_finding_naming_the_bound() {
         "{message}"
     );
 }
+
+// Each element may render up to 16 MiB, so 10,000 elements of a 100 KB ApplicationSet could be
+// 160 GB: `generated-bytes` bounds what the run keeps of generated Applications, reported once
+// like `generated-applications`.
+#[test]
+fn generated_bytes_are_bounded_for_the_whole_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["a", "b", "c"] {
+        let appset = list_appset(name, 5)
+            .replace(
+                "spec:\n  generators",
+                "spec:\n  goTemplate: true\n  generators",
+            )
+            .replace("{{i}}", "{{.i}}")
+            .replace(
+                "    metadata:\n",
+                "    metadata:\n      annotations:\n        pad: '{{ repeat 20000 \"x\" }}'\n",
+            );
+        write(dir.path(), &format!("{name}.yaml"), appset);
+    }
+    let (found, out) = check(dir.path(), &["--no-render"]);
+    assert!(found.iter().all(|f| f.0 != "render-failed"), "{found:#?}");
+    assert_eq!(json(&out)["summary"]["applications"], 15);
+
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "limits:\n  generated-bytes: 150000\n",
+    );
+    let (found, out) = check(dir.path(), &["--no-render"]);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, line, message) = failed[0];
+    assert_eq!((file.as_str(), *line), ("b.yaml", 4), "{message}");
+    assert!(
+        message.contains("Applications of more than 150000 bytes (`generated-bytes`)")
+            && message.contains("1 more ApplicationSet was not expanded"),
+        "{message}"
+    );
+    // a's five and the two of b that fit.
+    assert_eq!(json(&out)["summary"]["applications"], 7);
+}

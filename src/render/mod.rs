@@ -207,6 +207,9 @@ impl RendersBudget {
 struct GeneratedBudget {
     left: usize,
     limit: usize,
+    /// What is left of `generated-bytes`.
+    bytes_left: usize,
+    bytes_limit: usize,
     /// The ApplicationSet whose expansion reached the bound.
     ran_out: Option<(Location, String)>,
     /// ApplicationSets not expanded at all after that.
@@ -214,10 +217,12 @@ struct GeneratedBudget {
 }
 
 impl GeneratedBudget {
-    fn new(limit: usize) -> Self {
+    fn new(limit: usize, bytes_limit: usize) -> Self {
         GeneratedBudget {
             left: limit,
             limit,
+            bytes_left: bytes_limit,
+            bytes_limit,
             ran_out: None,
             skipped: 0,
         }
@@ -231,11 +236,21 @@ impl GeneratedBudget {
             1 => " and 1 more ApplicationSet was not expanded".to_string(),
             n => format!(" and {n} more ApplicationSets were not expanded"),
         };
+        let bound = if self.left == 0 {
+            format!(
+                "more than {} Applications (`generated-applications`)",
+                self.limit
+            )
+        } else {
+            format!(
+                "Applications of more than {} (`generated-bytes`)",
+                crate::limits::bytes(self.bytes_limit as u64)
+            )
+        };
         Some(RenderNote::failed(
             *at,
             format!(
-                "ApplicationSet `{name}`: the run's ApplicationSets generate more than {} Applications (`generated-applications`); the rest of this one{more}, so what they would generate is not checked",
-                self.limit
+                "ApplicationSet `{name}`: the run's ApplicationSets generate {bound}; the rest of this one{more}, so what they would generate is not checked"
             ),
         ))
     }
@@ -332,6 +347,9 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
             settings
                 .limits
                 .get_usize(crate::limits::Key::GeneratedApplications),
+            settings
+                .limits
+                .get_usize(crate::limits::Key::GeneratedBytes),
         ),
         renders: RendersBudget {
             left: settings.limits.get_usize(crate::limits::Key::Renders),
@@ -1881,8 +1899,9 @@ fn expand_appset(
         Some(span) => at(span),
         None => name_at,
     };
-    let expansion = expander.expand_at_most(&node.to_json(), budget.left);
+    let expansion = expander.expand_at_most(&node.to_json(), budget.left, budget.bytes_left);
     budget.left = budget.left.saturating_sub(expansion.apps.len());
+    budget.bytes_left = budget.bytes_left.saturating_sub(expansion.bytes);
     if expansion.truncated {
         budget.ran_out = Some((name_at, appset_name.clone()));
     }

@@ -43,8 +43,11 @@ pub struct Expansion {
     /// What makes the ApplicationSet invalid: Argo CD would generate nothing from it.
     pub errors: Vec<ExpansionError>,
     /// Its elements were more than the Applications it was allowed to generate
-    /// (`generated-applications`, what is left of it in the run): `apps` holds the first ones.
+    /// (`generated-applications`, what is left of it in the run), or its Applications more bytes
+    /// (`generated-bytes`): `apps` holds the first ones.
     pub truncated: bool,
+    /// The bytes of the strings, keys and scalars of `apps` (`generated-bytes`).
+    pub bytes: usize,
 }
 
 /// Why an ApplicationSet generates nothing, and which `spec.generators` entry says so.
@@ -408,17 +411,40 @@ fn is_empty(value: &Value) -> bool {
 impl Expander<'_> {
     /// Expands one ApplicationSet (its whole manifest, as JSON).
     pub fn expand(&self, appset: &Value) -> Expansion {
-        expand(appset, self, usize::MAX)
+        expand(appset, self, usize::MAX, usize::MAX)
     }
 
-    /// Expands one ApplicationSet into at most `at_most` Applications: generators stop being
-    /// evaluated, and elements rendered, once it has more elements than that (`truncated`).
-    pub fn expand_at_most(&self, appset: &Value, at_most: usize) -> Expansion {
-        expand(appset, self, at_most)
+    /// Expands one ApplicationSet into at most `at_most` Applications of at most `bytes` in all:
+    /// generators stop being evaluated, and elements rendered, once it has more elements than
+    /// that, or its Applications more bytes (`truncated`).
+    pub fn expand_at_most(&self, appset: &Value, at_most: usize, bytes: usize) -> Expansion {
+        expand(appset, self, at_most, bytes)
     }
 }
 
-fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize) -> Expansion {
+/// The bytes a JSON value holds in strings, keys and scalars (8 for each scalar or container),
+/// walked without recursion.
+fn json_bytes(v: &Value) -> usize {
+    let mut total = 0usize;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        total = total.saturating_add(8);
+        match v {
+            Value::String(s) => total = total.saturating_add(s.len()),
+            Value::Array(items) => stack.extend(items.iter()),
+            Value::Object(map) => {
+                for (k, item) in map {
+                    total = total.saturating_add(k.len());
+                    stack.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+    total
+}
+
+fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize, bytes: usize) -> Expansion {
     let mut out = Expansion::default();
     let spec = appset.get("spec").cloned().unwrap_or(Value::Null);
     let options = TemplateOptions {
@@ -555,6 +581,14 @@ fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize) -> Expansion 
                         meta.insert("namespace".into(), ns.clone());
                     }
                 }
+                // Each element may render up to 16 MiB: 10,000 of them are 160 GB, so what
+                // the run keeps of them is bounded too.
+                let size = json_bytes(&manifest);
+                if out.bytes.saturating_add(size) > bytes {
+                    out.truncated = true;
+                    break;
+                }
+                out.bytes += size;
                 out.apps.push(GeneratedApp {
                     manifest,
                     element: element.origin,
@@ -610,6 +644,7 @@ fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize) -> Expansion 
         // `createOrUpdateInCluster` and `deleteInCluster`: while one element fails, no
         // Application of the set is created, updated or deleted.
         let rendered = std::mem::take(&mut out.apps).len();
+        out.bytes = 0;
         let consequence = if rendered == 0 {
             "; the ApplicationSet controller creates, updates and deletes no Application of this ApplicationSet while an element fails".to_string()
         } else {
