@@ -876,7 +876,10 @@ impl Builder<'_> {
         }
         let cache_dir = self.settings.cache_dir.clone();
         let memo = self.settings.memo.clone();
-        let done: Vec<(String, Result<Arc<Rendered>, RenderError>, bool, bool)> = unique
+        // Per key: the result, whether it was reused (disk, the other build) and whether a tool
+        // ran for it (what `renders` counts).
+        type Done = (String, Result<Arc<Rendered>, RenderError>, bool, bool);
+        let done: Vec<Done> = unique
             .par_iter()
             .map(|p| {
                 let mut from_disk = false;
