@@ -73,7 +73,7 @@ fn check(dir: &Path, extra: &[&str]) -> (Vec<(String, String, u64, String)>, Out
 }
 
 fn copy_fixture(case: &str, to: &Path) {
-    let from = root().join("fixtures/render-failed/limits").join(case);
+    let from = root().join("tests/bombs").join(case);
     for entry in walk(&from) {
         let rel = entry.strip_prefix(&from).expect("below the fixture");
         write(

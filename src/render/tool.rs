@@ -651,12 +651,11 @@ const OUT_OF_MEMORY: &[&str] = &[
     "bad_alloc",
 ];
 
-/// The line of `stderr` that says an allocation failed, if one does.
-fn out_of_memory_line(stderr: &str) -> Option<&str> {
-    stderr.lines().map(str::trim).find(|l| {
-        let l = l.to_ascii_lowercase();
-        OUT_OF_MEMORY.iter().any(|p| l.contains(p))
-    })
+/// What `stderr` says when an allocation failed (the phrase, not the line: the line holds byte
+/// counts that differ from run to run, and the report must not).
+fn out_of_memory_phrase(stderr: &str) -> Option<&'static str> {
+    let lower = stderr.to_ascii_lowercase();
+    OUT_OF_MEMORY.iter().copied().find(|p| lower.contains(p))
 }
 
 /// A tool's message names files by their path in the sandbox, a temporary directory that is gone
@@ -708,9 +707,12 @@ pub(crate) fn failure(command: &str, out: &RunOutput, tree: &Tree) -> RenderErro
             // interrupt) end the run before a failure is read.
             out.status.signal() == Some(9)
         };
-        if let Some(line) = out_of_memory_line(&text).or(killed.then_some("killed by a signal")) {
+        let said = out_of_memory_phrase(&text)
+            .map(|p| format!("it said \"{p}\""))
+            .or_else(|| killed.then(|| "it was killed".to_string()));
+        if let Some(said) = said {
             return RenderError::Failed(format!(
-                "`{command}` ran out of memory under the bound of {} of address space per process (`render-memory`): {line}",
+                "`{command}` ran out of memory under the bound of {} of address space per process (`render-memory`): {said}",
                 crate::limits::bytes(limit)
             ));
         }
@@ -1194,7 +1196,7 @@ mod tests {
         assert!(
             message.contains("ran out of memory under the bound of 64 MiB")
                 && message.contains("`render-memory`")
-                && message.contains("cannot allocate"),
+                && message.contains("it said \"cannot allocate\""),
             "{message}"
         );
     }
