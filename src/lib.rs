@@ -72,7 +72,7 @@ impl RenderFlags {
         }
         let timeout =
             std::time::Duration::from_secs(config.limits.get(crate::limits::Key::RenderTimeout));
-        Some(render::tool::Tools::discover(
+        let mut tools = render::tool::Tools::discover(
             self.helm
                 .clone()
                 .or_else(|| config.render.helm.clone().map(PathBuf::from)),
@@ -80,7 +80,9 @@ impl RenderFlags {
                 .clone()
                 .or_else(|| config.render.kustomize.clone().map(PathBuf::from)),
             timeout,
-        ))
+        );
+        tools.max_memory = config.limits.get(crate::limits::Key::RenderMemory);
+        Some(tools)
     }
 }
 

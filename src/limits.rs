@@ -112,6 +112,12 @@ pub const LIMITS: &[Limit] = &[
         unit: Unit::Bytes,
         default: 64 * 1024 * 1024,
     },
+    Limit {
+        key: "generated-bytes",
+        what: "bytes of the Applications all ApplicationSets of one run generate together",
+        unit: Unit::Bytes,
+        default: 512 * 1024 * 1024,
+    },
 ];
 
 /// The bounds of one run. Build with `Limits::default()` and change with `set`.
@@ -143,10 +149,11 @@ pub enum Key {
     ApplicationSetElements,
     GeneratedApplications,
     TemplateMemory,
+    GeneratedBytes,
 }
 
 impl Key {
-    const ALL: [Key; 12] = [
+    const ALL: [Key; 13] = [
         Key::MaxFileSize,
         Key::YamlNodesPerFile,
         Key::YamlNodes,
@@ -159,6 +166,7 @@ impl Key {
         Key::ApplicationSetElements,
         Key::GeneratedApplications,
         Key::TemplateMemory,
+        Key::GeneratedBytes,
     ];
 
     fn index(self) -> usize {

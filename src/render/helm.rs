@@ -177,6 +177,7 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
         env: tool::sandbox_env(tmp.path()),
         timeout: tools.timeout,
         max_output: tools.max_output,
+        max_memory: tools.max_memory,
     })?;
     if !out.status.success() {
         let stderr = tool::trim_stderr(&out.stderr);

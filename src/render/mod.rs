@@ -43,8 +43,6 @@ use tree::{
 /// The cluster name Argo CD gives the cluster it runs in; plain manifests land there.
 pub const IN_CLUSTER: &str = IN_CLUSTER_NAME;
 pub const DEFAULT_NAMESPACE: &str = "default";
-/// How deep Applications that render Applications may nest.
-const MAX_APP_DEPTH: usize = 8;
 
 /// A path argument of the run, as the render stage needs it.
 #[derive(Debug, Clone)]
@@ -138,6 +136,8 @@ struct Entry {
     rendered: Vec<RenderedDocRef>,
     /// The root applied by hand it descends from: its name and directory.
     root: Option<(String, String)>,
+    /// `cycle_key` of each source it renders with Helm or Kustomize.
+    render_keys: Vec<String>,
 }
 
 /// The state of one `build`.
@@ -169,6 +169,94 @@ struct Builder<'s> {
     /// Chart templates a directory source turned into manifests since the last round: the
     /// Applications written in them are Applications too.
     late_files: Vec<FileId>,
+    /// What is left of `generated-applications` for the run's ApplicationSets.
+    generated: GeneratedBudget,
+    /// What is left of `renders` for the run.
+    renders: RendersBudget,
+}
+
+/// `renders`: the Helm and Kustomize processes a run may still start (renders reused from the
+/// cache, or from the other revision of a `diff`, are free), and the first render refused.
+struct RendersBudget {
+    left: usize,
+    limit: usize,
+    refused: Option<(Location, String)>,
+    /// Renders refused after the first.
+    more: usize,
+}
+
+impl RendersBudget {
+    fn note(&self) -> Option<RenderNote> {
+        let (at, what) = self.refused.as_ref()?;
+        let more = match self.more {
+            0 => String::new(),
+            1 => " (and 1 more render)".to_string(),
+            n => format!(" (and {n} more renders)"),
+        };
+        Some(RenderNote::failed(
+            *at,
+            format!(
+                "{what}: not rendered{more}: the run reached its bound of {} Helm and Kustomize renders (`renders`), so what they would render is not checked",
+                self.limit
+            ),
+        ))
+    }
+}
+
+/// `generated-applications`: how many Applications all ApplicationSets of a run may still
+/// generate, and where the run ran out. Per ApplicationSet the elements are bounded already
+/// (`applicationset-elements`), but 200 ApplicationSets of 10,000 each took 10 GB: this bounds
+/// their sum, and reaching it is one finding, not one per ApplicationSet.
+struct GeneratedBudget {
+    left: usize,
+    limit: usize,
+    /// What is left of `generated-bytes`.
+    bytes_left: usize,
+    bytes_limit: usize,
+    /// The ApplicationSet whose expansion reached the bound.
+    ran_out: Option<(Location, String)>,
+    /// ApplicationSets not expanded at all after that.
+    skipped: usize,
+}
+
+impl GeneratedBudget {
+    fn new(limit: usize, bytes_limit: usize) -> Self {
+        GeneratedBudget {
+            left: limit,
+            limit,
+            bytes_left: bytes_limit,
+            bytes_limit,
+            ran_out: None,
+            skipped: 0,
+        }
+    }
+
+    /// The one finding for the run, once the bound was reached.
+    fn note(&self) -> Option<RenderNote> {
+        let (at, name) = self.ran_out.as_ref()?;
+        let more = match self.skipped {
+            0 => String::new(),
+            1 => " and 1 more ApplicationSet was not expanded".to_string(),
+            n => format!(" and {n} more ApplicationSets were not expanded"),
+        };
+        let bound = if self.left == 0 {
+            format!(
+                "more than {} Applications (`generated-applications`)",
+                self.limit
+            )
+        } else {
+            format!(
+                "Applications of more than {} (`generated-bytes`)",
+                crate::limits::bytes(self.bytes_limit as u64)
+            )
+        };
+        Some(RenderNote::failed(
+            *at,
+            format!(
+                "ApplicationSet `{name}`: the run's ApplicationSets generate {bound}; the rest of this one{more}, so what they would generate is not checked"
+            ),
+        ))
+    }
 }
 
 /// A directory of the tree (`dir`, relative to the scanned root) as the user names it: with the
@@ -259,6 +347,20 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         templates: HashMap::new(),
         owned: Vec::new(),
         late_files: Vec::new(),
+        generated: GeneratedBudget::new(
+            settings
+                .limits
+                .get_usize(crate::limits::Key::GeneratedApplications),
+            settings
+                .limits
+                .get_usize(crate::limits::Key::GeneratedBytes),
+        ),
+        renders: RendersBudget {
+            left: settings.limits.get_usize(crate::limits::Key::Renders),
+            limit: settings.limits.get_usize(crate::limits::Key::Renders),
+            refused: None,
+            more: 0,
+        },
     };
 
     let mut entries = b.written_entries();
@@ -367,6 +469,8 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
             None => b.render_error(error, at, &name),
         }
     }
+    b.notes.extend(b.generated.note());
+    b.notes.extend(b.renders.note());
     b.assemble(entries, standalone, roots, scopes, clusters_declared)
 }
 
@@ -406,9 +510,10 @@ impl Builder<'_> {
         while start < entries.len() {
             let end = entries.len();
             let mut jobs: Vec<(usize, Location, RenderRequest)> = Vec::new();
-            for (i, entry) in entries.iter_mut().enumerate().take(end).skip(start) {
+            for i in start..end {
+                let ancestors = ancestry(entries, i);
                 let before = self.notes.len();
-                self.resolve(i, entry, &mut jobs);
+                self.resolve(i, &mut entries[i], &ancestors, &mut jobs);
                 self.notes_about(before, i);
             }
             // Applications in chart templates a directory source deploys (the walk left them
@@ -487,7 +592,8 @@ impl Builder<'_> {
             &self.settings.root,
             &checkouts,
             self.settings.max_file_size,
-        );
+        )
+        .with_limits(&self.settings.limits);
         for &file_id in files {
             let file = self.sources.get(file_id);
             for (doc_index, doc) in file.documents.iter().enumerate() {
@@ -519,9 +625,14 @@ impl Builder<'_> {
                             file: file_id,
                             span,
                         };
-                        for app in
-                            expand_appset(m.node, &at, &expander, self.settings, &mut self.notes)
-                        {
+                        for app in expand_appset(
+                            m.node,
+                            &at,
+                            &expander,
+                            self.settings,
+                            &mut self.notes,
+                            &mut self.generated,
+                        ) {
                             entries.push(Entry::new(app, None, None, 0));
                         }
                         continue;
@@ -557,6 +668,7 @@ impl Builder<'_> {
         &mut self,
         index: usize,
         entry: &mut Entry,
+        ancestors: &[(String, Vec<String>)],
         jobs: &mut Vec<(usize, Location, RenderRequest)>,
     ) {
         resolve_destination(&mut entry.app, &self.clusters);
@@ -745,6 +857,20 @@ impl Builder<'_> {
             {
                 continue;
             }
+            // The same source with the same parameters as an ancestor renders what that
+            // ancestor rendered, this Application among it: a cycle, rendered once.
+            let key = cycle_key(source, &dir);
+            if let Some((ancestor, _)) = ancestors.iter().find(|(_, keys)| keys.contains(&key)) {
+                self.notes.push(RenderNote::broken(
+                    source.location,
+                    format!(
+                        "Application `{app_name}` renders `{dir}` with the same parameters as its ancestor Application `{ancestor}`, which renders it: an app-of-apps cycle; not rendered again"
+                    ),
+                    "break the cycle: an Application must not render the source, with the same parameters, of an Application above it",
+                ));
+                continue;
+            }
+            entry.render_keys.push(key);
             self.rendered_dirs.insert(dir.clone());
             self.app_dirs.insert(dir.clone());
             if self.settings.tools.is_none() {
@@ -777,14 +903,28 @@ impl Builder<'_> {
         let prepared: Vec<tool::Prepared> = requests.par_iter().map(|r| r.prepare(tools)).collect();
         let mut unique: Vec<&tool::Prepared> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
+        // Beyond the run's `renders`, a render is not run: an app-of-apps whose chart renders
+        // ten Applications of itself with new parameters each asks for 10^depth renders.
+        let mut allowed = self.renders.left;
+        let mut refused: HashSet<&str> = HashSet::new();
         for p in &prepared {
             if seen.insert(p.key.as_str()) {
+                if p.runs_tool() {
+                    if allowed == 0 {
+                        refused.insert(p.key.as_str());
+                        continue;
+                    }
+                    allowed -= 1;
+                }
                 unique.push(p);
             }
         }
         let cache_dir = self.settings.cache_dir.clone();
         let memo = self.settings.memo.clone();
-        let done: Vec<(String, Result<Arc<Rendered>, RenderError>, bool)> = unique
+        // Per key: the result, whether it was reused (disk, the other build) and whether a tool
+        // ran for it (what `renders` counts).
+        type Done = (String, Result<Arc<Rendered>, RenderError>, bool, bool);
+        let done: Vec<Done> = unique
             .par_iter()
             .map(|p| {
                 let mut from_disk = false;
@@ -804,21 +944,29 @@ impl Builder<'_> {
                     None => (run(), true),
                 };
                 // Reused from the other build: not run here.
-                (p.key.clone(), result, from_disk || !ran)
+                let reused = from_disk || !ran;
+                (p.key.clone(), result, reused, !reused && p.runs_tool())
             })
             .collect();
-        for (_, _, from_disk) in &done {
+        for (_, _, from_disk, ran_tool) in &done {
             if *from_disk {
                 self.stats.from_disk += 1;
             } else {
                 self.stats.executed += 1;
             }
+            if *ran_tool {
+                self.renders.left = self.renders.left.saturating_sub(1);
+            }
         }
         let by_key: HashMap<String, Result<Arc<Rendered>, RenderError>> =
-            done.into_iter().map(|(k, r, _)| (k, r)).collect();
+            done.into_iter().map(|(k, r, _, _)| (k, r)).collect();
+        let limit = self.renders.limit;
         prepared
             .iter()
             .map(|p| {
+                if refused.contains(p.key.as_str()) {
+                    return Err(RenderError::OverBudget(limit as u64));
+                }
                 by_key
                     .get(&p.key)
                     .cloned()
@@ -861,6 +1009,15 @@ impl Builder<'_> {
                 format!("{what}: {why}"),
                 "vendor what it needs into the repository (charts, bases), so it renders offline",
             )),
+            // One finding for the run, at the first render refused: each further one would
+            // say the same.
+            RenderError::OverBudget(_) => {
+                if self.renders.refused.is_none() {
+                    self.renders.refused = Some((at, what.to_string()));
+                } else {
+                    self.renders.more += 1;
+                }
+            }
             // Not a limit of working offline: the machine lacks a tool, and the objects go
             // unchecked. A warning, so it is seen; `--no-render` makes it a deliberate note.
             RenderError::ToolMissing(why) => {
@@ -1124,7 +1281,8 @@ impl Builder<'_> {
             &self.settings.root,
             &checkouts,
             self.settings.max_file_size,
-        );
+        )
+        .with_limits(&self.settings.limits);
         for d in docs {
             // An Application Kustomize read from a file of the tree is that file's Application.
             if d.source_doc.is_some() && entries.iter().any(|e| e.written == d.source_doc) {
@@ -1140,10 +1298,11 @@ impl Builder<'_> {
                 if !is_app && !is_set {
                     continue;
                 }
-                if depth > MAX_APP_DEPTH {
+                let max_depth = self.settings.limits.get_usize(crate::limits::Key::AppDepth);
+                if depth > max_depth {
                     self.notes.push(RenderNote::broken(
                         d.origin,
-                        format!("Applications rendering Applications nest deeper than {MAX_APP_DEPTH} levels here; the rest is not rendered (a cycle?)"),
+                        format!("Applications rendering Applications nest deeper than {max_depth} levels (`app-depth`) here; the rest is not rendered (a cycle?)"),
                         "break the cycle: an Application must not render itself or its ancestors",
                     ));
                     continue;
@@ -1151,8 +1310,14 @@ impl Builder<'_> {
                 let origin = d.origin;
                 if is_set {
                     let at = |_: Span| origin;
-                    for app in expand_appset(m.node, &at, &expander, self.settings, &mut self.notes)
-                    {
+                    for app in expand_appset(
+                        m.node,
+                        &at,
+                        &expander,
+                        self.settings,
+                        &mut self.notes,
+                        &mut self.generated,
+                    ) {
                         let mut entry = Entry::new(origin_of(app), None, parent, depth);
                         entry.root.clone_from(&hand_root);
                         found.push(entry);
@@ -1171,6 +1336,18 @@ impl Builder<'_> {
                         .chain(found.iter())
                         .any(|e| e.app.name == name && ancestors_include(entries, parent, name))
                 {
+                    // Itself (a self-managing app-of-apps) is the usual pattern; an Application
+                    // further up is a cycle, which stopped here without a word.
+                    let parent_name = &entries[parent].app.name;
+                    if parent_name != name {
+                        self.notes.push(RenderNote::broken(
+                            d.origin,
+                            format!(
+                                "Application `{parent_name}` renders Application `{name}`, which is above it: an app-of-apps cycle; `{name}` is not rendered again"
+                            ),
+                            "break the cycle: an Application must not render itself or its ancestors",
+                        ));
+                    }
                     continue;
                 }
                 let mut app = argocd::application::read(
@@ -1467,6 +1644,7 @@ impl Builder<'_> {
             }
             applications.push(app);
         }
+        self.notes.extend(parent_cycles(&applications));
         mark_replaced(
             &mut applications,
             &self.sources,
@@ -1506,6 +1684,101 @@ impl Builder<'_> {
     }
 }
 
+/// Applications that deploy each other (`a` holds `b`, `b` holds `a`): each cycle of the
+/// app-of-apps graph longer than one, once, at the Application of the cycle defined first. An
+/// Application that deploys itself (a self-managing root) is the usual pattern, not a cycle to
+/// report. Rendering ends on its own (every Application here is defined once); without this the
+/// cycle was silent.
+fn parent_cycles(apps: &[Application]) -> Vec<RenderNote> {
+    let mut notes = Vec::new();
+    // 0 not visited, 1 on the current path, 2 done: each Application is walked once.
+    let mut state = vec![0u8; apps.len()];
+    for start in 0..apps.len() {
+        let mut path: Vec<usize> = Vec::new();
+        let mut at = start;
+        loop {
+            if state[at] == 2 {
+                break;
+            }
+            if state[at] == 1 {
+                let Some(from) = path.iter().position(|&p| p == at) else {
+                    break;
+                };
+                let cycle = &path[from..];
+                if cycle.len() > 1 {
+                    // Named from the Application defined first, following what deploys it.
+                    let first = cycle.iter().copied().min().unwrap_or(at);
+                    let k = cycle.iter().position(|&c| c == first).unwrap_or(0);
+                    let mut names: Vec<String> = cycle[k..]
+                        .iter()
+                        .chain(&cycle[..k])
+                        .map(|&c| format!("`{}`", apps[c].name))
+                        .collect();
+                    names.push(names[0].clone());
+                    let mut note = RenderNote::broken(
+                        apps[first].locations.name,
+                        format!(
+                            "Application `{}` is deployed by an Application it deploys: an app-of-apps cycle ({}, each deployed by the next); no Application of it is a root, so pruning or deleting any of them with cascade removes them all",
+                            apps[first].name,
+                            names.join(" ← ")
+                        ),
+                        "break the cycle: keep each Application's definition in the directory, chart or overlay of one Application above it, or in a root applied by hand",
+                    );
+                    // Everything of it is rendered and checked: the finding is the cycle.
+                    note.why = Some(APP_CYCLE);
+                    notes.push(note);
+                }
+                break;
+            }
+            state[at] = 1;
+            path.push(at);
+            match apps[at].origin.parent {
+                Some(AppIdx(p)) if p < apps.len() && p != at => at = p,
+                _ => break,
+            }
+        }
+        for p in path {
+            state[p] = 2;
+        }
+    }
+    notes
+}
+
+/// The cause of a note about Applications that deploy each other, which hides no object.
+pub const APP_CYCLE: &str = "app-of-apps cycle";
+
+/// The name and render keys (`cycle_key`) of each Application above entry `at`, nearest first.
+fn ancestry(entries: &[Entry], at: usize) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut next = entries[at].parent;
+    while let Some(p) = next {
+        out.push((entries[p].app.name.clone(), entries[p].render_keys.clone()));
+        next = entries[p].parent;
+    }
+    out
+}
+
+/// What makes two Helm or Kustomize sources render the same: the repository, the directory,
+/// the revision and the options (`helm:`, `kustomize:`), as written. The Application's name
+/// (Helm's release name) is left out on purpose: a chart that renders an Application of itself
+/// under a new name each level is the cycle to find.
+fn cycle_key(source: &crate::model::argocd::AppSource, dir: &str) -> String {
+    let options = |k: &str| {
+        source
+            .spec
+            .get(k)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "{}\0{dir}\0{}\0{}\0{}",
+        source.repo_url,
+        source.target_revision,
+        options("helm"),
+        options("kustomize")
+    )
+}
+
 fn ancestors_include(entries: &[Entry], mut at: usize, name: &str) -> bool {
     loop {
         if entries[at].app.name == name {
@@ -1533,6 +1806,7 @@ impl Entry {
             files: Vec::new(),
             rendered: Vec::new(),
             root: None,
+            render_keys: Vec::new(),
         }
     }
 }
@@ -1650,8 +1924,13 @@ fn expand_appset(
     expander: &argocd::applicationset::Expander<'_>,
     settings: &Settings,
     notes: &mut Vec<RenderNote>,
+    budget: &mut GeneratedBudget,
 ) -> Vec<Application> {
     let mut apps = Vec::new();
+    if budget.ran_out.is_some() {
+        budget.skipped += 1;
+        return apps;
+    }
     let appset_name = node
         .path(&["metadata", "name"])
         .and_then(Node::as_str)
@@ -1675,7 +1954,12 @@ fn expand_appset(
         Some(span) => at(span),
         None => name_at,
     };
-    let expansion = expander.expand(&node.to_json());
+    let expansion = expander.expand_at_most(&node.to_json(), budget.left, budget.bytes_left);
+    budget.left = budget.left.saturating_sub(expansion.apps.len());
+    budget.bytes_left = budget.bytes_left.saturating_sub(expansion.bytes);
+    if expansion.truncated {
+        budget.ran_out = Some((name_at, appset_name.clone()));
+    }
     let notes_before = notes.len();
     for why in expansion.partial {
         notes.push(RenderNote::not_rendered(
@@ -1697,13 +1981,21 @@ fn expand_appset(
             .generator
             .and_then(|i| node.path(&["spec", "generators"])?.items().get(i))
             .map_or(name_at, |g| at(g.span));
+        if error.limit {
+            // A bound of the run (`limits:`): Argo CD would expand it, this run did not.
+            notes.push(RenderNote::failed(
+                error_at,
+                format!("ApplicationSet `{appset_name}` was not expanded: {error}"),
+            ));
+            continue;
+        }
         notes.push(RenderNote::broken(
             error_at,
             format!("ApplicationSet `{appset_name}` cannot be expanded: {error}"),
             "fix the generator or template: Argo CD generates no Application from an ApplicationSet in this state",
         ));
     }
-    if expansion.apps.is_empty() && notes.len() == notes_before {
+    if expansion.apps.is_empty() && notes.len() == notes_before && !expansion.truncated {
         notes.push(RenderNote::not_rendered(
             name_at,
             format!(

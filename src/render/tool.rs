@@ -46,6 +46,8 @@ pub struct Tools {
     pub kubectl: Option<PathBuf>,
     pub timeout: Duration,
     pub max_output: usize,
+    /// The address space of each process a render starts, in bytes (`render-memory`).
+    pub max_memory: u64,
 }
 
 impl Tools {
@@ -81,6 +83,7 @@ impl Tools {
             kubectl,
             timeout,
             max_output: DEFAULT_MAX_OUTPUT,
+            max_memory: crate::limits::Limits::default().get(crate::limits::Key::RenderMemory),
         }
     }
 
@@ -162,6 +165,11 @@ pub enum RenderError {
     Timeout(Duration),
     #[error("{0}")]
     ToolMissing(String),
+    /// Not run: the run's `renders` bound was reached.
+    #[error(
+        "not rendered: the run's bound of {0} Helm and Kustomize renders (`renders`) was reached"
+    )]
+    OverBudget(u64),
 }
 
 /// One render, as the cache sees it.
@@ -201,6 +209,11 @@ pub(crate) enum Planned {
 }
 
 impl Prepared {
+    /// True when rendering it runs a tool (its plan did not fail already).
+    pub fn runs_tool(&self) -> bool {
+        self.planned.is_ok()
+    }
+
     pub fn render(&self, tools: &Tools) -> Result<Rendered, RenderError> {
         match &self.planned {
             Ok(Planned::Helm(p)) => super::helm::run(p, tools),
@@ -341,6 +354,7 @@ pub(crate) fn tool_version(path: &Path) -> String {
             env: sandbox_env(tmp.path()),
             timeout: Duration::from_secs(20),
             max_output: 1024 * 1024,
+            max_memory: crate::limits::Limits::default().get(crate::limits::Key::RenderMemory),
         })
         .ok()?;
         out.status.success().then(|| {
@@ -452,6 +466,8 @@ pub(crate) struct Run<'a> {
     pub env: Vec<(OsString, OsString)>,
     pub timeout: Duration,
     pub max_output: usize,
+    /// The address space the program may use, in bytes (`render-memory`).
+    pub max_memory: u64,
 }
 
 pub(crate) struct RunOutput {
@@ -459,6 +475,8 @@ pub(crate) struct RunOutput {
     pub stdout: Vec<u8>,
     /// The last 64 KiB of stderr.
     pub stderr: Vec<u8>,
+    /// The address-space limit the program ran under, when one could be set.
+    pub memory_limit: Option<u64>,
 }
 
 const STDERR_KEEP: usize = 64 * 1024;
@@ -482,6 +500,20 @@ pub(crate) fn run(spec: &Run) -> Result<RunOutput, RenderError> {
         ))
     })?;
     let pid = child.id();
+    let memory_limit = match limit_address_space(pid, spec.max_memory) {
+        Ok(limit) => limit,
+        Err(e) => {
+            // Unbounded, a looping chart takes the machine: better no render than that.
+            crate::scratch::kill_groups(&[pid]);
+            let _ = child.kill();
+            let _ = child.wait();
+            drop(group);
+            return Err(RenderError::Failed(format!(
+                "`{}` was stopped: its memory could not be limited (`render-memory`): {e}",
+                spec.program.display()
+            )));
+        }
+    };
     let over_cap = Arc::new(AtomicBool::new(false));
 
     let stdout_reader = child.stdout.take().map(|mut out| {
@@ -570,7 +602,60 @@ pub(crate) fn run(spec: &Run) -> Result<RunOutput, RenderError> {
         status,
         stdout,
         stderr: without_sandbox_paths(stderr, &spec.env),
+        memory_limit,
     })
+}
+
+/// Limits the address space of the child `pid` (and of whatever it starts later) to `bytes`,
+/// or to the hard limit this process runs under when that is lower (a process may lower a
+/// child's limit, never raise it); the limit set, or `None` where it cannot be set.
+///
+/// The limit is set right after `spawn` returned, from outside, by `prlimit(2)`: the crate
+/// forbids unsafe code, and `pre_exec` (the only way to call `setrlimit` between fork and
+/// exec) is unsafe. The window is harmless: `spawn` returns once the exec succeeded, and what
+/// the tool does before our next system call is its runtime's start-up (a Go runtime maps a few
+/// MiB); it reads no chart, renders nothing and starts no process in that time.
+#[cfg(target_os = "linux")]
+fn limit_address_space(pid: u32, bytes: u64) -> std::io::Result<Option<u64>> {
+    use rustix::process::{Pid, Resource, Rlimit, getrlimit, prlimit};
+    let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return Err(std::io::Error::other("no such process id"));
+    };
+    let ours = getrlimit(Resource::As);
+    let bytes = ours.maximum.map_or(bytes, |hard| hard.min(bytes));
+    prlimit(
+        Some(pid),
+        Resource::As,
+        Rlimit {
+            current: Some(bytes),
+            maximum: Some(bytes),
+        },
+    )?;
+    Ok(Some(bytes))
+}
+
+/// Elsewhere the address space is not limited (the README says so); time and output still are.
+#[cfg(not(target_os = "linux"))]
+fn limit_address_space(_pid: u32, _bytes: u64) -> std::io::Result<Option<u64>> {
+    Ok(None)
+}
+
+/// What runtimes print when an allocation fails: Go (`fatal error: out of memory`,
+/// `failed to reserve page summary memory`), glibc and shells (`Cannot allocate memory`,
+/// `cannot allocate`), Rust (`memory allocation of N bytes failed`), C++ (`std::bad_alloc`).
+const OUT_OF_MEMORY: &[&str] = &[
+    "out of memory",
+    "cannot allocate",
+    "failed to reserve",
+    "memory allocation of",
+    "bad_alloc",
+];
+
+/// What `stderr` says when an allocation failed (the phrase, not the line: the line holds byte
+/// counts that differ from run to run, and the report must not).
+fn out_of_memory_phrase(stderr: &str) -> Option<&'static str> {
+    let lower = stderr.to_ascii_lowercase();
+    OUT_OF_MEMORY.iter().copied().find(|p| lower.contains(p))
 }
 
 /// A tool's message names files by their path in the sandbox, a temporary directory that is gone
@@ -613,6 +698,25 @@ pub(crate) fn trim_stderr(stderr: &[u8]) -> String {
 /// tool's words, else its exit status, then the links the copy of `tree` left out. The words
 /// already name files as the repository has them (`run` rewrites the sandbox's paths).
 pub(crate) fn failure(command: &str, out: &RunOutput, tree: &Tree) -> RenderError {
+    // Out of memory under `render-memory`: the bound is the finding, not the runtime's dump.
+    if let Some(limit) = out.memory_limit {
+        let text = String::from_utf8_lossy(&out.stderr);
+        let killed = {
+            use std::os::unix::process::ExitStatusExt;
+            // The kernel's OOM killer sends SIGKILL; our own kills (timeout, output cap,
+            // interrupt) end the run before a failure is read.
+            out.status.signal() == Some(9)
+        };
+        let said = out_of_memory_phrase(&text)
+            .map(|p| format!("it said \"{p}\""))
+            .or_else(|| killed.then(|| "it was killed".to_string()));
+        if let Some(said) = said {
+            return RenderError::Failed(format!(
+                "`{command}` ran out of memory under the bound of {} of address space per process (`render-memory`): {said}",
+                crate::limits::bytes(limit)
+            ));
+        }
+    }
     let stderr = trim_stderr(&out.stderr);
     let outside = tree.outside_note();
     if stderr.is_empty() {
@@ -1037,7 +1141,64 @@ mod tests {
             env: sandbox_env(tmp.path()),
             timeout,
             max_output,
+            max_memory: crate::limits::Limits::default().get(crate::limits::Key::RenderMemory),
         })
+    }
+
+    // issue 11 §3: a looping chart took helm to 24 GB; the output cap did not help, as helm
+    // buffers everything. Each child runs under `render-memory` of address space (prlimit right
+    // after spawn), and a child that runs out of it is a failure naming the bound.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_child_runs_under_the_render_memory_limit() {
+        let tmp = TempDir::new().expect("a temporary directory");
+        let run_in = |program: &str, script: &str, max_memory: u64| {
+            run(&Run {
+                program: Path::new(program),
+                args: vec!["-c".into(), script.into()],
+                cwd: tmp.path(),
+                env: sandbox_env(tmp.path()),
+                timeout: Duration::from_secs(30),
+                max_output: 1024 * 1024,
+                max_memory,
+            })
+            .expect("the shell runs")
+        };
+        // The shell's own limits (`$$`), read after the limit is set: a process the shell
+        // forked in the instant before `prlimit` would not be this test's subject.
+        let out = run_in("/bin/sh", "sleep 0.2; cat /proc/$$/limits", 256 << 20);
+        let limits = String::from_utf8_lossy(&out.stdout);
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max address space"))
+            .unwrap_or("");
+        assert_eq!(
+            line.split_whitespace()
+                .filter(|w| *w == "268435456")
+                .count(),
+            2,
+            "{limits}"
+        );
+        assert_eq!(out.memory_limit, Some(256 << 20));
+        // A program that keeps allocating fails under 64 MiB, and the failure names the bound.
+        if !Path::new("/bin/bash").is_file() {
+            return;
+        }
+        let out = run_in(
+            "/bin/bash",
+            "sleep 0.2; x=x; while :; do x=$x$x; done",
+            64 << 20,
+        );
+        assert!(!out.status.success());
+        let RenderError::Failed(message) = failure("bash -c …", &out, &Tree::default()) else {
+            panic!("not a failure")
+        };
+        assert!(
+            message.contains("ran out of memory under the bound of 64 MiB")
+                && message.contains("`render-memory`")
+                && message.contains("it said \"cannot allocate\""),
+            "{message}"
+        );
     }
 
     #[test]

@@ -25,13 +25,20 @@ impl Rule for NotRendered {
             .iter()
             .filter(|n| n.not_rendered)
             .map(|n| {
-                let mut d = META
-                    .diagnostic(n.location, n.message.clone())
-                    .with_label("not rendered")
-                    .with_help(format!(
-                        "{}; until then these objects are invisible to every other rule",
-                        n.help
-                    ));
+                // A cycle of Applications hides nothing: it is the finding itself.
+                let cycle = n.why == Some(crate::render::APP_CYCLE);
+                let mut d = if cycle {
+                    META.diagnostic(n.location, n.message.clone())
+                        .with_label(crate::render::APP_CYCLE)
+                        .with_help(n.help.clone())
+                } else {
+                    META.diagnostic(n.location, n.message.clone())
+                        .with_label("not rendered")
+                        .with_help(format!(
+                            "{}; until then these objects are invisible to every other rule",
+                            n.help
+                        ))
+                };
                 // Broken input (an ApplicationSet Argo CD cannot expand either) is an error, not
                 // a limit of working offline.
                 if n.broken {

@@ -42,6 +42,12 @@ pub struct Expansion {
     pub partial: Vec<String>,
     /// What makes the ApplicationSet invalid: Argo CD would generate nothing from it.
     pub errors: Vec<ExpansionError>,
+    /// Its elements were more than the Applications it was allowed to generate
+    /// (`generated-applications`, what is left of it in the run), or its Applications more bytes
+    /// (`generated-bytes`): `apps` holds the first ones.
+    pub truncated: bool,
+    /// The bytes of the strings, keys and scalars of `apps` (`generated-bytes`).
+    pub bytes: usize,
 }
 
 /// Why an ApplicationSet generates nothing, and which `spec.generators` entry says so.
@@ -50,6 +56,9 @@ pub struct ExpansionError {
     /// The index in `spec.generators` of the generator that failed, when one did.
     pub generator: Option<usize>,
     pub message: String,
+    /// A bound of this tool was reached (`limits:`), not an error Argo CD would make: the
+    /// ApplicationSet is unchecked, not broken.
+    pub limit: bool,
 }
 
 impl std::fmt::Display for ExpansionError {
@@ -63,6 +72,7 @@ impl From<String> for ExpansionError {
         ExpansionError {
             generator: None,
             message,
+            limit: false,
         }
     }
 }
@@ -191,6 +201,8 @@ pub struct Expander<'a> {
     repos: &'a Repos,
     root: &'a Path,
     max_file_size: u64,
+    /// The run's bounds: elements per generator, template memory.
+    limits: crate::limits::Limits,
     arena: &'a typed_arena::Arena<LocalRepo>,
     checkouts: std::cell::RefCell<Vec<(String, &'a LocalRepo)>>,
 }
@@ -212,9 +224,16 @@ impl<'a> Expander<'a> {
             repos,
             root,
             max_file_size,
+            limits: crate::limits::Limits::default(),
             arena,
             checkouts: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// The run's bounds instead of the defaults.
+    pub fn with_limits(mut self, limits: &crate::limits::Limits) -> Self {
+        self.limits = limits.clone();
+        self
     }
 
     fn checkout(&self, repo_url: &str) -> Option<&'a LocalRepo> {
@@ -286,6 +305,12 @@ impl Context for Env<'_, '_> {
 
     fn parse_yaml(&self, text: &str) -> Result<Value, String> {
         parse_yaml(text)
+    }
+
+    fn max_elements(&self) -> usize {
+        self.expander
+            .limits
+            .get_usize(crate::limits::Key::ApplicationSetElements)
     }
 }
 
@@ -386,11 +411,40 @@ fn is_empty(value: &Value) -> bool {
 impl Expander<'_> {
     /// Expands one ApplicationSet (its whole manifest, as JSON).
     pub fn expand(&self, appset: &Value) -> Expansion {
-        expand(appset, self)
+        expand(appset, self, usize::MAX, usize::MAX)
+    }
+
+    /// Expands one ApplicationSet into at most `at_most` Applications of at most `bytes` in all:
+    /// generators stop being evaluated, and elements rendered, once it has more elements than
+    /// that, or its Applications more bytes (`truncated`).
+    pub fn expand_at_most(&self, appset: &Value, at_most: usize, bytes: usize) -> Expansion {
+        expand(appset, self, at_most, bytes)
     }
 }
 
-fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
+/// The bytes a JSON value holds in strings, keys and scalars (8 for each scalar or container),
+/// walked without recursion.
+fn json_bytes(v: &Value) -> usize {
+    let mut total = 0usize;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        total = total.saturating_add(8);
+        match v {
+            Value::String(s) => total = total.saturating_add(s.len()),
+            Value::Array(items) => stack.extend(items.iter()),
+            Value::Object(map) => {
+                for (k, item) in map {
+                    total = total.saturating_add(k.len());
+                    stack.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+    total
+}
+
+fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize, bytes: usize) -> Expansion {
     let mut out = Expansion::default();
     let spec = appset.get("spec").cloned().unwrap_or(Value::Null);
     let options = TemplateOptions {
@@ -402,6 +456,9 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
             .get("goTemplateOptions")
             .and_then(Value::as_array)
             .is_some_and(|o| o.iter().any(|x| x.as_str() == Some("missingkey=error"))),
+        memory: expander
+            .limits
+            .get_usize(crate::limits::Key::TemplateMemory),
     };
     let env = Env {
         options,
@@ -433,6 +490,9 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
         .enumerate()
     {
         for (entry, own_template) in split_by_template(generator) {
+            if out.truncated {
+                break;
+            }
             match generators::generate(&entry, &env) {
                 Ok(Outcome::Elements(found)) => {
                     let mut merged = own_template.cloned().unwrap_or(Value::Null);
@@ -445,11 +505,19 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                         }
                     };
                     elements.extend(found.into_iter().map(|e| (e, index)));
+                    // More elements than Applications it may still generate: the run's
+                    // bound is reached, and further generators would only add to what is
+                    // dropped.
+                    if elements.len() > at_most {
+                        elements.truncate(at_most);
+                        out.truncated = true;
+                    }
                 }
                 Ok(Outcome::Unavailable(why)) => out.unavailable.push(why),
                 Err(e) => out.errors.push(ExpansionError {
                     generator: Some(i),
                     message: format!("generators[{i}]: {e}"),
+                    limit: e.is_limit(),
                 }),
             }
         }
@@ -470,15 +538,23 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
     }
     let patch = spec.get("templatePatch").and_then(Value::as_str);
     let namespace = appset.pointer("/metadata/namespace").cloned();
-    let mut failed: Vec<(String, Vec<String>)> = Vec::new();
+    let mut failed: Vec<(String, bool, Vec<String>)> = Vec::new();
     for (element, template_index) in elements {
         let template_spec = &templates[template_index];
+        let mut limit = false;
+        let mut note_limit = |e: &template::TemplateError| limit |= e.is_limit();
         let rendered = template::render_template(template_spec, &element.params, &options)
-            .map_err(|e| e.to_string())
+            .map_err(|e| {
+                note_limit(&e);
+                e.to_string()
+            })
             .and_then(|mut manifest| {
                 if let Some(patch) = patch {
-                    let text = template::render_string(patch, &element.params, &options)
-                        .map_err(|e| format!("templatePatch: {e}"))?;
+                    let text =
+                        template::render_string(patch, &element.params, &options).map_err(|e| {
+                            note_limit(&e);
+                            format!("templatePatch: {e}")
+                        })?;
                     let patch = parse_yaml(&text).map_err(|e| format!("templatePatch: {e}"))?;
                     // A patch that renders to nothing (a `{{- if }}` false for this element) is
                     // JSON `null`, which a strategic merge patch leaves the Application unchanged
@@ -505,21 +581,29 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                         meta.insert("namespace".into(), ns.clone());
                     }
                 }
+                // Each element may render up to 16 MiB: 10,000 of them are 160 GB, so what
+                // the run keeps of them is bounded too.
+                let size = json_bytes(&manifest);
+                if out.bytes.saturating_add(size) > bytes {
+                    out.truncated = true;
+                    break;
+                }
+                out.bytes += size;
                 out.apps.push(GeneratedApp {
                     manifest,
                     element: element.origin,
                     duplicate_of: None,
                 });
             }
-            Err(e) => match failed.iter_mut().find(|(error, _)| *error == e) {
-                Some((_, origins)) => origins.push(element.origin),
-                None => failed.push((e, vec![element.origin])),
+            Err(e) => match failed.iter_mut().find(|(error, _, _)| *error == e) {
+                Some((_, _, origins)) => origins.push(element.origin),
+                None => failed.push((e, limit, vec![element.origin])),
             },
         }
     }
     // One cause, one finding: elements failing with the same error (a key no element has) are
     // one error naming the first element and counting the rest.
-    for (e, origins) in failed {
+    for (e, limit, origins) in failed {
         let more = match origins.len() {
             1 => String::new(),
             n => format!(
@@ -529,8 +613,11 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
                 crate::diagnostic::first_few(origins[1..].iter().map(|o| format!("`{o}`")), 3)
             ),
         };
-        out.errors
-            .push(format!("element {}: {e}{more}", origins[0]).into());
+        out.errors.push(ExpansionError {
+            generator: None,
+            message: format!("element {}: {e}{more}", origins[0]),
+            limit,
+        });
     }
     // Argo CD, applicationset/controllers/applicationset_controller.go
     // `validateGeneratedApplications`: the first Application of a name passes, every later one
@@ -557,6 +644,7 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
         // `createOrUpdateInCluster` and `deleteInCluster`: while one element fails, no
         // Application of the set is created, updated or deleted.
         let rendered = std::mem::take(&mut out.apps).len();
+        out.bytes = 0;
         let consequence = if rendered == 0 {
             "; the ApplicationSet controller creates, updates and deletes no Application of this ApplicationSet while an element fails".to_string()
         } else {
@@ -567,7 +655,14 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
             )
         };
         for error in &mut out.errors {
-            error.message.push_str(&consequence);
+            if error.limit {
+                // Argo CD would have rendered it: what is missing is this tool's check.
+                error.message.push_str(
+                    "; manifest-guard stops rendering this ApplicationSet there, so none of its Applications is checked",
+                );
+            } else {
+                error.message.push_str(&consequence);
+            }
         }
     }
     out

@@ -81,7 +81,7 @@ pub(super) fn generate(
         if selected.is_empty() && repo.assumed() {
             return Ok(not_here("directories"));
         }
-        check_len(selected.len(), at)?;
+        check_len(selected.len(), eval.ctx, at)?;
         let mut items = Vec::with_capacity(selected.len());
         for dir in selected {
             let mut item = directory_params(dir, prefix, ctx.go_template());
@@ -96,7 +96,7 @@ pub(super) fn generate(
         if selected.is_empty() && repo.assumed() {
             return Ok(not_here("files"));
         }
-        check_len(selected.len(), at)?;
+        check_len(selected.len(), eval.ctx, at)?;
         let mut items = Vec::new();
         for path in selected {
             let parsed = parse_file(&checkout, repo, path, ctx);
@@ -114,7 +114,7 @@ pub(super) fn generate(
                 append_values(&values, &mut item, ctx, at)?;
                 items.push(item);
             }
-            check_len(items.len(), at)?;
+            check_len(items.len(), eval.ctx, at)?;
         }
         items
     };

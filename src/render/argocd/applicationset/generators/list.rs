@@ -23,7 +23,7 @@ pub(super) fn generate(
     match obj.and_then(|o| o.get("elements")) {
         None | Some(Value::Null) => {}
         Some(Value::Array(elements)) => {
-            check_len(elements.len(), &eat)?;
+            check_len(elements.len(), ctx, &eat)?;
             for (i, element) in elements.iter().enumerate() {
                 let iat = format!("{eat}[{i}]");
                 check_depth(element, &iat)?;
@@ -57,7 +57,7 @@ pub(super) fn generate(
                 ));
             }
         };
-        check_len(items.len() + parsed_items.len(), &yat)?;
+        check_len(items.len() + parsed_items.len(), ctx, &yat)?;
         for (j, parsed) in parsed_items.into_iter().enumerate() {
             let params = match parsed {
                 Value::Null => Params::new(),

@@ -62,7 +62,7 @@ pub(super) fn generate(
             item.opaque = a.opaque.clone();
             item.opaque.extend(b.opaque);
             out.push(item);
-            check_len(out.len(), at)?;
+            check_len(out.len(), eval.ctx, at)?;
             eval.count(1, at)?;
         }
     }

@@ -68,6 +68,11 @@ pub trait Context {
     fn render(&self, value: &Value, params: &Params) -> Result<Value, String>;
     /// Parse YAML or JSON text into JSON (git files generator, list elementsYaml).
     fn parse_yaml(&self, text: &str) -> Result<Value, String>;
+    /// At most this many parameter sets come out of one generator (and out of any of its
+    /// children): the run's `applicationset-elements`.
+    fn max_elements(&self) -> usize {
+        crate::limits::Limits::default().get_usize(crate::limits::Key::ApplicationSetElements)
+    }
 }
 
 /// A local checkout of a git repository.
@@ -149,8 +154,16 @@ pub enum GeneratorError {
     },
 }
 
-/// At most this many parameter sets come out of one generator (and out of any of its children).
-pub const MAX_ELEMENTS: usize = 10_000;
+impl GeneratorError {
+    /// A bound of this tool, not an error of the ApplicationSet.
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            GeneratorError::TooManyElements { .. } | GeneratorError::TooMuchScanning { .. }
+        )
+    }
+}
+
 /// At most this many parameter sets are produced in total while evaluating one entry, children
 /// and matrix re-evaluations included, so a nested matrix cannot make quadratic work.
 pub const MAX_WORK: usize = 200_000;
@@ -400,7 +413,7 @@ impl Eval<'_> {
             }
             items = kept;
         }
-        check_len(items.len(), at)?;
+        check_len(items.len(), self.ctx, at)?;
         Ok(Generated::Items(items))
     }
 
@@ -565,11 +578,12 @@ pub(super) fn malformed(at: &str, message: impl Into<String>) -> GeneratorError 
     }
 }
 
-pub(super) fn check_len(len: usize, at: &str) -> Result<(), GeneratorError> {
-    if len > MAX_ELEMENTS {
+pub(super) fn check_len(len: usize, ctx: &dyn Context, at: &str) -> Result<(), GeneratorError> {
+    let limit = ctx.max_elements();
+    if len > limit {
         return Err(GeneratorError::TooManyElements {
             at: display_at(at),
-            limit: MAX_ELEMENTS,
+            limit,
         });
     }
     Ok(())
@@ -1059,7 +1073,7 @@ mod unit_tests {
     #[test]
     fn limits_turn_hostile_input_into_errors() {
         let ctx = TestContext::fast();
-        let many: Vec<Value> = (0..=MAX_ELEMENTS)
+        let many: Vec<Value> = (0..=ctx.max_elements())
             .map(|i| json!({"i": i.to_string()}))
             .collect();
         assert!(matches!(

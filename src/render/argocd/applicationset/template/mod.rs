@@ -76,12 +76,39 @@ pub enum TemplateError {
     },
 }
 
-/// How to render: the ApplicationSet's `spec.goTemplate` and `spec.goTemplateOptions`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+impl TemplateError {
+    /// A bound of this renderer (steps, output, memory, depth), which Argo CD does not have.
+    pub fn is_limit(&self) -> bool {
+        match self {
+            TemplateError::Limit { .. } => true,
+            TemplateError::InField { source, .. } => source.is_limit(),
+            _ => false,
+        }
+    }
+}
+
+/// How to render: the ApplicationSet's `spec.goTemplate` and `spec.goTemplateOptions`, and the
+/// run's `template-memory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TemplateOptions {
     pub go_template: bool,
     /// `goTemplateOptions: ["missingkey=error"]`.
     pub missing_key_error: bool,
+    /// Bytes of values one rendering (one element) may create (`template-memory`).
+    pub memory: usize,
+}
+
+/// `template-memory`'s default, for options built without the run's limits.
+pub const DEFAULT_TEMPLATE_MEMORY: usize = 64 * 1024 * 1024;
+
+impl Default for TemplateOptions {
+    fn default() -> Self {
+        TemplateOptions {
+            go_template: false,
+            missing_key_error: false,
+            memory: DEFAULT_TEMPLATE_MEMORY,
+        }
+    }
 }
 
 /// Render an ApplicationSet `spec.template` (as JSON) with one generator element's params,
@@ -133,7 +160,7 @@ impl<'p> Renderer<'p> {
             params,
             opts: *opts,
             data: None,
-            budget: go::Budget::new(0, MAX_TOTAL_BYTES),
+            budget: go::Budget::new(0, MAX_TOTAL_BYTES, opts.memory),
             steps_left: MAX_TOTAL_STEPS,
         }
     }

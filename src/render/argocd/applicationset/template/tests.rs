@@ -6,19 +6,24 @@
 
 use serde_json::{Value as J, json};
 
-use super::{Params, TemplateError, TemplateOptions, render_string, render_template};
+use super::{
+    DEFAULT_TEMPLATE_MEMORY, Params, TemplateError, TemplateOptions, render_string, render_template,
+};
 
 const GO: TemplateOptions = TemplateOptions {
     go_template: true,
     missing_key_error: false,
+    memory: DEFAULT_TEMPLATE_MEMORY,
 };
 const GO_STRICT: TemplateOptions = TemplateOptions {
     go_template: true,
     missing_key_error: true,
+    memory: DEFAULT_TEMPLATE_MEMORY,
 };
 const FAST: TemplateOptions = TemplateOptions {
     go_template: false,
     missing_key_error: false,
+    memory: DEFAULT_TEMPLATE_MEMORY,
 };
 
 fn params(v: J) -> Params {
@@ -1247,4 +1252,56 @@ fn total_work_of_a_template_is_bounded() {
     let t = J::Array((0..40).map(|_| J::String(field.to_owned())).collect());
     let e = render_template(&t, &go_params(), &GO).err();
     assert!(e.as_ref().is_some_and(is_limit), "{e:?}");
+}
+
+/// `GO` with a `template-memory` of `bytes`.
+fn go_with_memory(bytes: usize) -> TemplateOptions {
+    TemplateOptions {
+        memory: bytes,
+        ..GO
+    }
+}
+
+// issue 11: a 529-byte ApplicationSet `set` a fresh 1 MB string 100,000 times (300,000 steps,
+// no output) and the process aborted with "memory allocation failed". Every value a function
+// builds is charged to `template-memory`; here 1 MiB of them, so the bomb ends at its second
+// copy, long before memory runs short.
+#[test]
+fn values_a_template_builds_are_charged_to_its_memory_budget() {
+    let bomb = r#"{{ $s := repeat 500000 "x" }}{{ $d := dict }}{{ range $i := until 100000 }}{{ $_ := set $d (toString $i) (print $s) }}{{ end }}bomb"#;
+    let e = render_string(bomb, &go_params(), &go_with_memory(1 << 20)).err();
+    assert!(
+        matches!(&e, Some(TemplateError::Limit { what, limit }) if what.contains("template-memory") && *limit == 1 << 20),
+        "{e:?}"
+    );
+    assert!(e.is_some_and(|e| e.is_limit()));
+    // `tpl` builds strings too, outside the function table.
+    let via_tpl = r#"{{ $s := repeat 500000 "x" }}{{ $d := dict }}{{ range $i := until 100 }}{{ $_ := set $d (toString $i) (tpl $s $) }}{{ end }}"#;
+    let e = render_string(via_tpl, &go_params(), &go_with_memory(1 << 20)).err();
+    assert!(e.is_some_and(|e| e.is_limit()));
+    // A literal stored again and again is a new string each time, as `set` keeps it.
+    let literal = format!(
+        r#"{{{{ $d := dict }}}}{{{{ range $i := until 1000 }}}}{{{{ $_ := set $d (toString $i) "{}" }}}}{{{{ end }}}}"#,
+        "y".repeat(2000)
+    );
+    let e = render_string(&literal, &go_params(), &go_with_memory(1 << 20)).err();
+    assert!(e.is_some_and(|e| e.is_limit()));
+}
+
+// The budget counts allocations, not references: one string stored under 1,000 keys, or a map
+// that `set` returns again, is charged once, so ordinary templates stay far inside it.
+#[test]
+fn a_value_shared_many_times_is_charged_once() {
+    let shared = r#"{{ $s := repeat 100000 "x" }}{{ $d := dict }}{{ range $i := until 1000 }}{{ $_ := set $d (toString $i) $s }}{{ end }}{{ len $d }}"#;
+    assert_eq!(
+        render_string(shared, &go_params(), &go_with_memory(1 << 20)).as_deref(),
+        Ok("1000")
+    );
+    // The same template with a copy per key is 100 MB of strings.
+    let copied = shared.replace("(toString $i) $s", "(toString $i) (print $s)");
+    assert!(
+        render_string(&copied, &go_params(), &go_with_memory(1 << 20))
+            .err()
+            .is_some_and(|e| e.is_limit())
+    );
 }

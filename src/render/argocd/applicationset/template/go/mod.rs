@@ -6,8 +6,8 @@
 //! `lexer` and `parse` build the tree (rejecting what Go rejects), `exec` walks it with Go's
 //! evaluation rules, `funcs` holds the Go builtins and the function table, `sprig` the Sprig
 //! and Argo CD functions, `printf` Go's `fmt` verbs and `encode` the JSON/YAML/base64/hash
-//! encoders those functions need. Every stage is bounded (steps, depth, output size) because the
-//! template text comes from pull requests.
+//! encoders those functions need. Every stage is bounded (steps, depth, output size, and the
+//! bytes of values built, `exec::Memory`) because the template text comes from pull requests.
 
 mod encode;
 mod exec;

@@ -662,7 +662,12 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: &mut Ctx<'_>) -> Result<Va
                 return Err(Fail::msg("assignment to entry in nil map"));
             };
             let key = s_arg(&args, 1).to_string();
-            borrow_mut(&m)?.insert(key, arg(&args, 2));
+            let value = arg(&args, 2);
+            if !borrow(&m)?.contains_key(&key) {
+                ctx.budget.memory.charge_new_key(&key)?;
+            }
+            ctx.charge_value(&value)?;
+            borrow_mut(&m)?.insert(key, value);
             Ok(Value::Map(m))
         }
         "unset" => match m_arg(&args, 0) {
@@ -1169,6 +1174,9 @@ fn merge_into(
         let dv = borrow(dst)?.get(&k).cloned();
         if sv.is_nilish() {
             if overwrite {
+                if dv.is_none() {
+                    ctx.budget.memory.charge_new_key(&k)?;
+                }
                 borrow_mut(dst)?.insert(k, Value::Nil);
             }
             continue;
@@ -1182,6 +1190,10 @@ fn merge_into(
             Some(d) => overwrite || d.is_empty(),
         };
         if take {
+            if dv.is_none() {
+                ctx.budget.memory.charge_new_key(&k)?;
+            }
+            ctx.charge_value(&sv)?;
             borrow_mut(dst)?.insert(k, sv);
         }
     }

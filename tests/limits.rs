@@ -1,0 +1,398 @@
+//! The run's bounds on rendering (issue 11 §3): every thing a repository can ask the render stage
+//! for — template memory, generated Applications, renders, a child process's memory — ends in a
+//! `render-failed` finding with a file and line that names the bound, in seconds, and the rest of
+//! the run goes on. Each test lowers the bound in the repository's own `.manifest-guard.yaml`
+//! (a repository may lower a bound, never raise it) so no test needs a real multi-GB bomb, and
+//! runs the binary under an address-space limit so a regression fails the test instead of the
+//! machine.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Output, json, root, tool_path, write};
+
+/// The address space the binary under test may use: far above what a bounded run needs, far
+/// below what an unbounded bomb takes.
+const TEST_ADDRESS_SPACE_KB: u64 = 3 * 1024 * 1024;
+
+/// Runs `manifest-guard args...` in `dir` under `ulimit -v`, and how long it took.
+fn run_bounded(dir: &Path, args: &[&str]) -> (Output, Duration) {
+    let script = format!("ulimit -v {TEST_ADDRESS_SPACE_KB} && exec \"$0\" \"$@\"");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_manifest-guard"))
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", tool_path())
+        .env_remove("NO_COLOR")
+        .env_remove("CI");
+    let started = Instant::now();
+    let out = cmd.output().expect("the binary runs");
+    let took = started.elapsed();
+    (
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        },
+        took,
+    )
+}
+
+/// `(rule, file, line, message)` of every finding of `check . --format json` in `dir`.
+fn check(dir: &Path, extra: &[&str]) -> (Vec<(String, String, u64, String)>, Output) {
+    let mut args = vec!["check", ".", "--format", "json"];
+    args.extend(extra);
+    let (out, took) = run_bounded(dir, &args);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "exit {} after {took:?}: {}",
+        out.code,
+        out.stderr
+    );
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    let v = json(&out);
+    let found = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap_or("").into(),
+                d["file"].as_str().unwrap_or("").into(),
+                d["line"].as_u64().unwrap_or(0),
+                d["message"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    (found, out)
+}
+
+fn copy_fixture(case: &str, to: &Path) {
+    let from = root().join("tests/bombs").join(case);
+    for entry in walk(&from) {
+        let rel = entry.strip_prefix(&from).expect("below the fixture");
+        write(
+            to,
+            &rel.to_string_lossy(),
+            std::fs::read(&entry).expect("read"),
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+// issue 11 §3: the 529-byte ApplicationSet that `set`s a fresh 1 MB string 100,000 times
+// aborted the process ("memory allocation of 1000016 bytes failed", no report at all). At the
+// default `template-memory` (64 MiB) it is one `render-failed` finding at the ApplicationSet.
+#[test]
+fn a_template_memory_bomb_is_a_finding_at_the_applicationset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_fixture("template-memory", dir.path());
+    write(
+        dir.path(),
+        "zz-good.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n",
+    );
+    let (found, out) = check(dir.path(), &["--no-render"]);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, line, message) = failed[0];
+    assert_eq!((file.as_str(), *line), ("appset.yaml", 4), "{message}");
+    assert!(
+        message.contains("`template-memory`") && message.contains("67108864"),
+        "{message}"
+    );
+    // The rest of the run is unaffected.
+    assert!(json(&out)["summary"]["objects"].as_u64().unwrap_or(0) >= 1);
+}
+
+// The bound is the operator's, and a repository may lower it: a template that builds 2 MB of
+// strings is fine at the default and a finding under `template-memory: 1048576`.
+#[test]
+fn template_memory_is_lowered_by_the_repository_config() {
+    let appset = r#"apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: builds
+  namespace: argocd
+spec:
+  goTemplate: true
+  generators:
+    - list:
+        elements:
+          - n: "1"
+  template:
+    metadata:
+      name: '{{ $d := dict }}{{ range $i := until 20 }}{{ $_ := set $d (toString $i) (repeat 100000 "x") }}{{ end }}app-{{ .n }}'
+    spec:
+      project: default
+      source: {repoURL: https://example.com/r.git, path: app}
+      destination: {server: https://kubernetes.default.svc, namespace: app}
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "appset.yaml", appset);
+    let (found, _) = check(dir.path(), &["--no-render"]);
+    assert!(found.iter().all(|f| f.0 != "render-failed"), "{found:#?}");
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "limits:\n  template-memory: 1048576\n",
+    );
+    let (found, _) = check(dir.path(), &["--no-render"]);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    assert_eq!((failed[0].1.as_str(), failed[0].2), ("appset.yaml", 4));
+    assert!(failed[0].3.contains("`template-memory`"), "{}", failed[0].3);
+}
+
+/// An ApplicationSet `name` whose list generator has `n` elements, each an Application of a
+/// directory `apps/<name>-<i>`.
+fn list_appset(name: &str, n: usize) -> String {
+    let elements: String = (0..n)
+        .map(|i| format!("          - i: \"{i}\"\n"))
+        .collect();
+    format!(
+        r#"apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: {name}
+  namespace: argocd
+spec:
+  generators:
+    - list:
+        elements:
+{elements}  template:
+    metadata:
+      name: '{name}-{{{{i}}}}'
+    spec:
+      project: default
+      source: {{repoURL: https://example.com/r.git, path: 'apps/{name}-{{{{i}}}}'}}
+      destination: {{server: https://kubernetes.default.svc, namespace: '{name}-{{{{i}}}}'}}
+"#
+    )
+}
+
+// issue 11 §3: the 10,000-Application cap was per ApplicationSet, so 200 of them (400 KB of
+// YAML) took 10 GB. `generated-applications` bounds the run's total; reaching it is ONE finding,
+// at the ApplicationSet where it ran out, counting the ApplicationSets not expanded after it.
+#[test]
+fn generated_applications_are_bounded_for_the_whole_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["a", "b", "c", "d"] {
+        write(dir.path(), &format!("{name}.yaml"), list_appset(name, 5));
+    }
+    let (found, out) = check(dir.path(), &["--no-render"]);
+    assert!(found.iter().all(|f| f.0 != "render-failed"), "{found:#?}");
+    assert_eq!(json(&out)["summary"]["applications"], 20);
+
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "limits:\n  generated-applications: 7\n",
+    );
+    let (found, out) = check(dir.path(), &["--no-render"]);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, line, message) = failed[0];
+    assert_eq!((file.as_str(), *line), ("b.yaml", 4), "{message}");
+    assert!(
+        message.contains("more than 7 Applications (`generated-applications`)")
+            && message.contains("2 more ApplicationSets were not expanded"),
+        "{message}"
+    );
+    // The first seven are generated and checked; no "generates no Application" for c and d.
+    assert_eq!(json(&out)["summary"]["applications"], 7);
+    assert!(
+        found.iter().all(|f| f.1 != "c.yaml" && f.1 != "d.yaml"),
+        "{found:#?}"
+    );
+}
+
+/// Checks a copy of fixture `case` (with `config` as its `.manifest-guard.yaml`, when given),
+/// rendering with the real tools.
+fn check_rendered(case: &str, config: Option<&str>) -> Vec<(String, String, u64, String)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_fixture(case, dir.path());
+    if let Some(config) = config {
+        write(dir.path(), ".manifest-guard.yaml", config);
+    }
+    check(dir.path(), &[]).0
+}
+
+// issue 11 §3: a chart that renders Applications of itself with new parameters each time was
+// bounded only in depth (8 levels: 10^8 renders with ten children). `renders` bounds the Helm
+// and Kustomize processes of a run; reaching it is one `render-failed` finding, at the first
+// Application not rendered, counting the others.
+#[test]
+fn renders_per_run_are_bounded_and_reported_once() {
+    if !common::render_tools() {
+        return;
+    }
+    let found = check_rendered("app-of-apps-fanout", Some("limits:\n  renders: 5\n"));
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, _, message) = failed[0];
+    // The Application refused is written in the chart's template.
+    assert_eq!(file, "loop/templates/apps.yaml", "{message}");
+    assert!(
+        message.contains("bound of 5 Helm and Kustomize renders (`renders`)")
+            && message.contains("more renders"),
+        "{message}"
+    );
+}
+
+// Cycle detection by what is rendered. Argo CD has none (its app-of-apps is just Applications
+// syncing Applications); its repo-server keys a manifest generation on the revision and the
+// `ApplicationSource` — repoURL, path, targetRevision, `helm:`/`kustomize:` options — plus the
+// Application's name and namespace (argoproj/argo-cd reposerver/repository/repository.go,
+// `getManifestCacheEntry` → `cache.GetManifests`). We take the source and its options and leave
+// the name out on purpose: an Application that renders the same source with the same parameters
+// as an Application above it renders that ancestor's output again, itself among it under a new
+// name. Found at once and named, instead of rendered down to `app-depth`.
+#[test]
+fn the_same_source_rendered_again_below_itself_is_a_cycle() {
+    if !common::render_tools() {
+        return;
+    }
+    let found = check_rendered("helm-cycle", None);
+    let cycles: Vec<_> = found
+        .iter()
+        .filter(|f| f.3.contains("app-of-apps cycle"))
+        .collect();
+    assert_eq!(cycles.len(), 1, "{found:#?}");
+    let (rule, file, _, message) = cycles[0];
+    assert_eq!(
+        (rule.as_str(), file.as_str()),
+        ("not-rendered", "self/templates/app.yaml")
+    );
+    assert!(
+        message.contains("`child-root`") && message.contains("ancestor Application `root`"),
+        "{message}"
+    );
+    assert!(
+        found.iter().all(|f| !f.3.contains("`app-depth`")),
+        "{found:#?}"
+    );
+}
+
+// Chart `a` renders Application `b`, chart `b` renders Application `a` again: the render stopped
+// at `a` without a word. An Application rendering itself (a self-managing root) stays silent.
+#[test]
+fn an_application_rendering_its_ancestor_by_name_is_a_cycle() {
+    if !common::render_tools() {
+        return;
+    }
+    let found = check_rendered("name-cycle", None);
+    let cycles: Vec<_> = found
+        .iter()
+        .filter(|f| f.3.contains("app-of-apps cycle"))
+        .collect();
+    assert_eq!(cycles.len(), 1, "{found:#?}");
+    assert_eq!(cycles[0].1, "b/templates/app-a.yaml");
+    assert!(
+        cycles[0]
+            .3
+            .contains("Application `b` renders Application `a`, which is above it"),
+        "{}",
+        cycles[0].3
+    );
+}
+
+// Directory `a` holds the Application of `b`, directory `b` the one of `a`: each is deployed by
+// the other, which was silent. One finding, at the Application defined first.
+#[test]
+fn applications_deploying_each_other_from_directories_are_a_cycle() {
+    let found = check_rendered("directory-cycle", None);
+    let cycles: Vec<_> = found
+        .iter()
+        .filter(|f| f.3.contains("app-of-apps cycle"))
+        .collect();
+    assert_eq!(cycles.len(), 1, "{found:#?}");
+    let (rule, file, line, message) = cycles[0];
+    assert_eq!(
+        (rule.as_str(), file.as_str(), *line),
+        ("not-rendered", "a/app-b.yaml", 4)
+    );
+    assert!(message.contains("(`b` ← `a` ← `b`"), "{message}");
+}
+
+// issue 11 §3: a looping chart took helm to 24 GB. Each Helm and Kustomize process runs under
+// `render-memory` of address space; the real helm runs normally under the default (every
+// render test does), and a chart that needs more is a `render-failed` finding naming the bound
+// — here 1 GiB, set by the repository's config, against a chart that builds a 1 GiB string.
+#[test]
+fn a_render_over_its_memory_is_a_finding_naming_the_bound() {
+    if !common::render_tools() {
+        return;
+    }
+    let found = check_rendered(
+        "render-memory",
+        Some("limits:\n  render-memory: 1073741824\n"),
+    );
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, line, message) = failed[0];
+    assert_eq!((file.as_str(), *line), ("app.yaml", 9), "{message}");
+    assert!(
+        message.contains("ran out of memory under the bound of 1 GiB of address space per process (`render-memory`)"),
+        "{message}"
+    );
+}
+
+// Each element may render up to 16 MiB, so 10,000 elements of a 100 KB ApplicationSet could be
+// 160 GB: `generated-bytes` bounds what the run keeps of generated Applications, reported once
+// like `generated-applications`.
+#[test]
+fn generated_bytes_are_bounded_for_the_whole_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["a", "b", "c"] {
+        let appset = list_appset(name, 5)
+            .replace(
+                "spec:\n  generators",
+                "spec:\n  goTemplate: true\n  generators",
+            )
+            .replace("{{i}}", "{{.i}}")
+            .replace(
+                "    metadata:\n",
+                "    metadata:\n      annotations:\n        pad: '{{ repeat 20000 \"x\" }}'\n",
+            );
+        write(dir.path(), &format!("{name}.yaml"), appset);
+    }
+    let (found, out) = check(dir.path(), &["--no-render"]);
+    assert!(found.iter().all(|f| f.0 != "render-failed"), "{found:#?}");
+    assert_eq!(json(&out)["summary"]["applications"], 15);
+
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "limits:\n  generated-bytes: 150000\n",
+    );
+    let (found, out) = check(dir.path(), &["--no-render"]);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, line, message) = failed[0];
+    assert_eq!((file.as_str(), *line), ("b.yaml", 4), "{message}");
+    assert!(
+        message.contains("Applications of more than 150000 bytes (`generated-bytes`)")
+            && message.contains("1 more ApplicationSet was not expanded"),
+        "{message}"
+    );
+    // a's five and the two of b that fit.
+    assert_eq!(json(&out)["summary"]["applications"], 7);
+}
