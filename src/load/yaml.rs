@@ -56,6 +56,9 @@ pub struct Scalar {
 pub struct Entry {
     pub key: Node,
     pub value: Node,
+    /// Brought in by a merge key (`<<: *base`): its spans are where the merged mapping wrote it,
+    /// and a key written in the mapping itself may override it without being a duplicate.
+    pub merged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -388,7 +391,11 @@ impl Builder<'_> {
                 ..
             }) => match pending_key.take() {
                 None => *pending_key = Some(node),
-                Some(key) => entries.push(Entry { key, value: node }),
+                Some(key) => entries.push(Entry {
+                    key,
+                    value: node,
+                    merged: false,
+                }),
             },
         }
     }
@@ -466,6 +473,7 @@ impl Builder<'_> {
                             .last()
                             .map_or(span.end, |e| e.value.span.end.max(span.end));
                         let end = close_end(self.offsets.text, start, end);
+                        let entries = resolve_merges(entries)?;
                         (
                             Node {
                                 value: Value::Map(entries),
@@ -519,6 +527,71 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether `key` is a merge key. go-yaml v2 `isMerge` (decode.go): a plain, untagged `<<`, or
+/// any `<<` tagged `!!merge`; a quoted `"<<"` is an ordinary key.
+fn is_merge_key(key: &Node) -> bool {
+    match &key.value {
+        Value::Scalar(s) if s.text == "<<" => match s.tag.as_deref() {
+            None => s.style == Style::Plain,
+            Some(tag) => tag == "!!merge" || tag.ends_with(":merge"),
+        },
+        _ => false,
+    }
+}
+
+/// Replaces each merge key of a finished mapping with the entries it merges in, as go-yaml v2
+/// decodes them (sigs.k8s.io/yaml's goyaml.v2, which kubectl and Argo CD's repo-server read
+/// manifests with; `decode.go`, `(*decoder).mapping` and `(*decoder).merge`):
+///
+/// - entries are applied in order and a later key replaces an earlier one (`mapping` sets each
+///   key into the map as it comes; `merge` unmarshals the merged mapping into the same map), so a
+///   key written after `<<` overrides the merged one, and one written before it is overridden;
+/// - a sequence of mappings is merged last to first ("Step backwards as earlier nodes take
+///   precedence"), so the first mapping of `<<: [*a, *b]` wins;
+/// - a merged mapping's own merges are already resolved (it finished before this one), which is
+///   go-yaml's recursion through `unmarshal`;
+/// - anything else as the value is an error: "map merge requires map or sequence of maps as the
+///   value" (`failWantMap`).
+///
+/// The merged entries keep the spans where they were written (the anchor's mapping), and are
+/// marked `merged`. Lookups take the last entry of a key, which is go-yaml's answer. The nodes
+/// were counted when the alias was copied (the alias budget), so merging adds none.
+fn resolve_merges(entries: Vec<Entry>) -> Result<Vec<Entry>, YamlError> {
+    if !entries.iter().any(|e| is_merge_key(&e.key)) {
+        return Ok(entries);
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if !is_merge_key(&entry.key) {
+            out.push(entry);
+            continue;
+        }
+        let want_map = |span: Span| YamlError {
+            kind: YamlErrorKind::Syntax,
+            message: "map merge requires map or sequence of maps as the value".into(),
+            span,
+        };
+        let value = entry.value;
+        match value.value {
+            Value::Map(merged) => {
+                out.extend(merged.into_iter().map(|e| Entry { merged: true, ..e }))
+            }
+            Value::Seq(items) => {
+                if let Some(bad) = items.iter().find(|i| !i.is_map()) {
+                    return Err(want_map(bad.span));
+                }
+                for item in items.into_iter().rev() {
+                    if let Value::Map(merged) = item.value {
+                        out.extend(merged.into_iter().map(|e| Entry { merged: true, ..e }));
+                    }
+                }
+            }
+            Value::Scalar(_) => return Err(want_map(value.span)),
+        }
+    }
+    Ok(out)
 }
 
 /// A block collection's end marker sits at the start of the next token; trailing whitespace and
@@ -1211,6 +1284,96 @@ mod tests {
             text.rfind('\'').expect("quote") - "'a\nb".len()
         );
         assert_eq!(parsed.documents.len(), MAX_RETRIES);
+    }
+
+    // Merge keys, as go-yaml v2 resolves them (sigs.k8s.io/yaml goyaml.v2 `decode.go`,
+    // `(*decoder).mapping`, `(*decoder).merge`, `isMerge`; kubectl and Argo CD's repo-server read
+    // manifests with it). Expected values are what v2 decodes into a map.
+
+    #[test]
+    fn merge_keys_bring_in_the_anchor_and_keys_written_after_override() {
+        let text = "x: &base\n  kind: ConfigMap\n  name: a\ny:\n  <<: *base\n  name: b\n";
+        let root = one(text);
+        let y = root.get("y").expect("y");
+        assert_eq!(y.get("kind").and_then(Node::as_str), Some("ConfigMap"));
+        assert_eq!(y.get("name").and_then(Node::as_str), Some("b"));
+        assert_eq!(
+            y.to_json(),
+            serde_json::json!({"kind": "ConfigMap", "name": "b"})
+        );
+        // No `<<` entry is left; the merged ones are marked and keep the anchor's spans.
+        assert!(
+            y.entries()
+                .iter()
+                .all(|e| e.key.as_scalar_text() != Some("<<"))
+        );
+        let kind = y.entry("kind").expect("kind");
+        assert!(kind.merged);
+        assert_eq!(kind.key.span.start, text.find("kind").expect("kind"));
+        assert_eq!(
+            &text[kind.value.span.start..kind.value.span.end],
+            "ConfigMap"
+        );
+        assert!(!y.entry("name").expect("name").merged);
+    }
+
+    #[test]
+    fn a_key_written_before_the_merge_is_overridden_as_go_yaml_v2_does() {
+        // v2 sets keys into the map in order and the merge unmarshals into the same map.
+        let root = one("x: &b {name: a}\ny:\n  name: mine\n  <<: *b\n");
+        assert_eq!(root.path(&["y", "name"]).and_then(Node::as_str), Some("a"));
+    }
+
+    #[test]
+    fn the_first_mapping_of_a_merge_list_wins_and_merges_nest() {
+        let text = "a: &a {k: from-a, only-a: 1}\nb: &b {k: from-b, only-b: 2}\nc: &c\n  <<: *b\n  own: 3\nd:\n  <<: [*a, *c, {inline: 4, k: inline}]\n";
+        let root = one(text);
+        let d = root.get("d").expect("d");
+        assert_eq!(
+            d.to_json(),
+            serde_json::json!({"inline": 4, "k": "from-a", "own": 3, "only-b": 2, "only-a": 1})
+        );
+        assert_eq!(d.get("k").and_then(Node::as_str), Some("from-a"));
+        assert_eq!(d.get("only-b").and_then(Node::as_str), Some("2"));
+        assert!(d.entries().iter().all(|e| e.merged));
+    }
+
+    #[test]
+    fn quoted_or_tagged_merge_keys() {
+        // Quoted: an ordinary key. Tagged `!!merge`: a merge key.
+        let root = one("x: &b {k: v}\ny: {\"<<\": *b}\nz: {!!merge <<: *b}\n");
+        assert!(root.path(&["y", "<<"]).is_some());
+        assert_eq!(root.path(&["z", "k"]).and_then(Node::as_str), Some("v"));
+    }
+
+    #[test]
+    fn merging_a_scalar_is_an_error_at_the_value() {
+        let text = "x: &s hello\ny:\n  <<: *s\n";
+        let parsed = parse(text, Limits::default());
+        let err = parsed.error.expect("refused");
+        assert_eq!(err.kind, YamlErrorKind::Syntax);
+        assert!(
+            err.message.contains("map merge requires map"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.span.start, text.rfind("*s").expect("alias"));
+        let parsed = parse("y:\n  <<: [{a: 1}, 2]\n", Limits::default());
+        assert!(parsed.error.is_some());
+    }
+
+    #[test]
+    fn merge_bombs_spend_the_alias_budget() {
+        let mut text =
+            String::from("a: &a {k0: v, k1: v, k2: v, k3: v, k4: v, k5: v, k6: v, k7: v, k8: v}\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for w in names.windows(2) {
+            let refs = vec![format!("*{}", w[0]); 9].join(", ");
+            text.push_str(&format!("{}: &{} {{<<: [{}], own: x}}\n", w[1], w[1], refs));
+        }
+        let parsed = parse(&text, Limits::default());
+        let err = parsed.error.expect("refused");
+        assert_eq!(err.kind, YamlErrorKind::AliasLimit);
     }
 
     #[test]
