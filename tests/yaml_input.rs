@@ -65,3 +65,75 @@ fn an_object_built_from_merge_keys_is_checked() {
         "{found:#?}"
     );
 }
+
+/// Two definitions of one Application, the later with `syncPolicy.automated.prune` spelled
+/// `prune`; what only the earlier one deployed is pruned when prune is on.
+fn replaced_application(dir: &Path, prune: &str) {
+    write(
+        dir,
+        ".manifest-guard.yaml",
+        "repositories:\n  - url: https://git.example.com/gitops.git\n    path: .\n",
+    );
+    let app = |path: &str, sync: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://git.example.com/gitops.git\n    targetRevision: main\n    path: {path}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: web\n{sync}"
+        )
+    };
+    write(dir, "apps/a.yaml", app("one", ""));
+    write(
+        dir,
+        "apps/b.yaml",
+        app(
+            "two",
+            &format!("  syncPolicy:\n    automated:\n      {prune}\n      selfHeal: on\n"),
+        ),
+    );
+    let cm =
+        |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n---\n");
+    write(dir, "one/cm.yaml", cm("kept") + &cm("only-in-one"));
+    write(dir, "two/cm.yaml", cm("kept"));
+}
+
+fn duplicate_application_message(prune: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    replaced_application(dir.path(), prune);
+    let found = findings(dir.path(), &[]);
+    let dup: Vec<_> = found
+        .iter()
+        .filter(|f| f.0 == "duplicate-application")
+        .collect();
+    assert_eq!(dup.len(), 1, "{found:#?}");
+    dup[0].4.clone()
+}
+
+/// `prune: yes` is `true` to Argo CD: sigs.k8s.io/yaml decodes with goyaml.v2, whose
+/// `resolve.go` (`resolveMapList`) lists `y`, `yes`, `on`, `true` (and capitalised and upper-case
+/// forms) as true and `n`, `no`, `off`, `false` as false. Read as a string, the automated prune
+/// looked off, and duplicate-application said objects only "become out of sync".
+#[test]
+fn yaml_1_1_booleans_in_argo_cd_fields_are_booleans() {
+    const PRUNES: &str = "the next automated sync prunes";
+    let on = duplicate_application_message("prune: true");
+    assert!(on.contains(PRUNES), "{on}");
+    for spelling in [
+        "prune: yes",
+        "prune: Y",
+        "prune: on",
+        "prune: ON",
+        "prune: True",
+    ] {
+        let msg = duplicate_application_message(spelling);
+        assert!(msg.contains(PRUNES), "{spelling}: {msg}");
+    }
+    for spelling in [
+        "prune: no",
+        "prune: off",
+        "prune: n",
+        "prune: false",
+        "prune: yES",
+    ] {
+        let msg = duplicate_application_message(spelling);
+        assert!(!msg.contains(PRUNES), "{spelling}: {msg}");
+        assert!(msg.contains("out of sync"), "{spelling}: {msg}");
+    }
+}

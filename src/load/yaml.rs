@@ -235,6 +235,38 @@ impl Scalar {
     }
 }
 
+/// A boolean as go-yaml v2 spells it, which is how Argo CD and the API server read YAML
+/// (sigs.k8s.io/yaml decodes with its fork `goyaml.v2`; `resolve.go`, `resolveMapList`): `y`,
+/// `yes`, `on`, `true` and `n`, `no`, `off`, `false`, each in lower case, capitalised or upper
+/// case (`Y`, `Yes`, `YES`, ...). Nothing else: `yES`, `1` and `enabled` are not booleans there.
+pub fn yaml11_bool(text: &str) -> Option<bool> {
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            Some(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// A field that Argo CD or the API server decodes as a Go `bool` (`syncPolicy.automated.prune`,
+/// `directory.recurse`, `helm.skipCrds`, ...), read from a manifest's JSON. A manifest's JSON
+/// types scalars by the YAML 1.2 core schema (so that `yes` in a ConfigMap's `data` stays the
+/// text it is shown as), which leaves `prune: yes` a string here; Argo CD's decoder reads it as
+/// `true`. Every boolean field of a manifest is read through this one function.
+///
+/// A quoted `"yes"` also reads as `true`: the JSON no longer says it was quoted. The API server
+/// would refuse such an Application (its CRD says boolean), so it never deploys either way.
+pub fn go_bool(value: &serde_json::Value) -> Option<bool> {
+    match value {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) => yaml11_bool(s),
+        _ => None,
+    }
+}
+
 fn parse_int(t: &str) -> Option<i64> {
     let (neg, digits) = match t.as_bytes().first()? {
         b'-' => (true, &t[1..]),
@@ -1374,6 +1406,32 @@ mod tests {
         let parsed = parse(&text, Limits::default());
         let err = parsed.error.expect("refused");
         assert_eq!(err.kind, YamlErrorKind::AliasLimit);
+    }
+
+    #[test]
+    fn go_yaml_v2_booleans_for_fields_and_text_for_everything_else() {
+        // sigs.k8s.io/yaml goyaml.v2 resolve.go `resolveMapList`: exactly these spellings.
+        for t in [
+            "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+        ] {
+            assert_eq!(yaml11_bool(t), Some(true), "{t}");
+        }
+        for t in [
+            "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+        ] {
+            assert_eq!(yaml11_bool(t), Some(false), "{t}");
+        }
+        for t in ["yES", "oN", "1", "0", "enabled", "", "~"] {
+            assert_eq!(yaml11_bool(t), None, "{t}");
+        }
+        let root = one("data:\n  a: yes\n  b: on\nspec:\n  prune: yes\n");
+        // A ConfigMap's value is shown as written; a boolean field reads as Argo CD reads it.
+        let j = root.to_json();
+        assert_eq!(j["data"]["a"], serde_json::json!("yes"));
+        assert_eq!(j["data"]["b"], serde_json::json!("on"));
+        assert_eq!(go_bool(&j["spec"]["prune"]), Some(true));
+        assert_eq!(go_bool(&serde_json::json!(false)), Some(false));
+        assert_eq!(go_bool(&serde_json::json!(1)), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::load::Location;
+use crate::load::yaml::go_bool;
 use crate::model::argocd::{
     AppLocations, AppOrigin, AppSource, Application, Destination, SourceKind, SyncPolicy,
 };
@@ -19,7 +20,7 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 fn bool_at(v: &Value, path: &[&str]) -> bool {
     path.iter()
         .try_fold(v, |v, k| v.get(k))
-        .is_some_and(|b| b.as_bool() == Some(true) || b.as_str() == Some("true"))
+        .is_some_and(|b| go_bool(b) == Some(true))
 }
 
 /// What kind of source this is, the way Argo CD's repo-server decides: explicit options first,
@@ -96,7 +97,7 @@ pub fn read(
     // `automated: {enabled: false}` (Argo CD 3.x) keeps the policy written but switches it off.
     let automated = spec
         .pointer("/syncPolicy/automated")
-        .is_some_and(|a| !a.is_null() && a.get("enabled").and_then(Value::as_bool) != Some(false));
+        .is_some_and(|a| !a.is_null() && a.get("enabled").and_then(go_bool) != Some(false));
     let sync = SyncPolicy {
         automated,
         prune: automated && bool_at(spec, &["syncPolicy", "automated", "prune"]),

@@ -396,7 +396,7 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
     let options = TemplateOptions {
         go_template: spec
             .get("goTemplate")
-            .and_then(Value::as_bool)
+            .and_then(crate::load::yaml::go_bool)
             .unwrap_or(false),
         missing_key_error: spec
             .get("goTemplateOptions")
@@ -410,7 +410,7 @@ fn expand(appset: &Value, expander: &Expander<'_>) -> Expansion {
     };
     out.preserve_resources = spec
         .pointer("/syncPolicy/preserveResourcesOnDeletion")
-        .and_then(Value::as_bool)
+        .and_then(crate::load::yaml::go_bool)
         .unwrap_or(false);
     out.applications_sync = spec
         .pointer("/syncPolicy/applicationsSync")
