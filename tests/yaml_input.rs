@@ -137,3 +137,68 @@ fn yaml_1_1_booleans_in_argo_cd_fields_are_booleans() {
         assert!(msg.contains("out of sync"), "{spelling}: {msg}");
     }
 }
+
+const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: NAME\n";
+
+/// A ConfigMap of 9 YAML nodes: the mapping, `apiVersion` and its value, `kind` and its value,
+/// `metadata` and its mapping, `name` and its value.
+fn config_map(name: &str) -> String {
+    CONFIG_MAP.replace("NAME", name)
+}
+
+/// `check` with an operator's config (outside the scanned tree, so it may set any bound).
+fn check_with_limits(dir: &Path, limits: &str) -> Vec<(String, String, u64, u64, String)> {
+    let ops = tempfile::tempdir().expect("tempdir");
+    let config = ops.path().join("operator.yaml");
+    std::fs::write(&config, format!("limits:\n{limits}")).expect("config");
+    let config = config.to_string_lossy().into_owned();
+    findings(dir, &["--config", &config])
+}
+
+/// Issue 11 §3: a 16 MiB file of `[1,1,…]` took 2.7 GB. The file's node budget
+/// (`yaml-nodes-per-file`) ends it in a yaml-syntax finding at the node where it ran out, and
+/// the other files are still checked.
+#[test]
+fn the_file_node_budget_is_a_finding_at_the_node_where_it_ran_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.yaml", config_map("kept"));
+    let items = vec!["1"; 30].join(",\n  ");
+    write(dir.path(), "big.yaml", format!("items: [\n  {items}\n]\n"));
+    let found = check_with_limits(dir.path(), "  yaml-nodes-per-file: 20\n");
+    let big: Vec<_> = found.iter().filter(|f| f.1 == "big.yaml").collect();
+    assert_eq!(big.len(), 1, "{found:#?}");
+    let (rule, _, line, column, message) = big[0];
+    assert_eq!(rule, "yaml-syntax");
+    // The mapping, `items`, the sequence, then items 1..=17 are nodes 4..=20: the 18th item (on
+    // line 19) is the 21st node.
+    assert_eq!((*line, *column), (19, 3), "{message}");
+    assert!(message.contains("yaml-nodes-per-file"), "{message}");
+    assert!(message.contains("20"), "{message}");
+    // Without the operator's bound, the file is fine.
+    let found = findings(dir.path(), &[]);
+    assert!(found.iter().all(|f| f.1 != "big.yaml"), "{found:#?}");
+}
+
+/// Issue 11 §3: four such files took 10.6 GB, every file held at once. The run's budget
+/// (`yaml-nodes`) is spent in display order whatever order the parallel reads finish in: here
+/// a.yaml (9 nodes) and b.yaml (9) fit in 25, c.yaml (9) does not and is a finding at its 8th
+/// node, and d.yaml (a 4-node file) still fits what is left.
+#[test]
+fn the_run_node_budget_falls_on_the_same_files_every_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.yaml", config_map("a"));
+    write(dir.path(), "b.yaml", config_map("b"));
+    write(dir.path(), "c.yaml", config_map("c"));
+    write(dir.path(), "d.yaml", "kind: Namespace\nx: y\n");
+    for _ in 0..5 {
+        let found = check_with_limits(dir.path(), "  yaml-nodes: 25\n");
+        let budget: Vec<_> = found.iter().filter(|f| f.0 == "yaml-syntax").collect();
+        assert_eq!(budget.len(), 1, "{found:#?}");
+        let (_, file, line, column, message) = budget[0];
+        assert_eq!(file, "c.yaml");
+        // a and b hold 18; c's 8th node (`name`, line 4) is the 26th.
+        assert_eq!((*line, *column), (4, 3), "{message}");
+        assert!(message.contains("`yaml-nodes`"), "{message}");
+        assert!(message.contains("25"), "{message}");
+    }
+}

@@ -25,6 +25,8 @@ pub struct LoadOptions {
     pub exclude: GlobSet,
     pub max_file_size: u64,
     pub limits: yaml::Limits,
+    /// YAML nodes all files of the walk may hold together (`yaml-nodes`).
+    pub run_nodes: usize,
 }
 
 impl Default for LoadOptions {
@@ -33,6 +35,7 @@ impl Default for LoadOptions {
             exclude: GlobSet::empty(),
             max_file_size: 16 * 1024 * 1024,
             limits: yaml::Limits::default(),
+            run_nodes: crate::limits::Limits::default().get_usize(crate::limits::Key::YamlNodes),
         }
     }
 }
@@ -226,7 +229,7 @@ fn outside_link(path: &Path, cwd: &Path, rel: String, root: usize) -> Found {
     }
 }
 
-fn read(found: Found, opts: &LoadOptions) -> SourceFile {
+fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> SourceFile {
     let empty = |problem| {
         let mut f = SourceFile::new(found.display.clone(), found.rel.clone(), Arc::from(""));
         f.read_problem = Some(problem);
@@ -267,10 +270,48 @@ fn read(found: Found, opts: &LoadOptions) -> SourceFile {
     };
     let mut file = SourceFile::new(found.display, found.rel, Arc::from(text));
     file.root = found.root;
-    let parsed = yaml::parse(&file.text, opts.limits);
+    let parsed = yaml::parse_in_run(&file.text, opts.limits, Some(run));
     file.documents = parsed.documents;
     file.yaml_error = parsed.error;
     file
+}
+
+/// Makes the run's node budget (`yaml-nodes`) fall on the same files whatever order the parallel
+/// reads finished in: files keep their nodes in display order while the budget lasts, and the
+/// first file past it (and any later one that does not fit what is left) is dropped with a
+/// finding at the node where the budget ran out. Only needed when a read hit the budget;
+/// memory stays within the budget plus one file's.
+fn settle_run_budget(files: &mut [SourceFile], opts: &LoadOptions) {
+    let run_limited = |f: &SourceFile| {
+        f.yaml_error
+            .as_ref()
+            .is_some_and(|e| e.kind == yaml::YamlErrorKind::RunNodeLimit)
+    };
+    if !files.iter().any(run_limited) {
+        return;
+    }
+    let held = |documents: &[Document]| -> usize {
+        documents
+            .iter()
+            .filter_map(|d| d.root.as_ref())
+            .map(yaml::node_count)
+            .sum()
+    };
+    let mut used = 0usize;
+    for file in files.iter_mut() {
+        let own = held(&file.documents);
+        if !run_limited(file) && used.saturating_add(own) <= opts.run_nodes {
+            used += own;
+            continue;
+        }
+        // Parse again with what is left of the run's budget.
+        file.documents = Vec::new();
+        let left = yaml::RunBudget::rest(opts.run_nodes.saturating_sub(used), opts.run_nodes);
+        let parsed = yaml::parse_in_run(&file.text, opts.limits, Some(&left));
+        used += held(&parsed.documents);
+        file.documents = parsed.documents;
+        file.yaml_error = parsed.error;
+    }
 }
 
 /// Walks `paths` (each a file or directory inside `boundary`) and reads every manifest found,
@@ -282,7 +323,9 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
     }
     found.sort_by(|a, b| a.display.cmp(&b.display));
     found.dedup_by(|a, b| a.display == b.display);
-    let files: Vec<SourceFile> = found.into_par_iter().map(|f| read(f, opts)).collect();
+    let run = yaml::RunBudget::new(opts.run_nodes);
+    let mut files: Vec<SourceFile> = found.into_par_iter().map(|f| read(f, opts, &run)).collect();
+    settle_run_budget(&mut files, opts);
     Sources::new(files)
 }
 

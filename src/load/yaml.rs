@@ -308,6 +308,10 @@ pub enum YamlErrorKind {
     Syntax,
     AliasLimit,
     DepthLimit,
+    /// The file's node budget (`yaml-nodes-per-file`) ran out; its documents are dropped.
+    NodeLimit,
+    /// The run's node budget (`yaml-nodes`) ran out in this file; its documents are dropped.
+    RunNodeLimit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,14 +328,73 @@ pub struct Limits {
     pub alias_nodes: usize,
     /// Nesting of collections.
     pub depth: usize,
+    /// Nodes one file may build (`yaml-nodes-per-file`), alias copies included.
+    pub nodes: usize,
+}
+
+impl Limits {
+    /// The YAML bounds of a run's limits.
+    pub fn of(limits: &crate::limits::Limits) -> Self {
+        use crate::limits::Key;
+        Limits {
+            alias_nodes: limits.get_usize(Key::YamlAliasNodes),
+            depth: limits.get_usize(Key::YamlDepth),
+            nodes: limits.get_usize(Key::YamlNodesPerFile),
+        }
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            alias_nodes: 100_000,
-            depth: 200,
+        Limits::of(&crate::limits::Limits::default())
+    }
+}
+
+/// The nodes all files of a run may hold together (`yaml-nodes`), shared by the parallel loader.
+/// Files take nodes from it in chunks, so the counter is touched once per `CHUNK` nodes.
+#[derive(Debug)]
+pub struct RunBudget {
+    limit: usize,
+    used: std::sync::atomic::AtomicUsize,
+    /// The run's whole budget, for messages (`limit` is what is left of it when settling).
+    total: usize,
+}
+
+/// Nodes a file reserves from the run's budget at a time.
+const CHUNK: usize = 4096;
+
+impl RunBudget {
+    pub fn new(limit: usize) -> Self {
+        RunBudget::rest(limit, limit)
+    }
+
+    /// The `left` nodes that remain of a run's budget of `total`.
+    pub fn rest(left: usize, total: usize) -> Self {
+        RunBudget {
+            limit: left,
+            used: std::sync::atomic::AtomicUsize::new(0),
+            total,
         }
+    }
+
+    /// Takes `n` nodes; `false` (taking nothing) when that would pass the limit.
+    fn take(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(n).filter(|&total| total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    /// Gives back `n` nodes (a file's unused reservation, or a dropped file's nodes).
+    fn give_back(&self, n: usize) {
+        use std::sync::atomic::Ordering;
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some(used.saturating_sub(n))
+            });
     }
 }
 
@@ -340,6 +403,17 @@ impl Default for Limits {
 pub struct Parsed {
     pub documents: Vec<Document>,
     pub error: Option<YamlError>,
+    /// Nodes the parse built (alias copies included); 0 when they were dropped.
+    pub nodes: usize,
+}
+
+/// The error and message for a node budget that ran out at `span`.
+fn node_limit(kind: YamlErrorKind, span: Span, message: String) -> YamlError {
+    YamlError {
+        kind,
+        message,
+        span,
+    }
 }
 
 /// Converts the parser's character positions into byte offsets.
@@ -396,18 +470,64 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
     alias_budget_used: usize,
+    /// Nodes built so far (each scalar and collection, and every node of an alias copy).
+    nodes: usize,
+    /// Nodes reserved from the run's budget and not yet built.
+    reserved: usize,
+    /// Nodes taken from the run's budget in all.
+    taken: usize,
+    run: Option<&'a RunBudget>,
     documents: Vec<Document>,
     doc_start: usize,
     doc_root: Option<Node>,
 }
 
-fn node_count(node: &Node) -> usize {
+pub fn node_count(node: &Node) -> usize {
     let mut n = 0;
     node.walk(&mut |_| n += 1);
     n
 }
 
 impl Builder<'_> {
+    /// Counts `n` new nodes against the file's budget and the run's; the error names the
+    /// budget that ran out, at `span` (the node being built).
+    fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.limits.nodes {
+            return Err(node_limit(
+                YamlErrorKind::NodeLimit,
+                span,
+                format!(
+                    "this file holds more than {} YAML nodes (the `yaml-nodes-per-file` limit); it is not checked",
+                    self.limits.nodes
+                ),
+            ));
+        }
+        if let Some(run) = self.run {
+            if self.reserved < n {
+                let need = n - self.reserved;
+                // A chunk when the budget has one left, else exactly what this node needs.
+                let want = [CHUNK.max(need), need]
+                    .into_iter()
+                    .find(|&want| run.take(want));
+                let Some(want) = want else {
+                    return Err(node_limit(
+                        YamlErrorKind::RunNodeLimit,
+                        span,
+                        format!(
+                            "the files read so far hold {} YAML nodes together, the `yaml-nodes` limit, and this file needs more; it is not checked",
+                            run.total
+                        ),
+                    ));
+                };
+                self.reserved += want;
+                self.taken += want;
+            }
+            self.reserved -= n;
+        }
+        Ok(())
+    }
+
     /// Adds a finished node to the collection being built, or makes it the document root.
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
@@ -457,12 +577,14 @@ impl Builder<'_> {
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
                     ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
                 };
+                self.count(1, span)?;
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 let node = Node::scalar(Cow::into_owned(text), style, tag, span);
                 self.push(node, anchor);
             }
             Event::SequenceStart(anchor, _) => {
                 self.check_depth(span)?;
+                self.count(1, span)?;
                 self.stack.push(Frame::Seq {
                     anchor,
                     start: span.start,
@@ -471,6 +593,7 @@ impl Builder<'_> {
             }
             Event::MappingStart(anchor, _) => {
                 self.check_depth(span)?;
+                self.count(1, span)?;
                 self.stack.push(Frame::Map {
                     anchor,
                     start: span.start,
@@ -526,6 +649,7 @@ impl Builder<'_> {
                         span,
                     });
                 };
+                let size = *size;
                 self.alias_budget_used += size;
                 if self.alias_budget_used > self.limits.alias_nodes {
                     return Err(YamlError {
@@ -538,6 +662,8 @@ impl Builder<'_> {
                     });
                 }
                 let mut node = target.clone();
+                // The copy's nodes are held like any other (the alias budget bounds the copy).
+                self.count(size, span)?;
                 // The copy stands where the alias is written, so findings point there.
                 node.span = span;
                 self.push(node, 0);
@@ -663,7 +789,31 @@ const MAX_RETRIES: usize = 64;
 /// Where saphyr-parser is stricter than libyaml on a point Kubernetes tooling accepts, the text is
 /// patched and parsed again, one error at a time; spans are then mapped back to `text`.
 pub fn parse(text: &str, limits: Limits) -> Parsed {
-    let mut parsed = parse_once(text, limits);
+    parse_in_run(text, limits, None)
+}
+
+/// `parse`, taking the nodes it builds from the run's budget as well as the file's. When either
+/// runs out, the error says which, at the node where it ran out, and the documents are dropped
+/// (their nodes given back), so memory stays within the budgets.
+pub fn parse_in_run(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
+    let mut parsed = parse_patched(text, limits, run);
+    if parsed.error.as_ref().is_some_and(|e| {
+        matches!(
+            e.kind,
+            YamlErrorKind::NodeLimit | YamlErrorKind::RunNodeLimit
+        )
+    }) {
+        parsed.documents = Vec::new();
+        if let Some(run) = run {
+            run.give_back(parsed.nodes);
+        }
+        parsed.nodes = 0;
+    }
+    parsed
+}
+
+fn parse_patched(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
+    let mut parsed = parse_once(text, limits, run);
     let mut patched: Option<String> = None;
     let mut insertions = Insertions::default();
     for _ in 0..MAX_RETRIES {
@@ -679,7 +829,11 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
         } else {
             break;
         };
-        parsed = parse_once(&fixed, limits);
+        // The attempt is discarded: its nodes go back to the run.
+        if let Some(run) = run {
+            run.give_back(parsed.nodes);
+        }
+        parsed = parse_once(&fixed, limits, run);
         patched = Some(fixed);
     }
     insertions.map_back(&mut parsed);
@@ -884,7 +1038,7 @@ impl Insertions {
     }
 }
 
-fn parse_once(text: &str, limits: Limits) -> Parsed {
+fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
     // A byte-order mark is not content; skip it so positions stay right.
     let (base, body) = match text.strip_prefix('\u{feff}') {
         Some(rest) => (text.len() - rest.len(), rest),
@@ -896,6 +1050,10 @@ fn parse_once(text: &str, limits: Limits) -> Parsed {
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_budget_used: 0,
+        nodes: 0,
+        reserved: 0,
+        taken: 0,
+        run,
         documents: Vec::new(),
         doc_start: 0,
         doc_root: None,
@@ -916,6 +1074,16 @@ fn parse_once(text: &str, limits: Limits) -> Parsed {
             }
         }
     }
+    // What was reserved and not built goes back; `nodes` is what this parse holds of the run's.
+    if let Some(run) = run {
+        run.give_back(builder.reserved);
+    }
+    let nodes = builder.taken - builder.reserved;
+    let nodes = if run.is_some() {
+        nodes
+    } else {
+        builder.nodes.min(limits.nodes)
+    };
     let mut documents = builder.documents;
     if base != 0 {
         for d in &mut documents {
@@ -925,7 +1093,11 @@ fn parse_once(text: &str, limits: Limits) -> Parsed {
             e.span = Span::new(e.span.start + base, e.span.end + base);
         }
     }
-    Parsed { documents, error }
+    Parsed {
+        documents,
+        error,
+        nodes,
+    }
 }
 
 fn scan_error(offsets: &Offsets<'_>, e: &ScanError) -> YamlError {
@@ -1432,6 +1604,64 @@ mod tests {
         assert_eq!(go_bool(&j["spec"]["prune"]), Some(true));
         assert_eq!(go_bool(&serde_json::json!(false)), Some(false));
         assert_eq!(go_bool(&serde_json::json!(1)), None);
+    }
+
+    #[test]
+    fn the_file_node_budget_stops_at_the_node_where_it_ran_out() {
+        let limits = Limits {
+            nodes: 5,
+            ..Limits::default()
+        };
+        // Nodes: the sequence, then one per item; the fifth item is the sixth node.
+        let text = "[1, 2, 3, 4, 55, 6]\n";
+        let parsed = parse(text, limits);
+        let err = parsed.error.expect("over the budget");
+        assert_eq!(err.kind, YamlErrorKind::NodeLimit);
+        assert_eq!(&text[err.span.start..err.span.end], "55");
+        assert!(
+            err.message.contains("`yaml-nodes-per-file`"),
+            "{}",
+            err.message
+        );
+        assert!(parsed.documents.is_empty(), "the file's nodes are dropped");
+        assert_eq!(parsed.nodes, 0);
+        // At the budget exactly, nothing is refused.
+        let parsed = parse("[1, 2, 3, 4]\n", limits);
+        assert_eq!(parsed.error, None);
+        assert_eq!(parsed.nodes, 5);
+    }
+
+    #[test]
+    fn alias_copies_count_as_nodes() {
+        let limits = Limits {
+            nodes: 10,
+            ..Limits::default()
+        };
+        // 1 map + a: &a [x, y] (1 + 3) = 5, then b: *a adds 1 key + 3 copied = 9, c: *a 13.
+        let parsed = parse("a: &a [x, y]\nb: *a\n", limits);
+        assert_eq!(parsed.error, None);
+        assert_eq!(parsed.nodes, 9);
+        let text = "a: &a [x, y]\nb: *a\nc: *a\n";
+        let err = parse(text, limits).error.expect("over");
+        assert_eq!(err.kind, YamlErrorKind::NodeLimit);
+        assert_eq!(err.span.start, text.rfind("*a").expect("alias"));
+    }
+
+    #[test]
+    fn the_run_budget_is_shared_and_given_back_when_a_file_is_dropped() {
+        let run = RunBudget::new(10);
+        let limits = Limits::default();
+        let first = parse_in_run("[1, 2, 3, 4, 5]\n", limits, Some(&run));
+        assert_eq!((first.error, first.nodes), (None, 6));
+        let text = "[a, b, c, d, e]\n";
+        let second = parse_in_run(text, limits, Some(&run));
+        let err = second.error.expect("the run's budget is spent");
+        assert_eq!(err.kind, YamlErrorKind::RunNodeLimit);
+        assert!(err.message.contains("`yaml-nodes`"), "{}", err.message);
+        assert!(second.documents.is_empty());
+        // The dropped file gave its nodes back; a small file still fits.
+        let third = parse_in_run("[x, y, z]\n", limits, Some(&run));
+        assert_eq!((third.error, third.nodes), (None, 4));
     }
 
     #[test]
