@@ -202,3 +202,86 @@ fn the_run_node_budget_falls_on_the_same_files_every_time() {
         assert!(message.contains("25"), "{message}");
     }
 }
+
+/// Issue 11 §4: a UTF-16 file was reported as "binary data (NUL bytes)". It names its encoding
+/// and byte order, told by its first bytes as YAML 1.2 (5.2) tells them, at line 1.
+#[test]
+fn utf16_and_utf32_files_are_named_by_their_encoding() {
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\n";
+    let utf16 = |big: bool| -> Vec<u8> {
+        text.encode_utf16()
+            .flat_map(|u| {
+                if big {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                }
+            })
+            .collect()
+    };
+    let utf32 = |big: bool| -> Vec<u8> {
+        text.chars()
+            .flat_map(|c| {
+                let c = c as u32;
+                if big {
+                    c.to_be_bytes()
+                } else {
+                    c.to_le_bytes()
+                }
+            })
+            .collect()
+    };
+    let bom = |mark: &[u8], body: Vec<u8>| [mark.to_vec(), body].concat();
+    for (bytes, encoding) in [
+        (
+            bom(&[0xFF, 0xFE], utf16(false)),
+            "UTF-16 little-endian, with a byte-order mark",
+        ),
+        (
+            bom(&[0xFE, 0xFF], utf16(true)),
+            "UTF-16 big-endian, with a byte-order mark",
+        ),
+        (
+            utf16(false),
+            "UTF-16 little-endian, without a byte-order mark",
+        ),
+        (utf16(true), "UTF-16 big-endian, without a byte-order mark"),
+        (
+            bom(&[0xFF, 0xFE, 0, 0], utf32(false)),
+            "UTF-32 little-endian, with a byte-order mark",
+        ),
+        (utf32(true), "UTF-32 big-endian, without a byte-order mark"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "wide.yaml", &bytes);
+        write(dir.path(), "zz-good.yaml", config_map("fine"));
+        let found = findings(dir.path(), &[]);
+        assert_eq!(found.len(), 1, "{encoding}: {found:#?}");
+        let (rule, file, line, _, message) = &found[0];
+        assert_eq!(
+            (rule.as_str(), file.as_str(), *line),
+            ("unreadable-file", "wide.yaml", 1)
+        );
+        assert!(message.contains(encoding), "{encoding}: {message}");
+        assert!(!message.contains("NUL"), "{message}");
+    }
+}
+
+/// A byte-order mark and CRLF line ends: lines and columns are what an editor shows (the mark
+/// is not a column).
+#[test]
+fn crlf_and_a_byte_order_mark_keep_exact_positions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "a.yaml",
+        "\u{feff}{kind: A, kind: B}\r\n---\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: a\r\n  name: b\r\n",
+    );
+    let found = findings(dir.path(), &[]);
+    let keys: Vec<(u64, u64)> = found
+        .iter()
+        .filter(|f| f.0 == "duplicate-yaml-key")
+        .map(|f| (f.2, f.3))
+        .collect();
+    assert_eq!(keys, vec![(1, 11), (7, 3)], "{found:#?}");
+}

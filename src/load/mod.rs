@@ -253,6 +253,9 @@ fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> SourceFile {
         Ok(b) => b,
         Err(e) => return empty(ReadProblem::Io(e.to_string())),
     };
+    if let Some(encoding) = ReadProblem::encoding_of(&bytes) {
+        return empty(encoding);
+    }
     if bytes.contains(&0) {
         return empty(ReadProblem::Binary);
     }
