@@ -285,3 +285,51 @@ fn crlf_and_a_byte_order_mark_keep_exact_positions() {
         .collect();
     assert_eq!(keys, vec![(1, 11), (7, 3)], "{found:#?}");
 }
+
+/// `...` ends a document; what follows, with or without `---`, is the next one (YAML 1.2,
+/// 9.1.4 and 9.2, and libyaml). Each object is found at its own lines.
+#[test]
+fn document_end_markers_keep_objects_and_positions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "a.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n...\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n...\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n...\n",
+    );
+    let found = findings(dir.path(), &[]);
+    let dup: Vec<(u64, u64)> = found
+        .iter()
+        .filter(|f| f.0 == "duplicate-resource")
+        .map(|f| (f.2, f.3))
+        .collect();
+    assert_eq!(dup, vec![(15, 9)], "{found:#?}");
+    assert!(found.iter().all(|f| f.0 != "yaml-syntax"), "{found:#?}");
+}
+
+/// JSON manifests (`.json`, one object or a `List`): objects and their lines, as kubectl and
+/// Argo CD read them.
+#[test]
+fn json_manifests_one_object_or_a_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "one.json",
+        "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"metadata\": {\n    \"name\": \"a\"\n  }\n}\n",
+    );
+    write(
+        dir.path(),
+        "list.json",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n  {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"b\"}},\n  {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}}\n]}\n",
+    );
+    let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(v["summary"]["objects"], serde_json::json!(3), "{v:#}");
+    let found = findings(dir.path(), &[]);
+    let dup: Vec<(String, u64, u64)> = found
+        .iter()
+        .filter(|f| f.0 == "duplicate-resource")
+        .map(|f| (f.1.clone(), f.2, f.3))
+        .collect();
+    // list.json sorts first, so one.json's `a` is the second definition.
+    assert_eq!(dup, vec![("one.json".to_string(), 5, 13)], "{found:#?}");
+}
