@@ -333,3 +333,32 @@ fn json_manifests_one_object_or_a_list() {
     // list.json sorts first, so one.json's `a` is the second definition.
     assert_eq!(dup, vec![("one.json".to_string(), 5, 13)], "{found:#?}");
 }
+
+/// A finding far along one very long line (the node budget running out in a one-line file, a
+/// syntax error at column 70,000) is reported in the human format too: miette's snippet pads to
+/// the column with a formatting width, which panicked past 65,535 ("Formatting argument out of
+/// range"), so such a finding is one plain line with its file, line and column.
+#[test]
+fn a_finding_on_a_very_long_line_is_reported_in_human_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let items = vec!["1"; 40_000].join(",");
+    write(
+        dir.path(),
+        "long.yaml",
+        format!("a: [{items}, \"unclosed\n"),
+    );
+    write(dir.path(), "zz-good.yaml", config_map("fine"));
+    let out = run_in(dir.path(), &["check", "."]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("long.yaml:1:"),
+        "{}",
+        &out.stdout[..out.stdout.len().min(2000)]
+    );
+    assert!(
+        out.stdout.contains("yaml-syntax"),
+        "{}",
+        &out.stdout[..out.stdout.len().min(2000)]
+    );
+}
