@@ -157,13 +157,17 @@ fn check_with_limits(dir: &Path, limits: &str) -> Vec<(String, String, u64, u64,
 
 /// Issue 11 §3: a 16 MiB file of `[1,1,…]` took 2.7 GB. The file's node budget
 /// (`yaml-nodes-per-file`) ends it in a yaml-syntax finding at the node where it ran out, and
-/// the other files are still checked.
+/// the other files are still checked (block nodes here; a flow collection is refused by a scan
+/// before parsing, tested next).
 #[test]
 fn the_file_node_budget_is_a_finding_at_the_node_where_it_ran_out() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "a.yaml", config_map("kept"));
-    let items = vec!["1"; 30].join(",\n  ");
-    write(dir.path(), "big.yaml", format!("items: [\n  {items}\n]\n"));
+    write(
+        dir.path(),
+        "big.yaml",
+        format!("items:\n{}", "  - 1\n".repeat(30)),
+    );
     let found = check_with_limits(dir.path(), "  yaml-nodes-per-file: 20\n");
     let big: Vec<_> = found.iter().filter(|f| f.1 == "big.yaml").collect();
     assert_eq!(big.len(), 1, "{found:#?}");
@@ -171,7 +175,7 @@ fn the_file_node_budget_is_a_finding_at_the_node_where_it_ran_out() {
     assert_eq!(rule, "yaml-syntax");
     // The mapping, `items`, the sequence, then items 1..=17 are nodes 4..=20: the 18th item (on
     // line 19) is the 21st node.
-    assert_eq!((*line, *column), (19, 3), "{message}");
+    assert_eq!((*line, *column), (19, 5), "{message}");
     assert!(message.contains("yaml-nodes-per-file"), "{message}");
     assert!(message.contains("20"), "{message}");
     // Without the operator's bound, the file is fine.
@@ -361,4 +365,23 @@ fn a_finding_on_a_very_long_line_is_reported_in_human_output() {
         "{}",
         &out.stdout[..out.stdout.len().min(2000)]
     );
+}
+
+/// The flow form, `[1,1,…]`: refused before saphyr-parser reads the collection whole, at the
+/// item past the budget.
+#[test]
+fn a_huge_flow_sequence_is_refused_at_the_item_past_the_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.yaml", config_map("kept"));
+    let items = vec!["1"; 30].join(",\n  ");
+    write(dir.path(), "big.yaml", format!("items: [\n  {items}\n]\n"));
+    let found = check_with_limits(dir.path(), "  yaml-nodes-per-file: 20\n");
+    let big: Vec<_> = found.iter().filter(|f| f.1 == "big.yaml").collect();
+    assert_eq!(big.len(), 1, "{found:#?}");
+    let (rule, _, line, column, message) = big[0];
+    assert_eq!(rule, "yaml-syntax");
+    // `[` counts 1 and each comma one more: the 20th comma, after the 20th item (line 21,
+    // `  1,`), is the 21st.
+    assert_eq!((*line, *column), (21, 4), "{message}");
+    assert!(message.contains("yaml-nodes-per-file"), "{message}");
 }

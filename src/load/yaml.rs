@@ -796,6 +796,20 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
 /// runs out, the error says which, at the node where it ran out, and the documents are dropped
 /// (their nodes given back), so memory stays within the budgets.
 pub fn parse_in_run(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
+    if let Some(at) = flow_items_over(text, limits.nodes) {
+        return Parsed {
+            documents: Vec::new(),
+            error: Some(node_limit(
+                YamlErrorKind::NodeLimit,
+                Span::new(at, at + 1),
+                format!(
+                    "this file holds more than {} YAML nodes in flow collections (the `yaml-nodes-per-file` limit); it is not checked",
+                    limits.nodes
+                ),
+            )),
+            nodes: 0,
+        };
+    }
     let mut parsed = parse_patched(text, limits, run);
     if parsed.error.as_ref().is_some_and(|e| {
         matches!(
@@ -810,6 +824,70 @@ pub fn parse_in_run(text: &str, limits: Limits, run: Option<&RunBudget>) -> Pars
         parsed.nodes = 0;
     }
     parsed
+}
+
+/// Where a file's flow collections pass `limit` items, counting each `[`, `{` and each `,`
+/// inside one (outside quotes and comments): every such comma separates two nodes.
+///
+/// saphyr-parser reads a whole flow collection that could be a simple key (`[…]` or `{…}` in
+/// block context: a document, a sequence entry, a value) before it emits its first event — its
+/// `stale_simple_keys` never retires a key inside a flow collection — so a 16 MiB `[1,1,…]`
+/// held 8 M tokens (about 3 GB) before the node budget saw its first node. This scan sees
+/// them first, in linear time. Only a file longer than `limit` bytes can pass it. Block scalars
+/// are not told apart, so brackets and commas in one count too (a `|` holding JSON): the count
+/// may run high, never low.
+fn flow_items_over(text: &str, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if bytes.len() <= limit {
+        return None;
+    }
+    let (mut count, mut depth) = (0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let token_start = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':'
+            );
+        match b {
+            b'#' if token_start => {
+                while i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
+                    i += 1;
+                }
+            }
+            b'"' if token_start => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' if token_start => {
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] == b'\'' {
+                        if bytes.get(i + 1) != Some(&b'\'') {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                count += 1;
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth > 0 => count += 1,
+            _ => {}
+        }
+        if count > limit {
+            return Some(i.min(bytes.len().saturating_sub(1)));
+        }
+        i += 1;
+    }
+    None
 }
 
 fn parse_patched(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
@@ -1613,7 +1691,7 @@ mod tests {
             ..Limits::default()
         };
         // Nodes: the sequence, then one per item; the fifth item is the sixth node.
-        let text = "[1, 2, 3, 4, 55, 6]\n";
+        let text = "- 1\n- 2\n- 3\n- 4\n- 55\n- 6\n";
         let parsed = parse(text, limits);
         let err = parsed.error.expect("over the budget");
         assert_eq!(err.kind, YamlErrorKind::NodeLimit);
@@ -1626,7 +1704,7 @@ mod tests {
         assert!(parsed.documents.is_empty(), "the file's nodes are dropped");
         assert_eq!(parsed.nodes, 0);
         // At the budget exactly, nothing is refused.
-        let parsed = parse("[1, 2, 3, 4]\n", limits);
+        let parsed = parse("- 1\n- 2\n- 3\n- 4\n", limits);
         assert_eq!(parsed.error, None);
         assert_eq!(parsed.nodes, 5);
     }
@@ -1662,6 +1740,26 @@ mod tests {
         // The dropped file gave its nodes back; a small file still fits.
         let third = parse_in_run("[x, y, z]\n", limits, Some(&run));
         assert_eq!((third.error, third.nodes), (None, 4));
+    }
+
+    #[test]
+    fn huge_flow_collections_are_refused_before_the_parser_reads_them_whole() {
+        let limits = Limits {
+            nodes: 10,
+            ..Limits::default()
+        };
+        let text = format!("a: [{}]\n", vec!["1"; 30].join(","));
+        let parsed = parse(&text, limits);
+        let err = parsed.error.expect("refused");
+        assert_eq!(err.kind, YamlErrorKind::NodeLimit);
+        // `[` is the first item counted, each comma one more: the 10th comma is the 11th.
+        let tenth_comma = text.match_indices(',').nth(9).map(|(i, _)| i);
+        assert_eq!(Some(err.span.start), tenth_comma);
+        assert!(parsed.documents.is_empty());
+        // Commas in quotes, comments and plain block text are not flow items.
+        let commas = vec!["x"; 30].join(",");
+        let text = format!("a: \"{commas}\"\nb: '{commas}'\n# {commas}\nc: {commas}\n");
+        assert_eq!(parse(&text, limits).error, None);
     }
 
     #[test]
