@@ -156,3 +156,44 @@ pub fn read(
         appset_replaced: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{FileId, Span};
+
+    fn app(yaml: &str) -> Application {
+        let parsed = crate::load::yaml::parse(yaml, Default::default());
+        let root = parsed.documents[0].root.clone().expect("root");
+        let at = |_: &[&str]| Location {
+            file: FileId(0),
+            span: Span::default(),
+        };
+        read(&root.to_json(), &at, None, AppOrigin::default())
+    }
+
+    // Argo CD decodes these fields as Go bools with sigs.k8s.io/yaml (goyaml.v2, resolve.go
+    // `resolveMapList`): `yes`, `on`, `y` are true and `no`, `off`, `n` false, as `true`/`false`.
+    #[test]
+    fn yaml_1_1_booleans_in_the_sync_policy_and_directory_options() {
+        let a = app(
+            "spec:\n  source:\n    path: x\n    directory:\n      recurse: yes\n  syncPolicy:\n    automated:\n      prune: on\n      selfHeal: Y\n",
+        );
+        assert_eq!(
+            a.sources[0].kind,
+            SourceKind::Directory {
+                recurse: true,
+                include: None,
+                exclude: None
+            }
+        );
+        assert!(a.sync.automated && a.sync.prune && a.sync.self_heal);
+        let a = app(
+            "spec:\n  source:\n    path: x\n  syncPolicy:\n    automated:\n      enabled: no\n      prune: yes\n",
+        );
+        assert!(!a.sync.automated && !a.sync.prune);
+        let a =
+            app("spec:\n  source:\n    path: x\n  syncPolicy:\n    automated:\n      prune: off\n");
+        assert!(a.sync.automated && !a.sync.prune);
+    }
+}
