@@ -338,7 +338,8 @@ impl Scan {
         let load_opts = load::LoadOptions {
             exclude: config.exclude_set(),
             max_file_size: config.limits.get(limits::Key::MaxFileSize),
-            ..load::LoadOptions::default()
+            limits: load::yaml::Limits::of(&config.limits),
+            run_nodes: config.limits.get_usize(limits::Key::YamlNodes),
         };
         let mut sources = load::load(&self.paths, &self.root, &cwd, &load_opts);
         let mut roots: Vec<render::Root> = self

@@ -26,6 +26,8 @@ pub struct LoadOptions {
     pub exclude: GlobSet,
     pub max_file_size: u64,
     pub limits: yaml::Limits,
+    /// YAML nodes all files of the walk may hold together (`yaml-nodes`).
+    pub run_nodes: usize,
 }
 
 impl Default for LoadOptions {
@@ -34,6 +36,7 @@ impl Default for LoadOptions {
             exclude: GlobSet::empty(),
             max_file_size: 16 * 1024 * 1024,
             limits: yaml::Limits::default(),
+            run_nodes: crate::limits::Limits::default().get_usize(crate::limits::Key::YamlNodes),
         }
     }
 }
@@ -260,8 +263,8 @@ enum Linked {
 
 /// Reads one file the walk found, by its role. Only manifests are parsed here; a chart part is
 /// read and hidden (`generated`) until a directory source deploys it; a jsonnet file is named,
-/// not read. `None` for a file that is only counted.
-fn read(found: Found, opts: &LoadOptions) -> Option<SourceFile> {
+/// not read. `None` for a file that is only counted. Parsing draws on the run's node budget.
+fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> Option<SourceFile> {
     let empty = |problem: Option<ReadProblem>| {
         let mut f = SourceFile::new(found.display.clone(), found.rel.clone(), Arc::from(""));
         f.read_problem = problem;
@@ -291,6 +294,9 @@ fn read(found: Found, opts: &LoadOptions) -> Option<SourceFile> {
         Ok(b) => b,
         Err(e) => return Some(empty(Some(ReadProblem::Io(e.to_string())))),
     };
+    if let Some(encoding) = ReadProblem::encoding_of(&bytes) {
+        return Some(empty(Some(encoding)));
+    }
     if bytes.contains(&0) {
         return Some(empty(Some(ReadProblem::Binary)));
     }
@@ -313,7 +319,7 @@ fn read(found: Found, opts: &LoadOptions) -> Option<SourceFile> {
         file.generated = true;
         return Some(file);
     }
-    let parsed = yaml::parse(&file.text, opts.limits);
+    let parsed = yaml::parse_in_run(&file.text, opts.limits, Some(run));
     file.documents = parsed.documents;
     file.yaml_error = parsed.error;
     Some(file)
@@ -326,7 +332,9 @@ fn count(counts: &mut FileCounts, role: Role, file: Option<&SourceFile>) {
     let bucket = match (role, file.and_then(|f| f.read_problem.as_ref())) {
         (Role::Excluded, _) => &mut skipped.excluded,
         (_, Some(ReadProblem::TooLarge { .. })) => &mut skipped.too_large,
-        (_, Some(ReadProblem::Binary | ReadProblem::NotUtf8 { .. })) => &mut skipped.not_text,
+        (_, Some(ReadProblem::Binary | ReadProblem::NotUtf8 { .. } | ReadProblem::Encoding(_))) => {
+            &mut skipped.not_text
+        }
         (_, Some(_)) => &mut skipped.unreadable,
         (Role::NotManifest, None) => &mut skipped.not_a_manifest,
         (Role::Jsonnet, None) => &mut skipped.jsonnet,
@@ -334,6 +342,44 @@ fn count(counts: &mut FileCounts, role: Role, file: Option<&SourceFile>) {
         (Role::Manifest, None) => &mut counts.parsed,
     };
     *bucket += 1;
+}
+
+/// Makes the run's node budget (`yaml-nodes`) fall on the same files whatever order the parallel
+/// reads finished in: files keep their nodes in display order while the budget lasts, and the
+/// first file past it (and any later one that does not fit what is left) is dropped with a
+/// finding at the node where the budget ran out. Only needed when a read hit the budget;
+/// memory stays within the budget plus one file's.
+fn settle_run_budget(files: &mut [SourceFile], opts: &LoadOptions) {
+    let run_limited = |f: &SourceFile| {
+        f.yaml_error
+            .as_ref()
+            .is_some_and(|e| e.kind == yaml::YamlErrorKind::RunNodeLimit)
+    };
+    if !files.iter().any(run_limited) {
+        return;
+    }
+    let held = |documents: &[Document]| -> usize {
+        documents
+            .iter()
+            .filter_map(|d| d.root.as_ref())
+            .map(yaml::node_count)
+            .sum()
+    };
+    let mut used = 0usize;
+    for file in files.iter_mut() {
+        let own = held(&file.documents);
+        if !run_limited(file) && used.saturating_add(own) <= opts.run_nodes {
+            used += own;
+            continue;
+        }
+        // Parse again with what is left of the run's budget.
+        file.documents = Vec::new();
+        let left = yaml::RunBudget::rest(opts.run_nodes.saturating_sub(used), opts.run_nodes);
+        let parsed = yaml::parse_in_run(&file.text, opts.limits, Some(&left));
+        used += held(&parsed.documents);
+        file.documents = parsed.documents;
+        file.yaml_error = parsed.error;
+    }
 }
 
 /// Walks `paths` (each a file or directory inside `boundary`) and reads every manifest found,
@@ -346,9 +392,10 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
     }
     found.sort_by(|a, b| a.display.cmp(&b.display));
     found.dedup_by(|a, b| a.display == b.display);
+    let run = yaml::RunBudget::new(opts.run_nodes);
     let read: Vec<(Role, Option<SourceFile>)> = found
         .into_par_iter()
-        .map(|f| (f.role, read(f, opts)))
+        .map(|f| (f.role, read(f, opts, &run)))
         .collect();
     let mut counts = FileCounts::default();
     let mut files = Vec::new();
@@ -356,6 +403,7 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
         count(&mut counts, role, file.as_ref());
         files.extend(file);
     }
+    settle_run_budget(&mut files, opts);
     let mut sources = Sources::new(files);
     sources.counts = counts;
     sources.parse_limits = opts.limits;

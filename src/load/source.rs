@@ -56,7 +56,11 @@ impl LineIndex {
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let offset = offset.min(text.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts[line - 1];
+        let mut start = self.starts[line - 1];
+        // A byte-order mark is no column: editors show the first character at column 1.
+        if start == 0 && offset >= 3 && text.starts_with('\u{feff}') {
+            start = 3;
+        }
         let column = text
             .get(start..offset)
             .map_or(offset - start, |s| s.chars().count())
@@ -150,6 +154,9 @@ pub enum ReadProblem {
     NotUtf8 {
         valid_up_to: usize,
     },
+    /// UTF-16 or UTF-32 (`"UTF-16 little-endian, with a byte-order mark"`), told by its first
+    /// bytes as YAML 1.2 (5.2, "Character Encodings") tells them.
+    Encoding(&'static str),
     Binary,
     TooLarge {
         size: u64,
@@ -170,6 +177,11 @@ impl ReadProblem {
     pub fn message(&self) -> String {
         match self {
             ReadProblem::NotUtf8 { .. } => "file is not valid UTF-8; YAML must be UTF-8".into(),
+            ReadProblem::Encoding(encoding) => {
+                format!(
+                    "file is {encoding}, not UTF-8; it was not read, and nothing in it is checked"
+                )
+            }
             ReadProblem::Binary => "file contains binary data (NUL bytes); it is not YAML".into(),
             ReadProblem::TooLarge { size, limit } => {
                 format!("file is {size} bytes, over the {limit}-byte limit; skipped")
@@ -187,6 +199,44 @@ impl ReadProblem {
             }
         }
     }
+}
+
+impl ReadProblem {
+    /// The encoding of a UTF-16 or UTF-32 file, from its first bytes: a byte-order mark, or the
+    /// NUL bytes that text characters leave in those encodings (YAML 1.2, 5.2: a stream starts
+    /// with a byte-order mark or an ASCII character). Without a mark, the first few characters
+    /// must all be ASCII text, so that binary data stays binary. Checked before the NUL bytes
+    /// that would call the file binary.
+    pub fn encoding_of(bytes: &[u8]) -> Option<ReadProblem> {
+        let name = match bytes {
+            [0, 0, 0xFE, 0xFF, ..] => "UTF-32 big-endian, with a byte-order mark",
+            [0xFF, 0xFE, 0, 0, ..] => "UTF-32 little-endian, with a byte-order mark",
+            [0xFE, 0xFF, ..] => "UTF-16 big-endian, with a byte-order mark",
+            [0xFF, 0xFE, ..] => "UTF-16 little-endian, with a byte-order mark",
+            _ if ascii_units(bytes, 4, 3) => "UTF-32 big-endian, without a byte-order mark",
+            _ if ascii_units(bytes, 4, 0) => "UTF-32 little-endian, without a byte-order mark",
+            _ if ascii_units(bytes, 2, 1) => "UTF-16 big-endian, without a byte-order mark",
+            _ if ascii_units(bytes, 2, 0) => "UTF-16 little-endian, without a byte-order mark",
+            _ => return None,
+        };
+        Some(ReadProblem::Encoding(name))
+    }
+}
+
+/// Whether the first few `width`-byte code units of `bytes` (at most 8, at least 1) are ASCII
+/// text with the character at `at` in each unit and NUL bytes elsewhere.
+fn ascii_units(bytes: &[u8], width: usize, at: usize) -> bool {
+    let units: Vec<&[u8]> = bytes.chunks_exact(width).take(8).collect();
+    !units.is_empty()
+        && units.iter().all(|unit| {
+            unit.iter().enumerate().all(|(i, &b)| {
+                if i == at {
+                    b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+                } else {
+                    b == 0
+                }
+            })
+        })
 }
 
 /// One file of the scanned tree.

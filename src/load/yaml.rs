@@ -56,6 +56,9 @@ pub struct Scalar {
 pub struct Entry {
     pub key: Node,
     pub value: Node,
+    /// Brought in by a merge key (`<<: *base`): its spans are where the merged mapping wrote it,
+    /// and a key written in the mapping itself may override it without being a duplicate.
+    pub merged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -232,6 +235,38 @@ impl Scalar {
     }
 }
 
+/// A boolean as go-yaml v2 spells it, which is how Argo CD and the API server read YAML
+/// (sigs.k8s.io/yaml decodes with its fork `goyaml.v2`; `resolve.go`, `resolveMapList`): `y`,
+/// `yes`, `on`, `true` and `n`, `no`, `off`, `false`, each in lower case, capitalised or upper
+/// case (`Y`, `Yes`, `YES`, ...). Nothing else: `yES`, `1` and `enabled` are not booleans there.
+pub fn yaml11_bool(text: &str) -> Option<bool> {
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            Some(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// A field that Argo CD or the API server decodes as a Go `bool` (`syncPolicy.automated.prune`,
+/// `directory.recurse`, `helm.skipCrds`, ...), read from a manifest's JSON. A manifest's JSON
+/// types scalars by the YAML 1.2 core schema (so that `yes` in a ConfigMap's `data` stays the
+/// text it is shown as), which leaves `prune: yes` a string here; Argo CD's decoder reads it as
+/// `true`. Every boolean field of a manifest is read through this one function.
+///
+/// A quoted `"yes"` also reads as `true`: the JSON no longer says it was quoted. The API server
+/// would refuse such an Application (its CRD says boolean), so it never deploys either way.
+pub fn go_bool(value: &serde_json::Value) -> Option<bool> {
+    match value {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) => yaml11_bool(s),
+        _ => None,
+    }
+}
+
 fn parse_int(t: &str) -> Option<i64> {
     let (neg, digits) = match t.as_bytes().first()? {
         b'-' => (true, &t[1..]),
@@ -273,6 +308,10 @@ pub enum YamlErrorKind {
     Syntax,
     AliasLimit,
     DepthLimit,
+    /// The file's node budget (`yaml-nodes-per-file`) ran out; its documents are dropped.
+    NodeLimit,
+    /// The run's node budget (`yaml-nodes`) ran out in this file; its documents are dropped.
+    RunNodeLimit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,14 +328,73 @@ pub struct Limits {
     pub alias_nodes: usize,
     /// Nesting of collections.
     pub depth: usize,
+    /// Nodes one file may build (`yaml-nodes-per-file`), alias copies included.
+    pub nodes: usize,
+}
+
+impl Limits {
+    /// The YAML bounds of a run's limits.
+    pub fn of(limits: &crate::limits::Limits) -> Self {
+        use crate::limits::Key;
+        Limits {
+            alias_nodes: limits.get_usize(Key::YamlAliasNodes),
+            depth: limits.get_usize(Key::YamlDepth),
+            nodes: limits.get_usize(Key::YamlNodesPerFile),
+        }
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            alias_nodes: 100_000,
-            depth: 200,
+        Limits::of(&crate::limits::Limits::default())
+    }
+}
+
+/// The nodes all files of a run may hold together (`yaml-nodes`), shared by the parallel loader.
+/// Files take nodes from it in chunks, so the counter is touched once per `CHUNK` nodes.
+#[derive(Debug)]
+pub struct RunBudget {
+    limit: usize,
+    used: std::sync::atomic::AtomicUsize,
+    /// The run's whole budget, for messages (`limit` is what is left of it when settling).
+    total: usize,
+}
+
+/// Nodes a file reserves from the run's budget at a time.
+const CHUNK: usize = 4096;
+
+impl RunBudget {
+    pub fn new(limit: usize) -> Self {
+        RunBudget::rest(limit, limit)
+    }
+
+    /// The `left` nodes that remain of a run's budget of `total`.
+    pub fn rest(left: usize, total: usize) -> Self {
+        RunBudget {
+            limit: left,
+            used: std::sync::atomic::AtomicUsize::new(0),
+            total,
         }
+    }
+
+    /// Takes `n` nodes; `false` (taking nothing) when that would pass the limit.
+    fn take(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(n).filter(|&total| total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    /// Gives back `n` nodes (a file's unused reservation, or a dropped file's nodes).
+    fn give_back(&self, n: usize) {
+        use std::sync::atomic::Ordering;
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some(used.saturating_sub(n))
+            });
     }
 }
 
@@ -305,6 +403,17 @@ impl Default for Limits {
 pub struct Parsed {
     pub documents: Vec<Document>,
     pub error: Option<YamlError>,
+    /// Nodes the parse built (alias copies included); 0 when they were dropped.
+    pub nodes: usize,
+}
+
+/// The error and message for a node budget that ran out at `span`.
+fn node_limit(kind: YamlErrorKind, span: Span, message: String) -> YamlError {
+    YamlError {
+        kind,
+        message,
+        span,
+    }
 }
 
 /// Converts the parser's character positions into byte offsets.
@@ -361,18 +470,64 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
     alias_budget_used: usize,
+    /// Nodes built so far (each scalar and collection, and every node of an alias copy).
+    nodes: usize,
+    /// Nodes reserved from the run's budget and not yet built.
+    reserved: usize,
+    /// Nodes taken from the run's budget in all.
+    taken: usize,
+    run: Option<&'a RunBudget>,
     documents: Vec<Document>,
     doc_start: usize,
     doc_root: Option<Node>,
 }
 
-fn node_count(node: &Node) -> usize {
+pub fn node_count(node: &Node) -> usize {
     let mut n = 0;
     node.walk(&mut |_| n += 1);
     n
 }
 
 impl Builder<'_> {
+    /// Counts `n` new nodes against the file's budget and the run's; the error names the
+    /// budget that ran out, at `span` (the node being built).
+    fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.limits.nodes {
+            return Err(node_limit(
+                YamlErrorKind::NodeLimit,
+                span,
+                format!(
+                    "this file holds more than {} YAML nodes (the `yaml-nodes-per-file` limit); it is not checked",
+                    self.limits.nodes
+                ),
+            ));
+        }
+        if let Some(run) = self.run {
+            if self.reserved < n {
+                let need = n - self.reserved;
+                // A chunk when the budget has one left, else exactly what this node needs.
+                let want = [CHUNK.max(need), need]
+                    .into_iter()
+                    .find(|&want| run.take(want));
+                let Some(want) = want else {
+                    return Err(node_limit(
+                        YamlErrorKind::RunNodeLimit,
+                        span,
+                        format!(
+                            "the files read so far hold {} YAML nodes together, the `yaml-nodes` limit, and this file needs more; it is not checked",
+                            run.total
+                        ),
+                    ));
+                };
+                self.reserved += want;
+                self.taken += want;
+            }
+            self.reserved -= n;
+        }
+        Ok(())
+    }
+
     /// Adds a finished node to the collection being built, or makes it the document root.
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
@@ -388,7 +543,11 @@ impl Builder<'_> {
                 ..
             }) => match pending_key.take() {
                 None => *pending_key = Some(node),
-                Some(key) => entries.push(Entry { key, value: node }),
+                Some(key) => entries.push(Entry {
+                    key,
+                    value: node,
+                    merged: false,
+                }),
             },
         }
     }
@@ -418,12 +577,14 @@ impl Builder<'_> {
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
                     ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
                 };
+                self.count(1, span)?;
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 let node = Node::scalar(Cow::into_owned(text), style, tag, span);
                 self.push(node, anchor);
             }
             Event::SequenceStart(anchor, _) => {
                 self.check_depth(span)?;
+                self.count(1, span)?;
                 self.stack.push(Frame::Seq {
                     anchor,
                     start: span.start,
@@ -432,6 +593,7 @@ impl Builder<'_> {
             }
             Event::MappingStart(anchor, _) => {
                 self.check_depth(span)?;
+                self.count(1, span)?;
                 self.stack.push(Frame::Map {
                     anchor,
                     start: span.start,
@@ -466,6 +628,7 @@ impl Builder<'_> {
                             .last()
                             .map_or(span.end, |e| e.value.span.end.max(span.end));
                         let end = close_end(self.offsets.text, start, end);
+                        let entries = resolve_merges(entries)?;
                         (
                             Node {
                                 value: Value::Map(entries),
@@ -486,6 +649,7 @@ impl Builder<'_> {
                         span,
                     });
                 };
+                let size = *size;
                 self.alias_budget_used += size;
                 if self.alias_budget_used > self.limits.alias_nodes {
                     return Err(YamlError {
@@ -498,6 +662,8 @@ impl Builder<'_> {
                     });
                 }
                 let mut node = target.clone();
+                // The copy's nodes are held like any other (the alias budget bounds the copy).
+                self.count(size, span)?;
                 // The copy stands where the alias is written, so findings point there.
                 node.span = span;
                 self.push(node, 0);
@@ -519,6 +685,71 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether `key` is a merge key. go-yaml v2 `isMerge` (decode.go): a plain, untagged `<<`, or
+/// any `<<` tagged `!!merge`; a quoted `"<<"` is an ordinary key.
+fn is_merge_key(key: &Node) -> bool {
+    match &key.value {
+        Value::Scalar(s) if s.text == "<<" => match s.tag.as_deref() {
+            None => s.style == Style::Plain,
+            Some(tag) => tag == "!!merge" || tag.ends_with(":merge"),
+        },
+        _ => false,
+    }
+}
+
+/// Replaces each merge key of a finished mapping with the entries it merges in, as go-yaml v2
+/// decodes them (sigs.k8s.io/yaml's goyaml.v2, which kubectl and Argo CD's repo-server read
+/// manifests with; `decode.go`, `(*decoder).mapping` and `(*decoder).merge`):
+///
+/// - entries are applied in order and a later key replaces an earlier one (`mapping` sets each
+///   key into the map as it comes; `merge` unmarshals the merged mapping into the same map), so a
+///   key written after `<<` overrides the merged one, and one written before it is overridden;
+/// - a sequence of mappings is merged last to first ("Step backwards as earlier nodes take
+///   precedence"), so the first mapping of `<<: [*a, *b]` wins;
+/// - a merged mapping's own merges are already resolved (it finished before this one), which is
+///   go-yaml's recursion through `unmarshal`;
+/// - anything else as the value is an error: "map merge requires map or sequence of maps as the
+///   value" (`failWantMap`).
+///
+/// The merged entries keep the spans where they were written (the anchor's mapping), and are
+/// marked `merged`. Lookups take the last entry of a key, which is go-yaml's answer. The nodes
+/// were counted when the alias was copied (the alias budget), so merging adds none.
+fn resolve_merges(entries: Vec<Entry>) -> Result<Vec<Entry>, YamlError> {
+    if !entries.iter().any(|e| is_merge_key(&e.key)) {
+        return Ok(entries);
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if !is_merge_key(&entry.key) {
+            out.push(entry);
+            continue;
+        }
+        let want_map = |span: Span| YamlError {
+            kind: YamlErrorKind::Syntax,
+            message: "map merge requires map or sequence of maps as the value".into(),
+            span,
+        };
+        let value = entry.value;
+        match value.value {
+            Value::Map(merged) => {
+                out.extend(merged.into_iter().map(|e| Entry { merged: true, ..e }))
+            }
+            Value::Seq(items) => {
+                if let Some(bad) = items.iter().find(|i| !i.is_map()) {
+                    return Err(want_map(bad.span));
+                }
+                for item in items.into_iter().rev() {
+                    if let Value::Map(merged) = item.value {
+                        out.extend(merged.into_iter().map(|e| Entry { merged: true, ..e }));
+                    }
+                }
+            }
+            Value::Scalar(_) => return Err(want_map(value.span)),
+        }
+    }
+    Ok(out)
 }
 
 /// A block collection's end marker sits at the start of the next token; trailing whitespace and
@@ -558,7 +789,109 @@ const MAX_RETRIES: usize = 64;
 /// Where saphyr-parser is stricter than libyaml on a point Kubernetes tooling accepts, the text is
 /// patched and parsed again, one error at a time; spans are then mapped back to `text`.
 pub fn parse(text: &str, limits: Limits) -> Parsed {
-    let mut parsed = parse_once(text, limits);
+    parse_in_run(text, limits, None)
+}
+
+/// `parse`, taking the nodes it builds from the run's budget as well as the file's. When either
+/// runs out, the error says which, at the node where it ran out, and the documents are dropped
+/// (their nodes given back), so memory stays within the budgets.
+pub fn parse_in_run(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
+    if let Some(at) = flow_items_over(text, limits.nodes) {
+        return Parsed {
+            documents: Vec::new(),
+            error: Some(node_limit(
+                YamlErrorKind::NodeLimit,
+                Span::new(at, at + 1),
+                format!(
+                    "this file holds more than {} YAML nodes in flow collections (the `yaml-nodes-per-file` limit); it is not checked",
+                    limits.nodes
+                ),
+            )),
+            nodes: 0,
+        };
+    }
+    let mut parsed = parse_patched(text, limits, run);
+    if parsed.error.as_ref().is_some_and(|e| {
+        matches!(
+            e.kind,
+            YamlErrorKind::NodeLimit | YamlErrorKind::RunNodeLimit
+        )
+    }) {
+        parsed.documents = Vec::new();
+        if let Some(run) = run {
+            run.give_back(parsed.nodes);
+        }
+        parsed.nodes = 0;
+    }
+    parsed
+}
+
+/// Where a file's flow collections pass `limit` items, counting each `[`, `{` and each `,`
+/// inside one (outside quotes and comments): every such comma separates two nodes.
+///
+/// saphyr-parser reads a whole flow collection that could be a simple key (`[…]` or `{…}` in
+/// block context: a document, a sequence entry, a value) before it emits its first event — its
+/// `stale_simple_keys` never retires a key inside a flow collection — so a 16 MiB `[1,1,…]`
+/// held 8 M tokens (about 3 GB) before the node budget saw its first node. This scan sees
+/// them first, in linear time. Only a file longer than `limit` bytes can pass it. Block scalars
+/// are not told apart, so brackets and commas in one count too (a `|` holding JSON): the count
+/// may run high, never low.
+fn flow_items_over(text: &str, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if bytes.len() <= limit {
+        return None;
+    }
+    let (mut count, mut depth) = (0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let token_start = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':'
+            );
+        match b {
+            b'#' if token_start => {
+                while i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
+                    i += 1;
+                }
+            }
+            b'"' if token_start => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' if token_start => {
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] == b'\'' {
+                        if bytes.get(i + 1) != Some(&b'\'') {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                count += 1;
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth > 0 => count += 1,
+            _ => {}
+        }
+        if count > limit {
+            return Some(i.min(bytes.len().saturating_sub(1)));
+        }
+        i += 1;
+    }
+    None
+}
+
+fn parse_patched(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
+    let mut parsed = parse_once(text, limits, run);
     let mut patched: Option<String> = None;
     let mut insertions = Insertions::default();
     for _ in 0..MAX_RETRIES {
@@ -574,7 +907,11 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
         } else {
             break;
         };
-        parsed = parse_once(&fixed, limits);
+        // The attempt is discarded: its nodes go back to the run.
+        if let Some(run) = run {
+            run.give_back(parsed.nodes);
+        }
+        parsed = parse_once(&fixed, limits, run);
         patched = Some(fixed);
     }
     insertions.map_back(&mut parsed);
@@ -779,7 +1116,7 @@ impl Insertions {
     }
 }
 
-fn parse_once(text: &str, limits: Limits) -> Parsed {
+fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
     // A byte-order mark is not content; skip it so positions stay right.
     let (base, body) = match text.strip_prefix('\u{feff}') {
         Some(rest) => (text.len() - rest.len(), rest),
@@ -791,6 +1128,10 @@ fn parse_once(text: &str, limits: Limits) -> Parsed {
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_budget_used: 0,
+        nodes: 0,
+        reserved: 0,
+        taken: 0,
+        run,
         documents: Vec::new(),
         doc_start: 0,
         doc_root: None,
@@ -811,6 +1152,16 @@ fn parse_once(text: &str, limits: Limits) -> Parsed {
             }
         }
     }
+    // What was reserved and not built goes back; `nodes` is what this parse holds of the run's.
+    if let Some(run) = run {
+        run.give_back(builder.reserved);
+    }
+    let nodes = builder.taken - builder.reserved;
+    let nodes = if run.is_some() {
+        nodes
+    } else {
+        builder.nodes.min(limits.nodes)
+    };
     let mut documents = builder.documents;
     if base != 0 {
         for d in &mut documents {
@@ -820,7 +1171,11 @@ fn parse_once(text: &str, limits: Limits) -> Parsed {
             e.span = Span::new(e.span.start + base, e.span.end + base);
         }
     }
-    Parsed { documents, error }
+    Parsed {
+        documents,
+        error,
+        nodes,
+    }
 }
 
 fn scan_error(offsets: &Offsets<'_>, e: &ScanError) -> YamlError {
@@ -1211,6 +1566,200 @@ mod tests {
             text.rfind('\'').expect("quote") - "'a\nb".len()
         );
         assert_eq!(parsed.documents.len(), MAX_RETRIES);
+    }
+
+    // Merge keys, as go-yaml v2 resolves them (sigs.k8s.io/yaml goyaml.v2 `decode.go`,
+    // `(*decoder).mapping`, `(*decoder).merge`, `isMerge`; kubectl and Argo CD's repo-server read
+    // manifests with it). Expected values are what v2 decodes into a map.
+
+    #[test]
+    fn merge_keys_bring_in_the_anchor_and_keys_written_after_override() {
+        let text = "x: &base\n  kind: ConfigMap\n  name: a\ny:\n  <<: *base\n  name: b\n";
+        let root = one(text);
+        let y = root.get("y").expect("y");
+        assert_eq!(y.get("kind").and_then(Node::as_str), Some("ConfigMap"));
+        assert_eq!(y.get("name").and_then(Node::as_str), Some("b"));
+        assert_eq!(
+            y.to_json(),
+            serde_json::json!({"kind": "ConfigMap", "name": "b"})
+        );
+        // No `<<` entry is left; the merged ones are marked and keep the anchor's spans.
+        assert!(
+            y.entries()
+                .iter()
+                .all(|e| e.key.as_scalar_text() != Some("<<"))
+        );
+        let kind = y.entry("kind").expect("kind");
+        assert!(kind.merged);
+        assert_eq!(kind.key.span.start, text.find("kind").expect("kind"));
+        assert_eq!(
+            &text[kind.value.span.start..kind.value.span.end],
+            "ConfigMap"
+        );
+        assert!(!y.entry("name").expect("name").merged);
+    }
+
+    #[test]
+    fn a_key_written_before_the_merge_is_overridden_as_go_yaml_v2_does() {
+        // v2 sets keys into the map in order and the merge unmarshals into the same map.
+        let root = one("x: &b {name: a}\ny:\n  name: mine\n  <<: *b\n");
+        assert_eq!(root.path(&["y", "name"]).and_then(Node::as_str), Some("a"));
+    }
+
+    #[test]
+    fn the_first_mapping_of_a_merge_list_wins_and_merges_nest() {
+        let text = "a: &a {k: from-a, only-a: 1}\nb: &b {k: from-b, only-b: 2}\nc: &c\n  <<: *b\n  own: 3\nd:\n  <<: [*a, *c, {inline: 4, k: inline}]\n";
+        let root = one(text);
+        let d = root.get("d").expect("d");
+        assert_eq!(
+            d.to_json(),
+            serde_json::json!({"inline": 4, "k": "from-a", "own": 3, "only-b": 2, "only-a": 1})
+        );
+        assert_eq!(d.get("k").and_then(Node::as_str), Some("from-a"));
+        assert_eq!(d.get("only-b").and_then(Node::as_str), Some("2"));
+        assert!(d.entries().iter().all(|e| e.merged));
+    }
+
+    #[test]
+    fn quoted_or_tagged_merge_keys() {
+        // Quoted: an ordinary key. Tagged `!!merge`: a merge key.
+        let root = one("x: &b {k: v}\ny: {\"<<\": *b}\nz: {!!merge <<: *b}\n");
+        assert!(root.path(&["y", "<<"]).is_some());
+        assert_eq!(root.path(&["z", "k"]).and_then(Node::as_str), Some("v"));
+    }
+
+    #[test]
+    fn merging_a_scalar_is_an_error_at_the_value() {
+        let text = "x: &s hello\ny:\n  <<: *s\n";
+        let parsed = parse(text, Limits::default());
+        let err = parsed.error.expect("refused");
+        assert_eq!(err.kind, YamlErrorKind::Syntax);
+        assert!(
+            err.message.contains("map merge requires map"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.span.start, text.rfind("*s").expect("alias"));
+        let parsed = parse("y:\n  <<: [{a: 1}, 2]\n", Limits::default());
+        assert!(parsed.error.is_some());
+    }
+
+    #[test]
+    fn merge_bombs_spend_the_alias_budget() {
+        let mut text =
+            String::from("a: &a {k0: v, k1: v, k2: v, k3: v, k4: v, k5: v, k6: v, k7: v, k8: v}\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for w in names.windows(2) {
+            let refs = vec![format!("*{}", w[0]); 9].join(", ");
+            text.push_str(&format!("{}: &{} {{<<: [{}], own: x}}\n", w[1], w[1], refs));
+        }
+        let parsed = parse(&text, Limits::default());
+        let err = parsed.error.expect("refused");
+        assert_eq!(err.kind, YamlErrorKind::AliasLimit);
+    }
+
+    #[test]
+    fn go_yaml_v2_booleans_for_fields_and_text_for_everything_else() {
+        // sigs.k8s.io/yaml goyaml.v2 resolve.go `resolveMapList`: exactly these spellings.
+        for t in [
+            "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+        ] {
+            assert_eq!(yaml11_bool(t), Some(true), "{t}");
+        }
+        for t in [
+            "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+        ] {
+            assert_eq!(yaml11_bool(t), Some(false), "{t}");
+        }
+        for t in ["yES", "oN", "1", "0", "enabled", "", "~"] {
+            assert_eq!(yaml11_bool(t), None, "{t}");
+        }
+        let root = one("data:\n  a: yes\n  b: on\nspec:\n  prune: yes\n");
+        // A ConfigMap's value is shown as written; a boolean field reads as Argo CD reads it.
+        let j = root.to_json();
+        assert_eq!(j["data"]["a"], serde_json::json!("yes"));
+        assert_eq!(j["data"]["b"], serde_json::json!("on"));
+        assert_eq!(go_bool(&j["spec"]["prune"]), Some(true));
+        assert_eq!(go_bool(&serde_json::json!(false)), Some(false));
+        assert_eq!(go_bool(&serde_json::json!(1)), None);
+    }
+
+    #[test]
+    fn the_file_node_budget_stops_at_the_node_where_it_ran_out() {
+        let limits = Limits {
+            nodes: 5,
+            ..Limits::default()
+        };
+        // Nodes: the sequence, then one per item; the fifth item is the sixth node.
+        let text = "- 1\n- 2\n- 3\n- 4\n- 55\n- 6\n";
+        let parsed = parse(text, limits);
+        let err = parsed.error.expect("over the budget");
+        assert_eq!(err.kind, YamlErrorKind::NodeLimit);
+        assert_eq!(&text[err.span.start..err.span.end], "55");
+        assert!(
+            err.message.contains("`yaml-nodes-per-file`"),
+            "{}",
+            err.message
+        );
+        assert!(parsed.documents.is_empty(), "the file's nodes are dropped");
+        assert_eq!(parsed.nodes, 0);
+        // At the budget exactly, nothing is refused.
+        let parsed = parse("- 1\n- 2\n- 3\n- 4\n", limits);
+        assert_eq!(parsed.error, None);
+        assert_eq!(parsed.nodes, 5);
+    }
+
+    #[test]
+    fn alias_copies_count_as_nodes() {
+        let limits = Limits {
+            nodes: 10,
+            ..Limits::default()
+        };
+        // 1 map + a: &a [x, y] (1 + 3) = 5, then b: *a adds 1 key + 3 copied = 9, c: *a 13.
+        let parsed = parse("a: &a [x, y]\nb: *a\n", limits);
+        assert_eq!(parsed.error, None);
+        assert_eq!(parsed.nodes, 9);
+        let text = "a: &a [x, y]\nb: *a\nc: *a\n";
+        let err = parse(text, limits).error.expect("over");
+        assert_eq!(err.kind, YamlErrorKind::NodeLimit);
+        assert_eq!(err.span.start, text.rfind("*a").expect("alias"));
+    }
+
+    #[test]
+    fn the_run_budget_is_shared_and_given_back_when_a_file_is_dropped() {
+        let run = RunBudget::new(10);
+        let limits = Limits::default();
+        let first = parse_in_run("[1, 2, 3, 4, 5]\n", limits, Some(&run));
+        assert_eq!((first.error, first.nodes), (None, 6));
+        let text = "[a, b, c, d, e]\n";
+        let second = parse_in_run(text, limits, Some(&run));
+        let err = second.error.expect("the run's budget is spent");
+        assert_eq!(err.kind, YamlErrorKind::RunNodeLimit);
+        assert!(err.message.contains("`yaml-nodes`"), "{}", err.message);
+        assert!(second.documents.is_empty());
+        // The dropped file gave its nodes back; a small file still fits.
+        let third = parse_in_run("[x, y, z]\n", limits, Some(&run));
+        assert_eq!((third.error, third.nodes), (None, 4));
+    }
+
+    #[test]
+    fn huge_flow_collections_are_refused_before_the_parser_reads_them_whole() {
+        let limits = Limits {
+            nodes: 10,
+            ..Limits::default()
+        };
+        let text = format!("a: [{}]\n", vec!["1"; 30].join(","));
+        let parsed = parse(&text, limits);
+        let err = parsed.error.expect("refused");
+        assert_eq!(err.kind, YamlErrorKind::NodeLimit);
+        // `[` is the first item counted, each comma one more: the 10th comma is the 11th.
+        let tenth_comma = text.match_indices(',').nth(9).map(|(i, _)| i);
+        assert_eq!(Some(err.span.start), tenth_comma);
+        assert!(parsed.documents.is_empty());
+        // Commas in quotes, comments and plain block text are not flow items.
+        let commas = vec!["x"; 30].join(",");
+        let text = format!("a: \"{commas}\"\nb: '{commas}'\n# {commas}\nc: {commas}\n");
+        assert_eq!(parse(&text, limits).error, None);
     }
 
     #[test]

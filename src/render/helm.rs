@@ -301,7 +301,10 @@ fn option_str<'a>(options: &'a Map<String, Value>, key: &str) -> Option<&'a str>
 }
 
 fn option_bool(options: &Map<String, Value>, key: &str) -> bool {
-    options.get(key).and_then(Value::as_bool).unwrap_or(false)
+    options
+        .get(key)
+        .and_then(crate::load::yaml::go_bool)
+        .unwrap_or(false)
 }
 
 fn scalar_text(v: &Value) -> String {
@@ -403,7 +406,7 @@ pub(crate) fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
         let value = p.get("value").map(scalar_text).unwrap_or_default();
         let force = p
             .get("forceString")
-            .and_then(Value::as_bool)
+            .and_then(crate::load::yaml::go_bool)
             .unwrap_or(false);
         if force {
             set.remove(name);

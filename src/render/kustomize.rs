@@ -485,7 +485,10 @@ fn option_str<'a>(options: &'a Map<String, Value>, key: &str) -> Option<&'a str>
 }
 
 fn option_bool(options: &Map<String, Value>, key: &str) -> bool {
-    options.get(key).and_then(Value::as_bool).unwrap_or(false)
+    options
+        .get(key)
+        .and_then(crate::load::yaml::go_bool)
+        .unwrap_or(false)
 }
 
 /// A scalar as the string Argo CD's typed fields hold.

@@ -1062,7 +1062,7 @@ impl Builder<'_> {
             display.clone(),
             display,
             Arc::from(text),
-            Default::default(),
+            crate::load::yaml::Limits::of(&self.settings.limits),
         );
         file.generated = true;
         let documents = file.documents.len();

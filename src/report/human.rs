@@ -214,6 +214,24 @@ fn shown(files: &mut ShownFiles<'_>, d: &Diagnostic) -> Shown {
     }
 }
 
+/// Longest line, in characters, shown as a snippet.
+const SNIPPET_LINE_MAX: usize = 10_000;
+
+/// Whether every line a snippet of `loc` shows (the lines it covers and one either side) is
+/// short enough to show.
+fn snippet_fits(report: &Report<'_>, loc: Location) -> bool {
+    let file = report.inventory.sources.get(loc.file);
+    let (first, last) = (
+        file.line_col(loc.span.start).line.saturating_sub(1).max(1),
+        file.line_col(loc.span.end).line + 1,
+    );
+    (first..=last).all(|line| {
+        file.lines
+            .line_text(&file.text, line)
+            .is_none_or(|t| t.len() <= SNIPPET_LINE_MAX || t.chars().count() <= SNIPPET_LINE_MAX)
+    })
+}
+
 pub fn render(report: &Report<'_>, color: bool) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
@@ -238,9 +256,16 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         files: HashMap::new(),
     };
     for d in ordered {
-        let s = shown(&mut files, d);
         let mut one = String::new();
-        if handler.render_report(&mut one, &s).is_err() {
+        // miette pads a label to its column with a formatting width, which panics past 65,535
+        // (a finding in a 16 MiB one-line file); such a finding gets the plain line instead.
+        let fits = snippet_fits(report, d.location)
+            && d.related.iter().all(|r| snippet_fits(report, r.location));
+        if !fits
+            || handler
+                .render_report(&mut one, &shown(&mut files, d))
+                .is_err()
+        {
             // Rendering a snippet failed (it should not); fall back to one plain line.
             let (file, line, column) = report.position(d.location);
             one = format!(

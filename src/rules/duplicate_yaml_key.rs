@@ -45,6 +45,11 @@ impl Rule for DuplicateYamlKey {
                     }
                     let mut seen: HashMap<&str, usize> = HashMap::new();
                     for (i, entry) in entries.iter().enumerate() {
+                        // A key brought in by a merge (`<<: *base`) and written again in the
+                        // mapping is the documented way to override it, not a duplicate.
+                        if entry.merged {
+                            continue;
+                        }
                         let Some(key) = entry.key.as_scalar_text() else {
                             continue;
                         };
@@ -111,7 +116,7 @@ fn unseparated_documents(file: FileId, entries: &[crate::load::yaml::Entry]) -> 
     let at = |key: &str| -> Vec<&crate::load::yaml::Entry> {
         entries
             .iter()
-            .filter(|e| e.key.as_scalar_text() == Some(key))
+            .filter(|e| !e.merged && e.key.as_scalar_text() == Some(key))
             .collect()
     };
     let api_versions = at("apiVersion");

@@ -36,7 +36,9 @@ impl Rule for UnreadableFile {
                     _ => 0,
                 };
                 let help = match problem {
-                    ReadProblem::NotUtf8 { .. } => "re-encode the file as UTF-8",
+                    ReadProblem::NotUtf8 { .. } | ReadProblem::Encoding(_) => {
+                        "re-encode the file as UTF-8"
+                    }
                     ReadProblem::Binary => "remove the file or give it another extension; binary data is not a manifest",
                     ReadProblem::TooLarge { .. } => {
                         "split the file, exclude it in .manifest-guard.yaml, or raise `max-file-size`"

@@ -65,6 +65,12 @@ impl Rule for YamlSyntax {
                         e.message.clone(),
                         "flatten the structure; no Kubernetes object nests this deep",
                     ),
+                    YamlErrorKind::NodeLimit | YamlErrorKind::RunNodeLimit => (
+                        e.message.clone(),
+                        "split the file, or raise the limit under `limits:` in the operator's config \
+                         (outside the repository; a repository's own config may only lower it); \
+                         nothing in this file was checked",
+                    ),
                 };
                 Some(
                     META.diagnostic(

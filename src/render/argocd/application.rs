@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::load::Location;
+use crate::load::yaml::go_bool;
 use crate::model::argocd::{
     AppLocations, AppOrigin, AppSource, Application, Destination, SourceKind, SyncPolicy,
 };
@@ -19,7 +20,7 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 fn bool_at(v: &Value, path: &[&str]) -> bool {
     path.iter()
         .try_fold(v, |v, k| v.get(k))
-        .is_some_and(|b| b.as_bool() == Some(true) || b.as_str() == Some("true"))
+        .is_some_and(|b| go_bool(b) == Some(true))
 }
 
 /// What kind of source this is, the way Argo CD's repo-server decides: explicit options first,
@@ -93,7 +94,7 @@ pub fn read(
     // `automated: {enabled: false}` (Argo CD 3.x) keeps the policy written but switches it off.
     let automated = spec
         .pointer("/syncPolicy/automated")
-        .is_some_and(|a| !a.is_null() && a.get("enabled").and_then(Value::as_bool) != Some(false));
+        .is_some_and(|a| !a.is_null() && a.get("enabled").and_then(go_bool) != Some(false));
     let sync = SyncPolicy {
         automated,
         prune: automated && bool_at(spec, &["syncPolicy", "automated", "prune"]),
@@ -150,5 +151,46 @@ pub fn read(
         unit: UnitId(0),
         replaced_by: None,
         appset_replaced: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{FileId, Span};
+
+    fn app(yaml: &str) -> Application {
+        let parsed = crate::load::yaml::parse(yaml, Default::default());
+        let root = parsed.documents[0].root.clone().expect("root");
+        let at = |_: &[&str]| Location {
+            file: FileId(0),
+            span: Span::default(),
+        };
+        read(&root.to_json(), &at, None, AppOrigin::default())
+    }
+
+    // Argo CD decodes these fields as Go bools with sigs.k8s.io/yaml (goyaml.v2, resolve.go
+    // `resolveMapList`): `yes`, `on`, `y` are true and `no`, `off`, `n` false, as `true`/`false`.
+    #[test]
+    fn yaml_1_1_booleans_in_the_sync_policy_and_directory_options() {
+        let a = app(
+            "spec:\n  source:\n    path: x\n    directory:\n      recurse: yes\n  syncPolicy:\n    automated:\n      prune: on\n      selfHeal: Y\n",
+        );
+        assert_eq!(
+            a.sources[0].kind,
+            SourceKind::Directory {
+                recurse: true,
+                include: None,
+                exclude: None
+            }
+        );
+        assert!(a.sync.automated && a.sync.prune && a.sync.self_heal);
+        let a = app(
+            "spec:\n  source:\n    path: x\n  syncPolicy:\n    automated:\n      enabled: no\n      prune: yes\n",
+        );
+        assert!(!a.sync.automated && !a.sync.prune);
+        let a =
+            app("spec:\n  source:\n    path: x\n  syncPolicy:\n    automated:\n      prune: off\n");
+        assert!(a.sync.automated && !a.sync.prune);
     }
 }

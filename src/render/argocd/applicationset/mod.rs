@@ -450,7 +450,7 @@ fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize, bytes: usize)
     let options = TemplateOptions {
         go_template: spec
             .get("goTemplate")
-            .and_then(Value::as_bool)
+            .and_then(crate::load::yaml::go_bool)
             .unwrap_or(false),
         missing_key_error: spec
             .get("goTemplateOptions")
@@ -467,7 +467,7 @@ fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize, bytes: usize)
     };
     out.preserve_resources = spec
         .pointer("/syncPolicy/preserveResourcesOnDeletion")
-        .and_then(Value::as_bool)
+        .and_then(crate::load::yaml::go_bool)
         .unwrap_or(false);
     out.applications_sync = spec
         .pointer("/syncPolicy/applicationsSync")

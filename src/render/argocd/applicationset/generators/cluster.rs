@@ -35,8 +35,11 @@ pub(super) fn generate(
     let values = string_map(obj, "values", at)?;
     let flat_list = match obj.and_then(|o| o.get("flatList")) {
         None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(malformed(&join(at, "flatList"), "must be true or false")),
+        // `flatList: yes` is a bool to Argo CD's YAML decoder, as `true` is.
+        Some(v) => match crate::load::yaml::go_bool(v) {
+            Some(b) => b,
+            None => return Err(malformed(&join(at, "flatList"), "must be true or false")),
+        },
     };
     // "Since local clusters do not have secrets, they do not have labels to match against":
     // any selector term leaves the local cluster out.
@@ -336,7 +339,10 @@ mod tests {
     fn malformed_cluster_specs_are_errors() {
         let ctx = TestContext::fast();
         generate(&json!({"clusters": {"values": {"n": 1}}}), &ctx).expect_err("values are strings");
-        generate(&json!({"clusters": {"flatList": "yes"}}), &ctx).expect_err("flatList is a bool");
+        generate(&json!({"clusters": {"flatList": "maybe"}}), &ctx)
+            .expect_err("flatList is a bool");
+        // `flatList: yes` is a bool to Argo CD's YAML decoder (goyaml.v2 resolve.go), as `true`.
+        generate(&json!({"clusters": {"flatList": "yes"}}), &ctx).expect("yes is true");
         let err = generate(
             &json!({"clusters": {"selector": {"matchLabels": {"env": "a b"}}}}),
             &ctx,

@@ -154,8 +154,13 @@ fn rules(obj: Option<&Params>, key: &str, at: &str) -> Result<Vec<PathRule>, Gen
             };
             let exclude = match rule.get("exclude") {
                 None | Some(Value::Null) => false,
-                Some(Value::Bool(b)) => *b,
-                Some(_) => return Err(malformed(&join(&rat, "exclude"), "must be true or false")),
+                // `exclude: yes` is a bool to Argo CD's YAML decoder, as `true` is.
+                Some(v) => match crate::load::yaml::go_bool(v) {
+                    Some(b) => b,
+                    None => {
+                        return Err(malformed(&join(&rat, "exclude"), "must be true or false"));
+                    }
+                },
             };
             Ok(PathRule { path, exclude })
         })
