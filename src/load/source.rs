@@ -57,10 +57,14 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
-        let column = text
+        let mut column = text
             .get(start..offset)
             .map_or(offset - start, |s| s.chars().count())
             + 1;
+        // A byte-order mark is not content (YAML 1.2, 5.2) and no editor shows it as a column.
+        if start == 0 && offset > 0 && text.starts_with('\u{feff}') {
+            column -= 1;
+        }
         LineCol { line, column }
     }
 
@@ -137,13 +141,24 @@ impl Suppressions {
 /// Why a file could not be read as YAML at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadProblem {
-    NotUtf8 { valid_up_to: usize },
+    NotUtf8 {
+        valid_up_to: usize,
+    },
     Binary,
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
     Io(String),
-    SymlinkOutsideRoot { target: String },
+    SymlinkOutsideRoot {
+        target: String,
+    },
     SymlinkLoop,
     NotRegular,
+    /// UTF-16 that cannot be decoded (with a byte-order mark), or that has none.
+    Utf16 {
+        reason: String,
+    },
 }
 
 impl ReadProblem {
@@ -162,6 +177,7 @@ impl ReadProblem {
             ReadProblem::NotRegular => {
                 "not a regular file (a FIFO, socket or device); not read".into()
             }
+            ReadProblem::Utf16 { reason } => format!("file is UTF-16 and {reason}"),
         }
     }
 }
@@ -307,6 +323,15 @@ impl Sources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let text = "\u{feff}a: b\r\nc: d\r\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 3), LineCol { line: 1, column: 1 });
+        assert_eq!(idx.line_col(text, 6), LineCol { line: 1, column: 4 });
+        assert_eq!(idx.line_col(text, 9), LineCol { line: 2, column: 1 });
+    }
 
     #[test]
     fn line_col_counts_characters() {

@@ -273,6 +273,8 @@ pub enum YamlErrorKind {
     Syntax,
     AliasLimit,
     DepthLimit,
+    /// Valid YAML that Argo CD refuses to decode as objects: a top-level sequence of manifests.
+    NotAnObject,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -43,6 +43,7 @@ impl Rule for UnreadableFile {
                     }
                     ReadProblem::SymlinkLoop => "remove the link that points back at its own directory",
                     ReadProblem::NotRegular => "remove it from the repository; only regular files are manifests",
+                    ReadProblem::Utf16 { .. } => "re-encode the file as UTF-8",
                 };
                 Some(
                     META.diagnostic(
