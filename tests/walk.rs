@@ -425,7 +425,7 @@ fn every_file_lands_in_exactly_one_bucket() {
     write(dir, "big.yaml", "#".repeat(5000)); // too_large
     write(dir, "README.md", "# hi\n"); // not_a_manifest
     write(dir, "bin.yaml", b"a\0b"); // not_text
-    write(dir, "utf16.yaml", b"\xff\xfea\x00:\x00"); // not_text
+    write(dir, "utf16.yaml", b"\xff\xfea\x00:\x00"); // parsed: UTF-16 with a mark is decoded
     std::os::unix::fs::symlink("nowhere.yaml", dir.join("dangling.yaml")).expect("link"); // unreadable
     write(dir, "x.jsonnet", "{}\n"); // jsonnet
     write(dir, ".git/HEAD", "ref: refs/heads/main\n"); // not part of the tree
@@ -433,13 +433,13 @@ fn every_file_lands_in_exactly_one_bucket() {
     let c = &v["summary"]["file_counts"];
     let expected = serde_json::json!({
         "seen": 14,
-        "parsed": 3,
+        "parsed": 4,
         "rendered_only": 1,
         "skipped": {
             "excluded": 2,
             "too_large": 1,
             "not_a_manifest": 3,
-            "not_text": 2,
+            "not_text": 1,
             "unreadable": 1,
             "jsonnet": 1,
         },

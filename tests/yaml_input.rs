@@ -236,20 +236,11 @@ fn utf16_and_utf32_files_are_named_by_their_encoding() {
             .collect()
     };
     let bom = |mark: &[u8], body: Vec<u8>| [mark.to_vec(), body].concat();
+    // UTF-16 with a byte-order mark is decoded and checked, as Argo CD reads it
+    // (tests/hostile_input.rs); without one it is named (Argo CD reads it as UTF-8 and fails).
     for (bytes, encoding) in [
-        (
-            bom(&[0xFF, 0xFE], utf16(false)),
-            "UTF-16 little-endian, with a byte-order mark",
-        ),
-        (
-            bom(&[0xFE, 0xFF], utf16(true)),
-            "UTF-16 big-endian, with a byte-order mark",
-        ),
-        (
-            utf16(false),
-            "UTF-16 little-endian, without a byte-order mark",
-        ),
-        (utf16(true), "UTF-16 big-endian, without a byte-order mark"),
+        (utf16(false), "UTF-16 and has no byte-order mark"),
+        (utf16(true), "UTF-16 and has no byte-order mark"),
         (
             bom(&[0xFF, 0xFE, 0, 0], utf32(false)),
             "UTF-32 little-endian, with a byte-order mark",

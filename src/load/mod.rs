@@ -294,6 +294,18 @@ fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> Option<Sourc
         Ok(b) => b,
         Err(e) => return Some(empty(Some(ReadProblem::Io(e.to_string())))),
     };
+    // UTF-32 is named, never decoded (Argo CD reads it as UTF-8 and fails); UTF-16 with a
+    // byte-order mark is decoded as Argo CD decodes it, and without one named.
+    if let Some(utf32) = ReadProblem::encoding_of(&bytes)
+        .filter(|p| matches!(p, ReadProblem::Encoding(name) if name.starts_with("UTF-32")))
+    {
+        return Some(empty(Some(utf32)));
+    }
+    let bytes = match utf16_text(&bytes) {
+        None => bytes,
+        Some(Ok(text)) => text.into_bytes(),
+        Some(Err(reason)) => return Some(empty(Some(ReadProblem::Utf16 { reason }))),
+    };
     if let Some(encoding) = ReadProblem::encoding_of(&bytes) {
         return Some(empty(Some(encoding)));
     }
@@ -321,7 +333,7 @@ fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> Option<Sourc
     }
     let parsed = yaml::parse_in_run(&file.text, opts.limits, Some(run));
     file.documents = parsed.documents;
-    file.yaml_error = parsed.error;
+    file.yaml_error = parsed.error.or_else(|| array_of_manifests(&file));
     Some(file)
 }
 
@@ -332,9 +344,15 @@ fn count(counts: &mut FileCounts, role: Role, file: Option<&SourceFile>) {
     let bucket = match (role, file.and_then(|f| f.read_problem.as_ref())) {
         (Role::Excluded, _) => &mut skipped.excluded,
         (_, Some(ReadProblem::TooLarge { .. })) => &mut skipped.too_large,
-        (_, Some(ReadProblem::Binary | ReadProblem::NotUtf8 { .. } | ReadProblem::Encoding(_))) => {
-            &mut skipped.not_text
-        }
+        (
+            _,
+            Some(
+                ReadProblem::Binary
+                | ReadProblem::NotUtf8 { .. }
+                | ReadProblem::Encoding(_)
+                | ReadProblem::Utf16 { .. },
+            ),
+        ) => &mut skipped.not_text,
         (_, Some(_)) => &mut skipped.unreadable,
         (Role::NotManifest, None) => &mut skipped.not_a_manifest,
         (Role::Jsonnet, None) => &mut skipped.jsonnet,
@@ -380,6 +398,114 @@ fn settle_run_budget(files: &mut [SourceFile], opts: &LoadOptions) {
         file.documents = parsed.documents;
         file.yaml_error = parsed.error;
     }
+}
+
+/// A top-level sequence of Kubernetes objects, which Argo CD does not apply: its repo-server
+/// decodes a `.json` file as one object and a YAML document as one object each
+/// (argoproj/argo-cd reposerver/repository/repository.go, `getObjsFromYAMLOrJson` and
+/// `splitYAMLOrJSON`); an array fails to decode and the Application's manifests fail to
+/// generate. A YAML file that fails so is skipped instead unless its bytes hold `apiVersion:`,
+/// `kind:` and `metadata:` (a flow array in JSON style does not), and so is it here. A sequence
+/// of anything but objects is no manifest and not a finding.
+fn array_of_manifests(file: &SourceFile) -> Option<yaml::YamlError> {
+    let json = file.rel.ends_with(".json");
+    let argo_reads_as_manifest = json
+        || ["apiVersion:", "kind:", "metadata:"]
+            .iter()
+            .all(|k| file.text.contains(k));
+    if !argo_reads_as_manifest {
+        return None;
+    }
+    let seq = file
+        .documents
+        .iter()
+        .filter_map(|d| d.root.as_ref())
+        .find(|root| {
+            root.is_seq()
+                && root
+                    .items()
+                    .iter()
+                    .any(|item| item.get("apiVersion").is_some() && item.get("kind").is_some())
+        })?;
+    let what = if json { "JSON file" } else { "YAML document" };
+    Some(yaml::YamlError {
+        kind: yaml::YamlErrorKind::NotAnObject,
+        message: format!(
+            "this {what} is an array of {} item{}; Argo CD decodes each {} as one object, \
+             fails on an array, and applies nothing from the Application that deploys it",
+            seq.items().len(),
+            if seq.items().len() == 1 { "" } else { "s" },
+            if json { "JSON file" } else { "document" },
+        ),
+        span: yaml::Span::new(seq.span.start, seq.span.start),
+    })
+}
+
+/// A file that starts with a UTF-16 byte-order mark, decoded (without the mark); or why it cannot
+/// be; `None` for any other file. Argo CD's repo-server opens a directory source's files with
+/// `utfutil.OpenFile(path, utfutil.UTF8)` (reposerver/repository/repository.go,
+/// `getObjsFromYAMLOrJson`): a UTF-16 file with a byte-order mark is decoded and applied, one
+/// without is read as UTF-8 — its NUL bytes fail to parse and, as no `apiVersion:` appears in
+/// its bytes, the file is skipped without a word. The first is checked like any manifest; the
+/// second is named as UTF-16 rather than as binary data.
+fn utf16_text(bytes: &[u8]) -> Option<Result<String, String>> {
+    let big_endian = match bytes {
+        [0xFF, 0xFE, ..] => false,
+        [0xFE, 0xFF, ..] => true,
+        _ => {
+            return looks_like_utf16(bytes).then(|| {
+                Err(
+                    "has no byte-order mark; Argo CD reads such a file as UTF-8, fails to \
+                     parse it and applies nothing from it"
+                        .to_string(),
+                )
+            });
+        }
+    };
+    let body = &bytes[2..];
+    if body.len() % 2 != 0 {
+        return Some(Err(format!(
+            "{} bytes long after its byte-order mark, an odd number; it cannot be decoded",
+            body.len()
+        )));
+    }
+    let units = body.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
+    });
+    let mut text = String::with_capacity(body.len() / 2);
+    for (i, c) in char::decode_utf16(units).enumerate() {
+        match c {
+            Ok(c) => text.push(c),
+            Err(e) => {
+                return Some(Err(format!(
+                    "holds an unpaired surrogate (0x{:04X}) near byte {}; it cannot be decoded",
+                    e.unpaired_surrogate(),
+                    2 + 2 * i
+                )));
+            }
+        }
+    }
+    Some(Ok(text))
+}
+
+/// Whether a file without a byte-order mark reads as UTF-16 text: in its first bytes, every
+/// other byte is NUL and the bytes between are not (ASCII text in UTF-16, little- or
+/// big-endian).
+fn looks_like_utf16(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(64)];
+    if head.len() < 4 || head.len() % 2 != 0 {
+        return false;
+    }
+    let even_nul = head.iter().step_by(2).all(|&b| b == 0);
+    let odd_nul = head.iter().skip(1).step_by(2).all(|&b| b == 0);
+    let even_text = head.iter().step_by(2).all(|&b| b != 0);
+    let odd_text = head.iter().skip(1).step_by(2).all(|&b| b != 0);
+    (odd_nul && even_text) || (even_nul && odd_text)
 }
 
 /// Walks `paths` (each a file or directory inside `boundary`) and reads every manifest found,

@@ -56,15 +56,15 @@ impl LineIndex {
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let offset = offset.min(text.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let mut start = self.starts[line - 1];
-        // A byte-order mark is no column: editors show the first character at column 1.
-        if start == 0 && offset >= 3 && text.starts_with('\u{feff}') {
-            start = 3;
-        }
-        let column = text
+        let start = self.starts[line - 1];
+        let mut column = text
             .get(start..offset)
             .map_or(offset - start, |s| s.chars().count())
             + 1;
+        // A byte-order mark is not content (YAML 1.2, 5.2) and no editor shows it as a column.
+        if start == 0 && offset > 0 && text.starts_with('\u{feff}') {
+            column -= 1;
+        }
         LineCol { line, column }
     }
 
@@ -171,6 +171,10 @@ pub enum ReadProblem {
     /// A directory the walk could not list (permission denied, a vanished directory): what it
     /// holds is not checked.
     UnlistableDir(String),
+    /// UTF-16 that cannot be decoded (with a byte-order mark), or that has none.
+    Utf16 {
+        reason: String,
+    },
 }
 
 impl ReadProblem {
@@ -197,6 +201,7 @@ impl ReadProblem {
             ReadProblem::UnlistableDir(e) => {
                 format!("cannot list directory: {e}; none of its files were checked")
             }
+            ReadProblem::Utf16 { reason } => format!("file is UTF-16 and {reason}"),
         }
     }
 }
@@ -436,6 +441,15 @@ impl Sources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let text = "\u{feff}a: b\r\nc: d\r\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 3), LineCol { line: 1, column: 1 });
+        assert_eq!(idx.line_col(text, 6), LineCol { line: 1, column: 4 });
+        assert_eq!(idx.line_col(text, 9), LineCol { line: 2, column: 1 });
+    }
 
     #[test]
     fn line_col_counts_characters() {

@@ -312,6 +312,8 @@ pub enum YamlErrorKind {
     NodeLimit,
     /// The run's node budget (`yaml-nodes`) ran out in this file; its documents are dropped.
     RunNodeLimit,
+    /// Valid YAML that Argo CD refuses to decode as objects: a top-level sequence of manifests.
+    NotAnObject,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -568,7 +568,7 @@ pub(crate) fn plan(req: &HelmRequest) -> Result<Plan, RenderError> {
 }
 
 fn read_yaml(root: &Path, rel: &str) -> Option<Value> {
-    let text = std::fs::read_to_string(root.join(rel)).ok()?;
+    let text = tool::read_regular(&root.join(rel)).ok()?;
     let parsed = yaml::parse(&text, Limits::default());
     parsed
         .documents

@@ -234,7 +234,7 @@ fn kustomization_name(root: &Path, dir: &str) -> Option<&'static str> {
 }
 
 fn read_kustomization(root: &Path, file: &str) -> Result<Value, RenderError> {
-    let text = std::fs::read_to_string(root.join(file))
+    let text = tool::read_regular(&root.join(file))
         .map_err(|e| RenderError::Failed(format!("cannot read `{file}`: {e}")))?;
     let parsed = yaml::parse(&text, Limits::default());
     if let Some(e) = parsed.error {
@@ -430,7 +430,7 @@ fn references(root: &Path, dir: &str, file: &str, k: &Value) -> Result<Vec<Strin
 }
 
 fn check_plugin_file(root: &Path, rel: &str, file: &str) -> Result<(), RenderError> {
-    let Ok(text) = std::fs::read_to_string(root.join(rel)) else {
+    let Ok(text) = tool::read_regular(&root.join(rel)) else {
         return Ok(()); // Kustomize reports it.
     };
     let parsed = yaml::parse(&text, Limits::default());

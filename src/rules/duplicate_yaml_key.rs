@@ -61,6 +61,7 @@ impl Rule for DuplicateYamlKey {
                             seen.insert(key, i);
                             continue;
                         };
+                        let key = super::util::shortened(key);
                         let first_entry = &entries[first];
                         let first_line = file.line_col(first_entry.key.span.start).line;
                         let at = Location {

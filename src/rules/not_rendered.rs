@@ -41,7 +41,10 @@ impl Rule for NotRendered {
                 };
                 // Broken input (an ApplicationSet Argo CD cannot expand either) is an error, not
                 // a limit of working offline.
-                if n.broken {
+                if cycle {
+                    // Argo CD applies it; the hazard is the cascade, for a reviewer to weigh.
+                    d.severity = Severity::Warning;
+                } else if n.broken {
                     d.severity = Severity::Error;
                 } else if n.tool_missing || n.hides_objects {
                     d.severity = Severity::Warning;

@@ -41,7 +41,7 @@ impl Rule for UnreadableFile {
                     }
                     ReadProblem::Binary => "remove the file or give it another extension; binary data is not a manifest",
                     ReadProblem::TooLarge { .. } => {
-                        "split the file, exclude it in .manifest-guard.yaml, or raise `max-file-size`"
+                        "split the file, or exclude it in .manifest-guard.yaml; only an operator's config outside the repository may raise `limits.max-file-size`"
                     }
                     ReadProblem::Io(_) => "make the file readable, or exclude it in .manifest-guard.yaml",
                     ReadProblem::SymlinkOutsideRoot { .. } => {
@@ -54,6 +54,7 @@ impl Rule for UnreadableFile {
                         "make the directory readable, or exclude it in .manifest-guard.yaml; Argo CD \
                          fails a directory source it cannot walk"
                     }
+                    ReadProblem::Utf16 { .. } => "re-encode the file as UTF-8",
                 };
                 Some(
                     META.diagnostic(

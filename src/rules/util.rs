@@ -5,6 +5,20 @@ use crate::load::Location;
 use crate::model::{Inventory, Object};
 use crate::render::argocd::namespace::NamespaceOrigin;
 
+/// `text` as a message quotes it: whole when short, else its first characters and its length.
+/// A key or name can be a mebibyte long on one line; a message is read by a person.
+pub fn shortened(text: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 80;
+    match text.char_indices().nth(SHOWN) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!(
+            "{}… ({} characters)",
+            &text[..end],
+            text.chars().count()
+        )),
+    }
+}
+
 /// `file:line`, as used inside messages that name another place.
 pub fn file_line(inventory: &Inventory, location: Location) -> String {
     let file = inventory.sources.get(location.file);

@@ -61,6 +61,11 @@ impl Rule for YamlSyntax {
                         "remove the nested aliases; a document that expands exponentially can exhaust \
                          the memory of every tool that reads it",
                     ),
+                    YamlErrorKind::NotAnObject => (
+                        e.message.clone(),
+                        "write one object per document (`---` between them), or wrap the items in a \
+                         `kind: List` (`apiVersion: v1`, `items:`), which Argo CD expands",
+                    ),
                     YamlErrorKind::DepthLimit => (
                         e.message.clone(),
                         "flatten the structure; no Kubernetes object nests this deep",
