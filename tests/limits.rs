@@ -396,3 +396,142 @@ fn generated_bytes_are_bounded_for_the_whole_run() {
     // a's five and the two of b that fit.
     assert_eq!(json(&out)["summary"]["applications"], 7);
 }
+
+// The bounds below existed before issue 11 but only as constants; each is now a `limits:` key,
+// lowered here in the repository's own config (a repository may lower a bound), and reaching it
+// is a finding with a file and line that names the key.
+
+#[test]
+fn yaml_depth_and_alias_nodes_are_findings_naming_their_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "limits:\n  yaml-depth: 4\n  yaml-alias-nodes: 10\n",
+    );
+    write(
+        dir.path(),
+        "deep.yaml",
+        "a:\n  b:\n    c:\n      d:\n        e:\n          f: 1\n",
+    );
+    write(
+        dir.path(),
+        "laughs.yaml",
+        "a: &a [1, 2, 3, 4, 5]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n",
+    );
+    let (found, _) = check(dir.path(), &[]);
+    let at = |file: &str| {
+        found
+            .iter()
+            .find(|f| f.1 == file && f.0 == "yaml-syntax")
+            .unwrap_or_else(|| panic!("{file}: {found:#?}"))
+    };
+    let deep = at("deep.yaml");
+    assert!(
+        deep.3.contains("deeper than 4 levels (`yaml-depth`)"),
+        "{deep:?}"
+    );
+    assert_eq!(deep.2, 5, "{deep:?}");
+    let laughs = at("laughs.yaml");
+    assert!(
+        laughs.3.contains("exceeds 10 nodes (`yaml-alias-nodes`)"),
+        "{laughs:?}"
+    );
+    assert_eq!(laughs.2, 2, "{laughs:?}");
+}
+
+#[test]
+fn applicationset_elements_are_a_finding_naming_their_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "limits:\n  applicationset-elements: 3\n",
+    );
+    write(dir.path(), "appset.yaml", list_appset("many", 5));
+    let (found, _) = check(dir.path(), &["--no-render"]);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    assert_eq!(failed[0].1, "appset.yaml");
+    assert!(
+        failed[0]
+            .3
+            .contains("more than 3 parameter sets (`applicationset-elements`)"),
+        "{}",
+        failed[0].3
+    );
+}
+
+// The fan-out chart renders two Applications of itself per level: `app-depth` stops it.
+#[test]
+fn app_depth_is_a_finding_naming_its_key() {
+    if !common::render_tools() {
+        return;
+    }
+    let found = check_rendered("app-of-apps-fanout", Some("limits:\n  app-depth: 2\n"));
+    assert!(
+        found
+            .iter()
+            .any(|f| f.3.contains("nest deeper than 2 levels (`app-depth`)")),
+        "{found:#?}"
+    );
+}
+
+// A chart whose template loops for minutes (ten billion empty iterations over two small lists)
+// is stopped at `render-timeout` by the real helm.
+#[test]
+fn render_timeout_is_a_finding_naming_its_key() {
+    if !common::render_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "limits:\n  render-timeout: 2\n",
+    );
+    write(
+        dir.path(),
+        "slow/Chart.yaml",
+        "apiVersion: v2\nname: slow\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "slow/templates/cm.yaml",
+        "{{- range until 100000 }}{{- range until 100000 }}{{- end }}{{- end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\n",
+    );
+    let started = Instant::now();
+    let (found, _) = check(dir.path(), &[]);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    assert!(
+        failed[0].3.contains("within 2 s (`render-timeout`)"),
+        "{}",
+        failed[0].3
+    );
+}
+
+/// Issue 11 §3: "every limit ... has a test that reaches it". Each key of the limits table is
+/// lowered in a config written by a test of this suite; a new bound without one fails here.
+#[test]
+fn every_limit_is_reached_by_a_test() {
+    let mut texts = String::new();
+    for entry in std::fs::read_dir(root().join("tests")).expect("tests") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            texts.push_str(&std::fs::read_to_string(&path).expect("read"));
+        }
+    }
+    let missing: Vec<&str> = manifest_guard::limits::LIMITS
+        .iter()
+        .map(|l| l.key)
+        .filter(|key| {
+            !texts.contains(&format!("  {key}: ")) && !texts.contains(&format!("\\n{key}: "))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no test lowers these limits in a config: {missing:?}"
+    );
+}

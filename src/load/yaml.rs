@@ -657,7 +657,7 @@ impl Builder<'_> {
                     return Err(YamlError {
                         kind: YamlErrorKind::AliasLimit,
                         message: format!(
-                            "alias expansion exceeds {} nodes; refusing to expand (a \"billion laughs\" document?)",
+                            "alias expansion exceeds {} nodes (`yaml-alias-nodes`); refusing to expand (a \"billion laughs\" document?)",
                             self.limits.alias_nodes
                         ),
                         span,
@@ -679,7 +679,7 @@ impl Builder<'_> {
             return Err(YamlError {
                 kind: YamlErrorKind::DepthLimit,
                 message: format!(
-                    "collections nested deeper than {} levels",
+                    "collections nested deeper than {} levels (`yaml-depth`)",
                     self.limits.depth
                 ),
                 span,

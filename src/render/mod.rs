@@ -1000,7 +1000,7 @@ impl Builder<'_> {
             RenderError::Timeout(t) => self.notes.push(RenderNote::failed(
                 at,
                 format!(
-                    "{what}: the render did not finish within {} s and was stopped",
+                    "{what}: the render did not finish within {} s (`render-timeout`) and was stopped",
                     t.as_secs()
                 ),
             )),

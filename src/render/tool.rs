@@ -161,7 +161,7 @@ pub enum RenderError {
     /// The tool ran and failed; the message holds the end of its stderr.
     #[error("{0}")]
     Failed(String),
-    #[error("the render did not finish within {} s and was stopped", .0.as_secs_f64())]
+    #[error("the render did not finish within {} s (`render-timeout`) and was stopped", .0.as_secs_f64())]
     Timeout(Duration),
     #[error("{0}")]
     ToolMissing(String),

@@ -140,7 +140,7 @@ pub enum GeneratorError {
     },
     #[error("{at}: combination generators (matrix, merge) can only be nested once")]
     TooDeep { at: String },
-    #[error("{at}: more than {limit} parameter sets; not evaluated")]
+    #[error("{at}: more than {limit} parameter sets (`applicationset-elements`); not evaluated")]
     TooManyElements { at: String, limit: usize },
     #[error("{at}: more than {limit} path matches against the checkout; not evaluated")]
     TooMuchScanning { at: String, limit: usize },
