@@ -10,6 +10,8 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod diff;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod load;
 pub mod model;
