@@ -6,8 +6,10 @@
 //! Not a public API: hidden from the docs and free to change with the fuzz targets. Regression
 //! inputs found by the fuzzer are replayed through these same functions in `tests/fuzz.rs`.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::cell::OnceCell;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
@@ -191,21 +193,31 @@ pub fn git_file(data: &[u8]) {
     }
 }
 
-/// An empty directory of this process's own, the scanned root of [`loader`] runs.
-fn scratch_root() -> Option<&'static Path> {
-    static ROOT: OnceLock<Option<PathBuf>> = OnceLock::new();
-    ROOT.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("manifest-guard-fuzz-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).ok()?;
-        dir.canonicalize().ok()
+/// An empty directory of this thread's own, the scanned root of [`loader`] runs (tests replay
+/// inputs on several threads at once).
+fn scratch_root() -> Option<PathBuf> {
+    thread_local! {
+        static ROOT: OnceCell<Option<PathBuf>> = const { OnceCell::new() };
+    }
+    ROOT.with(|root| {
+        root.get_or_init(|| {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "manifest-guard-fuzz-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&dir).ok()?;
+            dir.canonicalize().ok()
+        })
+        .clone()
     })
-    .as_deref()
 }
 
 /// The loader and everything after it: the bytes written as one manifest file of an otherwise
 /// empty repository and checked as `check --no-render` checks it — the walk reads and decodes
 /// it, the YAML loader parses it, its documents become objects (Applications and
-/// ApplicationSets are expanded), every rule runs, and every report format is written.
+/// ApplicationSets are expanded), every rule runs, and the reports are written.
 pub fn loader(data: &[u8]) {
     let Some(root) = scratch_root() else { return };
     let file = root.join("manifest.yaml");
@@ -213,8 +225,8 @@ pub fn loader(data: &[u8]) {
         return;
     }
     let scan = crate::Scan {
-        paths: vec![root.to_path_buf()],
-        root: root.to_path_buf(),
+        paths: vec![root.clone()],
+        root: root.clone(),
         label: None,
         checkout: None,
     };
@@ -233,15 +245,16 @@ pub fn loader(data: &[u8]) {
     };
     let options = report::Options {
         repository: report::Repository {
-            root: root.to_path_buf(),
+            root,
             cwd_prefix: String::new(),
         },
         ..report::Options::default()
     };
+    // SARIF is left out: most of it is the rules' own documents, the same for every input and
+    // costly to write each time; the findings in it go through the same escaping as JSON's.
     for format in [
         report::Format::Human,
         report::Format::Json,
-        report::Format::Sarif,
         report::Format::Github,
         report::Format::Markdown,
     ] {
