@@ -239,6 +239,11 @@ pub fn loader(data: &[u8]) {
         return;
     };
     let diagnostics = crate::rules::run(&inventory, &crate::rules::Selection::default());
+    for d in &diagnostics {
+        for at in std::iter::once(&d.location).chain(d.related.iter().map(|r| &r.location)) {
+            check_location(&inventory.sources, at, d.rule);
+        }
+    }
     let report = Report {
         inventory: &inventory,
         diagnostics: &diagnostics,
@@ -261,4 +266,24 @@ pub fn loader(data: &[u8]) {
         let _ = report::render(format, &report, &options);
     }
     let _ = report::inventory::render_json(&inventory);
+}
+
+/// A finding must point into its file, at character boundaries: reports cut the line it names
+/// out of the text. The fuzzer reports a panic here as a crash, which is what it is for.
+fn check_location(sources: &load::Sources, at: &load::Location, rule: &str) {
+    assert!(
+        at.file.0 < sources.len(),
+        "{rule}: finding in a file that does not exist"
+    );
+    let text = &sources.get(at.file).text;
+    let (start, end) = (at.span.start, at.span.end);
+    assert!(
+        start <= end && end <= text.len(),
+        "{rule}: span {start}..{end} outside a file of {} bytes",
+        text.len()
+    );
+    assert!(
+        text.is_char_boundary(start) && text.is_char_boundary(end),
+        "{rule}: span {start}..{end} cuts a character"
+    );
 }
