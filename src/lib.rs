@@ -11,6 +11,8 @@ pub mod config;
 pub mod config_change;
 pub mod diagnostic;
 pub mod diff;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod load;
 pub mod model;

@@ -202,20 +202,17 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
             );
         }
     }
-    let documents = tool::split_documents(&stdout)
-        .iter()
-        .filter(|d| tool::has_content(d))
-        .map(|d| {
-            let (text, source) = take_source(d);
+    let documents = output_documents(&stdout)
+        .into_iter()
+        .map(|(text, source)| {
             let mapped = source.and_then(|s| charts.map_source(root, &plan.chart_dir, &s));
             let (source, inner) = mapped.map_or((None, None), |(s, inner)| (Some(s), inner));
             RenderedDoc {
-                text: tool::tidy(&text),
+                text,
                 source,
                 inner,
             }
         })
-        .filter(|d| tool::has_content(&d.text))
         .collect();
     Ok(Rendered {
         documents,
@@ -670,6 +667,20 @@ fn resolve_value_file(
             "value file `{raw}` is a directory (`{rel}`)"
         ))),
     }
+}
+
+/// `helm template`'s standard output as documents: each one with content, tidied, with the path
+/// its `# Source:` line names (as Helm writes it, not yet mapped to a file of the tree).
+pub(crate) fn output_documents(stdout: &str) -> Vec<(String, Option<String>)> {
+    tool::split_documents(stdout)
+        .iter()
+        .filter(|d| tool::has_content(d))
+        .map(|d| {
+            let (text, source) = take_source(d);
+            (tool::tidy(&text), source)
+        })
+        .filter(|(text, _)| tool::has_content(text))
+        .collect()
 }
 
 /// Takes the `# Source:` line out of one `helm template` document.

@@ -115,24 +115,30 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
         return Err(tool::failure(&command, &out, &plan.tree));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let documents = tool::split_documents(&stdout)
-        .iter()
-        .filter(|d| tool::has_content(d))
-        .map(|d| {
-            let (text, origin) = strip_build_annotations(d);
-            RenderedDoc {
-                text: tool::tidy(&text),
-                source: origin.and_then(|o| origin_source(&plan.dir, &o)),
-                inner: None,
-            }
-        })
-        .collect();
+    let documents = output_documents(&plan.dir, &stdout);
     Ok(Rendered {
         documents,
         tool: tool::tool_version(&program.path),
         command,
         problems: Vec::new(),
     })
+}
+
+/// `kustomize build`'s standard output, for the kustomization in `dir`, as documents: each one
+/// with content, without Kustomize's build annotations, with the file its origin annotation names.
+pub(crate) fn output_documents(dir: &str, stdout: &str) -> Vec<RenderedDoc> {
+    tool::split_documents(stdout)
+        .iter()
+        .filter(|d| tool::has_content(d))
+        .map(|d| {
+            let (text, origin) = strip_build_annotations(d);
+            RenderedDoc {
+                text: tool::tidy(&text),
+                source: origin.and_then(|o| origin_source(dir, &o)),
+                inner: None,
+            }
+        })
+        .collect()
 }
 
 /// The plan and every file the build may read, for the cache key.

@@ -314,7 +314,8 @@ impl Context for Env<'_, '_> {
     }
 }
 
-fn parse_yaml(text: &str) -> Result<Value, String> {
+/// A git generator file or `elementsYaml` as Argo CD reads it: its first document as JSON.
+pub(crate) fn parse_yaml(text: &str) -> Result<Value, String> {
     let parsed = yaml::parse(text, yaml::Limits::default());
     if let Some(e) = parsed.error {
         return Err(e.message);
