@@ -61,6 +61,7 @@ pub fn go_template(data: &[u8]) {
     let opts = TemplateOptions {
         go_template: true,
         missing_key_error: data.len() % 2 == 1,
+        ..TemplateOptions::default()
     };
     render_both_ways(&text, &params, &opts);
 }
@@ -162,6 +163,7 @@ impl Context for OneFileContext {
         let opts = TemplateOptions {
             go_template: self.go,
             missing_key_error: false,
+            ..TemplateOptions::default()
         };
         template::render_template(value, params, &opts).map_err(|e| e.to_string())
     }
@@ -238,7 +240,8 @@ pub fn loader(data: &[u8]) {
     let Ok(inventory) = scan.inventory(&config, &flags) else {
         return;
     };
-    let diagnostics = crate::rules::run(&inventory, &crate::rules::Selection::default());
+    let (diagnostics, suppressed) =
+        crate::rules::run_accounted(&inventory, &crate::rules::Selection::default());
     for d in &diagnostics {
         for at in std::iter::once(&d.location).chain(d.related.iter().map(|r| &r.location)) {
             check_location(&inventory.sources, at, d.rule);
@@ -247,6 +250,7 @@ pub fn loader(data: &[u8]) {
     let report = Report {
         inventory: &inventory,
         diagnostics: &diagnostics,
+        suppressed: &suppressed,
     };
     let options = report::Options {
         repository: report::Repository {
