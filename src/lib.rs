@@ -180,21 +180,54 @@ pub struct Scan {
     pub checkout: Option<render::argocd::repo::Checkout>,
 }
 
-/// Whose a config file given with `--config` is: the repository's when it lies inside any of
-/// `dirs` (the scanned root, the working directory — the checkout, in CI) or cannot be placed;
-/// else the operator's.
+/// Whose a config file given with `--config` is: the repository's when it, or the link that
+/// names it, lies inside any of `dirs` (the scanned root, the working directory — the checkout,
+/// in CI) or cannot be placed; else the operator's. A link the repository holds is the
+/// repository's wherever it points: a pull request must not make its file the operator's by
+/// linking it out of the tree.
 pub(crate) fn config_origin(path: &Path, dirs: &[&Path]) -> config::Origin {
-    let inside = match path.canonicalize() {
-        Ok(file) => dirs
-            .iter()
-            .any(|dir| dir.canonicalize().map_or(true, |dir| file.starts_with(dir))),
-        Err(_) => true,
+    let inside = |file: &Path| {
+        dirs.iter()
+            .any(|dir| dir.canonicalize().map_or(true, |dir| file.starts_with(dir)))
     };
-    if inside {
+    let named = match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            parent.canonicalize().ok().map(|p| p.join(name))
+        }
+        _ => None,
+    };
+    let repository = match (path.canonicalize(), named) {
+        (Ok(file), Some(named)) => inside(&file) || inside(&named),
+        (Ok(file), None) => inside(&file),
+        (Err(_), _) => true,
+    };
+    if repository {
         config::Origin::Repository
     } else {
         config::Origin::Operator
     }
+}
+
+/// Refuses a config file of the repository that is a link out of `dirs`: the tool reads nothing
+/// outside the repository on its behalf.
+fn refuse_link_out(path: &Path, display: &str, dirs: &[&Path]) -> Result<(), Error> {
+    let Ok(file) = path.canonicalize() else {
+        return Ok(());
+    };
+    let inside = dirs
+        .iter()
+        .any(|dir| dir.canonicalize().is_ok_and(|dir| file.starts_with(dir)));
+    if inside {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "config file `{display}` is a link to a file outside the repository; not read (a repository's config must be a file of the repository)"
+    )))
 }
 
 impl Scan {
@@ -227,6 +260,9 @@ impl Scan {
             Some(path) => {
                 let display = load::display_path(path, &cwd);
                 let origin = config_origin(path, &[&self.root, &cwd]);
+                if origin == config::Origin::Repository {
+                    refuse_link_out(path, &display, &[&self.root, &cwd])?;
+                }
                 match Config::read(path, &display, origin).map_err(Box::new)? {
                     Some(c) => Ok(c),
                     None => Err(Error::MissingPath(display)),
@@ -235,6 +271,7 @@ impl Scan {
             None => {
                 let path = self.root.join(config::FILE_NAME);
                 let display = load::display_path(&path, &cwd);
+                refuse_link_out(&path, &display, &[&self.root])?;
                 Ok(Config::read(&path, &display, config::Origin::Repository)
                     .map_err(Box::new)?
                     .unwrap_or_default())

@@ -743,3 +743,44 @@ fn a_yaml_alias_bomb_is_refused_within_the_budget() {
     assert!(bomb.line >= 6, "{bomb:#?}");
     assert!(bomb.message.contains("alias"), "{bomb:#?}");
 }
+
+// A config file of the repository that is a link out of it is not read: the tool reads nothing
+// outside the repository on its behalf, and a link the repository holds does not make the file
+// it names the operator's (which may name the programs to run and raise the bounds).
+#[test]
+fn a_config_linked_out_of_the_repository_is_not_read() {
+    let outside = tempdir();
+    let file = outside.path().join("operator.yaml");
+    std::fs::write(
+        &file,
+        "render:\n  helm: /bin/false\nlimits:\n  renders: 1000000\n",
+    )
+    .expect("write");
+    let dir = tempdir();
+    write(dir.path(), "cm.yaml", config_map("a", ""));
+    std::os::unix::fs::symlink(&file, dir.path().join(".manifest-guard.yaml")).expect("link");
+    let run = guarded(dir.path(), &["check", "."]);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("is a link to a file outside the repository"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(dir.path().join(".manifest-guard.yaml")).expect("rm");
+    std::os::unix::fs::symlink(&file, dir.path().join("ci.yaml")).expect("link");
+    let run = guarded(dir.path(), &["check", ".", "--config", "ci.yaml"]);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("is a link to a file outside the repository"),
+        "{}",
+        run.stderr
+    );
+    // Named directly, the same file is the operator's.
+    let run = guarded(
+        dir.path(),
+        &["check", ".", "--config", &file.to_string_lossy()],
+    );
+    assert!(run.code == Some(0) || run.code == Some(1), "{}", run.stderr);
+}
