@@ -693,9 +693,13 @@ fn a_config_file_that_is_a_fifo_or_a_device_is_refused() {
         write(dir.path(), NORMAL_FILE, NORMAL);
         let run = guarded(dir.path(), &["check", ".", "--format", "json"]);
         assert_eq!(run.code, Some(2), "{make}: {}", run.stderr);
+        // The link to a device is refused as a link out of the repository, before it is opened.
+        let why = match make {
+            "fifo" => "not a regular file",
+            _ => "is a link to a file outside the repository",
+        };
         assert!(
-            run.stderr.contains(".manifest-guard.yaml")
-                && run.stderr.contains("not a regular file"),
+            run.stderr.contains(".manifest-guard.yaml") && run.stderr.contains(why),
             "{make}: {}",
             run.stderr
         );
