@@ -16,7 +16,8 @@ use crate::load::yaml::{self, Node};
 use crate::model::argocd::{Cluster, ClusterSource};
 use crate::rules;
 
-pub const FILE_NAME: &str = ".manifest-guard.yaml";
+/// The repository's config file (the walk skips it as a manifest, so it lives with `load`).
+pub const FILE_NAME: &str = crate::load::CONFIG_FILE;
 
 /// A rule's configured state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +158,7 @@ impl Reader<'_> {
                     .and_then(Node::as_str)
                     .unwrap_or(".")
                     .to_string();
-                if crate::render::argocd::repo::clean_relative(&path).is_none() {
+                if crate::load::clean_relative(&path).is_none() {
                     return Err(self.error(
                         item.get("path").unwrap_or(item),
                         "a repository path must stay inside the scanned root",

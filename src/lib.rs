@@ -3,6 +3,19 @@
 //! `check` runs load → render → inventory → rules; reports are produced from the result. Every
 //! stage is a module: `load` reads and parses, `render` builds the inventory, `rules` checks it,
 //! `report` formats findings. Nothing here prints: `main.rs` does.
+//!
+//! What each stage may import, bottom up (a stage imports only those below it):
+//! - leaves, importing nothing of the crate: `limits` (the run's bounds), `scratch` (temporary
+//!   directories), `text` (escaping what the repository wrote);
+//! - `load` (walk, read, parse; paths): the leaves;
+//! - `model` (objects, Applications, the inventory): `load`;
+//! - `diagnostic` (findings, their placement and suppression): `load`, `model`;
+//! - `render` (Argo CD, Helm, Kustomize → the inventory): `load`, `model`, `diagnostic`;
+//! - `config`, `diff`, `rules`, `report`, then `lib`, `cli` and `main` on top.
+//!
+//! Not yet so (issue 12): `model` holds `config_change::ConfigFinding`; `config` and
+//! `config_change` read the rule registry; `rules` (change rules read `diff::ChangeSet`) and
+//! `diff` (which reads configurations at revisions and runs through `lib`) import each other.
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +33,7 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod scratch;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 

@@ -205,8 +205,8 @@ fn unified(base: &Value, head: &Value, base_name: &str, head_name: &str) -> Stri
     let (a, b) = (crate::load::yaml::emit(base), crate::load::yaml::emit(head));
     // The names are file paths from the repository: one line each, whatever they hold.
     let (base_name, head_name) = (
-        crate::report::printable(base_name),
-        crate::report::printable(head_name),
+        crate::text::printable(base_name),
+        crate::text::printable(head_name),
     );
     similar::TextDiff::from_lines(&a, &b)
         .unified_diff()
@@ -1006,7 +1006,7 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
             .in_unit(ba.unit)
             .iter()
             .map(|&o| base.object(o))
-            .filter(|o| crate::rules::util::is_stateful(o))
+            .filter(|o| crate::model::is_stateful(o))
             .collect();
         retargets.push(Retarget {
             name: ha.name.clone(),

@@ -20,6 +20,9 @@ pub use source::{
 };
 pub use yaml::{Document, Node, Span};
 
+/// The configuration file's name: the walk counts it as no manifest.
+pub const CONFIG_FILE: &str = ".manifest-guard.yaml";
+
 /// What the walk needs to know from the configuration.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -82,6 +85,33 @@ fn is_manifest_name(path: &Path) -> bool {
 /// `^.*\.(yaml|yml|json|jsonnet)$`: `.libsonnet` is a library it only imports).
 fn is_jsonnet_name(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()) == Some("jsonnet")
+}
+
+/// `a/./b/../c` → `a/c`; `None` when the path climbs above its start or is absolute.
+pub fn normalize_rel(path: &str) -> Option<String> {
+    if path.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// `a/./b/../c` → `a/c`; `None` when it climbs out, is absolute or holds a backslash (a path in
+/// an Application or the config is `/`-separated).
+pub fn clean_relative(path: &str) -> Option<String> {
+    if path.contains('\\') {
+        return None;
+    }
+    normalize_rel(path)
 }
 
 /// `/`-separated path text, for display and globbing on every platform.
@@ -192,7 +222,7 @@ fn walk(
         }
         let role = if is_jsonnet_name(path) {
             Role::Jsonnet
-        } else if !is_manifest_name(path) || (depth > 0 && name == crate::config::FILE_NAME) {
+        } else if !is_manifest_name(path) || (depth > 0 && name == CONFIG_FILE) {
             Role::NotManifest
         } else if chart_part_at.is_some() {
             Role::ChartPart

@@ -1257,7 +1257,7 @@ fn yaml_string(s: &str) -> String {
     if plain {
         s.to_string()
     } else {
-        crate::report::escape_json_unsafe(&serde_json::Value::String(s.to_string()).to_string())
+        crate::text::escape_json_unsafe(&serde_json::Value::String(s.to_string()).to_string())
     }
 }
 

@@ -294,3 +294,22 @@ impl RenderNote {
         }
     }
 }
+
+/// Where the namespace Argo CD runs in came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NamespaceOrigin {
+    /// `argocd-namespace` in the configuration: known.
+    Config,
+    /// Inferred from the `metadata.namespace` at this location.
+    Inferred(Location),
+    /// Nothing said or showed it: Argo CD's default install namespace, `argocd`.
+    #[default]
+    Assumed,
+}
+
+impl NamespaceOrigin {
+    /// Whether a finding that depends on the namespace rests on a guess.
+    pub fn is_guess(self) -> bool {
+        !matches!(self, NamespaceOrigin::Config)
+    }
+}

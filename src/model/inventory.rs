@@ -100,8 +100,8 @@ pub struct Inventory {
     /// The namespace Argo CD runs in.
     pub argocd_namespace: String,
     /// Whether the configuration set it, or it was inferred or assumed.
-    pub argocd_namespace_origin: crate::render::argocd::namespace::NamespaceOrigin,
-    pub render_stats: crate::render::RenderStats,
+    pub argocd_namespace_origin: super::argocd::NamespaceOrigin,
+    pub render_stats: RenderStats,
     /// Set once another inventory was absorbed (a diff's base): what is this inventory's own.
     pub own: Option<Offsets>,
     /// What the change under review loosens in `.manifest-guard.yaml` (`check --config-rev`,
@@ -387,4 +387,13 @@ mod tests {
         );
         assert!(!a.collides(b) && a.collides(a) && b.collides(Reach::Everywhere));
     }
+}
+
+/// How many renders were asked for, and how many ran a tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderStats {
+    pub requested: usize,
+    /// Renders that ran a tool (the rest were identical to another in the run, or on disk).
+    pub executed: usize,
+    pub from_disk: usize,
 }

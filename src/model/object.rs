@@ -166,3 +166,16 @@ fn manifest(node: &Node) -> Option<Manifest<'_>> {
         list_item: None,
     })
 }
+
+/// Whether an object holds data on volumes: a PersistentVolumeClaim, a PersistentVolume, or a
+/// StatefulSet with volume claim templates.
+pub fn is_stateful(object: &Object) -> bool {
+    match (object.id.group.as_str(), object.id.kind.as_str()) {
+        ("", "PersistentVolumeClaim" | "PersistentVolume") => true,
+        ("apps", "StatefulSet") => object
+            .node
+            .path(&["spec", "volumeClaimTemplates"])
+            .is_some_and(|v| !v.items().is_empty()),
+        _ => false,
+    }
+}

@@ -102,14 +102,7 @@ impl Default for Settings {
     }
 }
 
-/// How many renders were asked for, and how many ran a tool.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RenderStats {
-    pub requested: usize,
-    /// Renders that ran a tool (the rest were identical to another in the run, or on disk).
-    pub executed: usize,
-    pub from_disk: usize,
-}
+pub use crate::model::RenderStats;
 
 /// A document of a rendered output: where its objects go and where findings on them point.
 #[derive(Debug, Clone)]

@@ -729,23 +729,7 @@ pub(crate) fn failure(command: &str, out: &RunOutput, tree: &Tree) -> RenderErro
 // ---------------------------------------------------------------------------------------------
 // Paths and trees
 
-/// `a/./b/../c` → `a/c`; `None` when the path climbs above its start or is absolute.
-pub(crate) fn normalize_rel(path: &str) -> Option<String> {
-    if path.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    Some(parts.join("/"))
-}
+pub(crate) use crate::load::normalize_rel;
 
 /// `dir` joined with a relative `path`, normalised; `None` when it leaves the root.
 pub(crate) fn join_rel(dir: &str, path: &str) -> Option<String> {

@@ -57,18 +57,7 @@ pub fn app_name(inventory: &Inventory, app: &crate::model::Application) -> Strin
     }
 }
 
-/// Whether an object holds data on volumes: a PersistentVolumeClaim, a PersistentVolume, or a
-/// StatefulSet with volume claim templates.
-pub fn is_stateful(object: &Object) -> bool {
-    match (object.id.group.as_str(), object.id.kind.as_str()) {
-        ("", "PersistentVolumeClaim" | "PersistentVolume") => true,
-        ("apps", "StatefulSet") => object
-            .node
-            .path(&["spec", "volumeClaimTemplates"])
-            .is_some_and(|v| !v.items().is_empty()),
-        _ => false,
-    }
-}
+pub use crate::model::is_stateful;
 
 /// Where a change is shown: the head's object, or the base's for what goes away.
 pub fn change_location(

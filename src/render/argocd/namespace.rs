@@ -10,24 +10,7 @@ use crate::model::object::manifests_of;
 
 use super::APPLICATION_GROUP;
 
-/// Where the namespace Argo CD runs in came from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum NamespaceOrigin {
-    /// `argocd-namespace` in the configuration: known.
-    Config,
-    /// Inferred from the `metadata.namespace` at this location.
-    Inferred(Location),
-    /// Nothing said or showed it: Argo CD's default install namespace, `argocd`.
-    #[default]
-    Assumed,
-}
-
-impl NamespaceOrigin {
-    /// Whether a finding that depends on the namespace rests on a guess.
-    pub fn is_guess(self) -> bool {
-        !matches!(self, NamespaceOrigin::Config)
-    }
-}
+pub use crate::model::argocd::NamespaceOrigin;
 
 /// Evidence, strongest first: Argo CD reads its settings (`argocd-cm` and its siblings) from
 /// its own namespace; the operator installs Argo CD into the namespace of its `ArgoCD`

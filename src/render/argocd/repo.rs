@@ -168,14 +168,7 @@ fn config_value(raw: &str) -> String {
     out.trim().to_string()
 }
 
-/// `a/./b/../c` → `a/c`; `None` when it climbs out, is absolute or holds a backslash (a path in
-/// an Application or the config is `/`-separated).
-pub fn clean_relative(path: &str) -> Option<String> {
-    if path.contains('\\') {
-        return None;
-    }
-    crate::render::tool::normalize_rel(path)
-}
+pub use crate::load::clean_relative;
 
 /// Where the repositories that Application sources name are, for one scanned root.
 #[derive(Debug, Clone, Default)]
