@@ -11,11 +11,14 @@
 //! - `model` (objects, Applications, the inventory): `load`;
 //! - `diagnostic` (findings, their placement and suppression): `load`, `model`;
 //! - `render` (Argo CD, Helm, Kustomize → the inventory): `load`, `model`, `diagnostic`;
-//! - `config`, `diff`, `rules`, `report`, then `lib`, `cli` and `main` on top.
+//! - `diff::change` (what changes between two inventories): `load`, `model`, `text`;
+//! - `rules`: the above (change rules read `diff::change::ChangeSet`);
+//! - `config`, `config_change`: the above (the rule registry validates rule ids);
+//! - `diff` (revisions, configurations at a revision), `report`, then `lib`, `cli`, `main`.
 //!
-//! Not yet so (issue 12): `model` holds `config_change::ConfigFinding`; `config` and
-//! `config_change` read the rule registry; `rules` (change rules read `diff::ChangeSet`) and
-//! `diff` (which reads configurations at revisions and runs through `lib`) import each other.
+//! Still running back up (issue 12): `model::Inventory` holds `config_change::ConfigFinding`, and
+//! `diff` reads a revision through `lib::Scan`. Inside `render`, `tool` and the Helm and Kustomize
+//! runners call each other, as do the Go template interpreter and its function table.
 
 #![forbid(unsafe_code)]
 

@@ -143,9 +143,61 @@ pub struct ChangeSet {
     pub retargets: Vec<Retarget>,
     pub protected_clusters: Vec<String>,
     /// Where the configuration came from (set by `diff::run`; the defaults otherwise).
-    pub config: super::ConfigSource,
+    pub config: ConfigSource,
     /// Sources whose inputs changed but that could not be rendered (set by `diff::run`).
     pub unrendered: Vec<super::unrendered::Unrendered>,
+}
+
+/// Where the configuration of a `diff` came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ConfigOrigin {
+    /// The base has no `.manifest-guard.yaml`: the defaults.
+    #[default]
+    Defaults,
+    /// The base's `.manifest-guard.yaml`, as reports name it (`origin/main:.manifest-guard.yaml`).
+    Base(String),
+    /// `--config FILE`, as given.
+    Flag(String),
+}
+
+/// The configuration a `diff` ran with, and whether the head would have chosen another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigSource {
+    pub origin: ConfigOrigin,
+    /// The head adds, changes or removes the config file (the base's is used): that change is
+    /// not applied until it is merged.
+    pub head_differs: bool,
+    /// The config file compared, relative to the repository's top (empty: `.manifest-guard.yaml`).
+    pub compared: String,
+}
+
+impl ConfigSource {
+    /// The file used, as reports name it; `None` for the defaults.
+    pub fn file(&self) -> Option<&str> {
+        match &self.origin {
+            ConfigOrigin::Defaults => None,
+            ConfigOrigin::Base(f) | ConfigOrigin::Flag(f) => Some(f),
+        }
+    }
+
+    /// One line for the reports when the head's configuration is not the one used.
+    pub fn note(&self) -> Option<String> {
+        if !self.head_differs {
+            return None;
+        }
+        let used = match &self.origin {
+            ConfigOrigin::Base(f) | ConfigOrigin::Flag(f) => format!("the base's (`{f}`)"),
+            ConfigOrigin::Defaults => "the defaults (the base has none)".to_string(),
+        };
+        let file = if self.compared.is_empty() {
+            crate::load::CONFIG_FILE
+        } else {
+            self.compared.as_str()
+        };
+        Some(format!(
+            "the head changes `{file}`; diff runs with {used}: the head's rules and settings apply once it is merged"
+        ))
+    }
 }
 
 /// Fields that change without anyone changing them, left out of comparisons and diffs.
@@ -1052,7 +1104,7 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
         changes,
         retargets,
         protected_clusters,
-        config: super::ConfigSource::default(),
+        config: ConfigSource::default(),
         unrendered: Vec::new(),
     }
 }

@@ -23,7 +23,7 @@ use crate::render::argocd::repo::{Checkout, checkout_of};
 use crate::scratch::{self, TempDir};
 use crate::{Error, Scan};
 
-pub use change::{Change, ChangeKind, ChangeSet, Owner};
+pub use change::{Change, ChangeKind, ChangeSet, ConfigOrigin, ConfigSource, Owner};
 
 /// What `diff` compares.
 #[derive(Debug, Clone, Default)]
@@ -36,58 +36,6 @@ pub struct DiffOptions {
     pub path: Option<PathBuf>,
     pub config: Option<PathBuf>,
     pub render: crate::RenderFlags,
-}
-
-/// Where the configuration of a `diff` came from.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum ConfigOrigin {
-    /// The base has no `.manifest-guard.yaml`: the defaults.
-    #[default]
-    Defaults,
-    /// The base's `.manifest-guard.yaml`, as reports name it (`origin/main:.manifest-guard.yaml`).
-    Base(String),
-    /// `--config FILE`, as given.
-    Flag(String),
-}
-
-/// The configuration a `diff` ran with, and whether the head would have chosen another.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConfigSource {
-    pub origin: ConfigOrigin,
-    /// The head adds, changes or removes the config file (the base's is used): that change is
-    /// not applied until it is merged.
-    pub head_differs: bool,
-    /// The config file compared, relative to the repository's top (empty: `.manifest-guard.yaml`).
-    pub compared: String,
-}
-
-impl ConfigSource {
-    /// The file used, as reports name it; `None` for the defaults.
-    pub fn file(&self) -> Option<&str> {
-        match &self.origin {
-            ConfigOrigin::Defaults => None,
-            ConfigOrigin::Base(f) | ConfigOrigin::Flag(f) => Some(f),
-        }
-    }
-
-    /// One line for the reports when the head's configuration is not the one used.
-    pub fn note(&self) -> Option<String> {
-        if !self.head_differs {
-            return None;
-        }
-        let used = match &self.origin {
-            ConfigOrigin::Base(f) | ConfigOrigin::Flag(f) => format!("the base's (`{f}`)"),
-            ConfigOrigin::Defaults => "the defaults (the base has none)".to_string(),
-        };
-        let file = if self.compared.is_empty() {
-            config::FILE_NAME
-        } else {
-            self.compared.as_str()
-        };
-        Some(format!(
-            "the head changes `{file}`; diff runs with {used}: the head's rules and settings apply once it is merged"
-        ))
-    }
 }
 
 /// A revision extracted into a temporary directory, removed when dropped.

@@ -1,7 +1,7 @@
 //! `application-retarget`: an Application's destination cluster or namespace changes.
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::diff::{ChangeSet, quantity};
+use crate::diff::{change::ChangeSet, quantity};
 
 use super::{Meta, Rule};
 

@@ -5,7 +5,7 @@
 //! only reports what it recorded in the inventory, in `check --config-rev` and in `diff` alike.
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::diff::ChangeSet;
+use crate::diff::change::ChangeSet;
 use crate::model::Inventory;
 
 use super::{Meta, Rule};

@@ -2,7 +2,7 @@
 //! kind in the cluster with it.
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::diff::{ChangeKind, ChangeSet};
+use crate::diff::{change::ChangeKind, change::ChangeSet};
 
 use super::{Meta, Rule, util};
 

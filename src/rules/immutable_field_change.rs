@@ -1,7 +1,7 @@
 //! `immutable-field-change`: a change to a field Kubernetes does not allow to change.
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::diff::{ChangeKind, ChangeSet, quantity};
+use crate::diff::{change::ChangeKind, change::ChangeSet, quantity};
 use crate::model::Object;
 
 use super::{Meta, Rule, util};

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::suppression::{self, Suppressed};
 use crate::diagnostic::{Diagnostic, Severity, placement};
-use crate::diff::ChangeSet;
+use crate::diff::change::ChangeSet;
 use crate::load::Location;
 use crate::model::Inventory;
 

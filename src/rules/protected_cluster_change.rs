@@ -1,7 +1,7 @@
 //! `protected-cluster-change`: a delete or recreate on a cluster marked `protected: true`.
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::diff::{ChangeKind, ChangeSet};
+use crate::diff::{change::ChangeKind, change::ChangeSet};
 
 use super::{Meta, Rule, util};
 

@@ -1,7 +1,7 @@
 //! `retention-policy-delete`: a change sets a StatefulSet's claim retention policy to `Delete`.
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::diff::{ChangeKind, ChangeSet};
+use crate::diff::{change::ChangeKind, change::ChangeSet};
 use crate::model::Object;
 
 use super::{Meta, Rule};

@@ -2,7 +2,7 @@
 //! with volume claim templates, or a Namespace holding one of them.
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::diff::{ChangeKind, ChangeSet, quantity};
+use crate::diff::{change::ChangeKind, change::ChangeSet, quantity};
 
 use super::{Meta, Rule, util};
 

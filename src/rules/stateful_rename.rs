@@ -3,7 +3,7 @@
 //! empty volumes and the old data is orphaned.
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::diff::{ChangeKind, ChangeSet, quantity};
+use crate::diff::{change::ChangeKind, change::ChangeSet, quantity};
 
 use super::{Meta, Rule, util};
 

@@ -61,15 +61,15 @@ pub use crate::model::is_stateful;
 
 /// Where a change is shown: the head's object, or the base's for what goes away.
 pub fn change_location(
-    set: &crate::diff::ChangeSet,
-    change: &crate::diff::Change,
+    set: &crate::diff::change::ChangeSet,
+    change: &crate::diff::change::Change,
 ) -> Option<(crate::model::ObjectIdx, Location)> {
     let idx = change.head.or(change.base)?;
     Some((idx, set.inventory.object(idx).name_location()))
 }
 
 /// ` (Application `x`)` when the change belongs to one.
-pub fn in_app(change: &crate::diff::Change) -> String {
+pub fn in_app(change: &crate::diff::change::Change) -> String {
     change
         .application
         .as_ref()
