@@ -28,13 +28,7 @@ pub struct Loosening {
     pub message: String,
 }
 
-/// A [`Loosening`] placed in the inventory's sources, for the `config-loosened` rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigFinding {
-    pub location: Location,
-    pub severity: Severity,
-    pub message: String,
-}
+pub use crate::model::ConfigFinding;
 
 /// The config file on both sides of a change: the base's text (the one the run is judged by,
 /// `None`: the defaults) and the head's (`None`: the change deletes it, or never had one).
@@ -93,7 +87,7 @@ pub fn attach(inventory: &mut Inventory, base: &Config, sides: Sides) {
                 file: id,
                 span: l.span,
             },
-            severity: l.severity,
+            warning: l.severity == Severity::Warning,
             message: l.message,
         })
         .collect();

@@ -16,8 +16,7 @@
 //! - `config`, `config_change`: the above (the rule registry validates rule ids);
 //! - `diff` (revisions, configurations at a revision), `report`, then `lib`, `cli`, `main`.
 //!
-//! Still running back up (issue 12): `model::Inventory` holds `config_change::ConfigFinding`, and
-//! `diff` reads a revision through `lib::Scan`. Inside `render`, `tool` and the Helm and Kustomize
+//! Still running back up (issue 12): `diff` reads a revision through `lib::Scan`. Inside `render`, `tool` and the Helm and Kustomize
 //! runners call each other, as do the Go template interpreter and its function table.
 
 #![forbid(unsafe_code)]

@@ -106,7 +106,7 @@ pub struct Inventory {
     pub own: Option<Offsets>,
     /// What the change under review loosens in `.manifest-guard.yaml` (`check --config-rev`,
     /// `diff`), at keys of the head's config file (added to `sources`).
-    pub config_changes: Vec<crate::config_change::ConfigFinding>,
+    pub config_changes: Vec<ConfigFinding>,
     by_id: BTreeMap<ObjectId, Vec<ObjectIdx>>,
     by_file: HashMap<FileId, Vec<ObjectIdx>>,
     by_unit: HashMap<UnitId, Vec<ObjectIdx>>,
@@ -396,4 +396,14 @@ pub struct RenderStats {
     /// Renders that ran a tool (the rest were identical to another in the run, or on disk).
     pub executed: usize,
     pub from_disk: usize,
+}
+
+/// What a change to the configuration loosens (`check --config-rev`, `diff`), placed in the
+/// head's config file, for the `config-loosened` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFinding {
+    pub location: Location,
+    /// A warning (an error-level rule or a protected cluster loosened); otherwise a note.
+    pub warning: bool,
+    pub message: String,
 }

@@ -9,7 +9,7 @@ pub mod object;
 
 pub use argocd::{AppIdx, AppProject, Application, Cluster, RenderNote};
 pub use identity::{ObjectId, group_of};
-pub use inventory::{Inventory, Reach, Reaches, RenderStats, RenderUnit, Scopes};
+pub use inventory::{ConfigFinding, Inventory, Reach, Reaches, RenderStats, RenderUnit, Scopes};
 pub use object::{
     IGNORE_ANNOTATION, Manifest, Object, ObjectIdx, UnitId, is_stateful, manifests_of,
 };

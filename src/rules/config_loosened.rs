@@ -41,7 +41,11 @@ impl Rule for ConfigLoosened {
                 let mut d = META.diagnostic(c.location, c.message.clone());
                 // A note for what only a reviewer can weigh; a warning when an error-level rule
                 // goes off or down.
-                d.severity = c.severity;
+                d.severity = if c.warning {
+                    Severity::Warning
+                } else {
+                    Severity::Note
+                };
                 d.help = "this run is judged by the base's configuration; the change's applies once it is merged: agree to it in review, or drop it from the change".into();
                 d
             })
