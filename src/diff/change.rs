@@ -1120,13 +1120,13 @@ mod tests {
         for (rel, text) in files {
             std::fs::write(dir.path().join(rel), text).expect("write");
         }
-        let scan = crate::Scan {
+        let scan = crate::scan::Scan {
             paths: vec![dir.path().to_path_buf()],
             root: dir.path().to_path_buf(),
             label: None,
             checkout: None,
         };
-        let flags = crate::RenderFlags {
+        let flags = crate::scan::RenderFlags {
             no_render: true,
             ..Default::default()
         };

@@ -19,9 +19,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use crate::config::{self, Config};
+use crate::error::Error;
+use crate::git::{file_at, git, resolve};
 use crate::render::argocd::repo::{Checkout, checkout_of};
+use crate::scan::Scan;
 use crate::scratch::{self, TempDir};
-use crate::{Error, Scan};
 
 pub use change::{Change, ChangeKind, ChangeSet, ConfigOrigin, ConfigSource, Owner};
 
@@ -35,16 +37,12 @@ pub struct DiffOptions {
     /// The directory to compare inside the repository (default `.`).
     pub path: Option<PathBuf>,
     pub config: Option<PathBuf>,
-    pub render: crate::RenderFlags,
+    pub render: crate::scan::RenderFlags,
 }
 
 /// A revision extracted into a temporary directory, removed when dropped.
 struct Materialized {
     dir: TempDir,
-}
-
-pub(crate) fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
-    git_bytes(repo, args).map(|out| String::from_utf8_lossy(&out).trim().to_string())
 }
 
 /// A new temporary directory for a revision: in memory (`/dev/shm`) where there is one — a
@@ -58,83 +56,6 @@ fn scratch_dir() -> std::io::Result<TempDir> {
         }
     }
     TempDir::new()
-}
-
-/// The commit `rev` names. Resolved first, so a missing revision is named with git's own
-/// message, and so an option-like name cannot be taken for a flag.
-pub(crate) fn resolve(top: &Path, rev: &str) -> Result<String, Error> {
-    git(
-        top,
-        &[
-            "rev-parse",
-            "--verify",
-            "--end-of-options",
-            &format!("{rev}^{{commit}}"),
-        ],
-    )
-    .map_err(|e| {
-        let said = match e {
-            Error::Git(message) if !message.is_empty() => format!(" (git: {message})"),
-            _ => String::new(),
-        };
-        Error::Git(format!(
-            "revision `{rev}` does not exist in {}{said}",
-            top.display()
-        ))
-    })
-}
-
-/// The content of the file at `path` (relative to the repository's top) in `commit`, read
-/// from git without extracting the revision; `None` when there is no such file. `shown` names
-/// it in messages.
-pub(crate) fn file_at(
-    top: &Path,
-    commit: &str,
-    path: &str,
-    shown: &str,
-) -> Result<Option<String>, Error> {
-    let entry = git(
-        top,
-        &[
-            "--literal-pathspecs",
-            "ls-tree",
-            "--full-tree",
-            commit,
-            "--",
-            path,
-        ],
-    )?;
-    // `<mode> <type> <object>\t<path>`; nothing when the path is not in the commit.
-    let Some((meta, _)) = entry.split_once('\t') else {
-        return Ok(None);
-    };
-    match meta.split(' ').collect::<Vec<_>>()[..] {
-        ["100644" | "100755", "blob", object] => {
-            let bytes = git_bytes(top, &["cat-file", "blob", object])?;
-            String::from_utf8(bytes)
-                .map(Some)
-                .map_err(|_| Error::Git(format!("`{shown}` is not UTF-8 text")))
-        }
-        _ => Err(Error::Git(format!(
-            "`{shown}` is not a regular file (a link or a directory); the configuration of a revision is read from git, and links are not followed"
-        ))),
-    }
-}
-
-fn git_bytes(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::Git(
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        ));
-    }
-    Ok(out.stdout)
 }
 
 /// Extracts `commit` (which `rev` names) of the repository at `top` into a new temporary
@@ -191,7 +112,7 @@ fn side(
     label: Option<String>,
     checkout: Checkout,
     config: &Config,
-    flags: &crate::RenderFlags,
+    flags: &crate::scan::RenderFlags,
 ) -> Result<crate::model::Inventory, Error> {
     if !root.exists() {
         return Err(Error::MissingPath(root.display().to_string()));
@@ -243,7 +164,7 @@ fn base_config(
         let display = crate::load::display_path(path, &cwd);
         let mut dirs = repository.to_vec();
         dirs.push(&cwd);
-        let origin = crate::config_origin(path, &dirs);
+        let origin = crate::scan::config_origin(path, &dirs);
         let Some(config) = Config::read(path, &display, origin).map_err(Box::new)? else {
             return Err(Error::MissingPath(display));
         };
@@ -530,7 +451,7 @@ mod tests {
             label: None,
             checkout: None,
         };
-        let flags = crate::RenderFlags {
+        let flags = crate::scan::RenderFlags {
             no_render: true,
             ..Default::default()
         };
