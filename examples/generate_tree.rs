@@ -162,7 +162,7 @@ fn hpa(name: &str) -> String {
 fn list_application_set(team: usize) -> String {
     let mut elements = String::new();
     for env in ENVS {
-        let _ = write!(elements, "          - env: {env}\n");
+        let _ = writeln!(elements, "          - env: {env}");
     }
     format!(
         "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: team-{team}-web\n  namespace: argocd\nspec:\n  goTemplate: true\n  goTemplateOptions: [\"missingkey=error\"]\n  generators:\n    - list:\n        elements:\n{elements}  template:\n    metadata:\n      name: 'team-{team}-web-{{{{.env}}}}'\n    spec:\n      project: platform\n      source:\n        repoURL: {REPO}\n        targetRevision: HEAD\n        path: 'teams/team-{team}/envs/{{{{.env}}}}'\n      destination:\n        name: in-cluster\n        namespace: 'team-{team}-web-{{{{.env}}}}'\n"
