@@ -2,7 +2,7 @@
 //! `scripts/bench-diff`) and for the benchmark's smoke test (`tests/bench_smoke.rs`).
 //!
 //! `cargo run --release --example generate_tree -- DIR APPS OBJECTS_PER_APP [--seed S]
-//! [--plant N] [--expected FILE]`
+//! [--plant N] [--expected FILE] [--layout flat]`
 //!
 //! DIR gets a root Application reading `apps/`, one app-of-apps Application per team there, and
 //! under `teams/team-T/`: one Application per file in `apps/`, each reading a directory of
@@ -71,18 +71,19 @@ struct Args {
     seed: u64,
     plant: usize,
     expected: Option<String>,
+    flat: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: generate_tree DIR APPS OBJECTS_PER_APP [--seed S] [--plant N] [--expected FILE]"
+        "usage: generate_tree DIR APPS OBJECTS_PER_APP [--seed S] [--plant N] [--expected FILE] [--layout flat]"
     );
     std::process::exit(2);
 }
 
 fn parse_args() -> Args {
     let mut positional = Vec::new();
-    let (mut seed, mut plant, mut expected) = (1, 0, None);
+    let (mut seed, mut plant, mut expected, mut flat) = (1, 0, None, false);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
@@ -90,6 +91,13 @@ fn parse_args() -> Args {
             "--seed" => seed = value().parse().unwrap_or_else(|_| usage()),
             "--plant" => plant = value().parse().unwrap_or_else(|_| usage()),
             "--expected" => expected = Some(value()),
+            "--layout" => {
+                flat = match value().as_str() {
+                    "flat" => true,
+                    "teams" => false,
+                    _ => usage(),
+                }
+            }
             _ if arg.starts_with("--") => usage(),
             _ => positional.push(arg),
         }
@@ -99,7 +107,7 @@ fn parse_args() -> Args {
     }
     let apps: usize = positional[1].parse().unwrap_or_else(|_| usage());
     let per_app: usize = positional[2].parse().unwrap_or_else(|_| usage());
-    if apps == 0 || per_app < 4 {
+    if apps == 0 || (per_app < 4 && !flat) {
         eprintln!("generate_tree: APPS must be at least 1 and OBJECTS_PER_APP at least 4");
         std::process::exit(2);
     }
@@ -110,6 +118,7 @@ fn parse_args() -> Args {
         seed,
         plant,
         expected,
+        flat,
     }
 }
 
@@ -175,10 +184,81 @@ fn git_application_set(team: usize) -> String {
     )
 }
 
+/// The tree of the first benchmarks (`--layout flat`, kept so that `scripts/bench-renames`
+/// figures stay comparable): a root app-of-apps, `apps/app-N.yaml`, and `services/app-N/svc-J.yaml`
+/// cycling Deployment, Service, ConfigMap and StatefulSet.
+fn write_flat(dir: &Path, apps: usize, per_app: usize) {
+    write_file(
+        &dir.join(".manifest-guard.yaml"),
+        &format!("repositories:\n  - url: {REPO}\n    path: .\n"),
+    );
+    let mut destinations = String::new();
+    for i in 0..apps {
+        let _ = write!(
+            destinations,
+            "    - name: in-cluster\n      namespace: team-{i}\n"
+        );
+    }
+    write_file(
+        &dir.join("projects/platform.yaml"),
+        &format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: platform\n  namespace: argocd\nspec:\n  sourceRepos:\n    - {REPO}\n  destinations:\n    - name: in-cluster\n      namespace: argocd\n{destinations}  clusterResourceWhitelist: []\n"
+        ),
+    );
+    write_file(
+        &dir.join("root.yaml"),
+        &format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: root\n  namespace: argocd\nspec:\n  project: platform\n  source:\n    repoURL: {REPO}\n    path: apps\n  destination:\n    name: in-cluster\n    namespace: argocd\n"
+        ),
+    );
+    let mut objects = 0;
+    for i in 0..apps {
+        let ns = format!("team-{i}");
+        write_file(
+            &dir.join(format!("apps/app-{i}.yaml")),
+            &format!(
+                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app-{i}\n  namespace: argocd\nspec:\n  project: platform\n  source:\n    repoURL: {REPO}\n    path: services/app-{i}\n  destination:\n    name: in-cluster\n    namespace: {ns}\n  syncPolicy:\n    automated:\n      prune: true\n"
+            ),
+        );
+        for j in 0..per_app {
+            let name = format!("svc-{j}");
+            let text = match j % 4 {
+                0 => format!(
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels:\n    app: {name}\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n        - name: main\n          image: registry.example.com/{name}:1.{j}.0\n          ports:\n            - containerPort: 8080\n"
+                ),
+                1 => format!(
+                    "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector:\n    app: {name}\n  ports:\n    - port: 80\n      targetPort: 8080\n"
+                ),
+                2 => format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  settings.yaml: |\n    level: info\n    replicas: {j}\n"
+                ),
+                _ => format!(
+                    "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {name}\nspec:\n  serviceName: {name}\n  replicas: 3\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n        - name: db\n          image: registry.example.com/db:16\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        accessModes: [ReadWriteOnce]\n        resources:\n          requests:\n            storage: 10Gi\n"
+                ),
+            };
+            write_file(&dir.join(format!("services/app-{i}/{name}.yaml")), &text);
+            objects += 1;
+        }
+    }
+    println!(
+        "wrote {apps} Applications and {objects} objects under {}",
+        dir.display()
+    );
+}
+
+fn write_file(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
 fn main() {
     let args = parse_args();
     let dir = Path::new(&args.dir);
     let _ = fs::remove_dir_all(dir);
+    if args.flat {
+        write_flat(dir, args.apps, args.per_app);
+        return;
+    }
     let mut rng = Rng(args.seed);
     let mut out = Writer {
         files: 0,
