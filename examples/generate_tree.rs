@@ -251,6 +251,13 @@ fn write_file(path: &Path, text: &str) {
     fs::write(path, text).unwrap();
 }
 
+/// The rules `--plant N` plants N findings of; every other rule must stay silent.
+pub const PLANTED_RULES: [&str; 3] = [
+    "duplicate-application",
+    "duplicate-resource",
+    "one-object-per-file",
+];
+
 fn main() {
     let args = parse_args();
     let dir = Path::new(&args.dir);
@@ -259,7 +266,42 @@ fn main() {
         write_flat(dir, args.apps, args.per_app);
         return;
     }
-    let mut rng = Rng(args.seed);
+    let (files, objects, teams) = generate(dir, args.apps, args.per_app, args.seed, args.plant);
+    if let Some(expected) = &args.expected {
+        let rules: Vec<String> = PLANTED_RULES
+            .iter()
+            .map(|rule| format!("    \"{rule}\": {}", args.plant))
+            .collect();
+        fs::write(
+            expected,
+            format!(
+                "{{\n  \"seed\": {},\n  \"rules\": {{\n{}\n  }}\n}}\n",
+                args.seed,
+                rules.join(",\n")
+            ),
+        )
+        .unwrap();
+    }
+    println!(
+        "wrote {} Applications in {teams} teams, {files} files, {objects} objects as written (before ApplicationSets) under {}; {} planted findings of each of {} rules (seed {})",
+        args.apps,
+        dir.display(),
+        args.plant,
+        PLANTED_RULES.len(),
+        args.seed
+    );
+}
+
+/// Writes the team layout under `dir` (which must not exist); returns the files and objects
+/// written and the number of teams. Each of `PLANTED_RULES` then has `plant` findings.
+pub fn generate(
+    dir: &Path,
+    apps: usize,
+    per_app: usize,
+    seed: u64,
+    plant: usize,
+) -> (usize, usize, usize) {
+    let mut rng = Rng(seed);
     let mut out = Writer {
         files: 0,
         objects: 0,
@@ -285,11 +327,11 @@ fn main() {
 
     // Which Applications get a planted finding: N draws (an Application may get several).
     let mut plants: BTreeMap<usize, usize> = BTreeMap::new();
-    for _ in 0..args.plant {
-        *plants.entry(rng.below(args.apps)).or_default() += 1;
+    for _ in 0..plant {
+        *plants.entry(rng.below(apps)).or_default() += 1;
     }
 
-    let teams = args.apps.div_ceil(TEAM_SIZE);
+    let teams = apps.div_ceil(TEAM_SIZE);
     for team in 0..teams {
         let team_dir = dir.join(format!("teams/team-{team}"));
         out.write(
@@ -346,7 +388,7 @@ fn main() {
         }
     }
 
-    for app in 0..args.apps {
+    for app in 0..apps {
         let team = app / TEAM_SIZE;
         let name = format!("app-{app}");
         let path = format!("teams/team-{team}/services/{name}");
@@ -374,7 +416,7 @@ fn main() {
             &config_map("web-config", "info", 2),
             1,
         );
-        for j in 4..args.per_app {
+        for j in 4..per_app {
             // The mix of a typical service directory: mostly workloads and their configuration.
             let (file, text) = match rng.below(100) {
                 0..25 => (
@@ -429,24 +471,5 @@ fn main() {
         }
     }
 
-    if let Some(expected) = &args.expected {
-        let n = args.plant;
-        fs::write(
-            expected,
-            format!(
-                "{{\n  \"seed\": {},\n  \"rules\": {{\n    \"duplicate-application\": {n},\n    \"duplicate-resource\": {n},\n    \"one-object-per-file\": {n}\n  }}\n}}\n",
-                args.seed
-            ),
-        )
-        .unwrap();
-    }
-    println!(
-        "wrote {} Applications in {teams} teams, {} files, {} objects as written (before ApplicationSets) under {}; {} planted findings of each of 3 rules (seed {})",
-        args.apps,
-        out.files,
-        out.objects,
-        dir.display(),
-        args.plant,
-        args.seed
-    );
+    (out.files, out.objects, teams)
 }
