@@ -2,7 +2,7 @@
 //! `scripts/bench-diff`) and for the benchmark's smoke test (`tests/bench_smoke.rs`).
 //!
 //! `cargo run --release --example generate_tree -- DIR APPS OBJECTS_PER_APP [--seed S]
-//! [--plant N] [--expected FILE] [--layout flat]`
+//! [--plant N] [--expected FILE] [--layout flat] [--overlays N] [--charts N]`
 //!
 //! DIR gets a root Application reading `apps/`, one app-of-apps Application per team there, and
 //! under `teams/team-T/`: one Application per file in `apps/`, each reading a directory of
@@ -17,6 +17,10 @@
 //! `one-object-per-file` (in seeded Applications); `--expected FILE` writes, as JSON, the count
 //! of findings per rule a correct `check` reports (every rule absent from it: zero). The same
 //! arguments always write the same bytes.
+//!
+//! `--overlays N --charts M` (the render-heavy mode) adds N Kustomize overlays of one base and M
+//! local Helm charts under `render/`, each deployed by its own Application from `apps/`; they
+//! need `kustomize` (or `kubectl`) and `helm` on PATH, and plant nothing.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 
@@ -72,11 +76,13 @@ struct Args {
     plant: usize,
     expected: Option<String>,
     flat: bool,
+    overlays: usize,
+    charts: usize,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: generate_tree DIR APPS OBJECTS_PER_APP [--seed S] [--plant N] [--expected FILE] [--layout flat]"
+        "usage: generate_tree DIR APPS OBJECTS_PER_APP [--seed S] [--plant N] [--expected FILE] [--layout flat] [--overlays N] [--charts N]"
     );
     std::process::exit(2);
 }
@@ -84,12 +90,15 @@ fn usage() -> ! {
 fn parse_args() -> Args {
     let mut positional = Vec::new();
     let (mut seed, mut plant, mut expected, mut flat) = (1, 0, None, false);
+    let (mut overlays, mut charts) = (0, 0);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match arg.as_str() {
             "--seed" => seed = value().parse().unwrap_or_else(|_| usage()),
             "--plant" => plant = value().parse().unwrap_or_else(|_| usage()),
+            "--overlays" => overlays = value().parse().unwrap_or_else(|_| usage()),
+            "--charts" => charts = value().parse().unwrap_or_else(|_| usage()),
             "--expected" => expected = Some(value()),
             "--layout" => {
                 flat = match value().as_str() {
@@ -119,6 +128,8 @@ fn parse_args() -> Args {
         plant,
         expected,
         flat,
+        overlays,
+        charts,
     }
 }
 
@@ -266,7 +277,11 @@ fn main() {
         write_flat(dir, args.apps, args.per_app);
         return;
     }
-    let (files, objects, teams) = generate(dir, args.apps, args.per_app, args.seed, args.plant);
+    let (mut files, mut objects, teams) =
+        generate(dir, args.apps, args.per_app, args.seed, args.plant);
+    let (render_files, render_objects) = generate_render(dir, args.overlays, args.charts);
+    files += render_files;
+    objects += render_objects;
     if let Some(expected) = &args.expected {
         let rules: Vec<String> = PLANTED_RULES
             .iter()
@@ -472,4 +487,84 @@ pub fn generate(
     }
 
     (out.files, out.objects, teams)
+}
+
+/// The render-heavy part: `overlays` Kustomize overlays of one base and `charts` local Helm
+/// charts, each with its Application in `apps/`. Returns the files and objects written (the
+/// Applications; what renders is counted by `check`).
+pub fn generate_render(dir: &Path, overlays: usize, charts: usize) -> (usize, usize) {
+    let mut out = Writer {
+        files: 0,
+        objects: 0,
+    };
+    if overlays > 0 {
+        let base = dir.join("render/base");
+        fs::create_dir_all(&base).unwrap();
+        fs::write(
+            base.join("kustomization.yaml"),
+            "resources:\n  - deployment.yaml\n  - service.yaml\n",
+        )
+        .unwrap();
+        fs::write(
+            base.join("deployment.yaml"),
+            deployment("web", "registry.example.com/web:3.0.0", 2),
+        )
+        .unwrap();
+        fs::write(base.join("service.yaml"), service("web")).unwrap();
+    }
+    for k in 0..overlays {
+        let path = format!("render/overlays/o{k}");
+        fs::create_dir_all(dir.join(&path)).unwrap();
+        fs::write(
+            dir.join(&path).join("kustomization.yaml"),
+            format!("namePrefix: o{k}-\nlabels:\n  - pairs:\n      overlay: o{k}\nresources:\n  - ../../base\n"),
+        )
+        .unwrap();
+        out.write(
+            &dir.join(format!("apps/render-o{k}.yaml")),
+            &application(
+                &format!("render-o{k}"),
+                &path,
+                &format!("team-render-o{k}"),
+                "HEAD",
+            ),
+            1,
+        );
+    }
+    for k in 0..charts {
+        let path = format!("render/charts/c{k}");
+        let chart = dir.join(&path);
+        fs::create_dir_all(chart.join("templates")).unwrap();
+        fs::write(
+            chart.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: c{k}\nversion: 1.0.{k}\n"),
+        )
+        .unwrap();
+        fs::write(
+            chart.join("values.yaml"),
+            "replicas: 2\nimage: registry.example.com/chart:1.0.0\nport: 8080\n",
+        )
+        .unwrap();
+        fs::write(
+            chart.join("templates/deployment.yaml"),
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels:\n    app: {{ .Release.Name }}\nspec:\n  replicas: {{ .Values.replicas }}\n  selector:\n    matchLabels:\n      app: {{ .Release.Name }}\n  template:\n    metadata:\n      labels:\n        app: {{ .Release.Name }}\n    spec:\n      containers:\n        - name: main\n          image: {{ .Values.image | quote }}\n          ports:\n            - containerPort: {{ .Values.port }}\n",
+        )
+        .unwrap();
+        fs::write(
+            chart.join("templates/service.yaml"),
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  selector:\n    app: {{ .Release.Name }}\n  ports:\n    - port: 80\n      targetPort: {{ .Values.port }}\n",
+        )
+        .unwrap();
+        out.write(
+            &dir.join(format!("apps/render-c{k}.yaml")),
+            &application(
+                &format!("render-c{k}"),
+                &path,
+                &format!("team-render-c{k}"),
+                "HEAD",
+            ),
+            1,
+        );
+    }
+    (out.files, out.objects)
 }
