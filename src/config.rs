@@ -392,23 +392,7 @@ const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// A config file's text: only a regular file (a FIFO, socket or device — reachable through a
 /// symlink git stores — would block or never end), and at most [`MAX_CONFIG_BYTES`].
 fn read_config_text(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other(
-            "not a regular file (a FIFO, socket or device); not read",
-        ));
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(MAX_CONFIG_BYTES + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(std::io::Error::other(format!(
-            "over the {MAX_CONFIG_BYTES}-byte limit; not read"
-        )));
-    }
-    Ok(text)
+    crate::load::read_regular_text(path, MAX_CONFIG_BYTES)
 }
 
 impl Config {

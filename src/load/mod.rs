@@ -114,6 +114,28 @@ pub fn clean_relative(path: &str) -> Option<String> {
     normalize_rel(path)
 }
 
+/// A file's text, read only when it is a regular file (a FIFO would block the read forever, a
+/// device would never end) of at most `limit` bytes. For the files read outside the walk: the
+/// config file, a chart's `Chart.yaml`, a `kustomization.yaml`.
+pub fn read_regular_text(path: &Path, limit: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a FIFO, socket or device); not read",
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "over the {limit}-byte limit; not read"
+        )));
+    }
+    Ok(text)
+}
+
 /// `/`-separated path text, for display and globbing on every platform.
 pub fn slash_path(path: &Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");
@@ -438,14 +460,7 @@ fn settle_run_budget(files: &mut [SourceFile], opts: &LoadOptions) {
 /// `kind:` and `metadata:` (a flow array in JSON style does not), and so is it here. A sequence
 /// of anything but objects is no manifest and not a finding.
 fn array_of_manifests(file: &SourceFile) -> Option<yaml::YamlError> {
-    let json = file.rel.ends_with(".json");
-    let argo_reads_as_manifest = json
-        || ["apiVersion:", "kind:", "metadata:"]
-            .iter()
-            .all(|k| file.text.contains(k));
-    if !argo_reads_as_manifest {
-        return None;
-    }
+    // The documents first: a top-level sequence is rare, and the text is scanned only then.
     let seq = file
         .documents
         .iter()
@@ -457,6 +472,14 @@ fn array_of_manifests(file: &SourceFile) -> Option<yaml::YamlError> {
                     .iter()
                     .any(|item| item.get("apiVersion").is_some() && item.get("kind").is_some())
         })?;
+    let json = file.rel.ends_with(".json");
+    let argo_reads_as_manifest = json
+        || ["apiVersion:", "kind:", "metadata:"]
+            .iter()
+            .all(|k| file.text.contains(k));
+    if !argo_reads_as_manifest {
+        return None;
+    }
     let what = if json { "JSON file" } else { "YAML document" };
     Some(yaml::YamlError {
         kind: yaml::YamlErrorKind::NotAnObject,

@@ -788,12 +788,7 @@ pub(crate) enum Entry {
 /// A file's text, read only when it is a regular file: a FIFO named `Chart.yaml` or
 /// `kustomization.yaml` would block the read forever, and a device would never end.
 pub(crate) fn read_regular(path: &Path) -> std::io::Result<String> {
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(std::io::Error::other(
-            "not a regular file (a FIFO, socket or device); not read",
-        ));
-    }
-    std::fs::read_to_string(path)
+    crate::load::read_regular_text(path, u64::MAX)
 }
 
 pub(crate) fn entry(root: &Path, rel: &str) -> Entry {
