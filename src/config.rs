@@ -14,6 +14,7 @@ use crate::diagnostic::Severity;
 use crate::limits::{Key, Limits};
 use crate::load::yaml::{self, Node};
 use crate::model::argocd::{Cluster, ClusterSource};
+use crate::model::options::{RuleOptions, TrackingMethod};
 use crate::rules;
 
 /// The repository's config file (the walk skips it as a manifest, so it lives with `load`).
@@ -38,6 +39,8 @@ pub struct Config {
     pub clusters: Vec<Cluster>,
     pub argocd_namespace: Option<String>,
     pub render: RenderConfig,
+    /// `options:`: thresholds and Argo CD settings rules read (carried on the inventory).
+    pub options: RuleOptions,
     /// Directory globs whose plain manifests (those no Application, chart or kustomization
     /// covers) are applied with everything below them, e.g. one directory per cluster: each
     /// matching directory and its subdirectories are one unit (any other directory is a unit
@@ -327,6 +330,69 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// `options:`: the thresholds the stateful and availability rules read.
+    fn options(&self, node: &Node) -> Result<RuleOptions, ConfigError> {
+        let mut options = RuleOptions::default();
+        if node.is_null() {
+            return Ok(options);
+        }
+        if !node.is_map() {
+            return Err(self.error(node, "`options` must map option names to values", None));
+        }
+        let whole = |value: &Node, name: &str| {
+            value
+                .as_str()
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or_else(|| {
+                    self.error(
+                        value,
+                        format!("`options.{name}` must be a whole number"),
+                        None,
+                    )
+                })
+        };
+        for e in node.entries() {
+            let name = e.key.as_scalar_text().unwrap_or("");
+            match name {
+                "quorum-replicas" => {
+                    options.quorum_replicas = whole(&e.value, name)?;
+                    if options.quorum_replicas < 2 {
+                        return Err(self.error(
+                            &e.value,
+                            "`options.quorum-replicas` must be 2 or more: one replica has no quorum to lose",
+                            None,
+                        ));
+                    }
+                }
+                "slow-start-seconds" => options.slow_start_seconds = whole(&e.value, name)?,
+                "tracking-method" => {
+                    options.tracking_method = e
+                        .value
+                        .as_str()
+                        .and_then(TrackingMethod::parse)
+                        .ok_or_else(|| {
+                            self.error(
+                                &e.value,
+                                "`options.tracking-method` is Argo CD's `application.resourceTrackingMethod`",
+                                Some("use `annotation` (Argo CD 3's default), `label` or `annotation+label`".into()),
+                            )
+                        })?;
+                }
+                _ => {
+                    return Err(self.error(
+                        &e.key,
+                        format!("unknown option `{name}`"),
+                        Some(format!(
+                            "known options: {}",
+                            crate::model::options::OPTION_KEYS.join(", ")
+                        )),
+                    ));
+                }
+            }
+        }
+        Ok(options)
+    }
+
     fn rule_setting(&self, value: &Node) -> Result<RuleSetting, ConfigError> {
         if let Some(s) = value.as_str() {
             if s == "off" {
@@ -520,6 +586,9 @@ impl Config {
                 "render" => {
                     config.render = reader.render(&e.value, &mut config.limits)?;
                 }
+                "options" => {
+                    config.options = reader.options(&e.value)?;
+                }
                 "argocd-namespace" => {
                     let ns = e.value.as_str().ok_or_else(|| {
                         reader.error(
@@ -535,7 +604,7 @@ impl Config {
                         &e.key,
                         format!("unknown config key `{other}`"),
                         Some(
-                            "known keys: `rules`, `exclude`, `units`, `max-file-size`, `limits`, `repositories`, `clusters`, `render`, `argocd-namespace`"
+                            "known keys: `rules`, `exclude`, `units`, `max-file-size`, `limits`, `repositories`, `clusters`, `render`, `argocd-namespace`, `options`"
                                 .into(),
                         ),
                     ));
@@ -731,5 +800,27 @@ mod tests {
     fn unknown_key_and_bad_severity() {
         assert!(Config::parse("c", Arc::from("rulez: {}\n")).is_err());
         assert!(Config::parse("c", Arc::from("rules:\n  yaml-syntax: fatal\n")).is_err());
+    }
+
+    #[test]
+    fn reads_options_and_rejects_unknown_ones_at_their_key() {
+        let c = Config::parse(
+            "c",
+            Arc::from("options:\n  quorum-replicas: 5\n  tracking-method: label\n  slow-start-seconds: 90\n"),
+        )
+        .expect("valid");
+        assert_eq!(c.options.quorum_replicas, 5);
+        assert_eq!(c.options.tracking_method, TrackingMethod::Label);
+        assert_eq!(c.options.slow_start_seconds, 90);
+        assert_eq!(Config::default().options, RuleOptions::default());
+        let text = "options:\n  quorum-replica: 5\n";
+        let e = Config::parse("c", Arc::from(text)).expect_err("unknown option");
+        assert_eq!(e.span.offset(), text.find("quorum-replica").expect("key"));
+        assert!(e.help.unwrap_or_default().contains("quorum-replicas"));
+        let text = "options:\n  tracking-method: labels\n";
+        let e = Config::parse("c", Arc::from(text)).expect_err("bad method");
+        assert_eq!(e.span.offset(), text.find("labels").expect("value"));
+        assert!(Config::parse("c", Arc::from("options:\n  quorum-replicas: 1\n")).is_err());
+        assert!(Config::parse("c", Arc::from("options:\n  slow-start-seconds: soon\n")).is_err());
     }
 }

@@ -314,6 +314,7 @@ impl Scan {
             memo: flags.memo.clone(),
         };
         let mut inventory = render::build(sources, &roots, &settings);
+        inventory.options = config.options;
         inventory.argocd_namespace_origin = match (&config.argocd_namespace, inferred) {
             (Some(_), _) => NamespaceOrigin::Config,
             (None, Some((ns, at))) => {

@@ -107,6 +107,8 @@ pub struct Inventory {
     /// What the change under review loosens in `.manifest-guard.yaml` (`check --config-rev`,
     /// `diff`), at keys of the head's config file (added to `sources`).
     pub config_changes: Vec<ConfigFinding>,
+    /// `options:` of the configuration: the thresholds rules read.
+    pub options: super::options::RuleOptions,
     by_id: BTreeMap<ObjectId, Vec<ObjectIdx>>,
     by_file: HashMap<FileId, Vec<ObjectIdx>>,
     by_unit: HashMap<UnitId, Vec<ObjectIdx>>,
@@ -143,6 +145,7 @@ impl Inventory {
             render_stats: Default::default(),
             own: None,
             config_changes: Vec::new(),
+            options: super::options::RuleOptions::default(),
             by_id,
             by_file,
             by_unit,

@@ -6,6 +6,7 @@ pub mod identity;
 pub mod inventory;
 pub mod kinds;
 pub mod object;
+pub mod options;
 
 pub use argocd::{AppIdx, AppProject, Application, Cluster, RenderNote};
 pub use identity::{ObjectId, group_of};
@@ -13,3 +14,4 @@ pub use inventory::{ConfigFinding, Inventory, Reach, Reaches, RenderStats, Rende
 pub use object::{
     IGNORE_ANNOTATION, Manifest, Object, ObjectIdx, UnitId, is_stateful, manifests_of,
 };
+pub use options::{RuleOptions, TrackingMethod};
