@@ -82,7 +82,33 @@ pub struct SyncPolicy {
     pub automated: bool,
     pub prune: bool,
     pub self_heal: bool,
+    /// `automated.allowEmpty`: an automated sync may prune every resource when the render is
+    /// empty (Argo CD refuses such a sync otherwise).
+    pub allow_empty: bool,
     pub options: Vec<String>,
+    /// `spec.ignoreDifferences`: fields Argo CD does not compare (and, with
+    /// `RespectIgnoreDifferences=true`, does not overwrite on sync).
+    pub ignore_differences: Vec<IgnoreDifference>,
+}
+
+impl SyncPolicy {
+    /// Whether `syncOptions` holds `option` (`Replace=true`), as Argo CD's `SyncOptions.HasOption`
+    /// compares: the whole string.
+    pub fn has_option(&self, option: &str) -> bool {
+        self.options.iter().any(|o| o == option)
+    }
+}
+
+/// One `spec.ignoreDifferences` entry of an Application.
+#[derive(Debug, Clone, Default)]
+pub struct IgnoreDifference {
+    pub group: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub json_pointers: Vec<String>,
+    pub jq_path_expressions: Vec<String>,
+    pub managed_fields_managers: Vec<String>,
 }
 
 /// Where the Application was defined and by what chain.

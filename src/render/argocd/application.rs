@@ -6,7 +6,8 @@ use serde_json::Value;
 use crate::load::Location;
 use crate::load::yaml::go_bool;
 use crate::model::argocd::{
-    AppLocations, AppOrigin, AppSource, Application, Destination, SourceKind, SyncPolicy,
+    AppLocations, AppOrigin, AppSource, Application, Destination, IgnoreDifference, SourceKind,
+    SyncPolicy,
 };
 use crate::model::{ObjectIdx, UnitId};
 
@@ -99,6 +100,7 @@ pub fn read(
         automated,
         prune: automated && bool_at(spec, &["syncPolicy", "automated", "prune"]),
         self_heal: automated && bool_at(spec, &["syncPolicy", "automated", "selfHeal"]),
+        allow_empty: automated && bool_at(spec, &["syncPolicy", "automated", "allowEmpty"]),
         options: spec
             .pointer("/syncPolicy/syncOptions")
             .and_then(Value::as_array)
@@ -108,6 +110,11 @@ pub fn read(
                     .map(str::to_string)
                     .collect()
             })
+            .unwrap_or_default(),
+        ignore_differences: spec
+            .get("ignoreDifferences")
+            .and_then(Value::as_array)
+            .map(|list| list.iter().map(ignore_difference).collect())
             .unwrap_or_default(),
     };
     let finalizers = manifest
@@ -154,6 +161,31 @@ pub fn read(
     }
 }
 
+/// One `ignoreDifferences` entry (Argo CD's `ResourceIgnoreDifferences`).
+fn ignore_difference(entry: &Value) -> IgnoreDifference {
+    let strings = |key: &str| -> Vec<String> {
+        entry
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    IgnoreDifference {
+        group: str_at(entry, &["group"]).unwrap_or("").to_string(),
+        kind: str_at(entry, &["kind"]).unwrap_or("").to_string(),
+        name: str_at(entry, &["name"]).map(str::to_string),
+        namespace: str_at(entry, &["namespace"]).map(str::to_string),
+        json_pointers: strings("jsonPointers"),
+        jq_path_expressions: strings("jqPathExpressions"),
+        managed_fields_managers: strings("managedFieldsManagers"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +224,31 @@ mod tests {
         let a =
             app("spec:\n  source:\n    path: x\n  syncPolicy:\n    automated:\n      prune: off\n");
         assert!(a.sync.automated && !a.sync.prune);
+    }
+
+    // Argo CD's `SyncPolicyAutomated.AllowEmpty` (pkg/apis/application/v1alpha1/types.go) and
+    // `ResourceIgnoreDifferences` (group, kind, name, namespace, jsonPointers,
+    // jqPathExpressions, managedFieldsManagers).
+    #[test]
+    fn allow_empty_and_ignore_differences_are_read() {
+        let a = app(
+            "spec:\n  syncPolicy:\n    automated:\n      prune: true\n      allowEmpty: true\n    syncOptions: [RespectIgnoreDifferences=true]\n  ignoreDifferences:\n  - group: apps\n    kind: Deployment\n    jsonPointers: [/spec/replicas]\n  - kind: ConfigMap\n    name: x\n    jqPathExpressions: [.data]\n",
+        );
+        assert!(a.sync.allow_empty && a.sync.has_option("RespectIgnoreDifferences=true"));
+        let d = &a.sync.ignore_differences;
+        assert_eq!(
+            (d[0].group.as_str(), d[0].kind.as_str()),
+            ("apps", "Deployment")
+        );
+        assert_eq!(d[0].json_pointers, ["/spec/replicas"]);
+        assert_eq!(
+            (d[1].name.as_deref(), d[1].jq_path_expressions.len()),
+            (Some("x"), 1)
+        );
+        // `allowEmpty` means nothing without automated sync.
+        let a = app(
+            "spec:\n  syncPolicy:\n    automated:\n      enabled: false\n      allowEmpty: true\n",
+        );
+        assert!(!a.sync.allow_empty);
     }
 }
