@@ -500,7 +500,7 @@ impl Config {
             });
         }
         let mut config = Config::default();
-        let Some(root) = parsed.documents.first().and_then(|d| d.root.as_ref()) else {
+        let Some(root) = parsed.documents.first().and_then(|d| d.root.as_deref()) else {
             return Ok(config);
         };
         if let Some((first, again)) = first_duplicate_key(root) {

@@ -143,7 +143,7 @@ pub fn loosenings(base: &Config, head: Head<'_>, files: &[&str]) -> Vec<Loosenin
             config: Ok(config),
         } => {
             parsed = yaml::parse(text, yaml::Limits::default());
-            let root = parsed.documents.first().and_then(|d| d.root.as_ref());
+            let root = parsed.documents.first().and_then(|d| d.root.as_deref());
             (config, root)
         }
     };

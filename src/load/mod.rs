@@ -431,7 +431,7 @@ fn settle_run_budget(files: &mut [SourceFile], opts: &LoadOptions) {
     let held = |documents: &[Document]| -> usize {
         documents
             .iter()
-            .filter_map(|d| d.root.as_ref())
+            .filter_map(|d| d.root.as_deref())
             .map(yaml::node_count)
             .sum()
     };
@@ -464,7 +464,7 @@ fn array_of_manifests(file: &SourceFile) -> Option<yaml::YamlError> {
     let seq = file
         .documents
         .iter()
-        .filter_map(|d| d.root.as_ref())
+        .filter_map(|d| d.root.as_deref())
         .find(|root| {
             root.is_seq()
                 && root

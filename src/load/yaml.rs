@@ -8,7 +8,6 @@
 //! kubectl, Kustomize and Argo CD decode with) on input they all accept, the text is patched,
 //! parsed again and every span mapped back to the original text.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as ParserSpan};
@@ -45,11 +44,16 @@ pub enum Style {
     Block,
 }
 
+/// A scalar's text: inline up to 24 bytes (most keys and values of a manifest), so a file's
+/// tree takes one allocation per collection rather than one per scalar.
+pub type ScalarText = compact_str::CompactString;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scalar {
-    pub text: String,
+    pub text: ScalarText,
     pub style: Style,
-    pub tag: Option<String>,
+    /// A tag written on the node (`!!str`), rare: boxed to keep every node small.
+    pub tag: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +80,7 @@ pub struct Node {
 }
 
 impl Node {
-    fn scalar(text: String, style: Style, tag: Option<String>, span: Span) -> Node {
+    fn scalar(text: ScalarText, style: Style, tag: Option<Box<str>>, span: Span) -> Node {
         Node {
             value: Value::Scalar(Scalar { text, style, tag }),
             span,
@@ -161,7 +165,7 @@ impl Node {
                 let mut map = serde_json::Map::with_capacity(entries.len());
                 for e in entries {
                     let key = match &e.key.value {
-                        Value::Scalar(s) => s.text.clone(),
+                        Value::Scalar(s) => s.text.to_string(),
                         _ => e.key.to_json().to_string(),
                     };
                     // Later duplicates replace earlier ones but keep the first position.
@@ -209,11 +213,11 @@ impl Scalar {
         }
         if let Some(tag) = self.tag.as_deref() {
             if tag.ends_with(":str") || tag == "!" {
-                return J::String(self.text.clone());
+                return J::String(self.text.to_string());
             }
         }
         if self.style != Style::Plain {
-            return J::String(self.text.clone());
+            return J::String(self.text.to_string());
         }
         let t = self.text.as_str();
         match t {
@@ -231,7 +235,7 @@ impl Scalar {
                 }
             }
         }
-        J::String(self.text.clone())
+        J::String(self.text.to_string())
     }
 }
 
@@ -298,8 +302,12 @@ fn looks_like_float(t: &str) -> bool {
 /// One `---`-separated document of a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
-    /// `None` for an empty document.
-    pub root: Option<Node>,
+    /// `None` for an empty document. Shared: the objects of the inventory point into it rather
+    /// than holding copies.
+    pub root: Option<std::sync::Arc<Node>>,
+    /// Whether one of its mappings writes a key twice (merged keys and `<<` aside), found while
+    /// parsing so that `duplicate-yaml-key` looks only at such documents.
+    pub repeats_key: bool,
     pub span: Span,
 }
 
@@ -452,16 +460,19 @@ impl<'a> Offsets<'a> {
     }
 }
 
+/// A collection being built. Its children wait on the builder's shared stacks (`items`,
+/// `entries`) from `base` on, so that a finished collection takes one allocation of exactly its
+/// size, not a vector grown by doubling and shrunk again.
 enum Frame {
     Seq {
         anchor: usize,
         start: usize,
-        items: Vec<Node>,
+        base: usize,
     },
     Map {
         anchor: usize,
         start: usize,
-        entries: Vec<Entry>,
+        base: usize,
         pending_key: Option<Node>,
     },
 }
@@ -482,6 +493,12 @@ struct Builder<'a> {
     documents: Vec<Document>,
     doc_start: usize,
     doc_root: Option<Node>,
+    /// Whether a mapping of the current document writes a key twice.
+    doc_repeats_key: bool,
+    /// The children of the open sequences, innermost last.
+    items: Vec<Node>,
+    /// The entries of the open mappings, innermost last.
+    entries: Vec<Entry>,
 }
 
 pub fn node_count(node: &Node) -> usize {
@@ -538,14 +555,10 @@ impl Builder<'_> {
         }
         match self.stack.last_mut() {
             None => self.doc_root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map {
-                entries,
-                pending_key,
-                ..
-            }) => match pending_key.take() {
+            Some(Frame::Seq { .. }) => self.items.push(node),
+            Some(Frame::Map { pending_key, .. }) => match pending_key.take() {
                 None => *pending_key = Some(node),
-                Some(key) => entries.push(Entry {
+                Some(key) => self.entries.push(Entry {
                     key,
                     value: node,
                     merged: false,
@@ -561,6 +574,7 @@ impl Builder<'_> {
             Event::DocumentStart(_) => {
                 self.doc_start = span.start;
                 self.doc_root = None;
+                self.doc_repeats_key = false;
                 self.anchors.clear();
             }
             Event::DocumentEnd => {
@@ -569,7 +583,8 @@ impl Builder<'_> {
                     .as_ref()
                     .map_or(span.end, |r| r.span.end.max(span.start));
                 self.documents.push(Document {
-                    root,
+                    repeats_key: std::mem::take(&mut self.doc_repeats_key),
+                    root: root.map(std::sync::Arc::new),
                     span: Span::new(self.doc_start, end),
                 });
             }
@@ -580,8 +595,8 @@ impl Builder<'_> {
                     ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
                 };
                 self.count(1, span)?;
-                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
-                let node = Node::scalar(Cow::into_owned(text), style, tag, span);
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix).into_boxed_str());
+                let node = Node::scalar(ScalarText::from(&*text), style, tag, span);
                 self.push(node, anchor);
             }
             Event::SequenceStart(anchor, _) => {
@@ -590,7 +605,7 @@ impl Builder<'_> {
                 self.stack.push(Frame::Seq {
                     anchor,
                     start: span.start,
-                    items: Vec::new(),
+                    base: self.items.len(),
                 });
             }
             Event::MappingStart(anchor, _) => {
@@ -599,7 +614,7 @@ impl Builder<'_> {
                 self.stack.push(Frame::Map {
                     anchor,
                     start: span.start,
-                    entries: Vec::new(),
+                    base: self.entries.len(),
                     pending_key: None,
                 });
             }
@@ -608,8 +623,9 @@ impl Builder<'_> {
                     Some(Frame::Seq {
                         anchor,
                         start,
-                        items,
+                        base,
                     }) => {
+                        let items: Vec<Node> = self.items.drain(base..).collect();
                         let end = items.last().map_or(span.end, |n| n.span.end.max(span.end));
                         let end = close_end(self.offsets.text, start, end);
                         (
@@ -623,14 +639,16 @@ impl Builder<'_> {
                     Some(Frame::Map {
                         anchor,
                         start,
-                        entries,
+                        base,
                         ..
                     }) => {
+                        let entries: Vec<Entry> = self.entries.drain(base..).collect();
                         let end = entries
                             .last()
                             .map_or(span.end, |e| e.value.span.end.max(span.end));
                         let end = close_end(self.offsets.text, start, end);
                         let entries = resolve_merges(entries)?;
+                        self.doc_repeats_key |= repeats_key(&entries);
                         (
                             Node {
                                 value: Value::Map(entries),
@@ -752,6 +770,24 @@ fn resolve_merges(entries: Vec<Entry>) -> Result<Vec<Entry>, YamlError> {
         }
     }
     Ok(out)
+}
+
+/// Whether a mapping writes a scalar key twice, keys a merge brought in and `<<` aside (what
+/// `duplicate-yaml-key` reports). Quadratic for the small mappings manifests are made of, a set
+/// beyond.
+fn repeats_key(entries: &[Entry]) -> bool {
+    let keys = entries
+        .iter()
+        .filter(|e| !e.merged)
+        .filter_map(|e| e.key.as_scalar_text())
+        .filter(|k| *k != "<<");
+    if entries.len() <= 16 {
+        let keys: Vec<&str> = keys.collect();
+        keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k))
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        keys.into_iter().any(|k| !seen.insert(k))
+    }
 }
 
 /// A block collection's end marker sits at the start of the next token; trailing whitespace and
@@ -1109,7 +1145,8 @@ impl Insertions {
         for doc in &mut parsed.documents {
             map(&mut doc.span);
             if let Some(root) = &mut doc.root {
-                for_each_span(root, &mut map);
+                // Not shared yet: parsing has just made it.
+                for_each_span(std::sync::Arc::make_mut(root), &mut map);
             }
         }
         if let Some(e) = &mut parsed.error {
@@ -1137,6 +1174,9 @@ fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
         documents: Vec::new(),
         doc_start: 0,
         doc_root: None,
+        doc_repeats_key: false,
+        items: Vec::new(),
+        entries: Vec::new(),
     };
     let mut parser = Parser::new_from_str(body);
     let mut error = None;
@@ -1203,7 +1243,7 @@ fn scan_error(offsets: &Offsets<'_>, e: &ScanError) -> YamlError {
 fn shift_document(doc: &mut Document, by: usize) {
     doc.span = Span::new(doc.span.start + by, doc.span.end + by);
     if let Some(root) = &mut doc.root {
-        shift_node(root, by);
+        shift_node(std::sync::Arc::make_mut(root), by);
     }
 }
 
@@ -1308,7 +1348,7 @@ mod tests {
     fn one(text: &str) -> Node {
         let parsed = parse(text, Limits::default());
         assert_eq!(parsed.error, None);
-        parsed.documents[0].root.clone().expect("a root node")
+        (*parsed.documents[0].root.clone().expect("a root node")).clone()
     }
 
     #[test]
@@ -1768,6 +1808,11 @@ mod tests {
     fn multiple_documents() {
         let parsed = parse("a: 1\n---\nb: 2\n---\n", Limits::default());
         assert_eq!(parsed.documents.len(), 3);
-        assert!(parsed.documents[2].root.as_ref().is_none_or(Node::is_null));
+        assert!(
+            parsed.documents[2]
+                .root
+                .as_deref()
+                .is_none_or(Node::is_null)
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! render units that produced it. Built once by the render stage, then read-only: rules share it
 //! across threads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use crate::load::{FileId, Location, Node, Sources};
 
@@ -109,9 +110,106 @@ pub struct Inventory {
     pub config_changes: Vec<ConfigFinding>,
     /// `options:` of the configuration: the thresholds rules read.
     pub options: super::options::RuleOptions,
-    by_id: BTreeMap<ObjectId, Vec<ObjectIdx>>,
-    by_file: HashMap<FileId, Vec<ObjectIdx>>,
-    by_unit: HashMap<UnitId, Vec<ObjectIdx>>,
+    by_id: Identities,
+    by_file: Grouped,
+    by_unit: Grouped,
+}
+
+/// Objects grouped by a dense key (a file, a unit, an identity's number): one list of every
+/// object, ordered by key and then by object, and where each key's run starts. Three
+/// allocations, however many keys.
+#[derive(Debug, Clone, Default)]
+struct Grouped {
+    order: Vec<ObjectIdx>,
+    /// `starts[k]..starts[k + 1]` is key `k`'s run in `order`.
+    starts: Vec<usize>,
+}
+
+impl Grouped {
+    /// Groups objects `0..keys.len()` by `keys[i] < n` (a counting sort: stable, linear).
+    fn new(n: usize, keys: &[usize]) -> Self {
+        let mut starts = vec![0usize; n + 1];
+        for &k in keys {
+            starts[k + 1] += 1;
+        }
+        for k in 0..n {
+            starts[k + 1] += starts[k];
+        }
+        let mut next = starts.clone();
+        let mut order = vec![ObjectIdx(0); keys.len()];
+        for (i, &k) in keys.iter().enumerate() {
+            order[next[k]] = ObjectIdx(i);
+            next[k] += 1;
+        }
+        Grouped { order, starts }
+    }
+
+    fn get(&self, key: usize) -> &[ObjectIdx] {
+        match (self.starts.get(key), self.starts.get(key + 1)) {
+            (Some(&a), Some(&b)) => &self.order[a..b],
+            _ => &[],
+        }
+    }
+
+    fn keys(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+}
+
+/// Objects by identity, numbered in the order identities first appear: a hash table of
+/// identity numbers that compares through the objects themselves, so no identity is copied.
+#[derive(Debug, Clone, Default)]
+struct Identities {
+    /// Identity number → its objects.
+    groups: Grouped,
+    table: hashbrown::HashTable<usize>,
+}
+
+fn id_hash(id: &ObjectId) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    id.hash(&mut h);
+    h.finish()
+}
+
+impl Identities {
+    fn new(objects: &[Object]) -> Self {
+        let mut table: hashbrown::HashTable<usize> = hashbrown::HashTable::new();
+        // The first object of each identity number, and each object's number.
+        let mut first: Vec<usize> = Vec::new();
+        let mut numbers = Vec::with_capacity(objects.len());
+        for (i, o) in objects.iter().enumerate() {
+            let hash = id_hash(&o.id);
+            let entry = table.entry(
+                hash,
+                |&n| objects[first[n]].id == o.id,
+                |&n| id_hash(&objects[first[n]].id),
+            );
+            let n = match entry {
+                hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+                hashbrown::hash_table::Entry::Vacant(e) => {
+                    first.push(i);
+                    *e.insert(first.len() - 1).get()
+                }
+            };
+            numbers.push(n);
+        }
+        Identities {
+            groups: Grouped::new(first.len(), &numbers),
+            table,
+        }
+    }
+
+    fn get(&self, objects: &[Object], id: &ObjectId) -> &[ObjectIdx] {
+        let groups = &self.groups;
+        self.table
+            .find(id_hash(id), |&n| {
+                groups
+                    .get(n)
+                    .first()
+                    .is_some_and(|o| objects[o.0].id == *id)
+            })
+            .map_or(&[], |&n| groups.get(n))
+    }
 }
 
 impl Inventory {
@@ -121,14 +219,17 @@ impl Inventory {
         objects: Vec<Object>,
         scopes: Scopes,
     ) -> Self {
-        let mut by_id: BTreeMap<ObjectId, Vec<ObjectIdx>> = BTreeMap::new();
-        let mut by_file: HashMap<FileId, Vec<ObjectIdx>> = HashMap::new();
-        let mut by_unit: HashMap<UnitId, Vec<ObjectIdx>> = HashMap::new();
-        for (i, o) in objects.iter().enumerate() {
-            by_id.entry(o.id.clone()).or_default().push(ObjectIdx(i));
-            by_file.entry(o.file).or_default().push(ObjectIdx(i));
-            by_unit.entry(o.unit).or_default().push(ObjectIdx(i));
-        }
+        let by_id = Identities::new(&objects);
+        let files: Vec<usize> = objects.iter().map(|o| o.file.0).collect();
+        let by_file = Grouped::new(
+            sources.len().max(files.iter().max().map_or(0, |m| m + 1)),
+            &files,
+        );
+        let unit_keys: Vec<usize> = objects.iter().map(|o| o.unit.0).collect();
+        let by_unit = Grouped::new(
+            units.len().max(unit_keys.iter().max().map_or(0, |m| m + 1)),
+            &unit_keys,
+        );
         Inventory {
             sources,
             units,
@@ -249,23 +350,28 @@ impl Inventory {
             .map(|(i, o)| (ObjectIdx(i), o))
     }
 
-    /// Every identity with the objects that carry it, in identity order.
+    /// Every identity with the objects that carry it (in object order), in the order the
+    /// identities first appear among the objects.
     pub fn by_identity(&self) -> impl Iterator<Item = (&ObjectId, &[ObjectIdx])> {
-        self.by_id.iter().map(|(id, v)| (id, v.as_slice()))
+        let groups = &self.by_id.groups;
+        (0..groups.keys()).filter_map(move |n| {
+            let objects = groups.get(n);
+            objects.first().map(|o| (&self.objects[o.0].id, objects))
+        })
     }
 
     pub fn with_identity(&self, id: &ObjectId) -> &[ObjectIdx] {
-        self.by_id.get(id).map_or(&[], Vec::as_slice)
+        self.by_id.get(&self.objects, id)
     }
 
     /// The objects a unit renders, in file and document order.
     pub fn in_unit(&self, unit: UnitId) -> &[ObjectIdx] {
-        self.by_unit.get(&unit).map_or(&[], Vec::as_slice)
+        self.by_unit.get(unit.0)
     }
 
     /// The objects read from one file, in document order.
     pub fn in_file(&self, file: FileId) -> &[ObjectIdx] {
-        self.by_file.get(&file).map_or(&[], Vec::as_slice)
+        self.by_file.get(file.0)
     }
 }
 

@@ -1,6 +1,9 @@
 //! A Kubernetes object as the rules see it: its identity, its YAML with spans, and where it came
 //! from (the file and document, the render unit, the Application that deploys it).
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use crate::load::{FileId, Location, Node, Span};
 
 use super::identity::ObjectId;
@@ -21,7 +24,7 @@ pub struct Object {
     pub id: ObjectId,
     pub api_version: String,
     /// The object's YAML; its spans are in `file`.
-    pub node: Node,
+    pub node: ObjectNode,
     pub file: FileId,
     /// Which `---` document of the file (0-based).
     pub doc_index: usize,
@@ -92,6 +95,32 @@ impl Object {
 
     pub fn spec(&self) -> Option<&Node> {
         self.node.get("spec")
+    }
+}
+
+/// An object's YAML: its document's tree, shared with the file it was read from (never copied),
+/// or one item of a `kind: List` document. Reads as a [`Node`].
+#[derive(Debug, Clone)]
+pub struct ObjectNode {
+    document: Arc<Node>,
+    item: Option<usize>,
+}
+
+impl ObjectNode {
+    /// The whole document, or item `item` of its `items` list.
+    pub fn new(document: Arc<Node>, item: Option<usize>) -> Self {
+        ObjectNode { document, item }
+    }
+}
+
+impl Deref for ObjectNode {
+    type Target = Node;
+
+    fn deref(&self) -> &Node {
+        let item = self
+            .item
+            .and_then(|i| self.document.get("items").and_then(|l| l.items().get(i)));
+        item.unwrap_or(&self.document)
     }
 }
 

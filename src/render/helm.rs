@@ -570,7 +570,7 @@ fn read_yaml(root: &Path, rel: &str) -> Option<Value> {
     parsed
         .documents
         .first()
-        .and_then(|d| d.root.as_ref())
+        .and_then(|d| d.root.as_deref())
         .map(yaml::Node::to_json)
 }
 

@@ -249,7 +249,7 @@ fn read_kustomization(root: &Path, file: &str) -> Result<Value, RenderError> {
             e.message
         )));
     }
-    match parsed.documents.first().and_then(|d| d.root.as_ref()) {
+    match parsed.documents.first().and_then(|d| d.root.as_deref()) {
         None => Ok(Value::Object(Map::new())),
         Some(node) => match node.to_json() {
             v @ Value::Object(_) => Ok(v),
@@ -942,7 +942,7 @@ fn line_end_after(text: &str, end: usize) -> usize {
 /// is rewritten as JSON without those keys.
 fn strip_build_annotations(doc: &str) -> (String, Option<String>) {
     let parsed = yaml::parse(doc, Limits::default());
-    let Some(root) = parsed.documents.first().and_then(|d| d.root.as_ref()) else {
+    let Some(root) = parsed.documents.first().and_then(|d| d.root.as_deref()) else {
         return (doc.to_string(), None);
     };
     let Some(annotations_entry) = root.get("metadata").and_then(|m| m.entry("annotations")) else {
@@ -1014,7 +1014,7 @@ fn as_json_without_build_annotations(root: &Node) -> String {
 /// `configuredIn` for a generated object; none for a remote origin.
 fn origin_source(dir: &str, origin: &str) -> Option<String> {
     let parsed = yaml::parse(origin, Limits::default());
-    let root = parsed.documents.first()?.root.as_ref()?;
+    let root = parsed.documents.first()?.root.as_deref()?;
     if root.get("repo").is_some() {
         return None;
     }

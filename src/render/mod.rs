@@ -29,6 +29,7 @@ use crate::load::{FileId, Location, Node, RenderedFrom, RenderedPart, SourceFile
 use crate::model::argocd::{
     AppIdx, AppOrigin, Application, Cluster, IN_CLUSTER_NAME, RenderNote, SourceKind,
 };
+use crate::model::object::ObjectNode;
 use crate::model::{
     Inventory, Object, ObjectId, ObjectIdx, Reach, Reaches, RenderUnit, Scopes, UnitId, group_of,
     manifests_of,
@@ -1407,7 +1408,7 @@ impl Builder<'_> {
                 continue;
             }
             let dir = tree::parent_dir(&file.rel).to_string();
-            let chart = file.documents.first().and_then(|d| d.root.as_ref());
+            let chart = file.documents.first().and_then(|d| d.root.as_deref());
             // A library chart only provides templates to others; Helm refuses to install it.
             let library =
                 chart.and_then(|r| r.get("type")).and_then(Node::as_str) == Some("library");
@@ -1421,7 +1422,7 @@ impl Builder<'_> {
             let name = file
                 .documents
                 .first()
-                .and_then(|d| d.root.as_ref())
+                .and_then(|d| d.root.as_deref())
                 .and_then(|r| r.get("name"))
                 .and_then(Node::as_str)
                 .unwrap_or("release")
@@ -1429,7 +1430,7 @@ impl Builder<'_> {
             let at = file
                 .documents
                 .first()
-                .and_then(|d| d.root.as_ref())
+                .and_then(|d| d.root.as_deref())
                 .and_then(|r| r.get("name"))
                 .map_or(Span::new(0, 0), |n| n.span);
             jobs.push((
@@ -1857,7 +1858,7 @@ impl Placer<'_> {
     #[allow(clippy::too_many_arguments)]
     fn place(
         &mut self,
-        root: &Node,
+        root: &Arc<Node>,
         file: FileId,
         doc_index: usize,
         unit: UnitId,
@@ -1896,7 +1897,7 @@ impl Placer<'_> {
                     name: m.name.to_string(),
                 },
                 api_version: m.api_version.to_string(),
-                node: m.node.clone(),
+                node: ObjectNode::new(Arc::clone(root), m.list_item),
                 file,
                 doc_index,
                 list_item: m.list_item,

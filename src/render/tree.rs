@@ -50,7 +50,7 @@ pub fn kustomizations(sources: &Sources) -> Kustomizations {
             continue;
         }
         let dir = parent_dir(&file.rel).to_string();
-        if let Some(root) = file.documents.first().and_then(|d| d.root.as_ref()) {
+        if let Some(root) = file.documents.first().and_then(|d| d.root.as_deref()) {
             if root.get("kind").and_then(Node::as_str) == Some("Component") {
                 components.insert(dir.clone());
             }

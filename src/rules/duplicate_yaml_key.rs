@@ -25,6 +25,10 @@ impl Rule for DuplicateYamlKey {
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for (file_id, file) in inventory.sources.iter() {
+            // Found while parsing: most files repeat no key, and are not walked.
+            if !file.documents.iter().any(|d| d.repeats_key) {
+                continue;
+            }
             // The first object of each document, looked up once per file (not per document).
             let mut first_of_doc: HashMap<usize, crate::model::ObjectIdx> = HashMap::new();
             for &o in inventory.in_file(file_id) {
@@ -33,6 +37,9 @@ impl Rule for DuplicateYamlKey {
                     .or_insert(o);
             }
             for (doc_index, doc) in file.documents.iter().enumerate() {
+                if !doc.repeats_key {
+                    continue;
+                }
                 let Some(root) = &doc.root else { continue };
                 let object = first_of_doc.get(&doc_index).copied();
                 root.walk(&mut |node| {

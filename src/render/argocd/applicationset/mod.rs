@@ -323,7 +323,7 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Value, String> {
     Ok(parsed
         .documents
         .first()
-        .and_then(|d| d.root.as_ref())
+        .and_then(|d| d.root.as_deref())
         .map_or(Value::Null, yaml::Node::to_json))
 }
 

@@ -94,7 +94,7 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Value, String> {
     Ok(parsed
         .documents
         .first()
-        .and_then(|d| d.root.as_ref())
+        .and_then(|d| d.root.as_deref())
         .map_or(Value::Null, crate::load::yaml::Node::to_json))
 }
 
@@ -111,7 +111,7 @@ pub(crate) fn load_yaml_docs(path: &Path) -> Vec<Value> {
     parsed
         .documents
         .iter()
-        .filter_map(|d| d.root.as_ref())
+        .filter_map(|d| d.root.as_deref())
         .map(crate::load::yaml::Node::to_json)
         .filter(|v| !v.is_null())
         .collect()
