@@ -174,13 +174,12 @@ fn check(args: CheckArgs) -> ExitCode {
         };
         report::render(format, &report, &options)
     };
-    deliver(
-        args.report.format,
-        args.report.color,
-        files,
-        text,
-        run.fails(threshold),
-    )
+    let fails = run.fails(threshold);
+    let code = deliver(args.report.format, args.report.color, files, text, fails);
+    // The process ends here: its memory goes back at once, where freeing the inventory's
+    // million nodes one by one would take a tenth of the run.
+    std::mem::forget(run);
+    code
 }
 
 fn threshold(fail_on: FailOn) -> Option<Severity> {
@@ -229,13 +228,12 @@ fn diff(args: DiffArgs) -> ExitCode {
         ),
         other => report::render(other, &report, &options),
     };
-    deliver(
-        args.report.format,
-        args.report.color,
-        files,
-        text,
-        run.fails(threshold),
-    )
+    let fails = run.fails(threshold);
+    let code = deliver(args.report.format, args.report.color, files, text, fails);
+    // The process ends here: its memory goes back at once, where freeing the inventory's
+    // million nodes one by one would take a tenth of the run.
+    std::mem::forget(run);
+    code
 }
 
 /// Opens every `--output` file before the run, so that a path that cannot be written stops it
