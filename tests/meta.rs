@@ -84,11 +84,17 @@ fn no_document_or_fixture_without_a_rule() {
 }
 
 #[test]
-fn registry_is_sorted_and_ids_are_kebab_case() {
+fn registry_is_sorted_unique_and_ids_are_kebab_case() {
     let ids = rule_ids();
-    let mut sorted = ids.clone();
-    sorted.sort();
-    assert_eq!(ids, sorted);
+    // Strictly increasing: sorted, and no id twice.
+    for pair in ids.windows(2) {
+        assert!(
+            pair[0] < pair[1],
+            "the catalogue lists `{}` before `{}`",
+            pair[0],
+            pair[1]
+        );
+    }
     for id in &ids {
         assert!(
             id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
@@ -96,6 +102,106 @@ fn registry_is_sorted_and_ids_are_kebab_case() {
         );
         let file = root().join(format!("src/rules/{}.rs", id.replace('-', "_")));
         assert!(file.is_file(), "rule {id} is not in {}", file.display());
+    }
+}
+
+/// The rule modules a file names: `module::Type` lines of the `REGISTRY` list, and `mod x;` lines.
+fn registry_in_source(source: &str) -> (Vec<String>, Vec<String>) {
+    let start = source
+        .find("const REGISTRY: &[&dyn Rule] = &[\n")
+        .expect("src/rules/mod.rs has `const REGISTRY: &[&dyn Rule] = &[`");
+    let list = &source[start..];
+    let list = &list[..list.find("\n];").expect("the REGISTRY list ends with `];`")];
+    let registered = list
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .map(|l| {
+            l.trim_start_matches('&')
+                .split("::")
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    let declared = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("mod ")?.strip_suffix(';'))
+        .map(str::to_string)
+        .collect();
+    (registered, declared)
+}
+
+/// Issue 13 (STYLE.md "Gates that can fail"): the registry is kept sorted in the source, not
+/// sorted at run time, so a misplaced or doubled line fails here, and every rule module is in it.
+#[test]
+fn registry_is_sorted_and_unique_in_source() {
+    let source = std::fs::read_to_string(root().join("src/rules/mod.rs")).expect("mod.rs");
+    let (registered, declared) = registry_in_source(&source);
+    check_registry(&registered, &declared).unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<String> = registered.iter().map(|m| m.replace('_', "-")).collect();
+    assert_eq!(
+        ids,
+        rule_ids(),
+        "the catalogue is the REGISTRY list, in its order"
+    );
+}
+
+fn check_registry(registered: &[String], declared: &[String]) -> Result<(), String> {
+    for pair in registered.windows(2) {
+        if pair[0] == pair[1] {
+            return Err(format!("`{}` is in REGISTRY twice", pair[0]));
+        }
+        if pair[0].replace('_', "-") > pair[1].replace('_', "-") {
+            return Err(format!(
+                "REGISTRY lists `{}` before `{}`: keep it in id order",
+                pair[0], pair[1]
+            ));
+        }
+    }
+    for module in declared {
+        if !registered.contains(module) {
+            return Err(format!(
+                "rule module `{module}` is declared but not in REGISTRY"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The gate above can fail: it catches a line out of order, a doubled line, a forgotten one.
+#[test]
+fn registry_gate_catches_disorder_doubles_and_omissions() {
+    let source = "mod b_rule;\nmod a_rule;\nconst REGISTRY: &[&dyn Rule] = &[\n    &b_rule::B,\n    &a_rule::A,\n];\n";
+    let (registered, declared) = registry_in_source(source);
+    assert_eq!(registered, ["b_rule", "a_rule"]);
+    assert!(check_registry(&registered, &declared).is_err());
+    let twice = ["a_rule".to_string(), "a_rule".to_string()];
+    assert!(check_registry(&twice, &[]).is_err());
+    let one = ["a_rule".to_string()];
+    assert!(check_registry(&one, &["a_rule".into(), "b_rule".into()]).is_err());
+    assert!(check_registry(&one, &["a_rule".into()]).is_ok());
+}
+
+/// Each document's `Severity:` line (its third line) starts with the rule's default severity in
+/// the code; a rule whose level depends on the case says so after it ("error when …").
+#[test]
+fn every_document_states_the_rules_severity() {
+    let catalogue = common::json(&run(&["rules", "--format", "json"]));
+    for rule in catalogue["rules"].as_array().expect("rules") {
+        let id = rule["id"].as_str().expect("id");
+        let severity = rule["severity"].as_str().expect("severity");
+        let doc = std::fs::read_to_string(root().join(format!("rules/{id}.md"))).expect("doc");
+        let stated = doc
+            .lines()
+            .find_map(|l| l.strip_prefix("Severity: "))
+            .unwrap_or_else(|| panic!("rules/{id}.md has no `Severity:` line"));
+        let word = stated.split([' ', ',', ';']).next().unwrap_or("");
+        assert_eq!(
+            word, severity,
+            "rules/{id}.md says `Severity: {stated}`, the code's default is `{severity}`"
+        );
     }
 }
 

@@ -6,13 +6,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 use crate::render::argocd::project::ProjectRules;
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "app-project-violation",
     severity: Severity::Error,
     summary: "an Application breaks its AppProject: destination, source repository, namespace or kind not allowed",
     document: include_str!("../../rules/app-project-violation.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct AppProjectViolation;

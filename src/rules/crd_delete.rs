@@ -4,13 +4,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "crd-delete",
     severity: Severity::Error,
     summary: "a CustomResourceDefinition is deleted: every custom resource of that kind goes with it",
     document: include_str!("../../rules/crd-delete.md"),
+    reads: Reads::Changes,
 };
 
 pub struct CrdDelete;
@@ -18,10 +19,6 @@ pub struct CrdDelete;
 impl Rule for CrdDelete {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {

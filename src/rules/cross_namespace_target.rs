@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{AppIdx, Inventory};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "cross-namespace-target",
     severity: Severity::Warning,
     summary: "an Application deploys into a namespace that is not its destination namespace",
     document: include_str!("../../rules/cross-namespace-target.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct CrossNamespaceTarget;

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Inventory, Object, ObjectIdx, UnitId};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "duplicate-resource",
     severity: Severity::Error,
     summary: "the same object (cluster, group, kind, namespace, name) is defined twice in one render",
     document: include_str!("../../rules/duplicate-resource.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct DuplicateResource;

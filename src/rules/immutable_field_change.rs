@@ -4,13 +4,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet, quantity};
 use crate::model::Object;
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "immutable-field-change",
     severity: Severity::Error,
     summary: "a change touches a field Kubernetes refuses to change: the sync fails, and forcing it recreates the object",
     document: include_str!("../../rules/immutable-field-change.md"),
+    reads: Reads::Changes,
 };
 
 pub struct ImmutableFieldChange;
@@ -69,10 +70,6 @@ fn what_recreating_loses(before: &Object, after: &Object, storage: u128) -> Stri
 impl Rule for ImmutableFieldChange {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {

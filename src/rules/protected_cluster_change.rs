@@ -3,13 +3,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "protected-cluster-change",
     severity: Severity::Error,
     summary: "a change deletes or recreates an object on a cluster marked `protected: true`",
     document: include_str!("../../rules/protected-cluster-change.md"),
+    reads: Reads::Changes,
 };
 
 pub struct ProtectedClusterChange;
@@ -17,10 +18,6 @@ pub struct ProtectedClusterChange;
 impl Rule for ProtectedClusterChange {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {

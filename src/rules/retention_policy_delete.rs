@@ -4,13 +4,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet};
 use crate::model::Object;
 
-use super::{Meta, Rule};
+use super::{Meta, Reads, Rule};
 
 pub static META: Meta = Meta {
     id: "retention-policy-delete",
     severity: Severity::Warning,
     summary: "a change sets a StatefulSet's persistentVolumeClaimRetentionPolicy to Delete",
     document: include_str!("../../rules/retention-policy-delete.md"),
+    reads: Reads::Changes,
 };
 
 pub struct RetentionPolicyDelete;
@@ -26,10 +27,6 @@ fn deletes(object: &Object, when: &str) -> bool {
 impl Rule for RetentionPolicyDelete {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {

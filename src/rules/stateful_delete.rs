@@ -4,13 +4,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet, quantity};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "stateful-delete",
     severity: Severity::Error,
     summary: "a change deletes a PVC, a PV, a StatefulSet with volume claims, or a Namespace holding them",
     document: include_str!("../../rules/stateful-delete.md"),
+    reads: Reads::Changes,
 };
 
 pub struct StatefulDelete;
@@ -18,10 +19,6 @@ pub struct StatefulDelete;
 impl Rule for StatefulDelete {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {

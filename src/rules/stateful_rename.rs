@@ -5,13 +5,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet, quantity};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "stateful-rename",
     severity: Severity::Error,
     summary: "a StatefulSet or one of its volume claim templates is renamed: the workload restarts on empty volumes",
     document: include_str!("../../rules/stateful-rename.md"),
+    reads: Reads::Changes,
 };
 
 pub struct StatefulRename;
@@ -36,10 +37,6 @@ fn template_names(object: &crate::model::Object) -> Vec<String> {
 impl Rule for StatefulRename {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {
