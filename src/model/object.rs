@@ -69,6 +69,16 @@ impl Object {
         }
     }
 
+    /// The node at `path` under the object (`&["spec", "replicas"]`), or, when the object lacks
+    /// it (or the path is empty), its `metadata.name`: the smallest node a rule can name, with the
+    /// fallback every rule wants, in one place.
+    pub fn location_at(&self, path: &[&str]) -> Location {
+        match self.node.path(path) {
+            Some(n) if !path.is_empty() => self.locate(n.span),
+            _ => self.name_location(),
+        }
+    }
+
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.node
             .path(&["metadata", "annotations", key])

@@ -106,13 +106,11 @@ impl Rule for AppProjectViolation {
                         &o.id.namespace,
                     )
                 {
-                    let at = o
-                        .node
-                        .path(&["metadata", "namespace"])
-                        .map_or_else(|| o.name_location(), |n| o.locate(n.span));
                     push(
-                        META.diagnostic(
-                            at,
+                        META.on_object(
+                            inventory,
+                            idx,
+                            &["metadata", "namespace"],
                             format!(
                                 "{name} renders {} into namespace `{}` of `{}`, which AppProject `{}` does not allow; the sync will fail",
                                 o.id.short(),
@@ -122,9 +120,7 @@ impl Rule for AppProjectViolation {
                             ),
                         )
                         .with_label("namespace not permitted")
-                        .with_help("deploy the object to an allowed namespace, or add the namespace to the project's `destinations`")
-                        .with_object(idx)
-                        .with_related(app.locations.name, format!("rendered by {name}")),
+                        .with_help("deploy the object to an allowed namespace, or add the namespace to the project's `destinations`"),
                     );
                 }
                 if project.allows_kind(namespaced, &o.id.group, &o.id.kind, &o.id.name) {
@@ -141,8 +137,10 @@ impl Rule for AppProjectViolation {
                     "clusterResourceWhitelist"
                 };
                 push(
-                    META.diagnostic(
-                        o.location(),
+                    META.on_object(
+                        inventory,
+                        idx,
+                        &["kind"],
                         format!(
                             "{name} renders {scope} {}, a kind AppProject `{}` does not allow; the sync will fail",
                             o.id.short(),
@@ -153,9 +151,7 @@ impl Rule for AppProjectViolation {
                     .with_help(format!(
                         "allow group `{}` kind `{}` in the project's {list}, or deploy it from a project that does",
                         o.id.group, o.id.kind
-                    ))
-                    .with_object(idx)
-                    .with_related(app.locations.name, format!("rendered by {name}")),
+                    )),
                 );
             }
         }

@@ -30,10 +30,11 @@ impl Rule for CrdDelete {
                     && c.id.group == "apiextensions.k8s.io"
             })
             .filter_map(|c| {
-                let (idx, at) = util::change_location(set, c)?;
                 Some(
-                    META.diagnostic(
-                        at,
+                    META.on_change(
+                        set,
+                        c,
+                        &[],
                         format!(
                             "this change deletes CustomResourceDefinition `{}` on `{}`{}: Kubernetes deletes every custom resource of its kind with it, in every namespace — {}",
                             c.id.name,
@@ -41,13 +42,12 @@ impl Rule for CrdDelete {
                             util::in_app(c),
                             c.effect
                         ),
-                    )
+                    )?
                     .with_label("deleted")
                     .with_help(
                         "keep the CRD (`argocd.argoproj.io/sync-options: Prune=false` on it), or remove its custom \
                          resources deliberately first",
-                    )
-                    .with_object(idx),
+                    ),
                 )
             })
             .collect()

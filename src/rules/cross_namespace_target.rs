@@ -83,13 +83,11 @@ impl Rule for CrossNamespaceTarget {
                         .into(),
                 )
             };
-            let at = o
-                .node
-                .path(&["metadata", "namespace"])
-                .map_or_else(|| o.name_location(), |n| o.locate(n.span));
             let mut d = META
-                .diagnostic(
-                    at,
+                .on_object(
+                    inventory,
+                    idx,
+                    &["metadata", "namespace"],
                     format!(
                         "{} deploys {} into namespace `{ns}`, not its destination namespace `{target}`: {why}",
                         util::app_name(inventory, app),
@@ -100,7 +98,6 @@ impl Rule for CrossNamespaceTarget {
                 .with_help(format!(
                     "remove `metadata.namespace` so the object lands in `{target}`, or give the object to the Application that owns `{ns}`"
                 ))
-                .with_object(idx)
                 .with_related(app.locations.destination_namespace, "the Application's destination namespace");
             d.severity = severity;
             // That it is Argo CD's own namespace is only as sure as where that namespace came

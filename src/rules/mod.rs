@@ -11,7 +11,7 @@ use crate::diagnostic::suppression::{self, Suppressed};
 use crate::diagnostic::{Diagnostic, Severity, placement};
 use crate::diff::change::ChangeSet;
 use crate::load::Location;
-use crate::model::Inventory;
+use crate::model::{Inventory, ObjectIdx};
 
 pub mod util;
 
@@ -108,6 +108,38 @@ impl Meta {
             object: None,
             related: Vec::new(),
         }
+    }
+
+    /// A finding about object `idx`: at the node at `path` under it (its `metadata.name` when
+    /// it has none, or for an empty path), carrying the object, and — once, in one wording — where
+    /// it comes from ([`util::provenance`]: "rendered by Application `x`").
+    pub fn on_object(
+        &'static self,
+        inventory: &Inventory,
+        idx: ObjectIdx,
+        path: &[&str],
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let mut d = self
+            .diagnostic(inventory.object(idx).location_at(path), message)
+            .with_object(idx);
+        if let Some((at, what)) = util::provenance(inventory, idx) {
+            d = d.with_related(at, what);
+        }
+        d
+    }
+
+    /// A finding about a change: [`Meta::on_object`] on the head's object, or on the base's
+    /// for what goes away. `None` for a change with neither side (none is built so).
+    pub fn on_change(
+        &'static self,
+        set: &ChangeSet,
+        change: &crate::diff::change::Change,
+        path: &[&str],
+        message: impl Into<String>,
+    ) -> Option<Diagnostic> {
+        let idx = change.head.or(change.base)?;
+        Some(self.on_object(&set.inventory, idx, path, message))
     }
 }
 

@@ -28,10 +28,11 @@ impl Rule for ProtectedClusterChange {
                     && set.protected_clusters.contains(&c.id.cluster)
             })
             .filter_map(|c| {
-                let (idx, at) = util::change_location(set, c)?;
-                Some(
-                    META.diagnostic(
-                        at,
+                let mut d = META
+                    .on_change(
+                        set,
+                        c,
+                        &[],
                         format!(
                             "{} on protected cluster `{}` is {}{}: {}",
                             c.id.short(),
@@ -40,14 +41,22 @@ impl Rule for ProtectedClusterChange {
                             util::in_app(c),
                             c.effect
                         ),
-                    )
+                    )?
                     .with_label(format!("{} on a protected cluster", c.kind.as_str()))
                     .with_help(
                         "split destructive changes to protected clusters into their own reviewed change, or mark the \
                          object `argocd.argoproj.io/sync-options: Prune=false`",
-                    )
-                    .with_object(idx),
-                )
+                    );
+                // What a recreate or a rename replaces: the object as the base has it.
+                if let (Some(base), Some(_)) = (c.base, c.head) {
+                    let before = set.inventory.object(base);
+                    let what = match &c.renamed_from {
+                        Some(from) => format!("the old name `{}`, in {}", from.name, set.base_label),
+                        None => format!("the object before the change, in {}", set.base_label),
+                    };
+                    d = d.with_related(before.name_location(), what);
+                }
+                Some(d)
             })
             .collect()
     }

@@ -47,9 +47,6 @@ impl Rule for StatefulDelete {
             if !stateful && held.is_empty() {
                 continue;
             }
-            let Some((idx, at)) = util::change_location(set, c) else {
-                continue;
-            };
             let storage = if c.storage_at_risk > 0 {
                 format!(" ({} of volume claims)", quantity::human(c.storage_at_risk))
             } else {
@@ -65,15 +62,21 @@ impl Rule for StatefulDelete {
                     held.join(", ")
                 )
             };
+            let Some(d) = META.on_change(
+                set,
+                c,
+                &[],
+                format!("this change deletes {what}: {}", c.effect),
+            ) else {
+                continue;
+            };
             out.push(
-                META.diagnostic(at, format!("this change deletes {what}: {}", c.effect))
-                    .with_label("deleted with its data")
+                d.with_label("deleted with its data")
                     .with_help(
                         "stop: a redeploy creates new, empty volumes. Keep the object, or protect it first \
                          (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`), migrate the data, and delete it \
                          in a change of its own",
-                    )
-                    .with_object(idx),
+                ),
             );
         }
         out
