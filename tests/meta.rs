@@ -66,6 +66,53 @@ fn every_rule_has_bad_and_good_fixtures() {
     }
 }
 
+/// A rule's fixture folder holds `bad/`, `good/` and named cases `bad-<case>/`, `good-<case>/`
+/// (kebab-case) only: a misspelt case (`bda-x/`, `good_x/`) would otherwise never run.
+#[test]
+fn rule_fixture_folders_hold_only_named_cases() {
+    for id in rule_ids() {
+        for case in names_in(&format!("fixtures/{id}"), "") {
+            let named = ["bad", "good"].iter().any(|side| {
+                case == *side
+                    || case.strip_prefix(&format!("{side}-")).is_some_and(|rest| {
+                        !rest.is_empty()
+                            && rest
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    })
+            });
+            assert!(
+                named,
+                "fixtures/{id}/{case} is neither bad/, good/, bad-<case>/ nor good-<case>/"
+            );
+        }
+    }
+}
+
+/// Every `rules__*.snap` belongs to a case that exists: renaming or removing a case leaves no
+/// stale snapshot behind that nobody reviews.
+#[test]
+fn no_rule_snapshot_without_its_case() {
+    let ids = rule_ids();
+    for snap in names_in("tests/snapshots", ".snap") {
+        let Some(name) = snap.strip_prefix("rules__") else {
+            continue;
+        };
+        let name = name.strip_suffix("-human").unwrap_or(name);
+        let case = ids.iter().find_map(|id| {
+            let rest = name.strip_prefix(id.as_str())?.strip_prefix('-')?;
+            root()
+                .join(format!("fixtures/{id}/{rest}"))
+                .is_dir()
+                .then_some(rest)
+        });
+        assert!(
+            case.is_some_and(|c| c == "bad" || c.starts_with("bad-")),
+            "tests/snapshots/{snap}.snap belongs to no bad case of a registered rule"
+        );
+    }
+}
+
 #[test]
 fn no_document_or_fixture_without_a_rule() {
     let ids: BTreeSet<String> = rule_ids().into_iter().collect();
