@@ -272,3 +272,45 @@ fn the_readme_lists_every_limit_with_its_default() {
         "the README's table of limits is stale; it should read:\n{expected}"
     );
 }
+
+/// The README's configuration example is a configuration the binary accepts (a typo in it would
+/// be exit 2), and it shows every rule option with its default.
+#[test]
+fn the_readme_config_example_is_valid_and_shows_every_option() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let section = &readme[readme
+        .find("\n## Configuration\n")
+        .expect("README has ## Configuration")..];
+    let start = section.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+    let example = &section[start..start + section[start..].find("\n```").expect("fence")];
+    let defaults = manifest_guard::model::RuleOptions::default();
+    for (key, default) in [
+        ("quorum-replicas", defaults.quorum_replicas.to_string()),
+        (
+            "tracking-method",
+            defaults.tracking_method.as_str().to_string(),
+        ),
+        (
+            "slow-start-seconds",
+            defaults.slow_start_seconds.to_string(),
+        ),
+    ] {
+        assert!(
+            example.contains(&format!("  {key}: {default} ")),
+            "the README's config example lacks `{key}: {default}`"
+        );
+    }
+    assert_eq!(
+        manifest_guard::model::options::OPTION_KEYS.len(),
+        3,
+        "a new option: show it in the README's example and in this test"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join(".manifest-guard.yaml"),
+        format!("{example}\n"),
+    )
+    .expect("write");
+    let out = common::run_in(dir.path(), &["check", "."]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
