@@ -374,6 +374,10 @@ pub fn loosenings(base: &Config, head: Head<'_>, files: &[&str]) -> Vec<Loosenin
             );
         }
     }
+    out.extend(option_loosenings(base, head, root, |id| {
+        rules::find(id).map(|r| r.meta().severity)
+    }));
+
     if deleted {
         // There is no key to point at: say what the deletion itself does.
         for l in &mut out {
@@ -381,6 +385,110 @@ pub fn loosenings(base: &Config, head: Head<'_>, files: &[&str]) -> Vec<Loosenin
         }
     }
     out.sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
+    out
+}
+
+/// The rules that read each of `options:` (issue 13 names them): what a change to the option
+/// loosens. A rule listed here that this build does not register is skipped.
+const OPTION_READERS: &[(&str, &[&str])] = &[
+    (
+        "quorum-replicas",
+        &[
+            "parallel-pod-management-quorum",
+            "pdb-quorum-unsafe",
+            "quorum-pdb-missing",
+            "quorum-spread-missing",
+        ],
+    ),
+    ("slow-start-seconds", &["liveness-without-startup"]),
+    (
+        "tracking-method",
+        &["tracking-label-in-volume-claim-template"],
+    ),
+];
+
+/// What the head's `options:` loosen against the base's: a higher `quorum-replicas` or
+/// `slow-start-seconds` checks fewer workloads or probes; another `tracking-method` changes which
+/// labels count as Argo CD's tracking (dropping the label one stops checking it). A warning when
+/// a rule that reads the option is at error level in the base (`default_severity` gives a rule's
+/// default, `None` when it is not registered), like a rule turned down; a note otherwise.
+fn option_loosenings(
+    base: &Config,
+    head: &Config,
+    root: Option<&Node>,
+    default_severity: impl Fn(&str) -> Option<Severity>,
+) -> Vec<Loosening> {
+    let (was, now) = (base.options, head.options);
+    let mut out = Vec::new();
+    for &(key, readers) in OPTION_READERS {
+        let registered: Vec<(&str, Severity)> = readers
+            .iter()
+            .filter_map(|&id| Some((id, default_severity(id)?)))
+            .collect();
+        let readers: Vec<(&str, Severity)> = registered
+            .iter()
+            .filter_map(|&(id, default)| Some((id, effective(base, id, default)?)))
+            .collect();
+        let named = if registered.is_empty() {
+            "the rules that read it (none in this version)".to_string()
+        } else if readers.is_empty() {
+            "the rules that read it (all off in the base)".to_string()
+        } else {
+            readers
+                .iter()
+                .map(|(id, _)| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let message = match key {
+            "quorum-replicas" if now.quorum_replicas > was.quorum_replicas => format!(
+                "raises `options.quorum-replicas` from {} to {}: StatefulSets of {} to {} replicas are no longer checked as quorum workloads by {named}",
+                was.quorum_replicas,
+                now.quorum_replicas,
+                was.quorum_replicas,
+                now.quorum_replicas - 1
+            ),
+            "slow-start-seconds" if now.slow_start_seconds > was.slow_start_seconds => format!(
+                "raises `options.slow-start-seconds` from {} to {}: liveness probes that wait {} to {} seconds are no longer reported by {named}",
+                was.slow_start_seconds,
+                now.slow_start_seconds,
+                was.slow_start_seconds,
+                now.slow_start_seconds - 1
+            ),
+            "tracking-method" if now.tracking_method != was.tracking_method => {
+                let consequence = if was.tracking_method.uses_label()
+                    && !now.tracking_method.uses_label()
+                {
+                    format!(
+                        "Argo CD's `app.kubernetes.io/instance` tracking label is no longer checked by {named}"
+                    )
+                } else {
+                    format!(
+                        "what {named} counts as Argo CD's tracking changes; it holds only if the cluster's `argocd-cm` says the same (`application.resourceTrackingMethod`)"
+                    )
+                };
+                format!(
+                    "changes `options.tracking-method` from `{}` to `{}`: {consequence}",
+                    was.tracking_method.as_str(),
+                    now.tracking_method.as_str()
+                )
+            }
+            _ => continue,
+        };
+        // Only dropping the label loosens the tracking check; another method is for review.
+        let loosens = key != "tracking-method"
+            || (was.tracking_method.uses_label() && !now.tracking_method.uses_label());
+        let severity = if loosens && readers.iter().any(|(_, s)| *s == Severity::Error) {
+            Severity::Warning
+        } else {
+            Severity::Note
+        };
+        out.push(Loosening {
+            span: locate(root, &["options", key]),
+            severity,
+            message,
+        });
+    }
     out
 }
 
@@ -534,6 +642,148 @@ mod tests {
         );
         assert_eq!(at("removes cluster `dev`").0, "clusters");
         assert_eq!(found.iter().filter(|f| f.1 == Severity::Warning).count(), 1);
+    }
+
+    /// The severities issue 13 gives the rules that read `options:` (they are registered by
+    /// their own change; this pins how a loosened option is weighed against them).
+    fn issue13_severity(id: &str) -> Option<Severity> {
+        match id {
+            "pdb-quorum-unsafe" | "tracking-label-in-volume-claim-template" => {
+                Some(Severity::Error)
+            }
+            "quorum-pdb-missing" | "quorum-spread-missing" => Some(Severity::Warning),
+            "parallel-pod-management-quorum" | "liveness-without-startup" => Some(Severity::Note),
+            _ => None,
+        }
+    }
+
+    fn option_changes(
+        base: &str,
+        head: &str,
+        severity: impl Fn(&str) -> Option<Severity>,
+    ) -> Vec<(String, Severity, String)> {
+        option_changes_from(config(base), head, severity)
+    }
+
+    fn option_changes_from(
+        b: Config,
+        head: &str,
+        severity: impl Fn(&str) -> Option<Severity>,
+    ) -> Vec<(String, Severity, String)> {
+        let h = config(head);
+        let parsed = yaml::parse(head, yaml::Limits::default());
+        let root = parsed.documents.first().and_then(|d| d.root.as_ref());
+        option_loosenings(&b, &h, root, severity)
+            .into_iter()
+            .map(|l| {
+                (
+                    head[l.span.start..l.span.end].to_string(),
+                    l.severity,
+                    l.message,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn raising_a_threshold_or_dropping_label_tracking_loosens_the_rules_that_read_it() {
+        let found = option_changes(
+            "options:\n  tracking-method: label\n",
+            "options:\n  quorum-replicas: 5\n  slow-start-seconds: 300\n  tracking-method: annotation\n",
+            issue13_severity,
+        );
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "quorum-replicas".to_string(),
+                    Severity::Warning,
+                    "raises `options.quorum-replicas` from 3 to 5: StatefulSets of 3 to 4 replicas are no longer checked as quorum workloads by `parallel-pod-management-quorum`, `pdb-quorum-unsafe`, `quorum-pdb-missing`, `quorum-spread-missing`".to_string()
+                ),
+                (
+                    "slow-start-seconds".to_string(),
+                    Severity::Note,
+                    "raises `options.slow-start-seconds` from 60 to 300: liveness probes that wait 60 to 299 seconds are no longer reported by `liveness-without-startup`".to_string()
+                ),
+                (
+                    "tracking-method".to_string(),
+                    Severity::Warning,
+                    "changes `options.tracking-method` from `label` to `annotation`: Argo CD's `app.kubernetes.io/instance` tracking label is no longer checked by `tracking-label-in-volume-claim-template`".to_string()
+                ),
+            ]
+        );
+        // The error-level reader turned off in the base: what is left to loosen is a note.
+        // (Built by hand: this build's configuration refuses a rule it does not register.)
+        let mut base = config("");
+        base.rules.insert(
+            "pdb-quorum-unsafe".into(),
+            crate::config::RuleSetting {
+                enabled: false,
+                severity: None,
+            },
+        );
+        let found = option_changes_from(base, "options:\n  quorum-replicas: 4\n", issue13_severity);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, Severity::Note, "{found:#?}");
+        assert!(!found[0].2.contains("pdb-quorum-unsafe"), "{found:#?}");
+        // Tightening loosens nothing; another tracking method that keeps the label is a note.
+        assert!(
+            option_changes(
+                "options:\n  quorum-replicas: 5\n  slow-start-seconds: 120\n",
+                "options:\n  quorum-replicas: 3\n  slow-start-seconds: 30\n",
+                issue13_severity,
+            )
+            .is_empty()
+        );
+        let found = option_changes(
+            "",
+            "options:\n  tracking-method: annotation+label\n",
+            issue13_severity,
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, Severity::Note, "{found:#?}");
+        assert!(found[0].2.contains("`argocd-cm`"), "{found:#?}");
+    }
+
+    /// Through `loosenings`, with the rules this build registers: a removed option goes back to
+    /// its default, and the finding points at the `options` key that is left.
+    #[test]
+    fn options_are_compared_by_loosenings() {
+        let found = changes(
+            "options:\n  quorum-replicas: 2\n",
+            "options:\n  tracking-method: annotation\n",
+        );
+        let option = found
+            .iter()
+            .find(|f| f.2.contains("options.quorum-replicas"))
+            .unwrap_or_else(|| panic!("{found:#?}"));
+        assert_eq!(option.0, "options");
+        assert!(
+            option
+                .2
+                .starts_with("raises `options.quorum-replicas` from 2 to 3")
+        );
+        // A warning exactly when this build registers an error-level rule that reads it.
+        let error_reader = OPTION_READERS
+            .iter()
+            .filter(|(k, _)| *k == "quorum-replicas")
+            .flat_map(|(_, ids)| ids.iter())
+            .any(|id| rules::find(id).is_some_and(|r| r.meta().severity == Severity::Error));
+        let expected = if error_reader {
+            Severity::Warning
+        } else {
+            Severity::Note
+        };
+        assert_eq!(option.1, expected);
+    }
+
+    /// Every option is classified: a new one must say which rules read it.
+    #[test]
+    fn every_option_has_its_readers() {
+        let classified: Vec<&str> = OPTION_READERS.iter().map(|(k, _)| *k).collect();
+        let mut keys = crate::model::options::OPTION_KEYS.to_vec();
+        keys.sort_unstable();
+        assert_eq!(classified, keys);
     }
 
     #[test]

@@ -87,7 +87,8 @@ fn catalogue(format: CatalogueFormat) -> String {
                         "id": m.id,
                         "severity": m.severity.as_str(),
                         "summary": m.summary,
-                        "reads": if r.is_change_rule() { "changes" } else { "inventory" },
+                        "reads": m.reads.as_str(),
+                        "commands": m.reads.commands(),
                     })
                 })
                 .collect();
@@ -103,10 +104,10 @@ fn catalogue(format: CatalogueFormat) -> String {
                 .iter()
                 .map(|r| {
                     let m = r.meta();
-                    let command = match (r.is_change_rule(), r.also_in_check()) {
-                        (true, true) => "both",
-                        (true, false) => "diff",
-                        _ => "check",
+                    let command = match m.reads.commands() {
+                        [_, _] => "both",
+                        [one] => one,
+                        _ => "",
                     };
                     format!(
                         "{:width$}  {:7}  {:5}  {}\n",

@@ -282,6 +282,28 @@ fn rules_and_explain() {
     assert!(out.stdout.contains("duplicate-resource"));
     let v = json(&run(&["rules", "--format", "json"]));
     assert_eq!(v["version"], 1);
+    // What a rule reads is its `Meta.reads`, shown with the commands that run it.
+    let rule = |id: &str| {
+        v["rules"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["id"] == id))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(rule("config-loosened")["reads"], "changes");
+    assert_eq!(
+        rule("config-loosened")["commands"],
+        serde_json::json!(["check", "diff"])
+    );
+    assert_eq!(
+        rule("stateful-delete")["commands"],
+        serde_json::json!(["diff"])
+    );
+    assert_eq!(rule("duplicate-resource")["reads"], "inventory");
+    assert_eq!(
+        rule("duplicate-resource")["commands"],
+        serde_json::json!(["check"])
+    );
     let explain = run(&["explain", "duplicate-resource"]);
     assert!(explain.stdout.starts_with("# duplicate-resource\n"));
 }

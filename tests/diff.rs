@@ -1269,73 +1269,9 @@ fn an_edit_to_a_kustomize_base_shows_in_every_application_using_it() {
     s.assert_clean("a shared base");
 }
 
-// Removing example install files nothing deploys, in a repository that deploys through Argo CD:
-// Argo CD only deletes what an Application's sync prunes or cascades (argoproj/argo-cd,
-// docs/user-guide/auto_sync.md "Automatic Pruning"; controller/sync.go prunes only resources of
-// the Application being synced), so the file's deletion deletes nothing on a cluster. Reported
-// as a note (not a warning): the file may still be applied by hand or by another tool, worth
-// knowing, but a maintainer would dismiss a warning that fails `--fail-on warning` over an
-// example. The old code reported `crd-delete` errors and exit 1.
-#[test]
-fn deleting_a_file_no_application_deploys_is_a_note() {
-    let s = kafka_repository();
-    s.write(
-        "examples/crd.yaml",
-        "apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.example.com
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets}
-  scope: Namespaced
-  versions: [{name: v1, served: true, storage: true}]
-",
-    );
-    s.commit("base: an example CRD");
-    std::fs::remove_file(s.repo().join("examples/crd.yaml")).expect("rm");
-    s.commit("head: remove the example");
-    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let v = json(&out);
-    let d = &v["diagnostics"][0];
-    assert_eq!(
-        (d["rule"].as_str(), d["severity"].as_str()),
-        (Some("crd-delete"), Some("note")),
-        "{d}"
-    );
-    let change = &changes(&v)[0];
-    assert_eq!(change["unowned"], true, "{change}");
-    assert_eq!(change["takesEffect"], false, "{change}");
-    assert!(
-        v["blast_radius"].as_object().is_some_and(|m| m.is_empty()),
-        "not a cluster deletion: {}",
-        v["blast_radius"]
-    );
-    let human = s.run(&["diff", "--base", "HEAD~1", "--color", "never"]);
-    assert!(
-        human.stdout.contains("Files no Application deploys"),
-        "{}",
-        human.stdout
-    );
-    s.assert_clean("an unowned deletion");
-}
-
-// Without Applications the repository is applied by hand: a deleted file is still a deletion.
-#[test]
-fn without_applications_a_deleted_file_is_still_a_deletion() {
-    let s = Sandbox::new();
-    s.write("crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n");
-    s.write("keep.yaml", &config_map("keep", &[("a", "1")]));
-    s.commit("base");
-    std::fs::remove_file(s.repo().join("crd.yaml")).expect("rm");
-    s.commit("head");
-    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
-    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
-    let v = json(&out);
-    assert_eq!(v["diagnostics"][0]["severity"], "error");
-    assert!(changes(&v)[0].get("unowned").is_none());
-}
+// Deleting a file no Application deploys (a note) and deleting a file of a repository without
+// Applications (an error) are `crd-delete`'s named cases: fixtures/crd-delete/bad-unowned-example-file
+// and fixtures/crd-delete/bad-no-applications (tests/rules.rs runs them).
 
 // An overlay that switches its base from `base-a` to `base-b` (two standalone kustomizations,
 // no Application): the overlay's objects are renamed within the overlay, and `base-a` and

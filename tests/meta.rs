@@ -66,6 +66,53 @@ fn every_rule_has_bad_and_good_fixtures() {
     }
 }
 
+/// A rule's fixture folder holds `bad/`, `good/` and named cases `bad-<case>/`, `good-<case>/`
+/// (kebab-case) only: a misspelt case (`bda-x/`, `good_x/`) would otherwise never run.
+#[test]
+fn rule_fixture_folders_hold_only_named_cases() {
+    for id in rule_ids() {
+        for case in names_in(&format!("fixtures/{id}"), "") {
+            let named = ["bad", "good"].iter().any(|side| {
+                case == *side
+                    || case.strip_prefix(&format!("{side}-")).is_some_and(|rest| {
+                        !rest.is_empty()
+                            && rest
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    })
+            });
+            assert!(
+                named,
+                "fixtures/{id}/{case} is neither bad/, good/, bad-<case>/ nor good-<case>/"
+            );
+        }
+    }
+}
+
+/// Every `rules__*.snap` belongs to a case that exists: renaming or removing a case leaves no
+/// stale snapshot behind that nobody reviews.
+#[test]
+fn no_rule_snapshot_without_its_case() {
+    let ids = rule_ids();
+    for snap in names_in("tests/snapshots", ".snap") {
+        let Some(name) = snap.strip_prefix("rules__") else {
+            continue;
+        };
+        let name = name.strip_suffix("-human").unwrap_or(name);
+        let case = ids.iter().find_map(|id| {
+            let rest = name.strip_prefix(id.as_str())?.strip_prefix('-')?;
+            root()
+                .join(format!("fixtures/{id}/{rest}"))
+                .is_dir()
+                .then_some(rest)
+        });
+        assert!(
+            case.is_some_and(|c| c == "bad" || c.starts_with("bad-")),
+            "tests/snapshots/{snap}.snap belongs to no bad case of a registered rule"
+        );
+    }
+}
+
 #[test]
 fn no_document_or_fixture_without_a_rule() {
     let ids: BTreeSet<String> = rule_ids().into_iter().collect();
@@ -84,11 +131,17 @@ fn no_document_or_fixture_without_a_rule() {
 }
 
 #[test]
-fn registry_is_sorted_and_ids_are_kebab_case() {
+fn registry_is_sorted_unique_and_ids_are_kebab_case() {
     let ids = rule_ids();
-    let mut sorted = ids.clone();
-    sorted.sort();
-    assert_eq!(ids, sorted);
+    // Strictly increasing: sorted, and no id twice.
+    for pair in ids.windows(2) {
+        assert!(
+            pair[0] < pair[1],
+            "the catalogue lists `{}` before `{}`",
+            pair[0],
+            pair[1]
+        );
+    }
     for id in &ids {
         assert!(
             id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
@@ -96,6 +149,106 @@ fn registry_is_sorted_and_ids_are_kebab_case() {
         );
         let file = root().join(format!("src/rules/{}.rs", id.replace('-', "_")));
         assert!(file.is_file(), "rule {id} is not in {}", file.display());
+    }
+}
+
+/// The rule modules a file names: `module::Type` lines of the `REGISTRY` list, and `mod x;` lines.
+fn registry_in_source(source: &str) -> (Vec<String>, Vec<String>) {
+    let start = source
+        .find("const REGISTRY: &[&dyn Rule] = &[\n")
+        .expect("src/rules/mod.rs has `const REGISTRY: &[&dyn Rule] = &[`");
+    let list = &source[start..];
+    let list = &list[..list.find("\n];").expect("the REGISTRY list ends with `];`")];
+    let registered = list
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .map(|l| {
+            l.trim_start_matches('&')
+                .split("::")
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    let declared = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("mod ")?.strip_suffix(';'))
+        .map(str::to_string)
+        .collect();
+    (registered, declared)
+}
+
+/// Issue 13 (STYLE.md "Gates that can fail"): the registry is kept sorted in the source, not
+/// sorted at run time, so a misplaced or doubled line fails here, and every rule module is in it.
+#[test]
+fn registry_is_sorted_and_unique_in_source() {
+    let source = std::fs::read_to_string(root().join("src/rules/mod.rs")).expect("mod.rs");
+    let (registered, declared) = registry_in_source(&source);
+    check_registry(&registered, &declared).unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<String> = registered.iter().map(|m| m.replace('_', "-")).collect();
+    assert_eq!(
+        ids,
+        rule_ids(),
+        "the catalogue is the REGISTRY list, in its order"
+    );
+}
+
+fn check_registry(registered: &[String], declared: &[String]) -> Result<(), String> {
+    for pair in registered.windows(2) {
+        if pair[0] == pair[1] {
+            return Err(format!("`{}` is in REGISTRY twice", pair[0]));
+        }
+        if pair[0].replace('_', "-") > pair[1].replace('_', "-") {
+            return Err(format!(
+                "REGISTRY lists `{}` before `{}`: keep it in id order",
+                pair[0], pair[1]
+            ));
+        }
+    }
+    for module in declared {
+        if !registered.contains(module) {
+            return Err(format!(
+                "rule module `{module}` is declared but not in REGISTRY"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The gate above can fail: it catches a line out of order, a doubled line, a forgotten one.
+#[test]
+fn registry_gate_catches_disorder_doubles_and_omissions() {
+    let source = "mod b_rule;\nmod a_rule;\nconst REGISTRY: &[&dyn Rule] = &[\n    &b_rule::B,\n    &a_rule::A,\n];\n";
+    let (registered, declared) = registry_in_source(source);
+    assert_eq!(registered, ["b_rule", "a_rule"]);
+    assert!(check_registry(&registered, &declared).is_err());
+    let twice = ["a_rule".to_string(), "a_rule".to_string()];
+    assert!(check_registry(&twice, &[]).is_err());
+    let one = ["a_rule".to_string()];
+    assert!(check_registry(&one, &["a_rule".into(), "b_rule".into()]).is_err());
+    assert!(check_registry(&one, &["a_rule".into()]).is_ok());
+}
+
+/// Each document's `Severity:` line (its third line) starts with the rule's default severity in
+/// the code; a rule whose level depends on the case says so after it ("error when …").
+#[test]
+fn every_document_states_the_rules_severity() {
+    let catalogue = common::json(&run(&["rules", "--format", "json"]));
+    for rule in catalogue["rules"].as_array().expect("rules") {
+        let id = rule["id"].as_str().expect("id");
+        let severity = rule["severity"].as_str().expect("severity");
+        let doc = std::fs::read_to_string(root().join(format!("rules/{id}.md"))).expect("doc");
+        let stated = doc
+            .lines()
+            .find_map(|l| l.strip_prefix("Severity: "))
+            .unwrap_or_else(|| panic!("rules/{id}.md has no `Severity:` line"));
+        let word = stated.split([' ', ',', ';']).next().unwrap_or("");
+        assert_eq!(
+            word, severity,
+            "rules/{id}.md says `Severity: {stated}`, the code's default is `{severity}`"
+        );
     }
 }
 
@@ -118,4 +271,46 @@ fn the_readme_lists_every_limit_with_its_default() {
         expected,
         "the README's table of limits is stale; it should read:\n{expected}"
     );
+}
+
+/// The README's configuration example is a configuration the binary accepts (a typo in it would
+/// be exit 2), and it shows every rule option with its default.
+#[test]
+fn the_readme_config_example_is_valid_and_shows_every_option() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let section = &readme[readme
+        .find("\n## Configuration\n")
+        .expect("README has ## Configuration")..];
+    let start = section.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+    let example = &section[start..start + section[start..].find("\n```").expect("fence")];
+    let defaults = manifest_guard::model::RuleOptions::default();
+    for (key, default) in [
+        ("quorum-replicas", defaults.quorum_replicas.to_string()),
+        (
+            "tracking-method",
+            defaults.tracking_method.as_str().to_string(),
+        ),
+        (
+            "slow-start-seconds",
+            defaults.slow_start_seconds.to_string(),
+        ),
+    ] {
+        assert!(
+            example.contains(&format!("  {key}: {default} ")),
+            "the README's config example lacks `{key}: {default}`"
+        );
+    }
+    assert_eq!(
+        manifest_guard::model::options::OPTION_KEYS.len(),
+        3,
+        "a new option: show it in the README's example and in this test"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join(".manifest-guard.yaml"),
+        format!("{example}\n"),
+    )
+    .expect("write");
+    let out = common::run_in(dir.path(), &["check", "."]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }

@@ -1,49 +1,87 @@
-//! Every rule, both directions, on its fixtures: `fixtures/<id>/bad` must fire the rule (the
-//! exact findings are pinned in a snapshot), `fixtures/<id>/good` must produce no finding from
-//! any rule. And every ```yaml example in a rule's document is run the same way.
+//! Every rule, both directions, on its fixtures: `fixtures/<id>/bad` and each named case
+//! `fixtures/<id>/bad-<case>` must fire the rule (the exact findings, and the human report with
+//! its carets, are pinned in snapshots), `fixtures/<id>/good` and each `good-<case>` must produce
+//! no finding from any rule. And every ```yaml example in a rule's document is run the same way.
 
 mod common;
 
 use common::{change_rule_ids, fixture_args, json, positions, root, rule_ids, run, run_in};
 
+/// The named cases of a rule beside its `bad/` and `good/`: every directory of `fixtures/<id>/`
+/// that is `side` or starts with `side-` (`bad-helm-template/`), sorted by name.
+fn cases(id: &str, side: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join(format!("fixtures/{id}")))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n == side || n.starts_with(&format!("{side}-")))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Every `bad*` case fires its rule and only it; the JSON findings and the human report (the
+/// code frame with the caret a reviewer reads) are each pinned in a snapshot of their own:
+/// `rules__<id>-<case>.snap` and `rules__<id>-<case>-human.snap`.
 #[test]
 fn bad_fixtures_fire_their_rule() {
     let change_rules = change_rule_ids();
     for id in rule_ids() {
-        let dir = format!("fixtures/{id}/bad");
-        let mut args = fixture_args(&dir, change_rules.contains(&id));
-        args.extend([
-            "--select".into(),
-            id.clone(),
-            "--format".into(),
-            "json".into(),
-        ]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = run(&args);
-        let v = json(&out);
-        let found = positions(&v);
-        assert!(
-            !found.is_empty(),
-            "{dir} does not fire {id}:\n{}",
-            out.stdout
-        );
-        assert!(found.iter().all(|(rule, ..)| *rule == id));
-        insta::assert_snapshot!(format!("{id}-bad"), out.stdout);
+        let bad = cases(&id, "bad");
+        assert!(!bad.is_empty(), "rule {id} has no fixtures/{id}/bad*/");
+        for case in bad {
+            let dir = format!("fixtures/{id}/{case}");
+            let mut args = fixture_args(&dir, change_rules.contains(&id));
+            args.extend(["--select".into(), id.clone()]);
+            let mut as_json = args.clone();
+            as_json.extend(["--format".into(), "json".into()]);
+            let as_json: Vec<&str> = as_json.iter().map(String::as_str).collect();
+            let out = run(&as_json);
+            let v = json(&out);
+            let found = positions(&v);
+            assert!(
+                !found.is_empty(),
+                "{dir} does not fire {id}:\n{}",
+                out.stdout
+            );
+            assert!(found.iter().all(|(rule, ..)| *rule == id));
+            insta::assert_snapshot!(format!("{id}-{case}"), out.stdout);
+
+            let mut human = args;
+            human.extend(["--format".into(), "human".into()]);
+            let human: Vec<&str> = human.iter().map(String::as_str).collect();
+            let out = run(&human);
+            assert!(
+                out.stdout.contains(&format!("{id}\n")),
+                "{dir}: the human report names {id}:\n{}",
+                out.stdout
+            );
+            insta::assert_snapshot!(format!("{id}-{case}-human"), out.stdout);
+        }
     }
 }
 
+/// Every `good*` case is silent under EVERY rule, not only its own.
 #[test]
 fn good_fixtures_are_silent() {
     let change_rules = change_rule_ids();
     for id in rule_ids() {
-        let dir = format!("fixtures/{id}/good");
-        let mut args = fixture_args(&dir, change_rules.contains(&id));
-        args.extend(["--format".into(), "json".into()]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = run(&args);
-        let found = positions(&json(&out));
-        assert!(found.is_empty(), "{dir} is not clean: {found:#?}");
-        assert_eq!(out.code, 0, "{dir}: {}", out.stderr);
+        let good = cases(&id, "good");
+        assert!(!good.is_empty(), "rule {id} has no fixtures/{id}/good*/");
+        for case in good {
+            let dir = format!("fixtures/{id}/{case}");
+            let mut args = fixture_args(&dir, change_rules.contains(&id));
+            args.extend(["--format".into(), "json".into()]);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = run(&args);
+            let found = positions(&json(&out));
+            assert!(found.is_empty(), "{dir} is not clean: {found:#?}");
+            assert_eq!(out.code, 0, "{dir}: {}", out.stderr);
+        }
     }
 }
 

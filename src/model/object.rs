@@ -72,6 +72,16 @@ impl Object {
         }
     }
 
+    /// The node at `path` under the object (`&["spec", "replicas"]`), or, when the object lacks
+    /// it (or the path is empty), its `metadata.name`: the smallest node a rule can name, with the
+    /// fallback every rule wants, in one place.
+    pub fn location_at(&self, path: &[&str]) -> Location {
+        match self.node.path(path) {
+            Some(n) if !path.is_empty() => self.locate(n.span),
+            _ => self.name_location(),
+        }
+    }
+
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.node
             .path(&["metadata", "annotations", key])
@@ -206,5 +216,62 @@ pub fn is_stateful(object: &Object) -> bool {
             .path(&["spec", "volumeClaimTemplates"])
             .is_some_and(|v| !v.items().is_empty()),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::yaml;
+
+    // `.into()`: the object's node may become a shared pointer (issue 12); this keeps compiling.
+    #[allow(clippy::useless_conversion)]
+    fn object(text: &str, origin: Option<Location>) -> Object {
+        let parsed = yaml::parse(text, yaml::Limits::default());
+        let node = parsed.documents[0].root.clone().expect("a document");
+        Object {
+            id: ObjectId {
+                cluster: "in-cluster".into(),
+                group: "apps".into(),
+                kind: "StatefulSet".into(),
+                namespace: "db".into(),
+                name: "pg".into(),
+            },
+            api_version: "apps/v1".into(),
+            node: node.into(),
+            file: FileId(3),
+            doc_index: 0,
+            list_item: None,
+            unit: UnitId(0),
+            origin,
+            namespace_written: false,
+            source_doc: None,
+        }
+    }
+
+    fn text_at(text: &str, at: Location) -> &str {
+        &text[at.span.start..at.span.end]
+    }
+
+    #[test]
+    fn location_at_names_the_node_or_falls_back_to_the_name() {
+        let text =
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: pg\nspec:\n  replicas: 3\n";
+        let o = object(text, None);
+        let at = o.location_at(&["spec", "replicas"]);
+        assert_eq!((at.file, text_at(text, at)), (FileId(3), "3"));
+        // A path the object lacks, and the empty path: its name.
+        assert_eq!(
+            text_at(text, o.location_at(&["spec", "podManagementPolicy"])),
+            "pg"
+        );
+        assert_eq!(text_at(text, o.location_at(&[])), "pg");
+        // Rendered output points at the file that produced it, whatever the path.
+        let origin = Location {
+            file: FileId(7),
+            span: Span::new(1, 2),
+        };
+        let rendered = object(text, Some(origin));
+        assert_eq!(rendered.location_at(&["spec", "replicas"]), origin);
     }
 }

@@ -6,13 +6,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 use crate::render::argocd::project::ProjectRules;
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "app-project-violation",
     severity: Severity::Error,
     summary: "an Application breaks its AppProject: destination, source repository, namespace or kind not allowed",
     document: include_str!("../../rules/app-project-violation.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct AppProjectViolation;
@@ -105,13 +106,11 @@ impl Rule for AppProjectViolation {
                         &o.id.namespace,
                     )
                 {
-                    let at = o
-                        .node
-                        .path(&["metadata", "namespace"])
-                        .map_or_else(|| o.name_location(), |n| o.locate(n.span));
                     push(
-                        META.diagnostic(
-                            at,
+                        META.on_object(
+                            inventory,
+                            idx,
+                            &["metadata", "namespace"],
                             format!(
                                 "{name} renders {} into namespace `{}` of `{}`, which AppProject `{}` does not allow; the sync will fail",
                                 o.id.short(),
@@ -121,9 +120,7 @@ impl Rule for AppProjectViolation {
                             ),
                         )
                         .with_label("namespace not permitted")
-                        .with_help("deploy the object to an allowed namespace, or add the namespace to the project's `destinations`")
-                        .with_object(idx)
-                        .with_related(app.locations.name, format!("rendered by {name}")),
+                        .with_help("deploy the object to an allowed namespace, or add the namespace to the project's `destinations`"),
                     );
                 }
                 if project.allows_kind(namespaced, &o.id.group, &o.id.kind, &o.id.name) {
@@ -140,8 +137,10 @@ impl Rule for AppProjectViolation {
                     "clusterResourceWhitelist"
                 };
                 push(
-                    META.diagnostic(
-                        o.location(),
+                    META.on_object(
+                        inventory,
+                        idx,
+                        &["kind"],
                         format!(
                             "{name} renders {scope} {}, a kind AppProject `{}` does not allow; the sync will fail",
                             o.id.short(),
@@ -152,9 +151,7 @@ impl Rule for AppProjectViolation {
                     .with_help(format!(
                         "allow group `{}` kind `{}` in the project's {list}, or deploy it from a project that does",
                         o.id.group, o.id.kind
-                    ))
-                    .with_object(idx)
-                    .with_related(app.locations.name, format!("rendered by {name}")),
+                    )),
                 );
             }
         }

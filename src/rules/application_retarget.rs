@@ -3,13 +3,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeSet, quantity};
 
-use super::{Meta, Rule};
+use super::{Meta, Reads, Rule};
 
 pub static META: Meta = Meta {
     id: "application-retarget",
     severity: Severity::Error,
     summary: "an Application's destination changes: fresh deploy on the new side, the old side orphaned or pruned",
     document: include_str!("../../rules/application-retarget.md"),
+    reads: Reads::Changes,
 };
 
 pub struct ApplicationRetarget;
@@ -17,10 +18,6 @@ pub struct ApplicationRetarget;
 impl Rule for ApplicationRetarget {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {

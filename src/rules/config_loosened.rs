@@ -8,13 +8,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::change::ChangeSet;
 use crate::model::Inventory;
 
-use super::{Meta, Rule};
+use super::{Meta, Reads, Rule};
 
 pub static META: Meta = Meta {
     id: "config-loosened",
     severity: Severity::Warning,
     summary: "the change loosens .manifest-guard.yaml: a rule turned off or lowered, files excluded, a cluster unprotected",
     document: include_str!("../../rules/config-loosened.md"),
+    reads: Reads::ChangesAlsoInCheck,
 };
 
 pub struct ConfigLoosened;
@@ -22,15 +23,6 @@ pub struct ConfigLoosened;
 impl Rule for ConfigLoosened {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    /// A change set carries it (`diff`), and so does one inventory under `check --config-rev`.
-    fn is_change_rule(&self) -> bool {
-        true
-    }
-
-    fn also_in_check(&self) -> bool {
-        true
     }
 
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {

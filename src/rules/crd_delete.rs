@@ -4,13 +4,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "crd-delete",
     severity: Severity::Error,
     summary: "a CustomResourceDefinition is deleted: every custom resource of that kind goes with it",
     document: include_str!("../../rules/crd-delete.md"),
+    reads: Reads::Changes,
 };
 
 pub struct CrdDelete;
@@ -18,10 +19,6 @@ pub struct CrdDelete;
 impl Rule for CrdDelete {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {
@@ -33,10 +30,11 @@ impl Rule for CrdDelete {
                     && c.id.group == "apiextensions.k8s.io"
             })
             .filter_map(|c| {
-                let (idx, at) = util::change_location(set, c)?;
                 Some(
-                    META.diagnostic(
-                        at,
+                    META.on_change(
+                        set,
+                        c,
+                        &[],
                         format!(
                             "this change deletes CustomResourceDefinition `{}` on `{}`{}: Kubernetes deletes every custom resource of its kind with it, in every namespace — {}",
                             c.id.name,
@@ -44,13 +42,12 @@ impl Rule for CrdDelete {
                             util::in_app(c),
                             c.effect
                         ),
-                    )
+                    )?
                     .with_label("deleted")
                     .with_help(
                         "keep the CRD (`argocd.argoproj.io/sync-options: Prune=false` on it), or remove its custom \
                          resources deliberately first",
-                    )
-                    .with_object(idx),
+                    ),
                 )
             })
             .collect()

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{AppIdx, Inventory};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "cross-namespace-target",
     severity: Severity::Warning,
     summary: "an Application deploys into a namespace that is not its destination namespace",
     document: include_str!("../../rules/cross-namespace-target.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct CrossNamespaceTarget;
@@ -82,13 +83,11 @@ impl Rule for CrossNamespaceTarget {
                         .into(),
                 )
             };
-            let at = o
-                .node
-                .path(&["metadata", "namespace"])
-                .map_or_else(|| o.name_location(), |n| o.locate(n.span));
             let mut d = META
-                .diagnostic(
-                    at,
+                .on_object(
+                    inventory,
+                    idx,
+                    &["metadata", "namespace"],
                     format!(
                         "{} deploys {} into namespace `{ns}`, not its destination namespace `{target}`: {why}",
                         util::app_name(inventory, app),
@@ -99,7 +98,6 @@ impl Rule for CrossNamespaceTarget {
                 .with_help(format!(
                     "remove `metadata.namespace` so the object lands in `{target}`, or give the object to the Application that owns `{ns}`"
                 ))
-                .with_object(idx)
                 .with_related(app.locations.destination_namespace, "the Application's destination namespace");
             d.severity = severity;
             // That it is Argo CD's own namespace is only as sure as where that namespace came

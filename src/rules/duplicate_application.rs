@@ -4,13 +4,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Application, Inventory, ObjectId, ObjectIdx, Reach};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "duplicate-application",
     severity: Severity::Error,
     summary: "two Applications, ApplicationSets or AppProjects share a namespace and name; the later silently replaces the earlier",
     document: include_str!("../../rules/duplicate-application.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct DuplicateApplication;

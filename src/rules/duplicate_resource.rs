@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Inventory, Object, ObjectIdx, UnitId};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "duplicate-resource",
     severity: Severity::Error,
     summary: "the same object (cluster, group, kind, namespace, name) is defined twice in one render",
     document: include_str!("../../rules/duplicate-resource.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct DuplicateResource;
@@ -66,9 +67,11 @@ impl Rule for DuplicateResource {
                         continue;
                     };
                     let first_at = first_obj.name_location();
-                    let mut d = META
-                        .diagnostic(
-                            o.name_location(),
+                    out.push(
+                        META.on_object(
+                            inventory,
+                            again,
+                            &[],
                             format!(
                                 "{} is defined twice in {} (first at {})",
                                 id.short(),
@@ -81,12 +84,8 @@ impl Rule for DuplicateResource {
                              replaces the earlier, and what only the earlier set is lost",
                         )
                         .with_label("defined again here")
-                        .with_object(again)
-                        .with_related(first_at, "first defined here");
-                    if let Some(unit_at) = unit.location {
-                        d = d.with_related(unit_at, "rendered by this");
-                    }
-                    out.push(d);
+                        .with_related(first_at, "first defined here"),
+                    );
                 }
             }
         }

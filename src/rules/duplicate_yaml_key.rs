@@ -6,13 +6,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::{FileId, Location, yaml::Value};
 use crate::model::Inventory;
 
-use super::{Meta, Rule};
+use super::{Meta, Reads, Rule};
 
 pub static META: Meta = Meta {
     id: "duplicate-yaml-key",
     severity: Severity::Error,
     summary: "a YAML mapping has the same key twice; the later value silently replaces the earlier",
     document: include_str!("../../rules/duplicate-yaml-key.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct DuplicateYamlKey;

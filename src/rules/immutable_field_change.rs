@@ -4,13 +4,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet, quantity};
 use crate::model::Object;
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "immutable-field-change",
     severity: Severity::Error,
     summary: "a change touches a field Kubernetes refuses to change: the sync fails, and forcing it recreates the object",
     document: include_str!("../../rules/immutable-field-change.md"),
+    reads: Reads::Changes,
 };
 
 pub struct ImmutableFieldChange;
@@ -71,10 +72,6 @@ impl Rule for ImmutableFieldChange {
         &META
     }
 
-    fn is_change_rule(&self) -> bool {
-        true
-    }
-
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for c in set
@@ -93,10 +90,6 @@ impl Rule for ImmutableFieldChange {
                 .unwrap_or("")
                 .split('.')
                 .collect();
-            let at = object
-                .node
-                .path(&path)
-                .map_or_else(|| object.name_location(), |n| object.locate(n.span));
             let fields: Vec<String> = c
                 .immutable
                 .iter()
@@ -108,9 +101,11 @@ impl Rule for ImmutableFieldChange {
                 c.id.short(),
                 what_recreating_loses(before, object, crate::diff::change::storage_of(before))
             );
-            out.push(
-                META.diagnostic(
-                    at,
+            let mut d = META
+                .on_object(
+                    &set.inventory,
+                    head,
+                    &path,
                     format!(
                         "{}{} changes {}, which Kubernetes does not allow to change: the sync will fail{destroys}",
                         c.id,
@@ -122,9 +117,17 @@ impl Rule for ImmutableFieldChange {
                 .with_help(
                     "revert the field; if the change is needed, create a new object beside the old one and migrate, \
                      or delete and recreate deliberately after a backup",
-                )
-                .with_object(head),
-            );
+                );
+            // The field as it was, where the base has it.
+            if let Some(base) = c.base
+                && let Some(n) = set.inventory.object(base).node.path(&path)
+            {
+                d = d.with_related(
+                    set.inventory.object(base).locate(n.span),
+                    format!("as it was, in {}", set.base_label),
+                );
+            }
+            out.push(d);
         }
         out
     }

@@ -5,13 +5,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::{Location, Node};
 use crate::model::{Inventory, group_of};
 
-use super::{Meta, Rule};
+use super::{Meta, Reads, Rule};
 
 pub static META: Meta = Meta {
     id: "incomplete-object",
     severity: Severity::Warning,
     summary: "a half-written object: `metadata` with only one of `apiVersion`/`kind`, or no name",
     document: include_str!("../../rules/incomplete-object.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct IncompleteObject;

@@ -11,7 +11,7 @@ use crate::diagnostic::suppression::{self, Suppressed};
 use crate::diagnostic::{Diagnostic, Severity, placement};
 use crate::diff::change::ChangeSet;
 use crate::load::Location;
-use crate::model::Inventory;
+use crate::model::{Inventory, ObjectIdx};
 
 pub mod util;
 
@@ -48,6 +48,51 @@ pub struct Meta {
     pub summary: &'static str,
     /// The rule's document, `rules/<id>.md`.
     pub document: &'static str,
+    /// What the rule reads, and so which commands run it: data a reviewer (and the catalogue)
+    /// can read, instead of a method each rule overrides.
+    pub reads: Reads,
+}
+
+/// What a rule reads: one inventory (`check`), or the change set between two revisions (`diff`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// One inventory: `check` runs it ([`Rule::check`]).
+    Inventory,
+    /// The change set: `diff` runs it ([`Rule::check_changes`]).
+    Changes,
+    /// The change set in `diff`, and one inventory in `check` as well ([`Rule::check`]):
+    /// `config-loosened`, whose change `check --config-rev` knows too.
+    ChangesAlsoInCheck,
+}
+
+impl Reads {
+    /// Whether `check` runs the rule over its one inventory.
+    pub const fn in_check(self) -> bool {
+        matches!(self, Reads::Inventory | Reads::ChangesAlsoInCheck)
+    }
+
+    /// Whether `diff` runs the rule over the change set.
+    pub const fn in_diff(self) -> bool {
+        matches!(self, Reads::Changes | Reads::ChangesAlsoInCheck)
+    }
+
+    /// How the catalogue names what it reads (`rules --format json`, `"reads"`).
+    pub const fn as_str(self) -> &'static str {
+        if self.in_diff() {
+            "changes"
+        } else {
+            "inventory"
+        }
+    }
+
+    /// The commands that run the rule, as the catalogue lists them.
+    pub const fn commands(self) -> &'static [&'static str] {
+        match self {
+            Reads::Inventory => &["check"],
+            Reads::Changes => &["diff"],
+            Reads::ChangesAlsoInCheck => &["check", "diff"],
+        }
+    }
 }
 
 impl Meta {
@@ -64,6 +109,38 @@ impl Meta {
             related: Vec::new(),
         }
     }
+
+    /// A finding about object `idx`: at the node at `path` under it (its `metadata.name` when
+    /// it has none, or for an empty path), carrying the object, and — once, in one wording — where
+    /// it comes from ([`util::provenance`]: "rendered by Application `x`").
+    pub fn on_object(
+        &'static self,
+        inventory: &Inventory,
+        idx: ObjectIdx,
+        path: &[&str],
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let mut d = self
+            .diagnostic(inventory.object(idx).location_at(path), message)
+            .with_object(idx);
+        if let Some((at, what)) = util::provenance(inventory, idx) {
+            d = d.with_related(at, what);
+        }
+        d
+    }
+
+    /// A finding about a change: [`Meta::on_object`] on the head's object, or on the base's
+    /// for what goes away. `None` for a change with neither side (none is built so).
+    pub fn on_change(
+        &'static self,
+        set: &ChangeSet,
+        change: &crate::diff::change::Change,
+        path: &[&str],
+        message: impl Into<String>,
+    ) -> Option<Diagnostic> {
+        let idx = change.head.or(change.base)?;
+        Some(self.on_object(&set.inventory, idx, path, message))
+    }
 }
 
 /// A rule reads either one inventory (`check`) or the change set between two (`diff`).
@@ -79,46 +156,49 @@ pub trait Rule: Sync + Send {
         Vec::new()
     }
 
+    /// Whether the rule reads a change set: `meta().reads`, kept so that older code reads on.
+    /// Do not override it: say it in `Meta.reads` (a test checks the two agree).
     fn is_change_rule(&self) -> bool {
-        false
+        self.meta().reads.in_diff()
     }
 
-    /// A change rule that `check` runs too, over its one inventory (`config-loosened`: the
-    /// configuration's change is known to `check --config-rev` as well as to `diff`).
+    /// Whether a change rule runs in `check` too: `meta().reads`, kept like `is_change_rule`.
     fn also_in_check(&self) -> bool {
-        false
+        self.meta().reads == Reads::ChangesAlsoInCheck
     }
 }
 
+/// The registry, in id order IN SOURCE (a test reads this list and fails when a line is out of
+/// order or twice): the order is the catalogue's, SARIF's and the findings' tie-break.
+const REGISTRY: &[&dyn Rule] = &[
+    &app_project_violation::AppProjectViolation,
+    &application_retarget::ApplicationRetarget,
+    &config_loosened::ConfigLoosened,
+    &crd_delete::CrdDelete,
+    &cross_namespace_target::CrossNamespaceTarget,
+    &duplicate_application::DuplicateApplication,
+    &duplicate_resource::DuplicateResource,
+    &duplicate_yaml_key::DuplicateYamlKey,
+    &immutable_field_change::ImmutableFieldChange,
+    &incomplete_object::IncompleteObject,
+    &not_rendered::NotRendered,
+    &one_object_per_file::OneObjectPerFile,
+    &project_unrestricted::ProjectUnrestricted,
+    &protected_cluster_change::ProtectedClusterChange,
+    &render_failed::RenderFailed,
+    &retention_policy_delete::RetentionPolicyDelete,
+    &shared_resource::SharedResource,
+    &stateful_delete::StatefulDelete,
+    &stateful_rename::StatefulRename,
+    &unknown_cluster::UnknownCluster,
+    &unknown_project::UnknownProject,
+    &unreadable_file::UnreadableFile,
+    &yaml_syntax::YamlSyntax,
+];
+
 /// Every rule, sorted by id.
 pub fn registry() -> Vec<&'static dyn Rule> {
-    let mut rules: Vec<&'static dyn Rule> = vec![
-        &app_project_violation::AppProjectViolation,
-        &application_retarget::ApplicationRetarget,
-        &config_loosened::ConfigLoosened,
-        &crd_delete::CrdDelete,
-        &immutable_field_change::ImmutableFieldChange,
-        &protected_cluster_change::ProtectedClusterChange,
-        &render_failed::RenderFailed,
-        &retention_policy_delete::RetentionPolicyDelete,
-        &stateful_delete::StatefulDelete,
-        &stateful_rename::StatefulRename,
-        &cross_namespace_target::CrossNamespaceTarget,
-        &duplicate_application::DuplicateApplication,
-        &duplicate_resource::DuplicateResource,
-        &duplicate_yaml_key::DuplicateYamlKey,
-        &incomplete_object::IncompleteObject,
-        &not_rendered::NotRendered,
-        &one_object_per_file::OneObjectPerFile,
-        &project_unrestricted::ProjectUnrestricted,
-        &shared_resource::SharedResource,
-        &unknown_cluster::UnknownCluster,
-        &unknown_project::UnknownProject,
-        &unreadable_file::UnreadableFile,
-        &yaml_syntax::YamlSyntax,
-    ];
-    rules.sort_by_key(|r| r.meta().id);
-    rules
+    REGISTRY.to_vec()
 }
 
 pub fn find(id: &str) -> Option<&'static dyn Rule> {
@@ -154,7 +234,7 @@ pub fn run_accounted(
     selection: &Selection,
 ) -> (Vec<Diagnostic>, Vec<Suppressed>) {
     run_with(inventory, selection, |rule| {
-        (!rule.is_change_rule() || rule.also_in_check()).then(|| rule.check(inventory))
+        rule.meta().reads.in_check().then(|| rule.check(inventory))
     })
 }
 
@@ -169,7 +249,10 @@ pub fn run_changes_accounted(
     selection: &Selection,
 ) -> (Vec<Diagnostic>, Vec<Suppressed>) {
     let (mut found, suppressed) = run_with(&changes.inventory, selection, |rule| {
-        rule.is_change_rule().then(|| rule.check_changes(changes))
+        rule.meta()
+            .reads
+            .in_diff()
+            .then(|| rule.check_changes(changes))
     });
     // A change to a file no Application deploys, in a repository that deploys through Argo CD,
     // reaches no cluster through Argo CD (an example, a leftover, a file some other tool
@@ -257,4 +340,25 @@ fn sort_key(inventory: &Inventory, d: &Diagnostic) -> (String, usize, usize, &'s
         d.rule,
         d.message.clone(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The trait's `is_change_rule`/`also_in_check` are kept for code written before `Meta.reads`;
+    /// a rule that still overrides them must say the same as its `Meta`, which the engine reads.
+    #[test]
+    fn trait_methods_agree_with_meta_reads() {
+        for rule in registry() {
+            let m = rule.meta();
+            assert_eq!(rule.is_change_rule(), m.reads.in_diff(), "{}", m.id);
+            assert_eq!(
+                rule.also_in_check(),
+                m.reads == Reads::ChangesAlsoInCheck,
+                "{}",
+                m.id
+            );
+        }
+    }
 }

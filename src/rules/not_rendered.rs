@@ -3,13 +3,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 
-use super::{Meta, Rule};
+use super::{Meta, Reads, Rule};
 
 pub static META: Meta = Meta {
     id: "not-rendered",
     severity: Severity::Note,
     summary: "a source could not be rendered offline (remote repository, plugin, unsupported tool); its objects are not checked",
     document: include_str!("../../rules/not-rendered.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct NotRendered;

@@ -7,13 +7,14 @@ use crate::load::{FileId, Location, Node};
 use crate::model::object::manifests_of;
 use crate::model::{Inventory, ObjectIdx};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "one-object-per-file",
     severity: Severity::Warning,
     summary: "a manifest file holds more than one Kubernetes object, hiding a change's blast radius",
     document: include_str!("../../rules/one-object-per-file.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct OneObjectPerFile;

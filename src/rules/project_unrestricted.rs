@@ -4,13 +4,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "project-unrestricted",
     severity: Severity::Warning,
     summary: "an AppProject allows every cluster and namespace or every cluster-scoped kind, or an Application uses `default`",
     document: include_str!("../../rules/project-unrestricted.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct ProjectUnrestricted;

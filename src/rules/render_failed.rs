@@ -4,13 +4,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 
-use super::{Meta, Rule};
+use super::{Meta, Reads, Rule};
 
 pub static META: Meta = Meta {
     id: "render-failed",
     severity: Severity::Error,
     summary: "Helm or Kustomize failed on a source: Argo CD cannot sync it, and none of its objects were checked",
     document: include_str!("../../rules/render-failed.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct RenderFailed;

@@ -4,13 +4,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet};
 use crate::model::Object;
 
-use super::{Meta, Rule};
+use super::{Meta, Reads, Rule};
 
 pub static META: Meta = Meta {
     id: "retention-policy-delete",
     severity: Severity::Warning,
     summary: "a change sets a StatefulSet's persistentVolumeClaimRetentionPolicy to Delete",
     document: include_str!("../../rules/retention-policy-delete.md"),
+    reads: Reads::Changes,
 };
 
 pub struct RetentionPolicyDelete;
@@ -26,10 +27,6 @@ fn deletes(object: &Object, when: &str) -> bool {
 impl Rule for RetentionPolicyDelete {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {
@@ -53,27 +50,38 @@ impl Rule for RetentionPolicyDelete {
                 if !deletes(after, when) || before.is_some_and(|b| deletes(b, when)) {
                     continue;
                 }
-                let at = after
-                    .node
-                    .path(&["spec", "persistentVolumeClaimRetentionPolicy", when])
-                    .map_or_else(|| after.name_location(), |n| after.locate(n.span));
                 let consequence = if when == "whenDeleted" {
                     "deleting or replacing the StatefulSet (a prune, a rename, a forced sync) now deletes its claims and their data"
                 } else {
                     "scaling the StatefulSet down now deletes the claims of the removed replicas"
                 };
-                out.push(
-                    META.diagnostic(
-                        at,
+                let path = ["spec", "persistentVolumeClaimRetentionPolicy", when];
+                let mut d = META
+                    .on_object(
+                        &set.inventory,
+                        head,
+                        &path,
                         format!(
                             "StatefulSet `{}` sets `persistentVolumeClaimRetentionPolicy.{when}: Delete`: {consequence}",
                             c.id.name
                         ),
                     )
                     .with_label("claims deleted with the workload")
-                    .with_help("keep `Retain` (the default) unless losing the data is intended")
-                    .with_object(head),
-                );
+                    .with_help("keep `Retain` (the default) unless losing the data is intended");
+                // The value it replaces, when the base wrote one (`Retain`).
+                if let Some(b) = before
+                    && let Some(n) = b.node.path(&path)
+                {
+                    d = d.with_related(
+                        b.locate(n.span),
+                        format!(
+                            "`{}` in {}",
+                            n.as_scalar_text().unwrap_or_default(),
+                            set.base_label
+                        ),
+                    );
+                }
+                out.push(d);
             }
         }
         out

@@ -3,13 +3,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{AppIdx, Inventory, ObjectIdx, Reach, Reaches};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "shared-resource",
     severity: Severity::Error,
     summary: "two Applications render the same object; whichever syncs last wins, and pruning either deletes it",
     document: include_str!("../../rules/shared-resource.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct SharedResource;

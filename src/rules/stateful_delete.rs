@@ -4,13 +4,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet, quantity};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "stateful-delete",
     severity: Severity::Error,
     summary: "a change deletes a PVC, a PV, a StatefulSet with volume claims, or a Namespace holding them",
     document: include_str!("../../rules/stateful-delete.md"),
+    reads: Reads::Changes,
 };
 
 pub struct StatefulDelete;
@@ -18,10 +19,6 @@ pub struct StatefulDelete;
 impl Rule for StatefulDelete {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {
@@ -50,9 +47,6 @@ impl Rule for StatefulDelete {
             if !stateful && held.is_empty() {
                 continue;
             }
-            let Some((idx, at)) = util::change_location(set, c) else {
-                continue;
-            };
             let storage = if c.storage_at_risk > 0 {
                 format!(" ({} of volume claims)", quantity::human(c.storage_at_risk))
             } else {
@@ -68,15 +62,21 @@ impl Rule for StatefulDelete {
                     held.join(", ")
                 )
             };
+            let Some(d) = META.on_change(
+                set,
+                c,
+                &[],
+                format!("this change deletes {what}: {}", c.effect),
+            ) else {
+                continue;
+            };
             out.push(
-                META.diagnostic(at, format!("this change deletes {what}: {}", c.effect))
-                    .with_label("deleted with its data")
+                d.with_label("deleted with its data")
                     .with_help(
                         "stop: a redeploy creates new, empty volumes. Keep the object, or protect it first \
                          (`argocd.argoproj.io/sync-options: Prune=false,Delete=false`), migrate the data, and delete it \
                          in a change of its own",
-                    )
-                    .with_object(idx),
+                ),
             );
         }
         out

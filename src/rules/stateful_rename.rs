@@ -5,13 +5,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::diff::{change::ChangeKind, change::ChangeSet, quantity};
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "stateful-rename",
     severity: Severity::Error,
     summary: "a StatefulSet or one of its volume claim templates is renamed: the workload restarts on empty volumes",
     document: include_str!("../../rules/stateful-rename.md"),
+    reads: Reads::Changes,
 };
 
 pub struct StatefulRename;
@@ -33,13 +34,24 @@ fn template_names(object: &crate::model::Object) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The `metadata.name` of the volume claim template named `name`.
+fn template_name_location(
+    object: &crate::model::Object,
+    name: &str,
+) -> Option<crate::load::Location> {
+    object
+        .node
+        .path(&["spec", "volumeClaimTemplates"])?
+        .items()
+        .iter()
+        .filter_map(|t| t.path(&["metadata", "name"]))
+        .find(|n| n.as_str() == Some(name))
+        .map(|n| object.locate(n.span))
+}
+
 impl Rule for StatefulRename {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn is_change_rule(&self) -> bool {
-        true
     }
 
     fn check_changes(&self, set: &ChangeSet) -> Vec<Diagnostic> {
@@ -52,9 +64,6 @@ impl Rule for StatefulRename {
             if !util::is_stateful(before) {
                 continue;
             }
-            let Some((idx, at)) = util::change_location(set, c) else {
-                continue;
-            };
             let storage = quantity::human(c.storage_at_risk);
             if c.kind == ChangeKind::Renamed {
                 let from = c.renamed_from.as_ref().map_or("?", |f| f.name.as_str());
@@ -72,14 +81,23 @@ impl Rule for StatefulRename {
                         "to Kubernetes it is a new, empty claim; the {storage} bound to `{from}` is left behind"
                     )
                 };
+                let Some(d) = META.on_change(
+                    set,
+                    c,
+                    &[],
+                    format!(
+                        "{} `{from}` is renamed to `{}`{}: {claims}",
+                        c.id.kind,
+                        c.id.name,
+                        util::in_app(c)
+                    ),
+                ) else {
+                    continue;
+                };
                 out.push(
-                    META.diagnostic(
-                        at,
-                        format!("{} `{from}` is renamed to `{}`{}: {claims}", c.id.kind, c.id.name, util::in_app(c)),
-                    )
-                    .with_label("renamed")
-                    .with_help("keep the old name; if the name must change, migrate the data to the new claims first")
-                    .with_object(idx),
+                    d.with_label("renamed")
+                        .with_help("keep the old name; if the name must change, migrate the data to the new claims first")
+                        .with_related(before.name_location(), format!("the old name, in {}", set.base_label)),
                 );
                 continue;
             }
@@ -90,10 +108,11 @@ impl Rule for StatefulRename {
                 let gone: Vec<&String> = old.iter().filter(|n| !new.contains(n)).collect();
                 let added: Vec<&String> = new.iter().filter(|n| !old.contains(n)).collect();
                 if !gone.is_empty() && !added.is_empty() {
-                    out.push(
-                        META.diagnostic(
-                            at,
-                            format!(
+                    let Some(mut d) = META.on_change(
+                        set,
+                        c,
+                        &[],
+                        format!(
                                 "StatefulSet `{}`{}: volume claim template `{}` is renamed to `{}`: the pods get new, empty `{}-{}-<n>` claims, and the data in `{}-{}-<n>` is orphaned",
                                 c.id.name,
                                 util::in_app(c),
@@ -104,11 +123,23 @@ impl Rule for StatefulRename {
                                 gone[0],
                                 c.id.name
                             ),
-                        )
+                    ) else {
+                        continue;
+                    };
+                    d = d
                         .with_label("claim template renamed")
-                        .with_help("keep the template's name; claim names are derived from it")
-                        .with_object(idx),
-                    );
+                        .with_help("keep the template's name; claim names are derived from it");
+                    // The new template's name in the head, the old one's in the base.
+                    if let Some(at) = template_name_location(after, added[0]) {
+                        d = d.with_related(at, "the new claim template");
+                    }
+                    if let Some(at) = template_name_location(before, gone[0]) {
+                        d = d.with_related(
+                            at,
+                            format!("the old claim template, in {}", set.base_label),
+                        );
+                    }
+                    out.push(d);
                 }
             }
         }

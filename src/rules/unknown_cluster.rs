@@ -3,13 +3,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "unknown-cluster",
     severity: Severity::Error,
     summary: "an Application's destination is not a declared cluster (only when clusters are declared)",
     document: include_str!("../../rules/unknown-cluster.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct UnknownCluster;

@@ -3,13 +3,14 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 
-use super::{Meta, Rule, util};
+use super::{Meta, Reads, Rule, util};
 
 pub static META: Meta = Meta {
     id: "unknown-project",
     severity: Severity::Warning,
     summary: "an Application names an AppProject that is not defined in the repository",
     document: include_str!("../../rules/unknown-project.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct UnknownProject;

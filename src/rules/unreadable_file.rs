@@ -4,13 +4,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::{Location, ReadProblem, Span};
 use crate::model::Inventory;
 
-use super::{Meta, Rule};
+use super::{Meta, Reads, Rule};
 
 pub static META: Meta = Meta {
     id: "unreadable-file",
     severity: Severity::Error,
     summary: "a manifest file cannot be read: not UTF-8, binary, too large, unreadable, or a symlink out of the tree",
     document: include_str!("../../rules/unreadable-file.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct UnreadableFile;

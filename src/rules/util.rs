@@ -2,7 +2,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::Location;
-use crate::model::{Inventory, Object};
+use crate::model::{Inventory, Object, ObjectIdx};
 use crate::render::argocd::namespace::NamespaceOrigin;
 
 /// `text` as a message quotes it: whole when short, else its first characters and its length.
@@ -59,13 +59,26 @@ pub fn app_name(inventory: &Inventory, app: &crate::model::Application) -> Strin
 
 pub use crate::model::is_stateful;
 
-/// Where a change is shown: the head's object, or the base's for what goes away.
-pub fn change_location(
-    set: &crate::diff::change::ChangeSet,
-    change: &crate::diff::change::Change,
-) -> Option<(crate::model::ObjectIdx, Location)> {
-    let idx = change.head.or(change.base)?;
-    Some((idx, set.inventory.object(idx).name_location()))
+/// Where an object comes from, as a related location, in the one wording every rule uses: the
+/// Application that deploys it ("rendered by Application `x`", at the Application's name), or,
+/// for a tool's output that no Application deploys, the kustomization or chart that rendered it.
+/// `None` for a file applied as it is, outside any Application: its own location says it all.
+pub fn provenance(inventory: &Inventory, idx: ObjectIdx) -> Option<(Location, String)> {
+    let object = inventory.object(idx);
+    let unit = inventory.unit(object.unit);
+    if let Some(app) = unit.app {
+        let app = inventory.app(app);
+        // An Application is not its own provenance (an app-of-apps child names its parent).
+        if app.object == Some(idx) {
+            return None;
+        }
+        return Some((
+            app.locations.name,
+            format!("rendered by {}", app_name(inventory, app)),
+        ));
+    }
+    let at = unit.location.filter(|_| object.origin.is_some())?;
+    Some((at, format!("rendered by {}", unit.name)))
 }
 
 /// ` (Application `x`)` when the change belongs to one.

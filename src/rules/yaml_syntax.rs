@@ -5,13 +5,14 @@ use crate::load::Location;
 use crate::load::yaml::YamlErrorKind;
 use crate::model::Inventory;
 
-use super::{Meta, Rule};
+use super::{Meta, Reads, Rule};
 
 pub static META: Meta = Meta {
     id: "yaml-syntax",
     severity: Severity::Error,
     summary: "a YAML file does not parse (or hides an alias bomb); nothing in it can be checked",
     document: include_str!("../../rules/yaml-syntax.md"),
+    reads: Reads::Inventory,
 };
 
 pub struct YamlSyntax;
