@@ -91,15 +91,16 @@ impl Rule for QuorumSpreadMissing {
             if anti_affinity_spreads(spec, owner) || spread_constraint_spreads(spec, owner) {
                 continue;
             }
-            // Point at what is there and falls short (an `affinity:` that is only preferred),
-            // else at the pod spec where the constraint belongs.
-            let at = spec
-                .get("affinity")
-                .or_else(|| spec.get("topologySpreadConstraints"))
-                .unwrap_or(spec);
+            // Point at the key of what is there and falls short (an `affinity:` that is only
+            // preferred), else at the pod template's `spec:` key, where the constraint belongs.
+            let at = ["affinity", "topologySpreadConstraints"]
+                .into_iter()
+                .find_map(|k| spec.entry(k))
+                .or_else(|| o.node.path(&["spec", "template"])?.entry("spec"))
+                .map_or(spec.span, |e| e.key.span);
             out.push(
                 META.diagnostic(
-                    o.locate(at.span),
+                    o.locate(at),
                     format!(
                         "StatefulSet `{}` runs {n} replicas (quorum {}) with nothing that keeps two of them off one node: no required pod anti-affinity on `kubernetes.io/hostname` and no `topologySpreadConstraints` with `whenUnsatisfiable: DoNotSchedule`; members on one node are lost together, and {} lost at once break the quorum",
                         o.id.name,
