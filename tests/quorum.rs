@@ -8,8 +8,13 @@ mod common;
 use common::{json, run_in, write};
 
 /// A StatefulSet `name` in `ns` with `replicas` (none: the field left out) and pod labels
-/// `labels` (`key: value` lines), spread over nodes so that only the budget rules speak.
+/// `labels`, spread over nodes so that only the budget rules speak, whose members find each
+/// other by name (`PEERS: name-0.name,…`), as a quorum system's do.
 fn statefulset(name: &str, ns: &str, replicas: Option<u64>, labels: &[(&str, &str)]) -> String {
+    let peers: Vec<String> = (0..replicas.unwrap_or(1))
+        .map(|i| format!("{name}-{i}.{name}"))
+        .collect();
+    let peers = peers.join(",");
     let replicas = replicas.map_or_else(String::new, |n| format!("\n  replicas: {n}"));
     let pod: String = labels
         .iter()
@@ -46,6 +51,9 @@ spec:
       containers:
         - name: {name}
           image: registry.example.com/{name}:1.0.0
+          env:
+            - name: PEERS
+              value: {peers}
 "
     )
 }
@@ -437,4 +445,54 @@ spec:
         .to_string(),
     );
     assert!(findings(&[pdb, zk(Some(3)), kafka], "pdb-selects-nothing").is_empty());
+}
+
+/// A StatefulSet is a quorum system when its pods name their peers (the headless Service, or a
+/// member `<name>-N`) in an argument, command or environment value; one that never does (a web
+/// server with a per-pod volume, kubernetes/examples' vSphere `web`) has no majority to lose.
+#[test]
+fn only_statefulsets_that_name_their_peers_are_quorum_systems() {
+    let web = |args: &str| {
+        format!(
+            "apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+  namespace: web
+spec:
+  serviceName: nginx
+  replicas: 14
+  selector:
+    matchLabels:
+      app: nginx
+  template:
+    metadata:
+      labels:
+        app: nginx
+    spec:
+      containers:
+        - name: nginx
+          image: registry.k8s.io/nginx-slim:0.8{args}
+"
+        )
+    };
+    let joined = [
+        "\n          args: [\"--join=web-0.nginx.web.svc:26257\"]",
+        "\n          command: [\"/bin/run\", \"--peers\", \"web-{0...13}\"]",
+        "\n          env:\n            - name: SEEDS\n              value: nginx",
+    ];
+    for rule in ["quorum-pdb-missing", "quorum-spread-missing"] {
+        let files = [("web/statefulset.yaml", web(""))];
+        assert!(findings(&files, rule).is_empty(), "{rule}");
+        // A label that only starts like a member's name is not one.
+        let files = [(
+            "web/statefulset.yaml",
+            web("\n          args: [\"--cache=web-cache\"]"),
+        )];
+        assert!(findings(&files, rule).is_empty(), "{rule}");
+        for args in joined {
+            let files = [("web/statefulset.yaml", web(args))];
+            assert_eq!(findings(&files, rule).len(), 1, "{rule}: {args}");
+        }
+    }
 }

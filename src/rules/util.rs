@@ -497,3 +497,56 @@ pub fn quorum_tolerates(n: u64) -> u64 {
 pub fn quorum_of(n: u64) -> u64 {
     n / 2 + 1
 }
+
+/// The members of a quorum system, when `owner` is one: a StatefulSet with at least `floor`
+/// replicas whose pod template finds its peers by name. Every quorum system must be told its
+/// members (etcd's `--initial-cluster`, ZooKeeper's `ZOO_SERVERS`, Cassandra's seeds, a `--join`
+/// list, MinIO's `http://minio-{0...3}.minio…`), and a StatefulSet gives them stable names
+/// under its headless Service: so a container argument, command or environment value that
+/// names that Service (`serviceName`) or a member (`<name>-0`) marks one. A StatefulSet that
+/// never names its peers (a web server keeping a per-pod cache) has no majority to lose.
+pub fn quorum_size(owner: &PodOwner<'_>, floor: u64) -> Option<u64> {
+    let n = owner.replicas.filter(|n| *n >= floor)?;
+    (owner.is_statefulset() && discovers_peers(owner.object)).then_some(n)
+}
+
+/// Whether a container's `args`, `command` or `env[].value` names the StatefulSet's headless
+/// Service or one of its members, as a whole DNS label.
+fn discovers_peers(object: &Object) -> bool {
+    let Some(spec) = object.node.path(&["spec", "template", "spec"]) else {
+        return false;
+    };
+    let service = object
+        .node
+        .path(&["spec", "serviceName"])
+        .and_then(Node::as_str)
+        .filter(|s| !s.is_empty());
+    let name = object.id.name.as_str();
+    let names_peer = |text: &str| {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .any(|label| {
+                Some(label) == service
+                    || label.strip_prefix(name).is_some_and(|rest| {
+                        rest.strip_prefix('-').is_some_and(|ordinal| {
+                            ordinal.is_empty() || ordinal.bytes().all(|b| b.is_ascii_digit())
+                        })
+                    })
+            })
+    };
+    ["containers", "initContainers"]
+        .into_iter()
+        .flat_map(|k| spec.get(k).map(Node::items).unwrap_or_default())
+        .any(|c| {
+            let lists = ["args", "command"]
+                .into_iter()
+                .flat_map(|k| c.get(k).map(Node::items).unwrap_or_default())
+                .filter_map(Node::as_scalar_text);
+            let env = c
+                .get("env")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|e| e.get("value").and_then(Node::as_scalar_text));
+            lists.chain(env).any(names_peer)
+        })
+}
