@@ -447,12 +447,13 @@ spec:
     assert!(findings(&[pdb, zk(Some(3)), kafka], "pdb-selects-nothing").is_empty());
 }
 
-/// A StatefulSet is a quorum system when its pods name their peers (the headless Service, or a
-/// member `<name>-N`) in an argument, command or environment value; one that never does (a web
-/// server with a per-pod volume, kubernetes/examples' vSphere `web`) has no majority to lose.
+/// A StatefulSet is a quorum system when its pods name their own members (`<name>-N`) in an
+/// argument, command or environment value, or in a ConfigMap they mount; one that never does (a
+/// web server with a per-pod volume, kubernetes/examples' vSphere `web`) or that names only its
+/// headless Service (a read replica reaching its primary through it) has no majority to lose.
 #[test]
-fn only_statefulsets_that_name_their_peers_are_quorum_systems() {
-    let web = |args: &str| {
+fn only_statefulsets_that_name_their_members_are_quorum_systems() {
+    let web = |extra: &str| {
         format!(
             "apiVersion: apps/v1
 kind: StatefulSet
@@ -472,27 +473,51 @@ spec:
     spec:
       containers:
         - name: nginx
-          image: registry.k8s.io/nginx-slim:0.8{args}
+          image: registry.k8s.io/nginx-slim:0.8{extra}
 "
         )
     };
-    let joined = [
-        "\n          args: [\"--join=web-0.nginx.web.svc:26257\"]",
-        "\n          command: [\"/bin/run\", \"--peers\", \"web-{0...13}\"]",
+    let config_map = (
+        "web/peers.yaml",
+        "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: peers
+  namespace: web
+data:
+  sentinel.conf: |
+    sentinel monitor main web-0.nginx.web.svc 6379 2
+"
+        .to_string(),
+    );
+    let not_quorum = [
+        "",
+        // A label that only starts like a member's name is not one.
+        "\n          args: [\"--cache=web-cache\"]",
+        // The headless Service alone, or another StatefulSet's member through it.
+        "\n          env:\n            - name: PRIMARY\n              value: db-0.nginx.web.svc",
         "\n          env:\n            - name: SEEDS\n              value: nginx",
     ];
+    let quorum = [
+        "\n          args: [\"--join=web-0.nginx.web.svc:26257\"]",
+        "\n          command: [\"/bin/run\", \"--peers\", \"http://web-{0...13}.nginx/data\"]",
+        "\n          env:\n            - name: SEEDS\n              value: web-0.nginx",
+    ];
+    let mounted = "\n          volumeMounts:\n            - name: conf\n              mountPath: /conf\n      volumes:\n        - name: conf\n          configMap:\n            name: peers";
     for rule in ["quorum-pdb-missing", "quorum-spread-missing"] {
-        let files = [("web/statefulset.yaml", web(""))];
-        assert!(findings(&files, rule).is_empty(), "{rule}");
-        // A label that only starts like a member's name is not one.
-        let files = [(
-            "web/statefulset.yaml",
-            web("\n          args: [\"--cache=web-cache\"]"),
-        )];
-        assert!(findings(&files, rule).is_empty(), "{rule}");
-        for args in joined {
-            let files = [("web/statefulset.yaml", web(args))];
-            assert_eq!(findings(&files, rule).len(), 1, "{rule}: {args}");
+        for extra in not_quorum {
+            let files = [("web/statefulset.yaml", web(extra))];
+            assert!(findings(&files, rule).is_empty(), "{rule}: {extra}");
         }
+        for extra in quorum {
+            let files = [("web/statefulset.yaml", web(extra))];
+            assert_eq!(findings(&files, rule).len(), 1, "{rule}: {extra}");
+        }
+        // Peers in a mounted ConfigMap (Redis Sentinel's `sentinel monitor`): a quorum; the same
+        // ConfigMap not mounted: not.
+        let files = [("web/statefulset.yaml", web(mounted)), config_map.clone()];
+        assert_eq!(findings(&files, rule).len(), 1, "{rule}: mounted");
+        let files = [("web/statefulset.yaml", web("")), config_map.clone()];
+        assert!(findings(&files, rule).is_empty(), "{rule}: not mounted");
     }
 }

@@ -499,54 +499,99 @@ pub fn quorum_of(n: u64) -> u64 {
 }
 
 /// The members of a quorum system, when `owner` is one: a StatefulSet with at least `floor`
-/// replicas whose pod template finds its peers by name. Every quorum system must be told its
-/// members (etcd's `--initial-cluster`, ZooKeeper's `ZOO_SERVERS`, Cassandra's seeds, a `--join`
-/// list, MinIO's `http://minio-{0...3}.minio…`), and a StatefulSet gives them stable names
-/// under its headless Service: so a container argument, command or environment value that
-/// names that Service (`serviceName`) or a member (`<name>-0`) marks one. A StatefulSet that
-/// never names its peers (a web server keeping a per-pod cache) has no majority to lose.
-pub fn quorum_size(owner: &PodOwner<'_>, floor: u64) -> Option<u64> {
+/// replicas whose pods find their peers by name. Every quorum system must be told its members
+/// (etcd's `--initial-cluster`, ZooKeeper's `ZOO_SERVERS`, Cassandra's seeds, a `--join` list,
+/// MinIO's `http://minio-{0...3}.minio…`, Redis Sentinel's `sentinel monitor`), and a
+/// StatefulSet gives them stable names, `<name>-0`, `<name>-1`…: so a container argument,
+/// command or environment value, or the data of a ConfigMap the pods mount or read, that names
+/// one of its own members marks one. Naming the headless Service alone does not: a read replica
+/// names its primary through the same Service (Bitnami Redis' `r-redis-master-0.r-redis-headless`)
+/// and has no majority to lose; nor does a StatefulSet that names no peer (a web server with a
+/// per-pod cache).
+pub fn quorum_size(inventory: &Inventory, owner: &PodOwner<'_>, floor: u64) -> Option<u64> {
     let n = owner.replicas.filter(|n| *n >= floor)?;
-    (owner.is_statefulset() && discovers_peers(owner.object)).then_some(n)
+    (owner.is_statefulset() && discovers_peers(inventory, owner.object)).then_some(n)
 }
 
-/// Whether a container's `args`, `command` or `env[].value` names the StatefulSet's headless
-/// Service or one of its members, as a whole DNS label.
-fn discovers_peers(object: &Object) -> bool {
+/// Whether `text` names a member of the StatefulSet `name` (`name-0`, or `name-` before a
+/// range such as MinIO's `{0...3}`) as a whole DNS label.
+fn names_member(text: &str, name: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .any(|label| {
+            label
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|ordinal| ordinal.bytes().all(|b| b.is_ascii_digit()))
+        })
+}
+
+/// Whether the pod template of StatefulSet `object` names one of its own members: in a
+/// container's `args`, `command` or `env[].value`, or in the data of a ConfigMap of its
+/// namespace that a volume, a projected volume or `envFrom` brings into the pods.
+fn discovers_peers(inventory: &Inventory, object: &Object) -> bool {
     let Some(spec) = object.node.path(&["spec", "template", "spec"]) else {
         return false;
     };
-    let service = object
-        .node
-        .path(&["spec", "serviceName"])
-        .and_then(Node::as_str)
-        .filter(|s| !s.is_empty());
     let name = object.id.name.as_str();
-    let names_peer = |text: &str| {
-        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-            .any(|label| {
-                Some(label) == service
-                    || label.strip_prefix(name).is_some_and(|rest| {
-                        rest.strip_prefix('-').is_some_and(|ordinal| {
-                            ordinal.is_empty() || ordinal.bytes().all(|b| b.is_ascii_digit())
-                        })
-                    })
-            })
-    };
-    ["containers", "initContainers"]
+    let containers: Vec<&Node> = ["containers", "initContainers"]
         .into_iter()
         .flat_map(|k| spec.get(k).map(Node::items).unwrap_or_default())
-        .any(|c| {
-            let lists = ["args", "command"]
-                .into_iter()
-                .flat_map(|k| c.get(k).map(Node::items).unwrap_or_default())
-                .filter_map(Node::as_scalar_text);
-            let env = c
-                .get("env")
-                .map(Node::items)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|e| e.get("value").and_then(Node::as_scalar_text));
-            lists.chain(env).any(names_peer)
+        .collect();
+    let in_spec = containers.iter().any(|c| {
+        let lists = ["args", "command"]
+            .into_iter()
+            .flat_map(|k| c.get(k).map(Node::items).unwrap_or_default())
+            .filter_map(Node::as_scalar_text);
+        let env = c
+            .get("env")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| e.get("value").and_then(Node::as_scalar_text));
+        lists.chain(env).any(|t| names_member(t, name))
+    });
+    if in_spec {
+        return true;
+    }
+    let volumes = spec.get("volumes").map(Node::items).unwrap_or_default();
+    let mounted = volumes.iter().flat_map(|v| {
+        let own = v.path(&["configMap", "name"]);
+        let projected = v
+            .path(&["projected", "sources"])
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| s.path(&["configMap", "name"]));
+        own.into_iter().chain(projected)
+    });
+    let from_env = containers.iter().flat_map(|c| {
+        c.get("envFrom")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| e.path(&["configMapRef", "name"]))
+    });
+    mounted
+        .chain(from_env)
+        .filter_map(Node::as_str)
+        .any(|config_map| {
+            let id = crate::model::ObjectId {
+                cluster: object.id.cluster.clone(),
+                group: String::new(),
+                kind: "ConfigMap".into(),
+                namespace: object.id.namespace.clone(),
+                name: config_map.to_string(),
+            };
+            inventory.with_identity(&id).iter().any(|&idx| {
+                inventory
+                    .object(idx)
+                    .node
+                    .get("data")
+                    .map(Node::entries)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|e| e.value.as_scalar_text())
+                    .any(|t| names_member(t, name))
+            })
         })
 }
