@@ -426,7 +426,7 @@ fn pdb_selects_nothing_is_silent_when_the_pods_may_come_from_elsewhere() {
         ),
     );
     // Alone in its namespace.
-    assert!(findings(&[pdb.clone()], "pdb-selects-nothing").is_empty());
+    assert!(findings(std::slice::from_ref(&pdb), "pdb-selects-nothing").is_empty());
     // Next to a workload it does not select: a mistake.
     let with_zk = [pdb.clone(), zk(Some(3))];
     assert_eq!(findings(&with_zk, "pdb-selects-nothing").len(), 1);

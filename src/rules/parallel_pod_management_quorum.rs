@@ -36,9 +36,6 @@ impl Rule for ParallelPodManagementQuorum {
             else {
                 continue;
             };
-            if !owner.is_statefulset() {
-                continue;
-            }
             out.push(
                 META.diagnostic(
                     o.locate(policy.span),

@@ -55,7 +55,7 @@ impl Rule for PdbQuorumUnsafe {
                     continue;
                 };
                 let written = node.as_scalar_text().unwrap_or_default();
-                for sts in selected.iter().filter(|o| o.is_statefulset()) {
+                for sts in &selected {
                     let Some(n) = util::quorum_size(inventory, sts, floor) else {
                         continue;
                     };

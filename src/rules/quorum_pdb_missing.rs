@@ -30,7 +30,7 @@ impl Rule for QuorumPdbMissing {
                 let Some(n) = util::quorum_size(inventory, owner, floor) else {
                     continue;
                 };
-                if !owner.is_statefulset() || ns.budgets_for(owner).next().is_some() {
+                if ns.budgets_for(owner).next().is_some() {
                     continue;
                 }
                 let o = owner.object;

@@ -81,9 +81,6 @@ impl Rule for QuorumSpreadMissing {
             let Some(n) = util::quorum_size(inventory, owner, floor) else {
                 continue;
             };
-            if !owner.is_statefulset() {
-                continue;
-            }
             let o = owner.object;
             let Some(spec) = o.node.path(&["spec", "template", "spec"]) else {
                 continue;

@@ -313,10 +313,6 @@ impl IntOrPercent {
             IntOrPercent::Percent(p) => (p.saturating_mul(total)).div_ceil(100),
         }
     }
-
-    pub fn is_percent(self) -> bool {
-        matches!(self, IntOrPercent::Percent(_))
-    }
 }
 
 /// A PodDisruptionBudget, read once.
