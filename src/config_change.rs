@@ -672,7 +672,7 @@ mod tests {
     ) -> Vec<(String, Severity, String)> {
         let h = config(head);
         let parsed = yaml::parse(head, yaml::Limits::default());
-        let root = parsed.documents.first().and_then(|d| d.root.as_ref());
+        let root = parsed.documents.first().and_then(|d| d.root.as_deref());
         option_loosenings(&b, &h, root, severity)
             .into_iter()
             .map(|l| {

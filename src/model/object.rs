@@ -224,8 +224,6 @@ mod tests {
     use super::*;
     use crate::load::yaml;
 
-    // `.into()`: the object's node may become a shared pointer (issue 12); this keeps compiling.
-    #[allow(clippy::useless_conversion)]
     fn object(text: &str, origin: Option<Location>) -> Object {
         let parsed = yaml::parse(text, yaml::Limits::default());
         let node = parsed.documents[0].root.clone().expect("a document");
@@ -238,7 +236,7 @@ mod tests {
                 name: "pg".into(),
             },
             api_version: "apps/v1".into(),
-            node: node.into(),
+            node: ObjectNode::new(node, None),
             file: FileId(3),
             doc_index: 0,
             list_item: None,

@@ -27,8 +27,14 @@ mod immutable_field_change;
 mod incomplete_object;
 mod not_rendered;
 mod one_object_per_file;
+mod parallel_pod_management_quorum;
+mod pdb_blocks_eviction;
+mod pdb_quorum_unsafe;
+mod pdb_selects_nothing;
 mod project_unrestricted;
 mod protected_cluster_change;
+mod quorum_pdb_missing;
+mod quorum_spread_missing;
 mod render_failed;
 mod retention_policy_delete;
 mod shared_resource;
@@ -183,8 +189,14 @@ const REGISTRY: &[&dyn Rule] = &[
     &incomplete_object::IncompleteObject,
     &not_rendered::NotRendered,
     &one_object_per_file::OneObjectPerFile,
+    &parallel_pod_management_quorum::ParallelPodManagementQuorum,
+    &pdb_blocks_eviction::PdbBlocksEviction,
+    &pdb_quorum_unsafe::PdbQuorumUnsafe,
+    &pdb_selects_nothing::PdbSelectsNothing,
     &project_unrestricted::ProjectUnrestricted,
     &protected_cluster_change::ProtectedClusterChange,
+    &quorum_pdb_missing::QuorumPdbMissing,
+    &quorum_spread_missing::QuorumSpreadMissing,
     &render_failed::RenderFailed,
     &retention_policy_delete::RetentionPolicyDelete,
     &shared_resource::SharedResource,

@@ -116,3 +116,490 @@ pub fn on_argocd_namespace(inventory: &Inventory, mut d: Diagnostic) -> Diagnost
         }
     }
 }
+
+// --- quorum and disruptions ---
+//
+// What the availability rules share: the workloads whose pods a PodDisruptionBudget can select,
+// Kubernetes' label selectors, `IntOrString` scaling, and one index per (cluster, namespace)
+// built once per rule, so that a PDB is matched against its own namespace only.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::load::Node;
+
+/// A workload whose pods a PodDisruptionBudget can select: the kinds the disruption controller
+/// finds a scale for (Deployment through its ReplicaSet, StatefulSet, ReplicaSet,
+/// ReplicationController; kubernetes `pkg/controller/disruption/disruption.go`, `finders`),
+/// a DaemonSet (whose pods a PDB can select, though with no fixed count), and a bare Pod.
+#[derive(Debug)]
+pub struct PodOwner<'a> {
+    pub idx: ObjectIdx,
+    pub object: &'a Object,
+    /// The pod template's labels (a bare Pod's own).
+    pub labels: BTreeMap<&'a str, &'a str>,
+    /// The pods it asks for: `spec.replicas`, 1 when unset (the API default); a bare Pod is 1.
+    /// `None` when the manifest does not fix it: a DaemonSet (one per node), or a value that is
+    /// not a non-negative integer.
+    pub replicas: Option<u64>,
+}
+
+impl PodOwner<'_> {
+    pub fn is_statefulset(&self) -> bool {
+        self.object.id.group == "apps" && self.object.id.kind == "StatefulSet"
+    }
+
+    /// Where the replica count is written, or the name when it is left to its default.
+    pub fn replicas_location(&self) -> Location {
+        match self.object.node.path(&["spec", "replicas"]) {
+            Some(n) => self.object.locate(n.span),
+            None => self.object.name_location(),
+        }
+    }
+}
+
+/// The workload `object` is, when a PDB can select its pods.
+pub fn pod_owner(idx: ObjectIdx, object: &Object) -> Option<PodOwner<'_>> {
+    let (labels, replicas) = match (object.id.group.as_str(), object.id.kind.as_str()) {
+        ("apps", "Deployment" | "StatefulSet" | "ReplicaSet") | ("", "ReplicationController") => (
+            object
+                .node
+                .path(&["spec", "template", "metadata", "labels"]),
+            replicas_of(object),
+        ),
+        ("apps", "DaemonSet") => (
+            object
+                .node
+                .path(&["spec", "template", "metadata", "labels"]),
+            None,
+        ),
+        ("", "Pod") => (object.node.path(&["metadata", "labels"]), Some(1)),
+        _ => return None,
+    };
+    Some(PodOwner {
+        idx,
+        object,
+        labels: labels.map(label_map).unwrap_or_default(),
+        replicas,
+    })
+}
+
+/// `spec.replicas`, 1 when unset or null (the apps/v1 default).
+fn replicas_of(object: &Object) -> Option<u64> {
+    match object.node.path(&["spec", "replicas"]) {
+        None => Some(1),
+        Some(n) if n.is_null() => Some(1),
+        Some(n) => n.to_json().as_u64(),
+    }
+}
+
+/// A `labels:` mapping as the API server stores it (string keys, string values).
+pub fn label_map(node: &Node) -> BTreeMap<&str, &str> {
+    node.entries()
+        .iter()
+        .filter_map(|e| Some((e.key.as_scalar_text()?, e.value.as_scalar_text()?)))
+        .collect()
+}
+
+/// One requirement of a label selector (`matchLabels` entries are `In` with one value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement<'a> {
+    In(&'a str, Vec<&'a str>),
+    NotIn(&'a str, Vec<&'a str>),
+    Exists(&'a str),
+    DoesNotExist(&'a str),
+}
+
+impl Requirement<'_> {
+    /// As `labels.Requirement.Matches` (k8s.io/apimachinery `pkg/labels/selector.go`): `In`
+    /// needs the label with one of the values; `NotIn` holds when the label is absent or has
+    /// another value; `Exists` and `DoesNotExist` look at the key only.
+    fn matches(&self, labels: &BTreeMap<&str, &str>) -> bool {
+        match self {
+            Requirement::In(k, values) => labels.get(k).is_some_and(|v| values.contains(v)),
+            Requirement::NotIn(k, values) => labels.get(k).is_none_or(|v| !values.contains(v)),
+            Requirement::Exists(k) => labels.contains_key(k),
+            Requirement::DoesNotExist(k) => !labels.contains_key(k),
+        }
+    }
+}
+
+/// A `metav1.LabelSelector` as `metav1.LabelSelectorAsSelector` reads it
+/// (k8s.io/apimachinery `pkg/apis/meta/v1/helpers.go`): a null selector is `labels.Nothing()`,
+/// one with no `matchLabels` and no `matchExpressions` is `labels.Everything()`, otherwise the
+/// AND of every requirement; an unknown operator is an error (the API server refuses it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelSelector<'a> {
+    Nothing,
+    Everything,
+    All(Vec<Requirement<'a>>),
+    /// Not a selector Kubernetes would accept (an unknown operator, `In` without values): what
+    /// it selects is not known, so rules about it say nothing.
+    Invalid,
+}
+
+impl<'a> LabelSelector<'a> {
+    /// The selector at `node` (`None` or null: no selector).
+    pub fn parse(node: Option<&'a Node>) -> Self {
+        let Some(node) = node.filter(|n| !n.is_null()) else {
+            return LabelSelector::Nothing;
+        };
+        if !node.is_map() {
+            return LabelSelector::Invalid;
+        }
+        let mut all = Vec::new();
+        if let Some(labels) = node.get("matchLabels").filter(|n| !n.is_null()) {
+            for e in labels.entries() {
+                let (Some(k), Some(v)) = (e.key.as_scalar_text(), e.value.as_scalar_text()) else {
+                    return LabelSelector::Invalid;
+                };
+                all.push(Requirement::In(k, vec![v]));
+            }
+        }
+        if let Some(exprs) = node.get("matchExpressions").filter(|n| !n.is_null()) {
+            for expr in exprs.items() {
+                let Some(key) = expr.get("key").and_then(Node::as_str) else {
+                    return LabelSelector::Invalid;
+                };
+                let values: Vec<&str> = expr
+                    .get("values")
+                    .map(|v| v.items().iter().filter_map(Node::as_scalar_text).collect())
+                    .unwrap_or_default();
+                // `labels.NewRequirement`: `In`/`NotIn` need values, `Exists`/`DoesNotExist`
+                // must have none.
+                let r = match expr.get("operator").and_then(Node::as_str) {
+                    Some("In") if !values.is_empty() => Requirement::In(key, values),
+                    Some("NotIn") if !values.is_empty() => Requirement::NotIn(key, values),
+                    Some("Exists") if values.is_empty() => Requirement::Exists(key),
+                    Some("DoesNotExist") if values.is_empty() => Requirement::DoesNotExist(key),
+                    _ => return LabelSelector::Invalid,
+                };
+                all.push(r);
+            }
+        }
+        if all.is_empty() {
+            LabelSelector::Everything
+        } else {
+            LabelSelector::All(all)
+        }
+    }
+
+    /// Whether pods with `labels` are selected; `None` when that is not known.
+    pub fn matches(&self, labels: &BTreeMap<&str, &str>) -> Option<bool> {
+        match self {
+            LabelSelector::Nothing => Some(false),
+            LabelSelector::Everything => Some(true),
+            LabelSelector::All(all) => Some(all.iter().all(|r| r.matches(labels))),
+            LabelSelector::Invalid => None,
+        }
+    }
+}
+
+/// An `IntOrString` budget value (`minAvailable`, `maxUnavailable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntOrPercent {
+    Int(u64),
+    Percent(u64),
+}
+
+impl IntOrPercent {
+    /// A plain integer, or a string `N%`; anything else (a quoted `"2"`, a negative number) is
+    /// refused by the API server's validation of a PodDisruptionBudget, so it is `None`.
+    pub fn parse(node: &Node) -> Option<Self> {
+        match node.to_json() {
+            serde_json::Value::Number(n) => n.as_u64().map(IntOrPercent::Int),
+            serde_json::Value::String(s) => s
+                .strip_suffix('%')
+                .and_then(|p| p.parse::<u64>().ok())
+                .filter(|p| *p <= 100)
+                .map(IntOrPercent::Percent),
+            _ => None,
+        }
+    }
+
+    /// `intstr.GetScaledValueFromIntOrPercent(value, total, roundUp=true)`, as the disruption
+    /// controller calls it for both `maxUnavailable` and a percentage `minAvailable`
+    /// (`getExpectedPodCount`): a percentage of `total`, rounded up.
+    pub fn scaled_up(self, total: u64) -> u64 {
+        match self {
+            IntOrPercent::Int(n) => n,
+            IntOrPercent::Percent(p) => (p.saturating_mul(total)).div_ceil(100),
+        }
+    }
+}
+
+/// A PodDisruptionBudget, read once.
+#[derive(Debug)]
+pub struct Budget<'a> {
+    pub idx: ObjectIdx,
+    pub object: &'a Object,
+    pub selector: LabelSelector<'a>,
+}
+
+impl<'a> Budget<'a> {
+    fn new(idx: ObjectIdx, object: &'a Object) -> Self {
+        let node = object.node.path(&["spec", "selector"]);
+        let mut selector = LabelSelector::parse(node);
+        // policy/v1beta1 gave an empty selector the opposite meaning: it selected no pod
+        // (Kubernetes' "Specifying a Disruption Budget": "An empty selector in policy/v1beta1
+        // matches zero pods, while in policy/v1 an empty selector matches every pod in the
+        // namespace").
+        if selector == LabelSelector::Everything && object.api_version == "policy/v1beta1" {
+            selector = LabelSelector::Nothing;
+        }
+        Budget {
+            idx,
+            object,
+            selector,
+        }
+    }
+
+    /// `spec.maxUnavailable` (which the controller reads first) or `spec.minAvailable`.
+    pub fn limit(&self) -> Option<(&'static str, &'a Node)> {
+        ["maxUnavailable", "minAvailable"]
+            .into_iter()
+            .find_map(|k| {
+                self.object
+                    .node
+                    .path(&["spec", k])
+                    .filter(|n| !n.is_null())
+                    .map(|n| (k, n))
+            })
+    }
+}
+
+/// What one namespace of one cluster holds for the availability rules.
+#[derive(Debug, Default)]
+pub struct PodNamespace<'a> {
+    pub owners: Vec<PodOwner<'a>>,
+    pub budgets: Vec<Budget<'a>>,
+    pub autoscalers: Vec<&'a Object>,
+    /// Why the namespace may run pods the inventory does not show, when it may: a custom
+    /// resource (an operator's StatefulSet or pods), a Job or CronJob, an Application deploying
+    /// here that was not rendered.
+    pub unseen_pods: Option<String>,
+}
+
+impl<'a> PodNamespace<'a> {
+    /// The workloads a budget selects; `None` when its selector cannot be read.
+    pub fn selected(&self, budget: &Budget<'_>) -> Option<Vec<&PodOwner<'a>>> {
+        let mut out = Vec::new();
+        for o in &self.owners {
+            if budget.selector.matches(&o.labels)? {
+                out.push(o);
+            }
+        }
+        Some(out)
+    }
+
+    /// The budgets that select `owner`'s pods (an unreadable selector counts as selecting, so
+    /// that a rule about a missing budget stays silent rather than guess).
+    pub fn budgets_for(&self, owner: &PodOwner<'_>) -> impl Iterator<Item = &Budget<'a>> {
+        self.budgets
+            .iter()
+            .filter(move |b| b.selector.matches(&owner.labels).unwrap_or(true))
+    }
+
+    /// The `minReplicas` of a HorizontalPodAutoscaler that scales `owner` (1 when unset, the
+    /// autoscaling/v2 default).
+    pub fn autoscaler_min(&self, owner: &PodOwner<'_>) -> Option<u64> {
+        self.autoscalers.iter().find_map(|hpa| {
+            let target = hpa.node.path(&["spec", "scaleTargetRef"])?;
+            let kind = target.get("kind").and_then(Node::as_str)?;
+            let name = target.get("name").and_then(Node::as_str)?;
+            let group = target
+                .get("apiVersion")
+                .and_then(Node::as_str)
+                .map(crate::model::group_of);
+            if kind != owner.object.id.kind
+                || name != owner.object.id.name
+                || group.is_some_and(|g| g != owner.object.id.group)
+            {
+                return None;
+            }
+            match hpa.node.path(&["spec", "minReplicas"]) {
+                None => Some(1),
+                Some(n) => n.to_json().as_u64(),
+            }
+        })
+    }
+}
+
+/// The workloads, PodDisruptionBudgets and HorizontalPodAutoscalers of the inventory, per
+/// (cluster, namespace): each object once (the first of several definitions of one identity),
+/// and only what a live Application, or no Application, deploys.
+#[derive(Debug, Default)]
+pub struct PodIndex<'a> {
+    pub namespaces: BTreeMap<(&'a str, &'a str), PodNamespace<'a>>,
+}
+
+impl<'a> PodIndex<'a> {
+    pub fn new(inventory: &'a Inventory) -> Self {
+        let mut index = PodIndex::default();
+        let mut seen: HashSet<&crate::model::ObjectId> = HashSet::new();
+        let builtin: HashSet<(&str, &str)> = crate::model::kinds::builtin()
+            .into_iter()
+            .map(|(g, k, _)| (g, k))
+            .collect();
+        for (idx, o) in inventory.objects() {
+            if o.id.namespace.is_empty() || inventory.app_of(o).is_some_and(|a| !a.is_live()) {
+                continue;
+            }
+            let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
+            let custom = !builtin.contains(&(o.id.group.as_str(), o.id.kind.as_str()));
+            if custom || matches!(o.id.kind.as_str(), "Job" | "CronJob") {
+                let ns = index.namespaces.entry(key).or_default();
+                if ns.unseen_pods.is_none() {
+                    ns.unseen_pods = Some(format!(
+                        "the namespace holds {}, which may run pods of its own",
+                        o.id.short()
+                    ));
+                }
+            }
+            let relevant = matches!(
+                (o.id.group.as_str(), o.id.kind.as_str()),
+                ("policy", "PodDisruptionBudget") | ("autoscaling", "HorizontalPodAutoscaler")
+            ) || pod_owner(idx, o).is_some();
+            if !relevant || !seen.insert(&o.id) {
+                continue;
+            }
+            let ns = index.namespaces.entry(key).or_default();
+            match o.id.kind.as_str() {
+                "PodDisruptionBudget" => ns.budgets.push(Budget::new(idx, o)),
+                "HorizontalPodAutoscaler" => ns.autoscalers.push(o),
+                _ => ns.owners.extend(pod_owner(idx, o)),
+            }
+        }
+        // What an Application deploys but could not be rendered offline may hold the workload.
+        for note in inventory.notes.iter().filter(|n| n.not_rendered) {
+            let Some(app) = note.app.map(|a| inventory.app(a)) else {
+                continue;
+            };
+            let key = (
+                app.destination.cluster.as_str(),
+                app.destination.namespace.as_str(),
+            );
+            if let Some(ns) = index.namespaces.get_mut(&key)
+                && ns.unseen_pods.is_none()
+            {
+                ns.unseen_pods = Some(format!(
+                    "{} deploys here and was not rendered in full",
+                    app_name(inventory, app)
+                ));
+            }
+        }
+        index
+    }
+
+    /// Every namespace with what it holds.
+    pub fn iter(&self) -> impl Iterator<Item = &PodNamespace<'a>> {
+        self.namespaces.values()
+    }
+}
+
+/// The most members a quorum of `n` may lose and keep a majority: ⌊(n−1)/2⌋.
+pub fn quorum_tolerates(n: u64) -> u64 {
+    n.saturating_sub(1) / 2
+}
+
+/// The members a quorum of `n` needs: ⌊n/2⌋+1.
+pub fn quorum_of(n: u64) -> u64 {
+    n / 2 + 1
+}
+
+/// The members of a quorum system, when `owner` is one: a StatefulSet with at least `floor`
+/// replicas whose pods find their peers by name. Every quorum system must be told its members
+/// (etcd's `--initial-cluster`, ZooKeeper's `ZOO_SERVERS`, Cassandra's seeds, a `--join` list,
+/// MinIO's `http://minio-{0...3}.minio…`, Redis Sentinel's `sentinel monitor`), and a
+/// StatefulSet gives them stable names, `<name>-0`, `<name>-1`…: so a container argument,
+/// command or environment value, or the data of a ConfigMap the pods mount or read, that names
+/// one of its own members marks one. Naming the headless Service alone does not: a read replica
+/// names its primary through the same Service (Bitnami Redis' `r-redis-master-0.r-redis-headless`)
+/// and has no majority to lose; nor does a StatefulSet that names no peer (a web server with a
+/// per-pod cache).
+pub fn quorum_size(inventory: &Inventory, owner: &PodOwner<'_>, floor: u64) -> Option<u64> {
+    let n = owner.replicas.filter(|n| *n >= floor)?;
+    (owner.is_statefulset() && discovers_peers(inventory, owner.object)).then_some(n)
+}
+
+/// Whether `text` names a member of the StatefulSet `name` (`name-0`, or `name-` before a
+/// range such as MinIO's `{0...3}`) as a whole DNS label.
+fn names_member(text: &str, name: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .any(|label| {
+            label
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|ordinal| ordinal.bytes().all(|b| b.is_ascii_digit()))
+        })
+}
+
+/// Whether the pod template of StatefulSet `object` names one of its own members: in a
+/// container's `args`, `command` or `env[].value`, or in the data of a ConfigMap of its
+/// namespace that a volume, a projected volume or `envFrom` brings into the pods.
+fn discovers_peers(inventory: &Inventory, object: &Object) -> bool {
+    let Some(spec) = object.node.path(&["spec", "template", "spec"]) else {
+        return false;
+    };
+    let name = object.id.name.as_str();
+    let containers: Vec<&Node> = ["containers", "initContainers"]
+        .into_iter()
+        .flat_map(|k| spec.get(k).map(Node::items).unwrap_or_default())
+        .collect();
+    let in_spec = containers.iter().any(|c| {
+        let lists = ["args", "command"]
+            .into_iter()
+            .flat_map(|k| c.get(k).map(Node::items).unwrap_or_default())
+            .filter_map(Node::as_scalar_text);
+        let env = c
+            .get("env")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| e.get("value").and_then(Node::as_scalar_text));
+        lists.chain(env).any(|t| names_member(t, name))
+    });
+    if in_spec {
+        return true;
+    }
+    let volumes = spec.get("volumes").map(Node::items).unwrap_or_default();
+    let mounted = volumes.iter().flat_map(|v| {
+        let own = v.path(&["configMap", "name"]);
+        let projected = v
+            .path(&["projected", "sources"])
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| s.path(&["configMap", "name"]));
+        own.into_iter().chain(projected)
+    });
+    let from_env = containers.iter().flat_map(|c| {
+        c.get("envFrom")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| e.path(&["configMapRef", "name"]))
+    });
+    mounted
+        .chain(from_env)
+        .filter_map(Node::as_str)
+        .any(|config_map| {
+            let id = crate::model::ObjectId {
+                cluster: object.id.cluster.clone(),
+                group: String::new(),
+                kind: "ConfigMap".into(),
+                namespace: object.id.namespace.clone(),
+                name: config_map.to_string(),
+            };
+            inventory.with_identity(&id).iter().any(|&idx| {
+                inventory
+                    .object(idx)
+                    .node
+                    .get("data")
+                    .map(Node::entries)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|e| e.value.as_scalar_text())
+                    .any(|t| names_member(t, name))
+            })
+        })
+}
