@@ -101,7 +101,7 @@ impl Rule for HpaCpuWithoutRequests {
                 );
             }
         }
-        out
+        util::dedup_same_place(out)
     }
 }
 

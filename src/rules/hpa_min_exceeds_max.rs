@@ -77,6 +77,6 @@ impl Rule for HpaMinExceedsMax {
             }
             out.push(d);
         }
-        out
+        util::dedup_same_place(out)
     }
 }

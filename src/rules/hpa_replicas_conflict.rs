@@ -99,7 +99,7 @@ impl Rule for HpaReplicasConflict {
                 );
             }
         }
-        out
+        util::dedup_same_place(out)
     }
 }
 

@@ -80,6 +80,6 @@ impl Rule for HpaTargetMissing {
                 .with_object(idx),
             );
         }
-        out
+        util::dedup_same_place(out)
     }
 }

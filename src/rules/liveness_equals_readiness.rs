@@ -61,8 +61,8 @@ impl Rule for LivenessEqualsReadiness {
                     object.locate(focus(handler, live_check).span),
                     object.locate(focus(handler, ready_check).span),
                 );
-                out.push(
-                    META.diagnostic(
+                let d = META
+                    .diagnostic(
                         live_at,
                         format!(
                             "container `{name}` of {}: the liveness probe runs the same `{handler}` check as the readiness probe and acts after {live_after}s of failures, {} the readiness probe ({ready_after}s); when a dependency slows under load, the pod is restarted instead of taken out of rotation, and each restart moves its traffic to the others",
@@ -76,12 +76,16 @@ impl Rule for LivenessEqualsReadiness {
                          dependency), or keep the check and give it a higher failureThreshold × periodSeconds than \
                          the readiness probe, so that readiness takes the pod out of rotation long before liveness restarts it",
                     )
-                    .with_related(ready_at, "the readiness probe's same check")
-                    .with_object(idx),
-                );
+                    .with_object(idx);
+                // A rendered object's nodes all point at its template: say it once.
+                out.push(if ready_at == live_at {
+                    d
+                } else {
+                    d.with_related(ready_at, "the readiness probe's same check")
+                });
             }
         }
-        out
+        util::dedup_same_place(out)
     }
 }
 

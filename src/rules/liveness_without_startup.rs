@@ -58,6 +58,6 @@ impl Rule for LivenessWithoutStartup {
                 );
             }
         }
-        out
+        util::dedup_same_place(out)
     }
 }

@@ -246,3 +246,14 @@ pub fn namespace_unknown<'a>(
         }
     })
 }
+
+/// Drops a finding that repeats an earlier one's location and message: one base rendered by two
+/// Kustomize overlays (or one chart by two Applications on one cluster) gives two objects with
+/// the same source, and the same text on the same line is one thing for a person to fix.
+pub fn dedup_same_place(findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut seen = std::collections::HashSet::new();
+    findings
+        .into_iter()
+        .filter(|d| seen.insert((d.location, d.message.clone())))
+        .collect()
+}
