@@ -139,9 +139,12 @@ fn application(name: &str, path: &str, namespace: &str, revision: &str) -> Strin
     )
 }
 
-fn deployment(name: &str, image: &str, replicas: usize) -> String {
+/// A Deployment; `replicas: None` leaves the count to a HorizontalPodAutoscaler (an automated
+/// sync would otherwise reset what it scaled: `hpa-replicas-conflict`).
+fn deployment(name: &str, image: &str, replicas: Option<usize>) -> String {
+    let replicas = replicas.map_or(String::new(), |r| format!("  replicas: {r}\n"));
     format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels:\n    app: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      serviceAccountName: web\n      containers:\n        - name: main\n          image: {image}\n          ports:\n            - containerPort: 8080\n          resources:\n            requests:\n              cpu: 100m\n              memory: 128Mi\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels:\n    app: {name}\nspec:\n{replicas}  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      serviceAccountName: web\n      containers:\n        - name: main\n          image: {image}\n          ports:\n            - containerPort: 8080\n          resources:\n            requests:\n              cpu: 100m\n              memory: 128Mi\n"
     )
 }
 
@@ -368,7 +371,7 @@ pub fn generate(
             let name = "web";
             out.write(
                 &team_dir.join(format!("envs/{env}/deployment.yaml")),
-                &deployment(name, "registry.example.com/web:2.4.1", 1),
+                &deployment(name, "registry.example.com/web:2.4.1", Some(1)),
                 1,
             );
             out.write(
@@ -391,7 +394,11 @@ pub fn generate(
             for tool in TOOLS {
                 out.write(
                     &team_dir.join(format!("tools/{tool}/deployment.yaml")),
-                    &deployment("web", &format!("registry.example.com/{tool}:0.9.0"), 1),
+                    &deployment(
+                        "web",
+                        &format!("registry.example.com/{tool}:0.9.0"),
+                        Some(1),
+                    ),
                     1,
                 );
                 out.write(
@@ -417,7 +424,8 @@ pub fn generate(
         let image = format!("registry.example.com/{name}:1.{}.0", rng.below(20));
         out.write(
             &svc_dir.join("deployment.yaml"),
-            &deployment("web", &image, 2),
+            // The HorizontalPodAutoscalers of the mix below scale this one.
+            &deployment("web", &image, None),
             1,
         );
         out.write(&svc_dir.join("service.yaml"), &service("web"), 1);
@@ -436,7 +444,7 @@ pub fn generate(
             let (file, text) = match rng.below(100) {
                 0..25 => (
                     format!("worker-{j}-deployment.yaml"),
-                    deployment(&format!("worker-{j}"), &image, 1),
+                    deployment(&format!("worker-{j}"), &image, Some(1)),
                 ),
                 25..40 => (
                     format!("worker-{j}-service.yaml"),
@@ -507,7 +515,7 @@ pub fn generate_render(dir: &Path, overlays: usize, charts: usize) -> (usize, us
         .unwrap();
         fs::write(
             base.join("deployment.yaml"),
-            deployment("web", "registry.example.com/web:3.0.0", 2),
+            deployment("web", "registry.example.com/web:3.0.0", Some(2)),
         )
         .unwrap();
         fs::write(base.join("service.yaml"), service("web")).unwrap();
