@@ -139,9 +139,12 @@ fn application(name: &str, path: &str, namespace: &str, revision: &str) -> Strin
     )
 }
 
-fn deployment(name: &str, image: &str, replicas: usize) -> String {
+/// A Deployment; `replicas: None` leaves the count to a HorizontalPodAutoscaler (an automated
+/// sync would otherwise reset what it scaled: `hpa-replicas-conflict`).
+fn deployment(name: &str, image: &str, replicas: Option<usize>) -> String {
+    let replicas = replicas.map_or(String::new(), |r| format!("  replicas: {r}\n"));
     format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels:\n    app: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      serviceAccountName: web\n      containers:\n        - name: main\n          image: {image}\n          ports:\n            - containerPort: 8080\n          resources:\n            requests:\n              cpu: 100m\n              memory: 128Mi\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels:\n    app: {name}\nspec:\n{replicas}  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      serviceAccountName: web\n      containers:\n        - name: main\n          image: {image}\n          ports:\n            - containerPort: 8080\n          resources:\n            requests:\n              cpu: 100m\n              memory: 128Mi\n"
     )
 }
 
@@ -368,7 +371,7 @@ pub fn generate(
             let name = "web";
             out.write(
                 &team_dir.join(format!("envs/{env}/deployment.yaml")),
-                &deployment(name, "registry.example.com/web:2.4.1", 1),
+                &deployment(name, "registry.example.com/web:2.4.1", Some(1)),
                 1,
             );
             out.write(
@@ -391,7 +394,11 @@ pub fn generate(
             for tool in TOOLS {
                 out.write(
                     &team_dir.join(format!("tools/{tool}/deployment.yaml")),
-                    &deployment("web", &format!("registry.example.com/{tool}:0.9.0"), 1),
+                    &deployment(
+                        "web",
+                        &format!("registry.example.com/{tool}:0.9.0"),
+                        Some(1),
+                    ),
                     1,
                 );
                 out.write(
@@ -415,28 +422,13 @@ pub fn generate(
         );
         let svc_dir = dir.join(&path);
         let image = format!("registry.example.com/{name}:1.{}.0", rng.below(20));
-        out.write(
-            &svc_dir.join("deployment.yaml"),
-            &deployment("web", &image, 2),
-            1,
-        );
-        out.write(&svc_dir.join("service.yaml"), &service("web"), 1);
-        out.write(
-            &svc_dir.join("serviceaccount.yaml"),
-            &service_account("web"),
-            1,
-        );
-        out.write(
-            &svc_dir.join("configmap.yaml"),
-            &config_map("web-config", "info", 2),
-            1,
-        );
+        let mut mix = Vec::new();
         for j in 4..per_app {
             // The mix of a typical service directory: mostly workloads and their configuration.
             let (file, text) = match rng.below(100) {
                 0..25 => (
                     format!("worker-{j}-deployment.yaml"),
-                    deployment(&format!("worker-{j}"), &image, 1),
+                    deployment(&format!("worker-{j}"), &image, Some(1)),
                 ),
                 25..40 => (
                     format!("worker-{j}-service.yaml"),
@@ -457,6 +449,29 @@ pub fn generate(
                 85..93 => (format!("pdb-{j}.yaml"), pdb(&format!("pdb-{j}"))),
                 _ => (format!("hpa-{j}.yaml"), hpa(&format!("hpa-{j}"))),
             };
+            mix.push((file, text));
+        }
+        // An HPA of the mix scales `web`: then the Deployment leaves `replicas` to it (an
+        // automated sync would otherwise reset what it scaled: `hpa-replicas-conflict`), and
+        // otherwise asks for two, so that a PodDisruptionBudget of one leaves room to evict.
+        let scaled = mix.iter().any(|(file, _)| file.starts_with("hpa-"));
+        out.write(
+            &svc_dir.join("deployment.yaml"),
+            &deployment("web", &image, (!scaled).then_some(2)),
+            1,
+        );
+        out.write(&svc_dir.join("service.yaml"), &service("web"), 1);
+        out.write(
+            &svc_dir.join("serviceaccount.yaml"),
+            &service_account("web"),
+            1,
+        );
+        out.write(
+            &svc_dir.join("configmap.yaml"),
+            &config_map("web-config", "info", 2),
+            1,
+        );
+        for (file, text) in mix {
             out.write(&svc_dir.join(file), &text, 1);
         }
         for k in 0..plants.get(&app).copied().unwrap_or(0) {
@@ -507,7 +522,7 @@ pub fn generate_render(dir: &Path, overlays: usize, charts: usize) -> (usize, us
         .unwrap();
         fs::write(
             base.join("deployment.yaml"),
-            deployment("web", "registry.example.com/web:3.0.0", 2),
+            deployment("web", "registry.example.com/web:3.0.0", Some(2)),
         )
         .unwrap();
         fs::write(base.join("service.yaml"), service("web")).unwrap();

@@ -23,8 +23,14 @@ mod cross_namespace_target;
 mod duplicate_application;
 mod duplicate_resource;
 mod duplicate_yaml_key;
+mod hpa_cpu_without_requests;
+mod hpa_min_exceeds_max;
+mod hpa_replicas_conflict;
+mod hpa_target_missing;
 mod immutable_field_change;
 mod incomplete_object;
+mod liveness_equals_readiness;
+mod liveness_without_startup;
 mod not_rendered;
 mod one_object_per_file;
 mod parallel_pod_management_quorum;
@@ -185,8 +191,14 @@ const REGISTRY: &[&dyn Rule] = &[
     &duplicate_application::DuplicateApplication,
     &duplicate_resource::DuplicateResource,
     &duplicate_yaml_key::DuplicateYamlKey,
+    &hpa_cpu_without_requests::HpaCpuWithoutRequests,
+    &hpa_min_exceeds_max::HpaMinExceedsMax,
+    &hpa_replicas_conflict::HpaReplicasConflict,
+    &hpa_target_missing::HpaTargetMissing,
     &immutable_field_change::ImmutableFieldChange,
     &incomplete_object::IncompleteObject,
+    &liveness_equals_readiness::LivenessEqualsReadiness,
+    &liveness_without_startup::LivenessWithoutStartup,
     &not_rendered::NotRendered,
     &one_object_per_file::OneObjectPerFile,
     &parallel_pod_management_quorum::ParallelPodManagementQuorum,
