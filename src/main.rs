@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use manifest_guard::cli::{
-    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, OutputFile,
-    RenderFormat,
+    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, MergeArgs,
+    MergeFormat, OutputFile, RenderFormat,
 };
 use manifest_guard::diagnostic::Severity;
 use manifest_guard::report::{self, Format, Report};
@@ -54,6 +54,7 @@ fn main() -> ExitCode {
             }
             Err(e) => fatal(&e, ColorChoice::Auto),
         },
+        Command::Merge(args) => merge(args),
         Command::Rules { format } => {
             print!("{}", catalogue(format));
             ExitCode::SUCCESS
@@ -181,6 +182,42 @@ fn check(args: CheckArgs) -> ExitCode {
         text,
         run.fails(threshold),
     )
+}
+
+/// `merge`: reads every report (a file that cannot be read, or is not a report of this version,
+/// stops it with status 2, naming the file), prints the merged one, and fails per `--fail-on`
+/// over the merged findings.
+fn merge(args: MergeArgs) -> ExitCode {
+    let mut reports = Vec::with_capacity(args.reports.len());
+    for path in &args.reports {
+        let name = report::printable(&path.to_string_lossy()).into_owned();
+        match std::fs::read_to_string(path) {
+            Ok(text) => reports.push((name, text)),
+            Err(e) => {
+                eprintln!("error: cannot read {name}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let merged = match report::merge::merge(&reports) {
+        Ok(merged) => merged,
+        // The reasons quote the reports (a key, a version), which may come from anywhere.
+        Err(e) => {
+            eprintln!("error: {}", report::printable(&e.to_string()));
+            return ExitCode::from(2);
+        }
+    };
+    emit(&match args.format {
+        MergeFormat::Json => merged.json(),
+        MergeFormat::Human => merged.human(),
+        MergeFormat::Github => merged.github(&report_options(None).repository),
+    });
+    let fails = threshold(args.fail_on).is_some_and(|t| merged.worst().is_some_and(|w| w >= t));
+    if fails {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn threshold(fail_on: FailOn) -> Option<Severity> {
