@@ -252,6 +252,7 @@ impl RenderArgs {
             cache_dir: self.cache_dir.clone(),
             no_render: self.no_render,
             memo: None,
+            progress: None,
         }
     }
 }

@@ -972,7 +972,8 @@ fn readme_workflow_snippet_passes_actionlint() {
 fn readme_scaling_out_workflow_passes_actionlint() {
     let snippet = readme_block("### Scaling out", "yaml");
     assert!(
-        snippet.contains("--format json") && snippet.contains("manifest-guard merge reports/*.json"),
+        snippet.contains("--format json")
+            && snippet.contains("manifest-guard merge reports/*.json"),
         "{snippet}"
     );
     let Some(actionlint) = tool("actionlint") else {
