@@ -123,6 +123,11 @@ pub struct MergeArgs {
     /// Lowest severity that makes the exit status 1, over the merged findings.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Keep one of the findings that say the same (rule, severity, message, help) at the same
+    /// place: parts given the same files report theirs once per part. Errors, warnings and notes
+    /// are counted again; the other counts stay sums.
+    #[arg(long)]
+    pub unique: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

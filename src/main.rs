@@ -278,7 +278,7 @@ fn merge(args: MergeArgs) -> ExitCode {
             }
         }
     }
-    let merged = match report::merge::merge(&reports) {
+    let mut merged = match report::merge::merge(&reports) {
         Ok(merged) => merged,
         // The reasons quote the reports (a key, a version), which may come from anywhere.
         Err(e) => {
@@ -286,6 +286,9 @@ fn merge(args: MergeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.unique {
+        merged.drop_repeated();
+    }
     emit(&match args.format {
         MergeFormat::Json => merged.json(),
         MergeFormat::Human => merged.human(),

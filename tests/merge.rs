@@ -236,6 +236,28 @@ fn diff_reports_merge_changes_and_blast_radius() {
     assert!(!radius.is_empty());
 }
 
+// Parts given the same files (shared components in every cluster's part) report their findings
+// once per part: `--unique` keeps one of each, and counts the severities again.
+#[test]
+fn unique_keeps_one_of_each_repeated_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = check_report(dir.path(), "fixtures/demo", "demo.json");
+    let twice = [path(dir.path(), "demo.json"), path(dir.path(), "demo.json")];
+    let plain = json(&run(&["merge", &twice[0], &twice[1]]));
+    let n = demo["diagnostics"].as_array().map_or(0, Vec::len);
+    assert_eq!(plain["diagnostics"].as_array().map_or(0, Vec::len), 2 * n);
+    let unique = json(&run(&["merge", "--unique", &twice[0], &twice[1]]));
+    assert_eq!(unique["diagnostics"], demo["diagnostics"]);
+    for key in ["errors", "warnings", "notes"] {
+        assert_eq!(unique["summary"][key], demo["summary"][key], "{key}");
+    }
+    assert_eq!(
+        unique["summary"]["files"].as_u64(),
+        demo["summary"]["files"].as_u64().map(|f| 2 * f),
+        "the other counts stay sums"
+    );
+}
+
 #[test]
 fn what_is_not_a_report_of_this_version_is_exit_2_naming_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -16,9 +16,10 @@
 //!   concatenated, `blast_radius` summed per cluster; `base` must be the same in all;
 //!   `config` is kept when all agree, else `from` is `mixed` and `file` null.
 //!
-//! Nothing is deduplicated: parts that overlap (two roots rendering the same directory) report
-//! the same finding twice, as two runs did. A report of another version, or of keys this
-//! version does not know, is refused rather than half merged.
+//! Nothing is deduplicated: parts that overlap (two roots given the same directory) report the
+//! same finding once per part, as their runs did; `Merged::drop_repeated` (`--unique`) keeps one
+//! of those that say the same at the same place. A report of another version, or of keys this version does not know, is refused
+//! rather than half merged.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -462,6 +463,47 @@ fn merge_blast(inputs: &[Input<'_>]) -> Value {
 }
 
 impl Merged {
+    /// `merge --unique`: drops each finding that says what one before it says at the same place
+    /// (rule, severity, file, line, column, message and help; parts given the same files report
+    /// their findings once per part, each on its own rendering of the object — a shared
+    /// AppProject is every cluster's) and counts `errors`, `warnings` and `notes` again from what
+    /// is left; the other counts stay sums. The first one kept keeps its object and related
+    /// places. Returns how many were dropped.
+    pub fn drop_repeated(&mut self) -> usize {
+        let Some(list) = self.value["diagnostics"].as_array_mut() else {
+            return 0;
+        };
+        let before = list.len();
+        let mut seen = std::collections::HashSet::new();
+        list.retain(|d| {
+            seen.insert(
+                [
+                    "rule", "severity", "file", "line", "column", "message", "help",
+                ]
+                .map(|k| d.get(k).map(Value::to_string).unwrap_or_default()),
+            )
+        });
+        let dropped = before - list.len();
+        let count = |severity: &str| {
+            list.iter()
+                .filter(|d| text(d, "severity") == severity)
+                .count()
+        };
+        let counts = [
+            ("errors", count("error")),
+            ("warnings", count("warning")),
+            ("notes", count("note")),
+        ];
+        if let Some(summary) = self.value["summary"].as_object_mut() {
+            for (key, n) in counts {
+                if summary.contains_key(key) {
+                    summary.insert(key.into(), json!(n));
+                }
+            }
+        }
+        dropped
+    }
+
     /// The merged report as `--format json` writes one.
     pub fn json(&self) -> String {
         super::json_text(&self.value)
@@ -646,6 +688,30 @@ mod tests {
         assert_eq!(flag(vec![none_rendered.clone(), plain.clone()]), true);
         assert_eq!(flag(vec![plain.clone(), plain]), false);
         assert_eq!(flag(vec![none_rendered, rendered]), false);
+    }
+
+    // Two parts given the same file report its finding twice; `--unique` keeps one and counts
+    // the severities again, the other counts stay sums.
+    #[test]
+    fn drop_repeated_keeps_one_of_identical_findings_and_recounts() {
+        let a = report(
+            json!([finding("a.yaml", 2, "x"), finding("shared.yaml", 1, "x")]),
+            json!({"errors": 2, "files": 2}),
+        );
+        // The same finding on another cluster's rendering of the shared object.
+        let mut other = finding("shared.yaml", 1, "x");
+        other["object"] = json!({"kind": "AppProject", "name": "p", "cluster": "prod"});
+        let b = report(json!([other]), json!({"errors": 1, "files": 1}));
+        let mut merged = merge(&[a, b]).expect("merges");
+        assert_eq!(array(&merged.value["diagnostics"]).len(), 3);
+        assert_eq!(merged.drop_repeated(), 1);
+        let files: Vec<&str> = array(&merged.value["diagnostics"])
+            .iter()
+            .map(|d| text(d, "file"))
+            .collect();
+        assert_eq!(files, ["a.yaml", "shared.yaml"]);
+        assert_eq!(merged.value["summary"]["errors"], 2);
+        assert_eq!(merged.value["summary"]["files"], 3);
     }
 
     #[test]
