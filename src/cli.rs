@@ -47,6 +47,10 @@ pub enum Command {
         #[command(flatten)]
         render: RenderArgs,
     },
+    /// Merge `--format json` reports (all of `check`, or all of `diff`) into one: findings of
+    /// every report interleaved in a run's order, summaries summed. For a tree checked in parts
+    /// (one CI job per repository or app-of-apps root); see the README's "Scaling out".
+    Merge(MergeArgs),
     /// List the rules.
     Rules {
         #[arg(long, value_enum, default_value_t = CatalogueFormat::Human)]
@@ -93,6 +97,37 @@ fn output_file(s: &str) -> Result<OutputFile, String> {
 pub enum RenderFormat {
     Yaml,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormat {
+    /// One report of the same shape as its inputs.
+    Json,
+    /// One line a finding (no source snippets: a JSON report holds no source text) and the
+    /// summary lines.
+    Human,
+    /// GitHub Actions annotations (each at its first line and column: a JSON report has no end).
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The reports, written by `check --format json` or `diff --format json` (or their
+    /// `--output json=PATH`).
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+    /// Output format. SARIF and Markdown quote source regions a JSON report does not hold:
+    /// merge the SARIF files themselves (code scanning takes several) or run `check` once.
+    #[arg(long, value_enum, default_value_t = MergeFormat::Json)]
+    pub format: MergeFormat,
+    /// Lowest severity that makes the exit status 1, over the merged findings.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Keep one of the findings that say the same (rule, severity, message, help) at the same
+    /// place: parts given the same files report theirs once per part. Errors, warnings and notes
+    /// are counted again; the other counts stay sums.
+    #[arg(long)]
+    pub unique: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -222,6 +257,7 @@ impl RenderArgs {
             cache_dir: self.cache_dir.clone(),
             no_render: self.no_render,
             memo: None,
+            progress: None,
         }
     }
 }

@@ -8,19 +8,75 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use manifest_guard::cli::{
-    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, OutputFile,
-    RenderFormat,
+    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, MergeArgs,
+    MergeFormat, OutputFile, RenderFormat,
 };
 use manifest_guard::diagnostic::Severity;
+use manifest_guard::render::{Progress, ProgressHook};
 use manifest_guard::report::{self, Format, Report};
-use manifest_guard::{CheckOptions, rules};
+use manifest_guard::{CheckOptions, RenderFlags, rules};
+use std::sync::Arc;
 
 /// mimalloc: the run allocates millions of small nodes from several threads at once, where the
 /// system allocator spends its time on arena locks (issue 12's profile: a third of the run in
 /// malloc, free and futex wake-ups).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Progress of the Helm and Kustomize renders on stderr (renders done / planned, the unit that
+/// last finished), only when stderr is a terminal: never in a pipe, a log or a report. Cleared
+/// before the report is printed.
+struct RenderBar {
+    bar: ProgressBar,
+}
+
+impl RenderBar {
+    /// A bar when stderr is a terminal, else `None`.
+    fn on_terminal() -> Option<Arc<RenderBar>> {
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        // Drawn once the first renders are planned: a run without renders shows nothing.
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} rendering {pos}/{len} [{elapsed}] {wide_msg}")
+        {
+            bar.set_style(style);
+        }
+        Some(Arc::new(RenderBar { bar }))
+    }
+
+    /// The render flags with this bar told of every render.
+    fn observe(bar: Option<&Arc<RenderBar>>, mut flags: RenderFlags) -> RenderFlags {
+        flags.progress = bar.map(|b| ProgressHook(Arc::clone(b) as Arc<dyn Progress>));
+        flags
+    }
+
+    fn finish(bar: Option<&Arc<RenderBar>>) {
+        if let Some(b) = bar {
+            b.bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for RenderBar {
+    fn planned(&self, renders: usize) {
+        if self.bar.is_hidden() && renders > 0 {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.bar
+                .enable_steady_tick(std::time::Duration::from_millis(120));
+        }
+        self.bar.inc_length(renders as u64);
+    }
+
+    fn rendered(&self, unit: &str) {
+        // The directory comes from the repository: no escape sequence reaches the terminal.
+        self.bar.set_message(report::printable(unit).into_owned());
+        self.bar.inc(1);
+    }
+}
 
 fn main() -> ExitCode {
     // Before anything is created or spawned: an interrupt removes what the run left (temporary
@@ -36,24 +92,14 @@ fn main() -> ExitCode {
             config,
             config_rev,
             render,
-        } => match manifest_guard::inventory_with(
+        } => show_inventory(
             &paths,
+            format,
             config.as_deref(),
             config_rev.as_deref(),
-            &render.flags(),
-        ) {
-            Ok((inventory, _)) => {
-                print!(
-                    "{}",
-                    match format {
-                        RenderFormat::Json => report::inventory::render_json(&inventory),
-                        RenderFormat::Yaml => report::inventory::render_yaml(&inventory),
-                    }
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => fatal(&e, ColorChoice::Auto),
-        },
+            &render,
+        ),
+        Command::Merge(args) => merge(args),
         Command::Rules { format } => {
             print!("{}", catalogue(format));
             ExitCode::SUCCESS
@@ -72,6 +118,37 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+/// `render`: what the inventory holds.
+fn show_inventory(
+    paths: &[std::path::PathBuf],
+    format: RenderFormat,
+    config: Option<&std::path::Path>,
+    config_rev: Option<&str>,
+    render: &manifest_guard::cli::RenderArgs,
+) -> ExitCode {
+    let bar = RenderBar::on_terminal();
+    let built = manifest_guard::inventory_with(
+        paths,
+        config,
+        config_rev,
+        &RenderBar::observe(bar.as_ref(), render.flags()),
+    );
+    RenderBar::finish(bar.as_ref());
+    match built {
+        Ok((inventory, _)) => {
+            print!(
+                "{}",
+                match format {
+                    RenderFormat::Json => report::inventory::render_json(&inventory),
+                    RenderFormat::Yaml => report::inventory::render_yaml(&inventory),
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fatal(&e, ColorChoice::Auto),
     }
 }
 
@@ -149,15 +226,18 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(files) => files,
         Err(code) => return code,
     };
+    let bar = RenderBar::on_terminal();
     let opts = CheckOptions {
         paths: args.paths,
         config: args.config,
         config_rev: args.config_rev,
         select: args.report.select,
         ignore: args.report.ignore,
-        render: args.render.flags(),
+        render: RenderBar::observe(bar.as_ref(), args.render.flags()),
     };
-    let run = match manifest_guard::check(&opts) {
+    let run = manifest_guard::check(&opts);
+    RenderBar::finish(bar.as_ref());
+    let run = match run {
         Ok(run) => run,
         Err(e) => return fatal(&e, args.report.color),
     };
@@ -183,6 +263,45 @@ fn check(args: CheckArgs) -> ExitCode {
     code
 }
 
+/// `merge`: reads every report (a file that cannot be read, or is not a report of this version,
+/// stops it with status 2, naming the file), prints the merged one, and fails per `--fail-on`
+/// over the merged findings.
+fn merge(args: MergeArgs) -> ExitCode {
+    let mut reports = Vec::with_capacity(args.reports.len());
+    for path in &args.reports {
+        let name = report::printable(&path.to_string_lossy()).into_owned();
+        match std::fs::read_to_string(path) {
+            Ok(text) => reports.push((name, text)),
+            Err(e) => {
+                eprintln!("error: cannot read {name}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut merged = match report::merge::merge(&reports) {
+        Ok(merged) => merged,
+        // The reasons quote the reports (a key, a version), which may come from anywhere.
+        Err(e) => {
+            eprintln!("error: {}", report::printable(&e.to_string()));
+            return ExitCode::from(2);
+        }
+    };
+    if args.unique {
+        merged.drop_repeated();
+    }
+    emit(&match args.format {
+        MergeFormat::Json => merged.json(),
+        MergeFormat::Human => merged.human(),
+        MergeFormat::Github => merged.github(&report_options(None).repository),
+    });
+    let fails = threshold(args.fail_on).is_some_and(|t| merged.worst().is_some_and(|w| w >= t));
+    if fails {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn threshold(fail_on: FailOn) -> Option<Severity> {
     match fail_on {
         FailOn::Error => Some(Severity::Error),
@@ -198,6 +317,7 @@ fn diff(args: DiffArgs) -> ExitCode {
         Ok(files) => files,
         Err(code) => return code,
     };
+    let bar = RenderBar::on_terminal();
     let opts = manifest_guard::diff::DiffOptions {
         base: args.base,
         head: args.head,
@@ -205,9 +325,11 @@ fn diff(args: DiffArgs) -> ExitCode {
         head_dir: args.head_dir,
         path: args.path,
         config: args.config,
-        render: args.render.flags(),
+        render: RenderBar::observe(bar.as_ref(), args.render.flags()),
     };
-    let run = match manifest_guard::diff(&opts, &args.report.select, &args.report.ignore) {
+    let run = manifest_guard::diff(&opts, &args.report.select, &args.report.ignore);
+    RenderBar::finish(bar.as_ref());
+    let run = match run {
         Ok(run) => run,
         Err(e) => return fatal(&e, args.report.color),
     };

@@ -19,6 +19,8 @@ pub struct RenderFlags {
     pub no_render: bool,
     /// Renders shared with another build of this process (set by `diff` for its two sides).
     pub memo: Option<std::sync::Arc<render::cache::Memo>>,
+    /// Told of each render (the binary's progress bar on a terminal).
+    pub progress: Option<render::ProgressHook>,
 }
 
 impl RenderFlags {
@@ -312,6 +314,7 @@ impl Scan {
             limits: config.limits.clone(),
             label: self.label.clone(),
             memo: flags.memo.clone(),
+            progress: flags.progress.clone(),
         };
         let mut inventory = render::build(sources, &roots, &settings);
         inventory.options = config.options;

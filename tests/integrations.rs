@@ -966,6 +966,27 @@ fn readme_workflow_snippet_passes_actionlint() {
     assert!(ran.ok, "{}", ran.output);
 }
 
+/// The README's "Scaling out" matrix (issue 12 §3) is a workflow actionlint accepts (with
+/// shellcheck over its scripts when it is installed), and it runs what `merge` takes.
+#[test]
+fn readme_scaling_out_workflow_passes_actionlint() {
+    let snippet = readme_block("### Scaling out", "yaml");
+    assert!(
+        snippet.contains("--format json")
+            && snippet.contains("manifest-guard merge reports/*.json"),
+        "{snippet}"
+    );
+    let Some(actionlint) = tool("actionlint") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).expect("mkdir");
+    std::fs::create_dir(dir.path().join(".git")).expect("mkdir .git");
+    std::fs::write(dir.path().join(".github/workflows/parts.yml"), snippet).expect("write");
+    let ran = run_tool(&actionlint, &[], dir.path(), &[]);
+    assert!(ran.ok, "{}", ran.output);
+}
+
 /// The README's pre-commit configuration is valid and names a hook this repository defines.
 #[test]
 fn readme_pre_commit_snippet_is_valid() {

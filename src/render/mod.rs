@@ -82,6 +82,38 @@ pub struct Settings {
     pub label: Option<String>,
     /// Renders shared with another build of this process (`diff`'s other revision).
     pub memo: Option<Arc<cache::Memo>>,
+    /// Told of each render as it is planned and as it finishes (the binary's progress bar).
+    pub progress: Option<ProgressHook>,
+}
+
+/// Told of the Helm and Kustomize renders as they go, for a progress display: the library never
+/// prints, the binary draws. Called from the render threads, so it must be cheap and `Sync`.
+/// An app-of-apps tree plans its renders in rounds (what one round renders may hold more
+/// Applications), so the total grows as the run goes.
+pub trait Progress: Send + Sync {
+    /// `renders` more renders are planned (each distinct input once; those beyond `renders`,
+    /// the run's bound, are not).
+    fn planned(&self, renders: usize);
+    /// One planned render finished (run, failed, or reused from a cache); `unit` names it.
+    fn rendered(&self, unit: &str);
+}
+
+/// A [`Progress`] shared with the render threads; `Settings` stays `Debug` and `Clone`.
+#[derive(Clone)]
+pub struct ProgressHook(pub Arc<dyn Progress>);
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHook")
+    }
+}
+
+/// What a progress display calls a render: its tool and directory below the scanned root.
+fn unit_name(request: &RenderRequest) -> String {
+    match request {
+        RenderRequest::Helm(h) => format!("helm {}", h.chart_dir),
+        RenderRequest::Kustomize(k) => format!("kustomize {}", k.dir),
+    }
 }
 
 impl Default for Settings {
@@ -99,6 +131,7 @@ impl Default for Settings {
             limits: crate::limits::Limits::default(),
             label: None,
             memo: None,
+            progress: None,
         }
     }
 }
@@ -895,13 +928,13 @@ impl Builder<'_> {
         // Each request is planned once: the plan gives the key and, unless a render with the
         // same key is already done (here or on disk), the run.
         let prepared: Vec<tool::Prepared> = requests.par_iter().map(|r| r.prepare(tools)).collect();
-        let mut unique: Vec<&tool::Prepared> = Vec::new();
+        let mut unique: Vec<(&tool::Prepared, &RenderRequest)> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
         // Beyond the run's `renders`, a render is not run: an app-of-apps whose chart renders
         // ten Applications of itself with new parameters each asks for 10^depth renders.
         let mut allowed = self.renders.left;
         let mut refused: HashSet<&str> = HashSet::new();
-        for p in &prepared {
+        for (p, request) in prepared.iter().zip(requests) {
             if seen.insert(p.key.as_str()) {
                 if p.runs_tool() {
                     if allowed == 0 {
@@ -910,17 +943,21 @@ impl Builder<'_> {
                     }
                     allowed -= 1;
                 }
-                unique.push(p);
+                unique.push((p, request));
             }
         }
         let cache_dir = self.settings.cache_dir.clone();
         let memo = self.settings.memo.clone();
+        let progress = self.settings.progress.clone();
+        if let Some(progress) = &progress {
+            progress.0.planned(unique.len());
+        }
         // Per key: the result, whether it was reused (disk, the other build) and whether a tool
         // ran for it (what `renders` counts).
         type Done = (String, Result<Arc<Rendered>, RenderError>, bool, bool);
         let done: Vec<Done> = unique
             .par_iter()
-            .map(|p| {
+            .map(|(p, request)| {
                 let mut from_disk = false;
                 let mut run = || {
                     if let Some(hit) = cache_dir.as_ref().and_then(|d| cache::read(d, &p.key)) {
@@ -937,6 +974,9 @@ impl Builder<'_> {
                     Some(m) => m.get_or_render(&p.key, run),
                     None => (run(), true),
                 };
+                if let Some(progress) = &progress {
+                    progress.0.rendered(&unit_name(request));
+                }
                 // Reused from the other build: not run here.
                 let reused = from_disk || !ran;
                 (p.key.clone(), result, reused, !reused && p.runs_tool())

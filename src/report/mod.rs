@@ -13,6 +13,7 @@ pub mod human;
 pub mod inventory;
 pub mod json;
 pub mod markdown;
+pub mod merge;
 pub mod sarif;
 
 use std::collections::{BTreeMap, HashSet};
@@ -129,7 +130,11 @@ pub struct Report<'a> {
 
 /// Counts shown at the end of every report. JSON version 1 readers know the first six fields;
 /// the rest say what was and was not checked.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+///
+/// Read back by `merge` (which needs the counts, not where each file went: `file_counts` is not
+/// read).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub files: usize,
     pub objects: usize,
@@ -161,6 +166,7 @@ pub struct Summary {
     pub suppressed: BTreeMap<String, usize>,
     /// Where every file the walk met went (parsed, read only by a render, or skipped and why):
     /// `seen` is the sum of the rest. For `diff`, the head's.
+    #[serde(skip_deserializing)]
     pub file_counts: crate::load::FileCounts,
 }
 
