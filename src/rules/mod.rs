@@ -15,8 +15,10 @@ use crate::model::Inventory;
 
 pub mod util;
 
+mod allow_empty_prune;
 mod app_project_violation;
 mod application_retarget;
+mod appset_deletion_unprotected;
 mod config_loosened;
 mod crd_delete;
 mod cross_namespace_target;
@@ -30,10 +32,13 @@ mod one_object_per_file;
 mod project_unrestricted;
 mod protected_cluster_change;
 mod render_failed;
+mod replace_on_stateful;
 mod retention_policy_delete;
 mod shared_resource;
 mod stateful_delete;
+mod stateful_deletion_unprotected;
 mod stateful_rename;
+mod tracking_label_in_volume_claim_template;
 mod unknown_cluster;
 mod unknown_project;
 mod unreadable_file;
@@ -93,25 +98,30 @@ pub trait Rule: Sync + Send {
 /// Every rule, sorted by id.
 pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
+        &allow_empty_prune::AllowEmptyPrune,
         &app_project_violation::AppProjectViolation,
         &application_retarget::ApplicationRetarget,
+        &appset_deletion_unprotected::AppsetDeletionUnprotected,
         &config_loosened::ConfigLoosened,
         &crd_delete::CrdDelete,
-        &immutable_field_change::ImmutableFieldChange,
-        &protected_cluster_change::ProtectedClusterChange,
-        &render_failed::RenderFailed,
-        &retention_policy_delete::RetentionPolicyDelete,
-        &stateful_delete::StatefulDelete,
-        &stateful_rename::StatefulRename,
         &cross_namespace_target::CrossNamespaceTarget,
         &duplicate_application::DuplicateApplication,
         &duplicate_resource::DuplicateResource,
         &duplicate_yaml_key::DuplicateYamlKey,
+        &immutable_field_change::ImmutableFieldChange,
         &incomplete_object::IncompleteObject,
         &not_rendered::NotRendered,
         &one_object_per_file::OneObjectPerFile,
         &project_unrestricted::ProjectUnrestricted,
+        &protected_cluster_change::ProtectedClusterChange,
+        &render_failed::RenderFailed,
+        &replace_on_stateful::ReplaceOnStateful,
+        &retention_policy_delete::RetentionPolicyDelete,
         &shared_resource::SharedResource,
+        &stateful_delete::StatefulDelete,
+        &stateful_deletion_unprotected::StatefulDeletionUnprotected,
+        &stateful_rename::StatefulRename,
+        &tracking_label_in_volume_claim_template::TrackingLabelInVolumeClaimTemplate,
         &unknown_cluster::UnknownCluster,
         &unknown_project::UnknownProject,
         &unreadable_file::UnreadableFile,
