@@ -310,3 +310,58 @@ fn retention_policy_delete_reports_in_check_when_the_application_prunes() {
     write(dir.path(), "apps/billing.yaml", app("", AUTO_PRUNE));
     assert_eq!(found(dir.path(), "retention-policy-delete").len(), 1);
 }
+
+/// Only what takes data with it counts for the deletion rules: a claim always; a StatefulSet only
+/// with `whenDeleted: Delete` (Kubernetes keeps claims of a deleted StatefulSet by default, and a
+/// new StatefulSet of the name adopts them); a volume only with the `Delete` reclaim policy (a
+/// volume written by hand defaults to `Retain`: deleting the object leaves the disk).
+#[test]
+fn deletion_rules_count_only_objects_whose_deletion_deletes_data() {
+    let sts = |policy: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: ledger\nspec:\n  serviceName: ledger\n{policy}  selector:\n    matchLabels:\n      app: ledger\n  template:\n    metadata:\n      labels:\n        app: ledger\n    spec:\n      containers:\n        - name: ledger\n          image: ledger:1\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        accessModes: [ReadWriteOnce]\n        resources:\n          requests:\n            storage: 1Gi\n"
+        )
+    };
+    let pv = |policy: &str| {
+        format!(
+            "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: ledger-disk\nspec:\n  capacity:\n    storage: 1Gi\n  accessModes: [ReadWriteOnce]\n{policy}  hostPath:\n    path: /data/ledger\n"
+        )
+    };
+    let cases = [
+        (sts(""), 0),
+        (
+            sts(
+                "  persistentVolumeClaimRetentionPolicy:\n    whenDeleted: Retain\n    whenScaled: Delete\n",
+            ),
+            0,
+        ),
+        (
+            sts("  persistentVolumeClaimRetentionPolicy:\n    whenDeleted: Delete\n"),
+            1,
+        ),
+        (pv(""), 0),
+        (pv("  persistentVolumeReclaimPolicy: Retain\n"), 0),
+        (pv("  persistentVolumeReclaimPolicy: Delete\n"), 1),
+        (pvc(""), 1),
+    ];
+    for (object, expected) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), ".manifest-guard.yaml", CONFIG);
+        write(
+            dir.path(),
+            "apps/billing.yaml",
+            app(
+                "  finalizers:\n    - resources-finalizer.argocd.argoproj.io\n",
+                "  syncPolicy:\n    automated:\n      prune: true\n      allowEmpty: true\n",
+            ),
+        );
+        write(dir.path(), "billing/object.yaml", &object);
+        for rule in ["stateful-deletion-unprotected", "allow-empty-prune"] {
+            assert_eq!(
+                found(dir.path(), rule).len(),
+                expected,
+                "{rule} on:\n{object}"
+            );
+        }
+    }
+}

@@ -231,22 +231,29 @@ pub fn deletion_cascades(app: &crate::model::Application) -> bool {
             .is_some_and(|g| !g.preserve_resources && app.finalizers.is_empty())
 }
 
-/// Whether deleting the object deletes data: a claim or a volume, or a StatefulSet whose
+/// Whether deleting the object deletes data: a claim; a volume whose
+/// `persistentVolumeReclaimPolicy` is `Delete` (or the deprecated `Recycle`); a StatefulSet whose
 /// `persistentVolumeClaimRetentionPolicy.whenDeleted` is `Delete`. A StatefulSet deleted with the
 /// default `Retain` leaves its claims, and a StatefulSet of the same name adopts them again
-/// (Kubernetes, StatefulSets "PersistentVolumeClaim retention").
+/// (Kubernetes, StatefulSets "PersistentVolumeClaim retention"); a volume written by hand defaults
+/// to `Retain`, and deleting its object leaves the disk (Persistent Volumes, "Reclaiming").
 pub fn deletion_loses_data(object: &Object) -> bool {
     if !is_stateful(object) {
         return false;
     }
-    object.id.kind != "StatefulSet"
-        || object
-            .node
-            .path(&[
+    let text = |path: &[&str]| object.node.path(path).and_then(|n| n.as_str());
+    match object.id.kind.as_str() {
+        "StatefulSet" => {
+            text(&[
                 "spec",
                 "persistentVolumeClaimRetentionPolicy",
                 "whenDeleted",
-            ])
-            .and_then(|n| n.as_str())
-            == Some("Delete")
+            ]) == Some("Delete")
+        }
+        "PersistentVolume" => matches!(
+            text(&["spec", "persistentVolumeReclaimPolicy"]),
+            Some("Delete" | "Recycle")
+        ),
+        _ => true,
+    }
 }
