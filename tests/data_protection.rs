@@ -365,3 +365,55 @@ fn deletion_rules_count_only_objects_whose_deletion_deletes_data() {
         }
     }
 }
+
+/// A generated Application's `allowEmpty` is written once, in its ApplicationSet's template: the
+/// finding points there, once for the Applications generated from that line.
+#[test]
+fn allow_empty_of_generated_applications_points_at_the_template() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), ".manifest-guard.yaml", CONFIG);
+    write(
+        dir.path(),
+        "appsets/teams.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: teams\n  namespace: argocd\nspec:\n  syncPolicy:\n    preserveResourcesOnDeletion: true\n  generators:\n    - list:\n        elements:\n          - team: billing\n          - team: ledger\n  template:\n    metadata:\n      name: '{{team}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://git.example.com/platform/gitops.git\n        path: billing\n      destination:\n        name: in-cluster\n        namespace: '{{team}}'\n      syncPolicy:\n        automated:\n          prune: true\n          allowEmpty: true\n",
+    );
+    write(dir.path(), "billing/pvc.yaml", pvc(""));
+    let f = found(dir.path(), "allow-empty-prune");
+    assert_eq!(
+        f,
+        vec![(
+            "allow-empty-prune".to_string(),
+            "appsets/teams.yaml".to_string(),
+            28
+        )],
+    );
+}
+
+/// `Replace=true` in an ApplicationSet's template reaches every generated Application: one
+/// finding at the template's syncOptions item, naming the others.
+#[test]
+fn replace_in_a_template_is_reported_once_at_the_template() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), ".manifest-guard.yaml", CONFIG);
+    write(
+        dir.path(),
+        "appsets/teams.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: teams\n  namespace: argocd\nspec:\n  generators:\n    - list:\n        elements:\n          - team: billing\n          - team: ledger\n  template:\n    metadata:\n      name: '{{team}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://git.example.com/platform/gitops.git\n        path: billing\n      destination:\n        name: in-cluster\n        namespace: '{{team}}'\n      syncPolicy:\n        syncOptions:\n          - Replace=true\n",
+    );
+    write(dir.path(), "billing/pvc.yaml", pvc(""));
+    let f = found(dir.path(), "replace-on-stateful");
+    assert_eq!(
+        f,
+        vec![(
+            "replace-on-stateful".to_string(),
+            "appsets/teams.yaml".to_string(),
+            25
+        )],
+    );
+    let m = messages(dir.path(), "replace-on-stateful");
+    assert!(
+        m[0].contains("the same for 1 more Applications from this line: `ledger`"),
+        "{}",
+        m[0]
+    );
+}

@@ -78,38 +78,76 @@ impl Rule for ReplaceOnStateful {
                 );
             }
         }
+        // Generated Applications share their template's line: one finding per line and option.
+        type Line = (usize, usize, usize, &'static str);
+        let mut per_line: BTreeMap<Line, util::AppsAtLine> = BTreeMap::new();
         for (app_idx, objects) in per_app {
             let app = inventory.app(app_idx);
             for option in OPTIONS {
                 if !app.sync.has_option(option) {
                     continue;
                 }
-                let names = crate::diagnostic::first_few(
-                    objects.iter().map(|&i| inventory.object(i).id.short()),
-                    3,
-                );
-                out.push(
-                    META.diagnostic(
-                        util::app_sync_option_location(inventory, app, option),
-                        format!(
-                            "`{option}` in the syncOptions of {} applies to every object it deploys, stateful ones included ({names}): {}; {}",
-                            util::app_name(inventory, app),
-                            consequence(option),
-                            if objects.iter().any(|&i| util::deletion_loses_data(inventory.object(i))) {
-                                "for an object that holds data, recreated means empty"
-                            } else {
-                                at_stake(inventory.object(objects[0]))
-                            },
-                        ),
-                    )
-                    .with_label(format!("`{option}` for every object"))
-                    .with_help(format!(
-                        "remove `{option}` from the Application's syncOptions; if one object needs it (a Job, a resource too large for apply), set it in that object's own `argocd.argoproj.io/sync-options`"
-                    ))
-                    .with_object(objects[0])
-                    .with_related(inventory.object(objects[0]).name_location(), "a stateful object it deploys"),
-                );
+                let at = util::app_sync_option_location(inventory, app, option);
+                per_line
+                    .entry((at.file.0, at.span.start, at.span.end, option))
+                    .or_insert_with(|| (at, Vec::new()))
+                    .1
+                    .push((app_idx, objects.clone()));
             }
+        }
+        for ((.., option), (at, apps)) in per_line {
+            let Some((first_app, first_objects)) = apps.first() else {
+                continue;
+            };
+            let all: Vec<ObjectIdx> = apps.iter().flat_map(|(_, o)| o.iter().copied()).collect();
+            let names = crate::diagnostic::first_few(
+                all.iter()
+                    .map(|&i| inventory.object(i).id.short())
+                    .collect::<Vec<_>>(),
+                3,
+            );
+            let others = if apps.len() > 1 {
+                format!(
+                    " (the same for {} more Applications from this line: {})",
+                    apps.len() - 1,
+                    crate::diagnostic::first_few(
+                        apps[1..]
+                            .iter()
+                            .map(|(a, _)| format!("`{}`", inventory.app(*a).name))
+                            .collect::<Vec<_>>(),
+                        5,
+                    )
+                )
+            } else {
+                String::new()
+            };
+            let stake = if all
+                .iter()
+                .any(|&i| util::deletion_loses_data(inventory.object(i)))
+            {
+                "for an object that holds data, recreated means empty"
+            } else {
+                at_stake(inventory.object(first_objects[0]))
+            };
+            out.push(
+                META.diagnostic(
+                    at,
+                    format!(
+                        "`{option}` in the syncOptions of {} applies to every object it deploys, stateful ones included ({names}): {}; {stake}{others}",
+                        util::app_name(inventory, inventory.app(*first_app)),
+                        consequence(option),
+                    ),
+                )
+                .with_label(format!("`{option}` for every object"))
+                .with_help(format!(
+                    "remove `{option}` from the Application's syncOptions; if one object needs it (a Job, a resource too large for apply), set it in that object's own `argocd.argoproj.io/sync-options`"
+                ))
+                .with_object(first_objects[0])
+                .with_related(
+                    inventory.object(first_objects[0]).name_location(),
+                    "a stateful object it deploys",
+                ),
+            );
         }
         out
     }

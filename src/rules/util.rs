@@ -257,3 +257,10 @@ pub fn deletion_loses_data(object: &Object) -> bool {
         _ => true,
     }
 }
+
+/// The Applications (with their stateful objects) whose setting is written at one line: a
+/// generated Application's is in its ApplicationSet's template, shared by all it generates.
+pub type AppsAtLine = (
+    Location,
+    Vec<(crate::model::AppIdx, Vec<crate::model::ObjectIdx>)>,
+);
