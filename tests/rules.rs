@@ -145,6 +145,18 @@ fn document_examples_behave_as_they_say() {
                     std::fs::write(dir.path().join("example.yaml"), format!("{block}\n"))
                         .expect("write");
                 }
+                // A rule that reads an option (the tracking method) shows it under
+                // `## Configuration` in a block that starts with `# .manifest-guard.yaml`.
+                if let Some(config) = blocks(&doc, "Configuration", "yaml")
+                    .into_iter()
+                    .find(|b| b.starts_with("# .manifest-guard.yaml"))
+                {
+                    std::fs::write(
+                        dir.path().join(".manifest-guard.yaml"),
+                        format!("{config}\n"),
+                    )
+                    .expect("write");
+                }
                 fixture_args(".", false)
             };
             if examples.is_empty() {

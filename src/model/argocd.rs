@@ -141,6 +141,9 @@ pub struct Generated {
     pub preserve_resources: bool,
     /// `spec.syncPolicy.applicationsSync` (`create-only`, `create-update`, `create-delete`, `sync`).
     pub applications_sync: Option<String>,
+    /// The kinds of generators its ApplicationSet names (`list`, `clusters`, `git`…, those
+    /// inside `matrix` and `merge` included), in the order written.
+    pub generators: Vec<String>,
 }
 
 /// Locations of the parts of an Application that findings point at.

@@ -32,12 +32,12 @@ impl TrackingMethod {
         }
     }
 
-    /// Whether Argo CD reads the `app.kubernetes.io/instance` label as tracking.
+    /// Whether Argo CD reads the `app.kubernetes.io/instance` label to tell which Application
+    /// owns a resource: under `label` only. With `annotation+label` it writes both but reads the
+    /// annotation (argo-cd `util/argo/resource_tracking.go`, `GetAppName`: the
+    /// `TrackingMethodAnnotationAndLabel` case returns the annotation's application name).
     pub fn uses_label(self) -> bool {
-        matches!(
-            self,
-            TrackingMethod::Label | TrackingMethod::AnnotationAndLabel
-        )
+        matches!(self, TrackingMethod::Label)
     }
 }
 

@@ -2039,6 +2039,7 @@ fn expand_appset(
             "nothing it would generate is checked; give its generators what they read (clusters, elements, directories or files) so they produce elements",
         ));
     }
+    let kinds = generator_kinds(node.path(&["spec", "generators"]));
     for generated in expansion.apps {
         let origin = AppOrigin {
             parent: None,
@@ -2051,6 +2052,7 @@ fn expand_appset(
                 duplicate_of: generated.duplicate_of,
                 preserve_resources: expansion.preserve_resources,
                 applications_sync: expansion.applications_sync.clone(),
+                generators: kinds.clone(),
             }),
         };
         let mut app = argocd::application::read(&generated.manifest, &locate, None, origin);
@@ -2065,12 +2067,25 @@ fn expand_appset(
 /// namespace (applicationset/generators/cluster.go); offline they come from the repository or
 /// the configuration.
 fn why_no_element(generators: Option<&Node>) -> String {
+    let found = generator_kinds(generators);
+    let has = |k: &str| found.iter().any(|f| f == k);
+    if has("clusters") {
+        "its `clusters` generator matches no declared cluster; declare the clusters (with their labels) in `.manifest-guard.yaml` `clusters:`, or as cluster Secrets in the repository".into()
+    } else if has("git") {
+        "its `git` generator matches no directory or file of the repository".into()
+    } else if has("list") {
+        "its `list` generator has no elements".into()
+    } else {
+        "its generators produce no element".into()
+    }
+}
+
+/// The kinds of generators an ApplicationSet's `spec.generators` names (`list`, `clusters`,
+/// `git`…), looking inside `matrix` and `merge`, in the order written.
+fn generator_kinds(generators: Option<&Node>) -> Vec<String> {
     fn kinds(generators: Option<&Node>, out: &mut Vec<String>) {
         for g in generators.map(Node::items).unwrap_or(&[]) {
-            let crate::load::yaml::Value::Map(entries) = &g.value else {
-                continue;
-            };
-            for e in entries {
+            for e in g.entries() {
                 let Some(kind) = e.key.as_scalar_text() else {
                     continue;
                 };
@@ -2084,16 +2099,7 @@ fn why_no_element(generators: Option<&Node>) -> String {
     }
     let mut found = Vec::new();
     kinds(generators, &mut found);
-    let has = |k: &str| found.iter().any(|f| f == k);
-    if has("clusters") {
-        "its `clusters` generator matches no declared cluster; declare the clusters (with their labels) in `.manifest-guard.yaml` `clusters:`, or as cluster Secrets in the repository".into()
-    } else if has("git") {
-        "its `git` generator matches no directory or file of the repository".into()
-    } else if has("list") {
-        "its `list` generator has no elements".into()
-    } else {
-        "its generators produce no element".into()
-    }
+    found
 }
 
 /// Whether the source is a directory source by its own options, so that no `Chart.yaml` or

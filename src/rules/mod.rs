@@ -15,8 +15,10 @@ use crate::model::{Inventory, ObjectIdx};
 
 pub mod util;
 
+mod allow_empty_prune;
 mod app_project_violation;
 mod application_retarget;
+mod appset_deletion_unprotected;
 mod config_loosened;
 mod crd_delete;
 mod cross_namespace_target;
@@ -42,10 +44,13 @@ mod protected_cluster_change;
 mod quorum_pdb_missing;
 mod quorum_spread_missing;
 mod render_failed;
+mod replace_on_stateful;
 mod retention_policy_delete;
 mod shared_resource;
 mod stateful_delete;
+mod stateful_deletion_unprotected;
 mod stateful_rename;
+mod tracking_label_in_volume_claim_template;
 mod unknown_cluster;
 mod unknown_project;
 mod unreadable_file;
@@ -183,8 +188,10 @@ pub trait Rule: Sync + Send {
 /// The registry, in id order IN SOURCE (a test reads this list and fails when a line is out of
 /// order or twice): the order is the catalogue's, SARIF's and the findings' tie-break.
 const REGISTRY: &[&dyn Rule] = &[
+    &allow_empty_prune::AllowEmptyPrune,
     &app_project_violation::AppProjectViolation,
     &application_retarget::ApplicationRetarget,
+    &appset_deletion_unprotected::AppsetDeletionUnprotected,
     &config_loosened::ConfigLoosened,
     &crd_delete::CrdDelete,
     &cross_namespace_target::CrossNamespaceTarget,
@@ -210,10 +217,13 @@ const REGISTRY: &[&dyn Rule] = &[
     &quorum_pdb_missing::QuorumPdbMissing,
     &quorum_spread_missing::QuorumSpreadMissing,
     &render_failed::RenderFailed,
+    &replace_on_stateful::ReplaceOnStateful,
     &retention_policy_delete::RetentionPolicyDelete,
     &shared_resource::SharedResource,
     &stateful_delete::StatefulDelete,
+    &stateful_deletion_unprotected::StatefulDeletionUnprotected,
     &stateful_rename::StatefulRename,
+    &tracking_label_in_volume_claim_template::TrackingLabelInVolumeClaimTemplate,
     &unknown_cluster::UnknownCluster,
     &unknown_project::UnknownProject,
     &unreadable_file::UnreadableFile,

@@ -756,3 +756,163 @@ pub fn dedup_same_place(findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
         .filter(|d| seen.insert((d.location, d.message.clone())))
         .collect()
 }
+// --- data protection ---
+
+/// The annotation that carries an object's own Argo CD sync options.
+pub const SYNC_OPTIONS_ANNOTATION: &str = "argocd.argoproj.io/sync-options";
+
+/// The sync options written on an object, as Argo CD reads them: the annotation's value split on
+/// commas, each item trimmed, empty items dropped (gitops-engine `pkg/sync/resource`
+/// `GetAnnotationCSVs`, which `HasAnnotationOption` compares whole items against).
+pub fn object_sync_options(object: &Object) -> Vec<&str> {
+    object
+        .annotation(SYNC_OPTIONS_ANNOTATION)
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Whether the object's `argocd.argoproj.io/sync-options` holds `option` (`Prune=false`).
+pub fn has_object_sync_option(object: &Object, option: &str) -> bool {
+    object_sync_options(object).contains(&option)
+}
+
+/// Where a finding about an object's sync options points: the annotation's value, or the
+/// object's name when it has none.
+pub fn sync_options_location(object: &Object) -> Location {
+    object
+        .node
+        .path(&["metadata", "annotations", SYNC_OPTIONS_ANNOTATION])
+        .map_or_else(|| object.name_location(), |n| object.locate(n.span))
+}
+
+/// The Application Argo CD keeps that deploys `object`, if any.
+pub fn live_app_of<'a>(
+    inventory: &'a Inventory,
+    object: &Object,
+) -> Option<(crate::model::AppIdx, &'a crate::model::Application)> {
+    let idx = inventory.unit(object.unit).app?;
+    let app = inventory.app(idx);
+    app.is_live().then_some((idx, app))
+}
+
+/// The ApplicationSet object that generated `app`, when it is generated.
+pub fn appset_of<'a>(
+    inventory: &'a Inventory,
+    app: &crate::model::Application,
+) -> Option<&'a Object> {
+    let generated = app.origin.generator.as_ref()?;
+    inventory.objects.iter().find(|o| {
+        o.id.group == "argoproj.io"
+            && o.id.kind == "ApplicationSet"
+            && o.name_location() == generated.appset_at
+    })
+}
+
+/// Where a key of an Application's `spec` is written: in the Application's own manifest, or for
+/// a generated one in its ApplicationSet's `spec.template.spec` (the line every generated
+/// Application comes from). `key_of_last` points at the last key rather than its value. Falls
+/// back to the Application's name (a key set by `templatePatch` or a parent's render has no
+/// line of its own).
+pub fn app_spec_location(
+    inventory: &Inventory,
+    app: &crate::model::Application,
+    path: &[&str],
+    key_of_last: bool,
+) -> Location {
+    let find = |object: &Object, prefix: &[&str]| -> Option<Location> {
+        let (last, parents) = path.split_last()?;
+        let mut full: Vec<&str> = prefix.to_vec();
+        full.extend_from_slice(parents);
+        let parent = object.node.path(&full)?;
+        let entry = parent.entry(last)?;
+        let node = if key_of_last {
+            &entry.key
+        } else {
+            &entry.value
+        };
+        Some(object.locate(node.span))
+    };
+    let written = app
+        .object
+        .and_then(|o| find(inventory.object(o), &["spec"]));
+    written
+        .or_else(|| appset_of(inventory, app).and_then(|o| find(o, &["spec", "template", "spec"])))
+        .unwrap_or(app.locations.name)
+}
+
+/// Where one item of an Application's `spec.syncPolicy.syncOptions` is written (the item equal
+/// to `option`), or the list, or the Application's name.
+pub fn app_sync_option_location(
+    inventory: &Inventory,
+    app: &crate::model::Application,
+    option: &str,
+) -> Location {
+    let find = |object: &Object, prefix: &[&str]| -> Option<Location> {
+        let mut full: Vec<&str> = prefix.to_vec();
+        full.extend_from_slice(&["syncPolicy", "syncOptions"]);
+        let list = object.node.path(&full)?;
+        let at = list
+            .items()
+            .iter()
+            .find(|i| i.as_str() == Some(option))
+            .map_or(list.span, |i| i.span);
+        Some(object.locate(at))
+    };
+    app.object
+        .and_then(|o| find(inventory.object(o), &["spec"]))
+        .or_else(|| appset_of(inventory, app).and_then(|o| find(o, &["spec", "template", "spec"])))
+        .unwrap_or(app.locations.name)
+}
+
+/// Whether deleting `app` deletes what it deployed: it carries the
+/// `resources-finalizer.argocd.argoproj.io` finalizer, or an ApplicationSet generated it without
+/// `preserveResourcesOnDeletion` from a template that names no finalizer — the ApplicationSet
+/// controller then adds that finalizer itself (argo-cd `applicationset/utils/utils.go`
+/// `RenderTemplateParams`: "Add the 'resources-finalizer' finalizer if the template application
+/// doesn't have any finalizers, and there is no syncPolicy or preserveResourcesOnDeletion is
+/// false").
+pub fn deletion_cascades(app: &crate::model::Application) -> bool {
+    app.has_cascade_finalizer()
+        || app
+            .origin
+            .generator
+            .as_ref()
+            .is_some_and(|g| !g.preserve_resources && app.finalizers.is_empty())
+}
+
+/// Whether deleting the object deletes data: a claim; a volume whose
+/// `persistentVolumeReclaimPolicy` is `Delete` (or the deprecated `Recycle`); a StatefulSet whose
+/// `persistentVolumeClaimRetentionPolicy.whenDeleted` is `Delete`. A StatefulSet deleted with the
+/// default `Retain` leaves its claims, and a StatefulSet of the same name adopts them again
+/// (Kubernetes, StatefulSets "PersistentVolumeClaim retention"); a volume written by hand defaults
+/// to `Retain`, and deleting its object leaves the disk (Persistent Volumes, "Reclaiming").
+pub fn deletion_loses_data(object: &Object) -> bool {
+    if !is_stateful(object) {
+        return false;
+    }
+    let text = |path: &[&str]| object.node.path(path).and_then(|n| n.as_str());
+    match object.id.kind.as_str() {
+        "StatefulSet" => {
+            text(&[
+                "spec",
+                "persistentVolumeClaimRetentionPolicy",
+                "whenDeleted",
+            ]) == Some("Delete")
+        }
+        "PersistentVolume" => matches!(
+            text(&["spec", "persistentVolumeReclaimPolicy"]),
+            Some("Delete" | "Recycle")
+        ),
+        _ => true,
+    }
+}
+
+/// The Applications (with their stateful objects) whose setting is written at one line: a
+/// generated Application's is in its ApplicationSet's template, shared by all it generates.
+pub type AppsAtLine = (
+    Location,
+    Vec<(crate::model::AppIdx, Vec<crate::model::ObjectIdx>)>,
+);
