@@ -332,18 +332,16 @@ fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> Option<Sourc
         Role::Jsonnet => return Some(empty(None)),
         Role::Excluded | Role::NotManifest => return None,
     }
-    match std::fs::metadata(&found.path) {
-        Ok(m) if m.len() > opts.max_file_size => {
+    // One open and one `fstat` per file (not a `stat` by path and another inside `fs::read`):
+    // the size bound is checked on the open file, and the buffer is sized from it.
+    let bytes = match read_bounded(&found.path, opts.max_file_size) {
+        Ok(Ok(b)) => b,
+        Ok(Err(size)) => {
             return Some(empty(Some(ReadProblem::TooLarge {
-                size: m.len(),
+                size,
                 limit: opts.max_file_size,
             })));
         }
-        Ok(_) => {}
-        Err(e) => return Some(empty(Some(ReadProblem::Io(e.to_string())))),
-    }
-    let bytes = match std::fs::read(&found.path) {
-        Ok(b) => b,
         Err(e) => return Some(empty(Some(ReadProblem::Io(e.to_string())))),
     };
     // UTF-32 is named, never decoded (Argo CD reads it as UTF-8 and fails); UTF-16 with a
@@ -387,6 +385,23 @@ fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> Option<Sourc
     file.documents = parsed.documents;
     file.yaml_error = parsed.error.or_else(|| array_of_manifests(&file));
     Some(file)
+}
+
+/// The bytes of the file at `path`, or its size when that is over `limit` (nothing read).
+/// Reads at most `limit + 1` bytes whatever the size said, should the file grow meanwhile.
+fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > limit {
+        return Ok(Err(size));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Ok(Err(bytes.len() as u64));
+    }
+    Ok(Ok(bytes))
 }
 
 /// The bucket of [`FileCounts`] a file of the walk lands in, once read.

@@ -113,6 +113,53 @@ pub struct Inventory {
     by_id: Identities,
     by_file: Grouped,
     by_unit: Grouped,
+    /// Indexes several rules read, built once by the first rule that asks.
+    pub memo: Memo,
+}
+
+/// Values computed once per inventory and shared by the rules that read them (rules run in
+/// parallel: the first to ask builds, the others wait for it). Keyed by type; a value holds
+/// indices into the inventory, never references.
+#[derive(Default)]
+pub struct Memo {
+    slots: std::sync::Mutex<Vec<(std::any::TypeId, MemoSlot)>>,
+}
+
+type MemoSlot =
+    std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>>;
+
+impl Memo {
+    /// The value of type `T`, built by `build` the first time it is asked for.
+    pub fn get<T: std::any::Any + Send + Sync>(
+        &self,
+        build: impl FnOnce() -> T,
+    ) -> std::sync::Arc<T> {
+        let id = std::any::TypeId::of::<T>();
+        let slot = {
+            let mut slots = self
+                .slots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match slots.iter().find(|(t, _)| *t == id) {
+                Some((_, slot)) => slot.clone(),
+                None => {
+                    let slot = MemoSlot::default();
+                    slots.push((id, slot.clone()));
+                    slot
+                }
+            }
+        };
+        let value = slot.get_or_init(|| std::sync::Arc::new(build())).clone();
+        value
+            .downcast::<T>()
+            .expect("a memo slot holds the type its key names")
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
 }
 
 /// Objects grouped by a dense key (a file, a unit, an identity's number): one list of every
@@ -250,6 +297,7 @@ impl Inventory {
             by_id,
             by_file,
             by_unit,
+            memo: Memo::default(),
         }
     }
 
@@ -479,6 +527,34 @@ impl<'a> Reaches<'a> {
 
 #[cfg(test)]
 mod tests {
+
+    /// Rules running in parallel that ask for one memo build it once and share it.
+    #[test]
+    fn a_memo_is_built_once_and_shared() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let memo = Memo::default();
+        let builds = AtomicUsize::new(0);
+        let values: Vec<usize> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        *memo.get(|| {
+                            builds.fetch_add(1, Ordering::SeqCst);
+                            42usize
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        assert_eq!(values, vec![42; 8]);
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        // Another type has a slot of its own.
+        assert_eq!(*memo.get(|| "x"), "x");
+    }
     use super::*;
 
     /// One definition Argo CD applies meets every hand-applied copy of its name; without one,

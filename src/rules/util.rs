@@ -432,41 +432,96 @@ pub struct PodIndex<'a> {
     pub namespaces: BTreeMap<(&'a str, &'a str), PodNamespace<'a>>,
 }
 
-impl<'a> PodIndex<'a> {
-    pub fn new(inventory: &'a Inventory) -> Self {
-        let mut index = PodIndex::default();
-        let mut seen: HashSet<&crate::model::ObjectId> = HashSet::new();
-        let builtin: HashSet<(&str, &str)> = crate::model::kinds::builtin()
-            .into_iter()
-            .map(|(g, k, _)| (g, k))
-            .collect();
+/// What `PodIndex` is built from, found once per inventory (six rules read it): per (cluster,
+/// namespace), the objects that matter and why the namespace may run pods not in the inventory.
+#[derive(Debug, Default)]
+struct PodObjects {
+    namespaces: Vec<(Vec<ObjectIdx>, Option<String>)>,
+}
+
+impl PodObjects {
+    fn new(inventory: &Inventory) -> Self {
+        static BUILTIN: std::sync::LazyLock<HashSet<(&'static str, &'static str)>> =
+            std::sync::LazyLock::new(|| {
+                crate::model::kinds::builtin()
+                    .into_iter()
+                    .map(|(g, k, _)| (g, k))
+                    .collect()
+            });
+        let mut namespaces: BTreeMap<(&str, &str), (Vec<ObjectIdx>, Option<String>)> =
+            BTreeMap::new();
         for (idx, o) in inventory.objects() {
-            if o.id.namespace.is_empty() || inventory.app_of(o).is_some_and(|a| !a.is_live()) {
+            if o.id.namespace.is_empty() {
+                continue;
+            }
+            let (group, kind) = (o.id.group.as_str(), o.id.kind.as_str());
+            let relevant = matches!(
+                (group, kind),
+                ("policy", "PodDisruptionBudget")
+                    | ("autoscaling", "HorizontalPodAutoscaler")
+                    | (
+                        "apps",
+                        "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet"
+                    )
+                    | ("", "ReplicationController" | "Pod")
+            );
+            let custom = !BUILTIN.contains(&(group, kind));
+            let job = matches!(kind, "Job" | "CronJob");
+            if !relevant && !custom && !job {
+                continue;
+            }
+            if inventory.app_of(o).is_some_and(|a| !a.is_live()) {
                 continue;
             }
             let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
-            let custom = !builtin.contains(&(o.id.group.as_str(), o.id.kind.as_str()));
-            if custom || matches!(o.id.kind.as_str(), "Job" | "CronJob") {
-                let ns = index.namespaces.entry(key).or_default();
-                if ns.unseen_pods.is_none() {
-                    ns.unseen_pods = Some(format!(
+            if custom || job {
+                let ns = namespaces.entry(key).or_default();
+                if ns.1.is_none() {
+                    ns.1 = Some(format!(
                         "the namespace holds {}, which may run pods of its own",
                         o.id.short()
                     ));
                 }
             }
-            let relevant = matches!(
-                (o.id.group.as_str(), o.id.kind.as_str()),
-                ("policy", "PodDisruptionBudget") | ("autoscaling", "HorizontalPodAutoscaler")
-            ) || pod_owner(idx, o).is_some();
-            if !relevant || !seen.insert(&o.id) {
+            // Each identity once: the first of its definitions a live Application (or none)
+            // deploys.
+            let live = |i: &&ObjectIdx| {
+                !inventory
+                    .app_of(inventory.object(**i))
+                    .is_some_and(|a| !a.is_live())
+            };
+            if !relevant || inventory.with_identity(&o.id).iter().find(live) != Some(&idx) {
                 continue;
             }
+            namespaces.entry(key).or_default().0.push(idx);
+        }
+        PodObjects {
+            namespaces: namespaces.into_values().collect(),
+        }
+    }
+}
+
+impl<'a> PodIndex<'a> {
+    pub fn new(inventory: &'a Inventory) -> Self {
+        let found = inventory.memo.get(|| PodObjects::new(inventory));
+        let mut index = PodIndex::default();
+        for (objects, unseen) in &found.namespaces {
+            // A namespace with no workload, budget or autoscaler gives no rule anything to say.
+            let Some(&first) = objects.first() else {
+                continue;
+            };
+            // Keyed by the strings of the inventory's own objects, which the index borrows.
+            let o = inventory.object(first);
+            let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
             let ns = index.namespaces.entry(key).or_default();
-            match o.id.kind.as_str() {
-                "PodDisruptionBudget" => ns.budgets.push(Budget::new(idx, o)),
-                "HorizontalPodAutoscaler" => ns.autoscalers.push(o),
-                _ => ns.owners.extend(pod_owner(idx, o)),
+            ns.unseen_pods.clone_from(unseen);
+            for &idx in objects {
+                let o = inventory.object(idx);
+                match o.id.kind.as_str() {
+                    "PodDisruptionBudget" => ns.budgets.push(Budget::new(idx, o)),
+                    "HorizontalPodAutoscaler" => ns.autoscalers.push(o),
+                    _ => ns.owners.extend(pod_owner(idx, o)),
+                }
             }
         }
         // What an Application deploys but could not be rendered offline may hold the workload.

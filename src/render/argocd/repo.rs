@@ -181,6 +181,8 @@ pub struct Repos {
     /// The scanned root's path below the checkout's top level, `/`-separated (empty when it is
     /// the top level); `None` without a checkout.
     root_in_repo: Option<String>,
+    /// The root with its links resolved, once (every local source is checked against it).
+    real_root: Option<PathBuf>,
 }
 
 /// Where a git generator lists a repository: from `dir` (relative to the scanned root), each
@@ -211,6 +213,7 @@ impl Repos {
                 .map(|c| c.origin.iter().map(|u| normalize_url(u)).collect())
                 .unwrap_or_default(),
             root_in_repo,
+            real_root: root.canonicalize().ok(),
         }
     }
 
@@ -272,7 +275,7 @@ impl Repos {
     /// root; an undeclared one only when it exists.
     fn inside_root(&self, path: &str, dir: String, declared: bool) -> Resolution {
         let full = self.root.join(&dir);
-        if let (Ok(real), Ok(root)) = (full.canonicalize(), self.root.canonicalize()) {
+        if let (Ok(real), Some(root)) = (full.canonicalize(), &self.real_root) {
             if !real.starts_with(&root) {
                 return Resolution::Escapes(format!(
                     "path `{path}` resolves through a symlink to `{}`, outside the repository",
