@@ -161,6 +161,7 @@ fn walk(
     cwd: &Path,
     opts: &LoadOptions,
     out: &mut Vec<Found>,
+    mut tree: Option<&mut source::TreeListing>,
 ) {
     let rel_of = |p: &Path| slash_path(p.strip_prefix(boundary).unwrap_or(p));
     let real_boundary = boundary.canonicalize().ok();
@@ -217,6 +218,13 @@ fn walk(
         if is_dir && depth > 0 && name == ".git" {
             it.skip_current_dir();
             continue;
+        }
+        if let Some(tree) = tree.as_deref_mut().filter(|_| depth > 0) {
+            if is_dir {
+                tree.directories.push(rel.clone());
+            } else if entry.file_type().is_file() {
+                tree.files.push(rel.clone());
+            }
         }
         if excluded_at.is_none() && depth > 0 && opts.exclude.is_match(&rel) {
             if is_dir {
@@ -581,8 +589,14 @@ fn looks_like_utf16(bytes: &[u8]) -> bool {
 /// with every file it met (`Sources::counts`).
 pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) -> Sources {
     let mut found = Vec::new();
+    let mut tree = None;
     for (i, p) in paths.iter().enumerate() {
-        walk(p, i, boundary, cwd, opts, &mut found);
+        // The root's own listing, for git generators, when the root itself is walked.
+        let mut listing = (p == boundary && tree.is_none()).then(source::TreeListing::default);
+        walk(p, i, boundary, cwd, opts, &mut found, listing.as_mut());
+        if listing.is_some() {
+            tree = listing;
+        }
     }
     found.sort_by(|a, b| a.display.cmp(&b.display));
     found.dedup_by(|a, b| a.display == b.display);
@@ -592,7 +606,7 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
         .map(|f| (f.role, read(f, opts, &run)))
         .collect();
     let mut counts = FileCounts::default();
-    let mut files = Vec::new();
+    let mut files = Vec::with_capacity(read.len());
     for (role, file) in read {
         count(&mut counts, role, file.as_ref());
         files.extend(file);
@@ -600,6 +614,7 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
     settle_run_budget(&mut files, opts);
     let mut sources = Sources::new(files);
     sources.counts = counts;
+    sources.tree = tree.map(std::sync::Arc::new);
     sources.parse_limits = opts.limits;
     sources
 }
@@ -675,7 +690,7 @@ mod tests {
             ..LoadOptions::default()
         };
         let mut found = Vec::new();
-        walk(dir, 0, dir, dir, &opts, &mut found);
+        walk(dir, 0, dir, dir, &opts, &mut found, None);
         let roles: Vec<(&str, Role)> = found.iter().map(|f| (f.rel.as_str(), f.role)).collect();
         assert_eq!(
             roles,

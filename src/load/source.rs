@@ -384,9 +384,20 @@ pub struct Sources {
     files: Vec<SourceFile>,
     /// What the walk did with each file it met.
     pub counts: FileCounts,
+    /// Every directory and regular file the walk met below the scanned root (when it walked
+    /// the root itself), as a git generator lists the repository: read once, not walked again.
+    pub tree: Option<std::sync::Arc<TreeListing>>,
     /// The parse limits of the walk, for a file parsed later (a chart template a directory
     /// source turns out to deploy).
     pub parse_limits: super::yaml::Limits,
+}
+
+/// The directories and regular files below a root (`/`-separated, relative to it), `.git`
+/// aside and links not followed, in the walk's order (names sorted within each directory).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TreeListing {
+    pub directories: Vec<String>,
+    pub files: Vec<String>,
 }
 
 impl Sources {

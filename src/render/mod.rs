@@ -620,7 +620,8 @@ impl Builder<'_> {
             &checkouts,
             self.settings.max_file_size,
         )
-        .with_limits(&self.settings.limits);
+        .with_limits(&self.settings.limits)
+        .with_tree(self.sources.tree.clone());
         for &file_id in files {
             let file = self.sources.get(file_id);
             for (doc_index, doc) in file.documents.iter().enumerate() {
@@ -1316,7 +1317,8 @@ impl Builder<'_> {
             &checkouts,
             self.settings.max_file_size,
         )
-        .with_limits(&self.settings.limits);
+        .with_limits(&self.settings.limits)
+        .with_tree(self.sources.tree.clone());
         for d in docs {
             // An Application Kustomize read from a file of the tree is that file's Application.
             if d.source_doc.is_some() && entries.iter().any(|e| e.written == d.source_doc) {

@@ -91,7 +91,14 @@ pub struct LocalRepo {
 }
 
 impl LocalRepo {
-    fn new(root: &Path, listing: &Listing, max_file_size: u64) -> Self {
+    /// `tree`: the scanned root's listing from the walk, used instead of walking again when
+    /// the repository is the scanned root itself.
+    fn new(
+        root: &Path,
+        listing: &Listing,
+        max_file_size: u64,
+        tree: Option<&crate::load::source::TreeListing>,
+    ) -> Self {
         let base = root.join(&listing.dir);
         let prefix = listing.prefix.clone();
         let (mut directories, mut files) = (Vec::new(), Vec::new());
@@ -101,28 +108,45 @@ impl LocalRepo {
             directories.push(above.to_string());
             above = above.rsplit_once('/').map_or("", |(parent, _)| parent);
         }
-        let walk = walkdir::WalkDir::new(&base)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.file_name() != ".git");
-        for entry in walk.flatten() {
-            let Ok(rel) = entry.path().strip_prefix(&base) else {
-                continue;
-            };
-            let rel = crate::load::slash_path(rel);
-            if rel.is_empty() {
-                continue;
-            }
-            let rel = if prefix.is_empty() {
-                rel
+        let with_prefix = |rel: &str| {
+            if prefix.is_empty() {
+                rel.to_string()
             } else {
                 format!("{prefix}/{rel}")
-            };
-            if entry.file_type().is_dir() {
-                directories.push(rel);
-            } else if entry.file_type().is_file() {
-                files.push(rel);
+            }
+        };
+        match tree.filter(|_| listing.dir.is_empty()) {
+            Some(tree) => {
+                // The walk's own listing: the same entries (links not followed, `.git`
+                // directories left out), less a `.git` file, which `filter_entry` below drops.
+                directories.extend(tree.directories.iter().map(|d| with_prefix(d)));
+                files.extend(
+                    tree.files
+                        .iter()
+                        .filter(|f| f.rsplit('/').next() != Some(".git"))
+                        .map(|f| with_prefix(f)),
+                );
+            }
+            None => {
+                let walk = walkdir::WalkDir::new(&base)
+                    .follow_links(false)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_entry(|e| e.file_name() != ".git");
+                for entry in walk.flatten() {
+                    let Ok(rel) = entry.path().strip_prefix(&base) else {
+                        continue;
+                    };
+                    let rel = crate::load::slash_path(rel);
+                    if rel.is_empty() {
+                        continue;
+                    }
+                    if entry.file_type().is_dir() {
+                        directories.push(with_prefix(&rel));
+                    } else if entry.file_type().is_file() {
+                        files.push(with_prefix(&rel));
+                    }
+                }
             }
         }
         // Sorted as strings, as `Repo` promises and `read` searches (the walk's order puts
@@ -205,6 +229,8 @@ pub struct Expander<'a> {
     limits: crate::limits::Limits,
     arena: &'a typed_arena::Arena<LocalRepo>,
     checkouts: std::cell::RefCell<Vec<(String, &'a LocalRepo)>>,
+    /// The scanned root's listing from the walk, when it walked the root.
+    tree: Option<std::sync::Arc<crate::load::source::TreeListing>>,
 }
 
 /// The arena that holds the checkouts an [`Expander`] lists.
@@ -227,7 +253,17 @@ impl<'a> Expander<'a> {
             limits: crate::limits::Limits::default(),
             arena,
             checkouts: std::cell::RefCell::new(Vec::new()),
+            tree: None,
         }
+    }
+
+    /// Lists the scanned root from the walk's listing instead of walking it again.
+    pub fn with_tree(
+        mut self,
+        tree: Option<std::sync::Arc<crate::load::source::TreeListing>>,
+    ) -> Self {
+        self.tree = tree;
+        self
     }
 
     /// The run's bounds instead of the defaults.
@@ -241,9 +277,12 @@ impl<'a> Expander<'a> {
             return Some(*r);
         }
         let listing = self.repos.listing(repo_url)?;
-        let repo: &'a LocalRepo =
-            self.arena
-                .alloc(LocalRepo::new(self.root, &listing, self.max_file_size));
+        let repo: &'a LocalRepo = self.arena.alloc(LocalRepo::new(
+            self.root,
+            &listing,
+            self.max_file_size,
+            self.tree.as_deref(),
+        ));
         self.checkouts
             .borrow_mut()
             .push((repo_url.to_string(), repo));
@@ -820,7 +859,7 @@ mod tests {
             prefix: String::new(),
             assumed: false,
         };
-        let repo = LocalRepo::new(tmp.path(), &whole, 1024);
+        let repo = LocalRepo::new(tmp.path(), &whole, 1024, None);
         assert_eq!(repo.files(), ["a-b.json", "a/x.json"]);
         assert_eq!(repo.read("a-b.json").as_deref(), Ok("{}"));
         let below = Listing {
@@ -828,10 +867,57 @@ mod tests {
             prefix: "repo/sub".into(),
             assumed: false,
         };
-        let repo = LocalRepo::new(&tmp.path().join("gitops"), &below, 1024);
+        let repo = LocalRepo::new(&tmp.path().join("gitops"), &below, 1024, None);
         assert_eq!(repo.directories(), ["repo", "repo/sub", "repo/sub/a"]);
         assert_eq!(repo.read("repo/sub/a-b.json").as_deref(), Ok("{}"));
         assert!(repo.read("a-b.json").is_err());
+    }
+
+    /// The walk's listing of the scanned root (issue 12: one walk, not two) lists what a walk of
+    /// its own would: every directory and regular file, `.git` left out (a directory, and a
+    /// submodule's `.git` file), links not followed; with and without a prefix.
+    #[test]
+    fn the_walks_listing_is_the_listing_a_walk_of_its_own_gives() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path();
+        for rel in [
+            "a/x.json",
+            "a-b.json",
+            "apps/one/config.yaml",
+            "vendor/.git",
+            ".git/HEAD",
+            "docs/README.md",
+        ] {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, "{}").expect("write");
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(root.join("apps"), root.join("linked")).expect("symlink");
+        let opts = crate::load::LoadOptions {
+            exclude: globset::GlobSet::empty(),
+            max_file_size: 1024,
+            limits: crate::load::yaml::Limits::default(),
+            run_nodes: usize::MAX,
+        };
+        let sources = crate::load::load(&[root.to_path_buf()], root, root, &opts);
+        let tree = sources.tree.as_deref().expect("the root was walked");
+        for prefix in ["", "repo/sub"] {
+            let listing = Listing {
+                dir: String::new(),
+                prefix: prefix.into(),
+                assumed: false,
+            };
+            let walked = LocalRepo::new(root, &listing, 1024, None);
+            let reused = LocalRepo::new(root, &listing, 1024, Some(tree));
+            assert_eq!(
+                reused.directories(),
+                walked.directories(),
+                "prefix {prefix:?}"
+            );
+            assert_eq!(reused.files(), walked.files(), "prefix {prefix:?}");
+            assert!(!walked.files().iter().any(|f| f.ends_with(".git")));
+        }
     }
 
     // Docs: "Cluster Generator": the generator lists the clusters Argo CD stores as Secrets and
