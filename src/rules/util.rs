@@ -136,7 +136,7 @@ pub struct PodOwner<'a> {
     pub idx: ObjectIdx,
     pub object: &'a Object,
     /// The pod template's labels (a bare Pod's own).
-    pub labels: BTreeMap<&'a str, &'a str>,
+    pub labels: Labels<'a>,
     /// The pods it asks for: `spec.replicas`, 1 when unset (the API default); a bare Pod is 1.
     /// `None` when the manifest does not fix it: a DaemonSet (one per node), or a value that is
     /// not a non-negative integer.
@@ -178,7 +178,7 @@ pub fn pod_owner(idx: ObjectIdx, object: &Object) -> Option<PodOwner<'_>> {
     Some(PodOwner {
         idx,
         object,
-        labels: labels.map(label_map).unwrap_or_default(),
+        labels: Labels(labels),
         replicas,
     })
 }
@@ -192,12 +192,25 @@ fn replicas_of(object: &Object) -> Option<u64> {
     }
 }
 
-/// A `labels:` mapping as the API server stores it (string keys, string values).
-pub fn label_map(node: &Node) -> BTreeMap<&str, &str> {
-    node.entries()
-        .iter()
-        .filter_map(|e| Some((e.key.as_scalar_text()?, e.value.as_scalar_text()?)))
-        .collect()
+/// A `labels:` mapping read in place (six rules match selectors against every workload's pod
+/// labels: no map is built per workload). A key's value is its last scalar one (a
+/// later duplicate wins, as in Kubernetes' decoding).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Labels<'a>(pub Option<&'a Node>);
+
+impl<'a> Labels<'a> {
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.0?
+            .entries()
+            .iter()
+            .rev()
+            .filter(|e| e.key.as_scalar_text() == Some(key))
+            .find_map(|e| e.value.as_scalar_text())
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
 }
 
 /// One requirement of a label selector (`matchLabels` entries are `In` with one value).
@@ -213,10 +226,10 @@ impl Requirement<'_> {
     /// As `labels.Requirement.Matches` (k8s.io/apimachinery `pkg/labels/selector.go`): `In`
     /// needs the label with one of the values; `NotIn` holds when the label is absent or has
     /// another value; `Exists` and `DoesNotExist` look at the key only.
-    fn matches(&self, labels: &BTreeMap<&str, &str>) -> bool {
+    fn matches(&self, labels: &Labels<'_>) -> bool {
         match self {
-            Requirement::In(k, values) => labels.get(k).is_some_and(|v| values.contains(v)),
-            Requirement::NotIn(k, values) => labels.get(k).is_none_or(|v| !values.contains(v)),
+            Requirement::In(k, values) => labels.get(k).is_some_and(|v| values.contains(&v)),
+            Requirement::NotIn(k, values) => labels.get(k).is_none_or(|v| !values.contains(&v)),
             Requirement::Exists(k) => labels.contains_key(k),
             Requirement::DoesNotExist(k) => !labels.contains_key(k),
         }
@@ -284,7 +297,7 @@ impl<'a> LabelSelector<'a> {
     }
 
     /// Whether pods with `labels` are selected; `None` when that is not known.
-    pub fn matches(&self, labels: &BTreeMap<&str, &str>) -> Option<bool> {
+    pub fn matches(&self, labels: &Labels<'_>) -> Option<bool> {
         match self {
             LabelSelector::Nothing => Some(false),
             LabelSelector::Everything => Some(true),
