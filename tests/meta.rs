@@ -314,3 +314,28 @@ fn the_readme_config_example_is_valid_and_shows_every_option() {
     let out = common::run_in(dir.path(), &["check", "."]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
+
+/// The README's table of rules lists every rule once, in id order, with its default severity
+/// first in the severity column: a rule added without its row (six were, once) fails here.
+#[test]
+fn the_readme_lists_every_rule_with_its_severity() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let rows: Vec<(String, String)> = readme
+        .lines()
+        .skip_while(|l| *l != "| rule | default | what it catches |")
+        .skip(2)
+        .take_while(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (
+                cells[1].trim_matches('`').to_string(),
+                cells[2].split_whitespace().next().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = manifest_guard::rules::registry()
+        .iter()
+        .map(|r| (r.meta().id.to_string(), r.meta().severity.to_string()))
+        .collect();
+    assert_eq!(rows, expected);
+}

@@ -53,7 +53,32 @@ struct Seen {
     /// Why it was not rendered; `None` when it rendered.
     failed: Option<(String, Location)>,
     location: Location,
-    inputs: String,
+    inputs: Inputs,
+}
+
+/// A source's inputs: digested at once for a unit outside any Application (it failed), or
+/// where to digest them from, when the comparison needs it — only where a side failed to
+/// render: digesting every source's directory on both sides read the whole tree twice more.
+enum Inputs {
+    Digest(String),
+    App {
+        app: crate::model::AppIdx,
+        source: usize,
+    },
+}
+
+impl Inputs {
+    fn digest(&self, inv: &Inventory, root: &Path) -> String {
+        match self {
+            Inputs::Digest(d) => d.clone(),
+            Inputs::App { app, source } => {
+                let app = inv.app(*app);
+                app.sources
+                    .get(*source)
+                    .map_or_else(String::new, |s| app_inputs(app, s, root))
+            }
+        }
+    }
 }
 
 /// The sources of an inventory whose render is attempted, keyed across sides, with a digest of
@@ -66,8 +91,8 @@ fn sources(inv: &Inventory, root: &Path) -> BTreeMap<String, Seen> {
     };
     let mut out = BTreeMap::new();
     let mut matched: Vec<Location> = Vec::new();
-    for (_, app) in inv.live_apps() {
-        for source in &app.sources {
+    for (app_idx, app) in inv.live_apps() {
+        for (source_idx, source) in app.sources.iter().enumerate() {
             if matches!(source.kind, crate::model::argocd::SourceKind::Ref) {
                 continue;
             }
@@ -98,7 +123,10 @@ fn sources(inv: &Inventory, root: &Path) -> BTreeMap<String, Seen> {
                     application: Some(app.name.clone()),
                     failed: note.map(|n| (first_line(&n.message), n.location)),
                     location: source.location,
-                    inputs: app_inputs(app, source, root),
+                    inputs: Inputs::App {
+                        app: app_idx,
+                        source: source_idx,
+                    },
                 },
             );
         }
@@ -129,7 +157,7 @@ fn sources(inv: &Inventory, root: &Path) -> BTreeMap<String, Seen> {
                 application: None,
                 failed: Some((first_line(&note.message), note.location)),
                 location: note.location,
-                inputs: hex(h),
+                inputs: Inputs::Digest(hex(h)),
             },
         );
     }
@@ -251,7 +279,10 @@ pub fn find(
         };
         let (sides, seen, reason) = match (&bs, &hs) {
             (Some(bs), Some(hs)) => {
-                if bs.inputs == hs.inputs {
+                if bs.failed.is_none() && hs.failed.is_none() {
+                    continue;
+                }
+                if bs.inputs.digest(base, base_root) == hs.inputs.digest(head, head_root) {
                     continue;
                 }
                 match (&bs.failed, &hs.failed) {

@@ -176,6 +176,39 @@ impl Node {
         }
     }
 
+    /// Whether two nodes hold the same YAML wherever they were written: values, key order,
+    /// scalar styles and tags alike, spans aside. Equal content gives equal [`Node::to_json`]
+    /// (the converse does not hold: `"1"` and `'1'` are one string).
+    pub fn same_content(&self, other: &Node) -> bool {
+        let mut stack = vec![(self, other)];
+        while let Some((a, b)) = stack.pop() {
+            match (&a.value, &b.value) {
+                (Value::Scalar(x), Value::Scalar(y)) => {
+                    if x != y {
+                        return false;
+                    }
+                }
+                (Value::Seq(x), Value::Seq(y)) => {
+                    if x.len() != y.len() {
+                        return false;
+                    }
+                    stack.extend(x.iter().zip(y));
+                }
+                (Value::Map(x), Value::Map(y)) => {
+                    if x.len() != y.len() {
+                        return false;
+                    }
+                    for (e, f) in x.iter().zip(y) {
+                        stack.push((&e.key, &f.key));
+                        stack.push((&e.value, &f.value));
+                    }
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
     /// Visits this node and every node below it, depth first.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Node)) {
         let mut stack = vec![self];
@@ -1343,6 +1376,23 @@ fn yaml_value(v: &serde_json::Value, indent: usize, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+
+    /// `diff` skips objects whose YAML is the same on both sides (issue 12): the same content
+    /// wherever it is written, and a change of value, style (a quoted number is a string), key
+    /// order or length is a change.
+    #[test]
+    fn same_content_ignores_where_not_what() {
+        let a = one("a: 1\nb: [x, y]\n");
+        assert!(a.same_content(&one("\n\n# moved\na: 1\nb:\n  - x\n  - y\n")));
+        for other in [
+            "a: \"1\"\nb: [x, y]\n",
+            "a: 1\nb: [x]\n",
+            "b: [x, y]\na: 1\n",
+            "a: 2\nb: [x, y]\n",
+        ] {
+            assert!(!a.same_content(&one(other)), "{other}");
+        }
+    }
     use super::*;
 
     fn one(text: &str) -> Node {

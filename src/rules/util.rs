@@ -461,8 +461,9 @@ impl PodObjects {
                     .map(|(g, k, _)| (g, k))
                     .collect()
             });
-        let mut namespaces: BTreeMap<(&str, &str), (Vec<ObjectIdx>, Option<String>)> =
-            BTreeMap::new();
+        // Per (cluster, namespace): the objects that matter, and why it may run unseen pods.
+        type Found = (Vec<ObjectIdx>, Option<String>);
+        let mut namespaces: BTreeMap<(&str, &str), Found> = BTreeMap::new();
         for (idx, o) in inventory.objects() {
             if o.id.namespace.is_empty() {
                 continue;
@@ -499,9 +500,9 @@ impl PodObjects {
             // Each identity once: the first of its definitions a live Application (or none)
             // deploys.
             let live = |i: &&ObjectIdx| {
-                !inventory
+                inventory
                     .app_of(inventory.object(**i))
-                    .is_some_and(|a| !a.is_live())
+                    .is_none_or(|a| a.is_live())
             };
             if !relevant || inventory.with_identity(&o.id).iter().find(live) != Some(&idx) {
                 continue;

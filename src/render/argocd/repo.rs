@@ -276,7 +276,7 @@ impl Repos {
     fn inside_root(&self, path: &str, dir: String, declared: bool) -> Resolution {
         let full = self.root.join(&dir);
         if let (Ok(real), Some(root)) = (full.canonicalize(), &self.real_root) {
-            if !real.starts_with(&root) {
+            if !real.starts_with(root) {
                 return Resolution::Escapes(format!(
                     "path `{path}` resolves through a symlink to `{}`, outside the repository",
                     real.display()
