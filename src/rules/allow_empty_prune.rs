@@ -68,21 +68,7 @@ impl Rule for AllowEmptyPrune {
                     .collect::<Vec<_>>(),
                 3,
             );
-            let others = if apps.len() > 1 {
-                format!(
-                    " (the same for {} more Applications from this line: {})",
-                    apps.len() - 1,
-                    crate::diagnostic::first_few(
-                        apps[1..]
-                            .iter()
-                            .map(|(a, _)| format!("`{}`", inventory.app(*a).name))
-                            .collect::<Vec<_>>(),
-                        5,
-                    )
-                )
-            } else {
-                String::new()
-            };
+            let others = util::more_applications_from_line(inventory, &apps);
             let first_object = first_objects[0];
             out.push(
                 META.diagnostic(

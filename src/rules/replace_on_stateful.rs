@@ -107,21 +107,7 @@ impl Rule for ReplaceOnStateful {
                     .collect::<Vec<_>>(),
                 3,
             );
-            let others = if apps.len() > 1 {
-                format!(
-                    " (the same for {} more Applications from this line: {})",
-                    apps.len() - 1,
-                    crate::diagnostic::first_few(
-                        apps[1..]
-                            .iter()
-                            .map(|(a, _)| format!("`{}`", inventory.app(*a).name))
-                            .collect::<Vec<_>>(),
-                        5,
-                    )
-                )
-            } else {
-                String::new()
-            };
+            let others = util::more_applications_from_line(inventory, &apps);
             let stake = if all
                 .iter()
                 .any(|&i| util::deletion_loses_data(inventory.object(i)))

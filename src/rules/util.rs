@@ -2,7 +2,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::Location;
-use crate::model::{Inventory, Object, ObjectIdx};
+use crate::model::{AppIdx, Inventory, Object, ObjectIdx};
 use crate::render::argocd::namespace::NamespaceOrigin;
 
 /// `text` as a message quotes it: whole when short, else its first characters and its length.
@@ -826,6 +826,26 @@ pub fn dedup_same_place(findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
         .collect()
 }
 // --- data protection ---
+
+/// For a finding at a template line that several generated Applications share (the first
+/// named in the message): " (the same for N more Applications from this line: `a`, `b`)", or
+/// nothing when only one does.
+pub fn more_applications_from_line<T>(inventory: &Inventory, apps: &[(AppIdx, T)]) -> String {
+    if apps.len() < 2 {
+        return String::new();
+    }
+    format!(
+        " (the same for {} more Applications from this line: {})",
+        apps.len() - 1,
+        crate::diagnostic::first_few(
+            apps[1..]
+                .iter()
+                .map(|(a, _)| format!("`{}`", inventory.app(*a).name))
+                .collect::<Vec<_>>(),
+            5,
+        )
+    )
+}
 
 /// The annotation that carries an object's own Argo CD sync options.
 pub const SYNC_OPTIONS_ANNOTATION: &str = "argocd.argoproj.io/sync-options";
