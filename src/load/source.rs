@@ -29,22 +29,26 @@ pub struct LineCol {
 /// breaks of YAML 1.2 (5.4), so lines and columns agree with the parser and with editors.
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {
-    starts: Vec<usize>,
+    /// Byte offsets, 4 bytes each (a file is bounded far below 4 GiB by `max-file-size`; past
+    /// 4 GiB offsets saturate rather than wrap): a line index is a sizeable part of a large
+    /// tree's memory.
+    starts: Vec<u32>,
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
         let bytes = text.as_bytes();
+        let at = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {
-                b'\n' => starts.push(i + 1),
+                b'\n' => starts.push(at(i + 1)),
                 b'\r' => {
                     if bytes.get(i + 1) == Some(&b'\n') {
                         i += 1;
                     }
-                    starts.push(i + 1);
+                    starts.push(at(i + 1));
                 }
                 _ => {}
             }
@@ -55,8 +59,11 @@ impl LineIndex {
 
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let offset = offset.min(text.len());
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts[line - 1];
+        let line = self
+            .starts
+            .partition_point(|&s| s as usize <= offset)
+            .max(1);
+        let start = (self.starts[line - 1] as usize).min(offset);
         let mut column = text
             .get(start..offset)
             .map_or(offset - start, |s| s.chars().count())
@@ -70,7 +77,7 @@ impl LineIndex {
 
     /// Byte offset where 1-based `line` starts.
     pub fn line_start(&self, line: usize) -> Option<usize> {
-        self.starts.get(line.checked_sub(1)?).copied()
+        self.starts.get(line.checked_sub(1)?).map(|&s| s as usize)
     }
 
     /// The text of 1-based `line`, without its line break.

@@ -622,7 +622,25 @@ impl Builder<'_> {
         )
         .with_limits(&self.settings.limits)
         .with_tree(self.sources.tree.clone());
-        for &file_id in files {
+        // The files that hold an Application or ApplicationSet, found on every core: most files
+        // of a large tree hold neither, and the loop below is sequential.
+        let is_argocd = |m: &crate::model::Manifest<'_>| {
+            let group = group_of(m.api_version);
+            argocd::is_applicationset(group, m.kind) || argocd::is_application(group, m.kind)
+        };
+        let sources = &self.sources;
+        let files: Vec<FileId> = files
+            .par_iter()
+            .copied()
+            .filter(|&id| {
+                sources.get(id).documents.iter().any(|d| {
+                    d.root
+                        .as_deref()
+                        .is_some_and(|root| manifests_of(root).iter().any(is_argocd))
+                })
+            })
+            .collect();
+        for file_id in files {
             let file = self.sources.get(file_id);
             for (doc_index, doc) in file.documents.iter().enumerate() {
                 let Some(root) = &doc.root else { continue };
