@@ -40,18 +40,8 @@ impl Rule for HpaTargetMissing {
             }
             // The same name under another kind, or in another namespace, is most likely what was
             // meant: say so.
-            let mut elsewhere: Vec<String> = inventory
-                .objects()
-                .map(|(_, o)| o)
-                .filter(|o| {
-                    o.id.cluster == hpa.id.cluster
-                        && o.id.name == target.name
-                        && !util::containers(o).is_empty()
-                })
-                .map(|o| o.id.short())
-                .collect();
-            elsewhere.sort();
-            elsewhere.dedup();
+            // (An index built once: a scan of every object per HPA was quadratic.)
+            let elsewhere = util::workloads_named(inventory, &hpa.id.cluster, target.name);
             let hint = if elsewhere.is_empty() {
                 String::new()
             } else {

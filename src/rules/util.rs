@@ -770,17 +770,70 @@ pub fn scale_targets(
                 name: target.name.to_string(),
             })
             .to_vec(),
-        None => inventory
-            .objects()
-            .filter(|(_, o)| {
-                o.id.cluster == hpa.id.cluster
-                    && o.id.namespace == hpa.id.namespace
-                    && o.id.kind == target.kind
-                    && o.id.name == target.name
-            })
-            .map(|(i, _)| i)
-            .collect(),
+        None => {
+            let by_name = inventory.memo.get(|| ByKindAndName::new(inventory));
+            by_name
+                .get(target.kind, target.name)
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let o = inventory.object(i);
+                    o.id.cluster == hpa.id.cluster && o.id.namespace == hpa.id.namespace
+                })
+                .collect()
+        }
     }
+}
+
+/// Objects by kind and name, any group: what a scale target without `apiVersion` may name.
+/// Built once, the first time one is asked for.
+struct ByKindAndName(std::collections::HashMap<(String, String), Vec<ObjectIdx>>);
+
+impl ByKindAndName {
+    fn new(inventory: &Inventory) -> Self {
+        let mut map: std::collections::HashMap<(String, String), Vec<ObjectIdx>> =
+            std::collections::HashMap::new();
+        for (idx, o) in inventory.objects() {
+            map.entry((o.id.kind.clone(), o.id.name.clone()))
+                .or_default()
+                .push(idx);
+        }
+        ByKindAndName(map)
+    }
+
+    fn get(&self, kind: &str, name: &str) -> &[ObjectIdx] {
+        self.0
+            .get(&(kind.to_string(), name.to_string()))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The workloads (objects with containers) named `name` on `cluster`, whatever their kind or
+/// namespace, as `Kind/namespace/name`: what a scale target that names nothing most likely
+/// meant. Built once, the first time one is asked for.
+pub fn workloads_named(inventory: &Inventory, cluster: &str, name: &str) -> Vec<String> {
+    struct Named(std::collections::HashMap<(String, String), Vec<String>>);
+    let named = inventory.memo.get(|| {
+        let mut map: std::collections::HashMap<(String, String), Vec<String>> =
+            std::collections::HashMap::new();
+        for (_, o) in inventory.objects() {
+            if !containers(o).is_empty() {
+                map.entry((o.id.cluster.clone(), o.id.name.clone()))
+                    .or_default()
+                    .push(o.id.short());
+            }
+        }
+        for shorts in map.values_mut() {
+            shorts.sort();
+            shorts.dedup();
+        }
+        Named(map)
+    });
+    named
+        .0
+        .get(&(cluster.to_string(), name.to_string()))
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Whether Argo CD keeps the Application that renders an object (or none renders it): the
