@@ -44,8 +44,9 @@ impl TrackingMethod {
 /// `options:` of `.manifest-guard.yaml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleOptions {
-    /// `quorum-replicas`: a StatefulSet with at least this many replicas is a quorum workload
-    /// (etcd, ZooKeeper, Kafka controllers, Consul): it needs a majority of its members up.
+    /// `quorum-replicas`: a StatefulSet with at least this many replicas, whose pods name their
+    /// own members, is a quorum workload (etcd, ZooKeeper, Kafka controllers, Consul): it needs
+    /// a majority of its members up.
     pub quorum_replicas: u64,
     /// `tracking-method`: how the cluster's Argo CD tracks resources.
     pub tracking_method: TrackingMethod,
