@@ -1288,6 +1288,16 @@ fn values_a_template_builds_are_charged_to_its_memory_budget() {
     assert!(e.is_some_and(|e| e.is_limit()));
 }
 
+// Fuzzing (go_template, CI) found a 110-byte template that took 35 s: each `set` returns its map,
+// and charging that map summed all its keys before seeing it was charged already, so a loop of
+// 100,000 `set`s was 5·10⁹ key reads. The map is now recognised first; this runs in well under a
+// second where the old code took minutes (a debug build), so a regression shows as a hang here.
+#[test]
+fn a_loop_of_sets_on_one_map_does_linear_work() {
+    let t = r#"{{ $d := dict }}{{ range $i := until 100000 }}{{ $_ := set $d (toString $i) (repeat 0 "x") }}{{ end }}{{ len $d }}"#;
+    assert_eq!(render_string(t, &go_params(), &GO).as_deref(), Ok("100000"));
+}
+
 // The budget counts allocations, not references: one string stored under 1,000 keys, or a map
 // that `set` returns again, is charged once, so ordinary templates stay far inside it.
 #[test]

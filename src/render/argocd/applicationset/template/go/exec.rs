@@ -97,27 +97,30 @@ impl Memory {
     pub(super) fn charge_value(&mut self, v: &Value) -> Result<(), Fail> {
         let mut stack: Vec<Value> = vec![v.clone()];
         while let Some(v) = stack.pop() {
-            let (key, own) = match &v {
-                Value::Str(s) => (s.as_ptr() as usize, RC_HEADER + s.len()),
-                Value::List(l) => (
-                    Rc::as_ptr(l) as *const u8 as usize,
-                    RC_HEADER + l.len() * std::mem::size_of::<Value>(),
-                ),
+            // The identity first: a map met again (each `set` returns its map) costs nothing,
+            // where summing its keys first made a loop of `set`s quadratic (fuzz, go_template).
+            let key = match &v {
+                Value::Str(s) => s.as_ptr() as usize,
+                Value::List(l) => Rc::as_ptr(l) as *const u8 as usize,
+                Value::Map(m) => Rc::as_ptr(m) as *const u8 as usize,
+                _ => continue,
+            };
+            if self.seen.contains(&key) {
+                continue;
+            }
+            let own = match &v {
+                Value::Str(s) => RC_HEADER + s.len(),
+                Value::List(l) => RC_HEADER + l.len() * std::mem::size_of::<Value>(),
                 Value::Map(m) => {
                     let Ok(entries) = m.try_borrow() else {
                         continue;
                     };
                     let keys: usize = entries.keys().map(String::len).sum();
-                    (
-                        Rc::as_ptr(m) as *const u8 as usize,
-                        RC_HEADER + entries.len() * MAP_ENTRY + keys,
-                    )
+                    RC_HEADER + entries.len() * MAP_ENTRY + keys
                 }
                 _ => continue,
             };
-            if !self.seen.insert(key) {
-                continue;
-            }
+            self.seen.insert(key);
             self.take(own)?;
             match &v {
                 Value::List(l) => stack.extend(l.iter().filter(|x| is_shared(x)).cloned()),
