@@ -16,7 +16,8 @@
 //! - `config`, `config_change`: the above (the rule registry validates rule ids);
 //! - `error` (what stops a run), `git` (a revision and its files, read safely), `scan` (paths,
 //!   root, configuration, inventory): the above;
-//! - `diff` (two scans compared), `report`, then `lib`, `cli`, `main`.
+//! - `diff` (two scans compared), `fix` (planned edits of findings), `report`, then `lib`, `cli`,
+//!   `main`.
 //!
 //! Inside stages, not between them, files still call each other: in `render`, `tool` and the
 //! Helm and Kustomize runners; the Go template interpreter and its function table.
@@ -29,6 +30,7 @@ pub mod config_change;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;
+pub mod fix;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod git;

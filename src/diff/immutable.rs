@@ -69,14 +69,14 @@ pub fn changes(group: &str, kind: &str, before: &Value, after: &Value) -> Vec<Im
                 .and_then(Value::as_str)
                 .and_then(quantity::bytes)
         };
-        if let (Some(b), Some(a)) = (size(before), size(after)) {
-            if a < b {
-                out.push(ImmutableChange {
-                    field: "spec.resources.requests.storage (decrease)".into(),
-                    before: show(pointer(before, "/spec/resources/requests/storage")),
-                    after: show(pointer(after, "/spec/resources/requests/storage")),
-                });
-            }
+        if let (Some(b), Some(a)) = (size(before), size(after))
+            && a < b
+        {
+            out.push(ImmutableChange {
+                field: "spec.resources.requests.storage (decrease)".into(),
+                before: show(pointer(before, "/spec/resources/requests/storage")),
+                after: show(pointer(after, "/spec/resources/requests/storage")),
+            });
         }
     }
     // A Service's cluster IP is fixed once allocated; only a change between two set values counts.
@@ -86,14 +86,14 @@ pub fn changes(group: &str, kind: &str, before: &Value, after: &Value) -> Vec<Im
                 .and_then(Value::as_str)
                 .map(str::to_string)
         };
-        if let (Some(b), Some(a)) = (ip(before), ip(after)) {
-            if a != b {
-                out.push(ImmutableChange {
-                    field: "spec.clusterIP".into(),
-                    before: b,
-                    after: a,
-                });
-            }
+        if let (Some(b), Some(a)) = (ip(before), ip(after))
+            && a != b
+        {
+            out.push(ImmutableChange {
+                field: "spec.clusterIP".into(),
+                before: b,
+                after: a,
+            });
         }
     }
     out

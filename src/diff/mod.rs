@@ -50,10 +50,11 @@ struct Materialized {
 /// system's temporary directory. `TMPDIR`, when set, wins.
 fn scratch_dir() -> std::io::Result<TempDir> {
     let shm = Path::new("/dev/shm");
-    if std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
-        if let Ok(dir) = TempDir::new_in(shm) {
-            return Ok(dir);
-        }
+    if std::env::var_os("TMPDIR").is_none()
+        && shm.is_dir()
+        && let Ok(dir) = TempDir::new_in(shm)
+    {
+        return Ok(dir);
     }
     TempDir::new()
 }
@@ -131,10 +132,10 @@ fn side(
 /// when the report is read.
 fn name_revision(inventory: &mut crate::model::Inventory, tree: &Path, rev: &str) {
     let mut dirs = vec![tree.to_path_buf()];
-    if let Ok(real) = tree.canonicalize() {
-        if real != tree {
-            dirs.push(real);
-        }
+    if let Ok(real) = tree.canonicalize()
+        && real != tree
+    {
+        dirs.push(real);
     }
     for note in &mut inventory.notes {
         for dir in &dirs {

@@ -539,7 +539,7 @@ fn utf16_text(bytes: &[u8]) -> Option<Result<String, String>> {
         }
     };
     let body = &bytes[2..];
-    if body.len() % 2 != 0 {
+    if !body.len().is_multiple_of(2) {
         return Some(Err(format!(
             "{} bytes long after its byte-order mark, an odd number; it cannot be decoded",
             body.len()
@@ -574,7 +574,7 @@ fn utf16_text(bytes: &[u8]) -> Option<Result<String, String>> {
 /// big-endian).
 fn looks_like_utf16(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(64)];
-    if head.len() < 4 || head.len() % 2 != 0 {
+    if head.len() < 4 || !head.len().is_multiple_of(2) {
         return false;
     }
     let even_nul = head.iter().step_by(2).all(|&b| b == 0);

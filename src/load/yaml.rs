@@ -244,10 +244,10 @@ impl Scalar {
         if self.is_null() {
             return J::Null;
         }
-        if let Some(tag) = self.tag.as_deref() {
-            if tag.ends_with(":str") || tag == "!" {
-                return J::String(self.text.to_string());
-            }
+        if let Some(tag) = self.tag.as_deref()
+            && (tag.ends_with(":str") || tag == "!")
+        {
+            return J::String(self.text.to_string());
         }
         if self.style != Style::Plain {
             return J::String(self.text.to_string());
@@ -261,12 +261,11 @@ impl Scalar {
         if let Some(i) = parse_int(t) {
             return J::Number(i.into());
         }
-        if looks_like_float(t) {
-            if let Ok(f) = t.parse::<f64>() {
-                if let Some(n) = serde_json::Number::from_f64(f) {
-                    return J::Number(n);
-                }
-            }
+        if looks_like_float(t)
+            && let Ok(f) = t.parse::<f64>()
+            && let Some(n) = serde_json::Number::from_f64(f)
+        {
+            return J::Number(n);
         }
         J::String(self.text.to_string())
     }

@@ -112,16 +112,16 @@ pub fn refused_defaults(error: &RenderError) -> Option<(String, &'static str)> {
             "deploy it from an Application that sets those values (or check a values file with it) to have its objects checked",
         ));
     }
-    if let Some(at) = message.find("YAML parse error on ") {
-        if message.contains("cannot unmarshal array into Go value") {
-            return Some((
-                format!(
-                    "a template renders a list, not Kubernetes objects, so Helm cannot template it and nothing could deploy it; not checked (Helm: {})",
-                    line(at)
-                ),
-                "if the chart is meant to be installed, make each template render Kubernetes objects",
-            ));
-        }
+    if let Some(at) = message.find("YAML parse error on ")
+        && message.contains("cannot unmarshal array into Go value")
+    {
+        return Some((
+            format!(
+                "a template renders a list, not Kubernetes objects, so Helm cannot template it and nothing could deploy it; not checked (Helm: {})",
+                line(at)
+            ),
+            "if the chart is meant to be installed, make each template render Kubernetes objects",
+        ));
     }
     None
 }
@@ -688,11 +688,11 @@ fn take_source(doc: &str) -> (String, Option<String>) {
     let mut source = None;
     let mut text = String::with_capacity(doc.len());
     for line in doc.split_inclusive('\n') {
-        if source.is_none() {
-            if let Some(s) = line.trim_end().strip_prefix("# Source: ") {
-                source = Some(s.trim().to_string());
-                continue;
-            }
+        if source.is_none()
+            && let Some(s) = line.trim_end().strip_prefix("# Source: ")
+        {
+            source = Some(s.trim().to_string());
+            continue;
         }
         text.push_str(line);
     }

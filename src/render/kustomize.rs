@@ -473,10 +473,10 @@ fn add_origin_annotations(k: &mut Value) {
     if !list.is_array() {
         *list = Value::Array(Vec::new());
     }
-    if let Value::Array(items) = list {
-        if !items.iter().any(|v| v == "originAnnotations") {
-            items.push(Value::String("originAnnotations".into()));
-        }
+    if let Value::Array(items) = list
+        && !items.iter().any(|v| v == "originAnnotations")
+    {
+        items.push(Value::String("originAnnotations".into()));
     }
 }
 
@@ -575,80 +575,79 @@ fn apply_options(
         words.extend(args.iter().map(String::as_str));
         edits.push(edit(&words));
     }
-    if let Some(labels) = options.get("commonLabels").and_then(Value::as_object) {
-        if !labels.is_empty() {
-            let force = option_bool(options, "forceCommonLabels");
-            let without_selector = option_bool(options, "labelWithoutSelector");
-            let include_templates = option_bool(options, "labelIncludeTemplates");
-            let mut words = vec!["add", "label"];
-            if force {
-                words.push("--force");
-            }
-            if without_selector {
-                words.push("--without-selector");
-            }
+    if let Some(labels) = options.get("commonLabels").and_then(Value::as_object)
+        && !labels.is_empty()
+    {
+        let force = option_bool(options, "forceCommonLabels");
+        let without_selector = option_bool(options, "labelWithoutSelector");
+        let include_templates = option_bool(options, "labelIncludeTemplates");
+        let mut words = vec!["add", "label"];
+        if force {
+            words.push("--force");
+        }
+        if without_selector {
+            words.push("--without-selector");
+        }
+        if include_templates {
+            words.push("--include-templates");
+        }
+        let pairs = sorted_pairs(labels);
+        let args: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        words.extend(args.iter().map(String::as_str));
+        let command = edit(&words);
+        if without_selector {
+            let mut label = Map::new();
+            label.insert(
+                "pairs".into(),
+                Value::Object(
+                    pairs
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect(),
+                ),
+            );
             if include_templates {
-                words.push("--include-templates");
+                label.insert("includeTemplates".into(), true.into());
             }
-            let pairs = sorted_pairs(labels);
-            let args: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-            words.extend(args.iter().map(String::as_str));
-            let command = edit(&words);
-            if without_selector {
-                let mut label = Map::new();
-                label.insert(
-                    "pairs".into(),
-                    Value::Object(
-                        pairs
-                            .iter()
-                            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                            .collect(),
-                    ),
-                );
-                if include_templates {
-                    label.insert("includeTemplates".into(), true.into());
-                }
-                push_to_list(map, "labels", Value::Object(label))
-                    .map_err(|m| edit_failed("add label", &m))?;
-            } else {
-                add_to_map(map, "commonLabels", &pairs, force, "label")
-                    .map_err(|m| edit_failed("add label", &m))?;
-            }
-            edits.push(command);
+            push_to_list(map, "labels", Value::Object(label))
+                .map_err(|m| edit_failed("add label", &m))?;
+        } else {
+            add_to_map(map, "commonLabels", &pairs, force, "label")
+                .map_err(|m| edit_failed("add label", &m))?;
         }
+        edits.push(command);
     }
-    if let Some(annotations) = options.get("commonAnnotations").and_then(Value::as_object) {
-        if !annotations.is_empty() {
-            let force = option_bool(options, "forceCommonAnnotations");
-            let pairs = sorted_pairs(annotations);
-            add_to_map(map, "commonAnnotations", &pairs, force, "annotation")
-                .map_err(|m| edit_failed("add annotation", &m))?;
-            let args: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-            let mut words = vec!["add", "annotation"];
-            if force {
-                words.push("--force");
-            }
-            words.extend(args.iter().map(String::as_str));
-            edits.push(edit(&words));
+    if let Some(annotations) = options.get("commonAnnotations").and_then(Value::as_object)
+        && !annotations.is_empty()
+    {
+        let force = option_bool(options, "forceCommonAnnotations");
+        let pairs = sorted_pairs(annotations);
+        add_to_map(map, "commonAnnotations", &pairs, force, "annotation")
+            .map_err(|m| edit_failed("add annotation", &m))?;
+        let args: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        let mut words = vec!["add", "annotation"];
+        if force {
+            words.push("--force");
         }
+        words.extend(args.iter().map(String::as_str));
+        edits.push(edit(&words));
     }
     if let Some(namespace) = option_str(options, "namespace") {
         map.insert("namespace".into(), namespace.into());
         edits.push(edit(&["set", "namespace", "--", namespace]));
     }
-    if let Some(patches) = options.get("patches").and_then(Value::as_array) {
-        if !patches.is_empty() {
-            for p in patches {
-                push_to_list(map, "patches", p.clone()).map_err(|m| {
-                    RenderError::Failed(format!(
-                        "spec.source.kustomize.patches cannot be added: {m}"
-                    ))
-                })?;
-            }
-            edits.push(
-                "# spec.source.kustomize.patches appended to the kustomization's patches".into(),
-            );
+    if let Some(patches) = options.get("patches").and_then(Value::as_array)
+        && !patches.is_empty()
+    {
+        for p in patches {
+            push_to_list(map, "patches", p.clone()).map_err(|m| {
+                RenderError::Failed(format!(
+                    "spec.source.kustomize.patches cannot be added: {m}"
+                ))
+            })?;
         }
+        edits
+            .push("# spec.source.kustomize.patches appended to the kustomization's patches".into());
     }
     let components: Vec<&str> = strings(options.get("components")).collect();
     if !components.is_empty() {
@@ -675,10 +674,10 @@ fn apply_options(
             let list = map
                 .entry("components")
                 .or_insert_with(|| Value::Array(Vec::new()));
-            if let Value::Array(items) = list {
-                if !items.iter().any(|v| v == c) {
-                    items.push(Value::String(c.to_string()));
-                }
+            if let Value::Array(items) = list
+                && !items.iter().any(|v| v == c)
+            {
+                items.push(Value::String(c.to_string()));
             }
             added.push(c);
         }
@@ -1001,10 +1000,10 @@ fn as_json_without_build_annotations(root: &Node) -> String {
     let mut v = root.to_json();
     if let Some(Value::Object(a)) = v.pointer_mut("/metadata/annotations") {
         a.retain(|k, _| !is_build_annotation(k));
-        if a.is_empty() {
-            if let Some(Value::Object(m)) = v.pointer_mut("/metadata") {
-                m.remove("annotations");
-            }
+        if a.is_empty()
+            && let Some(Value::Object(m)) = v.pointer_mut("/metadata")
+        {
+            m.remove("annotations");
         }
     }
     serde_json::to_string_pretty(&v).unwrap_or_default()

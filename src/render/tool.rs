@@ -335,10 +335,10 @@ fn first_semver(text: &str) -> Option<&str> {
 /// The tool's name and version, e.g. `helm v4.3.1`, `kustomize v5.8.1`,
 /// `kubectl v1.37.1 (kustomize v5.8.1)`; asked once per binary and process.
 pub(crate) fn tool_version(path: &Path) -> String {
-    if let Ok(cache) = version_cache().lock() {
-        if let Some(v) = cache.get(path) {
-            return v.clone();
-        }
+    if let Ok(cache) = version_cache().lock()
+        && let Some(v) = cache.get(path)
+    {
+        return v.clone();
     }
     let name = path
         .file_name()
@@ -967,11 +967,12 @@ pub(crate) fn split_documents(text: &str) -> Vec<String> {
         if is_separator {
             docs.push(std::mem::take(&mut current));
             // `--- key: value` keeps its content.
-            if let Some(rest) = bare.strip_prefix("---").map(str::trim_start) {
-                if !rest.is_empty() && !rest.starts_with('#') {
-                    current.push_str(rest);
-                    current.push('\n');
-                }
+            if let Some(rest) = bare.strip_prefix("---").map(str::trim_start)
+                && !rest.is_empty()
+                && !rest.starts_with('#')
+            {
+                current.push_str(rest);
+                current.push('\n');
             }
         } else {
             current.push_str(line);

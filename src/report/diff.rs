@@ -210,11 +210,9 @@ pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool)
             if let Some(note) = shared_note(c) {
                 let _ = writeln!(out, "            {}", printable(&note));
             }
-            if show_diff {
-                if let Some(diff) = &c.diff {
-                    for line in colored_diff(diff, color).lines() {
-                        let _ = writeln!(out, "      {line}");
-                    }
+            if show_diff && let Some(diff) = &c.diff {
+                for line in colored_diff(diff, color).lines() {
+                    let _ = writeln!(out, "      {line}");
                 }
             }
         }

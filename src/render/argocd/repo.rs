@@ -20,13 +20,12 @@ pub fn normalize_url(url: &str) -> String {
             break;
         }
     }
-    if let Some(at) = u.find('@') {
-        if u[..at]
+    if let Some(at) = u.find('@')
+        && u[..at]
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            u = u[at + 1..].to_string();
-        }
+    {
+        u = u[at + 1..].to_string();
     }
     // scp-like `host:org/repo` → `host/org/repo` (but keep `host:port/...` ports out).
     if let Some(colon) = u.find(':') {

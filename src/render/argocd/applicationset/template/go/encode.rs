@@ -569,10 +569,11 @@ fn resolves_to_non_string(s: &str) -> bool {
     if super::parse::parse_go_int(&plain).is_some() {
         return true;
     }
-    if let Some(b) = plain.strip_prefix("0b") {
-        if !b.is_empty() && b.chars().all(|c| c == '0' || c == '1') {
-            return true;
-        }
+    if let Some(b) = plain.strip_prefix("0b")
+        && !b.is_empty()
+        && b.chars().all(|c| c == '0' || c == '1')
+    {
+        return true;
     }
     if is_yaml_float(&plain) {
         return true;
@@ -853,7 +854,7 @@ pub(super) fn b32_encode(data: &[u8]) -> String {
 
 pub(super) fn b32_decode(s: &str) -> Result<Vec<u8>, String> {
     let clean: Vec<u8> = s.bytes().filter(|b| *b != b'\r' && *b != b'\n').collect();
-    if clean.len() % 8 != 0 {
+    if !clean.len().is_multiple_of(8) {
         return Err(format!(
             "illegal base32 data at input byte {}",
             clean.len() / 8 * 8

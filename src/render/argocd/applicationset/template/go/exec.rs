@@ -398,10 +398,8 @@ impl State<'_, '_> {
                 return err_at(c.pos, ctx(), format!("range can't iterate over {shown}"));
             }
         };
-        if !ran {
-            if let Some(e) = &c.else_list {
-                self.walk(dot, e, out)?;
-            }
+        if !ran && let Some(e) = &c.else_list {
+            self.walk(dot, e, out)?;
         }
         Ok(())
     }
@@ -451,10 +449,10 @@ impl State<'_, '_> {
         if let Some(top) = self.vars.get_mut(n.wrapping_sub(1)) {
             top.1 = elem;
         }
-        if decl.len() > 1 {
-            if let Some(second) = self.vars.get_mut(n.wrapping_sub(2)) {
-                second.1 = index;
-            }
+        if decl.len() > 1
+            && let Some(second) = self.vars.get_mut(n.wrapping_sub(2))
+        {
+            second.1 = index;
         }
         Ok(())
     }

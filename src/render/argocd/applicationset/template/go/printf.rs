@@ -378,10 +378,10 @@ fn format_int(i: i64, verb: char, spec: &Spec) -> String {
         }
         _ => mag.to_string(),
     };
-    if let Some(p) = spec.prec {
-        if digits.len() < p {
-            digits = "0".repeat(p - digits.len()) + &digits;
-        }
+    if let Some(p) = spec.prec
+        && digits.len() < p
+    {
+        digits = "0".repeat(p - digits.len()) + &digits;
     }
     let prefix = match verb {
         'x' if spec.sharp => "0x",

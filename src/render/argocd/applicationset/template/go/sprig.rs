@@ -685,10 +685,10 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: &mut Ctx<'_>) -> Result<Va
             let key = s_arg(&args, 0);
             let mut out = Vec::new();
             for d in args.iter().skip(1) {
-                if let Value::Map(m) = d {
-                    if let Some(v) = borrow(m)?.get(&*key) {
-                        out.push(v.clone());
-                    }
+                if let Value::Map(m) = d
+                    && let Some(v) = borrow(m)?.get(&*key)
+                {
+                    out.push(v.clone());
                 }
             }
             Ok(Value::list(out))
