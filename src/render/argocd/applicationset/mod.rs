@@ -499,6 +499,7 @@ fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize, bytes: usize)
         memory: expander
             .limits
             .get_usize(crate::limits::Key::TemplateMemory),
+        ..TemplateOptions::default()
     };
     let env = Env {
         options,

@@ -96,6 +96,10 @@ pub struct TemplateOptions {
     pub missing_key_error: bool,
     /// Bytes of values one rendering (one element) may create (`template-memory`).
     pub memory: usize,
+    /// Evaluation steps all strings of one rendering may take together (each string at most
+    /// `MAX_STEPS` of them): `MAX_TOTAL_STEPS`, lowered by the fuzz targets so that a step
+    /// that costs more than it should shows as a timeout rather than hiding in a long budget.
+    pub steps: u64,
 }
 
 /// `template-memory`'s default, for options built without the run's limits.
@@ -107,6 +111,7 @@ impl Default for TemplateOptions {
             go_template: false,
             missing_key_error: false,
             memory: DEFAULT_TEMPLATE_MEMORY,
+            steps: MAX_TOTAL_STEPS,
         }
     }
 }
@@ -161,7 +166,7 @@ impl<'p> Renderer<'p> {
             opts: *opts,
             data: None,
             budget: go::Budget::new(0, MAX_TOTAL_BYTES, opts.memory),
-            steps_left: MAX_TOTAL_STEPS,
+            steps_left: opts.steps.min(MAX_TOTAL_STEPS),
         }
     }
 
@@ -188,7 +193,10 @@ impl<'p> Renderer<'p> {
         // output is accounted across all strings.
         if self.budget.output == 0 || self.steps_left == 0 {
             let (what, limit) = if self.steps_left == 0 {
-                ("total execution steps", MAX_TOTAL_STEPS as usize)
+                (
+                    "total execution steps",
+                    self.opts.steps.min(MAX_TOTAL_STEPS) as usize,
+                )
             } else {
                 ("total output size in bytes", MAX_TOTAL_BYTES)
             };

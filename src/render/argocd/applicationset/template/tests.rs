@@ -7,23 +7,27 @@
 use serde_json::{Value as J, json};
 
 use super::{
-    DEFAULT_TEMPLATE_MEMORY, Params, TemplateError, TemplateOptions, render_string, render_template,
+    DEFAULT_TEMPLATE_MEMORY, MAX_TOTAL_STEPS, Params, TemplateError, TemplateOptions,
+    render_string, render_template,
 };
 
 const GO: TemplateOptions = TemplateOptions {
     go_template: true,
     missing_key_error: false,
     memory: DEFAULT_TEMPLATE_MEMORY,
+    steps: MAX_TOTAL_STEPS,
 };
 const GO_STRICT: TemplateOptions = TemplateOptions {
     go_template: true,
     missing_key_error: true,
     memory: DEFAULT_TEMPLATE_MEMORY,
+    steps: MAX_TOTAL_STEPS,
 };
 const FAST: TemplateOptions = TemplateOptions {
     go_template: false,
     missing_key_error: false,
     memory: DEFAULT_TEMPLATE_MEMORY,
+    steps: MAX_TOTAL_STEPS,
 };
 
 fn params(v: J) -> Params {
