@@ -691,3 +691,99 @@ fn the_workflow_builds_every_target_the_action_downloads() {
         "checksums published"
     );
 }
+
+// --- the README's install section ------------------------------------------------------------------
+
+/// The ```sh block that follows `marker` in README.md.
+fn readme_block_after(marker: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let after = readme
+        .split_once(marker)
+        .unwrap_or_else(|| panic!("README has no `{marker}`"))
+        .1;
+    let fence = format!("```{lang}\n");
+    let block = after.split_once(&fence).expect("a fenced block").1;
+    block
+        .split_once("```")
+        .expect("closing fence")
+        .0
+        .to_string()
+}
+
+const PUBLISHED: &str = "https://github.com/manifest-guard/manifest-guard/releases/download";
+
+/// The README's commands for a release binary, run as written against a stand-in release (the
+/// address and `/usr/local/bin/` swapped for the test's): they install a binary that runs, and
+/// stop before unpacking when the checksum does not match.
+#[test]
+fn the_readme_release_commands_verify_then_install() {
+    let script = readme_block_after("**A release binary.**", "sh");
+    assert!(
+        script.starts_with(&format!("version={VERSION}\n")),
+        "the README shows the current version (Cargo.toml's): {script}"
+    );
+    assert!(script.contains(&format!("base={PUBLISHED}\n")), "{script}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let served = dir.path().join("served");
+    let release = stand_in_release(&served, LINUX_X64, Binary::StandIn);
+    let Some(server) = Server::start(&served) else {
+        return;
+    };
+    let dest = dir.path().join("bin");
+    std::fs::create_dir(&dest).expect("mkdir");
+    let local = script
+        .replace(PUBLISHED, &server.url)
+        .replace("sudo install", "install")
+        .replace("/usr/local/bin/", &format!("{}/", dest.display()));
+    let work = dir.path().join("work");
+    let run_snippet = |name: &str| {
+        let cwd = work.join(name);
+        std::fs::create_dir_all(&cwd).expect("mkdir");
+        run(Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &local])
+            .current_dir(&cwd))
+    };
+    let ran = run_snippet("good");
+    assert_eq!(ran.code, 0, "{}", ran.all());
+    assert!(
+        ran.stdout
+            .contains(&format!("manifest-guard-{VERSION}-{LINUX_X64}.tar.gz: OK")),
+        "{}",
+        ran.all()
+    );
+    let installed = run(&mut Command::new(dest.join("manifest-guard")).arg("--version"));
+    assert_eq!(installed.stdout.trim(), format!("manifest-guard {VERSION}"));
+
+    // A tampered archive: the check fails, nothing is unpacked or installed.
+    std::fs::remove_file(dest.join("manifest-guard")).expect("rm");
+    let asset = release.join(format!("manifest-guard-{VERSION}-{LINUX_X64}.tar.gz"));
+    let mut bytes = std::fs::read(&asset).expect("read");
+    bytes.truncate(bytes.len() - 10);
+    std::fs::write(&asset, bytes).expect("write");
+    let ran = run_snippet("bad");
+    assert_ne!(ran.code, 0, "{}", ran.all());
+    assert!(ran.all().contains("FAILED"), "{}", ran.all());
+    assert!(!dest.join("manifest-guard").exists());
+    assert!(
+        !work
+            .join("bad")
+            .join(format!("manifest-guard-{VERSION}-{LINUX_X64}"))
+            .exists()
+    );
+}
+
+/// The README's Action snippets ask for the current release.
+#[test]
+fn the_readme_action_snippets_name_the_current_version() {
+    let install = readme_block_after("**In GitHub Actions**", "yaml");
+    assert!(
+        install.contains(&format!("uses: manifest-guard/manifest-guard@v{VERSION}\n"))
+            && install.contains(&format!("version: {VERSION}\n")),
+        "{install}"
+    );
+    let workflow = readme_block_after("## In a pull request: the GitHub Action", "yaml");
+    assert!(
+        workflow.contains(&format!("version: {VERSION} ")),
+        "{workflow}"
+    );
+}
