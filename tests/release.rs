@@ -772,7 +772,8 @@ fn the_readme_release_commands_verify_then_install() {
     );
 }
 
-/// The README's Action snippets ask for the current release.
+/// The README's Action snippets and the example workflow ask for the current release: a
+/// version bump must update them (or users would download an older binary).
 #[test]
 fn the_readme_action_snippets_name_the_current_version() {
     let install = readme_block_after("**In GitHub Actions**", "yaml");
@@ -785,5 +786,11 @@ fn the_readme_action_snippets_name_the_current_version() {
     assert!(
         workflow.contains(&format!("version: {VERSION} ")),
         "{workflow}"
+    );
+    let example =
+        std::fs::read_to_string(root().join("examples/github-workflow.yml")).expect("example");
+    assert!(
+        example.contains(&format!("          version: {VERSION}\n")),
+        "examples/github-workflow.yml asks for the current release"
     );
 }
