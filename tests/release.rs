@@ -751,7 +751,7 @@ fn the_readme_release_commands_verify_then_install() {
         "{}",
         ran.all()
     );
-    let installed = run(&mut Command::new(dest.join("manifest-guard")).arg("--version"));
+    let installed = run(Command::new(dest.join("manifest-guard")).arg("--version"));
     assert_eq!(installed.stdout.trim(), format!("manifest-guard {VERSION}"));
 
     // A tampered archive: the check fails, nothing is unpacked or installed.
