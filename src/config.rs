@@ -48,6 +48,29 @@ pub struct Config {
     pub units: Option<Vec<String>>,
 }
 
+/// The top-level keys of `.manifest-guard.yaml`. The parser's messages and the JSON Schema
+/// (`config_schema`) read these lists, and a test checks the schema and the parser agree on them.
+pub const KEYS: &[&str] = &[
+    "rules",
+    "exclude",
+    "units",
+    "max-file-size",
+    "limits",
+    "repositories",
+    "clusters",
+    "render",
+    "argocd-namespace",
+    "options",
+];
+/// The keys of a rule's mapping form (`rules: {id: {severity: …, enabled: …}}`).
+pub const RULE_SETTING_KEYS: &[&str] = &["severity", "enabled"];
+/// The keys of one `repositories:` entry.
+pub const REPOSITORY_KEYS: &[&str] = &["url", "path"];
+/// The keys of one `clusters:` entry.
+pub const CLUSTER_KEYS: &[&str] = &["name", "server", "labels", "protected"];
+/// The keys of `render:`.
+pub const RENDER_KEYS: &[&str] = &["timeout", "enabled", "helm", "kustomize"];
+
 /// The layout Flux documents, `clusters/<cluster>/`: each cluster's manifests are applied to
 /// that cluster alone.
 pub const DEFAULT_UNITS: &[&str] = &["clusters/*"];
@@ -154,7 +177,7 @@ impl Reader<'_> {
         self.mapping_list(node, "repositories")?
             .iter()
             .map(|item| {
-                self.only_keys(item, &["url", "path"])?;
+                self.only_keys(item, REPOSITORY_KEYS)?;
                 let url = self.required(item, "url", "repositories")?;
                 let path = item
                     .get("path")
@@ -177,7 +200,7 @@ impl Reader<'_> {
         self.mapping_list(node, "clusters")?
             .iter()
             .map(|item| {
-                self.only_keys(item, &["name", "server", "labels", "protected"])?;
+                self.only_keys(item, CLUSTER_KEYS)?;
                 let name = self.required(item, "name", "clusters")?;
                 let server = item
                     .get("server")
@@ -239,7 +262,7 @@ impl Reader<'_> {
                 }
             }
         }
-        self.only_keys(node, &["timeout", "enabled", "helm", "kustomize"])?;
+        self.only_keys(node, RENDER_KEYS)?;
         let string = |k: &str| -> Result<Option<String>, ConfigError> {
             match node.get(k) {
                 None => Ok(None),
@@ -603,10 +626,13 @@ impl Config {
                     return Err(reader.error(
                         &e.key,
                         format!("unknown config key `{other}`"),
-                        Some(
-                            "known keys: `rules`, `exclude`, `units`, `max-file-size`, `limits`, `repositories`, `clusters`, `render`, `argocd-namespace`, `options`"
-                                .into(),
-                        ),
+                        Some(format!(
+                            "known keys: {}",
+                            KEYS.iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
                     ));
                 }
             }

@@ -13,7 +13,7 @@
 //! - `render` (Argo CD, Helm, Kustomize → the inventory): `load`, `model`, `diagnostic`;
 //! - `diff::change` (what changes between two inventories): `load`, `model`, `text`;
 //! - `rules`: the above (change rules read `diff::change::ChangeSet`);
-//! - `config`, `config_change`: the above (the rule registry validates rule ids);
+//! - `config`, `config_change`, `config_schema`: the above (the rule registry validates rule ids);
 //! - `error` (what stops a run), `git` (a revision and its files, read safely), `scan` (paths,
 //!   root, configuration, inventory): the above;
 //! - `diff` (two scans compared), `fix` (planned edits of findings), `report`, then `lib`, `cli`,
@@ -27,6 +27,7 @@
 pub mod cli;
 pub mod config;
 pub mod config_change;
+pub mod config_schema;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;

@@ -23,13 +23,15 @@ impl TrackingMethod {
         }
     }
 
+    /// Every method, for the config's JSON Schema and its parser alike.
+    pub const ALL: [TrackingMethod; 3] = [
+        TrackingMethod::Annotation,
+        TrackingMethod::Label,
+        TrackingMethod::AnnotationAndLabel,
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "annotation" => Some(TrackingMethod::Annotation),
-            "label" => Some(TrackingMethod::Label),
-            "annotation+label" => Some(TrackingMethod::AnnotationAndLabel),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|m| m.as_str() == text)
     }
 
     /// Whether Argo CD reads the `app.kubernetes.io/instance` label to tell which Application
