@@ -290,6 +290,55 @@ fn renaming_a_statefulset_human_output() {
     insta::assert_snapshot!("kafka-rename-human", out.stdout);
 }
 
+// `--format concise` of a diff: one line a finding, the blast radius table (a line per
+// cluster), the summary; the per-Application change lists are the human report's. With
+// `--statistics` in JSON, the counts follow the summary as in `check`'s.
+#[test]
+fn renaming_a_statefulset_concise_output() {
+    let s = renamed_kafka();
+    let out = s.run(&[
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--format",
+        "concise",
+        "--statistics",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    insta::assert_snapshot!("kafka-rename-concise", out.stdout);
+    let v = json(&s.run(&[
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--format",
+        "json",
+        "--statistics",
+    ]));
+    let keys: Vec<&String> = v.as_object().expect("an object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "version",
+            "base",
+            "config",
+            "summary",
+            "statistics",
+            "diagnostics",
+            "changes",
+            "unrendered",
+            "blast_radius"
+        ]
+    );
+    let findings = v["diagnostics"].as_array().expect("diagnostics").len() as u64;
+    let counted: u64 = v["statistics"]
+        .as_array()
+        .expect("statistics")
+        .iter()
+        .map(|s| s["count"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(counted, findings);
+}
+
 #[test]
 fn renaming_a_statefulset_json_output() {
     let s = renamed_kafka();

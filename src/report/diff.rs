@@ -167,7 +167,13 @@ fn shared_note(c: &crate::diff::Change) -> Option<String> {
     })
 }
 
-pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool) -> String {
+pub fn human(
+    set: &ChangeSet,
+    report: &Report<'_>,
+    options: &super::Options,
+    show_diff: bool,
+) -> String {
+    let color = options.color;
     let radius = blast_radius(set);
     let mut out = String::new();
     if let Some(note) = set.config.note() {
@@ -218,7 +224,31 @@ pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool)
         }
     }
     out.push('\n');
-    out.push_str(&super::human::render(report, color));
+    out.push_str(&super::human::render(report, options));
+    out
+}
+
+/// `--format concise` of a diff: the config note when there is one, one line a finding, the
+/// blast radius table (the diff's own summary: a line per cluster), then the summary lines. The
+/// per-Application change lists are the human report's.
+pub fn concise(set: &ChangeSet, report: &Report<'_>, options: &super::Options) -> String {
+    let mut out = String::new();
+    if let Some(note) = set.config.note() {
+        let _ = writeln!(out, "note: {}\n", printable(&note));
+    }
+    out.push_str(&super::concise::findings(report));
+    if !report.diagnostics.is_empty() {
+        out.push('\n');
+    }
+    let _ = write!(
+        out,
+        "Blast radius (base {} → head)\n\n",
+        printable(&set.base_label)
+    );
+    out.push_str(&blast_table(&blast_radius(set), set));
+    out.push_str(&unrendered_human(set));
+    out.push('\n');
+    out.push_str(&super::concise::summary(report, options));
     out
 }
 
@@ -304,17 +334,22 @@ fn config_json(source: &ConfigSource) -> Value {
     json!({"from": from, "file": source.file(), "headDiffers": source.head_differs})
 }
 
-pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
+pub fn json(set: &ChangeSet, report: &Report<'_>, options: &super::Options) -> String {
     let diagnostics: Vec<Value> = report
         .diagnostics
         .iter()
         .map(|d| super::json::diagnostic_json(report, d))
         .collect();
-    let out = json!({
+    let mut out = json!({
         "version": super::json::VERSION,
         "base": set.base_label,
         "config": config_json(&set.config),
         "summary": report.summary(),
+    });
+    if options.statistics {
+        out["statistics"] = super::statistics_json(&super::report_statistics(report));
+    }
+    let rest = json!({
         "diagnostics": diagnostics,
         "changes": set.changes.iter().map(|c| change_json(set, c)).collect::<Vec<_>>(),
         "unrendered": set.unrendered.iter().map(|u| {
@@ -334,6 +369,9 @@ pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
         }).collect::<Vec<_>>(),
         "blast_radius": blast_json(set),
     });
+    if let (Value::Object(out), Value::Object(rest)) = (&mut out, rest) {
+        out.extend(rest);
+    }
     super::json_text(&out)
 }
 
