@@ -61,6 +61,12 @@ pub enum Command {
         /// The rule id, e.g. duplicate-resource.
         rule: String,
     },
+    /// Print a shell completion script, e.g. `source <(manifest-guard completions bash)`.
+    Completions {
+        /// The shell the script is for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `--output FORMAT=PATH`: one more report, written to a file.

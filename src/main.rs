@@ -104,6 +104,10 @@ fn main() -> ExitCode {
             print!("{}", catalogue(format));
             ExitCode::SUCCESS
         }
+        Command::Completions { shell } => {
+            emit(&manifest_guard::manual::completions(shell));
+            ExitCode::SUCCESS
+        }
         Command::Explain { rule } => match rules::find(&rule) {
             Some(r) => {
                 print!("{}", r.meta().document);

@@ -26,12 +26,17 @@ use crate::model::Inventory;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Each finding with its source snippet, labels and help, then the summary lines.
     Human,
     /// One line a finding, `file:line:col: severity[rule] message`, then the summary lines.
     Concise,
+    /// The stable machine format (`"version": 1`).
     Json,
+    /// SARIF 2.1.0, for code scanning.
     Sarif,
+    /// GitHub Actions workflow annotations.
     Github,
+    /// A pull request comment or job summary.
     Markdown,
 }
 
