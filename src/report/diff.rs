@@ -1,5 +1,7 @@
 //! `diff` reports: the blast radius per cluster first, then each Application's changes with
-//! their unified diffs, then the destructive findings (as every other report shows findings).
+//! their unified diffs, then the destructive findings (as every other report shows findings);
+//! in Markdown, a pull request comment read top down and cut at a size limit, the findings come
+//! before the change lists.
 //! Human and Markdown for people, JSON (version 1, with `changes` and `blast_radius`) for tools.
 //! Names are shown through [`printable`] and diff bodies through [`printable_lines`]: both come
 //! from the repositories being compared.
@@ -387,8 +389,9 @@ fn html_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The Markdown report of a diff: a verdict, the blast radius table, each Application's changes
-/// in `<details>` with their diffs, and the findings; within the comment size limit.
+/// The Markdown report of a diff: a verdict, the blast radius table, the findings, the sources
+/// that could not be rendered, then each Application's changes in `<details>` with their diffs;
+/// within the comment size limit.
 pub fn markdown(
     set: &ChangeSet,
     report: &Report<'_>,
@@ -486,7 +489,10 @@ pub fn markdown(
             ),
             None => verdict(&report.summary(), options.fail_on),
         },
-        sections: vec![blast, unrendered, changes, findings(report, options)],
+        // What a reviewer decides on comes first, and is the last to be cut at the comment
+        // size limit: the blast radius and the findings; then what could not be seen, then
+        // each Application's change list, the longest part.
+        sections: vec![blast, findings(report, options), unrendered, changes],
     }
     .render(limit)
 }
