@@ -402,7 +402,7 @@ fn plain_manifests_of_each_cluster_directory_are_a_unit_of_their_own() {
 /// keeps the `--format` report and the exit status keeps following `--fail-on`.
 #[test]
 fn output_files_hold_what_format_prints() {
-    let formats = ["human", "json", "sarif", "github", "markdown"];
+    let formats = ["human", "concise", "json", "sarif", "github", "markdown"];
     let diff = [
         "diff",
         "--base-dir",
