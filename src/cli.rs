@@ -61,6 +61,12 @@ pub enum Command {
         /// The rule id, e.g. duplicate-resource.
         rule: String,
     },
+    /// Print a shell completion script, e.g. `source <(manifest-guard completions bash)`.
+    Completions {
+        /// The shell the script is for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `--output FORMAT=PATH`: one more report, written to a file.
@@ -128,6 +134,10 @@ pub struct MergeArgs {
     /// are counted again; the other counts stay sums.
     #[arg(long)]
     pub unique: bool,
+    /// Count the merged findings per rule and severity (human: after the findings; JSON: a
+    /// `statistics` array, also written when any input has one).
+    #[arg(long)]
+    pub statistics: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -174,7 +184,7 @@ pub struct ReportArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Also write the report in FORMAT to PATH, in the same run (repeatable; FORMAT is human,
-    /// json, sarif, github or markdown). --format still goes to stdout; the exit status is the
+    /// concise, json, sarif, github or markdown). --format still goes to stdout; the exit status is the
     /// same. A PATH that cannot be written is exit status 2, before anything is checked.
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = output_file)]
     pub outputs: Vec<OutputFile>,
@@ -193,6 +203,10 @@ pub struct ReportArgs {
     /// Colour in human output: auto (a terminal without NO_COLOR), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Count the findings per rule and severity, most frequent first: after the findings in
+    /// human and concise reports, a `statistics` array in JSON.
+    #[arg(long)]
+    pub statistics: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -271,6 +271,7 @@ pub fn loader(data: &[u8]) {
     // costly to write each time; the findings in it go through the same escaping as JSON's.
     for format in [
         report::Format::Human,
+        report::Format::Concise,
         report::Format::Json,
         report::Format::Github,
         report::Format::Markdown,

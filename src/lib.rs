@@ -37,6 +37,7 @@ pub mod fuzzing;
 pub mod git;
 pub mod limits;
 pub mod load;
+pub mod manual;
 pub mod model;
 pub mod render;
 pub mod report;

@@ -11,7 +11,7 @@ use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use manifest_guard::cli::{
     CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, MergeArgs,
-    MergeFormat, OutputFile, RenderFormat,
+    MergeFormat, OutputFile, RenderFormat, ReportArgs,
 };
 use manifest_guard::diagnostic::Severity;
 use manifest_guard::render::{Progress, ProgressHook};
@@ -102,6 +102,10 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge(args),
         Command::Rules { format } => {
             print!("{}", catalogue(format));
+            ExitCode::SUCCESS
+        }
+        Command::Completions { shell } => {
+            emit(&manifest_guard::manual::completions(shell));
             ExitCode::SUCCESS
         }
         Command::Explain { rule } => match rules::find(&rule) {
@@ -231,8 +235,8 @@ fn check(args: CheckArgs) -> ExitCode {
         paths: args.paths,
         config: args.config,
         config_rev: args.config_rev,
-        select: args.report.select,
-        ignore: args.report.ignore,
+        select: args.report.select.clone(),
+        ignore: args.report.ignore.clone(),
         render: RenderBar::observe(bar.as_ref(), args.render.flags()),
     };
     let run = manifest_guard::check(&opts);
@@ -247,7 +251,10 @@ fn check(args: CheckArgs) -> ExitCode {
         suppressed: &run.suppressed,
     };
     let threshold = threshold(args.report.fail_on);
-    let options = report_options(threshold);
+    let options = report::Options {
+        statistics: args.report.statistics,
+        ..report_options(threshold)
+    };
     let text = |format: Format, color: bool| {
         let options = report::Options {
             color,
@@ -256,7 +263,7 @@ fn check(args: CheckArgs) -> ExitCode {
         report::render(format, &report, &options)
     };
     let fails = run.fails(threshold);
-    let code = deliver(args.report.format, args.report.color, files, text, fails);
+    let code = deliver(&args.report, files, text, fails);
     // The process ends here: its memory goes back at once, where freeing the inventory's
     // million nodes one by one would take a tenth of the run.
     std::mem::forget(run);
@@ -288,6 +295,9 @@ fn merge(args: MergeArgs) -> ExitCode {
     };
     if args.unique {
         merged.drop_repeated();
+    }
+    if args.statistics {
+        merged.add_statistics();
     }
     emit(&match args.format {
         MergeFormat::Json => merged.json(),
@@ -339,20 +349,30 @@ fn diff(args: DiffArgs) -> ExitCode {
         suppressed: &run.suppressed,
     };
     let threshold = threshold(args.report.fail_on);
-    let options = report_options(threshold);
-    let text = |format: Format, color: bool| match format {
-        Format::Human => report::diff::human(&run.changes, &report, color, !args.no_diff),
-        Format::Json => report::diff::json(&run.changes, &report),
-        Format::Markdown => report::diff::markdown(
-            &run.changes,
-            &report,
-            &options,
-            report::markdown::COMMENT_LIMIT,
-        ),
-        other => report::render(other, &report, &options),
+    let options = report::Options {
+        statistics: args.report.statistics,
+        ..report_options(threshold)
+    };
+    let text = |format: Format, color: bool| {
+        let options = report::Options {
+            color,
+            ..options.clone()
+        };
+        match format {
+            Format::Human => report::diff::human(&run.changes, &report, &options, !args.no_diff),
+            Format::Concise => report::diff::concise(&run.changes, &report, &options),
+            Format::Json => report::diff::json(&run.changes, &report, &options),
+            Format::Markdown => report::diff::markdown(
+                &run.changes,
+                &report,
+                &options,
+                report::markdown::COMMENT_LIMIT,
+            ),
+            other => report::render(other, &report, &options),
+        }
     };
     let fails = run.fails(threshold);
-    let code = deliver(args.report.format, args.report.color, files, text, fails);
+    let code = deliver(&args.report, files, text, fails);
     // The process ends here: its memory goes back at once, where freeing the inventory's
     // million nodes one by one would take a tenth of the run.
     std::mem::forget(run);
@@ -398,12 +418,12 @@ fn output_flag(output: &OutputFile) -> String {
 /// Prints the `--format` report, writes the `--output` reports, and gives the exit status: 1
 /// when the run `fails` per `--fail-on`, 2 when a report file could not be written.
 fn deliver(
-    format: Option<Format>,
-    color: ColorChoice,
+    args: &ReportArgs,
     files: Vec<(OutputFile, File)>,
     text: impl Fn(Format, bool) -> String,
     fails: bool,
 ) -> ExitCode {
+    let (format, color) = (args.format, args.color);
     let on_actions = env_is("GITHUB_ACTIONS", "true");
     let stdout_color = use_color(color);
     // The human report echoes the repository (names, source lines, diffs, cluster names at the
@@ -426,7 +446,19 @@ fn deliver(
         human
     };
     match format {
-        Some(Format::Human) | None => emit(&human()),
+        Some(Format::Human) | None => {
+            let mut human = human();
+            // A long report on a terminal ends by saying how to make it short; never in a CI log,
+            // a pipe or a file.
+            let on_terminal = !on_actions && std::io::stdout().is_terminal();
+            if let Some(hint) =
+                report::long_report_hint(human.lines().count(), on_terminal, args.statistics)
+            {
+                human.push_str(&hint);
+                human.push('\n');
+            }
+            emit(&human)
+        }
         Some(format) => emit(&text(format, stdout_color)),
     }
     // In a GitHub Actions log the findings are annotations as well, unless a format was chosen;
@@ -489,6 +521,7 @@ fn report_options(fail_on: Option<Severity>) -> report::Options {
         fail_on,
         repository,
         blob_url,
+        statistics: false,
     }
 }
 

@@ -402,7 +402,7 @@ fn plain_manifests_of_each_cluster_directory_are_a_unit_of_their_own() {
 /// keeps the `--format` report and the exit status keeps following `--fail-on`.
 #[test]
 fn output_files_hold_what_format_prints() {
-    let formats = ["human", "json", "sarif", "github", "markdown"];
+    let formats = ["human", "concise", "json", "sarif", "github", "markdown"];
     let diff = [
         "diff",
         "--base-dir",
@@ -567,4 +567,154 @@ fn what_a_replaced_applicationset_generates_does_not_exist() {
         .find(|a| a["name"] == "beta")
         .expect("beta is listed");
     assert_eq!(beta["origin"]["applicationSetReplaced"], true, "{beta}");
+}
+
+// --- concise and statistics ---------------------------------------------------------------------
+
+// One line a finding, `file:line:col: severity[rule] message`, in the run's order (file, line,
+// column, rule: the JSON report's), then the human summary lines.
+#[test]
+fn demo_concise_output() {
+    let out = run(&["check", "fixtures/demo", "--format", "concise"]);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!("demo-concise", out.stdout);
+    let v = json(&run(&["check", "fixtures/demo", "--format", "json"]));
+    let expected: Vec<String> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}:{}: {}[{}] ",
+                d["file"].as_str().unwrap_or(""),
+                d["line"],
+                d["column"],
+                d["severity"].as_str().unwrap_or(""),
+                d["rule"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let lines: Vec<&str> = out.stdout.lines().take(expected.len()).collect();
+    for (line, start) in lines.iter().zip(&expected) {
+        assert!(line.starts_with(start.as_str()), "{line} / {start}");
+    }
+    assert_eq!(out.stdout.lines().nth(expected.len()), Some(""));
+    assert!(
+        out.stdout
+            .ends_with("1 error, 1 warning, 0 notes in 7 files (11 objects, 4 Applications)\nApplications: 4 found, 4 rendered\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+// A name from the repository cannot break a finding's line: control characters are escaped as
+// in the other formats, and a finding with related places is still one line.
+#[test]
+fn concise_findings_are_one_line_each_whatever_the_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = |name: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"{name}\"\n  namespace: x\n")
+    };
+    write(dir.path(), "a.yaml", doc("evil\\n::error::x\\u001b[31m"));
+    write(dir.path(), "b.yaml", doc("evil\\n::error::x\\u001b[31m"));
+    let out = run_in(
+        dir.path(),
+        &["check", ".", "--format", "concise", "--fail-on", "never"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let findings: Vec<&str> = out.stdout.lines().take_while(|l| !l.is_empty()).collect();
+    let v = json(&run_in(dir.path(), &["check", ".", "--format", "json"]));
+    let all = v["diagnostics"].as_array().expect("diagnostics");
+    assert!(
+        all.iter()
+            .any(|d| d["related"].as_array().is_some_and(|r| !r.is_empty())),
+        "{v}"
+    );
+    assert_eq!(findings.len(), all.len(), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("evil\\n::error::x\\u{1b}[31m"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains('\u{1b}'), "{}", out.stdout);
+    assert!(
+        !out.stdout.lines().any(|l| l.starts_with("::")),
+        "{}",
+        out.stdout
+    );
+}
+
+// `--output concise=FILE` writes what `--format concise` prints.
+#[test]
+fn concise_is_an_output_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("report.txt");
+    let flag = format!("concise={}", file.display());
+    let out = run(&[
+        "check",
+        "fixtures/demo",
+        "--format",
+        "json",
+        "--output",
+        &flag,
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let written = std::fs::read_to_string(&file).expect("written");
+    assert_eq!(
+        written,
+        run(&["check", "fixtures/demo", "--format", "concise"]).stdout
+    );
+}
+
+// A count per rule and severity after the findings (human and concise), a `statistics` array
+// after the summary in JSON; none of it without the flag.
+#[test]
+fn statistics_in_human_concise_and_json() {
+    let args = ["check", "fixtures/demo", "--statistics"];
+    let table = "Findings by rule:\n  1  error    duplicate-application\n  1  warning  one-object-per-file\n\n1 error, 1 warning";
+    for format in ["human", "concise"] {
+        let out = run(&[&args[..], &["--format", format]].concat());
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(out.stdout.contains(table), "{format}:\n{}", out.stdout);
+        let plain = run(&["check", "fixtures/demo", "--format", format]);
+        assert!(
+            !plain.stdout.contains("Findings by rule"),
+            "{}",
+            plain.stdout
+        );
+    }
+    let v = json(&run(&[&args[..], &["--format", "json"]].concat()));
+    let keys: Vec<&String> = v.as_object().expect("an object").keys().collect();
+    assert_eq!(keys, ["version", "summary", "statistics", "diagnostics"]);
+    assert_eq!(
+        v["statistics"],
+        serde_json::json!([
+            {"rule": "duplicate-application", "severity": "error", "count": 1},
+            {"rule": "one-object-per-file", "severity": "warning", "count": 1}
+        ])
+    );
+    let plain = json(&run(&["check", "fixtures/demo", "--format", "json"]));
+    assert!(plain.get("statistics").is_none());
+}
+
+// The hint that concise output exists is for a terminal only: a long report in a pipe (as the
+// tests read it) does not end with it. The decision itself is `report::long_report_hint`'s,
+// tested in its module.
+#[test]
+fn a_long_report_in_a_pipe_has_no_hint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..40 {
+        write(
+            dir.path(),
+            &format!("m{i}.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+        );
+    }
+    let out = run_in(dir.path(), &["check", ".", "--fail-on", "never"]);
+    assert!(
+        out.stdout.lines().count() > manifest_guard::report::LONG_REPORT_LINES,
+        "{}",
+        out.stdout.lines().count()
+    );
+    assert!(!out.stdout.contains("--format concise"), "{}", out.stdout);
 }

@@ -290,6 +290,103 @@ fn renaming_a_statefulset_human_output() {
     insta::assert_snapshot!("kafka-rename-human", out.stdout);
 }
 
+// `--format concise` of a diff: one line a finding, the blast radius table (a line per
+// cluster), the summary; the per-Application change lists are the human report's. With
+// `--statistics` in JSON, the counts follow the summary as in `check`'s.
+#[test]
+fn renaming_a_statefulset_concise_output() {
+    let s = renamed_kafka();
+    let out = s.run(&[
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--format",
+        "concise",
+        "--statistics",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    insta::assert_snapshot!("kafka-rename-concise", out.stdout);
+    let v = json(&s.run(&[
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--format",
+        "json",
+        "--statistics",
+    ]));
+    let keys: Vec<&String> = v.as_object().expect("an object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "version",
+            "base",
+            "config",
+            "summary",
+            "statistics",
+            "diagnostics",
+            "changes",
+            "unrendered",
+            "blast_radius"
+        ]
+    );
+    let findings = v["diagnostics"].as_array().expect("diagnostics").len() as u64;
+    let counted: u64 = v["statistics"]
+        .as_array()
+        .expect("statistics")
+        .iter()
+        .map(|s| s["count"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(counted, findings);
+}
+
+#[test]
+fn renaming_a_statefulset_markdown_output() {
+    let s = renamed_kafka();
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "markdown"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    insta::assert_snapshot!("kafka-rename-markdown", out.stdout);
+}
+
+// A pull request comment is read top down and cut at GitHub's size limit from the end: the
+// verdict, the blast radius and the findings come before the per-Application change lists, so
+// a head whose change lists alone pass the limit still shows its findings whole.
+#[test]
+fn markdown_puts_blast_radius_and_findings_before_the_change_lists() {
+    let s = kafka_repository();
+    let settings = |i: usize, value: &str| {
+        config_map(
+            &format!("settings-{i:03}"),
+            &[("value", &value.repeat(300))],
+        )
+    };
+    for i in 0..150 {
+        s.write(&format!("kafka/settings-{i:03}.yaml"), &settings(i, "a"));
+    }
+    s.commit("base: settings");
+    s.write(
+        "kafka/statefulset.yaml",
+        &kafka("kafka-broker", "apache/kafka:3.7.0", "200Gi"),
+    );
+    for i in 0..150 {
+        s.write(&format!("kafka/settings-{i:03}.yaml"), &settings(i, "b"));
+    }
+    s.commit("head: rename kafka, change every setting");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "markdown"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let md = &out.stdout;
+    let at = |what: &str| {
+        md.find(what)
+            .unwrap_or_else(|| panic!("no `{what}` in:\n{md}"))
+    };
+    assert!(at("**❌ Fails**") < at("### Blast radius"), "{md}");
+    assert!(at("### Blast radius") < at("### Findings"), "{md}");
+    assert!(at("### Findings") < at("### Changes"), "{md}");
+    assert!(at("### Findings") < at("`stateful-rename`"), "{md}");
+    assert!(at("`stateful-rename`") < at("### Changes"), "{md}");
+    assert!(md.contains("more Application's changes not shown"), "{md}");
+    assert!(md.chars().count() <= 65_536);
+}
+
 #[test]
 fn renaming_a_statefulset_json_output() {
     let s = renamed_kafka();

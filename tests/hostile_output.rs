@@ -172,7 +172,7 @@ fn every_check_format_escapes_repository_text() {
     let dir = tempfile::tempdir().expect("tempdir");
     hostile_repo(dir.path());
     let expected = findings(dir.path(), &["check", "."]);
-    for format in ["human", "json", "sarif", "github", "markdown"] {
+    for format in ["human", "concise", "json", "sarif", "github", "markdown"] {
         let out = run(
             dir.path(),
             &["check", ".", "--format", format, "--color", "never"],
@@ -351,7 +351,7 @@ fn diff_reports_escape_names_and_diff_bodies() {
     assert!(out.code <= 1, "{}", out.stderr);
     assert_fenced_log(&out, expected);
     assert!(out.stdout.contains("+++ head/cm.yaml"), "{}", out.stdout);
-    for format in ["human", "json", "sarif", "github", "markdown"] {
+    for format in ["human", "concise", "json", "sarif", "github", "markdown"] {
         let mut with_format = args.to_vec();
         with_format.extend(["--format", format, "--color", "never"]);
         let out = run(dir.path(), &with_format, &[]);

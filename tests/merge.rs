@@ -362,3 +362,60 @@ fn human_and_github_formats_of_a_merge() {
     // `--fail-on never`: the merged findings do not fail the job.
     assert_eq!(run(&["merge", &reports[0], "--fail-on", "never"]).code, 0);
 }
+
+// `--statistics` survives a merge as what a run over the merged findings counts: disjoint parts
+// with statistics merge into what one run over both prints, byte for byte; the same part given
+// twice counts its findings twice (they are in the merged list twice), and `--unique` once.
+#[test]
+fn merged_statistics_are_those_of_the_merged_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (fixture, name) in [
+        ("fixtures/duplicate-resource/bad", "a.json"),
+        ("fixtures/one-object-per-file/bad", "b.json"),
+    ] {
+        let out = run(&["check", fixture, "--format", "json", "--statistics"]);
+        assert!(out.code <= 1, "{}", out.stderr);
+        write(dir.path(), name, &out.stdout);
+    }
+    let (a, b) = (path(dir.path(), "a.json"), path(dir.path(), "b.json"));
+    let merged = run(&["merge", &a, &b]);
+    let whole = run(&[
+        "check",
+        "fixtures/duplicate-resource/bad",
+        "fixtures/one-object-per-file/bad",
+        "--format",
+        "json",
+        "--statistics",
+    ]);
+    assert_eq!(merged.stdout, whole.stdout);
+    let counted = |v: &Value| -> u64 {
+        v["statistics"]
+            .as_array()
+            .expect("statistics")
+            .iter()
+            .map(|s| s["count"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    let twice = json(&run(&["merge", &a, &a]));
+    let findings = twice["diagnostics"].as_array().expect("diagnostics").len() as u64;
+    assert!(findings > 0);
+    assert_eq!(counted(&twice), findings);
+    assert_eq!(counted(&json(&run(&["merge", &a]))) * 2, findings);
+    let unique = json(&run(&["merge", "--unique", &a, &a]));
+    assert_eq!(counted(&unique), findings / 2);
+    // Inputs without statistics get them on request.
+    let plain = dir.path().join("plain.json");
+    let out = run(&[
+        "check",
+        "fixtures/duplicate-resource/bad",
+        "--format",
+        "json",
+    ]);
+    write(dir.path(), "plain.json", &out.stdout);
+    let plain = plain.to_string_lossy().into_owned();
+    assert!(json(&run(&["merge", &plain])).get("statistics").is_none());
+    assert_eq!(
+        json(&run(&["merge", "--statistics", &plain]))["statistics"],
+        json(&run(&["merge", &a]))["statistics"]
+    );
+}

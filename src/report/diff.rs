@@ -1,5 +1,7 @@
 //! `diff` reports: the blast radius per cluster first, then each Application's changes with
-//! their unified diffs, then the destructive findings (as every other report shows findings).
+//! their unified diffs, then the destructive findings (as every other report shows findings);
+//! in Markdown, a pull request comment read top down and cut at a size limit, the findings come
+//! before the change lists.
 //! Human and Markdown for people, JSON (version 1, with `changes` and `blast_radius`) for tools.
 //! Names are shown through [`printable`] and diff bodies through [`printable_lines`]: both come
 //! from the repositories being compared.
@@ -167,7 +169,13 @@ fn shared_note(c: &crate::diff::Change) -> Option<String> {
     })
 }
 
-pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool) -> String {
+pub fn human(
+    set: &ChangeSet,
+    report: &Report<'_>,
+    options: &super::Options,
+    show_diff: bool,
+) -> String {
+    let color = options.color;
     let radius = blast_radius(set);
     let mut out = String::new();
     if let Some(note) = set.config.note() {
@@ -218,7 +226,31 @@ pub fn human(set: &ChangeSet, report: &Report<'_>, color: bool, show_diff: bool)
         }
     }
     out.push('\n');
-    out.push_str(&super::human::render(report, color));
+    out.push_str(&super::human::render(report, options));
+    out
+}
+
+/// `--format concise` of a diff: the config note when there is one, one line a finding, the
+/// blast radius table (the diff's own summary: a line per cluster), then the summary lines. The
+/// per-Application change lists are the human report's.
+pub fn concise(set: &ChangeSet, report: &Report<'_>, options: &super::Options) -> String {
+    let mut out = String::new();
+    if let Some(note) = set.config.note() {
+        let _ = writeln!(out, "note: {}\n", printable(&note));
+    }
+    out.push_str(&super::concise::findings(report));
+    if !report.diagnostics.is_empty() {
+        out.push('\n');
+    }
+    let _ = write!(
+        out,
+        "Blast radius (base {} → head)\n\n",
+        printable(&set.base_label)
+    );
+    out.push_str(&blast_table(&blast_radius(set), set));
+    out.push_str(&unrendered_human(set));
+    out.push('\n');
+    out.push_str(&super::concise::summary(report, options));
     out
 }
 
@@ -304,17 +336,22 @@ fn config_json(source: &ConfigSource) -> Value {
     json!({"from": from, "file": source.file(), "headDiffers": source.head_differs})
 }
 
-pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
+pub fn json(set: &ChangeSet, report: &Report<'_>, options: &super::Options) -> String {
     let diagnostics: Vec<Value> = report
         .diagnostics
         .iter()
         .map(|d| super::json::diagnostic_json(report, d))
         .collect();
-    let out = json!({
+    let mut out = json!({
         "version": super::json::VERSION,
         "base": set.base_label,
         "config": config_json(&set.config),
         "summary": report.summary(),
+    });
+    if options.statistics {
+        out["statistics"] = super::statistics_json(&super::report_statistics(report));
+    }
+    let rest = json!({
         "diagnostics": diagnostics,
         "changes": set.changes.iter().map(|c| change_json(set, c)).collect::<Vec<_>>(),
         "unrendered": set.unrendered.iter().map(|u| {
@@ -334,6 +371,9 @@ pub fn json(set: &ChangeSet, report: &Report<'_>) -> String {
         }).collect::<Vec<_>>(),
         "blast_radius": blast_json(set),
     });
+    if let (Value::Object(out), Value::Object(rest)) = (&mut out, rest) {
+        out.extend(rest);
+    }
     super::json_text(&out)
 }
 
@@ -349,8 +389,9 @@ fn html_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The Markdown report of a diff: a verdict, the blast radius table, each Application's changes
-/// in `<details>` with their diffs, and the findings; within the comment size limit.
+/// The Markdown report of a diff: a verdict, the blast radius table, the findings, the sources
+/// that could not be rendered, then each Application's changes in `<details>` with their diffs;
+/// within the comment size limit.
 pub fn markdown(
     set: &ChangeSet,
     report: &Report<'_>,
@@ -448,7 +489,10 @@ pub fn markdown(
             ),
             None => verdict(&report.summary(), options.fail_on),
         },
-        sections: vec![blast, unrendered, changes, findings(report, options)],
+        // What a reviewer decides on comes first, and is the last to be cut at the comment
+        // size limit: the blast radius and the findings; then what could not be seen, then
+        // each Application's change list, the longest part.
+        sections: vec![blast, findings(report, options), unrendered, changes],
     }
     .render(limit)
 }

@@ -12,7 +12,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, S
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::{FileId, Location, Sources};
 
-use super::{PrintableText, Report, applications_line, printable, printable_lines, summary_line};
+use super::{PrintableText, Report, printable};
 
 /// A finding (or one of its related places) as miette sees it.
 struct Shown {
@@ -232,8 +232,8 @@ fn snippet_fits(report: &Report<'_>, loc: Location) -> bool {
     })
 }
 
-pub fn render(report: &Report<'_>, color: bool) -> String {
-    let theme = if color {
+pub fn render(report: &Report<'_>, options: &super::Options) -> String {
+    let theme = if options.color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
@@ -279,13 +279,7 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         out.push_str(&one);
         out.push('\n');
     }
-    let summary = report.summary();
-    out.push_str(&summary_line(&summary));
-    out.push('\n');
-    if let Some(line) = applications_line(&summary) {
-        out.push_str(&printable_lines(&line));
-        out.push('\n');
-    }
+    out.push_str(&super::concise::summary(report, options));
     out
 }
 

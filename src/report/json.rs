@@ -1,4 +1,5 @@
-//! `--format json`, version 1: the stable machine format described in DESIGN.md.
+//! `--format json`, version 1: the stable machine format described in DESIGN.md. With
+//! `--statistics`, a `statistics` array follows the summary.
 
 use serde_json::{Value, json};
 
@@ -39,16 +40,19 @@ pub fn diagnostic_json(report: &Report<'_>, d: &crate::diagnostic::Diagnostic) -
     v
 }
 
-pub fn render(report: &Report<'_>) -> String {
+pub fn render(report: &Report<'_>, options: &super::Options) -> String {
     let diagnostics: Vec<Value> = report
         .diagnostics
         .iter()
         .map(|d| diagnostic_json(report, d))
         .collect();
-    let out = json!({
+    let mut out = json!({
         "version": VERSION,
         "summary": report.summary(),
-        "diagnostics": diagnostics,
     });
+    if options.statistics {
+        out["statistics"] = super::statistics_json(&super::report_statistics(report));
+    }
+    out["diagnostics"] = Value::Array(diagnostics);
     super::json_text(&out)
 }

@@ -1,5 +1,6 @@
 //! `--format markdown`: a report for a pull request comment or `$GITHUB_STEP_SUMMARY`: a verdict
-//! line, then sections — for `check`, a table of findings linked to the rule documents. A report
+//! line, then sections — for `check`, a table of findings linked to the rule documents, each
+//! finding's fix on a line of its own in italics under its message. A report
 //! is a [`Document`] of [`Section`]s so that other commands add their own (a diff's blast radius
 //! table, per-Application `<details>`) and share the size limit: GitHub refuses a comment over
 //! 65,536 characters, so items are dropped from the end with a line saying how many.
@@ -172,9 +173,9 @@ fn row(report: &Report<'_>, options: &Options, d: &Diagnostic) -> String {
         None => place,
     };
     let mut message = escape_cell(&d.message);
-    if !d.help.is_empty() {
-        message.push_str("<br>");
-        message.push_str(&escape_cell(&d.help));
+    let help = d.help.trim();
+    if !help.is_empty() {
+        message.push_str(&help_line(help));
     }
     format!(
         "| {icon} {} | [`{}`]({}) | {place} | {message} |\n",
@@ -182,6 +183,14 @@ fn row(report: &Report<'_>, options: &Options, d: &Diagnostic) -> String {
         d.rule,
         rule_url(d.rule)
     )
+}
+
+/// The fix (help) under a finding's message, in its cell: a line of its own, in italics, so
+/// that what to do stands apart from what is wrong. `help` is trimmed: emphasis cannot open on
+/// a space nor close after one. The text is escaped like a message (its markup characters are
+/// `\`-escaped, so a `*` of its own cannot close the emphasis early).
+fn help_line(help: &str) -> String {
+    format!("<br>*{}*", escape_cell(help))
 }
 
 /// Characters that could start Markdown or HTML markup outside a code span.
@@ -366,6 +375,14 @@ mod tests {
         assert!(!cell.chars().any(crate::report::is_unsafe_char), "{cell}");
         let text = escape_text("a\nb\u{7}");
         assert_eq!(text, "a\\\\nb\\\\u{7}");
+    }
+
+    // The fix is its own line in italics; a help that starts or ends with a space, or holds a
+    // `*`, cannot leave the emphasis open or close it early.
+    #[test]
+    fn the_help_is_a_line_of_its_own_in_italics() {
+        assert_eq!(help_line("rename `a*b` one"), "<br>*rename `a*b` one*");
+        assert_eq!(help_line("use 2*3 <b>"), "<br>*use 2\\*3 \\<b\\>*");
     }
 
     #[test]

@@ -102,6 +102,9 @@ const DIFF_KEYS: [&str; 8] = [
     "unrendered",
     "blast_radius",
 ];
+/// Keys a report has only when asked for: `statistics` (`--statistics`), worked out again from
+/// the merged findings.
+const OPTIONAL_KEYS: [&str; 1] = ["statistics"];
 /// Summary fields that are maps keyed by data (a `BTreeMap` in a run): summed per key, sorted.
 const SUMMARY_MAPS: [&str; 3] = ["not_rendered_by_cause", "roots", "suppressed"];
 
@@ -142,10 +145,13 @@ pub fn merge(reports: &[(String, String)]) -> Result<Merged, MergeError> {
     let summaries: Vec<(&str, &Value)> =
         inputs.iter().map(|i| (i.name, &i.top["summary"])).collect();
     out.insert("summary".into(), merge_summary(&summaries)?);
-    out.insert(
-        "diagnostics".into(),
-        Value::Array(interleave(&inputs, "diagnostics", diagnostic_order)),
-    );
+    let diagnostics = interleave(&inputs, "diagnostics", diagnostic_order);
+    // The statistics of the merged findings, counted again: summing the inputs' would count a
+    // part's findings only when that part was run with `--statistics`.
+    if inputs.iter().any(|i| i.top.contains_key("statistics")) {
+        out.insert("statistics".into(), statistics_of(&diagnostics));
+    }
+    out.insert("diagnostics".into(), Value::Array(diagnostics));
     if first.kind == Kind::Diff {
         out.insert(
             "changes".into(),
@@ -214,7 +220,10 @@ fn read<'a>(name: &'a str, text: &str) -> Result<Input<'a>, MergeError> {
             )));
         }
     }
-    if let Some(key) = top.keys().find(|k| !known.contains(&k.as_str())) {
+    if let Some(key) = top
+        .keys()
+        .find(|k| !known.contains(&k.as_str()) && !OPTIONAL_KEYS.contains(&k.as_str()))
+    {
         return Err(not_a_report(format!(
             "it has `{}`, which a version {VERSION} `{}` report does not: written by another manifest-guard?",
             super::printable(key),
@@ -223,6 +232,9 @@ fn read<'a>(name: &'a str, text: &str) -> Result<Input<'a>, MergeError> {
     }
     if !top["summary"].is_object() {
         return Err(not_a_report("`summary` is not an object".into()));
+    }
+    if top.get("statistics").is_some_and(|s| !s.is_array()) {
+        return Err(not_a_report("`statistics` is not a list".into()));
     }
     let lists: &[&str] = match kind {
         Kind::Check => &["diagnostics"],
@@ -320,6 +332,19 @@ fn add(into: &mut Value, value: &Value, name: &str, path: &str) -> Result<(), Me
         Value::Null => return Err(wrong("null")),
     }
     Ok(())
+}
+
+/// `--statistics` of findings read from reports, counted as a run counts its own.
+fn statistics_of(diagnostics: &[Value]) -> Value {
+    super::statistics_json(&merged_statistics(diagnostics))
+}
+
+fn merged_statistics(diagnostics: &[Value]) -> Vec<super::Statistic> {
+    super::statistics(
+        diagnostics
+            .iter()
+            .filter_map(|d| Some((text(d, "rule"), text(d, "severity").parse().ok()?))),
+    )
 }
 
 /// Each input's `key` list, interleaved by `order`: a merge of sorted lists that keeps each
@@ -501,7 +526,31 @@ impl Merged {
                 }
             }
         }
+        if self.value.get("statistics").is_some() {
+            self.add_statistics();
+        }
         dropped
+    }
+
+    /// Sets `statistics` to the counts of the merged findings as they are now (after
+    /// `--unique` too), right after `summary`, where a run writes it.
+    pub fn add_statistics(&mut self) {
+        let Value::Object(top) = &mut self.value else {
+            return;
+        };
+        let statistics = statistics_of(array(top.get("diagnostics").unwrap_or(&Value::Null)));
+        let mut out = Map::new();
+        for (key, value) in std::mem::take(top) {
+            if key == "statistics" {
+                continue;
+            }
+            let summary = key == "summary";
+            out.insert(key, value);
+            if summary {
+                out.insert("statistics".into(), statistics.clone());
+            }
+        }
+        *top = out;
     }
 
     /// The merged report as `--format json` writes one.
@@ -556,6 +605,11 @@ impl Merged {
         }
         if !out.is_empty() {
             out.push('\n');
+        }
+        if self.value.get("statistics").is_some() {
+            out.push_str(&super::statistics_text(&merged_statistics(array(
+                &self.value["diagnostics"],
+            ))));
         }
         let summary: super::Summary =
             serde_json::from_value(self.value["summary"].clone()).unwrap_or_default();
@@ -712,6 +766,78 @@ mod tests {
         assert_eq!(files, ["a.yaml", "shared.yaml"]);
         assert_eq!(merged.value["summary"]["errors"], 2);
         assert_eq!(merged.value["summary"]["files"], 3);
+    }
+
+    fn with_statistics(diagnostics: Value) -> (String, String) {
+        let statistics = statistics_of(array(&diagnostics));
+        (
+            "r.json".into(),
+            json!({"version": 1, "summary": {}, "statistics": statistics, "diagnostics": diagnostics})
+                .to_string(),
+        )
+    }
+
+    // Merged statistics are the statistics of the merged findings: not the inputs' lists side
+    // by side, and after `--unique` the counts of what is left.
+    #[test]
+    fn merged_statistics_are_the_statistics_of_the_merged_findings() {
+        let mut warning = finding("b.yaml", 1, "y");
+        warning["severity"] = json!("warning");
+        let a = with_statistics(json!([finding("a.yaml", 1, "x"), warning.clone()]));
+        let b = with_statistics(json!([
+            finding("a.yaml", 1, "x"),
+            finding("c.yaml", 2, "x")
+        ]));
+        let mut merged = merge(&[a, b]).expect("merges");
+        let keys: Vec<&String> = merged
+            .value
+            .as_object()
+            .expect("an object")
+            .keys()
+            .collect();
+        assert_eq!(keys, ["version", "summary", "statistics", "diagnostics"]);
+        let expected = |m: &Merged| statistics_of(array(&m.value["diagnostics"]));
+        assert_eq!(merged.value["statistics"], expected(&merged));
+        assert_eq!(
+            merged.value["statistics"],
+            json!([{"rule": "x", "severity": "error", "count": 3},
+                   {"rule": "y", "severity": "warning", "count": 1}])
+        );
+        assert_eq!(merged.drop_repeated(), 1);
+        assert_eq!(merged.value["statistics"], expected(&merged));
+        assert_eq!(merged.value["statistics"][0]["count"], 2);
+        assert!(
+            merged
+                .human()
+                .contains("Findings by rule:\n  2  error    x\n  1  warning  y\n")
+        );
+    }
+
+    // Without `--statistics` in any input, the merged report has none until asked for, and then
+    // in the place a run writes it.
+    #[test]
+    fn statistics_are_added_on_request_after_the_summary() {
+        let a = report(json!([finding("a.yaml", 1, "x")]), json!({"errors": 1}));
+        let mut merged = merge(&[a]).expect("merges");
+        assert!(merged.value.get("statistics").is_none());
+        merged.add_statistics();
+        let keys: Vec<&String> = merged
+            .value
+            .as_object()
+            .expect("an object")
+            .keys()
+            .collect();
+        assert_eq!(keys, ["version", "summary", "statistics", "diagnostics"]);
+        assert_eq!(merged.value["statistics"][0]["count"], 1);
+    }
+
+    #[test]
+    fn statistics_that_are_not_a_list_are_refused() {
+        let text = json!({"version": 1, "summary": {}, "statistics": {}, "diagnostics": []});
+        assert!(matches!(
+            merge(&[("r.json".into(), text.to_string())]),
+            Err(MergeError::NotAReport { .. })
+        ));
     }
 
     #[test]

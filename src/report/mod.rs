@@ -7,6 +7,7 @@
 //! that spans lines), so they cannot move a terminal's cursor, reorder text or start a line of
 //! their own in a CI log. JSON keeps the exact text but escapes the same characters.
 
+pub mod concise;
 pub mod diff;
 pub mod github;
 pub mod human;
@@ -25,10 +26,17 @@ use crate::model::Inventory;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Each finding with its source snippet, labels and help, then the summary lines.
     Human,
+    /// One line a finding, `file:line:col: severity[rule] message`, then the summary lines.
+    Concise,
+    /// The stable machine format (`"version": 1`).
     Json,
+    /// SARIF 2.1.0, for code scanning.
     Sarif,
+    /// GitHub Actions workflow annotations.
     Github,
+    /// A pull request comment or job summary.
     Markdown,
 }
 
@@ -42,6 +50,9 @@ pub struct Options {
     pub repository: Repository,
     /// `https://github.com/OWNER/REPO/blob/SHA`: when set, Markdown links each finding to its line.
     pub blob_url: Option<String>,
+    /// `--statistics`: human and concise reports end with a count per rule and severity, JSON
+    /// has a `statistics` array.
+    pub statistics: bool,
 }
 
 /// Where the repository root is, so that SARIF, annotations and Markdown name files relative to
@@ -260,8 +271,9 @@ impl Report<'_> {
 
 pub fn render(format: Format, report: &Report<'_>, options: &Options) -> String {
     match format {
-        Format::Human => human::render(report, options.color),
-        Format::Json => json::render(report),
+        Format::Human => human::render(report, options),
+        Format::Concise => concise::render(report, options),
+        Format::Json => json::render(report, options),
         Format::Sarif => sarif::render(report, &options.repository),
         Format::Github => github::render(report, &options.repository),
         Format::Markdown => markdown::render(report, options),
@@ -355,10 +367,154 @@ pub fn summary_line(s: &Summary) -> String {
     )
 }
 
+/// How many findings one rule reported at one severity (`--statistics`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statistic {
+    pub rule: String,
+    pub severity: Severity,
+    pub count: usize,
+}
+
+/// Findings counted per (rule, severity): most frequent first, ties by rule id, then the worse
+/// severity first — one order for every format and for `merge`, which counts its merged findings
+/// with the same function.
+pub fn statistics<'a>(findings: impl Iterator<Item = (&'a str, Severity)>) -> Vec<Statistic> {
+    let mut counts: BTreeMap<(&str, std::cmp::Reverse<Severity>), usize> = BTreeMap::new();
+    for (rule, severity) in findings {
+        *counts
+            .entry((rule, std::cmp::Reverse(severity)))
+            .or_default() += 1;
+    }
+    let mut list: Vec<Statistic> = counts
+        .into_iter()
+        .map(|((rule, severity), count)| Statistic {
+            rule: rule.to_string(),
+            severity: severity.0,
+            count,
+        })
+        .collect();
+    // Stable: equal counts keep the map's (rule, worse severity first) order.
+    list.sort_by_key(|s| std::cmp::Reverse(s.count));
+    list
+}
+
+/// The statistics of a run's findings.
+pub fn report_statistics(report: &Report<'_>) -> Vec<Statistic> {
+    statistics(report.diagnostics.iter().map(|d| (d.rule, d.severity)))
+}
+
+/// `--statistics` in JSON: `[{"rule", "severity", "count"}]`.
+pub fn statistics_json(list: &[Statistic]) -> serde_json::Value {
+    list.iter()
+        .map(|s| serde_json::json!({"rule": s.rule, "severity": s.severity.as_str(), "count": s.count}))
+        .collect()
+}
+
+/// `--statistics` for people: a heading and one aligned line per (rule, severity), count first;
+/// empty when there is no finding. Rule ids come from `merge`'s input too: made printable.
+pub fn statistics_text(list: &[Statistic]) -> String {
+    if list.is_empty() {
+        return String::new();
+    }
+    let width = list
+        .iter()
+        .map(|s| s.count.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let mut out = String::from("Findings by rule:\n");
+    for s in list {
+        out.push_str(&format!(
+            "  {:>width$}  {:7}  {}\n",
+            s.count,
+            s.severity.as_str(),
+            printable(&s.rule)
+        ));
+    }
+    out
+}
+
+/// A human report longer than this many lines is hard to scan on a terminal.
+pub const LONG_REPORT_LINES: usize = 300;
+
+/// The last line of a human report of `lines` lines printed to a terminal (`on_terminal`: stdout
+/// is one, and not a CI log) when it is long: that `--format concise` and `--statistics` exist
+/// (the latter unless it is on). `None` for a short report and for a file or a pipe, whose
+/// readers are tools or already chose their format.
+pub fn long_report_hint(lines: usize, on_terminal: bool, statistics: bool) -> Option<String> {
+    if !on_terminal || lines <= LONG_REPORT_LINES {
+        return None;
+    }
+    Some(if statistics {
+        format!(
+            "hint: this report is {lines} lines long; `--format concise` shows one line per finding"
+        )
+    } else {
+        format!(
+            "hint: this report is {lines} lines long; `--format concise` shows one line per finding, `--statistics` a count per rule"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::borrow::Cow;
+
+    fn stat(rule: &str, severity: Severity, count: usize) -> Statistic {
+        Statistic {
+            rule: rule.into(),
+            severity,
+            count,
+        }
+    }
+
+    #[test]
+    fn statistics_most_frequent_first_ties_by_rule_then_worse_severity() {
+        use Severity::{Error, Note, Warning};
+        let findings = [
+            ("b-rule", Warning),
+            ("a-rule", Note),
+            ("c-rule", Error),
+            ("b-rule", Warning),
+            ("a-rule", Error),
+            ("c-rule", Error),
+            ("d-rule", Note),
+        ];
+        assert_eq!(
+            statistics(findings.into_iter()),
+            [
+                stat("b-rule", Warning, 2),
+                stat("c-rule", Error, 2),
+                stat("a-rule", Error, 1),
+                stat("a-rule", Note, 1),
+                stat("d-rule", Note, 1),
+            ]
+        );
+        assert_eq!(
+            statistics_text(&statistics(findings.into_iter())),
+            "Findings by rule:\n  2  warning  b-rule\n  2  error    c-rule\n  1  error    a-rule\n  1  note     a-rule\n  1  note     d-rule\n"
+        );
+        assert_eq!(statistics_text(&[]), "");
+    }
+
+    // The hint is for a person reading a long report on a terminal: never a file, a pipe or a
+    // CI log (the caller passes `on_terminal` false for those), never a short report.
+    #[test]
+    fn the_long_report_hint_is_for_long_reports_on_a_terminal_only() {
+        assert_eq!(long_report_hint(LONG_REPORT_LINES, true, false), None);
+        assert_eq!(long_report_hint(10_000, false, false), None);
+        let hint = long_report_hint(LONG_REPORT_LINES + 1, true, false).expect("a hint");
+        assert!(
+            hint.contains("--format concise") && hint.contains("--statistics"),
+            "{hint}"
+        );
+        assert!(!hint.contains('\n'), "one line: {hint}");
+        let hint = long_report_hint(2_367, true, true).expect("a hint");
+        assert!(
+            hint.contains("--format concise") && !hint.contains("--statistics"),
+            "{hint}"
+        );
+    }
 
     #[test]
     fn printable_escapes_every_control_and_bidi_character() {
