@@ -794,3 +794,40 @@ fn the_readme_action_snippets_name_the_current_version() {
         "examples/github-workflow.yml asks for the current release"
     );
 }
+
+/// `version:` left empty on an action pinned to a release tag: the runner unpacks the action
+/// into `_actions/<owner>/<repo>/<ref>` (`github.action_ref` itself is empty in composite
+/// actions, actions/runner#2473), so a directory named `v<version>` holding a Cargo.toml of that
+/// version is that release, and its binary is downloaded: nothing is compiled. A branch, or a
+/// directory name its Cargo.toml does not confirm, still builds the checkout.
+#[test]
+fn an_action_pinned_to_a_release_tag_uses_that_release_by_default() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let action_at = |name: &str, version: &str| {
+        let path = dir.path().join("_actions/o/manifest-guard").join(name);
+        std::fs::create_dir_all(&path).expect("mkdir");
+        std::os::unix::fs::symlink(root().join("scripts"), path.join("scripts")).expect("link");
+        std::fs::write(
+            path.join("Cargo.toml"),
+            format!("[package]\nname = \"manifest-guard\"\nversion = \"{version}\"\n"),
+        )
+        .expect("write");
+        path.to_string_lossy().into_owned()
+    };
+    let outputs_for = |action_path: &str| {
+        let mut env = setup_env("");
+        env.push(("GITHUB_ACTION_PATH", action_path.to_owned()));
+        let ran = step(dir.path(), SETUP_STEP, &as_refs(&env), None);
+        assert_eq!(ran.code, 0, "{}", ran.all());
+        std::fs::read_to_string(dir.path().join("output")).expect("output")
+    };
+    let tagged = outputs_for(&action_at(&format!("v{VERSION}"), VERSION));
+    assert!(
+        tagged.contains(&format!("key=release-{VERSION}\n")) && tagged.contains("mode=release\n"),
+        "{tagged}"
+    );
+    for (name, version) in [("main", VERSION), ("v9.9.9", VERSION)] {
+        let built = outputs_for(&action_at(name, version));
+        assert!(built.contains("mode=source\n"), "{name}: {built}");
+    }
+}
