@@ -16,6 +16,8 @@
 //! as ruff does; a fix that would touch a file an earlier fix of the round touched waits for the
 //! next round, planned from the new text.
 
+pub mod edit;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
