@@ -218,7 +218,19 @@ fn set(
         }
         (Some(b'"'), Value::String(s)) => double_quoted(s),
         (Some(b'\''), Value::String(s)) => format!("'{}'", s.replace('\'', "''")),
-        _ => flow_scalar(value),
+        _ => {
+            // In a flow collection a plain scalar cannot hold `,` or brackets.
+            let in_flow = path.split_last().is_some_and(|(_, parent)| {
+                matches!(
+                    reach(doc, parent),
+                    Ok(Reached::Value(
+                        _,
+                        yamlpath::FeatureKind::FlowMapping | yamlpath::FeatureKind::FlowSequence
+                    ))
+                )
+            });
+            scalar(value, in_flow)
+        }
     };
     let Some(key) = key else {
         return Ok(splice(source, span, &new));
@@ -239,7 +251,7 @@ fn set(
     Ok(format!(
         "{}{}{between}{new}{}",
         &source[..key_span.0],
-        flow_scalar(&Value::String(key.clone())),
+        scalar(&Value::String(key.clone()), true),
         &source[span.end..]
     ))
 }
@@ -307,7 +319,7 @@ fn add_to_mapping(
             ));
             let at = yamlpatch::find_content_end(&feature, doc);
             let entry = Value::Object([(key.to_string(), value.clone())].into_iter().collect());
-            let block: Vec<String> = block(&entry)
+            let block: Vec<String> = block(&entry, indents_sequences(source))
                 .lines()
                 .map(|l| format!("{indent}{l}"))
                 .collect();
@@ -329,7 +341,7 @@ fn add_to_mapping(
             }
             let entry = format!(
                 "{}: {}",
-                flow_scalar(&Value::String(key.into())),
+                scalar(&Value::String(key.into()), true),
                 flow(value)
             );
             Ok(splice(source, span, &flow_insert(old, '}', &entry)?))
@@ -344,6 +356,33 @@ fn append(doc: &yamlpath::Document, path: &[String], value: &Value) -> Result<St
         return err("no sequence to append to");
     };
     match reach(doc, path)? {
+        Reached::Value(_, yamlpath::FeatureKind::BlockSequence)
+            if value.is_object() || value.is_array() =>
+        {
+            // A nested item: `yamlpatch` would write it in `serde_yaml`'s layout; it is written
+            // here in the document's own (indented sequences or not), at the items' indent,
+            // after the last one (where `yamlpatch` appends).
+            let feature = doc
+                .query_exact(&route(path))
+                .ok()
+                .flatten()
+                .ok_or_else(|| EditError(format!("no sequence at `{}`", path.join("."))))?;
+            let indent = yamlpatch::extract_leading_whitespace(doc, &feature).to_string();
+            let at = yamlpatch::find_content_end(&feature, doc);
+            let body = block(value, indents_sequences(source));
+            let mut lines = body.lines();
+            let mut item = format!("{indent}- {}", lines.next().unwrap_or_default());
+            for line in lines {
+                item.push('\n');
+                item.push_str(&format!("{indent}  {line}"));
+            }
+            let text = if at > 0 && source.as_bytes().get(at - 1) == Some(&b'\n') {
+                format!("{item}\n")
+            } else {
+                format!("\n{item}")
+            };
+            Ok(splice(source, at..at, &text))
+        }
         Reached::Value(_, yamlpath::FeatureKind::BlockSequence) => {
             let patch = yamlpatch::Patch {
                 route: route(path),
@@ -408,20 +447,20 @@ fn double_quoted(s: &str) -> String {
 }
 
 /// A scalar as YAML reads it back: a string plain when that cannot be misread (in a flow
-/// collection too), else double-quoted; a number, boolean or null as written.
-fn flow_scalar(value: &Value) -> String {
+/// collection when `in_flow`), else double-quoted; a number, boolean or null as written.
+fn scalar(value: &Value, in_flow: bool) -> String {
     match value {
-        Value::String(s) if plain_ok(s) => s.clone(),
+        Value::String(s) if plain_ok(s, in_flow) => s.clone(),
         Value::String(s) => double_quoted(s),
         Value::Null => "null".to_string(),
         other => other.to_string(),
     }
 }
 
-/// Whether a string can be written as a plain scalar, in block or flow context, and read back as
-/// the same string: no indicator first, no `: ` or ` #`, no flow punctuation, and not a value
+/// Whether a string can be written as a plain scalar and read back as the same string: no
+/// indicator first, no `: ` or ` #`, no flow punctuation in a flow collection, and not a value
 /// YAML 1.1 or 1.2 resolves to something else (`true`, `no`, `~`, `1e3`, `0x1f`, `.inf`).
-fn plain_ok(s: &str) -> bool {
+fn plain_ok(s: &str, in_flow: bool) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
@@ -442,34 +481,66 @@ fn plain_ok(s: &str) -> bool {
         && !s.contains(": ")
         && !s.contains(" #")
         && !s.ends_with(':')
-        && !s.contains([',', '[', ']', '{', '}'])
+        && !(in_flow && s.contains([',', '[', ']', '{', '}']))
         && !s.chars().any(char::is_control)
 }
 
-/// A value as block YAML at indent 0, one entry per line, sequences under a key not indented
-/// (as `kubectl` writes them); the caller indents it.
-fn block(value: &Value) -> String {
+/// Whether the document indents a block sequence under its key (`key:` then `  - item`), as
+/// most hand-written manifests do, or writes it at the key's column (`kubectl`'s way): what it
+/// does the first time, or indented when it has no block sequence under a key.
+fn indents_sequences(source: &str) -> bool {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let lines: Vec<&str> = source
+        .lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .collect();
+    for pair in lines.windows(2) {
+        let (key, item) = (pair[0], pair[1]);
+        let item_text = item.trim_start();
+        if key.trim_end().ends_with(':') && (item_text.starts_with("- ") || item_text == "-") {
+            // The key's column: after the dash of a list item's first key (`- name:`).
+            let key_col = indent(key)
+                + if key.trim_start().starts_with("- ") {
+                    2
+                } else {
+                    0
+                };
+            return indent(item) > key_col;
+        }
+    }
+    true
+}
+
+/// A value as block YAML at indent 0, one entry per line, a sequence under a key indented by
+/// two when `seq_indent`; the caller indents it.
+pub fn block(value: &Value, seq_indent: bool) -> String {
     let mut out = String::new();
-    block_into(value, 0, &mut out);
+    block_into(value, 0, seq_indent, &mut out);
     out
 }
 
-fn block_into(value: &Value, indent: usize, out: &mut String) {
+fn block_into(value: &Value, indent: usize, seq_indent: bool, out: &mut String) {
     let pad = " ".repeat(indent);
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let k = flow_scalar(&Value::String(k.clone()));
+                let k = scalar(&Value::String(k.clone()), false);
                 match v {
                     Value::Object(m) if !m.is_empty() => {
                         out.push_str(&format!("{pad}{k}:\n"));
-                        block_into(v, indent + 2, out);
+                        block_into(v, indent + 2, seq_indent, out);
                     }
                     Value::Array(a) if !a.is_empty() => {
                         out.push_str(&format!("{pad}{k}:\n"));
-                        block_into(v, indent, out);
+                        let at = if seq_indent { indent + 2 } else { indent };
+                        block_into(v, at, seq_indent, out);
                     }
-                    other => out.push_str(&format!("{pad}{k}: {}\n", flow(other))),
+                    Value::Object(_) => out.push_str(&format!("{pad}{k}: {{}}\n")),
+                    Value::Array(_) => out.push_str(&format!("{pad}{k}: []\n")),
+                    other => out.push_str(&format!("{pad}{k}: {}\n", scalar(other, false))),
                 }
             }
         }
@@ -478,14 +549,14 @@ fn block_into(value: &Value, indent: usize, out: &mut String) {
                 match item {
                     Value::Object(m) if !m.is_empty() => {
                         let mut nested = String::new();
-                        block_into(item, indent + 2, &mut nested);
+                        block_into(item, indent + 2, seq_indent, &mut nested);
                         out.push_str(&format!("{pad}- {}", nested.trim_start()));
                     }
                     other => out.push_str(&format!("{pad}- {}\n", flow(other))),
                 }
             }
         }
-        scalar => out.push_str(&format!("{pad}{}\n", flow_scalar(scalar))),
+        other => out.push_str(&format!("{pad}{}\n", scalar(other, false))),
     }
 }
 
@@ -499,11 +570,11 @@ fn flow(value: &Value) -> String {
         Value::Object(map) => {
             let entries: Vec<String> = map
                 .iter()
-                .map(|(k, v)| format!("{}: {}", flow_scalar(&Value::String(k.clone())), flow(v)))
+                .map(|(k, v)| format!("{}: {}", scalar(&Value::String(k.clone()), true), flow(v)))
                 .collect();
             format!("{{{}}}", entries.join(", "))
         }
-        scalar => flow_scalar(scalar),
+        other => scalar(other, true),
     }
 }
 
@@ -664,8 +735,47 @@ mod tests {
         assert_eq!(
             out.as_deref(),
             Ok(
-                "resources:\n  - a.yaml # first\n  - b.yaml\n  - pdb-zk.yaml\nsyncOptions: [A=true, B=true]\nspec:\n  x: 1\n  ignoreDifferences:\n  - group: apps\n    kind: Deployment\n    jsonPointers:\n    - /spec/replicas\n"
+                "resources:\n  - a.yaml # first\n  - b.yaml\n  - pdb-zk.yaml\nsyncOptions: [A=true, B=true]\nspec:\n  x: 1\n  ignoreDifferences:\n    - group: apps\n      kind: Deployment\n      jsonPointers:\n        - /spec/replicas\n"
             )
+        );
+    }
+
+    /// New sequences follow the document's layout: `kubectl`'s (items at the key's column)
+    /// when that is how it writes its first sequence.
+    #[test]
+    fn new_sequences_follow_the_documents_layout() {
+        let text = "spec:\n  finalizers:\n  - a\n  syncPolicy:\n    automated: {}\n";
+        let out = edit(
+            text,
+            0,
+            &[append(
+                &["spec", "syncPolicy", "syncOptions"],
+                json!("RespectIgnoreDifferences=true"),
+            )],
+        );
+        assert_eq!(
+            out.as_deref(),
+            Ok(
+                "spec:\n  finalizers:\n  - a\n  syncPolicy:\n    automated: {}\n    syncOptions:\n    - RespectIgnoreDifferences=true\n"
+            )
+        );
+    }
+
+    /// A comma is plain in a block scalar, quoted in a flow collection (where it separates).
+    #[test]
+    fn commas_are_plain_in_block_and_quoted_in_flow() {
+        let text = "a:\n  k: x\nb: {k: x}\n";
+        let out = edit(
+            text,
+            0,
+            &[
+                set(&["a", "k"], json!("Prune=false,Delete=false")),
+                set(&["b", "k"], json!("Prune=false,Delete=false")),
+            ],
+        );
+        assert_eq!(
+            out.as_deref(),
+            Ok("a:\n  k: Prune=false,Delete=false\nb: {k: \"Prune=false,Delete=false\"}\n")
         );
     }
 

@@ -17,6 +17,11 @@
 //! next round, planned from the new text.
 
 pub mod edit;
+mod hpa;
+mod pdb_quorum;
+mod quorum_pdb;
+mod stateful;
+mod written;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,7 +91,12 @@ pub struct NoFix {
 pub type Planner = fn(&Inventory, &Diagnostic) -> Result<Fix, NoFix>;
 
 /// The rules with automatic fixes, in id order, and their planners.
-const PLANNERS: &[(&str, Planner)] = &[];
+const PLANNERS: &[(&str, Planner)] = &[
+    ("hpa-replicas-conflict", hpa::plan),
+    ("pdb-quorum-unsafe", pdb_quorum::plan),
+    ("quorum-pdb-missing", quorum_pdb::plan),
+    ("stateful-deletion-unprotected", stateful::plan),
+];
 
 /// The planner of a rule, for the rules that have automatic fixes.
 pub fn planner(rule: &str) -> Option<Planner> {

@@ -1009,6 +1009,30 @@ pub fn app_sync_option_location(
         .unwrap_or(app.locations.name)
 }
 
+/// The sync options `object` lacks against the deletions `app` makes, in this order:
+/// `Prune=false` when `app` prunes automatically, `Delete=false` when deleting `app` cascades.
+/// gitops-engine `pkg/sync/common`: `Prune=false` / `Prune=confirm` keep an object out of a
+/// prune; `Delete=false` / `Delete=confirm` out of the deletion of its Application. Each covers
+/// only its own event (argo-cd issues 9853, 13503). `stateful-deletion-unprotected` reports what
+/// this returns, and its fix adds exactly that.
+pub fn missing_deletion_options(
+    object: &Object,
+    app: &crate::model::Application,
+) -> Vec<&'static str> {
+    let kept = |option: &str| {
+        has_object_sync_option(object, &format!("{option}=false"))
+            || has_object_sync_option(object, &format!("{option}=confirm"))
+    };
+    let mut missing = Vec::new();
+    if app.sync.automated && app.sync.prune && !kept("Prune") {
+        missing.push("Prune=false");
+    }
+    if deletion_cascades(app) && !kept("Delete") {
+        missing.push("Delete=false");
+    }
+    missing
+}
+
 /// Whether deleting `app` deletes what it deployed: it carries the
 /// `resources-finalizer.argocd.argoproj.io` finalizer, or an ApplicationSet generated it without
 /// `preserveResourcesOnDeletion` from a template that names no finalizer — the ApplicationSet

@@ -1,0 +1,423 @@
+//! The fixes of the stateful and availability rules (issue 14), each round-tripped on its rule's
+//! `bad` fixture: planned from a `check` of a copy, applied, and checked again with the real
+//! binary. The finding must be gone, no other finding may appear, every file the fix does not
+//! name must keep every byte, and the whole change (every file that differs from the copy) is a
+//! reviewed snapshot. With `MANIFEST_GUARD_CORPUS`, the same on a real-corpus copy where the
+//! corpus has a finding of the rule (`tests/corpus/*.txt` says where).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use manifest_guard::fix::{self, FileChange, Fixable};
+
+use common::{corpus_dir, json, render_flags, root, run_in, skip_without_corpus};
+
+/// Every file below `dir`, by `/`-separated path, with its bytes.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.expect("walk");
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("below")
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.insert(rel, std::fs::read(entry.path()).expect("read"));
+        }
+    }
+    out
+}
+
+fn copy(from: &Path, to: &Path) {
+    for (rel, bytes) in tree(from) {
+        let path = to.join(&rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, bytes).expect("write");
+    }
+}
+
+/// `(rule, message)` of every finding of `check .` in `dir`, with the binary.
+fn findings(dir: &Path) -> Vec<(String, String)> {
+    let out = run_in(dir, &["check", ".", "--format", "json"]);
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    let v = json(&out);
+    let mut found: Vec<(String, String)> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap_or("").to_string(),
+                d["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Fixes every finding of `rule` under `dir` as the driver does: in rounds, a fix per file per
+/// round, each planned from a fresh check, until none is left. Returns the fixes' safety.
+fn fix_all(dir: &Path, rule: &str) -> BTreeSet<Fixable> {
+    let plan = fix::planner(rule).expect("the rule has a fix");
+    let mut safety = BTreeSet::new();
+    for _round in 0..5 {
+        let run = manifest_guard::check(&manifest_guard::CheckOptions {
+            paths: vec![dir.to_path_buf()],
+            render: render_flags(),
+            ..Default::default()
+        })
+        .expect("check runs");
+        let mine: Vec<_> = run.diagnostics.iter().filter(|d| d.rule == rule).collect();
+        if mine.is_empty() {
+            return safety;
+        }
+        let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
+        for d in mine {
+            let fix = plan(&run.inventory, d)
+                .unwrap_or_else(|no| panic!("no fix for `{}`: {}", d.message, no.reason));
+            assert_eq!(fix.rule, rule);
+            assert_eq!(fix::fixable(&run.inventory, d), fix.safety);
+            safety.insert(fix.safety);
+            if fix.changes.iter().any(|c| touched.contains(&c.path)) {
+                continue;
+            }
+            for change in &fix.changes {
+                apply(change);
+                touched.insert(change.path.clone());
+            }
+        }
+    }
+    panic!("`{rule}` still fires after 5 rounds of fixes");
+}
+
+fn apply(change: &FileChange) {
+    let on_disk = std::fs::read_to_string(&change.path).ok();
+    // Planned from the text the run read, which is what is on disk.
+    assert_eq!(
+        on_disk.as_deref(),
+        change.before.as_deref(),
+        "{}",
+        change.display
+    );
+    match &change.after {
+        Some(text) => std::fs::write(&change.path, text).expect("write"),
+        None => std::fs::remove_file(&change.path).expect("remove"),
+    }
+}
+
+/// The unified diff of every file that differs between two trees.
+fn diff(before: &BTreeMap<String, Vec<u8>>, after: &BTreeMap<String, Vec<u8>>) -> String {
+    let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let mut out = String::new();
+    for name in names {
+        let a = before.get(name);
+        let b = after.get(name);
+        if a == b {
+            continue;
+        }
+        let text = |v: Option<&Vec<u8>>| {
+            v.map(|v| String::from_utf8(v.clone()).expect("utf-8"))
+                .unwrap_or_default()
+        };
+        let (a_text, b_text) = (text(a), text(b));
+        let header = (
+            if a.is_some() {
+                format!("a/{name}")
+            } else {
+                "/dev/null".into()
+            },
+            format!("b/{name}"),
+        );
+        out.push_str(
+            &similar::TextDiff::from_lines(&a_text, &b_text)
+                .unified_diff()
+                .header(&header.0, &header.1)
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// Every line the change removes from a file it edits is one `allowed` accepts (the line of the
+/// value the fix rewrites): the rest of each file, and every other file, is kept byte for byte.
+fn only_lines_removed(
+    before: &BTreeMap<String, Vec<u8>>,
+    after: &BTreeMap<String, Vec<u8>>,
+    allowed: &dyn Fn(&str) -> bool,
+) {
+    for (name, old) in before {
+        let Some(new) = after.get(name) else {
+            panic!("{name} was removed");
+        };
+        if old == new {
+            continue;
+        }
+        let (old, new) = (
+            String::from_utf8_lossy(old).into_owned(),
+            String::from_utf8_lossy(new).into_owned(),
+        );
+        for change in similar::TextDiff::from_lines(&old, &new).iter_all_changes() {
+            if change.tag() == similar::ChangeTag::Delete {
+                assert!(
+                    allowed(change.value()),
+                    "{name}: the fix rewrote a line it does not own: {:?}",
+                    change.value()
+                );
+            }
+        }
+    }
+}
+
+/// Fixes `rule` on a copy of `source` and checks the round trip; returns the change's diff.
+fn round_trip(source: &Path, rule: &str, allowed: &dyn Fn(&str) -> bool) -> (String, Fixable) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    copy(source, dir);
+    let before_tree = tree(dir);
+    let before = findings(dir);
+    assert!(
+        before.iter().any(|(r, _)| r == rule),
+        "the copy has no `{rule}` finding to fix"
+    );
+    let safety = fix_all(dir, rule);
+    let after = findings(dir);
+    assert!(
+        !after.iter().any(|(r, _)| r == rule),
+        "`{rule}` still fires: {after:#?}"
+    );
+    // Nothing new: every finding after the fix was there before it.
+    let mut left: Vec<&(String, String)> = before.iter().filter(|(r, _)| r != rule).collect();
+    for f in &after {
+        let i = left
+            .iter()
+            .position(|l| *l == f)
+            .unwrap_or_else(|| panic!("the fix brought a new finding: {f:?}"));
+        left.remove(i);
+    }
+    let after_tree = tree(dir);
+    only_lines_removed(&before_tree, &after_tree, allowed);
+    // A second `fix` has nothing to do: no finding is left to plan from (checked above), and
+    // a plan on the fixed tree changes nothing.
+    assert_eq!(fix_all(dir, rule), BTreeSet::new());
+    assert_eq!(tree(dir), after_tree);
+    assert_eq!(safety.len(), 1, "{safety:?}");
+    let safety = safety.into_iter().next().expect("one");
+    (diff(&before_tree, &after_tree), safety)
+}
+
+fn fixture(rule: &str) -> PathBuf {
+    root().join("fixtures").join(rule).join("bad")
+}
+
+/// gitops-engine reads the annotation as comma-separated items, each trimmed
+/// (`pkg/sync/resource/annotations.go`, `GetAnnotationCSVs`, compared whole by
+/// `HasAnnotationOption`; argo-cd's sync skips a prune or a deletion when the object's
+/// `common.AnnotationSyncOptions` holds `Prune=false` / `Delete=false`): the PVC that had
+/// `Prune=false` gets `,Delete=false` after it, the StatefulSet without the annotation gets it.
+#[test]
+fn stateful_deletion_unprotected() {
+    let (diff, safety) = round_trip(
+        &fixture("stateful-deletion-unprotected"),
+        "stateful-deletion-unprotected",
+        &|line| line.contains("argocd.argoproj.io/sync-options"),
+    );
+    assert_eq!(safety, Fixable::Safe);
+    insta::assert_snapshot!("stateful-deletion-unprotected", diff);
+}
+
+/// The budget keeps ⌊n/2⌋+1 of the selected StatefulSet's n members: a percentage or a
+/// `maxUnavailable` becomes an integer `minAvailable`, written where the old key was.
+#[test]
+fn pdb_quorum_unsafe() {
+    let (diff, safety) = round_trip(
+        &fixture("pdb-quorum-unsafe"),
+        "pdb-quorum-unsafe",
+        &|line| line.contains("minAvailable:") || line.contains("maxUnavailable:"),
+    );
+    assert_eq!(safety, Fixable::Safe);
+    insta::assert_snapshot!("pdb-quorum-unsafe", diff);
+}
+
+/// A new `pdb-<name>.yaml` beside each quorum StatefulSet; no existing file changes.
+#[test]
+fn quorum_pdb_missing() {
+    let (diff, safety) = round_trip(
+        &fixture("quorum-pdb-missing"),
+        "quorum-pdb-missing",
+        &|_| false,
+    );
+    assert_eq!(safety, Fixable::Unsafe);
+    insta::assert_snapshot!("quorum-pdb-missing", diff);
+}
+
+/// Checked against argo-cd's docs "Diffing Customization" (an Application's `ignoreDifferences`
+/// entry: `group`, `kind`, `name`, `namespace`, `jsonPointers`) and "Sync Options" ("Respect
+/// ignore difference configs"), and the source: `controller/sync.go` `SyncAppState` normalizes
+/// the target with the live ignored fields only when
+/// `syncOp.SyncOptions.HasOption("RespectIgnoreDifferences=true")` (the whole string), and
+/// `util/argo/normalizers/diff_normalizer.go` matches an entry by group, kind, name, namespace.
+/// `api` had the entry and lacked the option; `web` lacked both. Only additions: no line of
+/// either Application is rewritten.
+#[test]
+fn hpa_replicas_conflict() {
+    let (diff, safety) = round_trip(
+        &fixture("hpa-replicas-conflict"),
+        "hpa-replicas-conflict",
+        &|_| false,
+    );
+    assert_eq!(safety, Fixable::Unsafe);
+    insta::assert_snapshot!("hpa-replicas-conflict", diff);
+}
+
+/// A CRLF file with a byte-order mark and non-ASCII comments stays so: the new annotation
+/// lines end in CRLF, and every other byte is kept.
+#[test]
+fn stateful_fix_keeps_crlf_bom_and_non_ascii() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy(&fixture("stateful-deletion-unprotected"), tmp.path());
+    let cache = tmp.path().join("ci/cache.yaml");
+    let text = std::fs::read_to_string(&cache).expect("read");
+    let crlf = format!("\u{feff}# Caché des builds — données perdues si supprimé\n{text}")
+        .replace('\n', "\r\n");
+    std::fs::write(&cache, &crlf).expect("write");
+    fix_all(tmp.path(), "stateful-deletion-unprotected");
+    let fixed = std::fs::read_to_string(&cache).expect("read");
+    assert!(fixed.starts_with("\u{feff}# Caché des builds — données perdues si supprimé\r\n"));
+    assert_eq!(fixed.matches('\n').count(), fixed.matches("\r\n").count());
+    assert!(
+        fixed.contains(
+            "  name: build-cache\r\n  annotations:\r\n    argocd.argoproj.io/sync-options: Prune=false\r\n"
+        ),
+        "{fixed}"
+    );
+    let removed: String = fixed.replace(
+        "  annotations:\r\n    argocd.argoproj.io/sync-options: Prune=false\r\n",
+        "",
+    );
+    assert_eq!(removed, crlf);
+    let after = findings(tmp.path());
+    assert!(
+        !after
+            .iter()
+            .any(|(r, _)| r == "stateful-deletion-unprotected")
+    );
+}
+
+/// A fix is never written into a tool's output: a Helm-rendered StatefulSet's finding has no
+/// fix, and the reason names the template to change.
+#[test]
+fn rendered_output_is_refused_with_its_source() {
+    if !common::render_tools() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let write = |rel: &str, text: &str| {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "apps/db.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: db\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://git.example.com/gitops.git\n    targetRevision: main\n    path: chart\n  destination:\n    name: in-cluster\n    namespace: db\n  syncPolicy:\n    automated:\n      prune: true\n",
+    );
+    write(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: db\nversion: 1.0.0\n",
+    );
+    write(
+        "chart/templates/pvc.yaml",
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: {{ .Release.Name }}-data\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n",
+    );
+    let run = manifest_guard::check(&manifest_guard::CheckOptions {
+        paths: vec![dir.to_path_buf()],
+        render: render_flags(),
+        ..Default::default()
+    })
+    .expect("check runs");
+    let d = run
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == "stateful-deletion-unprotected")
+        .expect("the rendered claim is unprotected");
+    let plan = fix::planner(d.rule).expect("a planner");
+    let no = plan(&run.inventory, d).expect_err("rendered output has no fix");
+    assert!(no.reason.contains("rendered output"), "{}", no.reason);
+    assert!(
+        no.reason.contains("chart/templates/pvc.yaml"),
+        "{}",
+        no.reason
+    );
+    assert_eq!(fix::fixable(&run.inventory, d), Fixable::No);
+}
+
+/// A generated Application's spec is its ApplicationSet's template: no fix, and the reason
+/// names the ApplicationSet and where its template is.
+#[test]
+fn generated_application_is_refused_naming_its_applicationset() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    copy(&fixture("hpa-replicas-conflict"), dir);
+    std::fs::remove_file(dir.join("apps/web.yaml")).expect("rm");
+    std::fs::write(
+        dir.join("apps/web.yaml"),
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: shop\n  namespace: argocd\nspec:\n  generators:\n    - list:\n        elements:\n          - name: web\n  template:\n    metadata:\n      name: '{{name}}'\n    spec:\n      project: shop\n      source:\n        repoURL: https://git.example.com/shop/gitops.git\n        targetRevision: main\n        path: '{{name}}'\n      destination:\n        name: in-cluster\n        namespace: '{{name}}'\n      syncPolicy:\n        automated:\n          selfHeal: true\n",
+    )
+    .expect("write");
+    let run = manifest_guard::check(&manifest_guard::CheckOptions {
+        paths: vec![dir.to_path_buf()],
+        render: render_flags(),
+        ..Default::default()
+    })
+    .expect("check runs");
+    let d = run
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == "hpa-replicas-conflict" && d.message.contains("`web`"))
+        .expect("the generated Application's workload conflicts");
+    let no = fix::planner(d.rule).expect("a planner")(&run.inventory, d)
+        .expect_err("a generated Application has no fix");
+    assert!(no.reason.contains("ApplicationSet `shop`"), "{}", no.reason);
+    assert!(no.reason.contains("apps/web.yaml:"), "{}", no.reason);
+}
+
+/// The real-corpus copy: `kubernetes/examples` has two quorum StatefulSets without a budget
+/// (tests/corpus/kubernetes__examples.txt: MinIO and Cassandra). The other three fixes'
+/// rules have no finding in the corpus (grep of tests/corpus/*.txt), so there is nothing of
+/// theirs to round-trip.
+#[test]
+fn corpus_quorum_pdb_missing() {
+    if skip_without_corpus() {
+        return;
+    }
+    let corpus = corpus_dir().expect("corpus").join("kubernetes__examples");
+    let (diff, _) = round_trip(&corpus, "quorum-pdb-missing", &|_| false);
+    assert!(
+        diff.contains("b/databases/cassandra/pdb-cassandra.yaml"),
+        "{diff}"
+    );
+    assert!(diff.contains("+  minAvailable: 2"), "{diff}");
+    for rule in [
+        "stateful-deletion-unprotected",
+        "pdb-quorum-unsafe",
+        "hpa-replicas-conflict",
+    ] {
+        let expected = std::fs::read_dir(root().join("tests/corpus"))
+            .expect("tests/corpus")
+            .filter_map(Result::ok)
+            .any(|e| {
+                std::fs::read_to_string(e.path())
+                    .is_ok_and(|t| t.lines().any(|l| l.split_whitespace().nth(1) == Some(rule)))
+            });
+        if expected {
+            panic!("the corpus now has a `{rule}` finding: round-trip it here");
+        }
+        let line = format!("skipped: the corpus has no `{rule}` finding to round-trip\n");
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    }
+}
