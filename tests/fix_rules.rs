@@ -308,6 +308,41 @@ fn stateful_fix_keeps_crlf_bom_and_non_ascii() {
     );
 }
 
+/// A StatefulSet read by Kustomize is fixed where it is written: the budget goes beside its
+/// resource file, written as that file writes the StatefulSet (no namespace: the
+/// kustomization's `namespace:` sets it on both), and is appended to the kustomization's
+/// `resources:` in its layout, its comments kept.
+#[test]
+fn quorum_pdb_joins_the_kustomization() {
+    if !common::render_tools() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("zk");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let sts = std::fs::read_to_string(
+        fixture("quorum-pdb-missing").join("kafka/zookeeper-statefulset.yaml"),
+    )
+    .expect("read")
+    .replace("  namespace: kafka\n", "");
+    std::fs::write(dir.join("zookeeper.yaml"), &sts).expect("write");
+    let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n# The ZooKeeper ensemble of Kafka.\nnamespace: kafka\nresources:\n  - zookeeper.yaml # members\nlabels:\n  - pairs:\n      team: data\n";
+    std::fs::write(dir.join("kustomization.yaml"), kustomization).expect("write");
+    let before = tree(tmp.path());
+    assert!(findings(tmp.path()).iter().any(|(r, _)| r == "quorum-pdb-missing"));
+    assert_eq!(
+        fix_all(tmp.path(), "quorum-pdb-missing"),
+        BTreeSet::from([Fixable::Unsafe])
+    );
+    let after = findings(tmp.path());
+    assert!(!after.iter().any(|(r, _)| r == "quorum-pdb-missing"), "{after:?}");
+    only_lines_removed(&before, &tree(tmp.path()), &|_| false);
+    insta::assert_snapshot!(
+        "quorum-pdb-missing-kustomization",
+        diff(&before, &tree(tmp.path()))
+    );
+}
+
 /// A fix is never written into a tool's output: a Helm-rendered StatefulSet's finding has no
 /// fix, and the reason names the template to change.
 #[test]

@@ -32,12 +32,9 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
         return refuse("the object is not a quorum StatefulSet");
     };
     let target = written(inventory, object, &[])?;
-    let Some(labels) = selector_labels(object.node.path(&["spec", "selector"])).or_else(|| {
-        plain_labels(
-            object
-                .node
-                .path(&["spec", "template", "metadata", "labels"]),
-        )
+    // As written: a kustomization's `commonLabels` apply to the budget as to the StatefulSet.
+    let Some(labels) = selector_labels(target.node.path(&["spec", "selector"])).or_else(|| {
+        plain_labels(target.node.path(&["spec", "template", "metadata", "labels"]))
     }) else {
         return refuse(
             "the pod template has no labels a budget can select by: write the budget by hand",
