@@ -329,17 +329,67 @@ fn quorum_pdb_joins_the_kustomization() {
     let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n# The ZooKeeper ensemble of Kafka.\nnamespace: kafka\nresources:\n  - zookeeper.yaml # members\nlabels:\n  - pairs:\n      team: data\n";
     std::fs::write(dir.join("kustomization.yaml"), kustomization).expect("write");
     let before = tree(tmp.path());
-    assert!(findings(tmp.path()).iter().any(|(r, _)| r == "quorum-pdb-missing"));
+    assert!(
+        findings(tmp.path())
+            .iter()
+            .any(|(r, _)| r == "quorum-pdb-missing")
+    );
     assert_eq!(
         fix_all(tmp.path(), "quorum-pdb-missing"),
         BTreeSet::from([Fixable::Unsafe])
     );
     let after = findings(tmp.path());
-    assert!(!after.iter().any(|(r, _)| r == "quorum-pdb-missing"), "{after:?}");
+    assert!(
+        !after.iter().any(|(r, _)| r == "quorum-pdb-missing"),
+        "{after:?}"
+    );
     only_lines_removed(&before, &tree(tmp.path()), &|_| false);
     insta::assert_snapshot!(
         "quorum-pdb-missing-kustomization",
         diff(&before, &tree(tmp.path()))
+    );
+}
+
+/// A budget counts every pod its selector matches in the namespace: when the StatefulSet's
+/// labels also match another workload's pods (found on the corpus: MinIO's standalone
+/// Deployment beside its distributed StatefulSet), `minAvailable` is every matched pod but the
+/// members the quorum can spare (2 + 3 pods, 1 spare: 4), or `pdb-quorum-unsafe` would fire on
+/// the new budget; the caution names the other workload.
+#[test]
+fn quorum_pdb_counts_the_other_pods_its_selector_matches() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy(&fixture("quorum-pdb-missing"), tmp.path());
+    std::fs::write(
+        tmp.path().join("kafka/zookeeper-tools.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: zookeeper-tools\n  namespace: kafka\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: zookeeper\n  template:\n    metadata:\n      labels:\n        app: zookeeper\n    spec:\n      containers:\n        - name: tools\n          image: registry.example.com/zk-tools:1.0.0\n",
+    )
+    .expect("write");
+    let run = manifest_guard::check(&manifest_guard::CheckOptions {
+        paths: vec![tmp.path().to_path_buf()],
+        render: render_flags(),
+        ..Default::default()
+    })
+    .expect("check runs");
+    let d = run
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == "quorum-pdb-missing" && d.message.contains("`zookeeper`"))
+        .expect("zookeeper has no budget");
+    let fix = fix::planner(d.rule).expect("planner")(&run.inventory, d).expect("a fix");
+    let text = fix.changes[0].after.as_deref().expect("a new file");
+    assert!(text.contains("  minAvailable: 4\n"), "{text}");
+    let caution = fix.caution.as_deref().unwrap_or_default();
+    assert!(
+        caution.contains("Deployment `kafka/zookeeper-tools`"),
+        "{caution}"
+    );
+    fix_all(tmp.path(), "quorum-pdb-missing");
+    let after = findings(tmp.path());
+    assert!(
+        !after
+            .iter()
+            .any(|(r, _)| r == "quorum-pdb-missing" || r == "pdb-quorum-unsafe"),
+        "{after:?}"
     );
 }
 
@@ -437,6 +487,7 @@ fn corpus_quorum_pdb_missing() {
         "{diff}"
     );
     assert!(diff.contains("+  minAvailable: 2"), "{diff}");
+    insta::assert_snapshot!("corpus-quorum-pdb-missing", diff);
     for rule in [
         "stateful-deletion-unprotected",
         "pdb-quorum-unsafe",

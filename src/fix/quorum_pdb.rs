@@ -14,7 +14,7 @@ use crate::diagnostic::Diagnostic;
 use crate::load::Node;
 use crate::model::Inventory;
 use crate::model::argocd::SourceKind;
-use crate::rules::util::{self};
+use crate::rules::util::{self, PodIndex, PodOwner};
 
 use super::edit::{self, Edit};
 use super::written::{dir_of, disk_path, join, object_of, refuse, written};
@@ -34,7 +34,11 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
     let target = written(inventory, object, &[])?;
     // As written: a kustomization's `commonLabels` apply to the budget as to the StatefulSet.
     let Some(labels) = selector_labels(target.node.path(&["spec", "selector"])).or_else(|| {
-        plain_labels(target.node.path(&["spec", "template", "metadata", "labels"]))
+        plain_labels(
+            target
+                .node
+                .path(&["spec", "template", "metadata", "labels"]),
+        )
     }) else {
         return refuse(
             "the pod template has no labels a budget can select by: write the budget by hand",
@@ -115,7 +119,33 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
         })
         .find(|name| !in_tree(&join(dir, name)))
         .unwrap_or_else(|| format!("pdb-{stem}.yaml"));
-    let quorum = util::quorum_of(n);
+    // The budget counts every pod of the namespace its selector matches, as the disruption
+    // controller does: with other workloads' pods among them, `minAvailable` is every matched
+    // pod but the members the quorum can spare, or it would let the quorum go (the rule
+    // `pdb-quorum-unsafe` checks the same arithmetic).
+    let index = PodIndex::new(inventory);
+    let Some(ns) = index
+        .iter()
+        .find(|ns| ns.owners.iter().any(|o| o.idx == idx))
+    else {
+        return refuse("the StatefulSet is in no namespace of the inventory");
+    };
+    let matched: Vec<&PodOwner<'_>> = ns
+        .owners
+        .iter()
+        .filter(|o| labels.iter().all(|(k, v)| o.labels.get(k) == v.as_str()))
+        .collect();
+    let Some(total) = matched.iter().map(|o| o.replicas).sum::<Option<u64>>() else {
+        return refuse(
+            "the StatefulSet's labels also select pods whose count the manifests do not fix (a DaemonSet): write the budget by hand",
+        );
+    };
+    let quorum = total.max(n) - util::quorum_tolerates(n);
+    let others: Vec<String> = matched
+        .iter()
+        .filter(|o| o.idx != idx)
+        .map(|o| o.object.id.short())
+        .collect();
     let mut metadata = Map::new();
     metadata.insert("name".into(), Value::from(written_name));
     if let Some(ns) = written_namespace {
@@ -165,10 +195,18 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
             "add PodDisruptionBudget `{written_name}` (minAvailable: {quorum}) in {display}{}",
             kustomization.map_or(String::new(), |k| format!(", listed in {}", k.display))
         ),
-        caution: Some(format!(
-            "a new object: check that its selector picks only the pods of StatefulSet `{}`, and that {quorum} of {n} members is the quorum it keeps",
-            object.id.name
-        )),
+        caution: Some(if others.is_empty() {
+            format!(
+                "a new object: check that its selector picks only the pods of StatefulSet `{}`, and that {quorum} of {n} members is the quorum it keeps",
+                object.id.name
+            )
+        } else {
+            format!(
+                "a new object whose selector also picks the pods of {} ({total} pods in all, so `minAvailable: {quorum}`): give StatefulSet `{}` a label of its own and select by it",
+                others.join(", "),
+                object.id.name
+            )
+        }),
         changes,
     })
 }
