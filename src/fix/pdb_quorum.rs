@@ -25,33 +25,32 @@ pub fn safe_min_available(
     budget_idx: crate::model::ObjectIdx,
 ) -> Result<(&'static str, u64), NoFix> {
     let floor = inventory.options.quorum_replicas;
-    let index = PodIndex::new(inventory);
-    for ns in index.iter() {
-        let Some(budget) = ns.budgets.iter().find(|b| b.idx == budget_idx) else {
-            continue;
-        };
-        let Some((key, _)) = budget.limit() else {
-            return refuse("the budget sets neither `minAvailable` nor `maxUnavailable`");
-        };
-        let Some(selected) = ns.selected(budget) else {
-            return refuse("the budget's selector cannot be read");
-        };
-        let Some(total) = selected.iter().map(|o| o.replicas).sum::<Option<u64>>() else {
-            return refuse(
-                "the budget also selects pods whose count the manifests do not fix (a DaemonSet): choose `minAvailable` by hand",
-            );
-        };
-        let safe = selected
-            .iter()
-            .filter_map(|o| util::quorum_size(inventory, o, floor))
-            .map(|n| total - util::quorum_tolerates(n).min(total))
-            .max();
-        return match safe {
-            Some(safe) => Ok((key, safe)),
-            None => refuse("the budget selects no quorum StatefulSet"),
-        };
+    let Some(ns) = PodIndex::namespace_of(inventory, budget_idx) else {
+        return refuse("the object is not a PodDisruptionBudget of the inventory");
+    };
+    let Some(budget) = ns.budgets.iter().find(|b| b.idx == budget_idx) else {
+        return refuse("the object is not a PodDisruptionBudget of the inventory");
+    };
+    let Some((key, _)) = budget.limit() else {
+        return refuse("the budget sets neither `minAvailable` nor `maxUnavailable`");
+    };
+    let Some(selected) = ns.selected(budget) else {
+        return refuse("the budget's selector cannot be read");
+    };
+    let Some(total) = selected.iter().map(|o| o.replicas).sum::<Option<u64>>() else {
+        return refuse(
+            "the budget also selects pods whose count the manifests do not fix (a DaemonSet): choose `minAvailable` by hand",
+        );
+    };
+    let safe = selected
+        .iter()
+        .filter_map(|o| util::quorum_size(inventory, o, floor))
+        .map(|n| total - util::quorum_tolerates(n).min(total))
+        .max();
+    match safe {
+        Some(safe) => Ok((key, safe)),
+        None => refuse("the budget selects no quorum StatefulSet"),
     }
-    refuse("the object is not a PodDisruptionBudget of the inventory")
 }
 
 pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix> {

@@ -17,7 +17,7 @@ use crate::model::argocd::SourceKind;
 use crate::rules::util::{self, PodIndex, PodOwner};
 
 use super::edit::{self, Edit};
-use super::written::{dir_of, disk_path, join, object_of, refuse, written};
+use super::written::{dir_of, disk_path, file_at, in_tree, join, object_of, refuse, written};
 use super::{FileChange, Fix, Fixable, NoFix};
 
 /// The names Kustomize looks for in a directory, in its order (`konfig.RecognizedKustomizationFileNames`).
@@ -57,14 +57,9 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
         }
     }
     let dir = dir_of(&target.file.rel);
-    let kustomization = KUSTOMIZATION_FILES.iter().find_map(|name| {
-        let rel = join(dir, name);
-        inventory
-            .sources
-            .iter()
-            .find(|(_, f)| f.rel == rel)
-            .map(|(_, f)| f)
-    });
+    let kustomization = KUSTOMIZATION_FILES
+        .iter()
+        .find_map(|name| file_at(inventory, &join(dir, name)));
     let listed_elsewhere = object.origin.is_some() && kustomization.is_none();
     if listed_elsewhere {
         return refuse(format!(
@@ -73,14 +68,7 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
             target.file.display
         ));
     }
-    let in_tree = |rel: &str| {
-        inventory.sources.iter().any(|(_, f)| f.rel == rel)
-            || inventory
-                .sources
-                .tree
-                .as_ref()
-                .is_some_and(|t| t.files.iter().any(|f| f == rel))
-    };
+    let in_tree = |rel: &str| in_tree(inventory, rel);
     if kustomization.is_none()
         && KUSTOMIZATION_FILES
             .iter()
@@ -123,11 +111,7 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
     // controller does: with other workloads' pods among them, `minAvailable` is every matched
     // pod but the members the quorum can spare, or it would let the quorum go (the rule
     // `pdb-quorum-unsafe` checks the same arithmetic).
-    let index = PodIndex::new(inventory);
-    let Some(ns) = index
-        .iter()
-        .find(|ns| ns.owners.iter().any(|o| o.idx == idx))
-    else {
+    let Some(ns) = PodIndex::namespace_of(inventory, idx) else {
         return refuse("the StatefulSet is in no namespace of the inventory");
     };
     let matched: Vec<&PodOwner<'_>> = ns

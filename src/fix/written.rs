@@ -6,10 +6,11 @@
 //! read, `Object::source_doc`) only when that document still says what the render says at the
 //! path the fix edits; otherwise a patch of the kustomization decides, and the refusal names it.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
-use crate::load::{Location, Node, SourceFile};
+use crate::load::{FileId, Location, Node, SourceFile};
 use crate::model::{Inventory, Object, ObjectIdx};
 use crate::rules::util;
 
@@ -140,6 +141,38 @@ pub fn change(
         before: Some(file.text.clone()),
         after: Some(after),
     })
+}
+
+/// The file of the tree at `rel` (below the root), through an index built once per inventory:
+/// planning runs per finding and must not scan every file each time.
+pub fn file_at<'a>(inventory: &'a Inventory, rel: &str) -> Option<&'a SourceFile> {
+    struct ByRel(HashMap<String, FileId>);
+    let by_rel = inventory.memo.get(|| {
+        let mut map = HashMap::new();
+        for (id, f) in inventory.sources.iter() {
+            if !f.generated && f.rendered.is_none() {
+                map.entry(f.rel.clone()).or_insert(id);
+            }
+        }
+        ByRel(map)
+    });
+    by_rel.0.get(rel).map(|&id| inventory.sources.get(id))
+}
+
+/// Whether the tree holds a file at `rel`, read or not (the walk's listing when it has one).
+pub fn in_tree(inventory: &Inventory, rel: &str) -> bool {
+    struct Listed(HashSet<String>);
+    let listed = inventory.memo.get(|| {
+        Listed(
+            inventory
+                .sources
+                .tree
+                .as_ref()
+                .map(|t| t.files.iter().cloned().collect())
+                .unwrap_or_default(),
+        )
+    });
+    listed.0.contains(rel) || file_at(inventory, rel).is_some()
 }
 
 /// `dir/name` for a path below the root (`dir` empty at the root).
