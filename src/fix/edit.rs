@@ -75,7 +75,11 @@ pub fn edit_document(
     };
     let ends_with_newline = body.ends_with('\n');
     for edit in edits {
-        body = apply(&body, edit)?;
+        // `yamlpath` and `yamlpatch` panic on a few shapes of input (an `unreachable!` on node
+        // kinds they do not expect, such as a tagged collection): such an edit is refused
+        // rather than taking the run down.
+        body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply(&body, edit)))
+            .map_err(|_| EditError("the document's YAML is not one this edit supports".into()))??;
     }
     // `yamlpatch` ends what it writes with a newline; a last document without one keeps none.
     if !ends_with_newline && body.ends_with('\n') {
@@ -152,6 +156,13 @@ fn reach(doc: &yamlpath::Document, path: &[String]) -> Result<Reached, EditError
         let prefix = &path[..depth];
         match doc.query_exact(&route(prefix)) {
             Ok(Some(f)) => {
+                // `yamlpath` has no kind for a tagged node (it panics on one): refuse it here.
+                if doc.extract(&f).trim_start().starts_with('!') {
+                    return err(format!(
+                        "`{}` carries a YAML tag: edit it by hand",
+                        prefix.join(".")
+                    ));
+                }
                 if depth == path.len() {
                     let span = f.location.byte_span.0..f.location.byte_span.1;
                     return Ok(Reached::Value(span, f.kind()));
@@ -427,13 +438,7 @@ fn flow_insert(old: &str, close: char, item: &str) -> Result<String, EditError> 
 }
 
 fn patched(doc: &yamlpath::Document, patch: &yamlpatch::Patch<'_>) -> Result<String, EditError> {
-    // `yamlpatch` panics on a few shapes of input (an `unreachable!` on node kinds): refuse
-    // them as an edit it cannot make instead of taking the run down.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        yamlpatch::apply_yaml_patches(doc, std::slice::from_ref(patch))
-    }))
-    .map_err(|_| EditError("the YAML patch could not be applied".into()))?;
-    result
+    yamlpatch::apply_yaml_patches(doc, std::slice::from_ref(patch))
         .map(|d| d.source().to_string())
         .map_err(|e| EditError(e.to_string()))
 }
@@ -861,6 +866,31 @@ mod tests {
             edit(text, 1, &[set(&["b"], json!(3))]).as_deref(),
             Ok("a: 1\n---\nb: 3")
         );
+    }
+
+    /// Tagged nodes and other shapes `yamlpath` does not expect are refused, never a panic
+    /// that escapes.
+    #[test]
+    fn tags_never_take_the_run_down() {
+        for text in [
+            "metadata: !!map\n  name: x\n",
+            "metadata: !!map {name: x}\n",
+            "metadata:\n  annotations: !!map\n    a: b\n",
+            "metadata:\n  annotations: !custom\n    a: !!str b\n",
+        ] {
+            let parsed = parse_yaml(text, Limits::default());
+            for e in [
+                add(&["metadata", "annotations"], "k", json!("v")),
+                set(&["metadata", "annotations", "a"], json!("v")),
+                append(&["metadata", "list"], json!("v")),
+            ] {
+                let out = edit_document(text, &parsed.documents, 0, &[e]);
+                if let Ok(out) = out {
+                    let reparsed = parse_yaml(&out, Limits::default());
+                    assert_eq!(reparsed.error, None, "{out}");
+                }
+            }
+        }
     }
 
     #[test]
