@@ -507,3 +507,80 @@ fn corpus_quorum_pdb_missing() {
         let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     }
 }
+
+/// Over every fixture of the tree, each finding of these four rules plans to a fix whose every
+/// new text parses as YAML, or to a refusal with a reason; never a panic.
+#[test]
+fn every_fixture_plans_a_parseable_fix_or_a_reason() {
+    const RULES: &[&str] = &[
+        "hpa-replicas-conflict",
+        "pdb-quorum-unsafe",
+        "quorum-pdb-missing",
+        "stateful-deletion-unprotected",
+    ];
+    let mut planned = 0;
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for rule in std::fs::read_dir(root().join("fixtures")).expect("fixtures") {
+        let rule = rule.expect("entry").path();
+        for case in std::fs::read_dir(&rule).into_iter().flatten().flatten() {
+            if case.path().is_dir() {
+                dirs.push(case.path());
+            }
+        }
+    }
+    dirs.sort();
+    for dir in dirs {
+        let Ok(run) = manifest_guard::check(&manifest_guard::CheckOptions {
+            paths: vec![dir.clone()],
+            render: render_flags(),
+            ..Default::default()
+        }) else {
+            continue;
+        };
+        for d in run.diagnostics.iter().filter(|d| RULES.contains(&d.rule)) {
+            let plan = fix::planner(d.rule).expect("a planner");
+            match plan(&run.inventory, d) {
+                Ok(fix) => {
+                    planned += 1;
+                    for change in &fix.changes {
+                        let Some(text) = &change.after else { continue };
+                        let parsed = manifest_guard::load::yaml::parse(
+                            text,
+                            manifest_guard::load::yaml::Limits::default(),
+                        );
+                        assert_eq!(parsed.error, None, "{}: {text}", change.display);
+                    }
+                }
+                Err(no) => assert!(!no.reason.is_empty(), "{}", dir.display()),
+            }
+        }
+    }
+    assert!(
+        planned >= 10,
+        "only {planned} fixes planned over the fixtures"
+    );
+}
+
+/// A budget of the namespace that selects nothing (`pdb-selects-nothing`'s bad fixture: a typo
+/// in its selector) may be the one meant for the StatefulSet: the new budget's caution says so.
+#[test]
+fn quorum_pdb_names_a_stray_budget_of_the_namespace() {
+    let run = manifest_guard::check(&manifest_guard::CheckOptions {
+        paths: vec![root().join("fixtures/pdb-selects-nothing/bad")],
+        render: render_flags(),
+        ..Default::default()
+    })
+    .expect("check runs");
+    let d = run
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == "quorum-pdb-missing")
+        .expect("zookeeper has no budget that selects it");
+    let fix = fix::planner(d.rule).expect("planner")(&run.inventory, d).expect("a fix");
+    let caution = fix.caution.unwrap_or_default();
+    assert!(caution.contains("selects no pod"), "{caution}");
+    assert!(
+        caution.contains("correct its selector instead"),
+        "{caution}"
+    );
+}

@@ -172,6 +172,34 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
             after: Some(after),
         });
     }
+    let caution = if others.is_empty() {
+        format!(
+            "a new object: check that its selector picks only the pods of StatefulSet `{}`, and that {quorum} of {n} members is the quorum it keeps",
+            object.id.name
+        )
+    } else {
+        format!(
+            "a new object whose selector also picks the pods of {} ({total} pods in all, so `minAvailable: {quorum}`): give StatefulSet `{}` a label of its own and select by it",
+            others.join(", "),
+            object.id.name
+        )
+    };
+    // A budget of the namespace that selects no pod was perhaps meant for this StatefulSet
+    // (`pdb-selects-nothing`): correcting its selector may be the better fix.
+    let stray: Vec<String> = ns
+        .budgets
+        .iter()
+        .filter(|b| ns.selected(b).is_some_and(|s| s.is_empty()))
+        .map(|b| format!("`{}`", b.object.id.name))
+        .collect();
+    let stray = if stray.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; PodDisruptionBudget {} of the namespace selects no pod: if it was meant for this StatefulSet, correct its selector instead",
+            stray.join(", ")
+        )
+    };
     Ok(Fix {
         rule: diagnostic.rule,
         safety: Fixable::Unsafe,
@@ -179,18 +207,7 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
             "add PodDisruptionBudget `{written_name}` (minAvailable: {quorum}) in {display}{}",
             kustomization.map_or(String::new(), |k| format!(", listed in {}", k.display))
         ),
-        caution: Some(if others.is_empty() {
-            format!(
-                "a new object: check that its selector picks only the pods of StatefulSet `{}`, and that {quorum} of {n} members is the quorum it keeps",
-                object.id.name
-            )
-        } else {
-            format!(
-                "a new object whose selector also picks the pods of {} ({total} pods in all, so `minAvailable: {quorum}`): give StatefulSet `{}` a label of its own and select by it",
-                others.join(", "),
-                object.id.name
-            )
-        }),
+        caution: Some(format!("{caution}{stray}")),
         changes,
     })
 }
