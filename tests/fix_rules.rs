@@ -584,3 +584,84 @@ fn quorum_pdb_names_a_stray_budget_of_the_namespace() {
         "{caution}"
     );
 }
+
+/// An object Kustomize reads from a file of the tree is fixed in that file (the resource, not
+/// the build output), and refused when the document it came from is a `kind: List` holding it
+/// (the edit would land on the List) or when a patch of the kustomization sets the value.
+#[test]
+fn kustomize_resources_are_fixed_where_written() {
+    if !common::render_tools() {
+        return;
+    }
+    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: db\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://git.example.com/gitops.git\n    targetRevision: main\n    path: db\n  destination:\n    name: in-cluster\n    namespace: db\n  syncPolicy:\n    automated:\n      prune: true\n";
+    let pvc = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data # the database\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n";
+    let list = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: PersistentVolumeClaim\n    metadata:\n      name: data\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources:\n        requests:\n          storage: 1Gi\n";
+    let patched = "  - patch: |-\n      - op: add\n        path: /metadata/annotations\n        value: {argocd.argoproj.io/sync-options: ServerSideApply=true}\n    target:\n      kind: PersistentVolumeClaim\n";
+    for (claims, patches, fixed) in [(pvc, "", true), (list, "", false), (pvc, patched, false)] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let write = |rel: &str, text: &str| {
+            let path = tmp.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write("apps/db.yaml", app);
+        write("db/claims.yaml", claims);
+        let patches = if patches.is_empty() {
+            String::new()
+        } else {
+            format!("patches:\n{patches}")
+        };
+        write(
+            "db/kustomization.yaml",
+            &format!("resources:\n  - claims.yaml\n{patches}"),
+        );
+        let run = manifest_guard::check(&manifest_guard::CheckOptions {
+            paths: vec![tmp.path().to_path_buf()],
+            render: render_flags(),
+            ..Default::default()
+        })
+        .expect("check runs");
+        let d = run
+            .diagnostics
+            .iter()
+            .find(|d| d.rule == "stateful-deletion-unprotected")
+            .expect("the claim is unprotected");
+        let planned = fix::planner(d.rule).expect("planner")(&run.inventory, d);
+        if fixed {
+            let fix = planned.unwrap_or_else(|no| panic!("{claims:?} {patches:?}: {}", no.reason));
+            assert_eq!(fix.changes.len(), 1);
+            assert!(fix.changes[0].path.ends_with("db/claims.yaml"));
+            assert_eq!(
+                fix.changes[0].after.as_deref(),
+                Some(
+                    pvc.replace(
+                        "  name: data # the database\n",
+                        "  name: data # the database\n  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\n"
+                    )
+                    .as_str()
+                )
+            );
+            fix_all(tmp.path(), "stateful-deletion-unprotected");
+            assert!(
+                !findings(tmp.path())
+                    .iter()
+                    .any(|(r, _)| r == "stateful-deletion-unprotected")
+            );
+        } else {
+            let no = planned.expect_err("no fix");
+            // A List: the object is not a document of the file (Kustomize unpacks it), so it
+            // is rendered output whose source the reason names; a patch: Kustomize then says
+            // the object comes from the kustomization, which the reason names.
+            let source = if patches.is_empty() {
+                "db/claims.yaml"
+            } else {
+                "db/kustomization.yaml"
+            };
+            assert!(
+                no.reason.contains("rendered output") && no.reason.contains(source),
+                "{}",
+                no.reason
+            );
+        }
+    }
+}

@@ -66,7 +66,7 @@ pub fn written<'a>(
         (Some(_), Some((file, doc))) => (file, doc, true),
         (Some(origin), None) => {
             return refuse(format!(
-                "{} is rendered output: change its source at {} (the chart's template or values)",
+                "{} is rendered output: change its source at {} (the template or resource, or the values or kustomization that make it)",
                 object.id.short(),
                 at(inventory, origin)
             ));
@@ -94,6 +94,14 @@ pub fn written<'a>(
         ));
     };
     if rendered {
+        // The document Kustomize read must be the object itself (not a `kind: List` of it).
+        if node.get("kind").and_then(Node::as_str) != Some(object.id.kind.as_str()) {
+            return refuse(format!(
+                "{} is rendered by Kustomize from a document of {} that is not it alone: edit it by hand",
+                object.id.short(),
+                file.display
+            ));
+        }
         for path in paths {
             let source = node.path(path);
             let render = object.node.path(path);
