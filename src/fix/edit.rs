@@ -10,8 +10,8 @@
 //! slice is patched with LF ends and its new lines get the file's CRLF back).
 //!
 //! It never re-serialises a document, and refuses (an [`EditError`]) what it cannot do exactly:
-//! a document with anchors or aliases, an empty (`key:`) or multi-line flow collection on the
-//! path, a block scalar to replace, an edit whose result does not parse.
+//! a document with anchors, aliases, tags or a key written twice, an empty (`key:`) or
+//! multi-line flow collection on the path, a block scalar to replace, an edit whose result does not parse.
 
 use std::ops::Range;
 
@@ -62,6 +62,11 @@ pub fn edit_document(
     doc_index: usize,
     edits: &[Edit],
 ) -> Result<String, EditError> {
+    // With a key written twice, `yamlpath` finds the first and Kubernetes reads the last: an
+    // edit could change what nobody reads.
+    if documents.get(doc_index).is_some_and(|d| d.repeats_key) {
+        return err("the document writes a key twice (`duplicate-yaml-key`): fix that first");
+    }
     let range = document_range(text, documents, doc_index)?;
     let slice = &text[range.clone()];
     // Patched with LF line ends: `yamlpatch` writes `\n`. A slice whose every line ends in CRLF
@@ -893,6 +898,78 @@ mod tests {
         }
     }
 
+    /// Every document of every YAML fixture, LF and CRLF, takes each kind of edit or refuses
+    /// it: never a panic, the result parses with the edited document's change only (the text
+    /// before and after the document is kept), and the new value reads back.
+    #[test]
+    fn every_fixture_document_takes_or_refuses_each_edit() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = Vec::new();
+        let mut stack = vec![root];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        let mut applied = 0;
+        for path in files {
+            let Ok(lf) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for text in [lf.clone(), lf.replace('\n', "\r\n")] {
+                let parsed = parse_yaml(&text, Limits::default());
+                if parsed.error.is_some() {
+                    continue;
+                }
+                for (i, doc) in parsed.documents.iter().enumerate() {
+                    if doc.root.as_ref().is_none_or(|r| !r.is_map()) {
+                        continue;
+                    }
+                    let edits = [
+                        add(&["metadata", "annotations"], "fix.test/k", json!("v,w")),
+                        set(&["metadata", "name"], json!("renamed")),
+                        append(&["spec", "fixTestList"], json!({"a": "b", "c": ["d"]})),
+                    ];
+                    for e in edits {
+                        let Ok(out) = edit_document(&text, &parsed.documents, i, &[e]) else {
+                            continue;
+                        };
+                        applied += 1;
+                        let again = parse_yaml(&out, Limits::default());
+                        assert_eq!(again.error, None, "{}: {out}", path.display());
+                        assert_eq!(again.documents.len(), parsed.documents.len());
+                        let range = document_range(&text, &parsed.documents, i).expect("range");
+                        assert!(out.starts_with(&text[..range.start]), "{}", path.display());
+                        assert!(out.ends_with(&text[range.end..]), "{}", path.display());
+                        if text.contains("\r\n") {
+                            assert_eq!(out.matches('\n').count(), out.matches("\r\n").count());
+                        }
+                        let root = again.documents[i].root.clone().expect("a root");
+                        let ok = root
+                            .path(&["metadata", "annotations", "fix.test/k"])
+                            .and_then(|n| n.as_str())
+                            == Some("v,w")
+                            || root.path(&["metadata", "name"]).and_then(|n| n.as_str())
+                                == Some("renamed")
+                            || root
+                                .path(&["spec", "fixTestList"])
+                                .and_then(|l| l.items().last().and_then(|i| i.get("a")))
+                                .and_then(|n| n.as_str())
+                                == Some("b");
+                        assert!(ok, "{}: {out}", path.display());
+                    }
+                }
+            }
+        }
+        assert!(applied > 500, "only {applied} edits applied");
+    }
+
     #[test]
     fn refuses_what_it_cannot_do_exactly() {
         let anchors = "a: &x {k: v}\nb: *x\n";
@@ -913,5 +990,8 @@ mod tests {
         let multi = "a: [x,\n  y]\n";
         assert!(edit(multi, 0, &[append(&["a"], json!("z"))]).is_err());
         assert!(edit("a: 1\n", 3, &[set(&["a"], json!(2))]).is_err());
+        // Kubernetes reads the last `name`, `yamlpath` finds the first.
+        let twice = "metadata:\n  name: a\n  name: b\n";
+        assert!(edit(twice, 0, &[set(&["metadata", "name"], json!("c"))]).is_err());
     }
 }
