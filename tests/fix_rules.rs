@@ -665,3 +665,86 @@ fn kustomize_resources_are_fixed_where_written() {
         }
     }
 }
+
+/// The edit helper over every YAML document of the real-world corpus: each edit is made or
+/// refused with a reason, never a panic, and a made edit parses, keeps every byte outside its
+/// document and reads back.
+#[test]
+fn corpus_documents_take_or_refuse_each_edit() {
+    if skip_without_corpus() {
+        return;
+    }
+    use manifest_guard::fix::edit::{Edit, edit_document};
+    use manifest_guard::load::yaml::{Limits, parse};
+    let corpus = corpus_dir().expect("corpus");
+    let (mut applied, mut refused) = (0, 0);
+    for entry in walkdir::WalkDir::new(&corpus).sort_by_file_name() {
+        let entry = entry.expect("walk");
+        let is_yaml = entry
+            .path()
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml");
+        if !entry.file_type().is_file() || !is_yaml {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let parsed = parse(&text, Limits::default());
+        if parsed.error.is_some() {
+            continue;
+        }
+        for (i, doc) in parsed.documents.iter().enumerate() {
+            if doc.root.as_ref().is_none_or(|r| !r.is_map()) {
+                continue;
+            }
+            let keys = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            for edit in [
+                Edit::Add {
+                    path: keys(&["metadata", "annotations"]),
+                    key: "fix.test/k".into(),
+                    value: serde_json::json!("Prune=false,Delete=false"),
+                },
+                Edit::Append {
+                    path: keys(&["spec", "fixTest"]),
+                    value: serde_json::json!({"group": "apps", "jsonPointers": ["/spec/replicas"]}),
+                },
+            ] {
+                match edit_document(&text, &parsed.documents, i, &[edit]) {
+                    Ok(out) => {
+                        applied += 1;
+                        let again = parse(&out, Limits::default());
+                        let at = entry.path().display();
+                        assert_eq!(again.error, None, "{at} document {i}:\n{out}");
+                        assert_eq!(again.documents.len(), parsed.documents.len(), "{at}");
+                        let start = parsed.documents[i].span.start;
+                        let head = text[..start].rfind('\n').map_or(0, |n| n + 1);
+                        assert!(out.starts_with(&text[..head]), "{at}");
+                        if let Some(next) = parsed.documents.get(i + 1) {
+                            let tail = text[..next.span.start].rfind('\n').map_or(0, |n| n + 1);
+                            assert!(out.ends_with(&text[tail..]), "{at}");
+                        }
+                        let root = again.documents[i].root.clone().expect("root");
+                        let read = root
+                            .path(&["metadata", "annotations", "fix.test/k"])
+                            .and_then(|n| n.as_str())
+                            == Some("Prune=false,Delete=false")
+                            || root
+                                .path(&["spec", "fixTest"])
+                                .and_then(|l| l.items().last().and_then(|n| n.get("group")))
+                                .and_then(|n| n.as_str())
+                                == Some("apps");
+                        assert!(read, "{at} document {i}:\n{out}");
+                    }
+                    Err(e) => {
+                        refused += 1;
+                        assert!(!e.0.is_empty());
+                    }
+                }
+            }
+        }
+    }
+    let line = format!("corpus edits: {applied} made, {refused} refused\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    assert!(applied > 1000, "{applied}");
+}
