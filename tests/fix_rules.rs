@@ -583,6 +583,15 @@ fn quorum_pdb_names_a_stray_budget_of_the_namespace() {
         caution.contains("correct its selector instead"),
         "{caution}"
     );
+    // That budget is named `zookeeper`: the new one takes another name, or the two would be one
+    // object defined twice (`duplicate-resource`); the round trip checks no finding appears.
+    let text = fix.changes[0].after.as_deref().unwrap_or_default();
+    assert!(text.contains("  name: zookeeper-quorum\n"), "{text}");
+    round_trip(
+        &root().join("fixtures/pdb-selects-nothing/bad"),
+        "quorum-pdb-missing",
+        &|_| false,
+    );
 }
 
 /// An object Kustomize reads from a file of the tree is fixed in that file (the resource, not

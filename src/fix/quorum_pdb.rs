@@ -130,8 +130,32 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
         .filter(|o| o.idx != idx)
         .map(|o| o.object.id.short())
         .collect();
+    // The StatefulSet's name, unless a budget of the namespace has it (two definitions of one
+    // object would be `duplicate-resource`): then `<name>-quorum`, `<name>-quorum-2`… Compared
+    // as rendered, with the prefix and suffix a kustomization adds to the StatefulSet's name.
+    let (prefix, suffix) = match object.id.name.find(written_name) {
+        Some(at) => (
+            &object.id.name[..at],
+            &object.id.name[at + written_name.len()..],
+        ),
+        None => ("", ""),
+    };
+    let taken = |name: &str| {
+        let rendered = format!("{prefix}{name}{suffix}");
+        ns.budgets.iter().any(|b| b.object.id.name == rendered)
+    };
+    let pdb_name = std::iter::once(written_name.to_string())
+        .chain((1..).map(|i| {
+            if i == 1 {
+                format!("{written_name}-quorum")
+            } else {
+                format!("{written_name}-quorum-{i}")
+            }
+        }))
+        .find(|name| !taken(name))
+        .unwrap_or_else(|| format!("{written_name}-quorum"));
     let mut metadata = Map::new();
-    metadata.insert("name".into(), Value::from(written_name));
+    metadata.insert("name".into(), Value::from(pdb_name.as_str()));
     if let Some(ns) = written_namespace {
         metadata.insert("namespace".into(), Value::from(ns));
     }
@@ -204,7 +228,7 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
         rule: diagnostic.rule,
         safety: Fixable::Unsafe,
         title: format!(
-            "add PodDisruptionBudget `{written_name}` (minAvailable: {quorum}) in {display}{}",
+            "add PodDisruptionBudget `{pdb_name}` (minAvailable: {quorum}) in {display}{}",
             kustomization.map_or(String::new(), |k| format!(", listed in {}", k.display))
         ),
         caution: Some(format!("{caution}{stray}")),
