@@ -519,6 +519,7 @@ fn every_fixture_plans_a_parseable_fix_or_a_reason() {
         "stateful-deletion-unprotected",
     ];
     let mut planned = 0;
+    let mut fired: BTreeSet<(PathBuf, &str)> = BTreeSet::new();
     let mut dirs: Vec<PathBuf> = Vec::new();
     for rule in std::fs::read_dir(root().join("fixtures")).expect("fixtures") {
         let rule = rule.expect("entry").path();
@@ -542,6 +543,7 @@ fn every_fixture_plans_a_parseable_fix_or_a_reason() {
             match plan(&run.inventory, d) {
                 Ok(fix) => {
                     planned += 1;
+                    fired.insert((dir.clone(), d.rule));
                     for change in &fix.changes {
                         let Some(text) = &change.after else { continue };
                         let parsed = manifest_guard::load::yaml::parse(
@@ -559,6 +561,18 @@ fn every_fixture_plans_a_parseable_fix_or_a_reason() {
         planned >= 10,
         "only {planned} fixes planned over the fixtures"
     );
+    // And every fixture where one of them fires round-trips: fixed, nothing new.
+    assert!(fired.len() >= 6, "{fired:?}");
+    for (dir, rule) in fired {
+        let allowed = |line: &str| match rule {
+            "stateful-deletion-unprotected" => line.contains("argocd.argoproj.io/sync-options"),
+            "pdb-quorum-unsafe" => {
+                line.contains("minAvailable:") || line.contains("maxUnavailable:")
+            }
+            _ => false,
+        };
+        round_trip(&dir, rule, &allowed);
+    }
 }
 
 /// A budget of the namespace that selects nothing (`pdb-selects-nothing`'s bad fixture: a typo
