@@ -97,6 +97,11 @@ pub fn edit_document(
     out.push_str(&text[..range.start]);
     out.push_str(&body);
     out.push_str(&text[range.end..]);
+    // Read back by the parser `check` uses: the same documents, and no error, or no edit.
+    let again = crate::load::yaml::parse(&out, crate::load::yaml::Limits::default());
+    if again.error.is_some() || again.documents.len() != documents.len() {
+        return err("the edited file would not read back as the same documents");
+    }
     Ok(out)
 }
 
