@@ -16,6 +16,13 @@
 //! as ruff does; a fix that would touch a file an earlier fix of the round touched waits for the
 //! next round, planned from the new text.
 
+pub mod edit;
+mod hpa;
+mod pdb_quorum;
+mod quorum_pdb;
+mod stateful;
+mod written;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -84,7 +91,12 @@ pub struct NoFix {
 pub type Planner = fn(&Inventory, &Diagnostic) -> Result<Fix, NoFix>;
 
 /// The rules with automatic fixes, in id order, and their planners.
-const PLANNERS: &[(&str, Planner)] = &[];
+const PLANNERS: &[(&str, Planner)] = &[
+    ("hpa-replicas-conflict", hpa::plan),
+    ("pdb-quorum-unsafe", pdb_quorum::plan),
+    ("quorum-pdb-missing", quorum_pdb::plan),
+    ("stateful-deletion-unprotected", stateful::plan),
+];
 
 /// The planner of a rule, for the rules that have automatic fixes.
 pub fn planner(rule: &str) -> Option<Planner> {

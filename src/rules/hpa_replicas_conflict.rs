@@ -108,7 +108,7 @@ impl Rule for HpaReplicasConflict {
 /// `ignoreNormalizer.Normalize` (util/argo/normalizers/diff_normalizer.go) matches one:
 /// `glob.Match` on group and on kind (so `*` matches any), and name and namespace equal when
 /// they are set.
-fn matches_workload(entry: &IgnoreDifference, workload: &Object) -> bool {
+pub(crate) fn matches_workload(entry: &IgnoreDifference, workload: &Object) -> bool {
     glob_match(&entry.group, &workload.id.group)
         && glob_match(&entry.kind, &workload.id.kind)
         && entry
@@ -125,7 +125,7 @@ fn matches_workload(entry: &IgnoreDifference, workload: &Object) -> bool {
 /// `/spec/replicas` or one of its parents (`/spec`), or a jq path `.spec.replicas` or
 /// one of its parents (`.spec`). Argo CD removes each path from both sides
 /// (`jsonpatch` `remove`, jq `del(...)`), so a parent removes the field as well.
-fn ignores_replicas(entry: &IgnoreDifference) -> bool {
+pub(crate) fn ignores_replicas(entry: &IgnoreDifference) -> bool {
     let pointer = |p: &str| {
         let p = p.trim().trim_end_matches('/');
         !p.is_empty() && is_prefix_path("/spec/replicas", p, '/')

@@ -27,7 +27,7 @@ mod duplicate_resource;
 mod duplicate_yaml_key;
 mod hpa_cpu_without_requests;
 mod hpa_min_exceeds_max;
-mod hpa_replicas_conflict;
+pub(crate) mod hpa_replicas_conflict;
 mod hpa_target_missing;
 mod immutable_field_change;
 mod incomplete_object;

@@ -33,23 +33,12 @@ impl Rule for StatefulDeletionUnprotected {
             let Some((_, app)) = util::live_app_of(inventory, o) else {
                 continue;
             };
-            // gitops-engine `pkg/sync/common`: `Prune=false` / `Prune=confirm` keep an object
-            // out of a prune; `Delete=false` / `Delete=confirm` out of the deletion of its
-            // Application. Each covers only its own event (argo-cd issues 9853, 13503).
-            let prunes = app.sync.automated && app.sync.prune;
-            let cascades = util::deletion_cascades(app);
-            let prune_kept = util::has_object_sync_option(o, "Prune=false")
-                || util::has_object_sync_option(o, "Prune=confirm");
-            let delete_kept = util::has_object_sync_option(o, "Delete=false")
-                || util::has_object_sync_option(o, "Delete=confirm");
-            let mut missing = Vec::new();
+            let missing = util::missing_deletion_options(o, app);
             let mut why = Vec::new();
-            if prunes && !prune_kept {
-                missing.push("Prune=false");
+            if missing.contains(&"Prune=false") {
                 why.push("prunes automatically: the object is deleted as soon as it leaves the render (a moved file, a renamed key, a failed condition)");
             }
-            if cascades && !delete_kept {
-                missing.push("Delete=false");
+            if missing.contains(&"Delete=false") {
                 why.push(if app.has_cascade_finalizer() {
                     "has the `resources-finalizer.argocd.argoproj.io` finalizer: deleting the Application deletes the object"
                 } else {

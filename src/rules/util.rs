@@ -123,7 +123,7 @@ pub fn on_argocd_namespace(inventory: &Inventory, mut d: Diagnostic) -> Diagnost
 // Kubernetes' label selectors, `IntOrString` scaling, and one index per (cluster, namespace)
 // built once per rule, so that a PDB is matched against its own namespace only.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::load::Node;
 
@@ -562,6 +562,35 @@ impl<'a> PodIndex<'a> {
     /// Every namespace with what it holds.
     pub fn iter(&self) -> impl Iterator<Item = &PodNamespace<'a>> {
         self.namespaces.values()
+    }
+
+    /// The workloads, budgets and autoscalers of the one namespace that holds object `idx`,
+    /// found through an index built once: for `fix`, which plans one finding at a time and must
+    /// not build the whole index per finding. Its `unseen_pods` is left unset (the rules that
+    /// read it build the whole index).
+    pub fn namespace_of(inventory: &'a Inventory, idx: ObjectIdx) -> Option<PodNamespace<'a>> {
+        struct Place(HashMap<ObjectIdx, usize>);
+        let found = inventory.memo.get(|| PodObjects::new(inventory));
+        let place = inventory.memo.get(|| {
+            let mut map = HashMap::new();
+            for (i, (objects, _)) in found.namespaces.iter().enumerate() {
+                for &o in objects {
+                    map.insert(o, i);
+                }
+            }
+            Place(map)
+        });
+        let (objects, _) = found.namespaces.get(*place.0.get(&idx)?)?;
+        let mut ns = PodNamespace::default();
+        for &idx in objects {
+            let o = inventory.object(idx);
+            match o.id.kind.as_str() {
+                "PodDisruptionBudget" => ns.budgets.push(Budget::new(idx, o)),
+                "HorizontalPodAutoscaler" => ns.autoscalers.push(o),
+                _ => ns.owners.extend(pod_owner(idx, o)),
+            }
+        }
+        Some(ns)
     }
 }
 
@@ -1007,6 +1036,30 @@ pub fn app_sync_option_location(
         .and_then(|o| find(inventory.object(o), &["spec"]))
         .or_else(|| appset_of(inventory, app).and_then(|o| find(o, &["spec", "template", "spec"])))
         .unwrap_or(app.locations.name)
+}
+
+/// The sync options `object` lacks against the deletions `app` makes, in this order:
+/// `Prune=false` when `app` prunes automatically, `Delete=false` when deleting `app` cascades.
+/// gitops-engine `pkg/sync/common`: `Prune=false` / `Prune=confirm` keep an object out of a
+/// prune; `Delete=false` / `Delete=confirm` out of the deletion of its Application. Each covers
+/// only its own event (argo-cd issues 9853, 13503). `stateful-deletion-unprotected` reports what
+/// this returns, and its fix adds exactly that.
+pub fn missing_deletion_options(
+    object: &Object,
+    app: &crate::model::Application,
+) -> Vec<&'static str> {
+    let kept = |option: &str| {
+        has_object_sync_option(object, &format!("{option}=false"))
+            || has_object_sync_option(object, &format!("{option}=confirm"))
+    };
+    let mut missing = Vec::new();
+    if app.sync.automated && app.sync.prune && !kept("Prune") {
+        missing.push("Prune=false");
+    }
+    if deletion_cascades(app) && !kept("Delete") {
+        missing.push("Delete=false");
+    }
+    missing
 }
 
 /// Whether deleting `app` deletes what it deployed: it carries the
