@@ -318,6 +318,7 @@ impl Scan {
         };
         let mut inventory = render::build(sources, &roots, &settings);
         inventory.options = config.options;
+        inventory.root = self.root.clone();
         inventory.argocd_namespace_origin = match (&config.argocd_namespace, inferred) {
             (Some(_), _) => NamespaceOrigin::Config,
             (None, Some((ns, at))) => {

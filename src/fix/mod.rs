@@ -16,6 +16,9 @@
 //! as ruff does; a fix that would touch a file an earlier fix of the round touched waits for the
 //! next round, planned from the new text.
 
+pub mod driver;
+mod one_object_per_file;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -84,7 +87,7 @@ pub struct NoFix {
 pub type Planner = fn(&Inventory, &Diagnostic) -> Result<Fix, NoFix>;
 
 /// The rules with automatic fixes, in id order, and their planners.
-const PLANNERS: &[(&str, Planner)] = &[];
+const PLANNERS: &[(&str, Planner)] = &[("one-object-per-file", one_object_per_file::plan)];
 
 /// The planner of a rule, for the rules that have automatic fixes.
 pub fn planner(rule: &str) -> Option<Planner> {

@@ -110,6 +110,9 @@ pub struct Inventory {
     pub config_changes: Vec<ConfigFinding>,
     /// `options:` of the configuration: the thresholds rules read.
     pub options: super::options::RuleOptions,
+    /// The scanned root on disk, which every `SourceFile::rel` is relative to: where `fix`
+    /// writes (empty for an inventory not built from a scan).
+    pub root: std::path::PathBuf,
     by_id: Identities,
     by_file: Grouped,
     by_unit: Grouped,
@@ -294,6 +297,7 @@ impl Inventory {
             own: None,
             config_changes: Vec::new(),
             options: super::options::RuleOptions::default(),
+            root: std::path::PathBuf::new(),
             by_id,
             by_file,
             by_unit,
