@@ -37,6 +37,9 @@ pub struct FixRun {
     pub applied: Vec<Fix>,
     /// Unsafe fixes available with `--unsafe` (of the last check).
     pub unsafe_available: Vec<Fix>,
+    /// Findings of rules that have fixes, that could not be fixed here: `(rule, file:line,
+    /// why)` (of the last check).
+    pub not_fixable: Vec<(&'static str, String, String)>,
     /// Fixes not written, and why (a file changed on disk since it was read, a link, ...).
     pub refused: Vec<(Fix, String)>,
     /// Fixes planned but left for a later round when the rounds ran out, or, with `--diff`,
@@ -59,6 +62,7 @@ impl FixRun {
 struct Round {
     accepted: Vec<Fix>,
     unsafe_available: Vec<Fix>,
+    not_fixable: Vec<(&'static str, String, String)>,
     deferred: usize,
 }
 
@@ -68,6 +72,7 @@ fn plan_round(run: &CheckRun, unsafe_fixes: bool, refused: &HashSet<PathBuf>) ->
     let mut round = Round {
         accepted: Vec::new(),
         unsafe_available: Vec::new(),
+        not_fixable: Vec::new(),
         deferred: 0,
     };
     let mut touched: HashSet<PathBuf> = HashSet::new();
@@ -75,8 +80,18 @@ fn plan_round(run: &CheckRun, unsafe_fixes: bool, refused: &HashSet<PathBuf>) ->
         let Some(plan) = planner(d.rule) else {
             continue;
         };
-        let Ok(fix) = plan(&run.inventory, d) else {
-            continue;
+        let fix = match plan(&run.inventory, d) {
+            Ok(fix) => fix,
+            Err(no) => {
+                let file = run.inventory.sources.get(d.location.file);
+                let at = format!(
+                    "{}:{}",
+                    file.display,
+                    file.line_col(d.location.span.start).line
+                );
+                round.not_fixable.push((d.rule, at, no.reason));
+                continue;
+            }
         };
         if fix.safety == Fixable::Unsafe && !unsafe_fixes {
             round.unsafe_available.push(fix);
@@ -108,6 +123,7 @@ pub fn run(opts: &FixOptions) -> Result<FixRun, Error> {
             return Ok(FixRun {
                 applied: round.accepted,
                 unsafe_available: round.unsafe_available,
+                not_fixable: round.not_fixable,
                 refused,
                 pending: round.deferred,
                 check,
@@ -118,6 +134,7 @@ pub fn run(opts: &FixOptions) -> Result<FixRun, Error> {
             return Ok(FixRun {
                 applied,
                 unsafe_available: round.unsafe_available,
+                not_fixable: round.not_fixable,
                 refused,
                 pending: round.deferred + round.accepted.len(),
                 check,
@@ -142,6 +159,7 @@ pub fn run(opts: &FixOptions) -> Result<FixRun, Error> {
             return Ok(FixRun {
                 applied,
                 unsafe_available: round.unsafe_available,
+                not_fixable: round.not_fixable,
                 refused,
                 pending: round.deferred,
                 check,
@@ -402,6 +420,12 @@ pub fn summary(run: &FixRun, diff_only: bool) -> String {
             if let Some(caution) = &fix.caution {
                 out.push_str(&format!("    caution: {}\n", p(caution)));
             }
+        }
+    }
+    if !run.not_fixable.is_empty() {
+        out.push_str("Not fixed automatically:\n");
+        for (rule, at, why) in &run.not_fixable {
+            out.push_str(&format!("  {rule} at {}: {}\n", p(at), p(why)));
         }
     }
     if !run.refused.is_empty() {

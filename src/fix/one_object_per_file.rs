@@ -226,6 +226,8 @@ fn split(file: &SourceFile) -> Result<Vec<Piece>, NoFix> {
             .iter()
             .enumerate()
             .filter_map(|(i, d)| d.root.as_deref().map(|r| (i, r)))
+            // An empty document may be read as a null; its span says nothing of where it is.
+            .filter(|(_, r)| !r.is_null())
             .filter(|(_, r)| r.span.start >= cs && r.span.start < ce.max(cs + 1))
             .collect();
         let chunk = &text[cs..ce];
@@ -283,7 +285,7 @@ fn split(file: &SourceFile) -> Result<Vec<Piece>, NoFix> {
         .documents
         .iter()
         .enumerate()
-        .any(|(i, d)| d.root.is_some() && !used_docs.contains(&i))
+        .any(|(i, d)| d.root.as_deref().is_some_and(|r| !r.is_null()) && !used_docs.contains(&i))
     {
         return Err(no(
             "a document could not be placed between its `---` markers",
@@ -548,15 +550,47 @@ fn resource_edit(
     value: &str,
     names: &[String],
 ) -> Result<(usize, usize, String), NoFix> {
-    let (s, e) = (item.span.start, item.span.end.min(text.len()));
-    let raw = text.get(s..e).unwrap_or("");
-    let quote = match raw.chars().next() {
+    let s = item.span.start.min(text.len());
+    let line = text[s..].split('\n').next().unwrap_or("");
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let quote = match line.chars().next() {
         Some(q @ ('"' | '\'')) => Some(q),
         _ => None,
     };
-    if raw.contains('\n') {
-        return Err(no("a kustomization entry spans lines; edit it by hand"));
-    }
+    // The scalar's end, read from the text (a span may run on to the next token): the closing
+    // quote, else before a comment, a flow separator or the end of the line.
+    let len = match quote {
+        Some(q) => {
+            let bytes = line.as_bytes();
+            let mut i = 1;
+            let mut close = None;
+            while i < bytes.len() {
+                if q == '"' && bytes[i] == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if bytes[i] == q as u8 {
+                    if q == '\'' && bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    close = Some(i + 1);
+                    break;
+                }
+                i += 1;
+            }
+            close.ok_or_else(|| no("a kustomization entry spans lines; edit it by hand"))?
+        }
+        None => {
+            let stop = [" #", "\t#", ",", "]"]
+                .iter()
+                .filter_map(|m| line.find(m))
+                .min()
+                .unwrap_or(line.len());
+            line[..stop].trim_end().len()
+        }
+    };
+    let e = s + len;
     let dir_prefix = value.rsplit_once('/').map_or("", |(d, _)| d);
     let entry = |name: &str| {
         let v = if dir_prefix.is_empty() {
