@@ -480,3 +480,33 @@ fn a_corpus_folder_round_trips() {
     let again = run_in(&dir, &["fix", ".", "--diff"]);
     assert_eq!(again.code, 0, "{}", again.stdout);
 }
+
+/// A file with a YAML error is not split: the fix would cut a text the parser did not read
+/// whole. `fix` says why, and writes nothing.
+#[test]
+fn a_file_with_a_yaml_error_is_not_split() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(
+        tmp.path(),
+        "all.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n---\nkey: [unclosed\n",
+    );
+    let before = snapshot_tree(tmp.path());
+    let out = run_in(tmp.path(), &["fix", "."]);
+    assert_eq!(snapshot_tree(tmp.path()), before);
+    assert!(
+        out.stdout
+            .contains("one-object-per-file at all.yaml:7: `all.yaml` has a YAML error"),
+        "{}",
+        out.stdout
+    );
+    let json_out = run_in(tmp.path(), &["check", ".", "--format", "json"]);
+    let report = json(&json_out);
+    let split = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["rule"] == "one-object-per-file")
+        .expect("the finding");
+    assert_eq!(split["fixable"], "no");
+}

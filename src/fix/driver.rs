@@ -436,3 +436,118 @@ pub fn summary(run: &FixRun, diff_only: bool) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    const TWO: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n";
+
+    fn checked(dir: &Path) -> CheckRun {
+        crate::check(&CheckOptions {
+            paths: vec![dir.to_path_buf()],
+            ..CheckOptions::default()
+        })
+        .expect("check")
+    }
+
+    /// The split of `all.yaml` in `dir`, planned from a check.
+    fn planned(dir: &Path) -> (CheckRun, Fix) {
+        std::fs::write(dir.join("all.yaml"), TWO).expect("write");
+        let run = checked(dir);
+        let mut round = plan_round(&run, true, &HashSet::new());
+        assert_eq!(round.accepted.len(), 1);
+        let fix = round.accepted.remove(0);
+        (run, fix)
+    }
+
+    #[test]
+    fn a_file_changed_since_the_check_is_not_written() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (run, fix) = planned(tmp.path());
+        std::fs::write(tmp.path().join("all.yaml"), format!("{TWO}# edited\n")).expect("write");
+        let why = write_fix(&run, &fix).expect_err("refused");
+        assert!(why.contains("changed on disk"), "{why}");
+        assert!(!tmp.path().join("configmap-a.yaml").exists());
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_one_that_exists() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (run, fix) = planned(tmp.path());
+        std::fs::write(tmp.path().join("configmap-b.yaml"), "mine\n").expect("write");
+        let why = write_fix(&run, &fix).expect_err("refused");
+        assert!(why.contains("exists already"), "{why}");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("configmap-b.yaml")).expect("read"),
+            "mine\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("all.yaml")).expect("read"),
+            TWO
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn no_write_through_a_link_or_outside_the_root() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let repo = tmp.path().join("repo");
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        let (run, _) = planned(&repo);
+        let outside = tmp.path().join("outside.yaml");
+        std::fs::write(&outside, "x: 1\n").expect("write");
+        std::os::unix::fs::symlink(&outside, repo.join("link.yaml")).expect("symlink");
+        std::os::unix::fs::symlink(tmp.path(), repo.join("up")).expect("symlink");
+        let change = |path: PathBuf, before: Option<&str>| Fix {
+            rule: "one-object-per-file",
+            safety: Fixable::Safe,
+            title: "t".into(),
+            caution: None,
+            changes: vec![FileChange {
+                path,
+                display: "d".into(),
+                before: before.map(Arc::from),
+                after: Some("y: 2\n".into()),
+            }],
+        };
+        let why =
+            write_fix(&run, &change(repo.join("link.yaml"), Some("x: 1\n"))).expect_err("a link");
+        assert!(why.contains("is a link"), "{why}");
+        let why = write_fix(&run, &change(repo.join("up/new.yaml"), None)).expect_err("outside");
+        assert!(why.contains("outside the scanned root"), "{why}");
+        let why = write_fix(&run, &change(repo.join("../new.yaml"), None)).expect_err("outside");
+        assert!(why.contains("outside the scanned root"), "{why}");
+        assert_eq!(std::fs::read_to_string(&outside).expect("read"), "x: 1\n");
+        assert!(!tmp.path().join("new.yaml").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_changed_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let k = tmp.path().join("kustomization.yaml");
+        std::fs::write(&k, "resources:\n  - all.yaml\n").expect("write");
+        std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let (run, fix) = planned(tmp.path());
+        write_fix(&run, &fix).expect("written");
+        let mode = std::fs::metadata(&k).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(
+            std::fs::read_to_string(&k).expect("read"),
+            "resources:\n  - configmap-a.yaml\n  - configmap-b.yaml\n"
+        );
+        // No temporary file is left behind.
+        let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["configmap-a.yaml", "configmap-b.yaml", "kustomization.yaml"]
+        );
+    }
+}
