@@ -272,6 +272,9 @@ fn pre_commit_hooks_manifest_is_valid() {
     for needed in [
         "- id: manifest-guard\n",
         "- id: manifest-guard-system\n",
+        "- id: manifest-guard-fix\n",
+        "- id: manifest-guard-fix-system\n",
+        "args: [fix, --exit-non-zero-on-fix]",
         "language: rust",
         "language: system",
         "pass_filenames: false",
@@ -368,6 +371,52 @@ fn pre_commit_system_hook_fails_on_a_bad_manifest_and_names_the_rule() {
         ran.output
     );
     assert!(ran.output.contains("apps/apps.yaml:14:9"), "{}", ran.output);
+}
+
+/// The fix hook splits the app-of-apps file and fails, because it changed files (pre-commit's
+/// convention, and ruff's fix hook's): the person commits the split after reading it. Run again
+/// on the fixed tree it has nothing to change.
+#[test]
+fn pre_commit_fix_hook_splits_and_fails_when_it_changed_files() {
+    let Some(pre_commit) = tool("pre-commit") else {
+        return;
+    };
+    let two = format!(
+        "{APP}---\n{}",
+        APP.replace("name: storage\n", "name: storage-copy\n")
+    );
+    let ran = try_hook(
+        &pre_commit,
+        "manifest-guard-fix-system",
+        &[("apps/apps.yaml", &two)],
+    );
+    assert!(!ran.ok, "{}", ran.output);
+    assert!(
+        ran.output.contains("manifest-guard fix (installed)"),
+        "{}",
+        ran.output
+    );
+    assert!(ran.output.contains("Failed"), "{}", ran.output);
+    assert!(
+        ran.output.contains("split `apps/apps.yaml` into 2 files"),
+        "{}",
+        ran.output
+    );
+    assert!(
+        ran.output.contains("files were modified by this hook"),
+        "{}",
+        ran.output
+    );
+    let clean = try_hook(
+        &pre_commit,
+        "manifest-guard-fix-system",
+        &[
+            ("apps/storage.yaml", APP),
+            ("storage/settings.yaml", CONFIGMAP),
+        ],
+    );
+    assert!(clean.ok, "{}", clean.output);
+    assert!(clean.output.contains("Passed"), "{}", clean.output);
 }
 
 #[test]
