@@ -294,8 +294,14 @@ fn fix(args: FixArgs) -> ExitCode {
     };
     let summary = driver::summary(&run, args.diff);
     if args.diff {
-        // The diff alone on stdout, so that it can be applied with `git apply` / `patch -p1`.
-        emit(&driver::unified_diff(&run.applied));
+        // The diff alone on stdout, so that it can be applied with `git apply` / `patch -p1`;
+        // as a Markdown section for a pull request (the Action's `suggest-fixes`).
+        match args.report.format {
+            Some(Format::Markdown) => {
+                emit(&driver::markdown(&run, report::markdown::COMMENT_LIMIT / 2))
+            }
+            _ => emit(&driver::unified_diff(&run.applied)),
+        }
         eprint!("{summary}");
         let code = if run.changed() {
             ExitCode::from(1)

@@ -884,6 +884,71 @@ fn action_run_step_writes_sarif_and_the_job_summary_in_one_run() {
     assert_eq!(code, 2, "a config that does not exist is exit status 2");
 }
 
+/// `suggest-fixes: true` (issue 14): the report gains what `fix` would change, as a patch in a
+/// fence no line of the diff can close; nothing is written, and the status is still the
+/// check's (a fix to suggest is no failure).
+#[test]
+fn action_suggests_fixes_in_the_report() {
+    let runner = Runner::new();
+    runner.log_invocations();
+    let before = std::fs::read(root().join("fixtures/demo/apps/apps.yaml")).expect("read");
+    let (code, out) = runner.step(RUN_STEP, &with(&[("MG_SUGGEST_FIXES", "true")]));
+    assert_eq!(code, 0, "{out}");
+    let runs = runner.runs();
+    assert_eq!(runs.len(), 2, "{runs:#?}");
+    assert!(
+        runs[1].starts_with("fix --diff --format markdown fixtures/demo"),
+        "{runs:#?}"
+    );
+    assert!(runner.file("output").contains("status=1\n"));
+    let summary = runner.file("summary");
+    assert!(
+        summary.find("## manifest-guard check") < summary.find("## manifest-guard fix"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("would apply 1 fix to 4 files"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(
+            "```diff\n--- /dev/null\n+++ b/fixtures/demo/apps/application-monitoring.yaml\n"
+        ),
+        "{summary}"
+    );
+    assert_eq!(
+        std::fs::read(root().join("fixtures/demo/apps/apps.yaml")).expect("read"),
+        before,
+        "suggesting writes nothing"
+    );
+    assert!(
+        !root()
+            .join("fixtures/demo/apps/application-monitoring.yaml")
+            .exists()
+    );
+
+    // Off by default, and checked like the other switches.
+    let runner = Runner::new();
+    runner.log_invocations();
+    let (code, out) = runner.step(RUN_STEP, &with(&[]));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(runner.runs().len(), 1);
+    let (code, out) = runner.step(
+        "Check inputs and find the cache key",
+        &[
+            ("MG_MODE", "check"),
+            ("MG_FAIL_ON", "error"),
+            ("MG_SARIF", "true"),
+            ("MG_COMMENT", "false"),
+            ("MG_CONFIG_FROM_BASE", "true"),
+            ("MG_SUGGEST_FIXES", "yes"),
+            ("MG_VERSION", ""),
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("suggest-fixes must be true or false"), "{out}");
+}
+
 #[test]
 fn action_fails_per_fail_on_in_its_last_step() {
     let runner = Runner::new();

@@ -351,6 +351,69 @@ pub fn unified_diff(fixes: &[Fix]) -> String {
     out
 }
 
+/// `fix --diff --format markdown`: the patch as a Markdown section for a pull request comment or
+/// a job summary (the Action's `suggest-fixes`), in a fence no line of the diff can close, cut at
+/// a line beyond `limit` bytes; the unsafe fixes listed with why.
+pub fn markdown(run: &FixRun, limit: usize) -> String {
+    use crate::report::markdown::escape_text as escape;
+    let mut out = String::from("## manifest-guard fix\n\n");
+    if run.applied.is_empty() {
+        out.push_str("Nothing to fix automatically.\n");
+    } else {
+        let files: usize = run.applied.iter().map(|f| f.changes.len()).sum();
+        out.push_str(&format!(
+            "`manifest-guard fix` would apply {} {} to {} {}:\n\n",
+            run.applied.len(),
+            if run.applied.len() == 1 {
+                "fix"
+            } else {
+                "fixes"
+            },
+            files,
+            if files == 1 { "file" } else { "files" },
+        ));
+        for fix in &run.applied {
+            out.push_str(&format!("- `{}`: {}\n", fix.rule, escape(&fix.title)));
+        }
+        let mut diff = unified_diff(&run.applied);
+        if diff.len() > limit {
+            let mut end = limit;
+            while !diff.is_char_boundary(end) {
+                end -= 1;
+            }
+            let cut = diff[..end].rfind('\n').map_or(0, |i| i + 1);
+            diff.truncate(cut);
+            diff.push_str("… (cut: run `manifest-guard fix --diff` for the whole patch)\n");
+        }
+        let fence = crate::report::diff::fence(&diff);
+        out.push_str(&format!(
+            "\n<details><summary>The patch</summary>\n\n{fence}diff\n{diff}{fence}\n\n</details>\n"
+        ));
+    }
+    if run.pending > 0 {
+        out.push_str(&format!(
+            "\n{} more {} planned once these are applied.\n",
+            run.pending,
+            if run.pending == 1 {
+                "fix is"
+            } else {
+                "fixes are"
+            }
+        ));
+    }
+    if !run.unsafe_available.is_empty() {
+        out.push_str("\nUnsafe fixes, applied only with `manifest-guard fix --unsafe`:\n\n");
+        for fix in &run.unsafe_available {
+            out.push_str(&format!("- `{}`: {}", fix.rule, escape(&fix.title)));
+            if let Some(caution) = &fix.caution {
+                out.push_str(&format!(" — {}", escape(caution)));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// What a change does to its file, for the report.
 fn verb(c: &FileChange) -> &'static str {
     match (&c.before, &c.after) {
