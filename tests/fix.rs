@@ -510,3 +510,43 @@ fn a_file_with_a_yaml_error_is_not_split() {
         .expect("the finding");
     assert_eq!(split["fixable"], "no");
 }
+
+/// `Kustomization` (the name without an extension, which the walk does not parse) is edited like
+/// `kustomization.yaml`, here in flow style.
+#[test]
+fn kustomization_without_extension() {
+    let two = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n";
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(tmp.path(), "k/Kustomization", "resources: [maps.yaml]\n");
+    write(tmp.path(), "k/maps.yaml", two);
+    round_trip(tmp.path(), "one-object-per-file");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("k/Kustomization")).expect("read"),
+        "resources: [configmap-a.yaml, configmap-b.yaml]\n"
+    );
+}
+
+/// An object of the file defined again in a sibling file: which definition Argo CD keeps
+/// depends on the order of the file names, which the split changes, so the fix is unsafe.
+#[test]
+fn a_twin_in_a_sibling_file_makes_the_split_unsafe() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cm = |name: &str, v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  v: \"{v}\"\n")
+    };
+    write(
+        tmp.path(),
+        "a.yaml",
+        &format!("{}---\n{}", cm("x", "1"), cm("y", "1")),
+    );
+    write(tmp.path(), "b.yaml", &cm("x", "2"));
+    let out = run_in(tmp.path(), &["fix", ".", "--select", "one-object-per-file"]);
+    assert!(
+        out.stdout.contains(
+            "ConfigMap `x` (also in `b.yaml`) defined in another file of the directory too"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(tmp.path().join("a.yaml").is_file());
+}

@@ -221,8 +221,17 @@ fn verify(run: &CheckRun, root: &Path, change: &FileChange) -> Result<(), String
             "`{shown}` is outside the scanned root (through a link); not written"
         ));
     }
+    // A render's output has a `rel` of its own (where the tool's copy had it): matched by the
+    // path the fix names, through the files of the inventory with that name.
+    let name = change
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
     let is_render = run.inventory.sources.iter().any(|(_, f)| {
-        (f.generated || f.rendered.is_some()) && run.inventory.root.join(&f.rel) == change.path
+        (f.generated || f.rendered.is_some())
+            && f.rel.rsplit('/').next() == Some(name)
+            && run.inventory.root.join(&f.rel) == change.path
     });
     if is_render {
         return Err(format!(

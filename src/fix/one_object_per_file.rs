@@ -11,7 +11,7 @@
 //! Planning reads the inventory only (a `Kustomization` file, which the walk does not parse, is
 //! the exception: it is read from disk); the driver writes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
@@ -67,7 +67,8 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
     }
     let dir = parent_dir(&file.rel);
     let own_name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
-    let names = new_names(inventory, dir, own_name, &pieces);
+    let index = inventory.memo.get(|| SplitIndex::new(inventory));
+    let names = new_names(&index, dir, own_name, &pieces);
     let eol = if file.text.contains("\r\n") {
         "\r\n"
     } else {
@@ -108,10 +109,10 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
             after: None,
         });
     }
-    changes.extend(kustomization_edits(inventory, &file.rel, &names)?);
+    changes.extend(kustomization_edits(inventory, &index, &file.rel, &names)?);
     let caution = [
         selection_caution(inventory, &file.rel, &names),
-        order_caution(inventory, file_id, dir, &pieces),
+        order_caution(inventory, &index, file_id, dir, &pieces),
     ]
     .into_iter()
     .flatten()
@@ -220,18 +221,30 @@ fn split(file: &SourceFile) -> Result<Vec<Piece>, NoFix> {
     // Comments of chunks without an object: they go with the next object.
     let mut carried = String::new();
     let mut used_docs = BTreeSet::new();
+    // The documents with content, in file order; each chunk takes those that start in it (one
+    // pass over both, so a file of many documents stays linear).
+    let roots: Vec<(usize, &Node)> = file
+        .documents
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| d.root.as_deref().map(|r| (i, r)))
+        // An empty document may be read as a null; its span says nothing of where it is.
+        .filter(|(_, r)| !r.is_null())
+        .collect();
+    let mut next_root = 0;
     for &(cs, ce) in &chunks {
-        let docs: Vec<(usize, &Node)> = file
-            .documents
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| d.root.as_deref().map(|r| (i, r)))
-            // An empty document may be read as a null; its span says nothing of where it is.
-            .filter(|(_, r)| !r.is_null())
-            .filter(|(_, r)| r.span.start >= cs && r.span.start < ce.max(cs + 1))
-            .collect();
+        let first = next_root;
+        while next_root < roots.len() && roots[next_root].1.span.start < ce.max(cs + 1) {
+            next_root += 1;
+        }
+        let docs = &roots[first..next_root];
+        if docs.iter().any(|(_, r)| r.span.start < cs) {
+            return Err(no(
+                "a document could not be placed between its `---` markers",
+            ));
+        }
         let chunk = &text[cs..ce];
-        match docs.as_slice() {
+        match docs {
             [] => {
                 if chunk.lines().any(|l| !is_blank_or_comment(l)) {
                     return Err(no("part of the file is neither a document nor a comment"));
@@ -406,41 +419,155 @@ fn file_part(s: &str) -> String {
         .collect()
 }
 
+/// What every split of one inventory reads, built once: `check --format json` plans the split of
+/// each finding, and a tree may hold thousands of multi-object files.
+struct SplitIndex {
+    /// Lower-case names taken in each directory: files and directories of the walk, parsed files.
+    names: HashMap<String, BTreeSet<String>>,
+    /// Kustomization files the walk parsed, and `Kustomization` files (no extension: listed by
+    /// the walk, not parsed) read here.
+    kustomizations: Vec<KustomizationFile>,
+    /// A file, as `resources:` entries resolve, to the kustomizations that list it.
+    listed_by: HashMap<String, Vec<usize>>,
+    /// Directories holding a kustomization this index could not read (a YAML error, a file that
+    /// cannot be read): whether it lists a file below cannot be told.
+    blind: BTreeSet<String>,
+    /// The hand-written objects by directory, kind and name: the files that define each.
+    defined: HashMap<(String, String, String), Vec<FileId>>,
+}
+
+enum KustomizationFile {
+    Source(FileId),
+    Read(Box<SourceFile>),
+}
+
+impl SplitIndex {
+    fn new(inventory: &Inventory) -> Self {
+        let mut names: HashMap<String, BTreeSet<String>> = HashMap::new();
+        let mut take = |rel: &str| {
+            let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+            names
+                .entry(dir.to_string())
+                .or_default()
+                .insert(name.to_ascii_lowercase());
+        };
+        let mut kustomizations = Vec::new();
+        let mut blind = BTreeSet::new();
+        let mut display_prefix: Option<String> = None;
+        for (id, f) in inventory.sources.iter() {
+            if f.generated || f.rendered.is_some() {
+                continue;
+            }
+            take(&f.rel);
+            if display_prefix.is_none() {
+                display_prefix = f.display.strip_suffix(f.rel.as_str()).map(str::to_string);
+            }
+            let name = f.rel.rsplit('/').next().unwrap_or("");
+            if KUSTOMIZATION_NAMES.contains(&name) {
+                kustomizations.push(KustomizationFile::Source(id));
+            }
+        }
+        if let Some(tree) = &inventory.sources.tree {
+            tree.files.iter().for_each(|f| take(f));
+            tree.directories.iter().for_each(|d| take(d));
+            for k in tree
+                .files
+                .iter()
+                .filter(|f| f.rsplit('/').next() == Some("Kustomization"))
+            {
+                match crate::load::read_regular_text(&inventory.root.join(k), 1 << 20) {
+                    Ok(text) => {
+                        let display = format!("{}{k}", display_prefix.as_deref().unwrap_or(""));
+                        kustomizations.push(KustomizationFile::Read(Box::new(
+                            crate::load::parse_text(
+                                display,
+                                k.clone(),
+                                Arc::from(text.as_str()),
+                                inventory.sources.parse_limits,
+                            ),
+                        )));
+                    }
+                    Err(_) => {
+                        blind.insert(parent_dir(k).to_string());
+                    }
+                }
+            }
+        }
+        let mut listed_by: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, k) in kustomizations.iter().enumerate() {
+            let k = match k {
+                KustomizationFile::Source(id) => inventory.sources.get(*id),
+                KustomizationFile::Read(f) => f,
+            };
+            let kdir = parent_dir(&k.rel);
+            if k.yaml_error.is_some() {
+                blind.insert(kdir.to_string());
+            }
+            let resources = k
+                .documents
+                .first()
+                .and_then(|d| d.root.as_deref())
+                .and_then(|r| r.get("resources"));
+            for item in resources.map(Node::items).unwrap_or(&[]) {
+                if let Some(listed) = item.as_str().and_then(|v| clean_relative(&join(kdir, v))) {
+                    let at = listed_by.entry(listed).or_default();
+                    if !at.contains(&i) {
+                        at.push(i);
+                    }
+                }
+            }
+        }
+        let mut defined: HashMap<(String, String, String), Vec<FileId>> = HashMap::new();
+        for (_, o) in inventory.objects() {
+            if o.origin.is_some() {
+                continue;
+            }
+            let dir = parent_dir(&inventory.sources.get(o.file).rel).to_string();
+            let files = defined
+                .entry((dir, o.kind().to_string(), o.name().to_string()))
+                .or_default();
+            if !files.contains(&o.file) {
+                files.push(o.file);
+            }
+        }
+        SplitIndex {
+            names,
+            kustomizations,
+            listed_by,
+            blind,
+            defined,
+        }
+    }
+
+    fn kustomization<'a>(&'a self, inventory: &'a Inventory, i: usize) -> Option<&'a SourceFile> {
+        match self.kustomizations.get(i)? {
+            KustomizationFile::Source(id) => Some(inventory.sources.get(*id)),
+            KustomizationFile::Read(f) => Some(f),
+        }
+    }
+}
+
 /// `<kind>-<name>.yaml` for each piece, unique (case-insensitively, as on macOS and Windows)
 /// against the other files of the directory and each other; the original's own name may be
 /// reused, as it goes.
-fn new_names(inventory: &Inventory, dir: &str, own_name: &str, pieces: &[Piece]) -> Vec<String> {
-    let prefix = if dir.is_empty() {
-        String::new()
-    } else {
-        format!("{dir}/")
-    };
-    let in_dir = |rel: &str| -> Option<String> {
-        let name = rel.strip_prefix(&prefix)?;
-        (!name.contains('/')).then(|| name.to_ascii_lowercase())
-    };
-    let mut taken: BTreeSet<String> = inventory
-        .sources
-        .iter()
-        .filter(|(_, f)| f.rendered.is_none() && !f.generated)
-        .filter_map(|(_, f)| in_dir(&f.rel))
-        .collect();
-    if let Some(tree) = &inventory.sources.tree {
-        taken.extend(tree.files.iter().filter_map(|f| in_dir(f)));
-        taken.extend(tree.directories.iter().filter_map(|d| in_dir(d)));
-    }
+fn new_names(index: &SplitIndex, dir: &str, own_name: &str, pieces: &[Piece]) -> Vec<String> {
+    let mut taken: BTreeSet<String> = index.names.get(dir).cloned().unwrap_or_default();
     taken.remove(&own_name.to_ascii_lowercase());
     let bases: Vec<String> = pieces
         .iter()
         .map(|p| format!("{}-{}", file_part(&p.kind), file_part(&p.name)))
         .collect();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for b in &bases {
+        *counts.entry(b).or_default() += 1;
+    }
     let mut out = Vec::new();
-    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
     for base in &bases {
         // Objects that share a kind and a name are numbered, all of them, with the numbers of
         // one width: Argo CD reads a directory's files in name order and the later definition
         // wins, so the split keeps the order they had in the file (`x-2` would sort before `x`).
-        let twins = bases.iter().filter(|b| *b == base).count();
+        let twins = counts.get(base.as_str()).copied().unwrap_or(1);
         let mut n = 1;
         let mut name = if twins > 1 {
             let i = seen.entry(base).or_insert(0);
@@ -465,48 +592,35 @@ fn new_names(inventory: &Inventory, dir: &str, own_name: &str, pieces: &[Piece])
 /// files (same directory prefix, same quoting, same order).
 fn kustomization_edits(
     inventory: &Inventory,
+    index: &SplitIndex,
     rel: &str,
     names: &[String],
 ) -> Result<Vec<FileChange>, NoFix> {
+    let mut dir = parent_dir(rel);
+    loop {
+        if index.blind.contains(dir) {
+            return Err(no(format!(
+                "the kustomization of `{}` cannot be read, so whether it lists the file cannot be told; fix it first",
+                if dir.is_empty() { "." } else { dir }
+            )));
+        }
+        if dir.is_empty() {
+            break;
+        }
+        dir = parent_dir(dir);
+    }
     let mut out = Vec::new();
-    let mut files: Vec<SourceFile> = Vec::new();
-    let mut borrowed: Vec<FileId> = Vec::new();
-    for (id, f) in inventory.sources.iter() {
-        let name = f.rel.rsplit('/').next().unwrap_or("");
-        if !f.generated && f.rendered.is_none() && KUSTOMIZATION_NAMES.contains(&name) {
-            borrowed.push(id);
-        }
-    }
-    // `Kustomization` has no extension: the walk lists it but does not parse it.
-    if let Some(tree) = &inventory.sources.tree {
-        for k in tree
-            .files
-            .iter()
-            .filter(|f| f.rsplit('/').next() == Some("Kustomization"))
-        {
-            let path = inventory.root.join(k);
-            let Ok(text) = crate::load::read_regular_text(&path, 1 << 20) else {
-                continue;
-            };
-            let display = k.clone();
-            files.push(crate::load::parse_text(
-                display,
-                k.clone(),
-                Arc::from(text.as_str()),
-                inventory.sources.parse_limits,
-            ));
-        }
-    }
-    let all = borrowed
-        .iter()
-        .map(|&id| inventory.sources.get(id))
-        .chain(files.iter());
-    for k in all {
-        let kdir = parent_dir(&k.rel);
-        let Some(root) = k.documents.first().and_then(|d| d.root.as_deref()) else {
+    for &i in index.listed_by.get(rel).map(Vec::as_slice).unwrap_or(&[]) {
+        let Some(k) = index.kustomization(inventory, i) else {
             continue;
         };
-        let Some(resources) = root.get("resources") else {
+        let kdir = parent_dir(&k.rel);
+        let Some(resources) = k
+            .documents
+            .first()
+            .and_then(|d| d.root.as_deref())
+            .and_then(|r| r.get("resources"))
+        else {
             continue;
         };
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
@@ -514,12 +628,6 @@ fn kustomization_edits(
             let Some(value) = item.as_str() else { continue };
             if clean_relative(&join(kdir, value)).as_deref() != Some(rel) {
                 continue;
-            }
-            if k.yaml_error.is_some() {
-                return Err(no(format!(
-                    "`{}` lists the file but has a YAML error; fix it first",
-                    k.display
-                )));
             }
             edits.push(resource_edit(&k.text, item, value, names)?);
         }
@@ -634,28 +742,25 @@ fn resource_edit(
 /// and the new names move the object in that order.
 fn order_caution(
     inventory: &Inventory,
+    index: &SplitIndex,
     file_id: FileId,
     dir: &str,
     pieces: &[Piece],
 ) -> Option<String> {
-    let twins: BTreeSet<String> = inventory
-        .objects()
-        .filter(|(_, o)| o.origin.is_none() && o.file != file_id)
-        .filter(|(_, o)| parent_dir(&inventory.sources.get(o.file).rel) == dir)
-        .filter(|(_, o)| {
-            pieces
-                .iter()
-                .any(|p| p.kind == o.kind() && p.name == o.name())
-        })
-        .map(|(_, o)| {
-            format!(
-                "{} `{}` (also in `{}`)",
-                o.kind(),
-                o.name(),
-                inventory.sources.get(o.file).display
-            )
-        })
-        .collect();
+    let mut twins: BTreeSet<String> = BTreeSet::new();
+    for p in pieces {
+        let key = (dir.to_string(), p.kind.clone(), p.name.clone());
+        for &f in index.defined.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+            if f != file_id {
+                twins.insert(format!(
+                    "{} `{}` (also in `{}`)",
+                    p.kind,
+                    p.name,
+                    inventory.sources.get(f).display
+                ));
+            }
+        }
+    }
     (!twins.is_empty()).then(|| {
         format!(
             "{} defined in another file of the directory too: which definition wins depends on \
