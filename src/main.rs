@@ -292,15 +292,16 @@ fn fix(args: FixArgs) -> ExitCode {
         Ok(run) => run,
         Err(e) => return fatal(&e, args.report.color),
     };
-    let summary = driver::summary(&run, args.diff);
+    let summary = report::fix::summary(&run, args.diff);
     if args.diff {
         // The diff alone on stdout, so that it can be applied with `git apply` / `patch -p1`;
         // as a Markdown section for a pull request (the Action's `suggest-fixes`).
         match args.report.format {
-            Some(Format::Markdown) => {
-                emit(&driver::markdown(&run, report::markdown::COMMENT_LIMIT / 2))
-            }
-            _ => emit(&driver::unified_diff(&run.applied)),
+            Some(Format::Markdown) => emit(&report::fix::markdown(
+                &run,
+                report::markdown::COMMENT_LIMIT / 2,
+            )),
+            _ => emit(&report::fix::unified_diff(&run.applied)),
         }
         eprint!("{summary}");
         let code = if run.changed() {

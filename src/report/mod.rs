@@ -8,6 +8,7 @@
 //! their own in a CI log. JSON keeps the exact text but escapes the same characters.
 
 pub mod diff;
+pub mod fix;
 pub mod github;
 pub mod human;
 pub mod inventory;
