@@ -47,6 +47,20 @@ pub enum Command {
         #[command(flatten)]
         render: RenderArgs,
     },
+    /// Fix what is mechanical, in place: runs `check`, applies the fixes of the findings it can
+    /// fix, checks again (until nothing more is fixed, at most 8 rounds), and prints what it
+    /// changed and what remains.
+    ///
+    /// Safe fixes are applied; unsafe ones (they add an object, change an Application, or a
+    /// person must adjust something with them) are listed, and applied with --unsafe. A file is
+    /// written only inside the scanned root, never through a link, atomically, and never when
+    /// it changed since the check read it. Rendered output (Helm templates, generated
+    /// Applications) is never changed.
+    ///
+    /// Exit status: 0 nothing at or above --fail-on remains; 1 findings at or above it remain
+    /// (or, with --exit-non-zero-on-fix, a file was changed); with --diff, 1 when anything would
+    /// change and 0 otherwise; 2 the tool could not run, or a fix could not be written.
+    Fix(FixArgs),
     /// Merge `--format json` reports (all of `check`, or all of `diff`) into one: findings of
     /// every report interleaved in a run's order, summaries summed. For a tree checked in parts
     /// (one CI job per repository or app-of-apps root); see the README's "Scaling out".
@@ -167,6 +181,32 @@ pub struct CheckArgs {
     /// and a suppression comment or annotation the change adds is a warning, not silence. With
     /// --config, a file of the repository is read as REV has it too; an operator's file outside
     /// it is read from disk.
+    #[arg(long, value_name = "REV")]
+    pub config_rev: Option<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Files or directories to fix (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Print a unified diff of every change (created and removed files too) and write nothing;
+    /// exit status 1 when anything would change.
+    #[arg(long)]
+    pub diff: bool,
+    /// Apply unsafe fixes too (read what they say first).
+    #[arg(long = "unsafe")]
+    pub unsafe_fixes: bool,
+    /// Exit status 1 when a file was changed, even if nothing remains (pre-commit's convention).
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
+    /// Configuration file (default: .manifest-guard.yaml at the scanned root).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Read `.manifest-guard.yaml` as git revision REV has it, as `check --config-rev` does.
     #[arg(long, value_name = "REV")]
     pub config_rev: Option<String>,
     #[command(flatten)]

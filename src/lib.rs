@@ -16,8 +16,9 @@
 //! - `config`, `config_change`, `config_schema`: the above (the rule registry validates rule ids);
 //! - `error` (what stops a run), `git` (a revision and its files, read safely), `scan` (paths,
 //!   root, configuration, inventory): the above;
-//! - `diff` (two scans compared), `fix` (planned edits of findings), `report`, then `lib`, `cli`,
-//!   `main`.
+//! - `diff` (two scans compared), `fix` (planned edits of findings), `report` (which says of each
+//!   finding whether `fix` repairs it), then `lib`, `cli`, `main`. One exception: `fix::driver`,
+//!   the `fix` command, runs `check` (`lib`) once per round, as `main` runs it once.
 //!
 //! Inside stages, not between them, files still call each other: in `render`, `tool` and the
 //! Helm and Kustomize runners; the Go template interpreter and its function table.

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use manifest_guard::cli::{
-    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, MergeArgs,
+    CatalogueFormat, CheckArgs, Cli, ColorChoice, Command, DiffArgs, FailOn, FixArgs, MergeArgs,
     MergeFormat, OutputFile, RenderFormat, ReportArgs,
 };
 use manifest_guard::diagnostic::Severity;
@@ -86,6 +86,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Diff(args) => diff(args),
+        Command::Fix(args) => fix(args),
         Command::Render {
             paths,
             format,
@@ -266,6 +267,87 @@ fn check(args: CheckArgs) -> ExitCode {
     let code = deliver(&args.report, files, text, fails);
     // The process ends here: its memory goes back at once, where freeing the inventory's
     // million nodes one by one would take a tenth of the run.
+    std::mem::forget(run);
+    code
+}
+
+/// `fix`: the changes made (or, with `--diff`, the unified diff of those it would make), then
+/// the report of the check that followed them.
+fn fix(args: FixArgs) -> ExitCode {
+    use manifest_guard::fix::driver;
+    set_jobs(args.report.jobs);
+    let files = match create_outputs(&args.report.outputs) {
+        Ok(files) => files,
+        Err(code) => return code,
+    };
+    let bar = RenderBar::on_terminal();
+    let opts = driver::FixOptions {
+        check: CheckOptions {
+            paths: args.paths,
+            config: args.config,
+            config_rev: args.config_rev,
+            select: args.report.select.clone(),
+            ignore: args.report.ignore.clone(),
+            render: RenderBar::observe(bar.as_ref(), args.render.flags()),
+        },
+        unsafe_fixes: args.unsafe_fixes,
+        diff_only: args.diff,
+    };
+    let run = driver::run(&opts);
+    RenderBar::finish(bar.as_ref());
+    let run = match run {
+        Ok(run) => run,
+        Err(e) => return fatal(&e, args.report.color),
+    };
+    let summary = report::fix::summary(&run, args.diff);
+    if args.diff {
+        // The diff alone on stdout, so that it can be applied with `git apply` / `patch -p1`;
+        // as a Markdown section for a pull request (the Action's `suggest-fixes`).
+        match args.report.format {
+            Some(Format::Markdown) => emit(&report::fix::markdown(
+                &run,
+                report::markdown::COMMENT_LIMIT / 2,
+            )),
+            _ => emit(&report::fix::unified_diff(&run.applied)),
+        }
+        eprint!("{summary}");
+        let code = if run.changed() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        };
+        std::mem::forget(run);
+        return code;
+    }
+    // With a machine format on stdout, what was changed goes to stderr.
+    match args.report.format {
+        Some(Format::Human) | None => emit(&summary),
+        Some(_) => eprint!("{summary}"),
+    }
+    let report = Report {
+        inventory: &run.check.inventory,
+        diagnostics: &run.check.diagnostics,
+        suppressed: &run.check.suppressed,
+    };
+    let threshold = threshold(args.report.fail_on);
+    let options = report::Options {
+        statistics: args.report.statistics,
+        ..report_options(threshold)
+    };
+    let text = |format: Format, color: bool| {
+        let options = report::Options {
+            color,
+            ..options.clone()
+        };
+        report::render(format, &report, &options)
+    };
+    let fails = run.check.fails(threshold) || (args.exit_non_zero_on_fix && run.changed());
+    let code = deliver(&args.report, files, text, fails);
+    let code = if run.refused.is_empty() {
+        code
+    } else {
+        ExitCode::from(2)
+    };
     std::mem::forget(run);
     code
 }

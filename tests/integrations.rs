@@ -272,6 +272,9 @@ fn pre_commit_hooks_manifest_is_valid() {
     for needed in [
         "- id: manifest-guard\n",
         "- id: manifest-guard-system\n",
+        "- id: manifest-guard-fix\n",
+        "- id: manifest-guard-fix-system\n",
+        "args: [fix, --exit-non-zero-on-fix]",
         "language: rust",
         "language: system",
         "pass_filenames: false",
@@ -368,6 +371,52 @@ fn pre_commit_system_hook_fails_on_a_bad_manifest_and_names_the_rule() {
         ran.output
     );
     assert!(ran.output.contains("apps/apps.yaml:14:9"), "{}", ran.output);
+}
+
+/// The fix hook splits the app-of-apps file and fails, because it changed files (pre-commit's
+/// convention, and ruff's fix hook's): the person commits the split after reading it. Run again
+/// on the fixed tree it has nothing to change.
+#[test]
+fn pre_commit_fix_hook_splits_and_fails_when_it_changed_files() {
+    let Some(pre_commit) = tool("pre-commit") else {
+        return;
+    };
+    let two = format!(
+        "{APP}---\n{}",
+        APP.replace("name: storage\n", "name: storage-copy\n")
+    );
+    let ran = try_hook(
+        &pre_commit,
+        "manifest-guard-fix-system",
+        &[("apps/apps.yaml", &two)],
+    );
+    assert!(!ran.ok, "{}", ran.output);
+    assert!(
+        ran.output.contains("manifest-guard fix (installed)"),
+        "{}",
+        ran.output
+    );
+    assert!(ran.output.contains("Failed"), "{}", ran.output);
+    assert!(
+        ran.output.contains("split `apps/apps.yaml` into 2 files"),
+        "{}",
+        ran.output
+    );
+    assert!(
+        ran.output.contains("files were modified by this hook"),
+        "{}",
+        ran.output
+    );
+    let clean = try_hook(
+        &pre_commit,
+        "manifest-guard-fix-system",
+        &[
+            ("apps/storage.yaml", APP),
+            ("storage/settings.yaml", CONFIGMAP),
+        ],
+    );
+    assert!(clean.ok, "{}", clean.output);
+    assert!(clean.output.contains("Passed"), "{}", clean.output);
 }
 
 #[test]
@@ -833,6 +882,71 @@ fn action_run_step_writes_sarif_and_the_job_summary_in_one_run() {
     assert_eq!(code, 2);
     let (code, _) = runner.step(RUN_STEP, &with(&[("MG_CONFIG", "does/not/exist.yaml")]));
     assert_eq!(code, 2, "a config that does not exist is exit status 2");
+}
+
+/// `suggest-fixes: true` (issue 14): the report gains what `fix` would change, as a patch in a
+/// fence no line of the diff can close; nothing is written, and the status is still the
+/// check's (a fix to suggest is no failure).
+#[test]
+fn action_suggests_fixes_in_the_report() {
+    let runner = Runner::new();
+    runner.log_invocations();
+    let before = std::fs::read(root().join("fixtures/demo/apps/apps.yaml")).expect("read");
+    let (code, out) = runner.step(RUN_STEP, &with(&[("MG_SUGGEST_FIXES", "true")]));
+    assert_eq!(code, 0, "{out}");
+    let runs = runner.runs();
+    assert_eq!(runs.len(), 2, "{runs:#?}");
+    assert!(
+        runs[1].starts_with("fix --diff --format markdown fixtures/demo"),
+        "{runs:#?}"
+    );
+    assert!(runner.file("output").contains("status=1\n"));
+    let summary = runner.file("summary");
+    assert!(
+        summary.find("## manifest-guard check") < summary.find("## manifest-guard fix"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("would apply 1 fix to 4 files"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(
+            "```diff\n--- /dev/null\n+++ b/fixtures/demo/apps/application-monitoring.yaml\n"
+        ),
+        "{summary}"
+    );
+    assert_eq!(
+        std::fs::read(root().join("fixtures/demo/apps/apps.yaml")).expect("read"),
+        before,
+        "suggesting writes nothing"
+    );
+    assert!(
+        !root()
+            .join("fixtures/demo/apps/application-monitoring.yaml")
+            .exists()
+    );
+
+    // Off by default, and checked like the other switches.
+    let runner = Runner::new();
+    runner.log_invocations();
+    let (code, out) = runner.step(RUN_STEP, &with(&[]));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(runner.runs().len(), 1);
+    let (code, out) = runner.step(
+        "Check inputs and find the cache key",
+        &[
+            ("MG_MODE", "check"),
+            ("MG_FAIL_ON", "error"),
+            ("MG_SARIF", "true"),
+            ("MG_COMMENT", "false"),
+            ("MG_CONFIG_FROM_BASE", "true"),
+            ("MG_SUGGEST_FIXES", "yes"),
+            ("MG_VERSION", ""),
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("suggest-fixes must be true or false"), "{out}");
 }
 
 #[test]

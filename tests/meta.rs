@@ -54,6 +54,31 @@ fn every_rule_has_a_document_with_the_fixed_headings_in_order() {
     }
 }
 
+/// `manifest-guard fix` (issue 14): a rule with an automatic fix says in its runbook what the fix
+/// does, under `## Automatic fix` between `## How to fix` and `## Suppress`; a rule without one
+/// may say why there is none, in the same place.
+#[test]
+fn every_fixable_rule_documents_its_automatic_fix() {
+    for id in rule_ids() {
+        let doc = std::fs::read_to_string(root().join(format!("rules/{id}.md"))).expect("doc");
+        let at = doc.find("\n## Automatic fix\n");
+        if manifest_guard::fix::planner(&id).is_some() {
+            assert!(
+                at.is_some(),
+                "rules/{id}.md: `fix` fixes {id}; say how under `## Automatic fix`"
+            );
+        }
+        if let Some(at) = at {
+            let how = doc.find("\n## How to fix\n").expect("How to fix");
+            let suppress = doc.find("\n## Suppress\n").expect("Suppress");
+            assert!(
+                how < at && at < suppress,
+                "rules/{id}.md: `## Automatic fix` goes between `## How to fix` and `## Suppress`"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_rule_has_bad_and_good_fixtures() {
     for id in rule_ids() {

@@ -16,8 +16,10 @@
 //! as ruff does; a fix that would touch a file an earlier fix of the round touched waits for the
 //! next round, planned from the new text.
 
+pub mod driver;
 pub mod edit;
 mod hpa;
+mod one_object_per_file;
 mod pdb_quorum;
 mod quorum_pdb;
 mod stateful;
@@ -93,6 +95,7 @@ pub type Planner = fn(&Inventory, &Diagnostic) -> Result<Fix, NoFix>;
 /// The rules with automatic fixes, in id order, and their planners.
 const PLANNERS: &[(&str, Planner)] = &[
     ("hpa-replicas-conflict", hpa::plan),
+    ("one-object-per-file", one_object_per_file::plan),
     ("pdb-quorum-unsafe", pdb_quorum::plan),
     ("quorum-pdb-missing", quorum_pdb::plan),
     ("stateful-deletion-unprotected", stateful::plan),

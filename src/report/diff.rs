@@ -378,7 +378,7 @@ pub fn json(set: &ChangeSet, report: &Report<'_>, options: &super::Options) -> S
 }
 
 /// A code fence longer than any run of backticks in `text`, so a diff cannot close it.
-fn fence(text: &str) -> String {
+pub(crate) fn fence(text: &str) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat(longest.max(2) + 1)
 }

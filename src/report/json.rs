@@ -17,6 +17,8 @@ pub fn diagnostic_json(report: &Report<'_>, d: &crate::diagnostic::Diagnostic) -
         "file": file,
         "line": line,
         "column": column,
+        // Whether `manifest-guard fix` repairs it: planned here as `fix` would, nothing written.
+        "fixable": crate::fix::fixable(report.inventory, d).as_str(),
     });
     if let Some(o) = d.object {
         let o = report.inventory.object(o);

@@ -9,6 +9,7 @@
 
 pub mod concise;
 pub mod diff;
+pub mod fix;
 pub mod github;
 pub mod human;
 pub mod inventory;

@@ -1,0 +1,443 @@
+//! The `fix` command: check, plan a fix for each finding, write the fixes whose files do not
+//! overlap, check again, and repeat (at most [`MAX_ROUNDS`] rounds), as ruff's `--fix` does.
+//!
+//! It owns every write `fix` makes, and what makes them safe: a file is written only inside the
+//! scanned root, never through a link, never when its text on disk is no longer the text the
+//! check read (a person or another tool changed it meanwhile), atomically (a temporary file in the
+//! same directory, renamed over the old one, with its permissions), and a new file never replaces
+//! one that exists. Nothing here prints or formats: `report::fix` writes what `main.rs` prints.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::{CheckOptions, CheckRun};
+
+use super::{FileChange, Fix, Fixable, planner};
+
+/// How many times `fix` checks again after writing: a fix that waits for a file another fix of
+/// its round wrote is planned in the next. Bounded, so two fixes that undo each other stop.
+pub const MAX_ROUNDS: usize = 8;
+
+/// What `fix` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct FixOptions {
+    pub check: CheckOptions,
+    /// `--unsafe`: apply unsafe fixes too.
+    pub unsafe_fixes: bool,
+    /// `--diff`: plan, write nothing.
+    pub diff_only: bool,
+}
+
+/// The outcome of `fix`.
+#[derive(Debug)]
+pub struct FixRun {
+    /// The fixes written (with `--diff`: those that would be, in the first round), in order.
+    pub applied: Vec<Fix>,
+    /// Unsafe fixes available with `--unsafe` (of the last check).
+    pub unsafe_available: Vec<Fix>,
+    /// Findings of rules that have fixes, that could not be fixed here: `(rule, file:line,
+    /// why)` (of the last check).
+    pub not_fixable: Vec<(&'static str, String, String)>,
+    /// Fixes not written, and why (a file changed on disk since it was read, a link, ...).
+    pub refused: Vec<(Fix, String)>,
+    /// Fixes planned but left for a later round when the rounds ran out, or, with `--diff`,
+    /// that wait for a file another fix changes (they are planned from its new text).
+    pub pending: usize,
+    /// The last check: after the fixes (with `--diff`, the only one, before any).
+    pub check: CheckRun,
+    /// How many rounds wrote something.
+    pub rounds: usize,
+}
+
+impl FixRun {
+    /// Whether anything was (or, with `--diff`, would be) changed.
+    pub fn changed(&self) -> bool {
+        !self.applied.is_empty()
+    }
+}
+
+/// The fixes of one round.
+struct Round {
+    accepted: Vec<Fix>,
+    unsafe_available: Vec<Fix>,
+    not_fixable: Vec<(&'static str, String, String)>,
+    deferred: usize,
+}
+
+/// Plans a fix for each finding, in the findings' order; a fix that touches a file an earlier
+/// fix of the round touches (or one that could not be written before) waits.
+fn plan_round(run: &CheckRun, unsafe_fixes: bool, refused: &HashSet<PathBuf>) -> Round {
+    let mut round = Round {
+        accepted: Vec::new(),
+        unsafe_available: Vec::new(),
+        not_fixable: Vec::new(),
+        deferred: 0,
+    };
+    let mut touched: HashSet<PathBuf> = HashSet::new();
+    for d in &run.diagnostics {
+        let Some(plan) = planner(d.rule) else {
+            continue;
+        };
+        let fix = match plan(&run.inventory, d) {
+            Ok(fix) => fix,
+            Err(no) => {
+                let file = run.inventory.sources.get(d.location.file);
+                let at = format!(
+                    "{}:{}",
+                    file.display,
+                    file.line_col(d.location.span.start).line
+                );
+                round.not_fixable.push((d.rule, at, no.reason));
+                continue;
+            }
+        };
+        if fix.safety == Fixable::Unsafe && !unsafe_fixes {
+            round.unsafe_available.push(fix);
+            continue;
+        }
+        if fix.changes.iter().any(|c| refused.contains(&c.path)) {
+            continue;
+        }
+        if fix.changes.iter().any(|c| touched.contains(&c.path)) {
+            round.deferred += 1;
+            continue;
+        }
+        touched.extend(fix.changes.iter().map(|c| c.path.clone()));
+        round.accepted.push(fix);
+    }
+    round
+}
+
+/// Runs `fix`.
+pub fn run(opts: &FixOptions) -> Result<FixRun, Error> {
+    let mut applied = Vec::new();
+    let mut refused: Vec<(Fix, String)> = Vec::new();
+    let mut refused_paths: HashSet<PathBuf> = HashSet::new();
+    let mut rounds = 0;
+    loop {
+        let check = crate::check(&opts.check)?;
+        let round = plan_round(&check, opts.unsafe_fixes, &refused_paths);
+        if opts.diff_only {
+            return Ok(FixRun {
+                applied: round.accepted,
+                unsafe_available: round.unsafe_available,
+                not_fixable: round.not_fixable,
+                refused,
+                pending: round.deferred,
+                check,
+                rounds,
+            });
+        }
+        if round.accepted.is_empty() || rounds == MAX_ROUNDS {
+            return Ok(FixRun {
+                applied,
+                unsafe_available: round.unsafe_available,
+                not_fixable: round.not_fixable,
+                refused,
+                pending: round.deferred + round.accepted.len(),
+                check,
+                rounds,
+            });
+        }
+        let mut wrote = false;
+        for fix in round.accepted {
+            match write_fix(&check, &fix) {
+                Ok(()) => {
+                    wrote = true;
+                    applied.push(fix);
+                }
+                Err(why) => {
+                    refused_paths.extend(fix.changes.iter().map(|c| c.path.clone()));
+                    refused.push((fix, why));
+                }
+            }
+        }
+        if !wrote {
+            // Nothing on disk changed: this check is still the last word.
+            return Ok(FixRun {
+                applied,
+                unsafe_available: round.unsafe_available,
+                not_fixable: round.not_fixable,
+                refused,
+                pending: round.deferred,
+                check,
+                rounds,
+            });
+        }
+        rounds += 1;
+    }
+}
+
+/// The scanned root, resolved: every write must land below it.
+fn resolved_root(run: &CheckRun) -> Result<PathBuf, String> {
+    let root = if run.inventory.root.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        run.inventory.root.as_path()
+    };
+    root.canonicalize()
+        .map_err(|e| format!("the scanned root cannot be resolved: {e}"))
+}
+
+/// Checks every change of `fix` against the disk, then writes them: new files first, then
+/// changed ones, then removals, so that an interruption leaves no object without a file.
+fn write_fix(run: &CheckRun, fix: &Fix) -> Result<(), String> {
+    let root = resolved_root(run)?;
+    for c in &fix.changes {
+        verify(run, &root, c)?;
+    }
+    let order = |c: &FileChange| match (&c.before, &c.after) {
+        (None, _) => 0,
+        (Some(_), Some(_)) => 1,
+        (Some(_), None) => 2,
+    };
+    let mut changes: Vec<&FileChange> = fix.changes.iter().collect();
+    changes.sort_by_key(|c| order(c));
+    for c in changes {
+        apply(c).map_err(|e| format!("cannot write `{}`: {e}", c.display))?;
+    }
+    Ok(())
+}
+
+/// Whether `change` may be written: inside the root, not through a link, not a render's output,
+/// and the file on disk is still what the check read (a new file: none there yet).
+fn verify(run: &CheckRun, root: &Path, change: &FileChange) -> Result<(), String> {
+    let shown = &change.display;
+    let (Some(parent), Some(_)) = (change.path.parent(), change.path.file_name()) else {
+        return Err(format!("`{shown}` is not a file path"));
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let resolved = parent
+        .canonicalize()
+        .map_err(|e| format!("the directory of `{shown}` cannot be resolved: {e}"))?;
+    if !resolved.starts_with(root) {
+        return Err(format!(
+            "`{shown}` is outside the scanned root (through a link); not written"
+        ));
+    }
+    // A render's output has a `rel` of its own (where the tool's copy had it): matched by the
+    // path the fix names, through the files of the inventory with that name.
+    let name = change
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    let is_render = run.inventory.sources.iter().any(|(_, f)| {
+        (f.generated || f.rendered.is_some())
+            && f.rel.rsplit('/').next() == Some(name)
+            && run.inventory.root.join(&f.rel) == change.path
+    });
+    if is_render {
+        return Err(format!(
+            "`{shown}` is a render's output; fixes are made in the source"
+        ));
+    }
+    let meta = std::fs::symlink_metadata(&change.path);
+    match &change.before {
+        None => match meta {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            _ => Err(format!("`{shown}` exists already; not overwritten")),
+        },
+        Some(before) => {
+            let meta = meta.map_err(|e| format!("`{shown}` cannot be read: {e}"))?;
+            if meta.file_type().is_symlink() {
+                return Err(format!("`{shown}` is a link; not written through"));
+            }
+            if !meta.is_file() {
+                return Err(format!("`{shown}` is not a regular file"));
+            }
+            let now = std::fs::read(&change.path)
+                .map_err(|e| format!("`{shown}` cannot be read: {e}"))?;
+            if now != before.as_bytes() {
+                return Err(format!(
+                    "`{shown}` changed on disk since it was checked; run `fix` again"
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A temporary file beside `path`, holding `text`, with `permissions` when given.
+fn temp_beside(
+    path: &Path,
+    text: &str,
+    permissions: Option<std::fs::Permissions>,
+) -> std::io::Result<PathBuf> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut n = 0u32;
+    loop {
+        let temp = dir.join(format!(
+            ".{name}.manifest-guard-fix.{}.{n}",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+        {
+            Ok(mut file) => {
+                let written = file
+                    .write_all(text.as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .and_then(|()| match permissions {
+                        Some(p) => std::fs::set_permissions(&temp, p),
+                        None => Ok(()),
+                    });
+                if let Err(e) = written {
+                    let _ = std::fs::remove_file(&temp);
+                    return Err(e);
+                }
+                return Ok(temp);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn apply(change: &FileChange) -> std::io::Result<()> {
+    match (&change.before, &change.after) {
+        (_, None) => std::fs::remove_file(&change.path),
+        (Some(_), Some(after)) => {
+            let permissions = std::fs::metadata(&change.path)?.permissions();
+            let temp = temp_beside(&change.path, after, Some(permissions))?;
+            std::fs::rename(&temp, &change.path).inspect_err(|_| {
+                let _ = std::fs::remove_file(&temp);
+            })
+        }
+        (None, Some(after)) => {
+            let temp = temp_beside(&change.path, after, None)?;
+            // A link, not a rename: it fails when the name was taken meanwhile, instead of
+            // replacing what is there.
+            let linked = std::fs::hard_link(&temp, &change.path);
+            let _ = std::fs::remove_file(&temp);
+            linked
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    const TWO: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n";
+
+    fn checked(dir: &Path) -> CheckRun {
+        crate::check(&CheckOptions {
+            paths: vec![dir.to_path_buf()],
+            ..CheckOptions::default()
+        })
+        .expect("check")
+    }
+
+    /// The split of `all.yaml` in `dir`, planned from a check.
+    fn planned(dir: &Path) -> (CheckRun, Fix) {
+        std::fs::write(dir.join("all.yaml"), TWO).expect("write");
+        let run = checked(dir);
+        let mut round = plan_round(&run, true, &HashSet::new());
+        assert_eq!(round.accepted.len(), 1);
+        let fix = round.accepted.remove(0);
+        (run, fix)
+    }
+
+    #[test]
+    fn a_file_changed_since_the_check_is_not_written() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (run, fix) = planned(tmp.path());
+        std::fs::write(tmp.path().join("all.yaml"), format!("{TWO}# edited\n")).expect("write");
+        let why = write_fix(&run, &fix).expect_err("refused");
+        assert!(why.contains("changed on disk"), "{why}");
+        assert!(!tmp.path().join("configmap-a.yaml").exists());
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_one_that_exists() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (run, fix) = planned(tmp.path());
+        std::fs::write(tmp.path().join("configmap-b.yaml"), "mine\n").expect("write");
+        let why = write_fix(&run, &fix).expect_err("refused");
+        assert!(why.contains("exists already"), "{why}");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("configmap-b.yaml")).expect("read"),
+            "mine\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("all.yaml")).expect("read"),
+            TWO
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn no_write_through_a_link_or_outside_the_root() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let repo = tmp.path().join("repo");
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        let (run, _) = planned(&repo);
+        let outside = tmp.path().join("outside.yaml");
+        std::fs::write(&outside, "x: 1\n").expect("write");
+        std::os::unix::fs::symlink(&outside, repo.join("link.yaml")).expect("symlink");
+        std::os::unix::fs::symlink(tmp.path(), repo.join("up")).expect("symlink");
+        let change = |path: PathBuf, before: Option<&str>| Fix {
+            rule: "one-object-per-file",
+            safety: Fixable::Safe,
+            title: "t".into(),
+            caution: None,
+            changes: vec![FileChange {
+                path,
+                display: "d".into(),
+                before: before.map(Arc::from),
+                after: Some("y: 2\n".into()),
+            }],
+        };
+        let why =
+            write_fix(&run, &change(repo.join("link.yaml"), Some("x: 1\n"))).expect_err("a link");
+        assert!(why.contains("is a link"), "{why}");
+        let why = write_fix(&run, &change(repo.join("up/new.yaml"), None)).expect_err("outside");
+        assert!(why.contains("outside the scanned root"), "{why}");
+        let why = write_fix(&run, &change(repo.join("../new.yaml"), None)).expect_err("outside");
+        assert!(why.contains("outside the scanned root"), "{why}");
+        assert_eq!(std::fs::read_to_string(&outside).expect("read"), "x: 1\n");
+        assert!(!tmp.path().join("new.yaml").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_changed_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let k = tmp.path().join("kustomization.yaml");
+        std::fs::write(&k, "resources:\n  - all.yaml\n").expect("write");
+        std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let (run, fix) = planned(tmp.path());
+        write_fix(&run, &fix).expect("written");
+        let mode = std::fs::metadata(&k).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(
+            std::fs::read_to_string(&k).expect("read"),
+            "resources:\n  - configmap-a.yaml\n  - configmap-b.yaml\n"
+        );
+        // No temporary file is left behind.
+        let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["configmap-a.yaml", "configmap-b.yaml", "kustomization.yaml"]
+        );
+    }
+}
