@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json, positions, run, run_in, write};
+use common::{json, positions, rules_and_messages, run, run_in, write};
 
 #[test]
 fn demo_reports_the_incident_on_the_second_name() {
@@ -534,17 +534,7 @@ fn what_a_replaced_applicationset_generates_does_not_exist() {
     write(dir.path(), "b-second.yaml", appset(&[("alpha", "default")]));
     let out = run_in(dir.path(), &["check", ".", "--format", "json"]);
     let v = json(&out);
-    let found: Vec<(String, String)> = v["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap_or("").to_string(),
-                d["message"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect();
+    let found = rules_and_messages(&v);
     let duplicates: Vec<&(String, String)> = found
         .iter()
         .filter(|(rule, _)| rule == "duplicate-application")

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use manifest_guard::fix::{self, FileChange, Fixable};
 
-use common::{corpus_dir, json, render_flags, root, run_in, skip_without_corpus};
+use common::{
+    corpus_dir, json, render_flags, root, rules_and_messages, run_in, skip_without_corpus,
+};
 
 /// Every file below `dir`, by `/`-separated path, with its bytes.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -45,17 +47,7 @@ fn findings(dir: &Path) -> Vec<(String, String)> {
     let out = run_in(dir, &["check", ".", "--format", "json"]);
     assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
     let v = json(&out);
-    let mut found: Vec<(String, String)> = v["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap_or("").to_string(),
-                d["message"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect();
+    let mut found = rules_and_messages(&v);
     found.sort();
     found
 }

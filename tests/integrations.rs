@@ -14,7 +14,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{git, root};
+use common::{git, readme_block, root};
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -1034,22 +1034,6 @@ fn action_comment_step_updates_one_comment() {
 }
 
 // --- the README's snippets ---------------------------------------------------------------------
-
-/// The first fenced block of `lang` after `heading` in README.md.
-fn readme_block(heading: &str, lang: &str) -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
-    let section = readme
-        .split_once(heading)
-        .unwrap_or_else(|| panic!("README has no `{heading}`"))
-        .1;
-    let fence = format!("```{lang}\n");
-    let block = section.split_once(&fence).expect("a fenced block").1;
-    block
-        .split_once("```")
-        .expect("closing fence")
-        .0
-        .to_string()
-}
 
 /// What a newcomer copies from the README is a workflow actionlint accepts, using only inputs
 /// the action has.

@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use common::root;
+use common::{readme_block, root};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const LINUX_X64: &str = "x86_64-unknown-linux-musl";
@@ -694,22 +694,6 @@ fn the_workflow_builds_every_target_the_action_downloads() {
 
 // --- the README's install section ------------------------------------------------------------------
 
-/// The ```sh block that follows `marker` in README.md.
-fn readme_block_after(marker: &str, lang: &str) -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
-    let after = readme
-        .split_once(marker)
-        .unwrap_or_else(|| panic!("README has no `{marker}`"))
-        .1;
-    let fence = format!("```{lang}\n");
-    let block = after.split_once(&fence).expect("a fenced block").1;
-    block
-        .split_once("```")
-        .expect("closing fence")
-        .0
-        .to_string()
-}
-
 const PUBLISHED: &str = "https://github.com/manifest-guard/manifest-guard/releases/download";
 
 /// The README's commands for a release binary, run as written against a stand-in release (the
@@ -717,7 +701,7 @@ const PUBLISHED: &str = "https://github.com/manifest-guard/manifest-guard/releas
 /// stop before unpacking when the checksum does not match.
 #[test]
 fn the_readme_release_commands_verify_then_install() {
-    let script = readme_block_after("**A release binary.**", "sh");
+    let script = readme_block("**A release binary.**", "sh");
     assert!(
         script.starts_with(&format!("version={VERSION}\n")),
         "the README shows the current version (Cargo.toml's): {script}"
@@ -776,13 +760,13 @@ fn the_readme_release_commands_verify_then_install() {
 /// version bump must update them (or users would download an older binary).
 #[test]
 fn the_readme_action_snippets_name_the_current_version() {
-    let install = readme_block_after("**In GitHub Actions**", "yaml");
+    let install = readme_block("**In GitHub Actions**", "yaml");
     assert!(
         install.contains(&format!("uses: manifest-guard/manifest-guard@v{VERSION}\n"))
             && install.contains(&format!("version: {VERSION}\n")),
         "{install}"
     );
-    let workflow = readme_block_after("## In a pull request: the GitHub Action", "yaml");
+    let workflow = readme_block("## In a pull request: the GitHub Action", "yaml");
     assert!(
         workflow.contains(&format!("version: {VERSION} ")),
         "{workflow}"
