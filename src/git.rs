@@ -86,3 +86,193 @@ pub(crate) fn git_bytes(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
     }
     Ok(out.stdout)
 }
+
+/// One entry of `git ls-tree -r -z`; its path as git stores it (bytes, not always UTF-8).
+struct TreeEntry<'a> {
+    mode: &'a str,
+    kind: &'a str,
+    object: &'a str,
+    path: &'a [u8],
+}
+
+impl TreeEntry<'_> {
+    fn shown(&self) -> String {
+        String::from_utf8_lossy(self.path).into_owned()
+    }
+}
+
+/// The entries of `ls-tree -r -z` output: `<mode> SP <type> SP <object> TAB <path> NUL`.
+fn tree_entries(listing: &[u8]) -> Result<Vec<TreeEntry<'_>>, Error> {
+    listing
+        .split(|&b| b == 0)
+        .filter(|record| !record.is_empty())
+        .map(|record| {
+            let unexpected = || {
+                Error::Git(format!(
+                    "unexpected `git ls-tree` line: {}",
+                    String::from_utf8_lossy(record)
+                ))
+            };
+            let tab = record
+                .iter()
+                .position(|&b| b == b'\t')
+                .ok_or_else(unexpected)?;
+            let meta = std::str::from_utf8(&record[..tab]).map_err(|_| unexpected())?;
+            match meta.split(' ').collect::<Vec<_>>()[..] {
+                [mode, kind, object] => Ok(TreeEntry {
+                    mode,
+                    kind,
+                    object,
+                    path: &record[tab + 1..],
+                }),
+                _ => Err(unexpected()),
+            }
+        })
+        .collect()
+}
+
+/// `path` below `dest`, when every component is a plain name: a tree that names `..`, `.`, an
+/// empty component or an absolute path (git itself never writes one, a crafted object can) is
+/// refused, as `tar` refuses such a member.
+fn below(dest: &Path, path: &[u8]) -> Option<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let plain = !path.is_empty()
+        && path
+            .split(|&b| b == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b"..");
+    plain.then(|| dest.join(std::ffi::OsStr::from_bytes(path)))
+}
+
+/// Writes the files of `commit` (every path of the repository) into the empty directory
+/// `dest`, read from git's objects: `git ls-tree -r -z` names the blobs and one
+/// `git cat-file --batch` streams them. The bytes are the blobs' own, whatever
+/// `.gitattributes` says (no `export-ignore`, `export-subst`, end-of-line conversion or filter,
+/// which `git archive` would apply). Links are written as links, after every file and
+/// directory, so that no file is ever written through one (a link is never followed here; the
+/// load decides what a link may reach); a submodule is an empty directory, as in an archive.
+pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Error> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let listing = git_bytes(top, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
+    let entries = tree_entries(&listing)?;
+    let mut blobs: Vec<(&TreeEntry<'_>, std::path::PathBuf)> = Vec::new();
+    let mut made: Option<std::path::PathBuf> = None;
+    for entry in &entries {
+        let path = below(dest, entry.path).ok_or_else(|| {
+            Error::Git(format!(
+                "cannot extract `{commit}`: the path `{}` leaves the tree",
+                entry.shown()
+            ))
+        })?;
+        // Entries come directory by directory: most share the previous one's parent.
+        if let Some(parent) = path.parent()
+            && made.as_deref() != Some(parent)
+        {
+            std::fs::create_dir_all(parent).map_err(|e| write_error(entry, &e))?;
+            made = Some(parent.to_path_buf());
+        }
+        match (entry.mode, entry.kind) {
+            ("160000", "commit") => {
+                std::fs::create_dir(&path).map_err(|e| write_error(entry, &e))?
+            }
+            (_, "blob") => blobs.push((entry, path)),
+            _ => {}
+        }
+    }
+    let (mut child, group) = crate::scratch::spawn_group(
+        Command::new("git")
+            .arg("-C")
+            .arg(top)
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(|e| Error::Git(format!("cannot run git cat-file: {e}")))?;
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(Error::Git("git cat-file gave no pipes".into()));
+    };
+    // The object names go in from a thread of their own: git answers as it reads, and a pipe
+    // written and read by one thread would fill up and stall both.
+    let names: String = blobs
+        .iter()
+        .map(|(e, _)| format!("{}\n", e.object))
+        .collect();
+    let feeder = std::thread::spawn(move || stdin.write_all(names.as_bytes()));
+    let mut out = BufReader::with_capacity(1 << 16, stdout);
+    let mut links: Vec<(&TreeEntry<'_>, &std::path::PathBuf, Vec<u8>)> = Vec::new();
+    let mut result = Ok(());
+    let mut header = String::new();
+    for (entry, path) in &blobs {
+        if crate::scratch::interrupted() {
+            result = Err(Error::Git("interrupted".into()));
+            break;
+        }
+        header.clear();
+        let size = match out.read_line(&mut header) {
+            Ok(_) => header
+                .trim_end()
+                .strip_prefix(entry.object)
+                .and_then(|rest| rest.strip_prefix(" blob "))
+                .and_then(|n| n.parse::<u64>().ok()),
+            Err(_) => None,
+        };
+        let Some(size) = size else {
+            result = Err(Error::Git(format!(
+                "cannot read `{}` from git: {}",
+                entry.shown(),
+                header.trim_end()
+            )));
+            break;
+        };
+        let mut body = (&mut out).take(size);
+        let written = if entry.mode == "120000" {
+            let mut target = Vec::new();
+            body.read_to_end(&mut target)
+                .map(|_| links.push((*entry, path, target)))
+        } else {
+            // Never through a link and never over a file: `create_new` refuses both.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(if entry.mode == "100755" { 0o755 } else { 0o644 })
+                .open(path)
+                .and_then(|mut file| std::io::copy(&mut body, &mut file).map(|_| ()))
+        };
+        // Each object ends with a newline of git's.
+        let mut newline = [0u8; 1];
+        if let Err(e) = written.and_then(|()| out.read_exact(&mut newline)) {
+            result = Err(write_error(entry, &e));
+            break;
+        }
+    }
+    drop(out);
+    let fed = feeder.join();
+    let finished = child.wait_with_output();
+    drop(group);
+    result?;
+    match (fed, finished) {
+        (Ok(Ok(())), Ok(status)) if status.status.success() => {}
+        (_, Ok(status)) => {
+            return Err(Error::Git(format!(
+                "git cat-file failed: {}",
+                String::from_utf8_lossy(&status.stderr).trim()
+            )));
+        }
+        (_, Err(e)) => return Err(Error::Git(format!("git cat-file failed: {e}"))),
+    }
+    for (entry, path, target) in links {
+        use std::os::unix::ffi::OsStrExt;
+        std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), path)
+            .map_err(|e| write_error(entry, &e))?;
+    }
+    Ok(())
+}
+
+fn write_error(entry: &TreeEntry<'_>, e: &std::io::Error) -> Error {
+    Error::Git(format!(
+        "cannot write `{}` of the revision: {e}",
+        entry.shown()
+    ))
+}
