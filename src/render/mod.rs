@@ -635,86 +635,35 @@ impl Builder<'_> {
         )
         .with_limits(&self.settings.limits)
         .with_tree(self.sources.tree.clone());
-        // The files that hold an Application or ApplicationSet, found on every core: most files
-        // of a large tree hold neither, and the loop below is sequential.
-        let is_argocd = |m: &crate::model::Manifest<'_>| {
-            let group = group_of(m.api_version);
-            argocd::is_applicationset(group, m.kind) || argocd::is_application(group, m.kind)
-        };
+        // Each file's Applications read, and its ApplicationSets and scaffolding notes found, on
+        // every core (most files of a large tree hold neither); then, in file order, the
+        // ApplicationSets expanded one after the other (they share the run's budget of generated
+        // Applications) and everything kept in the order one loop over the files would keep it.
+        let argocd_namespace = &self.settings.argocd_namespace;
         let sources = &self.sources;
-        let files: Vec<FileId> = files
+        let found: Vec<Vec<Found<'_>>> = files
             .par_iter()
-            .copied()
-            .filter(|&id| {
-                sources.get(id).documents.iter().any(|d| {
-                    d.root
-                        .as_deref()
-                        .is_some_and(|root| manifests_of(root).iter().any(is_argocd))
-                })
-            })
+            .map(|&file_id| written_in(sources, file_id, argocd_namespace))
             .collect();
-        for file_id in files {
-            let file = self.sources.get(file_id);
-            for (doc_index, doc) in file.documents.iter().enumerate() {
-                let Some(root) = &doc.root else { continue };
-                for m in manifests_of(root) {
-                    let group = group_of(m.api_version);
-                    let argocd_kind = argocd::is_applicationset(group, m.kind)
-                        || argocd::is_application(group, m.kind);
-                    // A scaffolding template (Backstage's `${{ values.x }}`, GitHub's
-                    // expressions) is filled in before anything applies it: not an
-                    // Application of this repository.
-                    if argocd_kind && let Some(line) = scaffold_placeholder_line(file, m.node.span)
-                    {
-                        self.notes.push(RenderNote::not_rendered(
-                            Location {
-                                file: file_id,
-                                span: m.node.get("kind").map_or(m.node.span, |k| k.span),
-                            },
-                            format!(
-                                "not a manifest: template syntax at line {line} (`${{{{ }}}}` placeholders are filled in before this {} is applied)",
-                                m.kind
-                            ),
-                            "a template (such as a Backstage skeleton) is checked in what it generates; exclude its directory in .manifest-guard.yaml to say so",
-                        ));
-                        continue;
-                    }
-                    if argocd::is_applicationset(group, m.kind) {
-                        let at = |span: Span| Location {
-                            file: file_id,
-                            span,
-                        };
-                        for app in expand_appset(
-                            m.node,
-                            &at,
-                            &expander,
-                            self.settings,
-                            &mut self.notes,
-                            &mut self.generated,
-                        ) {
-                            entries.push(Entry::new(app, None, None, 0));
-                        }
-                        continue;
-                    }
-                    if !argocd::is_application(group, m.kind) {
-                        continue;
-                    }
-                    let node = m.node;
-                    let locate = |path: &[&str]| Location {
+        for item in found.into_iter().flatten() {
+            match item {
+                Found::Note(note) => self.notes.push(note),
+                Found::Application(entry) => entries.push(*entry),
+                Found::ApplicationSet(file_id, node) => {
+                    let at = |span: Span| Location {
                         file: file_id,
-                        span: locate_path(node, path)
-                            .unwrap_or_else(|| node.get("kind").map_or(node.span, |k| k.span)),
+                        span,
                     };
-                    let mut app = argocd::application::read(
-                        &node.to_json(),
-                        &locate,
-                        None,
-                        AppOrigin::default(),
-                    );
-                    if app.namespace.is_empty() {
-                        app.namespace = self.settings.argocd_namespace.clone();
+                    for app in expand_appset(
+                        node,
+                        &at,
+                        &expander,
+                        self.settings,
+                        &mut self.notes,
+                        &mut self.generated,
+                    ) {
+                        entries.push(Entry::new(app, None, None, 0));
                     }
-                    entries.push(Entry::new(app, Some((file_id, doc_index)), None, 0));
                 }
             }
         }
@@ -2006,6 +1955,69 @@ impl Placer<'_> {
             })
             .collect()
     }
+}
+
+/// What a file written in the tree holds for Argo CD, in order: an Application read, an
+/// ApplicationSet to expand, or a note on a scaffolding template.
+enum Found<'a> {
+    Application(Box<Entry>),
+    ApplicationSet(FileId, &'a Node),
+    Note(RenderNote),
+}
+
+/// The Applications and ApplicationSets written in `file_id` (pure: read on any thread).
+fn written_in<'a>(sources: &'a Sources, file_id: FileId, argocd_namespace: &str) -> Vec<Found<'a>> {
+    let mut out = Vec::new();
+    let file = sources.get(file_id);
+    for (doc_index, doc) in file.documents.iter().enumerate() {
+        let Some(root) = &doc.root else { continue };
+        for m in manifests_of(root) {
+            let group = group_of(m.api_version);
+            let appset = argocd::is_applicationset(group, m.kind);
+            let application = argocd::is_application(group, m.kind);
+            if !appset && !application {
+                continue;
+            }
+            // A scaffolding template (Backstage's `${{ values.x }}`, GitHub's expressions) is
+            // filled in before anything applies it: not an Application of this repository.
+            if let Some(line) = scaffold_placeholder_line(file, m.node.span) {
+                out.push(Found::Note(RenderNote::not_rendered(
+                    Location {
+                        file: file_id,
+                        span: m.node.get("kind").map_or(m.node.span, |k| k.span),
+                    },
+                    format!(
+                        "not a manifest: template syntax at line {line} (`${{{{ }}}}` placeholders are filled in before this {} is applied)",
+                        m.kind
+                    ),
+                    "a template (such as a Backstage skeleton) is checked in what it generates; exclude its directory in .manifest-guard.yaml to say so",
+                )));
+                continue;
+            }
+            if appset {
+                out.push(Found::ApplicationSet(file_id, m.node));
+                continue;
+            }
+            let node = m.node;
+            let locate = |path: &[&str]| Location {
+                file: file_id,
+                span: locate_path(node, path)
+                    .unwrap_or_else(|| node.get("kind").map_or(node.span, |k| k.span)),
+            };
+            let mut app =
+                argocd::application::read(&node.to_json(), &locate, None, AppOrigin::default());
+            if app.namespace.is_empty() {
+                app.namespace = argocd_namespace.to_string();
+            }
+            out.push(Found::Application(Box::new(Entry::new(
+                app,
+                Some((file_id, doc_index)),
+                None,
+                0,
+            ))));
+        }
+    }
+    out
 }
 
 /// Expands an ApplicationSet into generated Applications, each pointing at the template (the
