@@ -152,7 +152,6 @@ fn below(dest: &Path, path: &[u8]) -> Option<std::path::PathBuf> {
 /// load decides what a link may reach); a submodule is an empty directory, as in an archive.
 pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Error> {
     use std::io::{BufRead, BufReader, Read, Write};
-    use std::os::unix::fs::OpenOptionsExt;
 
     let listing = git_bytes(top, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
     let entries = tree_entries(&listing)?;
@@ -184,7 +183,7 @@ pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Er
         Command::new("git")
             .arg("-C")
             .arg(top)
-            .args(["cat-file", "--batch"])
+            .args(["cat-file", "--batch", "--buffer"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped()),
@@ -195,25 +194,37 @@ pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Er
     };
     // The object names go in from a thread of their own: git answers as it reads, and a pipe
     // written and read by one thread would fill up and stall both.
-    let names: String = blobs
+    // Identical files are one blob (often, in a repository of similar Applications): each blob
+    // is read from git once and written to every path that holds it.
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, (entry, _)) in blobs.iter().enumerate() {
+        let g = *group_of.entry(entry.object).or_insert_with(|| {
+            groups.push((entry.object, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(i);
+    }
+    let names: String = groups
         .iter()
-        .map(|(e, _)| format!("{}\n", e.object))
+        .map(|(object, _)| format!("{object}\n"))
         .collect();
     let feeder = std::thread::spawn(move || stdin.write_all(names.as_bytes()));
     let mut out = BufReader::with_capacity(1 << 16, stdout);
     let mut links: Vec<(&TreeEntry<'_>, &std::path::PathBuf, Vec<u8>)> = Vec::new();
     let mut result = Ok(());
     let mut header = String::new();
-    for (entry, path) in &blobs {
+    for (object, members) in &groups {
         if crate::scratch::interrupted() {
             result = Err(Error::Git("interrupted".into()));
             break;
         }
+        let (entry, _) = &blobs[members[0]];
         header.clear();
         let size = match out.read_line(&mut header) {
             Ok(_) => header
                 .trim_end()
-                .strip_prefix(entry.object)
+                .strip_prefix(*object)
                 .and_then(|rest| rest.strip_prefix(" blob "))
                 .and_then(|n| n.parse::<u64>().ok()),
             Err(_) => None,
@@ -227,19 +238,9 @@ pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Er
             break;
         };
         let mut body = (&mut out).take(size);
-        let written = if entry.mode == "120000" {
-            let mut target = Vec::new();
-            body.read_to_end(&mut target)
-                .map(|_| links.push((*entry, path, target)))
-        } else {
-            // Never through a link and never over a file: `create_new` refuses both.
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(if entry.mode == "100755" { 0o755 } else { 0o644 })
-                .open(path)
-                .and_then(|mut file| std::io::copy(&mut body, &mut file).map(|_| ()))
-        };
+        let members: Vec<&(&TreeEntry<'_>, std::path::PathBuf)> =
+            members.iter().map(|&m| &blobs[m]).collect();
+        let written = write_blob(&mut body, &members, &mut links);
         // Each object ends with a newline of git's.
         let mut newline = [0u8; 1];
         if let Err(e) = written.and_then(|()| out.read_exact(&mut newline)) {
@@ -266,6 +267,57 @@ pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Er
         use std::os::unix::ffi::OsStrExt;
         std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), path)
             .map_err(|e| write_error(entry, &e))?;
+    }
+    Ok(())
+}
+
+/// A new file at `path` with the mode git gives `entry`: never through a link and never over
+/// a file (`create_new` refuses both).
+fn create(entry: &TreeEntry<'_>, path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(if entry.mode == "100755" { 0o755 } else { 0o644 })
+        .open(path)
+}
+
+/// Writes one blob (`body`, read to its end) to every path that holds it: a regular file
+/// streamed to the first file and copied from there to the others, a link's target kept in
+/// `links` to be written after every file.
+fn write_blob<'e>(
+    body: &mut impl std::io::Read,
+    members: &[&'e (&'e TreeEntry<'e>, std::path::PathBuf)],
+    links: &mut Vec<(&'e TreeEntry<'e>, &'e std::path::PathBuf, Vec<u8>)>,
+) -> std::io::Result<()> {
+    let first_file = members.iter().position(|(e, _)| e.mode != "120000");
+    let mut target = None;
+    match first_file {
+        Some(k) => {
+            let (entry, path) = members[k];
+            std::io::copy(body, &mut create(entry, path)?)?;
+        }
+        None => {
+            let mut bytes = Vec::new();
+            body.read_to_end(&mut bytes)?;
+            target = Some(bytes);
+        }
+    }
+    for (k, (entry, path)) in members.iter().map(|m| (m.0, &m.1)).enumerate() {
+        let written = first_file.map(|f| &members[f].1);
+        if entry.mode == "120000" {
+            let bytes = match (&target, written) {
+                (Some(bytes), _) => bytes.clone(),
+                // The same bytes as the file written above.
+                (None, Some(file)) => std::fs::read(file)?,
+                (None, None) => Vec::new(),
+            };
+            links.push((entry, path, bytes));
+        } else if let Some(file) = written
+            && first_file != Some(k)
+        {
+            std::io::copy(&mut std::fs::File::open(file)?, &mut create(entry, path)?)?;
+        }
     }
     Ok(())
 }

@@ -1609,13 +1609,21 @@ fn the_base_is_the_blobs_whatever_gitattributes_says() {
 
 /// A link committed in the base is written as a link and never followed by the extraction:
 /// one to a directory outside the repository, one to a file outside it, and a file of the same
-/// directory, all unchanged in the head, give no change; a submodule is an empty directory.
+/// directory, all unchanged in the head, give no change; a submodule is an empty directory; a
+/// blob at several paths (files, a file and a link) is written to each.
 #[test]
 fn links_in_the_base_are_links_and_lead_nowhere() {
     let s = kafka_repository();
     std::os::unix::fs::symlink("/etc", s.repo().join("kafka/etc")).expect("symlink");
     std::os::unix::fs::symlink("/etc/hostname", s.repo().join("kafka/host.yaml")).expect("symlink");
     s.write("kafka/more.yaml", &config_map("more", &[("a", "1")]));
+    // One blob at several paths (read from git once, written to each): two files with the
+    // same bytes, and a file holding what the link `host.yaml` holds.
+    s.write(
+        "kafka/more-copy/more.yaml",
+        &config_map("more", &[("a", "1")]),
+    );
+    s.write("kafka/target.txt", "/etc/hostname");
     s.commit("links");
     // A submodule entry (a gitlink), as `git submodule add` leaves it in the index.
     let head = s.git(&["rev-parse", "HEAD"]);
