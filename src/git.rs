@@ -86,3 +86,245 @@ pub(crate) fn git_bytes(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
     }
     Ok(out.stdout)
 }
+
+/// One entry of `git ls-tree -r -z`; its path as git stores it (bytes, not always UTF-8).
+struct TreeEntry<'a> {
+    mode: &'a str,
+    kind: &'a str,
+    object: &'a str,
+    path: &'a [u8],
+}
+
+impl TreeEntry<'_> {
+    fn shown(&self) -> String {
+        String::from_utf8_lossy(self.path).into_owned()
+    }
+}
+
+/// The entries of `ls-tree -r -z` output: `<mode> SP <type> SP <object> TAB <path> NUL`.
+fn tree_entries(listing: &[u8]) -> Result<Vec<TreeEntry<'_>>, Error> {
+    listing
+        .split(|&b| b == 0)
+        .filter(|record| !record.is_empty())
+        .map(|record| {
+            let unexpected = || {
+                Error::Git(format!(
+                    "unexpected `git ls-tree` line: {}",
+                    String::from_utf8_lossy(record)
+                ))
+            };
+            let tab = record
+                .iter()
+                .position(|&b| b == b'\t')
+                .ok_or_else(unexpected)?;
+            let meta = std::str::from_utf8(&record[..tab]).map_err(|_| unexpected())?;
+            match meta.split(' ').collect::<Vec<_>>()[..] {
+                [mode, kind, object] => Ok(TreeEntry {
+                    mode,
+                    kind,
+                    object,
+                    path: &record[tab + 1..],
+                }),
+                _ => Err(unexpected()),
+            }
+        })
+        .collect()
+}
+
+/// `path` below `dest`, when every component is a plain name: a tree that names `..`, `.`, an
+/// empty component or an absolute path (git itself never writes one, a crafted object can) is
+/// refused, as `tar` refuses such a member.
+fn below(dest: &Path, path: &[u8]) -> Option<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let plain = !path.is_empty()
+        && path
+            .split(|&b| b == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b"..");
+    plain.then(|| dest.join(std::ffi::OsStr::from_bytes(path)))
+}
+
+/// Writes the files of `commit` (every path of the repository) into the empty directory
+/// `dest`, read from git's objects: `git ls-tree -r -z` names the blobs and one
+/// `git cat-file --batch` streams them. The bytes are the blobs' own, whatever
+/// `.gitattributes` says (no `export-ignore`, `export-subst`, end-of-line conversion or filter,
+/// which `git archive` would apply). Links are written as links, after every file and
+/// directory, so that no file is ever written through one (a link is never followed here; the
+/// load decides what a link may reach); a submodule is an empty directory, as in an archive.
+pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Error> {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let listing = git_bytes(top, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
+    let entries = tree_entries(&listing)?;
+    let mut blobs: Vec<(&TreeEntry<'_>, std::path::PathBuf)> = Vec::new();
+    let mut made: Option<std::path::PathBuf> = None;
+    for entry in &entries {
+        let path = below(dest, entry.path).ok_or_else(|| {
+            Error::Git(format!(
+                "cannot extract `{commit}`: the path `{}` leaves the tree",
+                entry.shown()
+            ))
+        })?;
+        // Entries come directory by directory: most share the previous one's parent.
+        if let Some(parent) = path.parent()
+            && made.as_deref() != Some(parent)
+        {
+            std::fs::create_dir_all(parent).map_err(|e| write_error(entry, &e))?;
+            made = Some(parent.to_path_buf());
+        }
+        match (entry.mode, entry.kind) {
+            ("160000", "commit") => {
+                std::fs::create_dir(&path).map_err(|e| write_error(entry, &e))?
+            }
+            (_, "blob") => blobs.push((entry, path)),
+            _ => {}
+        }
+    }
+    let (mut child, group) = crate::scratch::spawn_group(
+        Command::new("git")
+            .arg("-C")
+            .arg(top)
+            .args(["cat-file", "--batch", "--buffer"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(|e| Error::Git(format!("cannot run git cat-file: {e}")))?;
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(Error::Git("git cat-file gave no pipes".into()));
+    };
+    // The object names go in from a thread of their own: git answers as it reads, and a pipe
+    // written and read by one thread would fill up and stall both.
+    // Identical files are one blob (often, in a repository of similar Applications): each blob
+    // is read from git once and written to every path that holds it.
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, (entry, _)) in blobs.iter().enumerate() {
+        let g = *group_of.entry(entry.object).or_insert_with(|| {
+            groups.push((entry.object, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(i);
+    }
+    let names: String = groups
+        .iter()
+        .map(|(object, _)| format!("{object}\n"))
+        .collect();
+    let feeder = std::thread::spawn(move || stdin.write_all(names.as_bytes()));
+    let mut out = BufReader::with_capacity(1 << 16, stdout);
+    let mut links: Vec<(&TreeEntry<'_>, &std::path::PathBuf, Vec<u8>)> = Vec::new();
+    let mut result = Ok(());
+    let mut header = String::new();
+    for (object, members) in &groups {
+        if crate::scratch::interrupted() {
+            result = Err(Error::Git("interrupted".into()));
+            break;
+        }
+        let (entry, _) = &blobs[members[0]];
+        header.clear();
+        let size = match out.read_line(&mut header) {
+            Ok(_) => header
+                .trim_end()
+                .strip_prefix(*object)
+                .and_then(|rest| rest.strip_prefix(" blob "))
+                .and_then(|n| n.parse::<u64>().ok()),
+            Err(_) => None,
+        };
+        let Some(size) = size else {
+            result = Err(Error::Git(format!(
+                "cannot read `{}` from git: {}",
+                entry.shown(),
+                header.trim_end()
+            )));
+            break;
+        };
+        let mut body = (&mut out).take(size);
+        let members: Vec<&(&TreeEntry<'_>, std::path::PathBuf)> =
+            members.iter().map(|&m| &blobs[m]).collect();
+        let written = write_blob(&mut body, &members, &mut links);
+        // Each object ends with a newline of git's.
+        let mut newline = [0u8; 1];
+        if let Err(e) = written.and_then(|()| out.read_exact(&mut newline)) {
+            result = Err(write_error(entry, &e));
+            break;
+        }
+    }
+    drop(out);
+    let fed = feeder.join();
+    let finished = child.wait_with_output();
+    drop(group);
+    result?;
+    match (fed, finished) {
+        (Ok(Ok(())), Ok(status)) if status.status.success() => {}
+        (_, Ok(status)) => {
+            return Err(Error::Git(format!(
+                "git cat-file failed: {}",
+                String::from_utf8_lossy(&status.stderr).trim()
+            )));
+        }
+        (_, Err(e)) => return Err(Error::Git(format!("git cat-file failed: {e}"))),
+    }
+    for (entry, path, target) in links {
+        use std::os::unix::ffi::OsStrExt;
+        std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), path)
+            .map_err(|e| write_error(entry, &e))?;
+    }
+    Ok(())
+}
+
+/// A new file at `path` with the mode git gives `entry`: never through a link and never over
+/// a file (`create_new` refuses both).
+fn create(entry: &TreeEntry<'_>, path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(if entry.mode == "100755" { 0o755 } else { 0o644 })
+        .open(path)
+}
+
+/// Writes one blob (`body`, read to its end) to every path that holds it: a regular file
+/// streamed to the first file and copied from there to the others, a link's target kept in
+/// `links` to be written after every file.
+fn write_blob<'e>(
+    body: &mut impl std::io::Read,
+    members: &[&'e (&'e TreeEntry<'e>, std::path::PathBuf)],
+    links: &mut Vec<(&'e TreeEntry<'e>, &'e std::path::PathBuf, Vec<u8>)>,
+) -> std::io::Result<()> {
+    let first_file = members.iter().position(|(e, _)| e.mode != "120000");
+    let mut target = None;
+    match first_file {
+        Some(k) => {
+            let (entry, path) = members[k];
+            std::io::copy(body, &mut create(entry, path)?)?;
+        }
+        None => {
+            let mut bytes = Vec::new();
+            body.read_to_end(&mut bytes)?;
+            target = Some(bytes);
+        }
+    }
+    for (k, (entry, path)) in members.iter().map(|m| (m.0, &m.1)).enumerate() {
+        let written = first_file.map(|f| &members[f].1);
+        if entry.mode == "120000" {
+            let bytes = match (&target, written) {
+                (Some(bytes), _) => bytes.clone(),
+                // The same bytes as the file written above.
+                (None, Some(file)) => std::fs::read(file)?,
+                (None, None) => Vec::new(),
+            };
+            links.push((entry, path, bytes));
+        } else if let Some(file) = written
+            && first_file != Some(k)
+        {
+            std::io::copy(&mut std::fs::File::open(file)?, &mut create(entry, path)?)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_error(entry: &TreeEntry<'_>, e: &std::io::Error) -> Error {
+    Error::Git(format!(
+        "cannot write `{}` of the revision: {e}",
+        entry.shown()
+    ))
+}

@@ -1,5 +1,5 @@
 //! What the process puts on the machine while it runs — its private temporary directories and
-//! the process groups of the programs it spawns (helm, kustomize, git archive, tar) — and the
+//! the process groups of the programs it spawns (helm, kustomize, git cat-file) — and the
 //! Ctrl-C / SIGTERM handler that takes them away before the process exits.
 //!
 //! On every normal path destructors clean up. An interrupt ends the process with

@@ -62,3 +62,42 @@ fn the_same_seed_writes_the_same_tree() {
     assert_eq!(listing("a", 11), listing("b", 11));
     assert_ne!(listing("c", 11), listing("d", 12));
 }
+
+/// The render stage places documents, and the rules read memoised indexes, on every core: one
+/// thread and several give byte-identical reports and renders (objects in the same order, the
+/// same findings), on a generated tree with planted findings, StatefulSets, budgets and
+/// ApplicationSets. (`render` has no `--jobs`: rayon's `RAYON_NUM_THREADS` sizes its pool.)
+#[test]
+fn one_thread_and_several_give_the_same_output() {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let dir = tmp.path().join("repo");
+    generate_tree::generate(&dir, 60, 10, 3, 4);
+    for command in ["check", "render"] {
+        let run = |jobs: &str| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_manifest-guard"))
+                .args([command, ".", "--format", "json"])
+                .current_dir(&dir)
+                .env("RAYON_NUM_THREADS", jobs)
+                .output()
+                .expect("manifest-guard runs");
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{command} with {jobs} threads: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        let serial = run("1");
+        assert!(serial.len() > 1000, "{command}: {serial:?}");
+        for jobs in ["2", "7"] {
+            assert!(
+                run(jobs) == serial,
+                "{command}: {jobs} threads differ from one"
+            );
+        }
+    }
+    // `--jobs` is what a user sets: the same report as one thread.
+    let one = run_in(&dir, &["check", ".", "--format", "json", "--jobs", "1"]);
+    let many = run_in(&dir, &["check", ".", "--format", "json", "--jobs", "5"]);
+    assert!(one.stdout == many.stdout, "--jobs 5 differs from --jobs 1");
+}

@@ -1670,3 +1670,77 @@ fn a_changed_source_that_cannot_be_rendered_is_listed() {
     assert_eq!(change_rows(&v).len(), 1, "{}", out.stdout);
     s.assert_clean("an unrendered source");
 }
+
+// ---- issue 12: the base read from git's objects ----
+
+/// The base revision is the blobs git stores, whatever the repository's `.gitattributes` asks
+/// of an archive: `export-ignore` once hid a file from the base (so an unchanged object showed
+/// as created) and `export-subst` rewrote `$Format:…$` in another (so an unchanged object
+/// showed as modified). Read from the objects (`git cat-file --batch`), nothing changed.
+#[test]
+fn the_base_is_the_blobs_whatever_gitattributes_says() {
+    let s = kafka_repository();
+    s.write(
+        ".gitattributes",
+        "kafka/hidden.yaml export-ignore\nkafka/stamped.yaml export-subst\n* text eol=crlf\n",
+    );
+    s.write("kafka/hidden.yaml", &config_map("hidden", &[("a", "1")]));
+    s.write(
+        "kafka/stamped.yaml",
+        &config_map("stamped", &[("commit", "$Format:%H$")]),
+    );
+    s.commit("attributes");
+    s.write("README.md", "a change no manifest sees\n");
+    s.commit("head: a README");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let v = json(&out);
+    assert_eq!(
+        changes(&v),
+        Vec::<serde_json::Value>::new(),
+        "{}",
+        out.stdout
+    );
+    s.assert_clean("a base with .gitattributes");
+}
+
+/// A link committed in the base is written as a link and never followed by the extraction:
+/// one to a directory outside the repository, one to a file outside it, and a file of the same
+/// directory, all unchanged in the head, give no change; a submodule is an empty directory; a
+/// blob at several paths (files, a file and a link) is written to each.
+#[test]
+fn links_in_the_base_are_links_and_lead_nowhere() {
+    let s = kafka_repository();
+    std::os::unix::fs::symlink("/etc", s.repo().join("kafka/etc")).expect("symlink");
+    std::os::unix::fs::symlink("/etc/hostname", s.repo().join("kafka/host.yaml")).expect("symlink");
+    s.write("kafka/more.yaml", &config_map("more", &[("a", "1")]));
+    // One blob at several paths (read from git once, written to each): two files with the
+    // same bytes, and a file holding what the link `host.yaml` holds.
+    s.write(
+        "kafka/more-copy/more.yaml",
+        &config_map("more", &[("a", "1")]),
+    );
+    s.write("kafka/target.txt", "/etc/hostname");
+    s.commit("links");
+    // A submodule entry (a gitlink), as `git submodule add` leaves it in the index.
+    let head = s.git(&["rev-parse", "HEAD"]);
+    s.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{},vendor/sub", head.trim()),
+    ]);
+    s.git(&["commit", "--quiet", "--message", "a submodule"]);
+    s.write("README.md", "a change no manifest sees\n");
+    s.commit("head: a README");
+    let out = s.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert!(out.code <= 1, "{}{}", out.stdout, out.stderr);
+    let v = json(&out);
+    assert_eq!(
+        changes(&v),
+        Vec::<serde_json::Value>::new(),
+        "{}",
+        out.stdout
+    );
+    s.assert_clean("a base with links");
+}

@@ -1,6 +1,6 @@
 //! `diff`: what a merge or a sync will create, change, recreate and delete, per cluster.
 //!
-//! It materialises the base (and, if asked, the head) revision with `git archive` into a
+//! It materialises the base (and, if asked, the head) revision from git's objects into a
 //! temporary directory — no worktree is registered, so nothing is left in the repository, and
 //! the directory is removed on every exit path, Ctrl-C and SIGTERM included (`scratch`) — runs
 //! the same load and render on both sides, and compares the inventories (`change`). It never
@@ -15,7 +15,6 @@ pub mod unrendered;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use crate::config::{self, Config};
@@ -23,7 +22,7 @@ use crate::error::Error;
 use crate::git::{file_at, git, resolve};
 use crate::render::argocd::repo::{Checkout, checkout_of};
 use crate::scan::Scan;
-use crate::scratch::{self, TempDir};
+use crate::scratch::TempDir;
 
 pub use change::{Change, ChangeKind, ChangeSet, ConfigOrigin, ConfigSource, Owner};
 
@@ -60,50 +59,17 @@ fn scratch_dir() -> std::io::Result<TempDir> {
 }
 
 /// Extracts `commit` (which `rev` names) of the repository at `top` into a new temporary
-/// directory.
+/// directory, from git's objects (`git::write_tree`: the blobs' own bytes, links written as
+/// links and never followed).
 fn materialize(top: &Path, rev: &str, commit: &str) -> Result<Materialized, Error> {
     let materialized = Materialized {
         dir: scratch_dir()
             .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?,
     };
-    // Both in process groups of their own, registered, so an interrupt stops them before their
-    // directory is removed.
-    let (mut archive, archive_group) = scratch::spawn_group(
-        Command::new("git")
-            .arg("-C")
-            .arg(top)
-            .args(["archive", "--format=tar", commit])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    )
-    .map_err(|e| Error::Git(format!("cannot run git archive: {e}")))?;
-    let Some(stdout) = archive.stdout.take() else {
-        return Err(Error::Git("git archive gave no output".into()));
-    };
-    let (untar, untar_group) = scratch::spawn_group(
-        Command::new("tar")
-            .args(["-x", "-f", "-", "-C"])
-            .arg(materialized.dir.path())
-            .stdin(stdout)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
-    )
-    .map_err(|e| Error::Git(format!("cannot run tar: {e}")))?;
-    let untar = untar
-        .wait_with_output()
-        .map_err(|e| Error::Git(format!("tar failed: {e}")))?;
-    let archived = archive
-        .wait_with_output()
-        .map_err(|e| Error::Git(format!("git archive failed: {e}")))?;
-    drop((untar_group, archive_group));
-    if !archived.status.success() || !untar.status.success() {
-        return Err(Error::Git(format!(
-            "cannot extract `{rev}`: {}{}",
-            String::from_utf8_lossy(&archived.stderr).trim(),
-            String::from_utf8_lossy(&untar.stderr).trim()
-        )));
-    }
+    crate::git::write_tree(top, commit, materialized.dir.path()).map_err(|e| match e {
+        Error::Git(why) => Error::Git(format!("cannot extract `{rev}`: {why}")),
+        other => other,
+    })?;
     Ok(materialized)
 }
 

@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::load::{FileId, Location, Node, RenderedFrom, RenderedPart, SourceFile, Sources, Span};
 use crate::model::argocd::{
@@ -324,23 +325,35 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
     let mut scopes = Scopes::default();
     let mut clusters = vec![argocd::cluster::in_cluster()];
     let mut clusters_declared = false;
-    for (file_id, file) in sources.iter() {
-        for doc in &file.documents {
-            let Some(root) = &doc.root else { continue };
-            for m in manifests_of(root) {
-                if Scopes::is_crd(m.api_version, m.kind) {
-                    scopes.learn_crd(m.node);
-                }
-                let at = Location {
-                    file: file_id,
-                    span: m.node.get("kind").map_or(m.node.span, |k| k.span),
-                };
-                if let Some(c) = argocd::cluster::from_secret(m.node, at) {
-                    clusters_declared = true;
-                    clusters.push(c);
+    // The CRDs and cluster Secrets of every file, found on every core (most files hold
+    // neither), then learnt in file order, as one loop over the files would.
+    let found: Vec<(Vec<&Node>, Vec<Cluster>)> = (0..sources.len())
+        .into_par_iter()
+        .map(|i| {
+            let file_id = FileId(i);
+            let (mut crds, mut secrets) = (Vec::new(), Vec::new());
+            for doc in &sources.get(file_id).documents {
+                let Some(root) = &doc.root else { continue };
+                for m in manifests_of(root) {
+                    if Scopes::is_crd(m.api_version, m.kind) {
+                        crds.push(m.node);
+                    }
+                    let at = Location {
+                        file: file_id,
+                        span: m.node.get("kind").map_or(m.node.span, |k| k.span),
+                    };
+                    secrets.extend(argocd::cluster::from_secret(m.node, at));
                 }
             }
+            (crds, secrets)
+        })
+        .collect();
+    for (crds, secrets) in found {
+        for crd in crds {
+            scopes.learn_crd(crd);
         }
+        clusters_declared |= !secrets.is_empty();
+        clusters.extend(secrets);
     }
     for c in &settings.clusters {
         clusters_declared = true;
@@ -622,86 +635,35 @@ impl Builder<'_> {
         )
         .with_limits(&self.settings.limits)
         .with_tree(self.sources.tree.clone());
-        // The files that hold an Application or ApplicationSet, found on every core: most files
-        // of a large tree hold neither, and the loop below is sequential.
-        let is_argocd = |m: &crate::model::Manifest<'_>| {
-            let group = group_of(m.api_version);
-            argocd::is_applicationset(group, m.kind) || argocd::is_application(group, m.kind)
-        };
+        // Each file's Applications read, and its ApplicationSets and scaffolding notes found, on
+        // every core (most files of a large tree hold neither); then, in file order, the
+        // ApplicationSets expanded one after the other (they share the run's budget of generated
+        // Applications) and everything kept in the order one loop over the files would keep it.
+        let argocd_namespace = &self.settings.argocd_namespace;
         let sources = &self.sources;
-        let files: Vec<FileId> = files
+        let found: Vec<Vec<Found<'_>>> = files
             .par_iter()
-            .copied()
-            .filter(|&id| {
-                sources.get(id).documents.iter().any(|d| {
-                    d.root
-                        .as_deref()
-                        .is_some_and(|root| manifests_of(root).iter().any(is_argocd))
-                })
-            })
+            .map(|&file_id| written_in(sources, file_id, argocd_namespace))
             .collect();
-        for file_id in files {
-            let file = self.sources.get(file_id);
-            for (doc_index, doc) in file.documents.iter().enumerate() {
-                let Some(root) = &doc.root else { continue };
-                for m in manifests_of(root) {
-                    let group = group_of(m.api_version);
-                    let argocd_kind = argocd::is_applicationset(group, m.kind)
-                        || argocd::is_application(group, m.kind);
-                    // A scaffolding template (Backstage's `${{ values.x }}`, GitHub's
-                    // expressions) is filled in before anything applies it: not an
-                    // Application of this repository.
-                    if argocd_kind && let Some(line) = scaffold_placeholder_line(file, m.node.span)
-                    {
-                        self.notes.push(RenderNote::not_rendered(
-                            Location {
-                                file: file_id,
-                                span: m.node.get("kind").map_or(m.node.span, |k| k.span),
-                            },
-                            format!(
-                                "not a manifest: template syntax at line {line} (`${{{{ }}}}` placeholders are filled in before this {} is applied)",
-                                m.kind
-                            ),
-                            "a template (such as a Backstage skeleton) is checked in what it generates; exclude its directory in .manifest-guard.yaml to say so",
-                        ));
-                        continue;
-                    }
-                    if argocd::is_applicationset(group, m.kind) {
-                        let at = |span: Span| Location {
-                            file: file_id,
-                            span,
-                        };
-                        for app in expand_appset(
-                            m.node,
-                            &at,
-                            &expander,
-                            self.settings,
-                            &mut self.notes,
-                            &mut self.generated,
-                        ) {
-                            entries.push(Entry::new(app, None, None, 0));
-                        }
-                        continue;
-                    }
-                    if !argocd::is_application(group, m.kind) {
-                        continue;
-                    }
-                    let node = m.node;
-                    let locate = |path: &[&str]| Location {
+        for item in found.into_iter().flatten() {
+            match item {
+                Found::Note(note) => self.notes.push(note),
+                Found::Application(entry) => entries.push(*entry),
+                Found::ApplicationSet(file_id, node) => {
+                    let at = |span: Span| Location {
                         file: file_id,
-                        span: locate_path(node, path)
-                            .unwrap_or_else(|| node.get("kind").map_or(node.span, |k| k.span)),
+                        span,
                     };
-                    let mut app = argocd::application::read(
-                        &node.to_json(),
-                        &locate,
-                        None,
-                        AppOrigin::default(),
-                    );
-                    if app.namespace.is_empty() {
-                        app.namespace = self.settings.argocd_namespace.clone();
+                    for app in expand_appset(
+                        node,
+                        &at,
+                        &expander,
+                        self.settings,
+                        &mut self.notes,
+                        &mut self.generated,
+                    ) {
+                        entries.push(Entry::new(app, None, None, 0));
                     }
-                    entries.push(Entry::new(app, Some((file_id, doc_index)), None, 0));
                 }
             }
         }
@@ -1579,8 +1541,7 @@ impl Builder<'_> {
         let mut placer = Placer {
             scopes: &scopes,
             argocd_namespace: &self.settings.argocd_namespace,
-            objects: Vec::new(),
-            first: HashMap::new(),
+            docs: Vec::new(),
         };
         // Directory sources: the files each Application selects.
         let mut claimed: HashSet<FileId> = HashSet::new();
@@ -1588,10 +1549,10 @@ impl Builder<'_> {
             let mut seen = HashSet::new();
             for &f in e.files.iter().filter(|f| seen.insert(**f)) {
                 claimed.insert(f);
-                placer.place_file(&self.sources, f, e.app.unit, &units, None);
+                placer.place_file(&self.sources, f, e.app.unit, None);
             }
             for d in &e.rendered {
-                placer.place_doc(&self.sources, d, e.app.unit, &units);
+                placer.place_doc(&self.sources, d, e.app.unit);
             }
         }
         for s in &standalone {
@@ -1611,7 +1572,7 @@ impl Builder<'_> {
                 app: None,
             });
             for d in &s.docs {
-                placer.place_doc(&self.sources, d, unit, &units);
+                placer.place_doc(&self.sources, d, unit);
             }
         }
         // Plain manifests: what nothing above covers.
@@ -1680,12 +1641,11 @@ impl Builder<'_> {
                     })
                 }
             };
-            placer.place_file(&self.sources, file_id, unit, &units, None);
+            placer.place_file(&self.sources, file_id, unit, None);
         }
 
         // Each Application's own object, and the Application that rendered it.
-        let objects = placer.objects;
-        let first = placer.first;
+        let (objects, first) = placer.finish(&self.sources, &units);
         let mut applications: Vec<Application> = Vec::with_capacity(entries.len());
         for e in entries {
             let mut app = e.app;
@@ -1865,13 +1825,22 @@ impl Entry {
     }
 }
 
-/// Places documents on their unit's cluster and namespace as objects.
+/// Places documents on their unit's cluster and namespace as objects. The documents are taken
+/// down in order first and placed at the end on every core (`finish`): the objects come out in
+/// the order the documents were taken down, whatever the number of threads.
 struct Placer<'a> {
     scopes: &'a Scopes,
     argocd_namespace: &'a str,
-    objects: Vec<Object>,
-    /// The first object of each document, for linking Applications to their own object.
-    first: HashMap<(FileId, usize), ObjectIdx>,
+    docs: Vec<Placement>,
+}
+
+/// One document to place, in a unit.
+struct Placement {
+    file: FileId,
+    doc_index: usize,
+    unit: UnitId,
+    origin: Option<Location>,
+    source_doc: Option<(FileId, usize)>,
 }
 
 impl Placer<'_> {
@@ -1880,94 +1849,175 @@ impl Placer<'_> {
         sources: &Sources,
         file: FileId,
         unit: UnitId,
-        units: &[RenderUnit],
         origin: Option<Location>,
     ) {
         for (doc_index, doc) in sources.get(file).documents.iter().enumerate() {
-            if let Some(root) = &doc.root {
-                self.place(root, file, doc_index, unit, units, origin, None);
+            if doc.root.is_some() {
+                self.docs.push(Placement {
+                    file,
+                    doc_index,
+                    unit,
+                    origin,
+                    source_doc: None,
+                });
             }
         }
     }
 
-    fn place_doc(
-        &mut self,
-        sources: &Sources,
-        d: &RenderedDocRef,
-        unit: UnitId,
-        units: &[RenderUnit],
-    ) {
-        if let Some(root) = sources
+    fn place_doc(&mut self, sources: &Sources, d: &RenderedDocRef, unit: UnitId) {
+        let has_root = sources
             .get(d.file)
             .documents
             .get(d.doc_index)
-            .and_then(|doc| doc.root.as_ref())
-        {
-            self.place(
-                root,
-                d.file,
-                d.doc_index,
+            .is_some_and(|doc| doc.root.is_some());
+        if has_root {
+            self.docs.push(Placement {
+                file: d.file,
+                doc_index: d.doc_index,
                 unit,
-                units,
-                Some(d.origin),
-                d.source_doc,
-            );
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn place(
-        &mut self,
-        root: &Arc<Node>,
-        file: FileId,
-        doc_index: usize,
-        unit: UnitId,
-        units: &[RenderUnit],
-        origin: Option<Location>,
-        source_doc: Option<(FileId, usize)>,
-    ) {
-        let (cluster, default_ns) = (&units[unit.0].cluster, &units[unit.0].namespace);
-        let applied_by_hand = units[unit.0].app.is_none();
-        for m in manifests_of(root) {
-            let group = group_of(m.api_version);
-            let namespaced = self.scopes.namespaced(group, m.kind).unwrap_or(true);
-            // Argo CD's own kinds are applied into its namespace (its docs: `kubectl apply -n
-            // argocd`), and only read there; an Application's render puts them in its
-            // destination namespace, like any object.
-            let argocd_kind = argocd::is_application(group, m.kind)
-                || argocd::is_applicationset(group, m.kind)
-                || argocd::is_project(group, m.kind);
-            let namespace = match m.namespace {
-                _ if !namespaced => String::new(),
-                Some(ns) => ns.to_string(),
-                None if applied_by_hand && argocd_kind => self.argocd_namespace.to_string(),
-                None => default_ns.to_string(),
-            };
-            let idx = ObjectIdx(self.objects.len());
-            self.first.entry((file, doc_index)).or_insert(idx);
-            if let Some(at) = source_doc {
-                self.first.entry(at).or_insert(idx);
-            }
-            self.objects.push(Object {
-                id: ObjectId {
-                    cluster: cluster.clone(),
-                    group: group.to_string(),
-                    kind: m.kind.to_string(),
-                    namespace,
-                    name: m.name.to_string(),
-                },
-                api_version: m.api_version.to_string(),
-                node: ObjectNode::new(Arc::clone(root), m.list_item),
-                file,
-                doc_index,
-                list_item: m.list_item,
-                unit,
-                origin,
-                namespace_written: m.namespace.is_some(),
-                source_doc,
+                origin: Some(d.origin),
+                source_doc: d.source_doc,
             });
         }
     }
+
+    /// The objects of every document taken down, in that order, and the first object of each
+    /// document (and of each tree document a render read), for linking Applications to their
+    /// own object.
+    fn finish(
+        self,
+        sources: &Sources,
+        units: &[RenderUnit],
+    ) -> (Vec<Object>, FxHashMap<(FileId, usize), ObjectIdx>) {
+        let objects: Vec<Object> = self
+            .docs
+            .par_iter()
+            .flat_map_iter(|p| self.place(sources, p, units))
+            .collect();
+        let mut first = FxHashMap::default();
+        for (i, o) in objects.iter().enumerate() {
+            first.entry((o.file, o.doc_index)).or_insert(ObjectIdx(i));
+            if let Some(at) = o.source_doc {
+                first.entry(at).or_insert(ObjectIdx(i));
+            }
+        }
+        (objects, first)
+    }
+
+    /// The objects of one document.
+    fn place(&self, sources: &Sources, p: &Placement, units: &[RenderUnit]) -> Vec<Object> {
+        let Some(root) = sources
+            .get(p.file)
+            .documents
+            .get(p.doc_index)
+            .and_then(|doc| doc.root.as_ref())
+        else {
+            return Vec::new();
+        };
+        let unit = &units[p.unit.0];
+        let (cluster, default_ns) = (&unit.cluster, &unit.namespace);
+        let applied_by_hand = unit.app.is_none();
+        manifests_of(root)
+            .into_iter()
+            .map(|m| {
+                let group = group_of(m.api_version);
+                let namespaced = self.scopes.namespaced(group, m.kind).unwrap_or(true);
+                // Argo CD's own kinds are applied into its namespace (its docs: `kubectl apply
+                // -n argocd`), and only read there; an Application's render puts them in its
+                // destination namespace, like any object.
+                let argocd_kind = argocd::is_application(group, m.kind)
+                    || argocd::is_applicationset(group, m.kind)
+                    || argocd::is_project(group, m.kind);
+                let namespace = match m.namespace {
+                    _ if !namespaced => String::new(),
+                    Some(ns) => ns.to_string(),
+                    None if applied_by_hand && argocd_kind => self.argocd_namespace.to_string(),
+                    None => default_ns.to_string(),
+                };
+                Object {
+                    id: ObjectId {
+                        cluster: cluster.clone(),
+                        group: group.to_string(),
+                        kind: m.kind.to_string(),
+                        namespace,
+                        name: m.name.to_string(),
+                    },
+                    api_version: m.api_version.to_string(),
+                    node: ObjectNode::new(Arc::clone(root), m.list_item),
+                    file: p.file,
+                    doc_index: p.doc_index,
+                    list_item: m.list_item,
+                    unit: p.unit,
+                    origin: p.origin,
+                    namespace_written: m.namespace.is_some(),
+                    source_doc: p.source_doc,
+                }
+            })
+            .collect()
+    }
+}
+
+/// What a file written in the tree holds for Argo CD, in order: an Application read, an
+/// ApplicationSet to expand, or a note on a scaffolding template.
+enum Found<'a> {
+    Application(Box<Entry>),
+    ApplicationSet(FileId, &'a Node),
+    Note(RenderNote),
+}
+
+/// The Applications and ApplicationSets written in `file_id` (pure: read on any thread).
+fn written_in<'a>(sources: &'a Sources, file_id: FileId, argocd_namespace: &str) -> Vec<Found<'a>> {
+    let mut out = Vec::new();
+    let file = sources.get(file_id);
+    for (doc_index, doc) in file.documents.iter().enumerate() {
+        let Some(root) = &doc.root else { continue };
+        for m in manifests_of(root) {
+            let group = group_of(m.api_version);
+            let appset = argocd::is_applicationset(group, m.kind);
+            let application = argocd::is_application(group, m.kind);
+            if !appset && !application {
+                continue;
+            }
+            // A scaffolding template (Backstage's `${{ values.x }}`, GitHub's expressions) is
+            // filled in before anything applies it: not an Application of this repository.
+            if let Some(line) = scaffold_placeholder_line(file, m.node.span) {
+                out.push(Found::Note(RenderNote::not_rendered(
+                    Location {
+                        file: file_id,
+                        span: m.node.get("kind").map_or(m.node.span, |k| k.span),
+                    },
+                    format!(
+                        "not a manifest: template syntax at line {line} (`${{{{ }}}}` placeholders are filled in before this {} is applied)",
+                        m.kind
+                    ),
+                    "a template (such as a Backstage skeleton) is checked in what it generates; exclude its directory in .manifest-guard.yaml to say so",
+                )));
+                continue;
+            }
+            if appset {
+                out.push(Found::ApplicationSet(file_id, m.node));
+                continue;
+            }
+            let node = m.node;
+            let locate = |path: &[&str]| Location {
+                file: file_id,
+                span: locate_path(node, path)
+                    .unwrap_or_else(|| node.get("kind").map_or(node.span, |k| k.span)),
+            };
+            let mut app =
+                argocd::application::read(&node.to_json(), &locate, None, AppOrigin::default());
+            if app.namespace.is_empty() {
+                app.namespace = argocd_namespace.to_string();
+            }
+            out.push(Found::Application(Box::new(Entry::new(
+                app,
+                Some((file_id, doc_index)),
+                None,
+                0,
+            ))));
+        }
+    }
+    out
 }
 
 /// Expands an ApplicationSet into generated Applications, each pointing at the template (the

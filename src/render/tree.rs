@@ -138,7 +138,8 @@ impl FileIndex {
     pub fn new(sources: &Sources) -> Self {
         let mut sorted: Vec<(String, FileId)> =
             sources.iter().map(|(id, f)| (f.rel.clone(), id)).collect();
-        sorted.sort();
+        // Each (path, id) is distinct: an unstable sort gives the one order there is.
+        rayon::slice::ParallelSliceMut::par_sort_unstable(&mut sorted[..]);
         FileIndex { sorted }
     }
 

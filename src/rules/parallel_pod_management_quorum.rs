@@ -26,7 +26,7 @@ impl Rule for ParallelPodManagementQuorum {
         let index = PodIndex::new(inventory);
         let mut out = Vec::new();
         for owner in index.iter().flat_map(|ns| &ns.owners) {
-            let Some(n) = util::quorum_size(inventory, owner, floor) else {
+            let Some(n) = util::quorum_size(owner, floor) else {
                 continue;
             };
             let o = owner.object;

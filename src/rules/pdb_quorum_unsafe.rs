@@ -57,7 +57,7 @@ impl Rule for PdbQuorumUnsafe {
                 };
                 let written = node.as_scalar_text().unwrap_or_default();
                 for sts in &selected {
-                    let Some(n) = util::quorum_size(inventory, sts, floor) else {
+                    let Some(n) = util::quorum_size(sts, floor) else {
                         continue;
                     };
                     let tolerates = util::quorum_tolerates(n);

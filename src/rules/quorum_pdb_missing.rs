@@ -28,7 +28,7 @@ impl Rule for QuorumPdbMissing {
         let mut out = Vec::new();
         for ns in index.iter() {
             for owner in &ns.owners {
-                let Some(n) = util::quorum_size(inventory, owner, floor) else {
+                let Some(n) = util::quorum_size(owner, floor) else {
                     continue;
                 };
                 if ns.budgets_for(owner).next().is_some() {

@@ -141,6 +141,8 @@ pub struct PodOwner<'a> {
     /// `None` when the manifest does not fix it: a DaemonSet (one per node), or a value that is
     /// not a non-negative integer.
     pub replicas: Option<u64>,
+    /// A StatefulSet whose pod template names one of its own members (`discovers_peers`).
+    names_peers: bool,
 }
 
 impl PodOwner<'_> {
@@ -157,30 +159,91 @@ impl PodOwner<'_> {
     }
 }
 
-/// The workload `object` is, when a PDB can select its pods.
-pub fn pod_owner(idx: ObjectIdx, object: &Object) -> Option<PodOwner<'_>> {
-    let (labels, replicas) = match (object.id.group.as_str(), object.id.kind.as_str()) {
-        ("apps", "Deployment" | "StatefulSet" | "ReplicaSet") | ("", "ReplicationController") => (
-            object
-                .node
-                .path(&["spec", "template", "metadata", "labels"]),
-            replicas_of(object),
-        ),
-        ("apps", "DaemonSet") => (
-            object
-                .node
-                .path(&["spec", "template", "metadata", "labels"]),
-            None,
-        ),
-        ("", "Pod") => (object.node.path(&["metadata", "labels"]), Some(1)),
-        _ => return None,
-    };
-    Some(PodOwner {
-        idx,
-        object,
-        labels: Labels(labels),
-        replicas,
-    })
+/// A node's place below an object's node: the index of the entry taken at each key (at most
+/// four keys), so that the memo can keep where a workload's pod labels are without borrowing the
+/// inventory, and the rules find them again without comparing keys.
+#[derive(Debug, Clone, Copy)]
+struct NodeAddr {
+    steps: [u32; 4],
+    len: u8,
+}
+
+impl NodeAddr {
+    /// Where `node.path(keys)` is (the same entry: the last of duplicate keys).
+    fn of(node: &Node, keys: &[&str]) -> Option<Self> {
+        let mut addr = NodeAddr {
+            steps: [0; 4],
+            len: 0,
+        };
+        let mut at = node;
+        for (slot, key) in addr.steps.iter_mut().zip(keys) {
+            let entries = at.entries();
+            let i = entries
+                .iter()
+                .rposition(|e| e.key.as_scalar_text() == Some(*key))?;
+            *slot = u32::try_from(i).ok()?;
+            at = &entries[i].value;
+        }
+        // A longer path is not one this module keeps.
+        (keys.len() <= addr.steps.len()).then(|| {
+            addr.len = keys.len() as u8;
+            addr
+        })
+    }
+
+    fn resolve(self, node: &Node) -> Option<&Node> {
+        self.steps[..usize::from(self.len)]
+            .iter()
+            .try_fold(node, |at, &i| Some(&at.entries().get(i as usize)?.value))
+    }
+}
+
+/// What the memo keeps of a workload a PDB can select (see `PodOwner`), read from its manifest
+/// once for the six rules that ask.
+#[derive(Debug)]
+struct OwnerFacts {
+    idx: ObjectIdx,
+    labels: Option<NodeAddr>,
+    replicas: Option<u64>,
+    names_peers: bool,
+}
+
+impl OwnerFacts {
+    /// The facts of `object`, when a PDB can select its pods.
+    fn of(inventory: &Inventory, idx: ObjectIdx, object: &Object) -> Option<Self> {
+        let node: &Node = &object.node;
+        let (labels, replicas) = match (object.id.group.as_str(), object.id.kind.as_str()) {
+            ("apps", "Deployment" | "StatefulSet" | "ReplicaSet")
+            | ("", "ReplicationController") => (
+                NodeAddr::of(node, &["spec", "template", "metadata", "labels"]),
+                replicas_of(object),
+            ),
+            ("apps", "DaemonSet") => (
+                NodeAddr::of(node, &["spec", "template", "metadata", "labels"]),
+                None,
+            ),
+            ("", "Pod") => (NodeAddr::of(node, &["metadata", "labels"]), Some(1)),
+            _ => return None,
+        };
+        let statefulset = object.id.group == "apps" && object.id.kind == "StatefulSet";
+        Some(OwnerFacts {
+            idx,
+            labels,
+            replicas,
+            names_peers: statefulset && discovers_peers(inventory, object),
+        })
+    }
+
+    fn owner<'a>(&self, inventory: &'a Inventory) -> PodOwner<'a> {
+        let object = inventory.object(self.idx);
+        PodOwner {
+            idx: self.idx,
+            object,
+            labels: Labels(self.labels.and_then(|a| a.resolve(&object.node))),
+            replicas: self.replicas,
+            names_peers: self.names_peers,
+        }
+    }
 }
 
 /// `spec.replicas`, 1 when unset or null (the apps/v1 default).
@@ -449,7 +512,16 @@ pub struct PodIndex<'a> {
 /// namespace), the objects that matter and why the namespace may run pods not in the inventory.
 #[derive(Debug, Default)]
 struct PodObjects {
-    namespaces: Vec<(Vec<ObjectIdx>, Option<String>)>,
+    namespaces: Vec<FoundNamespace>,
+}
+
+/// One (cluster, namespace) of `PodObjects`: its budgets and autoscalers, its workloads read
+/// once, and why it may run pods not in the inventory.
+#[derive(Debug, Default)]
+struct FoundNamespace {
+    objects: Vec<ObjectIdx>,
+    owners: Vec<OwnerFacts>,
+    unseen: Option<String>,
 }
 
 impl PodObjects {
@@ -462,8 +534,7 @@ impl PodObjects {
                     .collect()
             });
         // Per (cluster, namespace): the objects that matter, and why it may run unseen pods.
-        type Found = (Vec<ObjectIdx>, Option<String>);
-        let mut namespaces: BTreeMap<(&str, &str), Found> = BTreeMap::new();
+        let mut namespaces: BTreeMap<(&str, &str), FoundNamespace> = BTreeMap::new();
         for (idx, o) in inventory.objects() {
             if o.id.namespace.is_empty() {
                 continue;
@@ -490,8 +561,8 @@ impl PodObjects {
             let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
             if custom || job {
                 let ns = namespaces.entry(key).or_default();
-                if ns.1.is_none() {
-                    ns.1 = Some(format!(
+                if ns.unseen.is_none() {
+                    ns.unseen = Some(format!(
                         "the namespace holds {}, which may run pods of its own",
                         o.id.short()
                     ));
@@ -507,7 +578,9 @@ impl PodObjects {
             if !relevant || inventory.with_identity(&o.id).iter().find(live) != Some(&idx) {
                 continue;
             }
-            namespaces.entry(key).or_default().0.push(idx);
+            let ns = namespaces.entry(key).or_default();
+            ns.objects.push(idx);
+            ns.owners.extend(OwnerFacts::of(inventory, idx, o));
         }
         PodObjects {
             namespaces: namespaces.into_values().collect(),
@@ -519,24 +592,26 @@ impl<'a> PodIndex<'a> {
     pub fn new(inventory: &'a Inventory) -> Self {
         let found = inventory.memo.get(|| PodObjects::new(inventory));
         let mut index = PodIndex::default();
-        for (objects, unseen) in &found.namespaces {
+        for found in &found.namespaces {
             // A namespace with no workload, budget or autoscaler gives no rule anything to say.
-            let Some(&first) = objects.first() else {
+            let Some(&first) = found.objects.first() else {
                 continue;
             };
             // Keyed by the strings of the inventory's own objects, which the index borrows.
             let o = inventory.object(first);
             let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
             let ns = index.namespaces.entry(key).or_default();
-            ns.unseen_pods.clone_from(unseen);
-            for &idx in objects {
+            ns.unseen_pods.clone_from(&found.unseen);
+            for &idx in &found.objects {
                 let o = inventory.object(idx);
                 match o.id.kind.as_str() {
                     "PodDisruptionBudget" => ns.budgets.push(Budget::new(idx, o)),
                     "HorizontalPodAutoscaler" => ns.autoscalers.push(o),
-                    _ => ns.owners.extend(pod_owner(idx, o)),
+                    _ => {}
                 }
             }
+            ns.owners
+                .extend(found.owners.iter().map(|f| f.owner(inventory)));
         }
         // What an Application deploys but could not be rendered offline may hold the workload.
         for note in inventory.notes.iter().filter(|n| n.not_rendered) {
@@ -614,9 +689,9 @@ pub fn quorum_of(n: u64) -> u64 {
 /// names its primary through the same Service (Bitnami Redis' `r-redis-master-0.r-redis-headless`)
 /// and has no majority to lose; nor does a StatefulSet that names no peer (a web server with a
 /// per-pod cache).
-pub fn quorum_size(inventory: &Inventory, owner: &PodOwner<'_>, floor: u64) -> Option<u64> {
+pub fn quorum_size(owner: &PodOwner<'_>, floor: u64) -> Option<u64> {
     let n = owner.replicas.filter(|n| *n >= floor)?;
-    (owner.is_statefulset() && discovers_peers(inventory, owner.object)).then_some(n)
+    (owner.is_statefulset() && owner.names_peers).then_some(n)
 }
 
 /// Whether `text` names a member of the StatefulSet `name` (`name-0`, or `name-` before a
@@ -1111,3 +1186,33 @@ pub type AppsAtLine = (
     Location,
     Vec<(crate::model::AppIdx, Vec<crate::model::ObjectIdx>)>,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::yaml;
+
+    /// The memo keeps where a workload's pod labels are as entry indices: they must name the
+    /// node `Node::path` finds, the last of duplicate keys included (a later duplicate wins,
+    /// as in Kubernetes' decoding), and nothing when a key is missing or not a mapping's.
+    #[test]
+    fn a_node_address_finds_what_path_finds() {
+        let text = "spec:\n  replicas: 3\n  template:\n    metadata:\n      labels: {app: a}\n      labels: {app: b}\n  template2: {}\nkind: X\n";
+        let parsed = yaml::parse(text, yaml::Limits::default());
+        let root = parsed.documents[0].root.clone().expect("a document");
+        let keys = ["spec", "template", "metadata", "labels"];
+        let addr = NodeAddr::of(&root, &keys).expect("an address");
+        let found = addr.resolve(&root).expect("a node");
+        assert!(std::ptr::eq(found, root.path(&keys).expect("the path")));
+        assert_eq!(Labels(Some(found)).get("app"), Some("b"));
+        assert!(NodeAddr::of(&root, &["spec", "template", "nope"]).is_none());
+        assert!(NodeAddr::of(&root, &["kind", "x"]).is_none());
+        assert!(NodeAddr::of(&root, &["spec", "a", "b", "c", "d"]).is_none());
+        // Resolving against another tree never panics: a missing step is no node.
+        let other = yaml::parse("a: 1\n", yaml::Limits::default()).documents[0]
+            .root
+            .clone()
+            .expect("a document");
+        assert!(addr.resolve(&other).is_none());
+    }
+}

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::load::{Location, Sources};
+use rayon::prelude::*;
+
+use crate::load::{FileId, Location, Sources};
 use crate::model::object::manifests_of;
 
 use super::APPLICATION_GROUP;
@@ -36,37 +38,48 @@ fn evidence_rank(api_version: &str, kind: &str, name: &str) -> Option<usize> {
 /// The namespace most of the strongest evidence names, and the first place it is written.
 /// Generated files (tool output) are not evidence: they are not the repository's manifests.
 pub fn infer(sources: &Sources) -> Option<(String, Location)> {
+    // The evidence of each file, found on every core, then counted in file order.
+    let found: Vec<Vec<(usize, &str, Location)>> = (0..sources.len())
+        .into_par_iter()
+        .map(|i| {
+            let file = FileId(i);
+            let source = sources.get(file);
+            let mut out = Vec::new();
+            if source.generated {
+                return out;
+            }
+            for doc in &source.documents {
+                let Some(root) = &doc.root else { continue };
+                for m in manifests_of(root) {
+                    let Some(rank) = evidence_rank(m.api_version, m.kind, m.name) else {
+                        continue;
+                    };
+                    let Some(ns_node) = m
+                        .node
+                        .path(&["metadata", "namespace"])
+                        .filter(|n| n.as_str().is_some_and(is_namespace_name))
+                    else {
+                        continue;
+                    };
+                    let Some(ns) = ns_node.as_str() else { continue };
+                    let at = Location {
+                        file,
+                        span: ns_node.span,
+                    };
+                    out.push((rank, ns, at));
+                }
+            }
+            out
+        })
+        .collect();
     // rank → namespace → (count, first location)
     let mut seen: BTreeMap<usize, BTreeMap<String, (usize, Location)>> = BTreeMap::new();
-    for (file, source) in sources.iter() {
-        if source.generated {
-            continue;
-        }
-        for doc in &source.documents {
-            let Some(root) = &doc.root else { continue };
-            for m in manifests_of(root) {
-                let Some(rank) = evidence_rank(m.api_version, m.kind, m.name) else {
-                    continue;
-                };
-                let Some(ns_node) = m
-                    .node
-                    .path(&["metadata", "namespace"])
-                    .filter(|n| n.as_str().is_some_and(is_namespace_name))
-                else {
-                    continue;
-                };
-                let Some(ns) = ns_node.as_str() else { continue };
-                let at = Location {
-                    file,
-                    span: ns_node.span,
-                };
-                seen.entry(rank)
-                    .or_default()
-                    .entry(ns.to_string())
-                    .and_modify(|(count, _)| *count += 1)
-                    .or_insert((1, at));
-            }
-        }
+    for (rank, ns, at) in found.into_iter().flatten() {
+        seen.entry(rank)
+            .or_default()
+            .entry(ns.to_string())
+            .and_modify(|(count, _)| *count += 1)
+            .or_insert((1, at));
     }
     let (_, namespaces) = seen.into_iter().next()?;
     // The most named; on a tie, the one written first (files are in path order).
