@@ -44,7 +44,7 @@ pub fn safe_min_available(
     };
     let safe = selected
         .iter()
-        .filter_map(|o| util::quorum_size(inventory, o, floor))
+        .filter_map(|o| util::quorum_size(o, floor))
         .map(|n| total - util::quorum_tolerates(n).min(total))
         .max();
     match safe {

@@ -25,10 +25,14 @@ const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml"
 
 pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix> {
     let (idx, object) = object_of(inventory, diagnostic)?;
-    let Some(owner) = util::pod_owner(idx, object) else {
+    // The pods of the StatefulSet's namespace, as the rule reads them (one index of the run).
+    let Some(ns) = PodIndex::namespace_of(inventory, idx) else {
+        return refuse("the StatefulSet is in no namespace of the inventory");
+    };
+    let Some(owner) = ns.owners.iter().find(|o| o.idx == idx) else {
         return refuse("the object runs no pods");
     };
-    let Some(n) = util::quorum_size(inventory, &owner, inventory.options.quorum_replicas) else {
+    let Some(n) = util::quorum_size(owner, inventory.options.quorum_replicas) else {
         return refuse("the object is not a quorum StatefulSet");
     };
     let target = written(inventory, object, &[])?;
@@ -111,9 +115,6 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
     // controller does: with other workloads' pods among them, `minAvailable` is every matched
     // pod but the members the quorum can spare, or it would let the quorum go (the rule
     // `pdb-quorum-unsafe` checks the same arithmetic).
-    let Some(ns) = PodIndex::namespace_of(inventory, idx) else {
-        return refuse("the StatefulSet is in no namespace of the inventory");
-    };
     let matched: Vec<&PodOwner<'_>> = ns
         .owners
         .iter()

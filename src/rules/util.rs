@@ -648,23 +648,25 @@ impl<'a> PodIndex<'a> {
         let found = inventory.memo.get(|| PodObjects::new(inventory));
         let place = inventory.memo.get(|| {
             let mut map = HashMap::new();
-            for (i, (objects, _)) in found.namespaces.iter().enumerate() {
-                for &o in objects {
+            for (i, found) in found.namespaces.iter().enumerate() {
+                for &o in &found.objects {
                     map.insert(o, i);
                 }
             }
             Place(map)
         });
-        let (objects, _) = found.namespaces.get(*place.0.get(&idx)?)?;
+        let found = found.namespaces.get(*place.0.get(&idx)?)?;
         let mut ns = PodNamespace::default();
-        for &idx in objects {
+        for &idx in &found.objects {
             let o = inventory.object(idx);
             match o.id.kind.as_str() {
                 "PodDisruptionBudget" => ns.budgets.push(Budget::new(idx, o)),
                 "HorizontalPodAutoscaler" => ns.autoscalers.push(o),
-                _ => ns.owners.extend(pod_owner(idx, o)),
+                _ => {}
             }
         }
+        ns.owners
+            .extend(found.owners.iter().map(|f| f.owner(inventory)));
         Some(ns)
     }
 }
