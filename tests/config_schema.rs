@@ -15,25 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use common::root;
+use common::{required_tool, root};
 use manifest_guard::config::{Config, Origin};
 use manifest_guard::config_schema;
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// `check-jsonschema` from `.tools/bin` or PATH; `None` (skip, or fail in CI) without it.
-fn check_jsonschema() -> Option<PathBuf> {
-    let found = common::find_tool("check-jsonschema");
-    if found.is_none() {
-        let reason =
-            "check-jsonschema is missing; run scripts/install-test-tools (or scripts/test)";
-        assert!(!in_ci(), "{reason}");
-        eprintln!("SKIPPED: {reason}");
-    }
-    found
-}
 
 /// Validates `files` against the committed schema: `Ok` or the validator's report.
 fn validate(cjs: &Path, files: &[PathBuf]) -> Result<(), String> {
@@ -213,7 +197,7 @@ fn every_config_the_project_uses_is_valid_under_the_schema() {
             panic!("{}: {}", file.display(), e.message);
         }
     }
-    let Some(cjs) = check_jsonschema() else {
+    let Some(cjs) = required_tool("check-jsonschema") else {
         return;
     };
     if let Err(report) = validate(&cjs, &files) {
@@ -432,7 +416,7 @@ fn the_schema_refuses_what_the_parser_refuses() {
         let (_, text, _, _) = CASES.iter().find(|c| c.0 == name).expect("case");
         assert!(Config::parse_from(name, Arc::from(*text), Origin::Operator).is_ok());
     }
-    let Some(cjs) = check_jsonschema() else {
+    let Some(cjs) = required_tool("check-jsonschema") else {
         return;
     };
     // One validator run for every case; its JSON report names the files that failed.

@@ -14,34 +14,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{git, readme_block, root};
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Skips the calling test (or fails it in CI) when something it needs is missing.
-fn missing(what: &str) {
-    let reason = format!("{what} is missing; run scripts/install-test-tools (or scripts/test)");
-    assert!(!in_ci(), "{reason}");
-    eprintln!("SKIPPED: {reason}");
-}
-
-/// A tool from `.tools/bin`, else from PATH.
-fn tool(name: &str) -> Option<PathBuf> {
-    let local = root().join(".tools/bin").join(name);
-    if local.is_file() {
-        return Some(local);
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        missing(name);
-    }
-    found
-}
+use common::{git, missing, readme_block, required_tool, root};
 
 struct Ran {
     ok: bool,
@@ -91,7 +64,7 @@ fn sarif_schema() -> Option<PathBuf> {
 
 #[test]
 fn sarif_output_is_valid_sarif_2_1_0() {
-    let (Some(cjs), Some(schema)) = (tool("check-jsonschema"), sarif_schema()) else {
+    let (Some(cjs), Some(schema)) = (required_tool("check-jsonschema"), sarif_schema()) else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -142,7 +115,7 @@ fn sarif_output_is_valid_sarif_2_1_0() {
 
 #[test]
 fn action_yml_matches_the_github_action_schema() {
-    let Some(cjs) = tool("check-jsonschema") else {
+    let Some(cjs) = required_tool("check-jsonschema") else {
         return;
     };
     let ran = run_tool(
@@ -156,7 +129,10 @@ fn action_yml_matches_the_github_action_schema() {
 
 #[test]
 fn example_workflow_passes_actionlint_and_the_workflow_schema() {
-    let (Some(actionlint), Some(cjs)) = (tool("actionlint"), tool("check-jsonschema")) else {
+    let (Some(actionlint), Some(cjs)) = (
+        required_tool("actionlint"),
+        required_tool("check-jsonschema"),
+    ) else {
         return;
     };
     let example = "examples/github-workflow.yml";
@@ -175,7 +151,7 @@ fn example_workflow_passes_actionlint_and_the_workflow_schema() {
 /// at this checkout's action.yml, must use only inputs the action declares.
 #[test]
 fn example_workflow_uses_only_the_actions_inputs() {
-    let Some(actionlint) = tool("actionlint") else {
+    let Some(actionlint) = required_tool("actionlint") else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -216,7 +192,7 @@ fn example_workflow_uses_only_the_actions_inputs() {
 /// a hostile value cannot become code), and shellcheck-clean.
 #[test]
 fn action_scripts_pass_shellcheck() {
-    let Some(shellcheck) = tool("shellcheck") else {
+    let Some(shellcheck) = required_tool("shellcheck") else {
         return;
     };
     let text = std::fs::read_to_string(root().join("action.yml")).expect("read");
@@ -258,7 +234,7 @@ fn action_scripts_pass_shellcheck() {
 
 #[test]
 fn pre_commit_hooks_manifest_is_valid() {
-    let Some(pre_commit) = tool("pre-commit") else {
+    let Some(pre_commit) = required_tool("pre-commit") else {
         return;
     };
     let ran = run_tool(
@@ -346,7 +322,7 @@ fn try_hook(pre_commit: &Path, hook: &str, files: &[(&str, &str)]) -> Ran {
 
 #[test]
 fn pre_commit_system_hook_fails_on_a_bad_manifest_and_names_the_rule() {
-    let Some(pre_commit) = tool("pre-commit") else {
+    let Some(pre_commit) = required_tool("pre-commit") else {
         return;
     };
     let twice = format!(
@@ -378,7 +354,7 @@ fn pre_commit_system_hook_fails_on_a_bad_manifest_and_names_the_rule() {
 /// on the fixed tree it has nothing to change.
 #[test]
 fn pre_commit_fix_hook_splits_and_fails_when_it_changed_files() {
-    let Some(pre_commit) = tool("pre-commit") else {
+    let Some(pre_commit) = required_tool("pre-commit") else {
         return;
     };
     let two = format!(
@@ -421,7 +397,7 @@ fn pre_commit_fix_hook_splits_and_fails_when_it_changed_files() {
 
 #[test]
 fn pre_commit_system_hook_passes_a_good_repository() {
-    let Some(pre_commit) = tool("pre-commit") else {
+    let Some(pre_commit) = required_tool("pre-commit") else {
         return;
     };
     let ran = try_hook(
@@ -442,7 +418,7 @@ fn pre_commit_system_hook_passes_a_good_repository() {
 #[test]
 #[ignore = "builds manifest-guard in release mode through pre-commit (minutes)"]
 fn pre_commit_rust_hook_builds_and_runs() {
-    let Some(pre_commit) = tool("pre-commit") else {
+    let Some(pre_commit) = required_tool("pre-commit") else {
         return;
     };
     let scratch = tempfile::tempdir().expect("tempdir");
@@ -781,7 +757,7 @@ impl Runner {
 
 #[test]
 fn action_run_step_writes_sarif_and_the_job_summary_in_one_run() {
-    let Some(cjs) = tool("check-jsonschema") else {
+    let Some(cjs) = required_tool("check-jsonschema") else {
         return;
     };
     let runner = Runner::new();
@@ -1039,7 +1015,7 @@ fn action_comment_step_updates_one_comment() {
 /// the action has.
 #[test]
 fn readme_workflow_snippet_passes_actionlint() {
-    let Some(actionlint) = tool("actionlint") else {
+    let Some(actionlint) = required_tool("actionlint") else {
         return;
     };
     let snippet = readme_block("## In a pull request: the GitHub Action", "yaml");
@@ -1074,7 +1050,7 @@ fn readme_scaling_out_workflow_passes_actionlint() {
             && snippet.contains("manifest-guard merge reports/*.json"),
         "{snippet}"
     );
-    let Some(actionlint) = tool("actionlint") else {
+    let Some(actionlint) = required_tool("actionlint") else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1088,7 +1064,7 @@ fn readme_scaling_out_workflow_passes_actionlint() {
 /// The README's pre-commit configuration is valid and names a hook this repository defines.
 #[test]
 fn readme_pre_commit_snippet_is_valid() {
-    let Some(pre_commit) = tool("pre-commit") else {
+    let Some(pre_commit) = required_tool("pre-commit") else {
         return;
     };
     let snippet = readme_block("## On commit: pre-commit", "yaml");

@@ -16,29 +16,10 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use common::{readme_block, root};
+use common::{readme_block, required_tool, root};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const LINUX_X64: &str = "x86_64-unknown-linux-musl";
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-fn missing(what: &str) {
-    let reason = format!("{what} is missing; run scripts/install-test-tools (or scripts/test)");
-    assert!(!in_ci(), "{reason}");
-    eprintln!("SKIPPED: {reason}");
-}
-
-/// A tool from `.tools/bin`, else from PATH.
-fn tool(name: &str) -> Option<PathBuf> {
-    let found = common::find_tool(name);
-    if found.is_none() {
-        missing(name);
-    }
-    found
-}
 
 struct Ran {
     code: i32,
@@ -91,7 +72,7 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path) -> Option<Server> {
-        let python = tool("python3")?;
+        let python = required_tool("python3")?;
         let mut child = Command::new(python)
             .args([
                 "-u",
@@ -616,7 +597,10 @@ fn the_action_builds_main_or_a_commit_from_source() {
 
 #[test]
 fn the_release_workflow_passes_actionlint_and_the_workflow_schema() {
-    let (Some(actionlint), Some(cjs)) = (tool("actionlint"), tool("check-jsonschema")) else {
+    let (Some(actionlint), Some(cjs)) = (
+        required_tool("actionlint"),
+        required_tool("check-jsonschema"),
+    ) else {
         return;
     };
     let workflow = ".github/workflows/release.yml";
@@ -634,7 +618,7 @@ fn the_release_workflow_passes_actionlint_and_the_workflow_schema() {
 
 #[test]
 fn the_install_and_pack_scripts_pass_shellcheck() {
-    let Some(shellcheck) = tool("shellcheck") else {
+    let Some(shellcheck) = required_tool("shellcheck") else {
         return;
     };
     let ran = run(Command::new(&shellcheck)

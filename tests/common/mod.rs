@@ -117,6 +117,27 @@ pub fn find_tool(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Whether this is CI (`CI=true` or `1`), where a missing test tool fails instead of skipping.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Skips the calling test (or fails it in CI) when something it needs is missing.
+pub fn missing(what: &str) {
+    let reason = format!("{what} is missing; run scripts/install-test-tools (or scripts/test)");
+    assert!(!in_ci(), "{reason}");
+    eprintln!("SKIPPED: {reason}");
+}
+
+/// A tool a test needs, from `.tools/bin` or PATH; `None` after [`missing`] said so.
+pub fn required_tool(name: &str) -> Option<PathBuf> {
+    let found = find_tool(name);
+    if found.is_none() {
+        missing(name);
+    }
+    found
+}
+
 /// Whether helm and kubectl are there for render tests. In CI a missing tool fails the test;
 /// elsewhere the test is skipped with a printed reason.
 pub fn render_tools() -> bool {
