@@ -222,18 +222,21 @@ fn verify(run: &CheckRun, root: &Path, change: &FileChange) -> Result<(), String
         ));
     }
     // A render's output has a `rel` of its own (where the tool's copy had it): matched by the
-    // path the fix names, through the files of the inventory with that name.
-    let name = change
-        .path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("");
-    let is_render = run.inventory.sources.iter().any(|(_, f)| {
-        (f.generated || f.rendered.is_some())
-            && f.rel.rsplit('/').next() == Some(name)
-            && run.inventory.root.join(&f.rel) == change.path
+    // path the fix names, through the paths of the inventory's rendered files (gathered once per
+    // check, not once per change).
+    struct RenderedPaths(HashSet<PathBuf>);
+    let inventory = &run.inventory;
+    let rendered = inventory.memo.get(|| {
+        RenderedPaths(
+            inventory
+                .sources
+                .iter()
+                .filter(|(_, f)| f.generated || f.rendered.is_some())
+                .map(|(_, f)| inventory.root.join(&f.rel))
+                .collect(),
+        )
     });
-    if is_render {
+    if rendered.0.contains(&change.path) {
         return Err(format!(
             "`{shown}` is a render's output; fixes are made in the source"
         ));
