@@ -166,6 +166,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckRun, Error> {
     )?;
     let selection = selection(&config, opts)?;
     let (mut diagnostics, mut suppressed) = rules::run_accounted(&inventory, &selection);
+    stage_mark("rules");
     // Reviewed against a base, a suppression the change adds does not silence its finding, as
     // the change's own config file does not choose the rules (see diagnostic::suppression).
     if let Some(rev) = &opts.config_rev
@@ -245,4 +246,21 @@ pub fn diff(
         diagnostics,
         suppressed,
     })
+}
+
+/// With `MANIFEST_GUARD_STAGES` set, prints to stderr how long the run has taken when each stage
+/// ends (load, render, rules, report), for profiling; silent otherwise. Reports never carry it.
+#[doc(hidden)]
+pub fn stage_mark(name: &str) {
+    use std::sync::OnceLock;
+    static START: OnceLock<Option<std::time::Instant>> = OnceLock::new();
+    let start = START.get_or_init(|| {
+        std::env::var_os("MANIFEST_GUARD_STAGES").map(|_| std::time::Instant::now())
+    });
+    if let Some(start) = start {
+        eprintln!(
+            "stage {:>9.3} ms  {name}",
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+    }
 }

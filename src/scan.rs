@@ -273,7 +273,9 @@ impl Scan {
             limits: load::yaml::Limits::of(&config.limits),
             run_nodes: config.limits.get_usize(limits::Key::YamlNodes),
         };
+        crate::stage_mark("start");
         let mut sources = load::load(&self.paths, &self.root, &cwd, &load_opts);
+        crate::stage_mark("load: walked, read, parsed");
         let mut roots: Vec<render::Root> = self
             .paths
             .iter()
@@ -317,6 +319,7 @@ impl Scan {
             progress: flags.progress.clone(),
         };
         let mut inventory = render::build(sources, &roots, &settings);
+        crate::stage_mark("render: placement, inventory built");
         inventory.options = config.options;
         inventory.root = self.root.clone();
         inventory.argocd_namespace_origin = match (&config.argocd_namespace, inferred) {

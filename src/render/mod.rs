@@ -403,8 +403,11 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
         },
     };
 
+    crate::stage_mark("render: CRDs, cluster Secrets, file index");
     let mut entries = b.written_entries();
+    crate::stage_mark("render: Applications written in the tree");
     b.rounds(&mut entries, 0);
+    crate::stage_mark("render: sources resolved, round by round");
     b.app_tool_files = b.claimed_by_tools.clone();
     let mut standalone = b.standalone_units(&entries);
     // Roots applied by hand: a kustomization or chart no Application renders, whose render
@@ -511,6 +514,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
     }
     b.notes.extend(b.generated.note());
     b.notes.extend(b.renders.note());
+    crate::stage_mark("render: roots applied by hand");
     b.assemble(entries, standalone, roots, scopes, clusters_declared)
 }
 
