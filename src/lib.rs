@@ -251,6 +251,7 @@ pub fn diff(
 /// With `MANIFEST_GUARD_STAGES` set, prints to stderr how long the run has taken when each stage
 /// ends (load, render, rules, report), for profiling; silent otherwise. Reports never carry it.
 #[doc(hidden)]
+#[allow(clippy::print_stderr)] // a developer's switch, off unless the variable is set
 pub fn stage_mark(name: &str) {
     use std::sync::OnceLock;
     static START: OnceLock<Option<std::time::Instant>> = OnceLock::new();
