@@ -120,7 +120,7 @@ fn document_examples_behave_as_they_say() {
             let examples = blocks(&doc, heading, "yaml");
             let cases: Vec<Vec<&str>> = if change_rule {
                 assert!(
-                    !examples.is_empty() && examples.len() % 2 == 0,
+                    !examples.is_empty() && examples.len().is_multiple_of(2),
                     "rules/{id}.md `## {heading}` needs base and head ```yaml blocks, in pairs"
                 );
                 examples.chunks(2).map(<[&str]>::to_vec).collect()
