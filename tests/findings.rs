@@ -543,3 +543,114 @@ fn the_same_value_twice_is_a_warning() {
         "{v:#}"
     );
 }
+
+/// Issue 13's rule kit: a finding on an object an Application deploys says which Application,
+/// once, in the one wording (`Meta::on_object`/`Meta::at_node`, "rendered by Application `x`").
+/// The stateful, quorum and autoscaling rules built their findings by hand and left it out, so
+/// a reviewer reading `templates/deployment.yaml:12` could not tell which Application (which
+/// cluster, which environment) deploys it. One Application here deploys something each of them
+/// reports.
+#[test]
+fn availability_and_autoscaling_findings_name_the_application_that_deploys_the_object() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        ".manifest-guard.yaml",
+        "repositories:\n  - url: https://git.example.com/shop/gitops.git\n    path: .\n",
+    );
+    write(
+        d,
+        "apps/stack.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: stack\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://git.example.com/shop/gitops.git\n    targetRevision: main\n    path: stack\n  destination:\n    name: in-cluster\n    namespace: shop\n",
+    );
+    // A quorum StatefulSet (its pods name their members) of 3: no budget, no spread, Parallel.
+    let statefulset = |name: &str, extra: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {name}\nspec:\n  serviceName: {name}\n  replicas: 3\n{extra}  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n        - name: {name}\n          image: registry.example.com/{name}:1.0.0\n          args: [\"--peers={name}-0.{name},{name}-1.{name},{name}-2.{name}\"]\n          resources:\n            requests:\n              cpu: 100m\n"
+        )
+    };
+    write(
+        d,
+        "stack/zk.yaml",
+        statefulset("zk", "  podManagementPolicy: Parallel\n"),
+    );
+    write(d, "stack/etcd.yaml", statefulset("etcd", ""));
+    write(
+        d,
+        "stack/etcd-pdb.yaml",
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: etcd\nspec:\n  maxUnavailable: 2\n  selector:\n    matchLabels:\n      app: etcd\n",
+    );
+    write(
+        d,
+        "stack/frozen-pdb.yaml",
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: frozen\nspec:\n  maxUnavailable: 0\n  selector:\n    matchLabels:\n      app: gone\n",
+    );
+    write(
+        d,
+        "stack/web.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: registry.example.com/web:1.0.0\n          livenessProbe:\n            initialDelaySeconds: 90\n            httpGet:\n              path: /health\n              port: 8080\n          readinessProbe:\n            httpGet:\n              path: /health\n              port: 8080\n",
+    );
+    write(
+        d,
+        "stack/web-hpa.yaml",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  minReplicas: 2\n  maxReplicas: 6\n  metrics:\n    - type: Resource\n      resource:\n        name: cpu\n        target:\n          type: Utilization\n          averageUtilization: 70\n",
+    );
+    write(
+        d,
+        "stack/api-hpa.yaml",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: api\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: api\n  minReplicas: 8\n  maxReplicas: 4\n",
+    );
+    write(
+        d,
+        "stack/claim.yaml",
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n  annotations:\n    argocd.argoproj.io/sync-options: Replace=true\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n",
+    );
+    let rules = [
+        "hpa-cpu-without-requests",
+        "hpa-min-exceeds-max",
+        "hpa-target-missing",
+        "liveness-equals-readiness",
+        "liveness-without-startup",
+        "parallel-pod-management-quorum",
+        "pdb-blocks-eviction",
+        "pdb-quorum-unsafe",
+        "pdb-selects-nothing",
+        "quorum-pdb-missing",
+        "quorum-spread-missing",
+        "replace-on-stateful",
+    ];
+    let out = run_in(
+        d,
+        &[
+            "check",
+            ".",
+            "--select",
+            &rules.join(","),
+            "--format",
+            "json",
+        ],
+    );
+    let v = json(&out);
+    let diagnostics = v["diagnostics"].as_array().expect("diagnostics");
+    for rule in rules {
+        let found: Vec<&Value> = diagnostics.iter().filter(|f| f["rule"] == rule).collect();
+        assert!(!found.is_empty(), "{rule} does not fire:\n{}", out.stdout);
+        for f in found {
+            let provenance: Vec<&Value> = f["related"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["message"] == "rendered by Application `stack`")
+                .collect();
+            assert_eq!(
+                provenance.len(),
+                1,
+                "{rule}: {} names its Application once, at its name",
+                f["message"]
+            );
+            assert_eq!(provenance[0]["file"], "apps/stack.yaml");
+            assert_eq!(provenance[0]["line"], 4);
+        }
+    }
+}

@@ -100,80 +100,80 @@ fn blocks<'a>(doc: &'a str, heading: &str, lang: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// Every ```yaml example under `## Bad` fires the rule and every one under `## Good` is silent,
+/// each ON ITS OWN: a document with two Bad examples, one of which stopped firing, fails (run
+/// together, the other would have hidden it). A rule about changes shows its examples in pairs,
+/// a base and a head block.
 #[test]
 fn document_examples_behave_as_they_say() {
     let change_rules = change_rule_ids();
     for id in rule_ids() {
         let doc = std::fs::read_to_string(root().join(format!("rules/{id}.md"))).expect("document");
         let change_rule = change_rules.contains(&id);
+        // A rule that reads an option or a configuration (the tracking method, a protected
+        // cluster) shows it under `## Configuration` in a block that starts with
+        // `# .manifest-guard.yaml`.
+        let config = blocks(&doc, "Configuration", "yaml")
+            .into_iter()
+            .find(|b| b.starts_with("# .manifest-guard.yaml"));
         for (heading, must_fire) in [("Bad", true), ("Good", false)] {
             let examples = blocks(&doc, heading, "yaml");
-            let dir = tempfile::tempdir().expect("tempdir");
-            let args: Vec<String> = if change_rule {
-                // A rule about changes shows two blocks: the base revision, then the head.
-                assert_eq!(
-                    examples.len(),
-                    2,
-                    "rules/{id}.md `## {heading}` needs a base and a head ```yaml block"
+            let cases: Vec<Vec<&str>> = if change_rule {
+                assert!(
+                    !examples.is_empty() && examples.len().is_multiple_of(2),
+                    "rules/{id}.md `## {heading}` needs base and head ```yaml blocks, in pairs"
                 );
-                // A rule that needs a configuration (a protected cluster) shows it under
-                // `## Configuration` in a block that starts with `# .manifest-guard.yaml`.
-                let config = blocks(&doc, "Configuration", "yaml")
-                    .into_iter()
-                    .find(|b| b.starts_with("# .manifest-guard.yaml"));
-                for (side, block) in ["base", "head"].iter().zip(&examples) {
-                    std::fs::create_dir_all(dir.path().join(side)).expect("mkdir");
-                    // A rule about the configuration's change shows the config file itself.
-                    let file = if block.starts_with("# .manifest-guard.yaml") {
-                        ".manifest-guard.yaml"
-                    } else {
-                        "example.yaml"
-                    };
-                    std::fs::write(dir.path().join(side).join(file), format!("{block}\n"))
+                examples.chunks(2).map(<[&str]>::to_vec).collect()
+            } else {
+                examples.iter().map(|b| vec![*b]).collect()
+            };
+            for case in cases {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let args = if change_rule {
+                    for (side, block) in ["base", "head"].iter().zip(&case) {
+                        std::fs::create_dir_all(dir.path().join(side)).expect("mkdir");
+                        // A rule about the configuration's change shows the config file itself.
+                        let file = if block.starts_with("# .manifest-guard.yaml") {
+                            ".manifest-guard.yaml"
+                        } else {
+                            "example.yaml"
+                        };
+                        std::fs::write(dir.path().join(side).join(file), format!("{block}\n"))
+                            .expect("write");
+                        if let Some(config) = config {
+                            std::fs::write(
+                                dir.path().join(side).join(".manifest-guard.yaml"),
+                                format!("{config}\n"),
+                            )
+                            .expect("write");
+                        }
+                    }
+                    fixture_args(".", true)
+                } else {
+                    std::fs::write(dir.path().join("example.yaml"), format!("{}\n", case[0]))
                         .expect("write");
                     if let Some(config) = config {
                         std::fs::write(
-                            dir.path().join(side).join(".manifest-guard.yaml"),
+                            dir.path().join(".manifest-guard.yaml"),
                             format!("{config}\n"),
                         )
                         .expect("write");
                     }
-                }
-                fixture_args(".", true)
-            } else {
-                for block in &examples {
-                    std::fs::write(dir.path().join("example.yaml"), format!("{block}\n"))
-                        .expect("write");
-                }
-                // A rule that reads an option (the tracking method) shows it under
-                // `## Configuration` in a block that starts with `# .manifest-guard.yaml`.
-                if let Some(config) = blocks(&doc, "Configuration", "yaml")
-                    .into_iter()
-                    .find(|b| b.starts_with("# .manifest-guard.yaml"))
-                {
-                    std::fs::write(
-                        dir.path().join(".manifest-guard.yaml"),
-                        format!("{config}\n"),
-                    )
-                    .expect("write");
-                }
-                fixture_args(".", false)
-            };
-            if examples.is_empty() {
-                continue;
+                    fixture_args(".", false)
+                };
+                let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+                args.extend(["--select", &id, "--format", "json"]);
+                let out = run_in(dir.path(), &args);
+                let fired = !positions(&json(&out)).is_empty();
+                assert_eq!(
+                    fired,
+                    must_fire,
+                    "rules/{id}.md `## {heading}` example {} fire:\n{}\n{}",
+                    if must_fire { "does not" } else { "does" },
+                    case.join("\n---8<---\n"),
+                    out.stdout
+                );
             }
-            let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
-            args.extend(["--select", &id, "--format", "json"]);
-            let out = run_in(dir.path(), &args);
-            let fired = !positions(&json(&out)).is_empty();
-            assert_eq!(
-                fired,
-                must_fire,
-                "rules/{id}.md `## {heading}` example {} fire:\n{}\n{}",
-                if must_fire { "does not" } else { "does" },
-                examples.join("\n---8<---\n"),
-                out.stdout
-            );
         }
     }
 }

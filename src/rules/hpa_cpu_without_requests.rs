@@ -79,7 +79,9 @@ impl Rule for HpaCpuWithoutRequests {
                     .get("name")
                     .map_or_else(|| workload.name_location(), |n| workload.locate(n.span));
                 out.push(
-                    META.diagnostic(
+                    META.at_node(
+                        inventory,
+                        idx,
                         metric.at,
                         format!(
                             "{} scales {} {}, but container{} {} set{} no CPU request; utilization is usage over request, so the autoscaler cannot compute it and does not scale on this metric",
@@ -97,8 +99,7 @@ impl Rule for HpaCpuWithoutRequests {
                          request defaults to), or a LimitRange with a `defaultRequest.cpu` for containers in the \
                          namespace; or scale on an `AverageValue` target instead of `Utilization`",
                     )
-                    .with_related(first_at, "a container without a CPU request")
-                    .with_object(idx),
+                    .with_related(first_at, "a container without a CPU request"),
                 );
             }
         }

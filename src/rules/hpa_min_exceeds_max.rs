@@ -65,14 +65,13 @@ impl Rule for HpaMinExceedsMax {
                 ),
             };
             let mut d = META
-                .diagnostic(at, message)
+                .at_node(inventory, idx, at, message)
                 .with_label(label)
                 .with_help(
                     "set minReplicas to the floor the workload needs under no load and maxReplicas to the ceiling \
                      it may reach, with minReplicas ≤ maxReplicas; in a Helm chart, check that both values come \
                      from the same environment's values file",
-                )
-                .with_object(idx);
+                );
             if min_node.is_some() {
                 d = d.with_related(hpa.locate(max_node.span), "maxReplicas is set here");
             }

@@ -52,7 +52,9 @@ impl Rule for HpaTargetMissing {
                 .get("name")
                 .map_or_else(|| hpa.name_location(), |n| hpa.locate(n.span));
             out.push(
-                META.diagnostic(
+                META.at_node(
+                    inventory,
+                    idx,
                     at,
                     format!(
                         "{}: scaleTargetRef names {} `{}`, which is not deployed in namespace `{}` on cluster `{}`{hint}; the autoscaler scales nothing",
@@ -67,8 +69,7 @@ impl Rule for HpaTargetMissing {
                 .with_help(
                     "point scaleTargetRef at the workload's kind, apiVersion and name as deployed (a rename or a \
                      chart's fullname change leaves the HPA behind), or delete the HPA with the workload",
-                )
-                .with_object(idx),
+                ),
             );
         }
         util::dedup_same_place(out)

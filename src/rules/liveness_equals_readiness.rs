@@ -63,7 +63,9 @@ impl Rule for LivenessEqualsReadiness {
                     object.locate(focus(handler, ready_check).span),
                 );
                 let d = META
-                    .diagnostic(
+                    .at_node(
+                        inventory,
+                        idx,
                         live_at,
                         format!(
                             "container `{name}` of {}: the liveness probe runs the same `{handler}` check as the readiness probe and acts after {live_after}s of failures, {} the readiness probe ({ready_after}s); when a dependency slows under load, the pod is restarted instead of taken out of rotation, and each restart moves its traffic to the others",
@@ -76,8 +78,7 @@ impl Rule for LivenessEqualsReadiness {
                         "make the liveness probe check only that the process is alive (a `/livez` that touches no \
                          dependency), or keep the check and give it a higher failureThreshold × periodSeconds than \
                          the readiness probe, so that readiness takes the pod out of rotation long before liveness restarts it",
-                    )
-                    .with_object(idx);
+                    );
                 // A rendered object's nodes all point at its template: say it once.
                 out.push(if ready_at == live_at {
                     d

@@ -42,7 +42,9 @@ impl Rule for LivenessWithoutStartup {
                 }
                 let name = util::container_name(container);
                 out.push(
-                    META.diagnostic(
+                    META.at_node(
+                        inventory,
+                        idx,
                         object.locate(delay_node.span),
                         format!(
                             "container `{name}` of {}: the liveness probe waits {delay}s before its first check and there is no startupProbe; every restart leaves the pod unchecked that long, and a start slower than {delay}s (a cold cache, a replay, a node under load) is killed and restarted in a loop",
@@ -54,8 +56,7 @@ impl Rule for LivenessWithoutStartup {
                         "add a startupProbe with the liveness probe's check, `failureThreshold × periodSeconds` \
                          covering the slowest start you accept, and drop the liveness probe's initialDelaySeconds: \
                          the liveness probe then starts as soon as the startup probe succeeds",
-                    )
-                    .with_object(idx),
+                    ),
                 );
             }
         }

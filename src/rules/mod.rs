@@ -137,9 +137,25 @@ impl Meta {
         path: &[&str],
         message: impl Into<String>,
     ) -> Diagnostic {
-        let mut d = self
-            .diagnostic(inventory.object(idx).location_at(path), message)
-            .with_object(idx);
+        self.at_node(
+            inventory,
+            idx,
+            inventory.object(idx).location_at(path),
+            message,
+        )
+    }
+
+    /// [`Meta::on_object`] at a location the rule found itself (a node reached by walking the
+    /// object — a container of a list, a label of a claim template — rather than by a path of
+    /// keys): the object, and where it comes from, are attached the same way.
+    pub fn at_node(
+        &'static self,
+        inventory: &Inventory,
+        idx: ObjectIdx,
+        at: Location,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let mut d = self.diagnostic(at, message).with_object(idx);
         if let Some((at, what)) = util::provenance(inventory, idx) {
             d = d.with_related(at, what);
         }

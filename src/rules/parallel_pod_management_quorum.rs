@@ -38,7 +38,9 @@ impl Rule for ParallelPodManagementQuorum {
                 continue;
             };
             out.push(
-                META.diagnostic(
+                META.at_node(
+                    inventory,
+                    owner.idx,
                     o.locate(policy.span),
                     format!(
                         "StatefulSet `{}` ({n} replicas, quorum {}) uses `podManagementPolicy: Parallel`: a scale-down terminates every removed member at once instead of one at a time, waiting for none to be gone first",
@@ -49,8 +51,7 @@ impl Rule for ParallelPodManagementQuorum {
                 .with_label("members start and stop together")
                 .with_help(
                     "use `OrderedReady` (the default) for a quorum system, unless it is built to lose several members at once; scale it down one replica at a time",
-                )
-                .with_object(owner.idx),
+                ),
             );
         }
         out

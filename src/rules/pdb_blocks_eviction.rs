@@ -83,7 +83,9 @@ impl Rule for PdbBlocksEviction {
                     why
                 };
                 out.push(
-                    META.diagnostic(
+                    META.at_node(
+                        inventory,
+                        budget.idx,
                         o.locate(node.span),
                         format!(
                             "PodDisruptionBudget `{}` can never allow a disruption: {why}; a node drain or cluster upgrade waits on it forever",
@@ -93,8 +95,7 @@ impl Rule for PdbBlocksEviction {
                     .with_label("no disruption allowed")
                     .with_help(
                         "allow at least one: `maxUnavailable: 1`, or a `minAvailable` below the replica count (below the autoscaler's `minReplicas`); to keep a single replica up during drains, run two",
-                    )
-                    .with_object(budget.idx),
+                    ),
                 );
             }
         }

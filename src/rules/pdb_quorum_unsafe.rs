@@ -86,7 +86,9 @@ impl Rule for PdbQuorumUnsafe {
                     // selects: every selected pod but the members the quorum can spare.
                     let safe = total - tolerates;
                     out.push(
-                        META.diagnostic(
+                        META.at_node(
+                            inventory,
+                            budget.idx,
                             o.locate(node.span),
                             format!(
                                 "PodDisruptionBudget `{}` lets StatefulSet `{}` lose its quorum: {arithmetic}, and {n} replicas need {} up (at most {tolerates} down)",
@@ -99,7 +101,6 @@ impl Rule for PdbQuorumUnsafe {
                         .with_help(format!(
                             "set `minAvailable: {safe}` (an integer: a percentage `maxUnavailable` re-bases as replicas change)"
                         ))
-                        .with_object(budget.idx)
                         .with_related(sts.replicas_location(), format!("StatefulSet `{}`: {n} replicas", sts.object.id.name)),
                     );
                 }

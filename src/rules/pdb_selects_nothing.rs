@@ -66,12 +66,11 @@ impl Rule for PdbSelectsNothing {
                     )
                 };
                 out.push(
-                    META.diagnostic(at, message)
+                    META.at_node(inventory, budget.idx, at, message)
                         .with_label("matches no pod template")
                         .with_help(
                             "copy the workload's `spec.selector.matchLabels` into the budget's `spec.selector` (policy/v1), or delete the budget",
-                        )
-                        .with_object(budget.idx),
+                        ),
                 );
             }
         }

@@ -36,7 +36,9 @@ impl Rule for QuorumPdbMissing {
                 }
                 let o = owner.object;
                 out.push(
-                    META.diagnostic(
+                    META.at_node(
+                        inventory,
+                        owner.idx,
                         owner.replicas_location(),
                         format!(
                             "StatefulSet `{}` runs {n} replicas, a quorum of {} that survives {} down, and no PodDisruptionBudget in namespace `{}` selects its pods: a drain or cluster upgrade may evict a majority at once",
@@ -51,8 +53,7 @@ impl Rule for QuorumPdbMissing {
                         "add a PodDisruptionBudget (policy/v1) in `{}` whose `selector` matches the pod template's labels, with `minAvailable: {}`",
                         o.id.namespace,
                         util::quorum_of(n)
-                    ))
-                    .with_object(owner.idx),
+                    )),
                 );
             }
         }

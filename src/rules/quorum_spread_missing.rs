@@ -97,7 +97,9 @@ impl Rule for QuorumSpreadMissing {
                 .or_else(|| o.node.path(&["spec", "template"])?.entry("spec"))
                 .map_or(spec.span, |e| e.key.span);
             out.push(
-                META.diagnostic(
+                META.at_node(
+                    inventory,
+                    owner.idx,
                     o.locate(at),
                     format!(
                         "StatefulSet `{}` runs {n} replicas (quorum {}) with nothing that keeps two of them off one node: no required pod anti-affinity on `kubernetes.io/hostname` and no `topologySpreadConstraints` with `whenUnsatisfiable: DoNotSchedule`; members on one node are lost together, and {} lost at once break the quorum",
@@ -109,8 +111,7 @@ impl Rule for QuorumSpreadMissing {
                 .with_label("members may share a node")
                 .with_help(
                     "add `affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution` with `topologyKey: kubernetes.io/hostname` and a `labelSelector` matching the pod labels, or a `topologySpreadConstraints` entry with `maxSkew: 1`, `whenUnsatisfiable: DoNotSchedule`",
-                )
-                .with_object(owner.idx),
+                ),
             );
         }
         out

@@ -62,7 +62,9 @@ impl Rule for ReplaceOnStateful {
                     continue;
                 }
                 out.push(
-                    META.diagnostic(
+                    META.at_node(
+                        inventory,
+                        idx,
                         util::sync_options_location(o),
                         format!(
                             "`{option}` in the `argocd.argoproj.io/sync-options` of {}: {}; {}",
@@ -74,8 +76,7 @@ impl Rule for ReplaceOnStateful {
                     .with_label(format!("`{option}` on a stateful object"))
                     .with_help(format!(
                         "remove `{option}` from this object's sync options; if a change really needs it, make it by hand after a backup"
-                    ))
-                    .with_object(idx),
+                    )),
                 );
             }
         }

@@ -2,6 +2,8 @@
 //! templates carry Argo CD's tracking label, so the claims the StatefulSet controller creates look
 //! as if the Application managed them, and a prune deletes them.
 
+use std::collections::HashMap;
+
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Inventory, TrackingMethod};
 
@@ -35,15 +37,16 @@ impl Rule for TrackingLabelInVolumeClaimTemplate {
         if inventory.options.tracking_method != TrackingMethod::Label {
             return Vec::new();
         }
+        let owners = by_instance_name(inventory);
         let mut out = Vec::new();
         for (idx, o) in inventory.objects() {
             if o.id.group != "apps" || o.id.kind != "StatefulSet" {
                 continue;
             }
             // Only what an Application deploys is pruned by Argo CD.
-            let Some((_, app)) = util::live_app_of(inventory, o) else {
+            if util::live_app_of(inventory, o).is_none() {
                 continue;
-            };
+            }
             let templates = o
                 .node
                 .path(&["spec", "volumeClaimTemplates"])
@@ -59,6 +62,18 @@ impl Rule for TrackingLabelInVolumeClaimTemplate {
                     .iter()
                     .filter_map(|key| labels.and_then(|l| l.entry(key)).map(|e| (*key, e)));
                 for (key, entry) in keys {
+                    // A claim is an Application's to prune only when the label names that
+                    // Application: argo-cd `controller/cache/cache.go` `GetManagedLiveObjs`
+                    // keeps the resources whose tracked name equals `a.InstanceName(..)`. A
+                    // chart's `app.kubernetes.io/instance: <release>` under a release name that
+                    // is no Application's (`helm.releaseName`) is only a label.
+                    let Some(owner) = entry
+                        .value
+                        .as_str()
+                        .and_then(|value| owners.get(&(o.id.cluster.as_str(), value.to_string())))
+                    else {
+                        continue;
+                    };
                     out.push(
                         META.diagnostic(
                             o.locate(entry.key.span),
@@ -66,7 +81,7 @@ impl Rule for TrackingLabelInVolumeClaimTemplate {
                                 "StatefulSet `{}` puts the tracking label `{key}` on volume claim template `{}`, and the cluster's Argo CD tracks by label (`options.tracking-method: label`): every PersistentVolumeClaim the StatefulSet controller creates from it looks managed by {} but is not in Git, so a prune deletes it right after it is created (argo-cd issue 3050)",
                                 o.name(),
                                 util::shortened(claim),
-                                util::app_name(inventory, app),
+                                util::app_name(inventory, owner),
                             ),
                         )
                         .with_label("tracking metadata on the claim template")
@@ -74,11 +89,30 @@ impl Rule for TrackingLabelInVolumeClaimTemplate {
                             "remove `{key}` from the volume claim template's metadata (a chart usually takes it from its common labels: override them for the claim templates); leave tracking to Argo CD"
                         ))
                         .with_object(idx)
-                        .with_related(app.locations.name, "the Application that would prune the claims"),
+                        .with_related(owner.locations.name, "the Application that would prune the claims"),
                     );
                 }
             }
         }
         out
     }
+}
+
+/// The live Applications by cluster and tracking name, the value Argo CD writes in the instance
+/// label (argo-cd `Application.InstanceName`: the name, or `<namespace>_<name>` for an
+/// Application outside Argo CD's own namespace). Names are unique among live Applications.
+fn by_instance_name(inventory: &Inventory) -> HashMap<(&str, String), &crate::model::Application> {
+    inventory
+        .apps()
+        .map(|(_, app)| app)
+        .filter(|app| app.is_live())
+        .map(|app| {
+            let name = if app.namespace == inventory.argocd_namespace || app.namespace.is_empty() {
+                app.name.clone()
+            } else {
+                format!("{}_{}", app.namespace, app.name)
+            };
+            ((app.destination.cluster.as_str(), name), app)
+        })
+        .collect()
 }

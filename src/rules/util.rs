@@ -690,7 +690,8 @@ pub fn quorum_of(n: u64) -> u64 {
 /// one of its own members marks one. Naming the headless Service alone does not: a read replica
 /// names its primary through the same Service (Bitnami Redis' `r-redis-master-0.r-redis-headless`)
 /// and has no majority to lose; nor does a StatefulSet that names no peer (a web server with a
-/// per-pod cache).
+/// per-pod cache). A StatefulSet that runs the image of a known quorum system
+/// ([`QUORUM_IMAGES`]) is one whatever its template spells out.
 pub fn quorum_size(owner: &PodOwner<'_>, floor: u64) -> Option<u64> {
     let n = owner.replicas.filter(|n| *n >= floor)?;
     (owner.is_statefulset() && owner.names_peers).then_some(n)
@@ -706,6 +707,35 @@ fn names_member(text: &str, name: &str) -> bool {
                 .and_then(|rest| rest.strip_prefix('-'))
                 .is_some_and(|ordinal| ordinal.bytes().all(|b| b.is_ascii_digit()))
         })
+}
+
+/// The systems whose members vote (a majority must be up to write), by the name of their
+/// image: a container image whose last path segment, without its tag or digest and without a
+/// distributor's prefix (`cp-` for Confluent, `kubernetes-` for the Kubernetes ZooKeeper
+/// tutorial's image), is one of these. They find their peers in ways the pod template does
+/// not spell out: the Kubernetes "Running ZooKeeper" tutorial's `start-zookeeper --servers=3`
+/// derives `zk-0…zk-2` from the pod's own host name, and `${VAR}` in a shell argument hides them.
+/// Only systems that never run as several independent copies: MinIO, Cassandra, MongoDB, NATS,
+/// Kafka or Elasticsearch pods may each stand alone (`minio server /data`) or not vote (brokers,
+/// data nodes); when they do form a quorum they are told their members, which
+/// `discovers_peers` sees.
+const QUORUM_IMAGES: &[&str] = &["zookeeper", "etcd", "consul", "cockroach", "rabbitmq"];
+
+/// Whether a container runs one of [`QUORUM_IMAGES`] (`registry.k8s.io/kubernetes-zookeeper:1.0`,
+/// `confluentinc/cp-kafka:7.6`, `quay.io/coreos/etcd@sha256:…`). An exporter, proxy or operator
+/// image (`kafka-exporter`) has another name and is not one.
+fn runs_quorum_system(container: &Node) -> bool {
+    let Some(image) = container.get("image").and_then(Node::as_str) else {
+        return false;
+    };
+    let image = image.split('@').next().unwrap_or(image);
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let name = last.split(':').next().unwrap_or(last);
+    let name = name
+        .strip_prefix("cp-")
+        .or_else(|| name.strip_prefix("kubernetes-"))
+        .unwrap_or(name);
+    QUORUM_IMAGES.contains(&name)
 }
 
 /// Whether the pod template of StatefulSet `object` names one of its own members: in a
@@ -733,7 +763,7 @@ fn discovers_peers(inventory: &Inventory, object: &Object) -> bool {
             .filter_map(|e| e.get("value").and_then(Node::as_scalar_text));
         lists.chain(env).any(|t| names_member(t, name))
     });
-    if in_spec {
+    if in_spec || containers.iter().any(|c| runs_quorum_system(c)) {
         return true;
     }
     let volumes = spec.get("volumes").map(Node::items).unwrap_or_default();
@@ -1193,6 +1223,41 @@ pub type AppsAtLine = (
 mod tests {
     use super::*;
     use crate::load::yaml;
+
+    /// A quorum system by its image's name: the last path segment, tag, digest and a
+    /// distributor's `cp-`/`kubernetes-` prefix dropped; an exporter or operator of one is not.
+    #[test]
+    fn quorum_systems_are_known_by_their_image_name() {
+        let runs = |image: &str| {
+            let text = format!("name: c\nimage: \"{image}\"\n");
+            let parsed = yaml::parse(&text, yaml::Limits::default());
+            let root = parsed.documents[0].root.clone().expect("a document");
+            runs_quorum_system(&root)
+        };
+        for image in [
+            "registry.k8s.io/kubernetes-zookeeper:1.0-3.4.10",
+            "confluentinc/cp-zookeeper:7.6.0",
+            "quay.io/coreos/etcd@sha256:0123abcd",
+            "localhost:5000/etcd",
+            "cockroachdb/cockroach:v24.1.0",
+        ] {
+            assert!(runs(image), "{image}");
+        }
+        for image in [
+            "danielqsj/kafka-exporter:v1.7.0",
+            "confluentinc/cp-kafka:7.6.0",
+            "docker.elastic.co/elasticsearch/elasticsearch:8.14.0",
+            "bitnami/redis:7.2",
+            "nginx:1.27",
+            "quay.io/minio/minio:RELEASE.2024-06-13T22-53-53Z",
+            "mongo",
+            "quay.io/strimzi/operator:0.41.0",
+            "registry.example.com/zookeeper-ui:1.0",
+            "",
+        ] {
+            assert!(!runs(image), "{image}");
+        }
+    }
 
     /// The memo keeps where a workload's pod labels are as entry indices: they must name the
     /// node `Node::path` finds, the last of duplicate keys included (a later duplicate wins,
