@@ -283,8 +283,8 @@ fn create(entry: &TreeEntry<'_>, path: &Path) -> std::io::Result<std::fs::File> 
 }
 
 /// Writes one blob (`body`, read to its end) to every path that holds it: a regular file
-/// streamed to the first file and copied from there to the others, a link's target kept in
-/// `links` to be written after every file.
+/// streamed to the first file and linked (or, with another mode, copied) from there to the
+/// others, a link's target kept in `links` to be written after every file.
 fn write_blob<'e>(
     body: &mut impl std::io::Read,
     members: &[&'e (&'e TreeEntry<'e>, std::path::PathBuf)],
@@ -316,7 +316,13 @@ fn write_blob<'e>(
         } else if let Some(file) = written
             && first_file != Some(k)
         {
-            std::io::copy(&mut std::fs::File::open(file)?, &mut create(entry, path)?)?;
+            // A hard link to the file just written, when the mode is the same (they share it):
+            // one call instead of a new file's data written again, for every copy of a blob.
+            // Like `create`, it never writes through a link and never replaces a file.
+            let same_mode = first_file.is_some_and(|f| members[f].0.mode == entry.mode);
+            if !same_mode || std::fs::hard_link(file, path).is_err() {
+                std::io::copy(&mut std::fs::File::open(file)?, &mut create(entry, path)?)?;
+            }
         }
     }
     Ok(())

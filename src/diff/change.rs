@@ -361,19 +361,23 @@ fn live(
     inventory: &Inventory,
     alias: &HashMap<Owner, Owner>,
 ) -> BTreeMap<(ObjectId, Owner), ObjectIdx> {
-    let mut out = BTreeMap::new();
-    for (idx, o) in inventory.objects() {
-        let replaced = inventory
-            .unit(o.unit)
-            .app
-            .is_some_and(|a| !inventory.app(a).is_live());
-        if !replaced {
+    // Collected, then built in one sorted pass (`collect` sorts stably and keeps the last of
+    // equal keys, as inserting one by one did): a tree searched per insertion compared the
+    // keys' five strings down its height, a tenth of a large diff's time.
+    inventory
+        .objects()
+        .filter(|(_, o)| {
+            !inventory
+                .unit(o.unit)
+                .app
+                .is_some_and(|a| !inventory.app(a).is_live())
+        })
+        .map(|(idx, o)| {
             let owner = owner_of(inventory, idx);
             let owner = alias.get(&owner).cloned().unwrap_or(owner);
-            out.insert((o.id.clone(), owner), idx);
-        }
-    }
-    out
+            ((o.id.clone(), owner), idx)
+        })
+        .collect()
 }
 
 /// The owners of each identity (two or more: a shared object).
@@ -820,8 +824,8 @@ fn moved_effect(
 /// change reported with the other owners (`shared_with`).
 pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> ChangeSet {
     let alias = followed_apps(&base, &head);
-    let base_live = live(&base, &alias);
-    let head_live = live(&head, &HashMap::new());
+    let (base_live, head_live) =
+        rayon::join(|| live(&base, &alias), || live(&head, &HashMap::new()));
     let base_apps = live_apps(&base);
     let head_apps = live_apps(&head);
     let has_apps = !base_apps.is_empty() || !head_apps.is_empty();
@@ -876,7 +880,11 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
                 let (bo, ho) = (base.object(b), head.object(h));
                 // Most objects of a change are untouched: the same YAML is the same object,
                 // without building and sorting both as JSON.
-                if bo.node.same_content(&ho.node) {
+                // The base takes the head's parse of a file it did not change: then the two
+                // are one node.
+                if std::ptr::eq::<crate::load::Node>(&*bo.node, &*ho.node)
+                    || bo.node.same_content(&ho.node)
+                {
                     continue;
                 }
                 let (bv, hv) = (normalized(bo), normalized(ho));

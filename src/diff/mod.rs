@@ -73,24 +73,38 @@ fn materialize(top: &Path, rev: &str, commit: &str) -> Result<Materialized, Erro
     Ok(materialized)
 }
 
-/// Inventories of one side, with files named `label` + path.
-fn side(
-    root: PathBuf,
-    label: Option<String>,
-    checkout: Checkout,
-    config: &Config,
-    flags: &crate::scan::RenderFlags,
-) -> Result<crate::model::Inventory, Error> {
+/// The scan of a materialised revision, with files named `label` + path.
+fn side(root: PathBuf, label: String, checkout: Checkout) -> Result<Scan, Error> {
     if !root.exists() {
         return Err(Error::MissingPath(root.display().to_string()));
     }
-    let scan = Scan {
+    Ok(Scan {
         paths: vec![root.clone()],
         root,
-        label,
+        label: Some(label),
         checkout: Some(checkout),
-    };
-    scan.inventory(config, flags)
+    })
+}
+
+/// Both inventories, from the head's files already loaded: the base is loaded taking the head's
+/// parse of every file whose text is the same (most files, in a review: a parse depends on the
+/// text alone, see `load::ParsedFiles`), then both sides are rendered at the same time.
+fn inventories(
+    base_scan: &Scan,
+    head: (&Scan, crate::load::Sources),
+    config: &Config,
+    flags: &crate::scan::RenderFlags,
+) -> Result<(crate::model::Inventory, crate::model::Inventory), Error> {
+    let (head_scan, head_sources) = head;
+    let parsed = crate::load::ParsedFiles::of(&head_sources);
+    let base_sources = base_scan.load(config, Some(&parsed))?;
+    drop(parsed);
+    crate::stage_mark("diff: base loaded (the head's parses taken)");
+    let (base, head) = rayon::join(
+        || base_scan.render(base_sources, config, flags),
+        || head_scan.render(head_sources, config, flags),
+    );
+    Ok((base?, head?))
 }
 
 /// Messages that name the temporary directory a revision was extracted to (a tool's error
@@ -217,11 +231,13 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
             read_text(&head_path),
             &[&base_scan.root, &head_scan.root],
         )?;
-        let (base, head) = rayon::join(
-            || base_scan.inventory(&config, &opts.render),
-            || head_scan.inventory(&config, &opts.render),
-        );
-        let (base, head) = (base?, head?);
+        let head_sources = head_scan.load(&config, None)?;
+        let (base, head) = inventories(
+            &base_scan,
+            (&head_scan, head_sources),
+            &config,
+            &opts.render,
+        )?;
         let unrendered = unrendered::find(
             &base,
             &head,
@@ -330,40 +346,58 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     // A materialised revision has no `.git`: it is the checkout's tree, with its origin.
     let origin = checkout_of(&top).map(|c| c.origin).unwrap_or_default();
 
-    // The two sides are independent: build them at the same time.
-    // Each side: its inventory, and its scanned root on disk (kept until the sources' inputs are
-    // compared; a materialised revision is removed when its `Materialized` is dropped).
-    type Side = (crate::model::Inventory, PathBuf, Option<Materialized>);
-    let revision = |rev: &str, commit: &str| -> Result<Side, Error> {
+    // The revisions are written out of git (on threads of their own: mostly waiting on git and
+    // the file system) while the head's files are loaded; the base is loaded next, taking the
+    // head's parses, and then both sides are rendered at the same time.
+    let revision = |rev: &str, commit: &str| -> Result<(Scan, Materialized), Error> {
         let tree = materialize(&top, rev, commit)?;
         let checkout = Checkout {
             top: tree.dir.path().to_path_buf(),
             origin: origin.clone(),
         };
-        let mut inventory = side(
-            tree.dir.path().join(&sub),
-            Some(label(rev)),
-            checkout,
-            &config,
-            &opts.render,
-        )?;
-        name_revision(&mut inventory, tree.dir.path(), &format!("{rev}:"));
-        let root = tree.dir.path().join(&sub);
-        Ok((inventory, root, Some(tree)))
+        let scan = side(tree.dir.path().join(&sub), label(rev), checkout)?;
+        crate::stage_mark(&format!("diff: {rev} written from git"));
+        Ok((scan, tree))
     };
-    let (base, head) = rayon::join(
-        || revision(base_rev, &base_commit),
-        || match (&opts.head, &head_commit) {
-            (Some(rev), Some(commit)) => revision(rev, commit),
+    let (base_side, head_side) = std::thread::scope(|s| {
+        let base_job = s.spawn(|| revision(base_rev, &base_commit));
+        let head_side = match (&opts.head, &head_commit) {
+            (Some(rev), Some(commit)) => revision(rev, commit).and_then(|(scan, tree)| {
+                let sources = scan.load(&config, None)?;
+                Ok((scan, sources, Some(tree)))
+            }),
             _ => head_scan
-                .inventory(&config, &opts.render)
-                .map(|inv| (inv, head_scan.root.clone(), None)),
-        },
-    );
-    let ((base, base_root, base_tree), (head, head_root, head_tree)) = (base?, head?);
+                .load(&config, None)
+                .map(|sources| (head_scan.clone(), sources, None)),
+        };
+        let base_side = base_job
+            .join()
+            .unwrap_or_else(|_| Err(Error::Git("writing the base revision failed".into())));
+        (base_side, head_side)
+    });
+    // The base's error first, as when it was the first side built.
+    let (base_scan, base_tree) = base_side?;
+    let (head_scan, head_sources, head_tree) = head_side?;
+    let (mut base, mut head) = inventories(
+        &base_scan,
+        (&head_scan, head_sources),
+        &config,
+        &opts.render,
+    )?;
+    name_revision(&mut base, base_tree.dir.path(), &format!("{base_rev}:"));
+    if let (Some(rev), Some(tree)) = (&opts.head, &head_tree) {
+        name_revision(&mut head, tree.dir.path(), &format!("{rev}:"));
+    }
+    let (base_root, head_root) = (base_scan.root.clone(), head_scan.root.clone());
     let unrendered = unrendered::find(&base, &head, &base_root, &head_root, head.sources.len());
-    drop((base_tree, head_tree));
-    let mut set = change::compare(base, head, base_rev);
+    crate::stage_mark("diff: sources' inputs compared");
+    // The written revisions are removed while the inventories are compared (thousands of files
+    // to unlink); both are gone before this returns.
+    let mut set = std::thread::scope(|s| {
+        s.spawn(move || drop((base_tree, head_tree)));
+        change::compare(base, head, base_rev)
+    });
+    crate::stage_mark("diff: inventories compared, revisions removed");
     set.config = source;
     set.unrendered = unrendered;
     if flag.is_none() {

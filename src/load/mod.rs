@@ -321,10 +321,73 @@ enum Linked {
     Directory,
 }
 
+/// The parses of another load of the same run, by path below its scanned root, to take instead
+/// of parsing again: `diff` loads the head first, and the base takes the parse of every file
+/// whose text is the head's (a parse reads nothing but the text, the limits and, for a JSON
+/// array of manifests, the path's extension — the key). Only what a parse made is taken (the
+/// documents, shared, the YAML error, the line index, the suppression comments); the name, the
+/// root and the role are the taking walk's own.
+#[derive(Debug, Default)]
+pub struct ParsedFiles<'a> {
+    /// Each file with the YAML nodes it holds, which the taking run's budget is charged.
+    files: std::collections::HashMap<&'a str, (&'a SourceFile, usize)>,
+    limits: yaml::Limits,
+}
+
+impl<'a> ParsedFiles<'a> {
+    /// The manifests `sources` parsed in full: not those a run's budget cut short (a parse of
+    /// what was left of another run's budget), nor chart parts, unreadable files or tool output.
+    pub fn of(sources: &'a Sources) -> ParsedFiles<'a> {
+        let files = sources
+            .iter()
+            .map(|(_, f)| f)
+            .filter(|f| !f.generated && f.read_problem.is_none() && f.rendered.is_none())
+            .filter(|f| {
+                f.yaml_error
+                    .as_ref()
+                    .is_none_or(|e| e.kind != yaml::YamlErrorKind::RunNodeLimit)
+            })
+            .map(|f| {
+                let nodes = f
+                    .documents
+                    .iter()
+                    .filter_map(|d| d.root.as_deref())
+                    .map(yaml::node_count)
+                    .sum();
+                (f.rel.as_str(), (f, nodes))
+            })
+            .collect();
+        ParsedFiles {
+            files,
+            limits: sources.parse_limits,
+        }
+    }
+
+    /// The parse of `text` at `rel`, when it is the one held and was made under `limits`, its
+    /// nodes taken from `run`; `None` (nothing taken) otherwise, or when `run` has not enough
+    /// left (the file is then parsed, and meets the budget's end as it would have).
+    fn take(
+        &self,
+        rel: &str,
+        text: &str,
+        limits: yaml::Limits,
+        run: &yaml::RunBudget,
+    ) -> Option<SourceFile> {
+        let &(file, nodes) = self.files.get(rel)?;
+        (self.limits == limits && *file.text == *text && run.take(nodes)).then(|| file.clone())
+    }
+}
+
 /// Reads one file the walk found, by its role. Only manifests are parsed here; a chart part is
 /// read and hidden (`generated`) until a directory source deploys it; a jsonnet file is named,
-/// not read. `None` for a file that is only counted. Parsing draws on the run's node budget.
-fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> Option<SourceFile> {
+/// not read. `None` for a file that is only counted. Parsing draws on the run's node budget;
+/// a manifest whose text `parsed` holds takes that parse instead.
+fn read(
+    found: Found,
+    opts: &LoadOptions,
+    run: &yaml::RunBudget,
+    parsed: Option<&ParsedFiles<'_>>,
+) -> Option<SourceFile> {
     let empty = |problem: Option<ReadProblem>| {
         let mut f = SourceFile::new(found.display.clone(), found.rel.clone(), Arc::from(""));
         f.read_problem = problem;
@@ -383,6 +446,13 @@ fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> Option<Sourc
             return Some(f);
         }
     };
+    if found.role == Role::Manifest
+        && let Some(mut file) = parsed.and_then(|p| p.take(&found.rel, &text, opts.limits, run))
+    {
+        file.display = found.display;
+        file.root = found.root;
+        return Some(file);
+    }
     let mut file = SourceFile::new(found.display, found.rel, Arc::from(text));
     file.root = found.root;
     if found.role == Role::ChartPart {
@@ -588,6 +658,17 @@ fn looks_like_utf16(bytes: &[u8]) -> bool {
 /// in parallel. Files are returned sorted by display path, each once, with what the walk did
 /// with every file it met (`Sources::counts`).
 pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) -> Sources {
+    load_reusing(paths, boundary, cwd, opts, None)
+}
+
+/// [`load`], taking the parse of each manifest whose text `parsed` holds at its path.
+pub fn load_reusing(
+    paths: &[PathBuf],
+    boundary: &Path,
+    cwd: &Path,
+    opts: &LoadOptions,
+    parsed: Option<&ParsedFiles<'_>>,
+) -> Sources {
     let mut found = Vec::new();
     let mut tree = None;
     for (i, p) in paths.iter().enumerate() {
@@ -603,7 +684,7 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
     let run = yaml::RunBudget::new(opts.run_nodes);
     let read: Vec<(Role, Option<SourceFile>)> = found
         .into_par_iter()
-        .map(|f| (f.role, read(f, opts, &run)))
+        .map(|f| (f.role, read(f, opts, &run, parsed)))
         .collect();
     let mut counts = FileCounts::default();
     let mut files = Vec::with_capacity(read.len());
