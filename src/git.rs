@@ -334,3 +334,59 @@ fn write_error(entry: &TreeEntry<'_>, e: &std::io::Error) -> Error {
         entry.shown()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_git(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    // The copies of one blob are written once and hard-linked (performance, issue 12: a
+    // repository of similar Applications holds most of its files twice or more); a copy with
+    // another mode cannot share the first's inode and is a file of its own. Every path holds the
+    // blob's bytes. (Before, each copy was a new file: the first assertion failed.)
+    #[test]
+    fn copies_of_a_blob_are_hard_links_when_their_mode_is_the_same() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let repo = tempfile::tempdir().expect("tmp");
+        let text = "kind: ConfigMap\n";
+        for rel in ["a.yaml", "dir/b.yaml", "run.sh"] {
+            let path = repo.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, text).expect("write");
+        }
+        let script = repo.path().join("run.sh");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        run_git(repo.path(), &["init", "--quiet"]);
+        run_git(repo.path(), &["add", "--all"]);
+        run_git(
+            repo.path(),
+            &["commit", "--quiet", "--message", "one blob, three paths"],
+        );
+        let commit = git(repo.path(), &["rev-parse", "HEAD"]).expect("commit");
+        let dest = tempfile::tempdir().expect("tmp");
+        write_tree(repo.path(), &commit, dest.path()).expect("written");
+        let meta = |rel: &str| std::fs::symlink_metadata(dest.path().join(rel)).expect("written");
+        assert_eq!(meta("a.yaml").ino(), meta("dir/b.yaml").ino());
+        assert_eq!(meta("a.yaml").nlink(), 2);
+        assert_ne!(meta("run.sh").ino(), meta("a.yaml").ino());
+        assert_eq!(meta("run.sh").mode() & 0o777, 0o755);
+        assert_eq!(meta("a.yaml").mode() & 0o777, 0o644);
+        for rel in ["a.yaml", "dir/b.yaml", "run.sh"] {
+            assert_eq!(
+                std::fs::read_to_string(dest.path().join(rel)).expect("read"),
+                text
+            );
+        }
+    }
+}

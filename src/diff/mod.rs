@@ -440,6 +440,108 @@ pub fn blast_radius(set: &ChangeSet) -> BTreeMap<String, ClusterImpact> {
 mod tests {
     use super::*;
 
+    fn scan_of(dir: &Path) -> Scan {
+        Scan {
+            paths: vec![dir.to_path_buf()],
+            root: dir.to_path_buf(),
+            label: None,
+            checkout: None,
+        }
+    }
+
+    // The base is loaded after the head and takes its parse of every file whose text is the
+    // head's (performance, issue 12): an unchanged object is then the head's very node, and is
+    // equal without a walk; a changed file is parsed on its own. Either way the base's files
+    // hold what a load of their own would have made. (Before, each side parsed every file: no
+    // node was shared, and the first assertion failed.)
+    #[test]
+    fn the_base_takes_the_heads_parse_of_an_unchanged_file() {
+        let (base_dir, head_dir) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
+        let object = |name: &str, value: &str| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}  # manifest-guard: ignore[one-object-per-file]\ndata:\n  x: \"{value}\"\n"
+            )
+        };
+        for (dir, changed) in [(&base_dir, "1"), (&head_dir, "2")] {
+            std::fs::write(dir.path().join("same.yaml"), object("same", "1")).expect("write");
+            std::fs::write(dir.path().join("changed.yaml"), object("changed", changed))
+                .expect("write");
+        }
+        let (base_scan, head_scan) = (scan_of(base_dir.path()), scan_of(head_dir.path()));
+        let config = Config::default();
+        let flags = crate::scan::RenderFlags {
+            no_render: true,
+            ..Default::default()
+        };
+        let head_sources = head_scan.load(&config, None).expect("head");
+        let (base, head) =
+            inventories(&base_scan, (&head_scan, head_sources), &config, &flags).expect("sides");
+        let node = |inv: &crate::model::Inventory, name: &str| -> *const crate::load::Node {
+            let (_, o) = inv
+                .objects()
+                .find(|(_, o)| o.id.name == name)
+                .expect("the object");
+            &*o.node
+        };
+        assert!(std::ptr::eq(node(&base, "same"), node(&head, "same")));
+        assert!(!std::ptr::eq(
+            node(&base, "changed"),
+            node(&head, "changed")
+        ));
+        let fresh = base_scan.inventory(&config, &flags).expect("fresh");
+        let files = |inv: &crate::model::Inventory| -> Vec<String> {
+            inv.sources
+                .iter()
+                .map(|(_, f)| {
+                    format!(
+                        "{} {} {:?} {:?} {:?} {:?}",
+                        f.display, f.rel, f.documents, f.yaml_error, f.lines, f.suppressions
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(files(&base), files(&fresh));
+    }
+
+    // An identity one owner defines twice (two files of a directory applied by hand): the later
+    // definition is the live one on both sides, so changing only the second is a modification.
+    // Pins what the change set's map of live objects kept when it was built by insertion (the
+    // last of equal keys), now that it is sorted and built in one pass.
+    #[test]
+    fn of_an_identity_defined_twice_the_later_is_compared() {
+        let (base_dir, head_dir) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
+        let object = |value: &str| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  v: \"{value}\"\n"
+            )
+        };
+        for (dir, second) in [(&base_dir, "1"), (&head_dir, "2")] {
+            std::fs::write(dir.path().join("a.yaml"), object("1")).expect("write");
+            std::fs::write(dir.path().join("b.yaml"), object(second)).expect("write");
+        }
+        let (base_scan, head_scan) = (scan_of(base_dir.path()), scan_of(head_dir.path()));
+        let config = Config::default();
+        let flags = crate::scan::RenderFlags {
+            no_render: true,
+            ..Default::default()
+        };
+        let head_sources = head_scan.load(&config, None).expect("head");
+        let (base, head) =
+            inventories(&base_scan, (&head_scan, head_sources), &config, &flags).expect("sides");
+        let set = change::compare(base, head, "base");
+        let kinds: Vec<ChangeKind> = set.changes.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [ChangeKind::Modified]);
+        let head = set.changes[0].head.expect("a head object");
+        let file = set.inventory.sources.get(set.inventory.object(head).file);
+        assert_eq!(file.rel, "b.yaml");
+    }
+
     // A tool's error quotes the paths it read, inside the temporary directory the revision was
     // extracted to: the message names the revision instead (`HEAD~1:base`), in both the path's
     // spellings (as given, and with links resolved).

@@ -744,6 +744,54 @@ mod tests {
         std::fs::write(path, text).expect("write");
     }
 
+    /// A parse taken from another load draws on the taking run's node budget as its own parse
+    /// would: with a `yaml-nodes` budget for two of three files, the third meets its end with or
+    /// without the parses of a load that had no such budget, and every file ends the same. (Were
+    /// a taken parse not charged, the third would be taken whole and hold no finding.)
+    #[test]
+    fn a_taken_parse_is_charged_to_the_run_budget() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        let doc = "a:\n  b: [1, 2, 3]\n  c: {d: 4, e: 5}\n";
+        for name in ["1.yaml", "2.yaml", "3.yaml"] {
+            write(dir, name, doc.as_bytes());
+        }
+        let unbounded = load(&[dir.to_path_buf()], dir, dir, &LoadOptions::default());
+        let parsed = ParsedFiles::of(&unbounded);
+        let one = parsed.files.get("1.yaml").map(|(_, n)| *n).expect("parsed");
+        let opts = LoadOptions {
+            run_nodes: 2 * one,
+            ..LoadOptions::default()
+        };
+        let summary = |sources: &Sources| -> Vec<String> {
+            sources
+                .iter()
+                .map(|(_, f)| format!("{} {:?} {:?}", f.rel, f.documents, f.yaml_error))
+                .collect()
+        };
+        let fresh = load(&[dir.to_path_buf()], dir, dir, &opts);
+        let taking = load_reusing(&[dir.to_path_buf()], dir, dir, &opts, Some(&parsed));
+        assert!(
+            fresh.iter().any(|(_, f)| f
+                .yaml_error
+                .as_ref()
+                .is_some_and(|e| e.kind == yaml::YamlErrorKind::RunNodeLimit)),
+            "{:?}",
+            summary(&fresh)
+        );
+        assert_eq!(summary(&taking), summary(&fresh));
+        // The parse of the first file was taken, not made again: one tree for both loads.
+        let root = |s: &Sources| {
+            s.iter()
+                .next()
+                .and_then(|(_, f)| f.documents[0].root.clone())
+        };
+        assert!(std::sync::Arc::ptr_eq(
+            &root(&taking).expect("root"),
+            &root(&unbounded).expect("root")
+        ));
+    }
+
     /// Every file below the path is met exactly once, with one role, and so lands in exactly one
     /// bucket of the counts (`count` is one `match` over the role and the read problem); `.git`
     /// is no part of the tree.
