@@ -275,7 +275,7 @@ impl Scan {
     pub(crate) fn load(
         &self,
         config: &Config,
-        parsed: Option<&load::ParsedFiles<'_>>,
+        parsed: Option<load::ParsedFiles>,
     ) -> Result<load::Sources, Error> {
         let cwd = std::env::current_dir().map_err(Error::Cwd)?;
         crate::stage_mark(&self.stage("start"));

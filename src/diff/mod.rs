@@ -86,22 +86,30 @@ fn side(root: PathBuf, label: String, checkout: Checkout) -> Result<Scan, Error>
     })
 }
 
-/// Both inventories, from the head's files already loaded: the base is loaded taking the head's
-/// parse of every file whose text is the same (most files, in a review: a parse depends on the
-/// text alone, see `load::ParsedFiles`), then both sides are rendered at the same time.
+/// What `base` gives: the base's scan, and the revision written for it (kept until the
+/// inventories are compared).
+type BaseScan = (Scan, Option<Materialized>);
+
+/// Both inventories, from the head's files already loaded: the head is rendered while the base
+/// (once `base` has it on disk) is loaded, taking the head's parse of every file whose text is
+/// the same (most files, in a review: a parse depends on the text alone, see
+/// `load::ParsedFiles`), and rendered. The base's error comes first.
 fn inventories(
-    base_scan: &Scan,
+    base: impl FnOnce() -> Result<BaseScan, Error> + Send,
     head: (&Scan, crate::load::Sources),
     config: &Config,
     flags: &crate::scan::RenderFlags,
-) -> Result<(crate::model::Inventory, crate::model::Inventory), Error> {
+) -> Result<((crate::model::Inventory, BaseScan), crate::model::Inventory), Error> {
     let (head_scan, head_sources) = head;
     let parsed = crate::load::ParsedFiles::of(&head_sources);
-    let base_sources = base_scan.load(config, Some(&parsed))?;
-    drop(parsed);
-    crate::stage_mark("diff: base loaded (the head's parses taken)");
     let (base, head) = rayon::join(
-        || base_scan.render(base_sources, config, flags),
+        || -> Result<_, Error> {
+            let (scan, tree) = base()?;
+            let sources = scan.load(config, Some(parsed))?;
+            crate::stage_mark("diff: base loaded (the head's parses taken)");
+            let inventory = scan.render(sources, config, flags)?;
+            Ok((inventory, (scan, tree)))
+        },
         || head_scan.render(head_sources, config, flags),
     );
     Ok((base?, head?))
@@ -232,8 +240,8 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
             &[&base_scan.root, &head_scan.root],
         )?;
         let head_sources = head_scan.load(&config, None)?;
-        let (base, head) = inventories(
-            &base_scan,
+        let ((base, _), head) = inventories(
+            || Ok((base_scan.clone(), None)),
             (&head_scan, head_sources),
             &config,
             &opts.render,
@@ -347,8 +355,8 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     let origin = checkout_of(&top).map(|c| c.origin).unwrap_or_default();
 
     // The revisions are written out of git (on threads of their own: mostly waiting on git and
-    // the file system) while the head's files are loaded; the base is loaded next, taking the
-    // head's parses, and then both sides are rendered at the same time.
+    // the file system) while the head's files are loaded; then the head is rendered while the
+    // base is loaded, taking the head's parses, and rendered.
     let revision = |rev: &str, commit: &str| -> Result<(Scan, Materialized), Error> {
         let tree = materialize(&top, rev, commit)?;
         let checkout = Checkout {
@@ -359,8 +367,14 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         crate::stage_mark(&format!("diff: {rev} written from git"));
         Ok((scan, tree))
     };
-    let (base_side, head_side) = std::thread::scope(|s| {
+    let built = std::thread::scope(|s| {
         let base_job = s.spawn(|| revision(base_rev, &base_commit));
+        let base = move || {
+            base_job
+                .join()
+                .unwrap_or_else(|_| Err(Error::Git("writing the base revision failed".into())))
+                .map(|(scan, tree)| (scan, Some(tree)))
+        };
         let head_side = match (&opts.head, &head_commit) {
             (Some(rev), Some(commit)) => revision(rev, commit).and_then(|(scan, tree)| {
                 let sources = scan.load(&config, None)?;
@@ -370,21 +384,18 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
                 .load(&config, None)
                 .map(|sources| (head_scan.clone(), sources, None)),
         };
-        let base_side = base_job
-            .join()
-            .unwrap_or_else(|_| Err(Error::Git("writing the base revision failed".into())));
-        (base_side, head_side)
+        let (head_scan, head_sources, head_tree) = match head_side {
+            Ok(side) => side,
+            // The base's error first, as when it was the first side built.
+            Err(e) => return Err(base().err().unwrap_or(e)),
+        };
+        let (base, head) = inventories(base, (&head_scan, head_sources), &config, &opts.render)?;
+        Ok((base, (head, head_scan, head_tree)))
     });
-    // The base's error first, as when it was the first side built.
-    let (base_scan, base_tree) = base_side?;
-    let (head_scan, head_sources, head_tree) = head_side?;
-    let (mut base, mut head) = inventories(
-        &base_scan,
-        (&head_scan, head_sources),
-        &config,
-        &opts.render,
-    )?;
-    name_revision(&mut base, base_tree.dir.path(), &format!("{base_rev}:"));
+    let ((mut base, (base_scan, base_tree)), (mut head, head_scan, head_tree)) = built?;
+    if let Some(tree) = &base_tree {
+        name_revision(&mut base, tree.dir.path(), &format!("{base_rev}:"));
+    }
     if let (Some(rev), Some(tree)) = (&opts.head, &head_tree) {
         name_revision(&mut head, tree.dir.path(), &format!("{rev}:"));
     }
@@ -394,10 +405,15 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     // The written revisions are removed while the inventories are compared (thousands of files
     // to unlink); both are gone before this returns.
     let mut set = std::thread::scope(|s| {
-        s.spawn(move || drop((base_tree, head_tree)));
-        change::compare(base, head, base_rev)
+        s.spawn(move || {
+            drop((base_tree, head_tree));
+            crate::stage_mark("diff: revisions removed");
+        });
+        let set = change::compare(base, head, base_rev);
+        crate::stage_mark("diff: inventories compared");
+        set
     });
-    crate::stage_mark("diff: inventories compared, revisions removed");
+
     set.config = source;
     set.unrendered = unrendered;
     if flag.is_none() {
@@ -477,8 +493,9 @@ mod tests {
             ..Default::default()
         };
         let head_sources = head_scan.load(&config, None).expect("head");
-        let (base, head) =
-            inventories(&base_scan, (&head_scan, head_sources), &config, &flags).expect("sides");
+        let base = || Ok((base_scan.clone(), None));
+        let ((base, _), head) =
+            inventories(base, (&head_scan, head_sources), &config, &flags).expect("sides");
         let node = |inv: &crate::model::Inventory, name: &str| -> *const crate::load::Node {
             let (_, o) = inv
                 .objects()
@@ -532,8 +549,9 @@ mod tests {
             ..Default::default()
         };
         let head_sources = head_scan.load(&config, None).expect("head");
-        let (base, head) =
-            inventories(&base_scan, (&head_scan, head_sources), &config, &flags).expect("sides");
+        let base = || Ok((base_scan.clone(), None));
+        let ((base, _), head) =
+            inventories(base, (&head_scan, head_sources), &config, &flags).expect("sides");
         let set = change::compare(base, head, "base");
         let kinds: Vec<ChangeKind> = set.changes.iter().map(|c| c.kind).collect();
         assert_eq!(kinds, [ChangeKind::Modified]);

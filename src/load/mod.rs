@@ -328,16 +328,16 @@ enum Linked {
 /// documents, shared, the YAML error, the line index, the suppression comments); the name, the
 /// root and the role are the taking walk's own.
 #[derive(Debug, Default)]
-pub struct ParsedFiles<'a> {
-    /// Each file with the YAML nodes it holds, which the taking run's budget is charged.
-    files: std::collections::HashMap<&'a str, (&'a SourceFile, usize)>,
+pub struct ParsedFiles {
+    files: std::collections::HashMap<String, SourceFile>,
     limits: yaml::Limits,
 }
 
-impl<'a> ParsedFiles<'a> {
+impl ParsedFiles {
     /// The manifests `sources` parsed in full: not those a run's budget cut short (a parse of
     /// what was left of another run's budget), nor chart parts, unreadable files or tool output.
-    pub fn of(sources: &'a Sources) -> ParsedFiles<'a> {
+    /// Copies (the documents shared), so that `sources` can go on to be rendered meanwhile.
+    pub fn of(sources: &Sources) -> ParsedFiles {
         let files = sources
             .iter()
             .map(|(_, f)| f)
@@ -347,46 +347,42 @@ impl<'a> ParsedFiles<'a> {
                     .as_ref()
                     .is_none_or(|e| e.kind != yaml::YamlErrorKind::RunNodeLimit)
             })
-            .map(|f| {
-                let nodes = f
-                    .documents
-                    .iter()
-                    .filter_map(|d| d.root.as_deref())
-                    .map(yaml::node_count)
-                    .sum();
-                (f.rel.as_str(), (f, nodes))
-            })
+            .map(|f| (f.rel.clone(), f.clone()))
             .collect();
         ParsedFiles {
             files,
             limits: sources.parse_limits,
         }
     }
+}
 
-    /// The parse of `text` at `rel`, when it is the one held and was made under `limits`, its
-    /// nodes taken from `run`; `None` (nothing taken) otherwise, or when `run` has not enough
-    /// left (the file is then parsed, and meets the budget's end as it would have).
-    fn take(
-        &self,
-        rel: &str,
-        text: &str,
-        limits: yaml::Limits,
-        run: &yaml::RunBudget,
-    ) -> Option<SourceFile> {
-        let &(file, nodes) = self.files.get(rel)?;
-        (self.limits == limits && *file.text == *text && run.take(nodes)).then(|| file.clone())
-    }
+/// `candidate` (the parse held for a file's path), when its text is `text`, its nodes taken
+/// from `run`; `None` (nothing taken) otherwise, or when `run` has not enough left (the file is
+/// then parsed, and meets the budget's end as it would have).
+fn take_parsed(
+    candidate: Option<SourceFile>,
+    text: &str,
+    run: &yaml::RunBudget,
+) -> Option<SourceFile> {
+    let file = candidate.filter(|f| *f.text == *text)?;
+    let nodes = file
+        .documents
+        .iter()
+        .filter_map(|d| d.root.as_deref())
+        .map(yaml::node_count)
+        .sum();
+    run.take(nodes).then_some(file)
 }
 
 /// Reads one file the walk found, by its role. Only manifests are parsed here; a chart part is
 /// read and hidden (`generated`) until a directory source deploys it; a jsonnet file is named,
 /// not read. `None` for a file that is only counted. Parsing draws on the run's node budget;
-/// a manifest whose text `parsed` holds takes that parse instead.
+/// a manifest whose text is `parsed`'s (another load's parse of its path) takes that instead.
 fn read(
     found: Found,
     opts: &LoadOptions,
     run: &yaml::RunBudget,
-    parsed: Option<&ParsedFiles<'_>>,
+    parsed: Option<SourceFile>,
 ) -> Option<SourceFile> {
     let empty = |problem: Option<ReadProblem>| {
         let mut f = SourceFile::new(found.display.clone(), found.rel.clone(), Arc::from(""));
@@ -447,7 +443,7 @@ fn read(
         }
     };
     if found.role == Role::Manifest
-        && let Some(mut file) = parsed.and_then(|p| p.take(&found.rel, &text, opts.limits, run))
+        && let Some(mut file) = take_parsed(parsed, &text, run)
     {
         file.display = found.display;
         file.root = found.root;
@@ -667,7 +663,7 @@ pub fn load_reusing(
     boundary: &Path,
     cwd: &Path,
     opts: &LoadOptions,
-    parsed: Option<&ParsedFiles<'_>>,
+    parsed: Option<ParsedFiles>,
 ) -> Sources {
     let mut found = Vec::new();
     let mut tree = None;
@@ -682,9 +678,21 @@ pub fn load_reusing(
     found.sort_by(|a, b| a.display.cmp(&b.display));
     found.dedup_by(|a, b| a.display == b.display);
     let run = yaml::RunBudget::new(opts.run_nodes);
+    // Each path's held parse goes with it (paths are unique once deduplicated); parses made
+    // under other limits are not taken.
+    let mut parsed = parsed
+        .filter(|p| p.limits == opts.limits)
+        .unwrap_or_default();
+    let found: Vec<(Found, Option<SourceFile>)> = found
+        .into_iter()
+        .map(|f| {
+            let held = parsed.files.remove(&f.rel);
+            (f, held)
+        })
+        .collect();
     let read: Vec<(Role, Option<SourceFile>)> = found
         .into_par_iter()
-        .map(|f| (f.role, read(f, opts, &run, parsed)))
+        .map(|(f, held)| (f.role, read(f, opts, &run, held)))
         .collect();
     let mut counts = FileCounts::default();
     let mut files = Vec::with_capacity(read.len());
@@ -757,8 +765,13 @@ mod tests {
             write(dir, name, doc.as_bytes());
         }
         let unbounded = load(&[dir.to_path_buf()], dir, dir, &LoadOptions::default());
-        let parsed = ParsedFiles::of(&unbounded);
-        let one = parsed.files.get("1.yaml").map(|(_, n)| *n).expect("parsed");
+        let one: usize = unbounded
+            .iter()
+            .flat_map(|(_, f)| &f.documents)
+            .filter_map(|d| d.root.as_deref())
+            .map(yaml::node_count)
+            .sum::<usize>()
+            / 3;
         let opts = LoadOptions {
             run_nodes: 2 * one,
             ..LoadOptions::default()
@@ -770,7 +783,13 @@ mod tests {
                 .collect()
         };
         let fresh = load(&[dir.to_path_buf()], dir, dir, &opts);
-        let taking = load_reusing(&[dir.to_path_buf()], dir, dir, &opts, Some(&parsed));
+        let taking = load_reusing(
+            &[dir.to_path_buf()],
+            dir,
+            dir,
+            &opts,
+            Some(ParsedFiles::of(&unbounded)),
+        );
         assert!(
             fresh.iter().any(|(_, f)| f
                 .yaml_error
