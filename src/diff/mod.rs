@@ -39,6 +39,10 @@ pub struct DiffOptions {
     pub render: crate::scan::RenderFlags,
 }
 
+/// The texts of the working tree's files the head read, by path below the repository's top:
+/// a base blob with the same bytes is written from them rather than read from git.
+type HeadTexts = std::collections::HashMap<String, Arc<str>>;
+
 /// A revision extracted into a temporary directory, removed when dropped.
 struct Materialized {
     dir: TempDir,
@@ -61,12 +65,21 @@ fn scratch_dir() -> std::io::Result<TempDir> {
 /// Extracts `commit` (which `rev` names) of the repository at `top` into a new temporary
 /// directory, from git's objects (`git::write_tree`: the blobs' own bytes, links written as
 /// links and never followed).
-fn materialize(top: &Path, rev: &str, commit: &str) -> Result<Materialized, Error> {
+fn materialize(
+    top: &Path,
+    rev: &str,
+    commit: &str,
+    known: &HeadTexts,
+) -> Result<Materialized, Error> {
     let materialized = Materialized {
         dir: scratch_dir()
             .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?,
     };
-    crate::git::write_tree(top, commit, materialized.dir.path()).map_err(|e| match e {
+    let known = |path: &[u8]| {
+        let path = std::str::from_utf8(path).ok()?;
+        known.get(path).cloned()
+    };
+    crate::git::write_tree(top, commit, materialized.dir.path(), &known).map_err(|e| match e {
         Error::Git(why) => Error::Git(format!("cannot extract `{rev}`: {why}")),
         other => other,
     })?;
@@ -357,41 +370,58 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     // The revisions are written out of git (on threads of their own: mostly waiting on git and
     // the file system) while the head's files are loaded; then the head is rendered while the
     // base is loaded, taking the head's parses, and rendered.
-    let revision = |rev: &str, commit: &str| -> Result<(Scan, Materialized), Error> {
-        let tree = materialize(&top, rev, commit)?;
-        let checkout = Checkout {
-            top: tree.dir.path().to_path_buf(),
-            origin: origin.clone(),
+    let revision =
+        |rev: &str, commit: &str, known: &HeadTexts| -> Result<(Scan, Materialized), Error> {
+            let tree = materialize(&top, rev, commit, known)?;
+            let checkout = Checkout {
+                top: tree.dir.path().to_path_buf(),
+                origin: origin.clone(),
+            };
+            let scan = side(tree.dir.path().join(&sub), label(rev), checkout)?;
+            crate::stage_mark(&format!("diff: {rev} written from git"));
+            Ok((scan, tree))
         };
-        let scan = side(tree.dir.path().join(&sub), label(rev), checkout)?;
-        crate::stage_mark(&format!("diff: {rev} written from git"));
-        Ok((scan, tree))
-    };
-    let built = std::thread::scope(|s| {
-        let base_job = s.spawn(|| revision(base_rev, &base_commit));
-        let base = move || {
-            base_job
-                .join()
-                .unwrap_or_else(|_| Err(Error::Git("writing the base revision failed".into())))
-                .map(|(scan, tree)| (scan, Some(tree)))
-        };
-        let head_side = match (&opts.head, &head_commit) {
-            (Some(rev), Some(commit)) => revision(rev, commit).and_then(|(scan, tree)| {
+    let none = HeadTexts::new();
+    let built = match (&opts.head, &head_commit) {
+        // Two revisions: both are written from git at the same time, the head's loaded first.
+        (Some(head_rev), Some(head_commit)) => std::thread::scope(|s| {
+            let base_job = s.spawn(|| revision(base_rev, &base_commit, &none));
+            let base = move || {
+                base_job
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Git("writing the base revision failed".into())))
+                    .map(|(scan, tree)| (scan, Some(tree)))
+            };
+            let head_side = revision(head_rev, head_commit, &none).and_then(|(scan, tree)| {
                 let sources = scan.load(&config, None)?;
                 Ok((scan, sources, Some(tree)))
-            }),
-            _ => head_scan
-                .load(&config, None)
-                .map(|sources| (head_scan.clone(), sources, None)),
-        };
-        let (head_scan, head_sources, head_tree) = match head_side {
-            Ok(side) => side,
-            // The base's error first, as when it was the first side built.
-            Err(e) => return Err(base().err().unwrap_or(e)),
-        };
-        let (base, head) = inventories(base, (&head_scan, head_sources), &config, &opts.render)?;
-        Ok((base, (head, head_scan, head_tree)))
-    });
+            });
+            let (head_scan, head_sources, head_tree) = match head_side {
+                Ok(side) => side,
+                // The base's error first, as when it was the first side built.
+                Err(e) => return Err(base().err().unwrap_or(e)),
+            };
+            let (base, head) =
+                inventories(base, (&head_scan, head_sources), &config, &opts.render)?;
+            Ok((base, (head, head_scan, head_tree)))
+        }),
+        // The working tree: its files are loaded first, and the base is written taking the
+        // bytes of every file the head read that are the base's blob's (most files, in a
+        // review), git giving the rest, while the head is rendered.
+        _ => {
+            let head_sources = head_scan.load(&config, None)?;
+            let known: HeadTexts = head_sources
+                .iter()
+                .filter(|(_, f)| f.read_problem.is_none())
+                .map(|(_, f)| (format!("{sub_label}{}", f.rel), f.text.clone()))
+                .collect();
+            let base =
+                || revision(base_rev, &base_commit, &known).map(|(scan, tree)| (scan, Some(tree)));
+            let (base, head) =
+                inventories(base, (&head_scan, head_sources), &config, &opts.render)?;
+            Ok((base, (head, head_scan.clone(), None)))
+        }
+    };
     let ((mut base, (base_scan, base_tree)), (mut head, head_scan, head_tree)) = built?;
     if let Some(tree) = &base_tree {
         name_revision(&mut base, tree.dir.path(), &format!("{base_rev}:"));
