@@ -3,7 +3,9 @@
 //! It materialises the base (and, if asked, the head) revision from git's objects into a
 //! temporary directory — no worktree is registered, so nothing is left in the repository, and
 //! the directory is removed on every exit path, Ctrl-C and SIGTERM included (`scratch`) — runs
-//! the same load and render on both sides, and compares the inventories (`change`). It never
+//! the same load and render on both sides, and compares the inventories (`change`). For speed,
+//! a blob whose bytes the working tree's file already holds (same git name) is written from
+//! them, and the base takes the head's parse of every file whose text is the same. It never
 //! checks anything out in the user's working tree and never runs anything the repository asks
 //! for. The configuration is the base's: the change under review must not choose the rules that
 //! judge it.
