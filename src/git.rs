@@ -143,6 +143,20 @@ fn below(dest: &Path, path: &[u8]) -> Option<std::path::PathBuf> {
     plain.then(|| dest.join(std::ffi::OsStr::from_bytes(path)))
 }
 
+/// The name git gives a blob of these bytes (`git hash-object`), in the repository's SHA-1
+/// format; a repository in SHA-256 never matches it, and is read from git whole.
+fn blob_name(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(format!("blob {}\0", bytes.len()).as_bytes());
+    hasher.update(bytes);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Writes the files of `commit` (every path of the repository) into the empty directory
 /// `dest`, read from git's objects: `git ls-tree -r -z` names the blobs and one
 /// `git cat-file --batch` streams them. The bytes are the blobs' own, whatever
@@ -150,7 +164,18 @@ fn below(dest: &Path, path: &[u8]) -> Option<std::path::PathBuf> {
 /// which `git archive` would apply). Links are written as links, after every file and
 /// directory, so that no file is ever written through one (a link is never followed here; the
 /// load decides what a link may reach); a submodule is an empty directory, as in an archive.
-pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Error> {
+///
+/// `known(path)` (the path below the repository's top) may give bytes the caller already read
+/// — the working tree's file of the same path. A blob is written from them, without asking
+/// git, when they are the blob's own: when git's name for those bytes is the blob's name (a
+/// blob's name is its content's hash). Whatever `known` gives, every path gets its blob's
+/// bytes and nothing else.
+pub(crate) fn write_tree(
+    top: &Path,
+    commit: &str,
+    dest: &Path,
+    known: &(dyn Fn(&[u8]) -> Option<std::sync::Arc<str>> + Sync),
+) -> Result<(), Error> {
     use std::io::{BufRead, BufReader, Read, Write};
 
     let listing = git_bytes(top, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
@@ -179,6 +204,39 @@ pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Er
             _ => {}
         }
     }
+    // Identical files are one blob (often, in a repository of similar Applications): each blob
+    // is read once and written to every path that holds it.
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, (entry, _)) in blobs.iter().enumerate() {
+        let g = *group_of.entry(entry.object).or_insert_with(|| {
+            groups.push((entry.object, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(i);
+    }
+    // The blobs whose bytes are at hand (each path's bytes hashed at most once: a path is in
+    // one group), written first; git is asked for the others only.
+    let mut links: Vec<(&TreeEntry<'_>, &std::path::PathBuf, Vec<u8>)> = Vec::new();
+    let mut from_git: Vec<&(&str, Vec<usize>)> = Vec::new();
+    for group in &groups {
+        let (object, members) = group;
+        let held = members
+            .iter()
+            .filter_map(|&m| known(blobs[m].0.path))
+            .find(|bytes| blob_name(bytes.as_bytes()) == *object);
+        let Some(bytes) = held else {
+            from_git.push(group);
+            continue;
+        };
+        let members: Vec<&(&TreeEntry<'_>, std::path::PathBuf)> =
+            members.iter().map(|&m| &blobs[m]).collect();
+        write_blob(&mut bytes.as_bytes(), &members, &mut links)
+            .map_err(|e| write_error(members[0].0, &e))?;
+    }
+    if from_git.is_empty() {
+        return write_links(links);
+    }
     let (mut child, group) = crate::scratch::spawn_group(
         Command::new("git")
             .arg("-C")
@@ -194,27 +252,15 @@ pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Er
     };
     // The object names go in from a thread of their own: git answers as it reads, and a pipe
     // written and read by one thread would fill up and stall both.
-    // Identical files are one blob (often, in a repository of similar Applications): each blob
-    // is read from git once and written to every path that holds it.
-    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
-    let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for (i, (entry, _)) in blobs.iter().enumerate() {
-        let g = *group_of.entry(entry.object).or_insert_with(|| {
-            groups.push((entry.object, Vec::new()));
-            groups.len() - 1
-        });
-        groups[g].1.push(i);
-    }
-    let names: String = groups
+    let names: String = from_git
         .iter()
         .map(|(object, _)| format!("{object}\n"))
         .collect();
     let feeder = std::thread::spawn(move || stdin.write_all(names.as_bytes()));
     let mut out = BufReader::with_capacity(1 << 16, stdout);
-    let mut links: Vec<(&TreeEntry<'_>, &std::path::PathBuf, Vec<u8>)> = Vec::new();
     let mut result = Ok(());
     let mut header = String::new();
-    for (object, members) in &groups {
+    for (object, members) in from_git {
         if crate::scratch::interrupted() {
             result = Err(Error::Git("interrupted".into()));
             break;
@@ -263,6 +309,11 @@ pub(crate) fn write_tree(top: &Path, commit: &str, dest: &Path) -> Result<(), Er
         }
         (_, Err(e)) => return Err(Error::Git(format!("git cat-file failed: {e}"))),
     }
+    write_links(links)
+}
+
+/// Writes the links of a revision, after every file (so that no file is written through one).
+fn write_links(links: Vec<(&TreeEntry<'_>, &std::path::PathBuf, Vec<u8>)>) -> Result<(), Error> {
     for (entry, path, target) in links {
         use std::os::unix::ffi::OsStrExt;
         std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), path)
@@ -283,8 +334,8 @@ fn create(entry: &TreeEntry<'_>, path: &Path) -> std::io::Result<std::fs::File> 
 }
 
 /// Writes one blob (`body`, read to its end) to every path that holds it: a regular file
-/// streamed to the first file and copied from there to the others, a link's target kept in
-/// `links` to be written after every file.
+/// streamed to the first file and linked (or, with another mode, copied) from there to the
+/// others, a link's target kept in `links` to be written after every file.
 fn write_blob<'e>(
     body: &mut impl std::io::Read,
     members: &[&'e (&'e TreeEntry<'e>, std::path::PathBuf)],
@@ -316,7 +367,13 @@ fn write_blob<'e>(
         } else if let Some(file) = written
             && first_file != Some(k)
         {
-            std::io::copy(&mut std::fs::File::open(file)?, &mut create(entry, path)?)?;
+            // A hard link to the file just written, when the mode is the same (they share it):
+            // one call instead of a new file's data written again, for every copy of a blob.
+            // Like `create`, it never writes through a link and never replaces a file.
+            let same_mode = first_file.is_some_and(|f| members[f].0.mode == entry.mode);
+            if !same_mode || std::fs::hard_link(file, path).is_err() {
+                std::io::copy(&mut std::fs::File::open(file)?, &mut create(entry, path)?)?;
+            }
         }
     }
     Ok(())
@@ -327,4 +384,103 @@ fn write_error(entry: &TreeEntry<'_>, e: &std::io::Error) -> Error {
         "cannot write `{}` of the revision: {e}",
         entry.shown()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_git(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    // A blob whose bytes the caller holds (the working tree's file, read by the head's load) is
+    // written from them, without git (performance, issue 12: git reading thousands of objects
+    // was a fifth of a diff): here git no longer has that object at all. Bytes that are not
+    // the blob's are never written: the other path gets git's bytes. (Before, every blob was
+    // read from git, and the missing object failed the write.)
+    #[test]
+    fn a_blob_whose_bytes_are_at_hand_is_written_without_git() {
+        let repo = tempfile::tempdir().expect("tmp");
+        let (held, other) = ("kind: Held\n", "kind: Other\n");
+        std::fs::write(repo.path().join("held.yaml"), held).expect("write");
+        std::fs::write(repo.path().join("other.yaml"), other).expect("write");
+        run_git(repo.path(), &["init", "--quiet"]);
+        run_git(repo.path(), &["add", "--all"]);
+        run_git(
+            repo.path(),
+            &["commit", "--quiet", "--message", "two blobs"],
+        );
+        let commit = git(repo.path(), &["rev-parse", "HEAD"]).expect("commit");
+        let name = blob_name(held.as_bytes());
+        assert_eq!(
+            git(repo.path(), &["rev-parse", "HEAD:held.yaml"]).expect("blob"),
+            name
+        );
+        let object = repo
+            .path()
+            .join(".git/objects")
+            .join(&name[..2])
+            .join(&name[2..]);
+        std::fs::remove_file(object).expect("the loose object");
+        let known = |path: &[u8]| -> Option<std::sync::Arc<str>> {
+            match path {
+                b"held.yaml" => Some(held.into()),
+                b"other.yaml" => Some("kind: NotTheBlob\n".into()),
+                _ => None,
+            }
+        };
+        let dest = tempfile::tempdir().expect("tmp");
+        write_tree(repo.path(), &commit, dest.path(), &known).expect("written");
+        let read = |rel: &str| std::fs::read_to_string(dest.path().join(rel)).expect("read");
+        assert_eq!(read("held.yaml"), held);
+        assert_eq!(read("other.yaml"), other);
+    }
+
+    // The copies of one blob are written once and hard-linked (performance, issue 12: a
+    // repository of similar Applications holds most of its files twice or more); a copy with
+    // another mode cannot share the first's inode and is a file of its own. Every path holds the
+    // blob's bytes. (Before, each copy was a new file: the first assertion failed.)
+    #[test]
+    fn copies_of_a_blob_are_hard_links_when_their_mode_is_the_same() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let repo = tempfile::tempdir().expect("tmp");
+        let text = "kind: ConfigMap\n";
+        for rel in ["a.yaml", "dir/b.yaml", "run.sh"] {
+            let path = repo.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, text).expect("write");
+        }
+        let script = repo.path().join("run.sh");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        run_git(repo.path(), &["init", "--quiet"]);
+        run_git(repo.path(), &["add", "--all"]);
+        run_git(
+            repo.path(),
+            &["commit", "--quiet", "--message", "one blob, three paths"],
+        );
+        let commit = git(repo.path(), &["rev-parse", "HEAD"]).expect("commit");
+        let dest = tempfile::tempdir().expect("tmp");
+        write_tree(repo.path(), &commit, dest.path(), &|_| None).expect("written");
+        let meta = |rel: &str| std::fs::symlink_metadata(dest.path().join(rel)).expect("written");
+        assert_eq!(meta("a.yaml").ino(), meta("dir/b.yaml").ino());
+        assert_eq!(meta("a.yaml").nlink(), 2);
+        assert_ne!(meta("run.sh").ino(), meta("a.yaml").ino());
+        assert_eq!(meta("run.sh").mode() & 0o777, 0o755);
+        assert_eq!(meta("a.yaml").mode() & 0o777, 0o644);
+        for rel in ["a.yaml", "dir/b.yaml", "run.sh"] {
+            assert_eq!(
+                std::fs::read_to_string(dest.path().join(rel)).expect("read"),
+                text
+            );
+        }
+    }
 }

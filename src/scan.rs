@@ -266,16 +266,41 @@ impl Scan {
 
     /// Loads and renders the scan into an inventory.
     pub fn inventory(&self, config: &Config, flags: &RenderFlags) -> Result<Inventory, Error> {
+        let sources = self.load(config, None)?;
+        self.render(sources, config, flags)
+    }
+
+    /// The load half of [`Scan::inventory`]: the files read and parsed, taking the parse of each
+    /// manifest whose text `parsed` holds (another side of a `diff`) instead of parsing it again.
+    pub(crate) fn load(
+        &self,
+        config: &Config,
+        parsed: Option<load::ParsedFiles>,
+    ) -> Result<load::Sources, Error> {
         let cwd = std::env::current_dir().map_err(Error::Cwd)?;
-        let load_opts = load::LoadOptions {
-            exclude: config.exclude_set(),
-            max_file_size: config.limits.get(limits::Key::MaxFileSize),
-            limits: load::yaml::Limits::of(&config.limits),
-            run_nodes: config.limits.get_usize(limits::Key::YamlNodes),
-        };
-        crate::stage_mark("start");
-        let mut sources = load::load(&self.paths, &self.root, &cwd, &load_opts);
-        crate::stage_mark("load: walked, read, parsed");
+        crate::stage_mark(&self.stage("start"));
+        let sources =
+            load::load_reusing(&self.paths, &self.root, &cwd, &load_options(config), parsed);
+        crate::stage_mark(&self.stage("load: walked, read, parsed"));
+        Ok(sources)
+    }
+
+    /// A stage's name for `MANIFEST_GUARD_STAGES`, with the revision a `diff` side reads.
+    fn stage(&self, name: &str) -> String {
+        match &self.label {
+            Some(label) => format!("{label} {name}"),
+            None => name.to_string(),
+        }
+    }
+
+    /// The render half of [`Scan::inventory`], from what [`Scan::load`] read.
+    pub(crate) fn render(
+        &self,
+        mut sources: load::Sources,
+        config: &Config,
+        flags: &RenderFlags,
+    ) -> Result<Inventory, Error> {
+        let cwd = std::env::current_dir().map_err(Error::Cwd)?;
         let mut roots: Vec<render::Root> = self
             .paths
             .iter()
@@ -312,14 +337,14 @@ impl Scan {
                 .unwrap_or_else(|| "argocd".to_string()),
             tools: flags.tools(config),
             cache_dir: flags.cache_dir.clone(),
-            max_file_size: load_opts.max_file_size,
+            max_file_size: config.limits.get(limits::Key::MaxFileSize),
             limits: config.limits.clone(),
             label: self.label.clone(),
             memo: flags.memo.clone(),
             progress: flags.progress.clone(),
         };
         let mut inventory = render::build(sources, &roots, &settings);
-        crate::stage_mark("render: placement, inventory built");
+        crate::stage_mark(&self.stage("render: placement, inventory built"));
         inventory.options = config.options;
         inventory.root = self.root.clone();
         inventory.argocd_namespace_origin = match (&config.argocd_namespace, inferred) {
@@ -334,6 +359,16 @@ impl Scan {
             (None, None) => NamespaceOrigin::Assumed,
         };
         Ok(inventory)
+    }
+}
+
+/// What the walk needs of the configuration.
+fn load_options(config: &Config) -> load::LoadOptions {
+    load::LoadOptions {
+        exclude: config.exclude_set(),
+        max_file_size: config.limits.get(limits::Key::MaxFileSize),
+        limits: load::yaml::Limits::of(&config.limits),
+        run_nodes: config.limits.get_usize(limits::Key::YamlNodes),
     }
 }
 

@@ -361,19 +361,34 @@ fn live(
     inventory: &Inventory,
     alias: &HashMap<Owner, Owner>,
 ) -> BTreeMap<(ObjectId, Owner), ObjectIdx> {
-    let mut out = BTreeMap::new();
-    for (idx, o) in inventory.objects() {
-        let replaced = inventory
-            .unit(o.unit)
-            .app
-            .is_some_and(|a| !inventory.app(a).is_live());
-        if !replaced {
+    // Sorted, then built in one pass: a tree searched per insertion compared the keys' five
+    // strings down its height, a tenth of a large diff's time. Of an identity an owner defines
+    // twice (a duplicate resource), the later object is the live one, as Argo CD applies it.
+    let mut pairs: Vec<((ObjectId, Owner), ObjectIdx)> = inventory
+        .objects()
+        // Not the objects of an Application Argo CD does not keep (see `is_live`).
+        .filter(|(_, o)| {
+            inventory
+                .unit(o.unit)
+                .app
+                .is_none_or(|a| inventory.app(a).is_live())
+        })
+        .map(|(idx, o)| {
             let owner = owner_of(inventory, idx);
             let owner = alias.get(&owner).cloned().unwrap_or(owner);
-            out.insert((o.id.clone(), owner), idx);
+            ((o.id.clone(), owner), idx)
+        })
+        .collect();
+    // Stable: equal keys stay in the inventory's order.
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut unique: Vec<((ObjectId, Owner), ObjectIdx)> = Vec::with_capacity(pairs.len());
+    for (key, idx) in pairs {
+        match unique.last_mut() {
+            Some(last) if last.0 == key => last.1 = idx,
+            _ => unique.push((key, idx)),
         }
     }
-    out
+    unique.into_iter().collect()
 }
 
 /// The owners of each identity (two or more: a shared object).
@@ -820,8 +835,8 @@ fn moved_effect(
 /// change reported with the other owners (`shared_with`).
 pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> ChangeSet {
     let alias = followed_apps(&base, &head);
-    let base_live = live(&base, &alias);
-    let head_live = live(&head, &HashMap::new());
+    let (base_live, head_live) =
+        rayon::join(|| live(&base, &alias), || live(&head, &HashMap::new()));
     let base_apps = live_apps(&base);
     let head_apps = live_apps(&head);
     let has_apps = !base_apps.is_empty() || !head_apps.is_empty();
@@ -876,7 +891,11 @@ pub fn compare(base: Inventory, mut head: Inventory, base_label: &str) -> Change
                 let (bo, ho) = (base.object(b), head.object(h));
                 // Most objects of a change are untouched: the same YAML is the same object,
                 // without building and sorting both as JSON.
-                if bo.node.same_content(&ho.node) {
+                // The base takes the head's parse of a file it did not change: then the two
+                // are one node.
+                if std::ptr::eq::<crate::load::Node>(&*bo.node, &*ho.node)
+                    || bo.node.same_content(&ho.node)
+                {
                     continue;
                 }
                 let (bv, hv) = (normalized(bo), normalized(ho));

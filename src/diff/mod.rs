@@ -3,7 +3,9 @@
 //! It materialises the base (and, if asked, the head) revision from git's objects into a
 //! temporary directory — no worktree is registered, so nothing is left in the repository, and
 //! the directory is removed on every exit path, Ctrl-C and SIGTERM included (`scratch`) — runs
-//! the same load and render on both sides, and compares the inventories (`change`). It never
+//! the same load and render on both sides, and compares the inventories (`change`). For speed,
+//! a blob whose bytes the working tree's file already holds (same git name) is written from
+//! them, and the base takes the head's parse of every file whose text is the same. It never
 //! checks anything out in the user's working tree and never runs anything the repository asks
 //! for. The configuration is the base's: the change under review must not choose the rules that
 //! judge it.
@@ -39,6 +41,10 @@ pub struct DiffOptions {
     pub render: crate::scan::RenderFlags,
 }
 
+/// The texts of the working tree's files the head read, by path below the repository's top:
+/// a base blob with the same bytes is written from them rather than read from git.
+type HeadTexts = std::collections::HashMap<String, Arc<str>>;
+
 /// A revision extracted into a temporary directory, removed when dropped.
 struct Materialized {
     dir: TempDir,
@@ -61,36 +67,67 @@ fn scratch_dir() -> std::io::Result<TempDir> {
 /// Extracts `commit` (which `rev` names) of the repository at `top` into a new temporary
 /// directory, from git's objects (`git::write_tree`: the blobs' own bytes, links written as
 /// links and never followed).
-fn materialize(top: &Path, rev: &str, commit: &str) -> Result<Materialized, Error> {
+fn materialize(
+    top: &Path,
+    rev: &str,
+    commit: &str,
+    known: &HeadTexts,
+) -> Result<Materialized, Error> {
     let materialized = Materialized {
         dir: scratch_dir()
             .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?,
     };
-    crate::git::write_tree(top, commit, materialized.dir.path()).map_err(|e| match e {
+    let known = |path: &[u8]| {
+        let path = std::str::from_utf8(path).ok()?;
+        known.get(path).cloned()
+    };
+    crate::git::write_tree(top, commit, materialized.dir.path(), &known).map_err(|e| match e {
         Error::Git(why) => Error::Git(format!("cannot extract `{rev}`: {why}")),
         other => other,
     })?;
     Ok(materialized)
 }
 
-/// Inventories of one side, with files named `label` + path.
-fn side(
-    root: PathBuf,
-    label: Option<String>,
-    checkout: Checkout,
-    config: &Config,
-    flags: &crate::scan::RenderFlags,
-) -> Result<crate::model::Inventory, Error> {
+/// The scan of a materialised revision, with files named `label` + path.
+fn side(root: PathBuf, label: String, checkout: Checkout) -> Result<Scan, Error> {
     if !root.exists() {
         return Err(Error::MissingPath(root.display().to_string()));
     }
-    let scan = Scan {
+    Ok(Scan {
         paths: vec![root.clone()],
         root,
-        label,
+        label: Some(label),
         checkout: Some(checkout),
-    };
-    scan.inventory(config, flags)
+    })
+}
+
+/// What `base` gives: the base's scan, and the revision written for it (kept until the
+/// inventories are compared).
+type BaseScan = (Scan, Option<Materialized>);
+
+/// Both inventories, from the head's files already loaded: the head is rendered while the base
+/// (once `base` has it on disk) is loaded, taking the head's parse of every file whose text is
+/// the same (most files, in a review: a parse depends on the text alone, see
+/// `load::ParsedFiles`), and rendered. The base's error comes first.
+fn inventories(
+    base: impl FnOnce() -> Result<BaseScan, Error> + Send,
+    head: (&Scan, crate::load::Sources),
+    config: &Config,
+    flags: &crate::scan::RenderFlags,
+) -> Result<((crate::model::Inventory, BaseScan), crate::model::Inventory), Error> {
+    let (head_scan, head_sources) = head;
+    let parsed = crate::load::ParsedFiles::of(&head_sources);
+    let (base, head) = rayon::join(
+        || -> Result<_, Error> {
+            let (scan, tree) = base()?;
+            let sources = scan.load(config, Some(parsed))?;
+            crate::stage_mark("diff: base loaded (the head's parses taken)");
+            let inventory = scan.render(sources, config, flags)?;
+            Ok((inventory, (scan, tree)))
+        },
+        || head_scan.render(head_sources, config, flags),
+    );
+    Ok((base?, head?))
 }
 
 /// Messages that name the temporary directory a revision was extracted to (a tool's error
@@ -217,11 +254,13 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
             read_text(&head_path),
             &[&base_scan.root, &head_scan.root],
         )?;
-        let (base, head) = rayon::join(
-            || base_scan.inventory(&config, &opts.render),
-            || head_scan.inventory(&config, &opts.render),
-        );
-        let (base, head) = (base?, head?);
+        let head_sources = head_scan.load(&config, None)?;
+        let ((base, _), head) = inventories(
+            || Ok((base_scan.clone(), None)),
+            (&head_scan, head_sources),
+            &config,
+            &opts.render,
+        )?;
         let unrendered = unrendered::find(
             &base,
             &head,
@@ -330,40 +369,83 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     // A materialised revision has no `.git`: it is the checkout's tree, with its origin.
     let origin = checkout_of(&top).map(|c| c.origin).unwrap_or_default();
 
-    // The two sides are independent: build them at the same time.
-    // Each side: its inventory, and its scanned root on disk (kept until the sources' inputs are
-    // compared; a materialised revision is removed when its `Materialized` is dropped).
-    type Side = (crate::model::Inventory, PathBuf, Option<Materialized>);
-    let revision = |rev: &str, commit: &str| -> Result<Side, Error> {
-        let tree = materialize(&top, rev, commit)?;
-        let checkout = Checkout {
-            top: tree.dir.path().to_path_buf(),
-            origin: origin.clone(),
+    // The revisions are written out of git (on threads of their own: mostly waiting on git and
+    // the file system) while the head's files are loaded; then the head is rendered while the
+    // base is loaded, taking the head's parses, and rendered.
+    let revision =
+        |rev: &str, commit: &str, known: &HeadTexts| -> Result<(Scan, Materialized), Error> {
+            let tree = materialize(&top, rev, commit, known)?;
+            let checkout = Checkout {
+                top: tree.dir.path().to_path_buf(),
+                origin: origin.clone(),
+            };
+            let scan = side(tree.dir.path().join(&sub), label(rev), checkout)?;
+            crate::stage_mark(&format!("diff: {rev} written from git"));
+            Ok((scan, tree))
         };
-        let mut inventory = side(
-            tree.dir.path().join(&sub),
-            Some(label(rev)),
-            checkout,
-            &config,
-            &opts.render,
-        )?;
-        name_revision(&mut inventory, tree.dir.path(), &format!("{rev}:"));
-        let root = tree.dir.path().join(&sub);
-        Ok((inventory, root, Some(tree)))
+    let none = HeadTexts::new();
+    let built = match (&opts.head, &head_commit) {
+        // Two revisions: both are written from git at the same time, the head's loaded first.
+        (Some(head_rev), Some(head_commit)) => std::thread::scope(|s| {
+            let base_job = s.spawn(|| revision(base_rev, &base_commit, &none));
+            let base = move || {
+                base_job
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Git("writing the base revision failed".into())))
+                    .map(|(scan, tree)| (scan, Some(tree)))
+            };
+            let head_side = revision(head_rev, head_commit, &none).and_then(|(scan, tree)| {
+                let sources = scan.load(&config, None)?;
+                Ok((scan, sources, Some(tree)))
+            });
+            let (head_scan, head_sources, head_tree) = match head_side {
+                Ok(side) => side,
+                // The base's error first, as when it was the first side built.
+                Err(e) => return Err(base().err().unwrap_or(e)),
+            };
+            let (base, head) =
+                inventories(base, (&head_scan, head_sources), &config, &opts.render)?;
+            Ok((base, (head, head_scan, head_tree)))
+        }),
+        // The working tree: its files are loaded first, and the base is written taking the
+        // bytes of every file the head read that are the base's blob's (most files, in a
+        // review), git giving the rest, while the head is rendered.
+        _ => {
+            let head_sources = head_scan.load(&config, None)?;
+            let known: HeadTexts = head_sources
+                .iter()
+                .filter(|(_, f)| f.read_problem.is_none())
+                .map(|(_, f)| (format!("{sub_label}{}", f.rel), f.text.clone()))
+                .collect();
+            let base =
+                || revision(base_rev, &base_commit, &known).map(|(scan, tree)| (scan, Some(tree)));
+            let (base, head) =
+                inventories(base, (&head_scan, head_sources), &config, &opts.render)?;
+            Ok((base, (head, head_scan.clone(), None)))
+        }
     };
-    let (base, head) = rayon::join(
-        || revision(base_rev, &base_commit),
-        || match (&opts.head, &head_commit) {
-            (Some(rev), Some(commit)) => revision(rev, commit),
-            _ => head_scan
-                .inventory(&config, &opts.render)
-                .map(|inv| (inv, head_scan.root.clone(), None)),
-        },
-    );
-    let ((base, base_root, base_tree), (head, head_root, head_tree)) = (base?, head?);
+    let ((mut base, (base_scan, base_tree)), (mut head, head_scan, head_tree)) = built?;
+    if let Some(tree) = &base_tree {
+        name_revision(&mut base, tree.dir.path(), &format!("{base_rev}:"));
+    }
+    if let (Some(rev), Some(tree)) = (&opts.head, &head_tree) {
+        name_revision(&mut head, tree.dir.path(), &format!("{rev}:"));
+    }
+    let (base_root, head_root) = (base_scan.root.clone(), head_scan.root.clone());
     let unrendered = unrendered::find(&base, &head, &base_root, &head_root, head.sources.len());
-    drop((base_tree, head_tree));
-    let mut set = change::compare(base, head, base_rev);
+    crate::stage_mark("diff: sources' inputs compared");
+    // The written revisions are removed while the inventories are compared (thousands of files
+    // to unlink); both are gone before this returns.
+    let mut set = std::thread::scope(|s| {
+        s.spawn(move || {
+            drop((base_tree, head_tree));
+            crate::stage_mark("diff: revisions removed");
+        });
+        let set = change::compare(base, head, base_rev);
+        crate::stage_mark("diff: inventories compared");
+        set
+    });
+
     set.config = source;
     set.unrendered = unrendered;
     if flag.is_none() {
@@ -405,6 +487,110 @@ pub fn blast_radius(set: &ChangeSet) -> BTreeMap<String, ClusterImpact> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scan_of(dir: &Path) -> Scan {
+        Scan {
+            paths: vec![dir.to_path_buf()],
+            root: dir.to_path_buf(),
+            label: None,
+            checkout: None,
+        }
+    }
+
+    // The base is loaded after the head and takes its parse of every file whose text is the
+    // head's (performance, issue 12): an unchanged object is then the head's very node, and is
+    // equal without a walk; a changed file is parsed on its own. Either way the base's files
+    // hold what a load of their own would have made. (Before, each side parsed every file: no
+    // node was shared, and the first assertion failed.)
+    #[test]
+    fn the_base_takes_the_heads_parse_of_an_unchanged_file() {
+        let (base_dir, head_dir) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
+        let object = |name: &str, value: &str| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}  # manifest-guard: ignore[one-object-per-file]\ndata:\n  x: \"{value}\"\n"
+            )
+        };
+        for (dir, changed) in [(&base_dir, "1"), (&head_dir, "2")] {
+            std::fs::write(dir.path().join("same.yaml"), object("same", "1")).expect("write");
+            std::fs::write(dir.path().join("changed.yaml"), object("changed", changed))
+                .expect("write");
+        }
+        let (base_scan, head_scan) = (scan_of(base_dir.path()), scan_of(head_dir.path()));
+        let config = Config::default();
+        let flags = crate::scan::RenderFlags {
+            no_render: true,
+            ..Default::default()
+        };
+        let head_sources = head_scan.load(&config, None).expect("head");
+        let base = || Ok((base_scan.clone(), None));
+        let ((base, _), head) =
+            inventories(base, (&head_scan, head_sources), &config, &flags).expect("sides");
+        let node = |inv: &crate::model::Inventory, name: &str| -> *const crate::load::Node {
+            let (_, o) = inv
+                .objects()
+                .find(|(_, o)| o.id.name == name)
+                .expect("the object");
+            &*o.node
+        };
+        assert!(std::ptr::eq(node(&base, "same"), node(&head, "same")));
+        assert!(!std::ptr::eq(
+            node(&base, "changed"),
+            node(&head, "changed")
+        ));
+        let fresh = base_scan.inventory(&config, &flags).expect("fresh");
+        let files = |inv: &crate::model::Inventory| -> Vec<String> {
+            inv.sources
+                .iter()
+                .map(|(_, f)| {
+                    format!(
+                        "{} {} {:?} {:?} {:?} {:?}",
+                        f.display, f.rel, f.documents, f.yaml_error, f.lines, f.suppressions
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(files(&base), files(&fresh));
+    }
+
+    // An identity one owner defines twice (two files of a directory applied by hand): the later
+    // definition is the live one on both sides, so changing only the second is a modification.
+    // Pins what the change set's map of live objects kept when it was built by insertion (the
+    // last of equal keys), now that it is sorted and built in one pass.
+    #[test]
+    fn of_an_identity_defined_twice_the_later_is_compared() {
+        let (base_dir, head_dir) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
+        let object = |value: &str| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  v: \"{value}\"\n"
+            )
+        };
+        for (dir, second) in [(&base_dir, "1"), (&head_dir, "2")] {
+            std::fs::write(dir.path().join("a.yaml"), object("1")).expect("write");
+            std::fs::write(dir.path().join("b.yaml"), object(second)).expect("write");
+        }
+        let (base_scan, head_scan) = (scan_of(base_dir.path()), scan_of(head_dir.path()));
+        let config = Config::default();
+        let flags = crate::scan::RenderFlags {
+            no_render: true,
+            ..Default::default()
+        };
+        let head_sources = head_scan.load(&config, None).expect("head");
+        let base = || Ok((base_scan.clone(), None));
+        let ((base, _), head) =
+            inventories(base, (&head_scan, head_sources), &config, &flags).expect("sides");
+        let set = change::compare(base, head, "base");
+        let kinds: Vec<ChangeKind> = set.changes.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [ChangeKind::Modified]);
+        let head = set.changes[0].head.expect("a head object");
+        let file = set.inventory.sources.get(set.inventory.object(head).file);
+        assert_eq!(file.rel, "b.yaml");
+    }
 
     // A tool's error quotes the paths it read, inside the temporary directory the revision was
     // extracted to: the message names the revision instead (`HEAD~1:base`), in both the path's

@@ -321,10 +321,69 @@ enum Linked {
     Directory,
 }
 
+/// The parses of another load of the same run, by path below its scanned root, to take instead
+/// of parsing again: `diff` loads the head first, and the base takes the parse of every file
+/// whose text is the head's (a parse reads nothing but the text, the limits and, for a JSON
+/// array of manifests, the path's extension — the key). Only what a parse made is taken (the
+/// documents, shared, the YAML error, the line index, the suppression comments); the name, the
+/// root and the role are the taking walk's own.
+#[derive(Debug, Default)]
+pub struct ParsedFiles {
+    files: std::collections::HashMap<String, SourceFile>,
+    limits: yaml::Limits,
+}
+
+impl ParsedFiles {
+    /// The manifests `sources` parsed in full: not those a run's budget cut short (a parse of
+    /// what was left of another run's budget), nor chart parts, unreadable files or tool output.
+    /// Copies (the documents shared), so that `sources` can go on to be rendered meanwhile.
+    pub fn of(sources: &Sources) -> ParsedFiles {
+        let files = sources
+            .iter()
+            .map(|(_, f)| f)
+            .filter(|f| !f.generated && f.read_problem.is_none() && f.rendered.is_none())
+            .filter(|f| {
+                f.yaml_error
+                    .as_ref()
+                    .is_none_or(|e| e.kind != yaml::YamlErrorKind::RunNodeLimit)
+            })
+            .map(|f| (f.rel.clone(), f.clone()))
+            .collect();
+        ParsedFiles {
+            files,
+            limits: sources.parse_limits,
+        }
+    }
+}
+
+/// `candidate` (the parse held for a file's path), when its text is `text`, its nodes taken
+/// from `run`; `None` (nothing taken) otherwise, or when `run` has not enough left (the file is
+/// then parsed, and meets the budget's end as it would have).
+fn take_parsed(
+    candidate: Option<SourceFile>,
+    text: &str,
+    run: &yaml::RunBudget,
+) -> Option<SourceFile> {
+    let file = candidate.filter(|f| *f.text == *text)?;
+    let nodes = file
+        .documents
+        .iter()
+        .filter_map(|d| d.root.as_deref())
+        .map(yaml::node_count)
+        .sum();
+    run.take(nodes).then_some(file)
+}
+
 /// Reads one file the walk found, by its role. Only manifests are parsed here; a chart part is
 /// read and hidden (`generated`) until a directory source deploys it; a jsonnet file is named,
-/// not read. `None` for a file that is only counted. Parsing draws on the run's node budget.
-fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> Option<SourceFile> {
+/// not read. `None` for a file that is only counted. Parsing draws on the run's node budget;
+/// a manifest whose text is `parsed`'s (another load's parse of its path) takes that instead.
+fn read(
+    found: Found,
+    opts: &LoadOptions,
+    run: &yaml::RunBudget,
+    parsed: Option<SourceFile>,
+) -> Option<SourceFile> {
     let empty = |problem: Option<ReadProblem>| {
         let mut f = SourceFile::new(found.display.clone(), found.rel.clone(), Arc::from(""));
         f.read_problem = problem;
@@ -383,6 +442,13 @@ fn read(found: Found, opts: &LoadOptions, run: &yaml::RunBudget) -> Option<Sourc
             return Some(f);
         }
     };
+    if found.role == Role::Manifest
+        && let Some(mut file) = take_parsed(parsed, &text, run)
+    {
+        file.display = found.display;
+        file.root = found.root;
+        return Some(file);
+    }
     let mut file = SourceFile::new(found.display, found.rel, Arc::from(text));
     file.root = found.root;
     if found.role == Role::ChartPart {
@@ -588,6 +654,17 @@ fn looks_like_utf16(bytes: &[u8]) -> bool {
 /// in parallel. Files are returned sorted by display path, each once, with what the walk did
 /// with every file it met (`Sources::counts`).
 pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) -> Sources {
+    load_reusing(paths, boundary, cwd, opts, None)
+}
+
+/// [`load`], taking the parse of each manifest whose text `parsed` holds at its path.
+pub fn load_reusing(
+    paths: &[PathBuf],
+    boundary: &Path,
+    cwd: &Path,
+    opts: &LoadOptions,
+    parsed: Option<ParsedFiles>,
+) -> Sources {
     let mut found = Vec::new();
     let mut tree = None;
     for (i, p) in paths.iter().enumerate() {
@@ -601,9 +678,21 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
     found.sort_by(|a, b| a.display.cmp(&b.display));
     found.dedup_by(|a, b| a.display == b.display);
     let run = yaml::RunBudget::new(opts.run_nodes);
+    // Each path's held parse goes with it (paths are unique once deduplicated); parses made
+    // under other limits are not taken.
+    let mut parsed = parsed
+        .filter(|p| p.limits == opts.limits)
+        .unwrap_or_default();
+    let found: Vec<(Found, Option<SourceFile>)> = found
+        .into_iter()
+        .map(|f| {
+            let held = parsed.files.remove(&f.rel);
+            (f, held)
+        })
+        .collect();
     let read: Vec<(Role, Option<SourceFile>)> = found
         .into_par_iter()
-        .map(|f| (f.role, read(f, opts, &run)))
+        .map(|(f, held)| (f.role, read(f, opts, &run, held)))
         .collect();
     let mut counts = FileCounts::default();
     let mut files = Vec::with_capacity(read.len());
@@ -661,6 +750,65 @@ mod tests {
         let path = dir.join(rel);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(path, text).expect("write");
+    }
+
+    /// A parse taken from another load draws on the taking run's node budget as its own parse
+    /// would: with a `yaml-nodes` budget for two of three files, the third meets its end with or
+    /// without the parses of a load that had no such budget, and every file ends the same. (Were
+    /// a taken parse not charged, the third would be taken whole and hold no finding.)
+    #[test]
+    fn a_taken_parse_is_charged_to_the_run_budget() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        let doc = "a:\n  b: [1, 2, 3]\n  c: {d: 4, e: 5}\n";
+        for name in ["1.yaml", "2.yaml", "3.yaml"] {
+            write(dir, name, doc.as_bytes());
+        }
+        let unbounded = load(&[dir.to_path_buf()], dir, dir, &LoadOptions::default());
+        let one: usize = unbounded
+            .iter()
+            .flat_map(|(_, f)| &f.documents)
+            .filter_map(|d| d.root.as_deref())
+            .map(yaml::node_count)
+            .sum::<usize>()
+            / 3;
+        let opts = LoadOptions {
+            run_nodes: 2 * one,
+            ..LoadOptions::default()
+        };
+        let summary = |sources: &Sources| -> Vec<String> {
+            sources
+                .iter()
+                .map(|(_, f)| format!("{} {:?} {:?}", f.rel, f.documents, f.yaml_error))
+                .collect()
+        };
+        let fresh = load(&[dir.to_path_buf()], dir, dir, &opts);
+        let taking = load_reusing(
+            &[dir.to_path_buf()],
+            dir,
+            dir,
+            &opts,
+            Some(ParsedFiles::of(&unbounded)),
+        );
+        assert!(
+            fresh.iter().any(|(_, f)| f
+                .yaml_error
+                .as_ref()
+                .is_some_and(|e| e.kind == yaml::YamlErrorKind::RunNodeLimit)),
+            "{:?}",
+            summary(&fresh)
+        );
+        assert_eq!(summary(&taking), summary(&fresh));
+        // The parse of the first file was taken, not made again: one tree for both loads.
+        let root = |s: &Sources| {
+            s.iter()
+                .next()
+                .and_then(|(_, f)| f.documents[0].root.clone())
+        };
+        assert!(std::sync::Arc::ptr_eq(
+            &root(&taking).expect("root"),
+            &root(&unbounded).expect("root")
+        ));
     }
 
     /// Every file below the path is met exactly once, with one role, and so lands in exactly one

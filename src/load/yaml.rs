@@ -364,7 +364,7 @@ pub struct YamlError {
 }
 
 /// Limits that keep a hostile file from exhausting time or memory.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Nodes that alias expansion may add to one file.
     pub alias_nodes: usize,
@@ -420,7 +420,7 @@ impl RunBudget {
     }
 
     /// Takes `n` nodes; `false` (taking nothing) when that would pass the limit.
-    fn take(&self, n: usize) -> bool {
+    pub(super) fn take(&self, n: usize) -> bool {
         use std::sync::atomic::Ordering;
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
