@@ -54,10 +54,7 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let starts = self.starts(text);
         let line = starts.partition_point(|&s| s as usize <= offset).max(1);
-        let start = starts
-            .get(line - 1)
-            .map_or(0, |&s| s as usize)
-            .min(offset);
+        let start = starts.get(line - 1).map_or(0, |&s| s as usize).min(offset);
         let mut column = text
             .get(start..offset)
             .map_or(offset - start, |s| s.chars().count())
