@@ -259,8 +259,26 @@ pub fn stage_mark(name: &str) {
         std::env::var_os("MANIFEST_GUARD_STAGES").map(|_| std::time::Instant::now())
     });
     if let Some(start) = start {
+        // Resident memory now and at its peak (Linux only): which stage holds the peak.
+        let memory = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .map(|status| {
+                let kb = |key: &str| {
+                    status
+                        .lines()
+                        .find_map(|l| l.strip_prefix(key))
+                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                format!(
+                    "  (RSS {} MiB, peak {} MiB)",
+                    kb("VmRSS:") / 1024,
+                    kb("VmHWM:") / 1024
+                )
+            })
+            .unwrap_or_default();
         eprintln!(
-            "stage {:>9.3} ms  {name}",
+            "stage {:>9.3} ms  {name}{memory}",
             start.elapsed().as_secs_f64() * 1000.0
         );
     }

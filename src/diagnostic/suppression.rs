@@ -52,7 +52,7 @@ pub fn find(inventory: &Inventory, d: &Diagnostic) -> Option<(By, Location)> {
     let file = inventory.sources.get(d.location.file);
     let line = file.line_col(d.location.span.start).line;
     if let Some(at) = file.suppressions.directive(line, d.rule) {
-        let start = file.lines.line_start(at).unwrap_or(0);
+        let start = file.lines.line_start(&file.text, at).unwrap_or(0);
         let len = file.lines.line_text(&file.text, at).map_or(0, str::len);
         return Some((
             By::Comment,

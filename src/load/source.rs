@@ -27,43 +27,34 @@ pub struct LineCol {
 
 /// Where each line of a text starts. A line ends at `\n`, `\r\n` or a lone `\r`: the line
 /// breaks of YAML 1.2 (5.4), so lines and columns agree with the parser and with editors.
+///
+/// Built on first use, from the text the caller passes (always the text it was made for): a run
+/// turns spans into lines only for the few files with findings or suppression comments, so the
+/// other files never pay for an index (a scan of their text and an allocation each, issue 12).
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {
     /// Byte offsets, 4 bytes each (a file is bounded far below 4 GiB by `max-file-size`; past
     /// 4 GiB offsets saturate rather than wrap): a line index is a sizeable part of a large
     /// tree's memory.
-    starts: Vec<u32>,
+    starts: std::sync::OnceLock<Box<[u32]>>,
 }
 
 impl LineIndex {
-    pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        let bytes = text.as_bytes();
-        let at = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => starts.push(at(i + 1)),
-                b'\r' => {
-                    if bytes.get(i + 1) == Some(&b'\n') {
-                        i += 1;
-                    }
-                    starts.push(at(i + 1));
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        LineIndex { starts }
+    /// The index of `text`, built when a line is first asked for.
+    pub fn new(_text: &str) -> Self {
+        LineIndex::default()
+    }
+
+    /// The line starts of `text`, computed once.
+    fn starts(&self, text: &str) -> &[u32] {
+        self.starts.get_or_init(|| line_starts(text))
     }
 
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let offset = offset.min(text.len());
-        let line = self
-            .starts
-            .partition_point(|&s| s as usize <= offset)
-            .max(1);
-        let start = (self.starts[line - 1] as usize).min(offset);
+        let starts = self.starts(text);
+        let line = starts.partition_point(|&s| s as usize <= offset).max(1);
+        let start = starts.get(line - 1).map_or(0, |&s| s as usize).min(offset);
         let mut column = text
             .get(start..offset)
             .map_or(offset - start, |s| s.chars().count())
@@ -76,21 +67,45 @@ impl LineIndex {
     }
 
     /// Byte offset where 1-based `line` starts.
-    pub fn line_start(&self, line: usize) -> Option<usize> {
-        self.starts.get(line.checked_sub(1)?).map(|&s| s as usize)
+    pub fn line_start(&self, text: &str, line: usize) -> Option<usize> {
+        self.starts(text)
+            .get(line.checked_sub(1)?)
+            .map(|&s| s as usize)
     }
 
     /// The text of 1-based `line`, without its line break.
     pub fn line_text<'t>(&self, text: &'t str, line: usize) -> Option<&'t str> {
-        let start = self.line_start(line)?;
-        let end = self.line_start(line + 1).unwrap_or(text.len());
+        let start = self.line_start(text, line)?;
+        let end = self.line_start(text, line + 1).unwrap_or(text.len());
         Some(text.get(start..end)?.trim_end_matches(['\n', '\r']))
     }
 
     /// Every line's text, without its line break, from line 1.
     pub fn lines<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        (1..=self.starts.len()).filter_map(move |line| self.line_text(text, line))
+        (1..=self.starts(text).len()).filter_map(move |line| self.line_text(text, line))
     }
+}
+
+/// Where each line of `text` starts (see [`LineIndex`]).
+fn line_starts(text: &str) -> Box<[u32]> {
+    let mut starts = vec![0];
+    let bytes = text.as_bytes();
+    let at = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => starts.push(at(i + 1)),
+            b'\r' => {
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                starts.push(at(i + 1));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    starts.into_boxed_slice()
 }
 
 /// Suppression comments (`# manifest-guard: ignore[rule-a,rule-b]`), by the 1-based line they
@@ -459,6 +474,21 @@ impl Sources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file's line index is built when a line is first asked for, not when the file is read:
+    /// most files of a run never have a finding (issue 12, memory and load time).
+    #[test]
+    fn the_line_index_waits_for_its_first_question() {
+        let file = SourceFile::new("a.yaml".into(), "a.yaml".into(), Arc::from("a: 1\nb: 2\n"));
+        assert!(file.lines.starts.get().is_none());
+        assert_eq!(file.line_col(5), LineCol { line: 2, column: 1 });
+        assert_eq!(file.lines.starts.get().map(|s| s.len()), Some(3));
+        assert_eq!(file.lines.line_start(&file.text, 2), Some(5));
+        // A file with a suppression comment needs its lines at once, to know what it covers.
+        let text = "# manifest-guard: ignore[rule-a]\na: 1\n";
+        let file = SourceFile::new("b.yaml".into(), "b.yaml".into(), Arc::from(text));
+        assert!(file.suppressions.covers(2, "rule-a"));
+    }
 
     #[test]
     fn a_byte_order_mark_is_not_a_column() {

@@ -52,8 +52,78 @@ pub type ScalarText = compact_str::CompactString;
 pub struct Scalar {
     pub text: ScalarText,
     pub style: Style,
-    /// A tag written on the node (`!!str`), rare: boxed to keep every node small.
-    pub tag: Option<Box<str>>,
+    /// A tag written on the node (`!!str`), rare: interned to 4 bytes, which with the inline
+    /// text keeps a scalar at 32 bytes, a node at 48 and a mapping entry at 104 (a `Box<str>`
+    /// here made them 48, 64 and 136). Read it with [`Scalar::tag`].
+    pub tag: Option<Tag>,
+}
+
+/// A scalar's tag as written (`tag:yaml.org,2002:str`, `!custom`), interned: equal tags are
+/// equal ids, so comparing scalars compares their tags' text.
+///
+/// The names live in one table for the process, never freed: a repository writes a handful of
+/// distinct tags, and each name is stored once however often it is written. Distinct names are
+/// bounded by the nodes a run may build (`yaml-nodes`), one tag per node at most.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tag(std::num::NonZeroU32);
+
+/// Every tag name met so far, by id (`id - 1`), and each name's id. Id 1 is the overflow tag.
+struct TagTable {
+    names: Vec<&'static str>,
+    ids: HashMap<&'static str, Tag>,
+}
+
+static TAGS: std::sync::LazyLock<std::sync::Mutex<TagTable>> = std::sync::LazyLock::new(|| {
+    std::sync::Mutex::new(TagTable {
+        names: vec![OVERFLOW_TAG],
+        ids: HashMap::from([(OVERFLOW_TAG, OVERFLOW)]),
+    })
+});
+
+/// The name a tag gets when the table is full (over 4 billion distinct names, which no run's
+/// node budget allows): an unknown tag, which types its scalar as an untagged one.
+const OVERFLOW_TAG: &str = "!manifest-guard-overflow";
+const OVERFLOW: Tag = Tag(std::num::NonZeroU32::MIN);
+
+impl Tag {
+    fn table() -> std::sync::MutexGuard<'static, TagTable> {
+        TAGS.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The id of `name`, added to the table when it is new.
+    pub fn intern(name: &str) -> Tag {
+        let mut table = Tag::table();
+        if let Some(&tag) = table.ids.get(name) {
+            return tag;
+        }
+        let Some(id) = u32::try_from(table.names.len() + 1)
+            .ok()
+            .and_then(std::num::NonZeroU32::new)
+        else {
+            return OVERFLOW;
+        };
+        let name: &'static str = Box::leak(Box::from(name));
+        table.names.push(name);
+        table.ids.insert(name, Tag(id));
+        Tag(id)
+    }
+
+    /// The tag as written.
+    pub fn as_str(self) -> &'static str {
+        let index = self.0.get() as usize - 1;
+        Tag::table()
+            .names
+            .get(index)
+            .copied()
+            .unwrap_or(OVERFLOW_TAG)
+    }
+}
+
+impl std::fmt::Debug for Tag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tag({:?})", self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,7 +150,7 @@ pub struct Node {
 }
 
 impl Node {
-    fn scalar(text: ScalarText, style: Style, tag: Option<Box<str>>, span: Span) -> Node {
+    fn scalar(text: ScalarText, style: Style, tag: Option<Tag>, span: Span) -> Node {
         Node {
             value: Value::Scalar(Scalar { text, style, tag }),
             span,
@@ -229,8 +299,13 @@ impl Node {
 }
 
 impl Scalar {
+    /// The tag written on the scalar, if any (`!!str`).
+    pub fn tag(&self) -> Option<&'static str> {
+        self.tag.map(Tag::as_str)
+    }
+
     pub fn is_null(&self) -> bool {
-        match self.tag.as_deref() {
+        match self.tag() {
             Some(t) if t.ends_with("null") => return true,
             Some(_) => return false,
             None => {}
@@ -244,7 +319,7 @@ impl Scalar {
         if self.is_null() {
             return J::Null;
         }
-        if let Some(tag) = self.tag.as_deref()
+        if let Some(tag) = self.tag()
             && (tag.ends_with(":str") || tag == "!")
         {
             return J::String(self.text.to_string());
@@ -627,7 +702,7 @@ impl Builder<'_> {
                     ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
                 };
                 self.count(1, span)?;
-                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix).into_boxed_str());
+                let tag = tag.map(|t| Tag::intern(&format!("{}{}", t.handle, t.suffix)));
                 let node = Node::scalar(ScalarText::from(&*text), style, tag, span);
                 self.push(node, anchor);
             }
@@ -743,7 +818,7 @@ impl Builder<'_> {
 /// any `<<` tagged `!!merge`; a quoted `"<<"` is an ordinary key.
 fn is_merge_key(key: &Node) -> bool {
     match &key.value {
-        Value::Scalar(s) if s.text == "<<" => match s.tag.as_deref() {
+        Value::Scalar(s) if s.text == "<<" => match s.tag() {
             None => s.style == Style::Plain,
             Some(tag) => tag == "!!merge" || tag.ends_with(":merge"),
         },
@@ -1375,6 +1450,34 @@ fn yaml_value(v: &serde_json::Value, indent: usize, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+
+    /// A 50,000-object tree holds about 800,000 mapping entries; their size is most of a run's
+    /// memory (issue 12). Before the tag was interned a node took 64 bytes and an entry 136;
+    /// this keeps them from growing back unnoticed. Equal tags compare equal, others not.
+    #[test]
+    fn nodes_and_entries_stay_small() {
+        assert_eq!(std::mem::size_of::<super::Scalar>(), 32);
+        assert_eq!(std::mem::size_of::<super::Node>(), 48);
+        assert_eq!(std::mem::size_of::<super::Entry>(), 104);
+        let tagged = one("a: !!str 1\n");
+        let scalar = match &tagged.entries()[0].value.value {
+            super::Value::Scalar(s) => s.clone(),
+            other => panic!("not a scalar: {other:?}"),
+        };
+        assert_eq!(scalar.tag(), Some("tag:yaml.org,2002:str"));
+        assert_eq!(tagged.to_json(), serde_json::json!({"a": "1"}));
+        let again = one("b: !!str 2\nc: !custom 3\n");
+        let tag_of = |n: &Node| match &n.value {
+            super::Value::Scalar(s) => s.tag,
+            _ => None,
+        };
+        assert_eq!(tag_of(&again.entries()[0].value), scalar.tag);
+        assert_ne!(tag_of(&again.entries()[1].value), scalar.tag);
+        assert_eq!(
+            format!("{:?}", tag_of(&again.entries()[1].value)),
+            "Some(Tag(\"!custom\"))"
+        );
+    }
 
     /// `diff` skips objects whose YAML is the same on both sides (issue 12): the same content
     /// wherever it is written, and a change of value, style (a quoted number is a string), key
