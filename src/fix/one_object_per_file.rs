@@ -12,13 +12,16 @@
 //! the exception: it is read from disk); the driver writes.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::diagnostic::Diagnostic;
 use crate::load::{FileId, Node, SourceFile, clean_relative};
-use crate::model::Inventory;
 use crate::model::argocd::SourceKind;
 use crate::model::object::manifests_of;
+use crate::model::{Inventory, ObjectIdx};
 use crate::render::tree::{KUSTOMIZATION_NAMES, join, parent_dir, selected};
 
 use super::{FileChange, Fix, Fixable, NoFix};
@@ -423,7 +426,7 @@ fn file_part(s: &str) -> String {
 /// each finding, and a tree may hold thousands of multi-object files.
 struct SplitIndex {
     /// Lower-case names taken in each directory: files and directories of the walk, parsed files.
-    names: HashMap<String, BTreeSet<String>>,
+    names: FxHashMap<String, BTreeSet<String>>,
     /// Kustomization files the walk parsed, and `Kustomization` files (no extension: listed by
     /// the walk, not parsed) read here.
     kustomizations: Vec<KustomizationFile>,
@@ -432,8 +435,11 @@ struct SplitIndex {
     /// Directories holding a kustomization this index could not read (a YAML error, a file that
     /// cannot be read): whether it lists a file below cannot be told.
     blind: BTreeSet<String>,
-    /// The hand-written objects by directory, kind and name: the files that define each.
-    defined: HashMap<(String, String, String), Vec<FileId>>,
+    /// The hand-written objects by a hash of (directory, kind, name): `defined_in` compares the
+    /// three again, so a collision costs a comparison, never a wrong answer. Hashed instead of
+    /// keyed by three `String`s: this index is built once per JSON report that holds a finding
+    /// of the rule, over every object of the tree.
+    defined: FxHashMap<u64, Vec<ObjectIdx>>,
 }
 
 enum KustomizationFile {
@@ -443,14 +449,99 @@ enum KustomizationFile {
 
 impl SplitIndex {
     fn new(inventory: &Inventory) -> Self {
-        let mut names: HashMap<String, BTreeSet<String>> = HashMap::new();
+        // The three parts read different things: on two cores at once.
+        let ((names, defined), (kustomizations, listed_by, blind)) = rayon::join(
+            || {
+                rayon::join(
+                    || Self::taken_names(inventory),
+                    || Self::definitions(inventory),
+                )
+            },
+            || Self::kustomization_lists(inventory),
+        );
+        SplitIndex {
+            names,
+            kustomizations,
+            listed_by,
+            blind,
+            defined,
+        }
+    }
+
+    /// Lower-case names taken in each directory. Most names are inserted twice (a parsed file is
+    /// in the walk's listing too): the second costs no allocation.
+    fn taken_names(inventory: &Inventory) -> FxHashMap<String, BTreeSet<String>> {
+        let mut names: FxHashMap<String, BTreeSet<String>> = FxHashMap::default();
+        let mut lower = String::new();
         let mut take = |rel: &str| {
             let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-            names
-                .entry(dir.to_string())
-                .or_default()
-                .insert(name.to_ascii_lowercase());
+            lower.clear();
+            lower.push_str(name);
+            lower.make_ascii_lowercase();
+            let taken = match names.get_mut(dir) {
+                Some(taken) => taken,
+                None => names.entry(dir.to_string()).or_default(),
+            };
+            if !taken.contains(lower.as_str()) {
+                taken.insert(lower.clone());
+            }
         };
+        for (_, f) in inventory.sources.iter() {
+            if !(f.generated || f.rendered.is_some()) {
+                take(&f.rel);
+            }
+        }
+        if let Some(tree) = &inventory.sources.tree {
+            tree.files.iter().for_each(|f| take(f));
+            tree.directories.iter().for_each(|d| take(d));
+        }
+        names
+    }
+
+    /// The hand-written objects by (directory, kind, name), hashed (see `defined`).
+    fn definitions(inventory: &Inventory) -> FxHashMap<u64, Vec<ObjectIdx>> {
+        let mut defined: FxHashMap<u64, Vec<ObjectIdx>> = FxHashMap::default();
+        for (idx, o) in inventory.objects() {
+            if o.origin.is_some() {
+                continue;
+            }
+            let dir = parent_dir(&inventory.sources.get(o.file).rel);
+            defined
+                .entry(definition_key(dir, o.kind(), o.name()))
+                .or_default()
+                .push(idx);
+        }
+        defined
+    }
+
+    /// The files that define a hand-written object `kind`/`name` in directory `dir`, in the
+    /// order of the objects, each once.
+    fn defined_in(&self, inventory: &Inventory, dir: &str, kind: &str, name: &str) -> Vec<FileId> {
+        let mut files = Vec::new();
+        let candidates = self.defined.get(&definition_key(dir, kind, name));
+        for &idx in candidates.map(Vec::as_slice).unwrap_or(&[]) {
+            let o = inventory.object(idx);
+            if o.kind() == kind
+                && o.name() == name
+                && parent_dir(&inventory.sources.get(o.file).rel) == dir
+                && !files.contains(&o.file)
+            {
+                files.push(o.file);
+            }
+        }
+        files
+    }
+
+    /// The kustomization files, the files their `resources:` list, and the directories whose
+    /// kustomization cannot be read.
+    #[allow(clippy::type_complexity)]
+    fn kustomization_lists(
+        inventory: &Inventory,
+    ) -> (
+        Vec<KustomizationFile>,
+        HashMap<String, Vec<usize>>,
+        BTreeSet<String>,
+    ) {
         let mut kustomizations = Vec::new();
         let mut blind = BTreeSet::new();
         let mut display_prefix: Option<String> = None;
@@ -458,7 +549,6 @@ impl SplitIndex {
             if f.generated || f.rendered.is_some() {
                 continue;
             }
-            take(&f.rel);
             if display_prefix.is_none() {
                 display_prefix = f.display.strip_suffix(f.rel.as_str()).map(str::to_string);
             }
@@ -468,8 +558,6 @@ impl SplitIndex {
             }
         }
         if let Some(tree) = &inventory.sources.tree {
-            tree.files.iter().for_each(|f| take(f));
-            tree.directories.iter().for_each(|d| take(d));
             for k in tree
                 .files
                 .iter()
@@ -517,26 +605,7 @@ impl SplitIndex {
                 }
             }
         }
-        let mut defined: HashMap<(String, String, String), Vec<FileId>> = HashMap::new();
-        for (_, o) in inventory.objects() {
-            if o.origin.is_some() {
-                continue;
-            }
-            let dir = parent_dir(&inventory.sources.get(o.file).rel).to_string();
-            let files = defined
-                .entry((dir, o.kind().to_string(), o.name().to_string()))
-                .or_default();
-            if !files.contains(&o.file) {
-                files.push(o.file);
-            }
-        }
-        SplitIndex {
-            names,
-            kustomizations,
-            listed_by,
-            blind,
-            defined,
-        }
+        (kustomizations, listed_by, blind)
     }
 
     fn kustomization<'a>(&'a self, inventory: &'a Inventory, i: usize) -> Option<&'a SourceFile> {
@@ -545,6 +614,13 @@ impl SplitIndex {
             KustomizationFile::Read(f) => Some(f),
         }
     }
+}
+
+/// The key of `SplitIndex::defined`: (directory, kind, name) hashed.
+fn definition_key(dir: &str, kind: &str, name: &str) -> u64 {
+    let mut h = FxHasher::default();
+    (dir, kind, name).hash(&mut h);
+    h.finish()
 }
 
 /// `<kind>-<name>.yaml` for each piece, unique (case-insensitively, as on macOS and Windows)
@@ -749,8 +825,7 @@ fn order_caution(
 ) -> Option<String> {
     let mut twins: BTreeSet<String> = BTreeSet::new();
     for p in pieces {
-        let key = (dir.to_string(), p.kind.clone(), p.name.clone());
-        for &f in index.defined.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+        for f in index.defined_in(inventory, dir, &p.kind, &p.name) {
             if f != file_id {
                 twins.insert(format!(
                     "{} `{}` (also in `{}`)",

@@ -123,7 +123,7 @@ pub fn on_argocd_namespace(inventory: &Inventory, mut d: Diagnostic) -> Diagnost
 // Kubernetes' label selectors, `IntOrString` scaling, and one index per (cluster, namespace)
 // built once per rule, so that a PDB is matched against its own namespace only.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::load::Node;
 
@@ -526,40 +526,75 @@ struct FoundNamespace {
 
 impl PodObjects {
     fn new(inventory: &Inventory) -> Self {
-        static BUILTIN: std::sync::LazyLock<HashSet<(&'static str, &'static str)>> =
+        use rayon::prelude::*;
+        static BUILTIN: std::sync::LazyLock<rustc_hash::FxHashSet<(&'static str, &'static str)>> =
             std::sync::LazyLock::new(|| {
                 crate::model::kinds::builtin()
                     .into_iter()
                     .map(|(g, k, _)| (g, k))
                     .collect()
             });
-        // Per (cluster, namespace): the objects that matter, and why it may run unseen pods.
+        /// What one object brings to its (cluster, namespace), read on every core.
+        struct Seen {
+            idx: ObjectIdx,
+            /// A custom resource or a Job: the namespace may run pods of its own.
+            runs_pods: bool,
+            /// A workload, budget or autoscaler kept (the first live definition of its
+            /// identity), with its facts when a budget can select its pods.
+            kept: Option<Option<OwnerFacts>>,
+        }
+        let seen: Vec<Seen> = inventory
+            .objects
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, o)| {
+                let idx = ObjectIdx(i);
+                if o.id.namespace.is_empty() {
+                    return None;
+                }
+                let (group, kind) = (o.id.group.as_str(), o.id.kind.as_str());
+                let relevant = matches!(
+                    (group, kind),
+                    ("policy", "PodDisruptionBudget")
+                        | ("autoscaling", "HorizontalPodAutoscaler")
+                        | (
+                            "apps",
+                            "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet"
+                        )
+                        | ("", "ReplicationController" | "Pod")
+                );
+                let custom = !BUILTIN.contains(&(group, kind));
+                let runs_pods = custom || matches!(kind, "Job" | "CronJob");
+                if !relevant && !runs_pods {
+                    return None;
+                }
+                if inventory.app_of(o).is_some_and(|a| !a.is_live()) {
+                    return None;
+                }
+                // Each identity once: the first of its definitions a live Application (or none)
+                // deploys.
+                let live = |i: &&ObjectIdx| {
+                    inventory
+                        .app_of(inventory.object(**i))
+                        .is_none_or(|a| a.is_live())
+                };
+                let kept = (relevant
+                    && inventory.with_identity(&o.id).iter().find(live) == Some(&idx))
+                .then(|| OwnerFacts::of(inventory, idx, o));
+                Some(Seen {
+                    idx,
+                    runs_pods,
+                    kept,
+                })
+            })
+            .collect();
+        // Per (cluster, namespace), in object order: the objects that matter, and why it may
+        // run unseen pods (the first object that says so).
         let mut namespaces: BTreeMap<(&str, &str), FoundNamespace> = BTreeMap::new();
-        for (idx, o) in inventory.objects() {
-            if o.id.namespace.is_empty() {
-                continue;
-            }
-            let (group, kind) = (o.id.group.as_str(), o.id.kind.as_str());
-            let relevant = matches!(
-                (group, kind),
-                ("policy", "PodDisruptionBudget")
-                    | ("autoscaling", "HorizontalPodAutoscaler")
-                    | (
-                        "apps",
-                        "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet"
-                    )
-                    | ("", "ReplicationController" | "Pod")
-            );
-            let custom = !BUILTIN.contains(&(group, kind));
-            let job = matches!(kind, "Job" | "CronJob");
-            if !relevant && !custom && !job {
-                continue;
-            }
-            if inventory.app_of(o).is_some_and(|a| !a.is_live()) {
-                continue;
-            }
+        for s in seen {
+            let o = inventory.object(s.idx);
             let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
-            if custom || job {
+            if s.runs_pods {
                 let ns = namespaces.entry(key).or_default();
                 if ns.unseen.is_none() {
                     ns.unseen = Some(format!(
@@ -568,19 +603,11 @@ impl PodObjects {
                     ));
                 }
             }
-            // Each identity once: the first of its definitions a live Application (or none)
-            // deploys.
-            let live = |i: &&ObjectIdx| {
-                inventory
-                    .app_of(inventory.object(**i))
-                    .is_none_or(|a| a.is_live())
-            };
-            if !relevant || inventory.with_identity(&o.id).iter().find(live) != Some(&idx) {
-                continue;
+            if let Some(facts) = s.kept {
+                let ns = namespaces.entry(key).or_default();
+                ns.objects.push(s.idx);
+                ns.owners.extend(facts);
             }
-            let ns = namespaces.entry(key).or_default();
-            ns.objects.push(idx);
-            ns.owners.extend(OwnerFacts::of(inventory, idx, o));
         }
         PodObjects {
             namespaces: namespaces.into_values().collect(),
