@@ -95,8 +95,8 @@ pub struct LocalRepo {
     /// The part of the repository above `base`, when the scanned root is a subdirectory of the
     /// checkout: every path listed starts with it, and nothing outside it is seen.
     prefix: String,
-    directories: Vec<String>,
-    files: Vec<String>,
+    directories: std::sync::Arc<[String]>,
+    files: std::sync::Arc<[String]>,
     assumed: bool,
     /// The largest file it reads, in bytes: the walk's `max-file-size`.
     max_file_size: u64,
@@ -168,8 +168,8 @@ impl LocalRepo {
         LocalRepo {
             base,
             prefix,
-            directories,
-            files,
+            directories: directories.into(),
+            files: files.into(),
             assumed: listing.assumed,
             max_file_size,
         }
@@ -177,11 +177,11 @@ impl LocalRepo {
 }
 
 impl Repo for LocalRepo {
-    fn directories(&self) -> Vec<String> {
+    fn directories(&self) -> std::sync::Arc<[String]> {
         self.directories.clone()
     }
 
-    fn files(&self) -> Vec<String> {
+    fn files(&self) -> std::sync::Arc<[String]> {
         self.files.clone()
     }
 
@@ -888,7 +888,7 @@ mod tests {
             assumed: false,
         };
         let repo = LocalRepo::new(tmp.path(), &whole, 1024, None);
-        assert_eq!(repo.files(), ["a-b.json", "a/x.json"]);
+        assert_eq!(*repo.files(), ["a-b.json", "a/x.json"]);
         assert_eq!(repo.read("a-b.json").as_deref(), Ok("{}"));
         let below = Listing {
             dir: String::new(),
@@ -896,7 +896,7 @@ mod tests {
             assumed: false,
         };
         let repo = LocalRepo::new(&tmp.path().join("gitops"), &below, 1024, None);
-        assert_eq!(repo.directories(), ["repo", "repo/sub", "repo/sub/a"]);
+        assert_eq!(*repo.directories(), ["repo", "repo/sub", "repo/sub/a"]);
         assert_eq!(repo.read("repo/sub/a-b.json").as_deref(), Ok("{}"));
         assert!(repo.read("a-b.json").is_err());
     }
