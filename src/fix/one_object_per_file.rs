@@ -449,7 +449,9 @@ enum KustomizationFile {
 
 impl SplitIndex {
     fn new(inventory: &Inventory) -> Self {
-        // The three parts read different things: on two cores at once.
+        // The three parts read different things: on two cores at once. (Asked for from the
+        // report and the fix driver, outside rayon's pool: nothing on the pool is waiting on
+        // this memo's `OnceLock` and could be taken up by a thread while it waits.)
         let ((names, defined), (kustomizations, listed_by, blind)) = rayon::join(
             || {
                 rayon::join(

@@ -526,7 +526,6 @@ struct FoundNamespace {
 
 impl PodObjects {
     fn new(inventory: &Inventory) -> Self {
-        use rayon::prelude::*;
         static BUILTIN: std::sync::LazyLock<rustc_hash::FxHashSet<(&'static str, &'static str)>> =
             std::sync::LazyLock::new(|| {
                 crate::model::kinds::builtin()
@@ -534,7 +533,10 @@ impl PodObjects {
                     .map(|(g, k, _)| (g, k))
                     .collect()
             });
-        /// What one object brings to its (cluster, namespace), read on every core.
+        /// What one object brings to its (cluster, namespace). Read on this thread only: this
+        /// runs inside `Memo::get` (a `OnceLock`) from a rule that runs on rayon's pool, and a
+        /// parallel loop here would let the thread, while it waits, take up another quorum
+        /// rule that asks for this same memo: a re-entrant `get_or_init`, which deadlocks.
         struct Seen {
             idx: ObjectIdx,
             /// A custom resource or a Job: the namespace may run pods of its own.
@@ -545,7 +547,7 @@ impl PodObjects {
         }
         let seen: Vec<Seen> = inventory
             .objects
-            .par_iter()
+            .iter()
             .enumerate()
             .filter_map(|(i, o)| {
                 let idx = ObjectIdx(i);
