@@ -71,7 +71,7 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
     let dir = parent_dir(&file.rel);
     let own_name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
     let index = inventory.memo.get(|| SplitIndex::new(inventory));
-    let names = new_names(&index, dir, own_name, &pieces);
+    let names = new_names(inventory, &index, dir, own_name, &pieces);
     let eol = if file.text.contains("\r\n") {
         "\r\n"
     } else {
@@ -426,7 +426,10 @@ fn file_part(s: &str) -> String {
 /// each finding, and a tree may hold thousands of multi-object files.
 struct SplitIndex {
     /// Lower-case names taken in each directory: files and directories of the walk, parsed files.
-    names: FxHashMap<String, BTreeSet<String>>,
+    /// Every path the walk listed or the load parsed, by an Fx hash of its directory:
+    /// `names_in` gathers (and lower-cases) one directory's names only when a split asks,
+    /// instead of a set of `String`s per directory built for every file of the tree.
+    names: FxHashMap<u64, Vec<PathRef>>,
     /// Kustomization files the walk parsed, and `Kustomization` files (no extension: listed by
     /// the walk, not parsed) read here.
     kustomizations: Vec<KustomizationFile>,
@@ -440,6 +443,14 @@ struct SplitIndex {
     /// keyed by three `String`s: this index is built once per JSON report that holds a finding
     /// of the rule, over every object of the tree.
     defined: FxHashMap<u64, Vec<ObjectIdx>>,
+}
+
+/// A path of `SplitIndex::names`: a parsed file, or an entry of the walk's listing.
+#[derive(Clone, Copy)]
+enum PathRef {
+    Source(FileId),
+    TreeFile(usize),
+    TreeDirectory(usize),
 }
 
 enum KustomizationFile {
@@ -470,34 +481,53 @@ impl SplitIndex {
         }
     }
 
-    /// Lower-case names taken in each directory. Most names are inserted twice (a parsed file is
-    /// in the walk's listing too): the second costs no allocation.
-    fn taken_names(inventory: &Inventory) -> FxHashMap<String, BTreeSet<String>> {
-        let mut names: FxHashMap<String, BTreeSet<String>> = FxHashMap::default();
-        let mut lower = String::new();
-        let mut take = |rel: &str| {
-            let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-            lower.clear();
-            lower.push_str(name);
-            lower.make_ascii_lowercase();
-            let taken = match names.get_mut(dir) {
-                Some(taken) => taken,
-                None => names.entry(dir.to_string()).or_default(),
-            };
-            if !taken.contains(lower.as_str()) {
-                taken.insert(lower.clone());
-            }
+    /// Every path of the tree by its directory's hash (see `names`).
+    fn taken_names(inventory: &Inventory) -> FxHashMap<u64, Vec<PathRef>> {
+        let mut names: FxHashMap<u64, Vec<PathRef>> = FxHashMap::default();
+        let mut take = |rel: &str, at: PathRef| {
+            names.entry(dir_key(parent_dir(rel))).or_default().push(at);
         };
-        for (_, f) in inventory.sources.iter() {
+        for (id, f) in inventory.sources.iter() {
             if !(f.generated || f.rendered.is_some()) {
-                take(&f.rel);
+                take(&f.rel, PathRef::Source(id));
             }
         }
         if let Some(tree) = &inventory.sources.tree {
-            tree.files.iter().for_each(|f| take(f));
-            tree.directories.iter().for_each(|d| take(d));
+            for (i, f) in tree.files.iter().enumerate() {
+                take(f, PathRef::TreeFile(i));
+            }
+            for (i, d) in tree.directories.iter().enumerate() {
+                take(d, PathRef::TreeDirectory(i));
+            }
         }
         names
+    }
+
+    /// The lower-case names taken in directory `dir`: its files and directories, as the walk
+    /// listed them and the load parsed them.
+    fn names_in(&self, inventory: &Inventory, dir: &str) -> BTreeSet<String> {
+        let tree = inventory.sources.tree.as_deref();
+        let mut taken = BTreeSet::new();
+        for &at in self
+            .names
+            .get(&dir_key(dir))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            let rel = match at {
+                PathRef::Source(id) => Some(inventory.sources.get(id).rel.as_str()),
+                PathRef::TreeFile(i) => tree.and_then(|t| t.files.get(i)).map(String::as_str),
+                PathRef::TreeDirectory(i) => {
+                    tree.and_then(|t| t.directories.get(i)).map(String::as_str)
+                }
+            };
+            let Some(rel) = rel else { continue };
+            let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+            if parent == dir {
+                taken.insert(name.to_ascii_lowercase());
+            }
+        }
+        taken
     }
 
     /// The hand-written objects by (directory, kind, name), hashed (see `defined`).
@@ -618,6 +648,13 @@ impl SplitIndex {
     }
 }
 
+/// The key of `SplitIndex::names`: a directory hashed.
+fn dir_key(dir: &str) -> u64 {
+    let mut h = FxHasher::default();
+    dir.hash(&mut h);
+    h.finish()
+}
+
 /// The key of `SplitIndex::defined`: (directory, kind, name) hashed.
 fn definition_key(dir: &str, kind: &str, name: &str) -> u64 {
     let mut h = FxHasher::default();
@@ -628,8 +665,14 @@ fn definition_key(dir: &str, kind: &str, name: &str) -> u64 {
 /// `<kind>-<name>.yaml` for each piece, unique (case-insensitively, as on macOS and Windows)
 /// against the other files of the directory and each other; the original's own name may be
 /// reused, as it goes.
-fn new_names(index: &SplitIndex, dir: &str, own_name: &str, pieces: &[Piece]) -> Vec<String> {
-    let mut taken: BTreeSet<String> = index.names.get(dir).cloned().unwrap_or_default();
+fn new_names(
+    inventory: &Inventory,
+    index: &SplitIndex,
+    dir: &str,
+    own_name: &str,
+    pieces: &[Piece],
+) -> Vec<String> {
+    let mut taken: BTreeSet<String> = index.names_in(inventory, dir);
     taken.remove(&own_name.to_ascii_lowercase());
     let bases: Vec<String> = pieces
         .iter()
