@@ -526,6 +526,13 @@ struct FoundNamespace {
 
 impl PodObjects {
     fn new(inventory: &Inventory) -> Self {
+        Self::read(inventory, false)
+    }
+
+    /// `parallel`: each object read on every core (only where no rule is running: see
+    /// `PodIndex::warm`); the same result either way, folded in object order.
+    fn read(inventory: &Inventory, parallel: bool) -> Self {
+        use rayon::prelude::*;
         static BUILTIN: std::sync::LazyLock<rustc_hash::FxHashSet<(&'static str, &'static str)>> =
             std::sync::LazyLock::new(|| {
                 crate::model::kinds::builtin()
@@ -545,51 +552,60 @@ impl PodObjects {
             /// identity), with its facts when a budget can select its pods.
             kept: Option<Option<OwnerFacts>>,
         }
-        let seen: Vec<Seen> = inventory
-            .objects
-            .iter()
-            .enumerate()
-            .filter_map(|(i, o)| {
-                let idx = ObjectIdx(i);
-                if o.id.namespace.is_empty() {
-                    return None;
-                }
-                let (group, kind) = (o.id.group.as_str(), o.id.kind.as_str());
-                let relevant = matches!(
-                    (group, kind),
-                    ("policy", "PodDisruptionBudget")
-                        | ("autoscaling", "HorizontalPodAutoscaler")
-                        | (
-                            "apps",
-                            "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet"
-                        )
-                        | ("", "ReplicationController" | "Pod")
-                );
-                let custom = !BUILTIN.contains(&(group, kind));
-                let runs_pods = custom || matches!(kind, "Job" | "CronJob");
-                if !relevant && !runs_pods {
-                    return None;
-                }
-                if inventory.app_of(o).is_some_and(|a| !a.is_live()) {
-                    return None;
-                }
-                // Each identity once: the first of its definitions a live Application (or none)
-                // deploys.
-                let live = |i: &&ObjectIdx| {
-                    inventory
-                        .app_of(inventory.object(**i))
-                        .is_none_or(|a| a.is_live())
-                };
-                let kept = (relevant
-                    && inventory.with_identity(&o.id).iter().find(live) == Some(&idx))
+        let read = |(i, o): (usize, &Object)| {
+            let idx = ObjectIdx(i);
+            if o.id.namespace.is_empty() {
+                return None;
+            }
+            let (group, kind) = (o.id.group.as_str(), o.id.kind.as_str());
+            let relevant = matches!(
+                (group, kind),
+                ("policy", "PodDisruptionBudget")
+                    | ("autoscaling", "HorizontalPodAutoscaler")
+                    | (
+                        "apps",
+                        "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet"
+                    )
+                    | ("", "ReplicationController" | "Pod")
+            );
+            let custom = !BUILTIN.contains(&(group, kind));
+            let runs_pods = custom || matches!(kind, "Job" | "CronJob");
+            if !relevant && !runs_pods {
+                return None;
+            }
+            if inventory.app_of(o).is_some_and(|a| !a.is_live()) {
+                return None;
+            }
+            // Each identity once: the first of its definitions a live Application (or none)
+            // deploys.
+            let live = |i: &&ObjectIdx| {
+                inventory
+                    .app_of(inventory.object(**i))
+                    .is_none_or(|a| a.is_live())
+            };
+            let kept = (relevant && inventory.with_identity(&o.id).iter().find(live) == Some(&idx))
                 .then(|| OwnerFacts::of(inventory, idx, o));
-                Some(Seen {
-                    idx,
-                    runs_pods,
-                    kept,
-                })
+            Some(Seen {
+                idx,
+                runs_pods,
+                kept,
             })
-            .collect();
+        };
+        let seen: Vec<Seen> = if parallel {
+            inventory
+                .objects
+                .par_iter()
+                .enumerate()
+                .filter_map(read)
+                .collect()
+        } else {
+            inventory
+                .objects
+                .iter()
+                .enumerate()
+                .filter_map(read)
+                .collect()
+        };
         // Per (cluster, namespace), in object order: the objects that matter, and why it may
         // run unseen pods (the first object that says so).
         let mut namespaces: BTreeMap<(&str, &str), FoundNamespace> = BTreeMap::new();
@@ -618,6 +634,12 @@ impl PodObjects {
 }
 
 impl<'a> PodIndex<'a> {
+    /// Builds what `new` reads on every core, before the rules run (`Rule::warm`): the six
+    /// rules that ask would otherwise wait, one core idle, while the first builds it alone.
+    pub fn warm(inventory: &Inventory) {
+        inventory.memo.get(|| PodObjects::read(inventory, true));
+    }
+
     pub fn new(inventory: &'a Inventory) -> Self {
         let found = inventory.memo.get(|| PodObjects::new(inventory));
         let mut index = PodIndex::default();
