@@ -135,11 +135,11 @@ struct OneFile(String);
 const GIT_FILE: &str = "apps/guestbook/config.yaml";
 
 impl Repo for OneFile {
-    fn directories(&self) -> Vec<String> {
-        vec!["apps".into(), "apps/guestbook".into()]
+    fn directories(&self) -> std::sync::Arc<[String]> {
+        ["apps".to_string(), "apps/guestbook".to_string()].into()
     }
-    fn files(&self) -> Vec<String> {
-        vec![GIT_FILE.into()]
+    fn files(&self) -> std::sync::Arc<[String]> {
+        [GIT_FILE.to_string()].into()
     }
     fn read(&self, path: &str) -> Result<String, String> {
         if path == GIT_FILE {

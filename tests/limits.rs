@@ -224,6 +224,45 @@ fn generated_applications_are_bounded_for_the_whole_run() {
     );
 }
 
+// ApplicationSets are expanded on every core, a batch at a time, and charged against
+// `generated-applications` in file order (render/mod.rs `entries_in`): the bound is reached at
+// the same ApplicationSet, with the same Applications generated, whatever the number of
+// threads and so of batches (1 thread: batches of 4; 3: of 12). Forty ApplicationSets of three
+// under a bound of 100: 33 whole, the 34th cut to one, six not expanded.
+#[test]
+fn generated_applications_are_charged_in_file_order_whatever_the_threads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..40 {
+        write(
+            dir.path(),
+            &format!("s{i:02}.yaml"),
+            list_appset(&format!("s{i:02}"), 3),
+        );
+    }
+    write(
+        dir.path(),
+        ".manifest-guard.yaml",
+        "limits:\n  generated-applications: 100\n",
+    );
+    let (found, out) = check(dir.path(), &["--no-render", "--jobs", "1"]);
+    let failed: Vec<_> = found.iter().filter(|f| f.0 == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{found:#?}");
+    let (_, file, line, message) = failed[0];
+    assert_eq!((file.as_str(), *line), ("s33.yaml", 4), "{message}");
+    assert!(
+        message.contains("6 more ApplicationSets were not expanded"),
+        "{message}"
+    );
+    assert_eq!(json(&out)["summary"]["applications"], 100);
+    for jobs in ["2", "3", "7"] {
+        let (_, again) = check(dir.path(), &["--no-render", "--jobs", jobs]);
+        assert!(
+            again.stdout == out.stdout,
+            "--jobs {jobs} differs from --jobs 1"
+        );
+    }
+}
+
 /// Checks a copy of fixture `case` (with `config` as its `.manifest-guard.yaml`, when given),
 /// rendering with the real tools.
 fn check_rendered(case: &str, config: Option<&str>) -> Vec<(String, String, u64, String)> {

@@ -12,13 +12,16 @@
 //! the exception: it is read from disk); the driver writes.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::diagnostic::Diagnostic;
 use crate::load::{FileId, Node, SourceFile, clean_relative};
-use crate::model::Inventory;
 use crate::model::argocd::SourceKind;
 use crate::model::object::manifests_of;
+use crate::model::{Inventory, ObjectIdx};
 use crate::render::tree::{KUSTOMIZATION_NAMES, join, parent_dir, selected};
 
 use super::{FileChange, Fix, Fixable, NoFix};
@@ -68,7 +71,7 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
     let dir = parent_dir(&file.rel);
     let own_name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
     let index = inventory.memo.get(|| SplitIndex::new(inventory));
-    let names = new_names(&index, dir, own_name, &pieces);
+    let names = new_names(inventory, &index, dir, own_name, &pieces);
     let eol = if file.text.contains("\r\n") {
         "\r\n"
     } else {
@@ -423,7 +426,10 @@ fn file_part(s: &str) -> String {
 /// each finding, and a tree may hold thousands of multi-object files.
 struct SplitIndex {
     /// Lower-case names taken in each directory: files and directories of the walk, parsed files.
-    names: HashMap<String, BTreeSet<String>>,
+    /// Every path the walk listed or the load parsed, by an Fx hash of its directory:
+    /// `names_in` gathers (and lower-cases) one directory's names only when a split asks,
+    /// instead of a set of `String`s per directory built for every file of the tree.
+    names: FxHashMap<u64, Vec<PathRef>>,
     /// Kustomization files the walk parsed, and `Kustomization` files (no extension: listed by
     /// the walk, not parsed) read here.
     kustomizations: Vec<KustomizationFile>,
@@ -432,8 +438,19 @@ struct SplitIndex {
     /// Directories holding a kustomization this index could not read (a YAML error, a file that
     /// cannot be read): whether it lists a file below cannot be told.
     blind: BTreeSet<String>,
-    /// The hand-written objects by directory, kind and name: the files that define each.
-    defined: HashMap<(String, String, String), Vec<FileId>>,
+    /// The hand-written objects by a hash of (directory, kind, name): `defined_in` compares the
+    /// three again, so a collision costs a comparison, never a wrong answer. Hashed instead of
+    /// keyed by three `String`s: this index is built once per JSON report that holds a finding
+    /// of the rule, over every object of the tree.
+    defined: FxHashMap<u64, Vec<ObjectIdx>>,
+}
+
+/// A path of `SplitIndex::names`: a parsed file, or an entry of the walk's listing.
+#[derive(Clone, Copy)]
+enum PathRef {
+    Source(FileId),
+    TreeFile(usize),
+    TreeDirectory(usize),
 }
 
 enum KustomizationFile {
@@ -443,14 +460,120 @@ enum KustomizationFile {
 
 impl SplitIndex {
     fn new(inventory: &Inventory) -> Self {
-        let mut names: HashMap<String, BTreeSet<String>> = HashMap::new();
-        let mut take = |rel: &str| {
-            let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-            names
-                .entry(dir.to_string())
-                .or_default()
-                .insert(name.to_ascii_lowercase());
+        // The three parts read different things: on two cores at once. (Asked for from the
+        // report and the fix driver, outside rayon's pool: nothing on the pool is waiting on
+        // this memo's `OnceLock` and could be taken up by a thread while it waits.)
+        let ((names, defined), (kustomizations, listed_by, blind)) = rayon::join(
+            || {
+                rayon::join(
+                    || Self::taken_names(inventory),
+                    || Self::definitions(inventory),
+                )
+            },
+            || Self::kustomization_lists(inventory),
+        );
+        SplitIndex {
+            names,
+            kustomizations,
+            listed_by,
+            blind,
+            defined,
+        }
+    }
+
+    /// Every path of the tree by its directory's hash (see `names`).
+    fn taken_names(inventory: &Inventory) -> FxHashMap<u64, Vec<PathRef>> {
+        let mut names: FxHashMap<u64, Vec<PathRef>> = FxHashMap::default();
+        let mut take = |rel: &str, at: PathRef| {
+            names.entry(dir_key(parent_dir(rel))).or_default().push(at);
         };
+        for (id, f) in inventory.sources.iter() {
+            if !(f.generated || f.rendered.is_some()) {
+                take(&f.rel, PathRef::Source(id));
+            }
+        }
+        if let Some(tree) = &inventory.sources.tree {
+            for (i, f) in tree.files.iter().enumerate() {
+                take(f, PathRef::TreeFile(i));
+            }
+            for (i, d) in tree.directories.iter().enumerate() {
+                take(d, PathRef::TreeDirectory(i));
+            }
+        }
+        names
+    }
+
+    /// The lower-case names taken in directory `dir`: its files and directories, as the walk
+    /// listed them and the load parsed them.
+    fn names_in(&self, inventory: &Inventory, dir: &str) -> BTreeSet<String> {
+        let tree = inventory.sources.tree.as_deref();
+        let mut taken = BTreeSet::new();
+        for &at in self
+            .names
+            .get(&dir_key(dir))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            let rel = match at {
+                PathRef::Source(id) => Some(inventory.sources.get(id).rel.as_str()),
+                PathRef::TreeFile(i) => tree.and_then(|t| t.files.get(i)).map(String::as_str),
+                PathRef::TreeDirectory(i) => {
+                    tree.and_then(|t| t.directories.get(i)).map(String::as_str)
+                }
+            };
+            let Some(rel) = rel else { continue };
+            let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+            if parent == dir {
+                taken.insert(name.to_ascii_lowercase());
+            }
+        }
+        taken
+    }
+
+    /// The hand-written objects by (directory, kind, name), hashed (see `defined`).
+    fn definitions(inventory: &Inventory) -> FxHashMap<u64, Vec<ObjectIdx>> {
+        let mut defined: FxHashMap<u64, Vec<ObjectIdx>> = FxHashMap::default();
+        for (idx, o) in inventory.objects() {
+            if o.origin.is_some() {
+                continue;
+            }
+            let dir = parent_dir(&inventory.sources.get(o.file).rel);
+            defined
+                .entry(definition_key(dir, o.kind(), o.name()))
+                .or_default()
+                .push(idx);
+        }
+        defined
+    }
+
+    /// The files that define a hand-written object `kind`/`name` in directory `dir`, in the
+    /// order of the objects, each once.
+    fn defined_in(&self, inventory: &Inventory, dir: &str, kind: &str, name: &str) -> Vec<FileId> {
+        let mut files = Vec::new();
+        let candidates = self.defined.get(&definition_key(dir, kind, name));
+        for &idx in candidates.map(Vec::as_slice).unwrap_or(&[]) {
+            let o = inventory.object(idx);
+            if o.kind() == kind
+                && o.name() == name
+                && parent_dir(&inventory.sources.get(o.file).rel) == dir
+                && !files.contains(&o.file)
+            {
+                files.push(o.file);
+            }
+        }
+        files
+    }
+
+    /// The kustomization files, the files their `resources:` list, and the directories whose
+    /// kustomization cannot be read.
+    #[allow(clippy::type_complexity)]
+    fn kustomization_lists(
+        inventory: &Inventory,
+    ) -> (
+        Vec<KustomizationFile>,
+        HashMap<String, Vec<usize>>,
+        BTreeSet<String>,
+    ) {
         let mut kustomizations = Vec::new();
         let mut blind = BTreeSet::new();
         let mut display_prefix: Option<String> = None;
@@ -458,7 +581,6 @@ impl SplitIndex {
             if f.generated || f.rendered.is_some() {
                 continue;
             }
-            take(&f.rel);
             if display_prefix.is_none() {
                 display_prefix = f.display.strip_suffix(f.rel.as_str()).map(str::to_string);
             }
@@ -468,8 +590,6 @@ impl SplitIndex {
             }
         }
         if let Some(tree) = &inventory.sources.tree {
-            tree.files.iter().for_each(|f| take(f));
-            tree.directories.iter().for_each(|d| take(d));
             for k in tree
                 .files
                 .iter()
@@ -517,26 +637,7 @@ impl SplitIndex {
                 }
             }
         }
-        let mut defined: HashMap<(String, String, String), Vec<FileId>> = HashMap::new();
-        for (_, o) in inventory.objects() {
-            if o.origin.is_some() {
-                continue;
-            }
-            let dir = parent_dir(&inventory.sources.get(o.file).rel).to_string();
-            let files = defined
-                .entry((dir, o.kind().to_string(), o.name().to_string()))
-                .or_default();
-            if !files.contains(&o.file) {
-                files.push(o.file);
-            }
-        }
-        SplitIndex {
-            names,
-            kustomizations,
-            listed_by,
-            blind,
-            defined,
-        }
+        (kustomizations, listed_by, blind)
     }
 
     fn kustomization<'a>(&'a self, inventory: &'a Inventory, i: usize) -> Option<&'a SourceFile> {
@@ -547,11 +648,31 @@ impl SplitIndex {
     }
 }
 
+/// The key of `SplitIndex::names`: a directory hashed.
+fn dir_key(dir: &str) -> u64 {
+    let mut h = FxHasher::default();
+    dir.hash(&mut h);
+    h.finish()
+}
+
+/// The key of `SplitIndex::defined`: (directory, kind, name) hashed.
+fn definition_key(dir: &str, kind: &str, name: &str) -> u64 {
+    let mut h = FxHasher::default();
+    (dir, kind, name).hash(&mut h);
+    h.finish()
+}
+
 /// `<kind>-<name>.yaml` for each piece, unique (case-insensitively, as on macOS and Windows)
 /// against the other files of the directory and each other; the original's own name may be
 /// reused, as it goes.
-fn new_names(index: &SplitIndex, dir: &str, own_name: &str, pieces: &[Piece]) -> Vec<String> {
-    let mut taken: BTreeSet<String> = index.names.get(dir).cloned().unwrap_or_default();
+fn new_names(
+    inventory: &Inventory,
+    index: &SplitIndex,
+    dir: &str,
+    own_name: &str,
+    pieces: &[Piece],
+) -> Vec<String> {
+    let mut taken: BTreeSet<String> = index.names_in(inventory, dir);
     taken.remove(&own_name.to_ascii_lowercase());
     let bases: Vec<String> = pieces
         .iter()
@@ -749,8 +870,7 @@ fn order_caution(
 ) -> Option<String> {
     let mut twins: BTreeSet<String> = BTreeSet::new();
     for p in pieces {
-        let key = (dir.to_string(), p.kind.clone(), p.name.clone());
-        for &f in index.defined.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+        for f in index.defined_in(inventory, dir, &p.kind, &p.name) {
             if f != file_id {
                 twins.insert(format!(
                     "{} `{}` (also in `{}`)",

@@ -33,16 +33,20 @@ pub struct RenderUnit {
 /// CustomResourceDefinitions found in the tree.
 #[derive(Debug, Clone)]
 pub struct Scopes {
-    known: HashMap<(String, String), bool>,
+    /// Group, then kind: looked up with two `&str`s, no key built (every document of a run
+    /// asks).
+    known: rustc_hash::FxHashMap<String, rustc_hash::FxHashMap<String, bool>>,
 }
 
 impl Default for Scopes {
     fn default() -> Self {
-        let mut known = HashMap::new();
+        let mut scopes = Scopes {
+            known: Default::default(),
+        };
         for (group, kind, namespaced) in super::kinds::builtin() {
-            known.insert((group.to_string(), kind.to_string()), namespaced);
+            scopes.learn(group, kind, namespaced);
         }
-        Scopes { known }
+        scopes
     }
 }
 
@@ -50,9 +54,14 @@ impl Scopes {
     /// `Some(true)` namespaced, `Some(false)` cluster-scoped, `None` unknown (a custom kind
     /// whose definition is not in the tree).
     pub fn namespaced(&self, group: &str, kind: &str) -> Option<bool> {
+        self.known.get(group)?.get(kind).copied()
+    }
+
+    fn learn(&mut self, group: &str, kind: &str, namespaced: bool) {
         self.known
-            .get(&(group.to_string(), kind.to_string()))
-            .copied()
+            .entry(group.to_string())
+            .or_default()
+            .insert(kind.to_string(), namespaced);
     }
 
     /// Learns the scope of the custom kind a CustomResourceDefinition declares.
@@ -64,10 +73,7 @@ impl Scopes {
             .and_then(Node::as_str);
         let scope = spec.and_then(|s| s.get("scope")).and_then(Node::as_str);
         if let (Some(group), Some(kind)) = (group, kind) {
-            self.known.insert(
-                (group.to_string(), kind.to_string()),
-                scope != Some("Cluster"),
-            );
+            self.learn(group, kind, scope != Some("Cluster"));
         }
     }
 

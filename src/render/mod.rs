@@ -645,15 +645,47 @@ impl Builder<'_> {
         // Applications) and everything kept in the order one loop over the files would keep it.
         let argocd_namespace = &self.settings.argocd_namespace;
         let sources = &self.sources;
-        let found: Vec<Vec<Found<'_>>> = files
+        let found: Vec<Found<'_>> = files
             .par_iter()
             .map(|&file_id| written_in(sources, file_id, argocd_namespace))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
             .collect();
-        for item in found.into_iter().flatten() {
+        // The ApplicationSets are expanded on every core, a batch at a time, each under the
+        // budget left when its batch starts; then charged in file order. An expansion the
+        // budget left at its turn would not have cut (`same_under`) is kept; any other is
+        // expanded again, alone, under exactly that budget — so what is generated does not
+        // depend on the threads or the batches. A batch's expansions share what was left of
+        // `generated-bytes` (one may hold no more than its share), so together they hold no
+        // more than one expansion may.
+        let sets: Vec<&Node> = found
+            .iter()
+            .filter_map(|f| match f {
+                Found::ApplicationSet(_, node) => Some(*node),
+                _ => None,
+            })
+            .collect();
+        let batch = rayon::current_num_threads().saturating_mul(4).max(1);
+        let mut ready: std::collections::VecDeque<argocd::applicationset::Expansion> =
+            Default::default();
+        let mut next = 0;
+        for item in found {
             match item {
                 Found::Note(note) => self.notes.push(note),
                 Found::Application(entry) => entries.push(*entry),
                 Found::ApplicationSet(file_id, node) => {
+                    if ready.is_empty() && self.generated.ran_out.is_none() {
+                        let these = &sets[next..sets.len().min(next + batch)];
+                        let at_most = self.generated.left;
+                        let bytes = self.generated.bytes_left / these.len().max(1);
+                        ready = these
+                            .par_iter()
+                            .map(|node| expander.expand_at_most(&node.to_json(), at_most, bytes))
+                            .collect::<Vec<_>>()
+                            .into();
+                    }
+                    next += 1;
                     let at = |span: Span| Location {
                         file: file_id,
                         span,
@@ -665,6 +697,7 @@ impl Builder<'_> {
                         self.settings,
                         &mut self.notes,
                         &mut self.generated,
+                        ready.pop_front(),
                     ) {
                         entries.push(Entry::new(app, None, None, 0));
                     }
@@ -1337,6 +1370,7 @@ impl Builder<'_> {
                         self.settings,
                         &mut self.notes,
                         &mut self.generated,
+                        None,
                     ) {
                         let mut entry = Entry::new(origin_of(app), None, parent, depth);
                         entry.root.clone_from(&hand_root);
@@ -2035,7 +2069,9 @@ fn written_in<'a>(sources: &'a Sources, file_id: FileId, argocd_namespace: &str)
 }
 
 /// Expands an ApplicationSet into generated Applications, each pointing at the template (the
-/// same path in `spec.template`) and naming its generator element.
+/// same path in `spec.template`) and naming its generator element. `ready`: the ApplicationSet
+/// expanded already (on another core, under another budget), used when the budget left now
+/// would give the same.
 fn expand_appset(
     node: &Node,
     at: &dyn Fn(Span) -> Location,
@@ -2043,6 +2079,7 @@ fn expand_appset(
     settings: &Settings,
     notes: &mut Vec<RenderNote>,
     budget: &mut GeneratedBudget,
+    ready: Option<argocd::applicationset::Expansion>,
 ) -> Vec<Application> {
     let mut apps = Vec::new();
     if budget.ran_out.is_some() {
@@ -2072,7 +2109,10 @@ fn expand_appset(
         Some(span) => at(span),
         None => name_at,
     };
-    let expansion = expander.expand_at_most(&node.to_json(), budget.left, budget.bytes_left);
+    let expansion = match ready.filter(|e| e.same_under(budget.left, budget.bytes_left)) {
+        Some(expansion) => expansion,
+        None => expander.expand_at_most(&node.to_json(), budget.left, budget.bytes_left),
+    };
     budget.left = budget.left.saturating_sub(expansion.apps.len());
     budget.bytes_left = budget.bytes_left.saturating_sub(expansion.bytes);
     if expansion.truncated {

@@ -2,6 +2,8 @@
 //! a source repository, a namespace for the Application itself, or a kind of object. Argo CD
 //! refuses such a sync after the merge; this finds it before.
 
+use rustc_hash::FxHashMap;
+
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 use crate::render::argocd::project::ProjectRules;
@@ -25,6 +27,9 @@ impl Rule for AppProjectViolation {
 
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        // Whether a project allows a repository, per (project, repoURL): Applications of one
+        // project share a few repositories, and each answer matches every `sourceRepos` glob.
+        let mut repo_allowed: FxHashMap<(usize, &str), bool> = FxHashMap::default();
         for (_, app) in inventory.live_apps() {
             let Some(project) = inventory.project(&inventory.argocd_namespace, &app.project) else {
                 out.extend(outside_default_project(inventory, app));
@@ -65,7 +70,10 @@ impl Rule for AppProjectViolation {
                 push(d);
             }
             for source in &app.sources {
-                if !project.allows_source_repo(&source.repo_url) {
+                let allowed = *repo_allowed
+                    .entry((std::ptr::from_ref(project).addr(), &source.repo_url))
+                    .or_insert_with(|| project.allows_source_repo(&source.repo_url));
+                if !allowed {
                     push(
                         META.diagnostic(
                             source.location,

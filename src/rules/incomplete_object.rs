@@ -29,18 +29,21 @@ fn missing<'a>(root: &'a Node, inventory: &Inventory) -> Option<(&'static str, &
         (Some(_), None) if metadata.is_some() => Some(("kind", key("apiVersion"))),
         (None, Some(_)) if metadata.is_some() => Some(("apiVersion", key("kind"))),
         (Some(api_version), Some(kind)) => {
-            let known = inventory
-                .scopes
-                .namespaced(group_of(api_version), kind)
-                .is_some()
-                || group_of(api_version) == "argoproj.io";
             let named = |k: &str| {
                 metadata
                     .and_then(|m| m.get(k))
                     .and_then(Node::as_str)
                     .is_some_and(|n| !n.is_empty())
             };
-            if !known || kind.ends_with("List") || named("name") || named("generateName") {
+            // Named first: nearly every document is, and the kind's scope is a lookup.
+            let known = || {
+                inventory
+                    .scopes
+                    .namespaced(group_of(api_version), kind)
+                    .is_some()
+                    || group_of(api_version) == "argoproj.io"
+            };
+            if named("name") || named("generateName") || kind.ends_with("List") || !known() {
                 None
             } else if metadata.is_some() {
                 Some(("metadata.name", key("metadata")))

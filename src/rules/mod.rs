@@ -184,6 +184,11 @@ pub trait Rule: Sync + Send {
         Vec::new()
     }
 
+    /// Builds, before the rules run in parallel, the memoised indexes `check` will ask for that
+    /// are worth building on every core. Inside a rule, on rayon's pool, a memo must be built
+    /// on the rule's own thread (see `util::PodIndex::warm`); here nothing else is running yet.
+    fn warm(&self, _inventory: &Inventory) {}
+
     /// Rules about changes (`diff`) read the change set instead of one inventory.
     fn check_changes(&self, _changes: &ChangeSet) -> Vec<Diagnostic> {
         Vec::new()
@@ -283,6 +288,11 @@ pub fn run_accounted(
     inventory: &Inventory,
     selection: &Selection,
 ) -> (Vec<Diagnostic>, Vec<Suppressed>) {
+    for rule in registry() {
+        if selection.enabled(rule.meta().id) && rule.meta().reads.in_check() {
+            rule.warm(inventory);
+        }
+    }
     run_with(inventory, selection, |rule| {
         rule.meta().reads.in_check().then(|| rule.check(inventory))
     })

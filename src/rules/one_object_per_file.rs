@@ -34,24 +34,47 @@ impl Rule for OneObjectPerFile {
                 read_by_tools.entry(file).or_default().push(o);
             }
         }
+        // Reused from file to file; labelled only for a file that holds two objects or more
+        // (most hold one, and a label is a string built).
+        let mut kept: Vec<ObjectIdx> = Vec::new();
         for (file_id, file) in inventory.sources.iter() {
             // One entry per document (or List item): a file selected by two Applications
             // yields two copies of each object, but it still holds what it holds.
+            kept.clear();
             let mut seen = std::collections::HashSet::new();
-            let mut objects: Vec<(Option<ObjectIdx>, Location, String)> = inventory
-                .in_file(file_id)
-                .iter()
-                .copied()
-                .filter(|&o| {
-                    let obj = inventory.object(o);
-                    util::hand_written(obj) && seen.insert((obj.doc_index, obj.list_item))
-                })
-                .map(|o| {
-                    let obj = inventory.object(o);
-                    (Some(o), obj.location(), obj.id.short())
-                })
-                .collect();
-            if objects.is_empty()
+            let place = |o: ObjectIdx| {
+                let obj = inventory.object(o);
+                (obj.doc_index, obj.list_item)
+            };
+            for &o in inventory.in_file(file_id) {
+                if !util::hand_written(inventory.object(o)) {
+                    continue;
+                }
+                // A few objects are compared in place; a set (allocated, hashed) only for a
+                // file of many.
+                let fresh = if kept.len() < 16 {
+                    !kept.iter().any(|&k| place(k) == place(o))
+                } else {
+                    if seen.is_empty() {
+                        seen.extend(kept.iter().map(|&k| place(k)));
+                    }
+                    seen.insert(place(o))
+                };
+                if fresh {
+                    kept.push(o);
+                }
+            }
+            let mut objects: Vec<(Option<ObjectIdx>, Location, String)> = if kept.len() < 2 {
+                Vec::new()
+            } else {
+                kept.iter()
+                    .map(|&o| {
+                        let obj = inventory.object(o);
+                        (Some(o), obj.location(), obj.id.short())
+                    })
+                    .collect()
+            };
+            if kept.is_empty()
                 && let Some(rendered) = read_by_tools.get(&file_id)
             {
                 objects = written_objects(inventory, file_id, rendered);

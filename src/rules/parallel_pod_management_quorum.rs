@@ -21,6 +21,10 @@ impl Rule for ParallelPodManagementQuorum {
         &META
     }
 
+    fn warm(&self, inventory: &Inventory) {
+        util::PodIndex::warm(inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let floor = inventory.options.quorum_replicas;
         let index = PodIndex::new(inventory);

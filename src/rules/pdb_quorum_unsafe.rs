@@ -36,6 +36,10 @@ impl Rule for PdbQuorumUnsafe {
         &META
     }
 
+    fn warm(&self, inventory: &Inventory) {
+        util::PodIndex::warm(inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let floor = inventory.options.quorum_replicas;
         let index = PodIndex::new(inventory);

@@ -22,6 +22,10 @@ impl Rule for PdbSelectsNothing {
         &META
     }
 
+    fn warm(&self, inventory: &Inventory) {
+        PodIndex::warm(inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let index = PodIndex::new(inventory);
         let mut out = Vec::new();

@@ -22,6 +22,10 @@ impl Rule for QuorumPdbMissing {
         &META
     }
 
+    fn warm(&self, inventory: &Inventory) {
+        util::PodIndex::warm(inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let floor = inventory.options.quorum_replicas;
         let index = PodIndex::new(inventory);

@@ -123,7 +123,7 @@ pub fn on_argocd_namespace(inventory: &Inventory, mut d: Diagnostic) -> Diagnost
 // Kubernetes' label selectors, `IntOrString` scaling, and one index per (cluster, namespace)
 // built once per rule, so that a PDB is matched against its own namespace only.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::load::Node;
 
@@ -526,18 +526,36 @@ struct FoundNamespace {
 
 impl PodObjects {
     fn new(inventory: &Inventory) -> Self {
-        static BUILTIN: std::sync::LazyLock<HashSet<(&'static str, &'static str)>> =
+        Self::read(inventory, false)
+    }
+
+    /// `parallel`: each object read on every core (only where no rule is running: see
+    /// `PodIndex::warm`); the same result either way, folded in object order.
+    fn read(inventory: &Inventory, parallel: bool) -> Self {
+        use rayon::prelude::*;
+        static BUILTIN: std::sync::LazyLock<rustc_hash::FxHashSet<(&'static str, &'static str)>> =
             std::sync::LazyLock::new(|| {
                 crate::model::kinds::builtin()
                     .into_iter()
                     .map(|(g, k, _)| (g, k))
                     .collect()
             });
-        // Per (cluster, namespace): the objects that matter, and why it may run unseen pods.
-        let mut namespaces: BTreeMap<(&str, &str), FoundNamespace> = BTreeMap::new();
-        for (idx, o) in inventory.objects() {
+        /// What one object brings to its (cluster, namespace). Read on this thread only: this
+        /// runs inside `Memo::get` (a `OnceLock`) from a rule that runs on rayon's pool, and a
+        /// parallel loop here would let the thread, while it waits, take up another quorum
+        /// rule that asks for this same memo: a re-entrant `get_or_init`, which deadlocks.
+        struct Seen {
+            idx: ObjectIdx,
+            /// A custom resource or a Job: the namespace may run pods of its own.
+            runs_pods: bool,
+            /// A workload, budget or autoscaler kept (the first live definition of its
+            /// identity), with its facts when a budget can select its pods.
+            kept: Option<Option<OwnerFacts>>,
+        }
+        let read = |(i, o): (usize, &Object)| {
+            let idx = ObjectIdx(i);
             if o.id.namespace.is_empty() {
-                continue;
+                return None;
             }
             let (group, kind) = (o.id.group.as_str(), o.id.kind.as_str());
             let relevant = matches!(
@@ -551,22 +569,12 @@ impl PodObjects {
                     | ("", "ReplicationController" | "Pod")
             );
             let custom = !BUILTIN.contains(&(group, kind));
-            let job = matches!(kind, "Job" | "CronJob");
-            if !relevant && !custom && !job {
-                continue;
+            let runs_pods = custom || matches!(kind, "Job" | "CronJob");
+            if !relevant && !runs_pods {
+                return None;
             }
             if inventory.app_of(o).is_some_and(|a| !a.is_live()) {
-                continue;
-            }
-            let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
-            if custom || job {
-                let ns = namespaces.entry(key).or_default();
-                if ns.unseen.is_none() {
-                    ns.unseen = Some(format!(
-                        "the namespace holds {}, which may run pods of its own",
-                        o.id.short()
-                    ));
-                }
+                return None;
             }
             // Each identity once: the first of its definitions a live Application (or none)
             // deploys.
@@ -575,12 +583,49 @@ impl PodObjects {
                     .app_of(inventory.object(**i))
                     .is_none_or(|a| a.is_live())
             };
-            if !relevant || inventory.with_identity(&o.id).iter().find(live) != Some(&idx) {
-                continue;
+            let kept = (relevant && inventory.with_identity(&o.id).iter().find(live) == Some(&idx))
+                .then(|| OwnerFacts::of(inventory, idx, o));
+            Some(Seen {
+                idx,
+                runs_pods,
+                kept,
+            })
+        };
+        let seen: Vec<Seen> = if parallel {
+            inventory
+                .objects
+                .par_iter()
+                .enumerate()
+                .filter_map(read)
+                .collect()
+        } else {
+            inventory
+                .objects
+                .iter()
+                .enumerate()
+                .filter_map(read)
+                .collect()
+        };
+        // Per (cluster, namespace), in object order: the objects that matter, and why it may
+        // run unseen pods (the first object that says so).
+        let mut namespaces: BTreeMap<(&str, &str), FoundNamespace> = BTreeMap::new();
+        for s in seen {
+            let o = inventory.object(s.idx);
+            let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
+            if s.runs_pods {
+                let ns = namespaces.entry(key).or_default();
+                if ns.unseen.is_none() {
+                    ns.unseen = Some(format!(
+                        "the namespace holds {}, which may run pods of its own",
+                        o.id.short()
+                    ));
+                }
             }
-            let ns = namespaces.entry(key).or_default();
-            ns.objects.push(idx);
-            ns.owners.extend(OwnerFacts::of(inventory, idx, o));
+            if let Some(facts) = s.kept {
+                let ns = namespaces.entry(key).or_default();
+                ns.objects.push(s.idx);
+                ns.owners.extend(facts);
+            }
         }
         PodObjects {
             namespaces: namespaces.into_values().collect(),
@@ -589,6 +634,12 @@ impl PodObjects {
 }
 
 impl<'a> PodIndex<'a> {
+    /// Builds what `new` reads on every core, before the rules run (`Rule::warm`): the six
+    /// rules that ask would otherwise wait, one core idle, while the first builds it alone.
+    pub fn warm(inventory: &Inventory) {
+        inventory.memo.get(|| PodObjects::read(inventory, true));
+    }
+
     pub fn new(inventory: &'a Inventory) -> Self {
         let found = inventory.memo.get(|| PodObjects::new(inventory));
         let mut index = PodIndex::default();

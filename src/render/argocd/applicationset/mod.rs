@@ -48,6 +48,18 @@ pub struct Expansion {
     pub truncated: bool,
     /// The bytes of the strings, keys and scalars of `apps` (`generated-bytes`).
     pub bytes: usize,
+    /// What this expansion took of the two budgets it was given: the elements its generators
+    /// produced, and the bytes of the Applications it rendered before any were dropped. Under
+    /// any budgets at least this large, and not truncated, expanding again gives the same.
+    pub needed: (usize, usize),
+}
+
+impl Expansion {
+    /// Whether this expansion is what expanding with `at_most` Applications and `bytes` would
+    /// give: it was not cut short, and took no more than either.
+    pub fn same_under(&self, at_most: usize, bytes: usize) -> bool {
+        !self.truncated && self.needed.0 <= at_most && self.needed.1 <= bytes
+    }
 }
 
 /// Why an ApplicationSet generates nothing, and which `spec.generators` entry says so.
@@ -83,8 +95,8 @@ pub struct LocalRepo {
     /// The part of the repository above `base`, when the scanned root is a subdirectory of the
     /// checkout: every path listed starts with it, and nothing outside it is seen.
     prefix: String,
-    directories: Vec<String>,
-    files: Vec<String>,
+    directories: std::sync::Arc<[String]>,
+    files: std::sync::Arc<[String]>,
     assumed: bool,
     /// The largest file it reads, in bytes: the walk's `max-file-size`.
     max_file_size: u64,
@@ -156,8 +168,8 @@ impl LocalRepo {
         LocalRepo {
             base,
             prefix,
-            directories,
-            files,
+            directories: directories.into(),
+            files: files.into(),
             assumed: listing.assumed,
             max_file_size,
         }
@@ -165,11 +177,11 @@ impl LocalRepo {
 }
 
 impl Repo for LocalRepo {
-    fn directories(&self) -> Vec<String> {
+    fn directories(&self) -> std::sync::Arc<[String]> {
         self.directories.clone()
     }
 
-    fn files(&self) -> Vec<String> {
+    fn files(&self) -> std::sync::Arc<[String]> {
         self.files.clone()
     }
 
@@ -227,14 +239,21 @@ pub struct Expander<'a> {
     max_file_size: u64,
     /// The run's bounds: elements per generator, template memory.
     limits: crate::limits::Limits,
-    arena: &'a typed_arena::Arena<LocalRepo>,
-    checkouts: std::cell::RefCell<Vec<(String, &'a LocalRepo)>>,
+    checkouts: &'a Checkouts,
     /// The scanned root's listing from the walk, when it walked the root.
     tree: Option<std::sync::Arc<crate::load::source::TreeListing>>,
 }
 
-/// The arena that holds the checkouts an [`Expander`] lists.
-pub type Checkouts = typed_arena::Arena<LocalRepo>;
+/// The checkouts an [`Expander`] has listed, by repoURL: each listed once, shared by the
+/// ApplicationSets expanded on every core (the first to ask lists it while the others wait).
+#[derive(Default)]
+pub struct Checkouts(std::sync::Mutex<Vec<(String, std::sync::Arc<LocalRepo>)>>);
+
+impl Checkouts {
+    pub fn new() -> Self {
+        Checkouts::default()
+    }
+}
 
 impl<'a> Expander<'a> {
     /// `max_file_size` caps the files git generators read, as it caps the walk's.
@@ -242,7 +261,7 @@ impl<'a> Expander<'a> {
         clusters: &[Cluster],
         repos: &'a Repos,
         root: &'a Path,
-        arena: &'a Checkouts,
+        checkouts: &'a Checkouts,
         max_file_size: u64,
     ) -> Self {
         Expander {
@@ -251,8 +270,7 @@ impl<'a> Expander<'a> {
             root,
             max_file_size,
             limits: crate::limits::Limits::default(),
-            arena,
-            checkouts: std::cell::RefCell::new(Vec::new()),
+            checkouts,
             tree: None,
         }
     }
@@ -272,20 +290,23 @@ impl<'a> Expander<'a> {
         self
     }
 
-    fn checkout(&self, repo_url: &str) -> Option<&'a LocalRepo> {
-        if let Some((_, r)) = self.checkouts.borrow().iter().find(|(u, _)| u == repo_url) {
-            return Some(*r);
+    fn checkout(&self, repo_url: &str) -> Option<std::sync::Arc<LocalRepo>> {
+        let mut checkouts = self
+            .checkouts
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, r)) = checkouts.iter().find(|(u, _)| u == repo_url) {
+            return Some(r.clone());
         }
         let listing = self.repos.listing(repo_url)?;
-        let repo: &'a LocalRepo = self.arena.alloc(LocalRepo::new(
+        let repo = std::sync::Arc::new(LocalRepo::new(
             self.root,
             &listing,
             self.max_file_size,
             self.tree.as_deref(),
         ));
-        self.checkouts
-            .borrow_mut()
-            .push((repo_url.to_string(), repo));
+        checkouts.push((repo_url.to_string(), repo.clone()));
         Some(repo)
     }
 }
@@ -317,6 +338,8 @@ struct Env<'e, 'a> {
     expander: &'e Expander<'a>,
     /// The repositories a git generator saw only part of (the scanned subdirectory).
     partial: std::cell::RefCell<std::collections::BTreeSet<(String, String)>>,
+    /// The checkouts this expansion was given, held for as long as it borrows them.
+    held: typed_arena::Arena<std::sync::Arc<LocalRepo>>,
 }
 
 impl Context for Env<'_, '_> {
@@ -335,6 +358,7 @@ impl Context for Env<'_, '_> {
                 .borrow_mut()
                 .insert((repo_url.to_string(), repo.prefix.clone()));
         }
+        let repo: &LocalRepo = self.held.alloc(repo);
         Some(repo as &dyn Repo)
     }
 
@@ -505,6 +529,7 @@ fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize, bytes: usize)
         options,
         expander,
         partial: Default::default(),
+        held: typed_arena::Arena::new(),
     };
     out.preserve_resources = spec
         .pointer("/syncPolicy/preserveResourcesOnDeletion")
@@ -563,6 +588,7 @@ fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize, bytes: usize)
             }
         }
     }
+    out.needed.0 = elements.len();
     out.partial = env
         .partial
         .take()
@@ -642,6 +668,7 @@ fn expand(appset: &Value, expander: &Expander<'_>, at_most: usize, bytes: usize)
             },
         }
     }
+    out.needed.1 = out.bytes;
     // One cause, one finding: elements failing with the same error (a key no element has) are
     // one error naming the first element and counting the rest.
     for (e, limit, origins) in failed {
@@ -861,7 +888,7 @@ mod tests {
             assumed: false,
         };
         let repo = LocalRepo::new(tmp.path(), &whole, 1024, None);
-        assert_eq!(repo.files(), ["a-b.json", "a/x.json"]);
+        assert_eq!(*repo.files(), ["a-b.json", "a/x.json"]);
         assert_eq!(repo.read("a-b.json").as_deref(), Ok("{}"));
         let below = Listing {
             dir: String::new(),
@@ -869,7 +896,7 @@ mod tests {
             assumed: false,
         };
         let repo = LocalRepo::new(&tmp.path().join("gitops"), &below, 1024, None);
-        assert_eq!(repo.directories(), ["repo", "repo/sub", "repo/sub/a"]);
+        assert_eq!(*repo.directories(), ["repo", "repo/sub", "repo/sub/a"]);
         assert_eq!(repo.read("repo/sub/a-b.json").as_deref(), Ok("{}"));
         assert!(repo.read("a-b.json").is_err());
     }

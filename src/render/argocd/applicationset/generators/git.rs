@@ -177,9 +177,12 @@ fn select_directories<'d>(rules: &[PathRule], dirs: &'d [String]) -> Vec<&'d str
         .iter()
         .map(|r| (Glob::go_path(&r.path), r.exclude))
         .collect();
+    // The patterns first: most directories fail a pattern's literal prefix at once, and only
+    // the few that match are split to look for a hidden component (every ApplicationSet with a
+    // git generator walks every directory of the checkout).
     dirs.iter()
         .map(String::as_str)
-        .filter(|d| !d.is_empty() && *d != "." && !d.split('/').any(|c| c.starts_with('.')))
+        .filter(|d| !d.is_empty() && *d != ".")
         .filter(|d| {
             let mut include = false;
             for (glob, exclude) in &compiled {
@@ -192,6 +195,7 @@ fn select_directories<'d>(rules: &[PathRule], dirs: &'d [String]) -> Vec<&'d str
             }
             include
         })
+        .filter(|d| !d.split('/').any(|c| c.starts_with('.')))
         .collect()
 }
 
@@ -927,10 +931,10 @@ mod tests {
     struct Assumed(MemRepo);
 
     impl super::super::Repo for Assumed {
-        fn directories(&self) -> Vec<String> {
+        fn directories(&self) -> std::sync::Arc<[String]> {
             self.0.directories()
         }
-        fn files(&self) -> Vec<String> {
+        fn files(&self) -> std::sync::Arc<[String]> {
             self.0.files()
         }
         fn read(&self, path: &str) -> Result<String, String> {

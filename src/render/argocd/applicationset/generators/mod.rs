@@ -78,9 +78,10 @@ pub trait Context {
 /// A local checkout of a git repository.
 pub trait Repo {
     /// Every directory path in the checkout, relative, `/`-separated, sorted (not `.git`).
-    fn directories(&self) -> Vec<String>;
+    /// Shared, not copied: each ApplicationSet with a git generator asks for the whole list.
+    fn directories(&self) -> std::sync::Arc<[String]>;
     /// Every file path, relative, `/`-separated, sorted.
-    fn files(&self) -> Vec<String>;
+    fn files(&self) -> std::sync::Arc<[String]>;
     /// A file's text, or why it cannot be read.
     fn read(&self, path: &str) -> Result<String, String>;
     /// True when nothing declares this checkout to be the repository (no `repositories:`
@@ -258,8 +259,8 @@ pub(super) type ParsedFile = Rc<Result<Value, String>>;
 /// What has been read from one checkout during an evaluation.
 #[derive(Default)]
 pub(super) struct Checkout {
-    pub(super) directories: OnceCell<Vec<String>>,
-    pub(super) files: OnceCell<Vec<String>>,
+    pub(super) directories: OnceCell<std::sync::Arc<[String]>>,
+    pub(super) files: OnceCell<std::sync::Arc<[String]>>,
     /// Parsed file contents by path.
     pub(super) parsed: RefCell<HashMap<String, ParsedFile>>,
 }

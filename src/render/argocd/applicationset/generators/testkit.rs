@@ -213,7 +213,7 @@ impl MemRepo {
 }
 
 impl Repo for MemRepo {
-    fn directories(&self) -> Vec<String> {
+    fn directories(&self) -> std::sync::Arc<[String]> {
         let mut dirs = BTreeSet::new();
         for path in self.files.keys() {
             let mut dir = path.as_str();
@@ -225,7 +225,7 @@ impl Repo for MemRepo {
         dirs.into_iter().collect()
     }
 
-    fn files(&self) -> Vec<String> {
+    fn files(&self) -> std::sync::Arc<[String]> {
         self.files.keys().cloned().collect()
     }
 
@@ -281,12 +281,12 @@ impl DirRepo {
 }
 
 impl Repo for DirRepo {
-    fn directories(&self) -> Vec<String> {
-        self.dirs.clone()
+    fn directories(&self) -> std::sync::Arc<[String]> {
+        self.dirs.clone().into()
     }
 
-    fn files(&self) -> Vec<String> {
-        self.files.clone()
+    fn files(&self) -> std::sync::Arc<[String]> {
+        self.files.clone().into()
     }
 
     fn read(&self, path: &str) -> Result<String, String> {
