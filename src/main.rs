@@ -246,25 +246,7 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(run) => run,
         Err(e) => return fatal(&e, args.report.color),
     };
-    let report = Report {
-        inventory: &run.inventory,
-        diagnostics: &run.diagnostics,
-        suppressed: &run.suppressed,
-    };
-    let threshold = threshold(args.report.fail_on);
-    let options = report::Options {
-        statistics: args.report.statistics,
-        ..report_options(threshold)
-    };
-    let text = |format: Format, color: bool| {
-        let options = report::Options {
-            color,
-            ..options.clone()
-        };
-        report::render(format, &report, &options)
-    };
-    let fails = run.fails(threshold);
-    let code = deliver(&args.report, files, text, fails);
+    let code = deliver_check(&args.report, files, &run, false);
     manifest_guard::stage_mark("report written");
     // The process ends here: its memory goes back at once, where freeing the inventory's
     // million nodes one by one would take a tenth of the run.
@@ -325,14 +307,38 @@ fn fix(args: FixArgs) -> ExitCode {
         Some(Format::Human) | None => emit(&summary),
         Some(_) => eprint!("{summary}"),
     }
-    let report = Report {
-        inventory: &run.check.inventory,
-        diagnostics: &run.check.diagnostics,
-        suppressed: &run.check.suppressed,
+    let code = deliver_check(
+        &args.report,
+        files,
+        &run.check,
+        args.exit_non_zero_on_fix && run.changed(),
+    );
+    let code = if run.refused.is_empty() {
+        code
+    } else {
+        ExitCode::from(2)
     };
-    let threshold = threshold(args.report.fail_on);
+    std::mem::forget(run);
+    code
+}
+
+/// Writes a check's report as `args` asks (stdout and `--output` files) and gives the exit
+/// status: 1 when a finding reaches `--fail-on`, or when `also_fails` (fix's
+/// `--exit-non-zero-on-fix`); `check` and `fix` end alike.
+fn deliver_check(
+    args: &ReportArgs,
+    files: Vec<(OutputFile, File)>,
+    run: &manifest_guard::CheckRun,
+    also_fails: bool,
+) -> ExitCode {
+    let report = Report {
+        inventory: &run.inventory,
+        diagnostics: &run.diagnostics,
+        suppressed: &run.suppressed,
+    };
+    let threshold = threshold(args.fail_on);
     let options = report::Options {
-        statistics: args.report.statistics,
+        statistics: args.statistics,
         ..report_options(threshold)
     };
     let text = |format: Format, color: bool| {
@@ -342,15 +348,7 @@ fn fix(args: FixArgs) -> ExitCode {
         };
         report::render(format, &report, &options)
     };
-    let fails = run.check.fails(threshold) || (args.exit_non_zero_on_fix && run.changed());
-    let code = deliver(&args.report, files, text, fails);
-    let code = if run.refused.is_empty() {
-        code
-    } else {
-        ExitCode::from(2)
-    };
-    std::mem::forget(run);
-    code
+    deliver(args, files, text, run.fails(threshold) || also_fails)
 }
 
 /// `merge`: reads every report (a file that cannot be read, or is not a report of this version,

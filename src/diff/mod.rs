@@ -497,6 +497,46 @@ mod tests {
         }
     }
 
+    /// Both sides of a diff of two directories, each holding `files` with the head's or the
+    /// base's text (rendering off), built as `diff` builds them: the head loaded first, the
+    /// base taking its parses. The base's scan is returned for a fresh load to compare with.
+    fn two_sides(
+        files: &[(&str, &dyn Fn(bool) -> String)],
+    ) -> (
+        [tempfile::TempDir; 2],
+        Scan,
+        crate::model::Inventory,
+        crate::model::Inventory,
+    ) {
+        let dirs = [
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        ];
+        for (dir, head) in dirs.iter().zip([false, true]) {
+            for (name, text) in files {
+                std::fs::write(dir.path().join(name), text(head)).expect("write");
+            }
+        }
+        let (base_scan, head_scan) = (scan_of(dirs[0].path()), scan_of(dirs[1].path()));
+        let head_sources = head_scan.load(&Config::default(), None).expect("head");
+        let base = || Ok((base_scan.clone(), None));
+        let ((base, _), head) = inventories(
+            base,
+            (&head_scan, head_sources),
+            &Config::default(),
+            &no_render(),
+        )
+        .expect("sides");
+        (dirs, base_scan, base, head)
+    }
+
+    fn no_render() -> crate::scan::RenderFlags {
+        crate::scan::RenderFlags {
+            no_render: true,
+            ..Default::default()
+        }
+    }
+
     // The base is loaded after the head and takes its parse of every file whose text is the
     // head's (performance, issue 12): an unchanged object is then the head's very node, and is
     // equal without a walk; a changed file is parsed on its own. Either way the base's files
@@ -504,30 +544,17 @@ mod tests {
     // node was shared, and the first assertion failed.)
     #[test]
     fn the_base_takes_the_heads_parse_of_an_unchanged_file() {
-        let (base_dir, head_dir) = (
-            tempfile::tempdir().expect("tmp"),
-            tempfile::tempdir().expect("tmp"),
-        );
         let object = |name: &str, value: &str| {
             format!(
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}  # manifest-guard: ignore[one-object-per-file]\ndata:\n  x: \"{value}\"\n"
             )
         };
-        for (dir, changed) in [(&base_dir, "1"), (&head_dir, "2")] {
-            std::fs::write(dir.path().join("same.yaml"), object("same", "1")).expect("write");
-            std::fs::write(dir.path().join("changed.yaml"), object("changed", changed))
-                .expect("write");
-        }
-        let (base_scan, head_scan) = (scan_of(base_dir.path()), scan_of(head_dir.path()));
-        let config = Config::default();
-        let flags = crate::scan::RenderFlags {
-            no_render: true,
-            ..Default::default()
-        };
-        let head_sources = head_scan.load(&config, None).expect("head");
-        let base = || Ok((base_scan.clone(), None));
-        let ((base, _), head) =
-            inventories(base, (&head_scan, head_sources), &config, &flags).expect("sides");
+        let (_dirs, base_scan, base, head) = two_sides(&[
+            ("same.yaml", &|_| object("same", "1")),
+            ("changed.yaml", &|head| {
+                object("changed", if head { "2" } else { "1" })
+            }),
+        ]);
         let node = |inv: &crate::model::Inventory, name: &str| -> *const crate::load::Node {
             let (_, o) = inv
                 .objects()
@@ -540,7 +567,9 @@ mod tests {
             node(&base, "changed"),
             node(&head, "changed")
         ));
-        let fresh = base_scan.inventory(&config, &flags).expect("fresh");
+        let fresh = base_scan
+            .inventory(&Config::default(), &no_render())
+            .expect("fresh");
         let files = |inv: &crate::model::Inventory| -> Vec<String> {
             inv.sources
                 .iter()
@@ -561,29 +590,15 @@ mod tests {
     // last of equal keys), now that it is sorted and built in one pass.
     #[test]
     fn of_an_identity_defined_twice_the_later_is_compared() {
-        let (base_dir, head_dir) = (
-            tempfile::tempdir().expect("tmp"),
-            tempfile::tempdir().expect("tmp"),
-        );
         let object = |value: &str| {
             format!(
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  v: \"{value}\"\n"
             )
         };
-        for (dir, second) in [(&base_dir, "1"), (&head_dir, "2")] {
-            std::fs::write(dir.path().join("a.yaml"), object("1")).expect("write");
-            std::fs::write(dir.path().join("b.yaml"), object(second)).expect("write");
-        }
-        let (base_scan, head_scan) = (scan_of(base_dir.path()), scan_of(head_dir.path()));
-        let config = Config::default();
-        let flags = crate::scan::RenderFlags {
-            no_render: true,
-            ..Default::default()
-        };
-        let head_sources = head_scan.load(&config, None).expect("head");
-        let base = || Ok((base_scan.clone(), None));
-        let ((base, _), head) =
-            inventories(base, (&head_scan, head_sources), &config, &flags).expect("sides");
+        let (_dirs, _, base, head) = two_sides(&[
+            ("a.yaml", &|_| object("1")),
+            ("b.yaml", &|head| object(if head { "2" } else { "1" })),
+        ]);
         let set = change::compare(base, head, "base");
         let kinds: Vec<ChangeKind> = set.changes.iter().map(|c| c.kind).collect();
         assert_eq!(kinds, [ChangeKind::Modified]);

@@ -651,18 +651,9 @@ impl<'a> PodIndex<'a> {
             // Keyed by the strings of the inventory's own objects, which the index borrows.
             let o = inventory.object(first);
             let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
-            let ns = index.namespaces.entry(key).or_default();
+            let mut ns = PodNamespace::of(inventory, found);
             ns.unseen_pods.clone_from(&found.unseen);
-            for &idx in &found.objects {
-                let o = inventory.object(idx);
-                match o.id.kind.as_str() {
-                    "PodDisruptionBudget" => ns.budgets.push(Budget::new(idx, o)),
-                    "HorizontalPodAutoscaler" => ns.autoscalers.push(o),
-                    _ => {}
-                }
-            }
-            ns.owners
-                .extend(found.owners.iter().map(|f| f.owner(inventory)));
+            index.namespaces.insert(key, ns);
         }
         // What an Application deploys but could not be rendered offline may hold the workload.
         for note in inventory.notes.iter().filter(|n| n.not_rendered) {
@@ -707,6 +698,14 @@ impl<'a> PodIndex<'a> {
             Place(map)
         });
         let found = found.namespaces.get(*place.0.get(&idx)?)?;
+        Some(PodNamespace::of(inventory, found))
+    }
+}
+
+impl<'a> PodNamespace<'a> {
+    /// The budgets, autoscalers and pod owners of one namespace the memo found (what may run
+    /// unseen pods there is the index's to add).
+    fn of(inventory: &'a Inventory, found: &FoundNamespace) -> Self {
         let mut ns = PodNamespace::default();
         for &idx in &found.objects {
             let o = inventory.object(idx);
@@ -718,7 +717,7 @@ impl<'a> PodIndex<'a> {
         }
         ns.owners
             .extend(found.owners.iter().map(|f| f.owner(inventory)));
-        Some(ns)
+        ns
     }
 }
 
