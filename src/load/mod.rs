@@ -696,6 +696,7 @@ pub fn load_reusing(
             tree = listing;
         }
     }
+    crate::stage_mark("load: walked");
     found.sort_by(|a, b| a.display.cmp(&b.display));
     found.dedup_by(|a, b| a.display == b.display);
     let run = yaml::RunBudget::new(opts.run_nodes);
@@ -716,6 +717,7 @@ pub fn load_reusing(
         .into_par_iter()
         .map(|(f, held)| read(f, opts, &run, held))
         .collect();
+    crate::stage_mark("load: read and parsed");
     let mut counts = FileCounts::default();
     for (&role, file) in roles.iter().zip(&read) {
         count(&mut counts, role, file.as_ref());
