@@ -149,129 +149,427 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     if s.is_empty() { ".".into() } else { s }
 }
 
-/// Lists every file under `root` (a file or a directory), each with its role. Like Argo CD's
-/// repo-server, which walks a directory source with Go's `filepath.Walk`, it does not descend
-/// into linked directories; a linked file is read when its target is a file inside `boundary`.
-/// A link out of `boundary` is reported, never followed. A directory that cannot be listed is
-/// reported, never skipped in silence. Files of excluded directories are counted, not read.
-fn walk(
+/// Below this depth a directory's entries are visited in parallel (rayon, one task per
+/// subdirectory and per file, recursively); a directory this deep or deeper is walked by one
+/// task with an explicit stack, so that no nesting a repository writes can overflow a worker
+/// thread's stack (a real GitOps tree is rarely 10 levels deep).
+const PARALLEL_DEPTH: usize = 16;
+
+/// A directory the walk lists, with what it knows of it from above.
+struct Dir {
+    path: PathBuf,
+    depth: usize,
+    /// Excluded by the configuration, or inside an excluded directory: listed (for the tree
+    /// listing and the counts), nothing read, no problem of it reported.
+    excluded: bool,
+    /// A chart's `templates/` or `charts/` (beside a `Chart.yaml`), or inside one.
+    chart_part: bool,
+    /// How the files directly inside are named, when a prefix says it (see [`child_prefix`]).
+    display_prefix: Option<String>,
+    rel_prefix: Option<String>,
+}
+
+/// One entry of a listed directory, in walk order, before anything is read.
+enum Step {
+    /// A directory (`true`) or regular file (`false`) of the tree listing, by its `rel`.
+    Listed(bool, String),
+    /// A file (or a problem) to hand to the walk's visitor.
+    Visit(Found),
+    /// A subdirectory to walk.
+    Descend(Dir),
+}
+
+/// What a walk produced, in walk order: a subdirectory walked by another task is nested, and
+/// [`flatten`] puts it back in place.
+enum Walked<T> {
+    Listed(bool, String),
+    Met(T),
+    Sub(Vec<Walked<T>>),
+}
+
+/// What one walk shares between its tasks.
+struct Walker<'a, V> {
+    root_index: usize,
+    boundary: &'a Path,
+    cwd: &'a Path,
+    opts: &'a LoadOptions,
+    real_boundary: Option<PathBuf>,
+    listing: bool,
+    visit: &'a V,
+}
+
+/// `path` made `/`-separated as [`slash_path`] makes it, and the prefix that names the entries
+/// of the directory `path` the same way (`prefix + name` equals `slash_path` of
+/// `path.join(name)` relative to `base`): `None` when the path's text is unusual (not UTF-8, a
+/// backslash, `//`, a trailing `/`, a `.` past its start), or `base` lies below it, and each
+/// entry is then named by the full computation. Saves two path parses and four allocations per
+/// file (issue 12).
+fn child_prefix(path: &Path, base: &Path, shown: &str) -> Option<String> {
+    let text = path.as_os_str().to_str()?;
+    let clean = !text.is_empty()
+        && !text.ends_with('/')
+        && !text.contains('\\')
+        && !text.contains("//")
+        && text.split('/').skip(1).all(|part| part != ".");
+    if !clean || (path.strip_prefix(base).is_err() && base.starts_with(path)) {
+        return None;
+    }
+    Some(match shown {
+        "" | "." => String::new(),
+        _ => format!("{shown}/"),
+    })
+}
+
+/// A file name's extension as [`Path::extension`] gives it (none for `.yaml` or `..`), without
+/// parsing a path: [`is_manifest_name`] and [`is_jsonnet_name`] for an entry of a listing.
+fn name_extension(name: &str) -> Option<&str> {
+    if name == ".." {
+        return None;
+    }
+    match name.rsplit_once('.') {
+        Some((before, after)) if !before.is_empty() => Some(after),
+        _ => None,
+    }
+}
+
+/// `prefix` followed by `name` made `/`-separated: a file's name below a directory.
+fn prefixed(prefix: &str, name: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + name.len());
+    s.push_str(prefix);
+    if name.contains('\\') {
+        s.push_str(&name.replace('\\', "/"));
+    } else {
+        s.push_str(name);
+    }
+    s
+}
+
+impl<'a, T: Send, V: Fn(Found) -> T + Sync> Walker<'a, V> {
+    fn rel_of(&self, path: &Path) -> String {
+        slash_path(path.strip_prefix(self.boundary).unwrap_or(path))
+    }
+
+    fn found(&self, path: PathBuf, rel: String, problem: Option<ReadProblem>, role: Role) -> Found {
+        Found {
+            display: display_path(&path, self.cwd),
+            path,
+            rel,
+            problem,
+            root: self.root_index,
+            role,
+        }
+    }
+
+    /// A file of `dir` to visit, named by the directory's prefixes when it has them.
+    fn file(
+        &self,
+        dir: &Dir,
+        path: PathBuf,
+        rel: String,
+        name: &str,
+        role: Role,
+        problem: Option<ReadProblem>,
+    ) -> Step {
+        let display = match &dir.display_prefix {
+            Some(prefix) => prefixed(prefix, name),
+            None => display_path(&path, self.cwd),
+        };
+        Step::Visit(Found {
+            path,
+            display,
+            rel,
+            problem,
+            root: self.root_index,
+            role,
+        })
+    }
+
+    /// A directory that could not be listed, or an entry of it that could not be read: a
+    /// problem at `path` (which is empty when the system named no entry).
+    fn problem(&self, path: PathBuf, err: &std::io::Error) -> Step {
+        let why = err.to_string();
+        let problem = if path.is_dir() {
+            ReadProblem::UnlistableDir(why)
+        } else {
+            ReadProblem::Io(why)
+        };
+        let rel = self.rel_of(&path);
+        Step::Visit(self.found(path, rel, Some(problem), Role::Manifest))
+    }
+
+    /// A directory to list at `path`, its naming prefixes worked out once.
+    fn dir(&self, path: PathBuf, depth: usize, excluded: bool, chart_part: bool) -> Dir {
+        let display_prefix = child_prefix(&path, self.cwd, &display_path(&path, self.cwd));
+        let rel_prefix = child_prefix(&path, self.boundary, &self.rel_of(&path));
+        Dir {
+            path,
+            depth,
+            excluded,
+            chart_part,
+            display_prefix,
+            rel_prefix,
+        }
+    }
+
+    /// The root as `walkdir` meets it (followed when it is a link, as the user named it), then
+    /// what is below it.
+    fn root(&self, root: &Path) -> Vec<Walked<T>> {
+        let ty = match std::fs::symlink_metadata(root) {
+            Ok(meta) => meta.file_type(),
+            Err(e) => return self.run(vec![self.problem(root.to_path_buf(), &e)], 0),
+        };
+        let mut steps = Vec::new();
+        if ty.is_dir() {
+            let name = root.file_name().unwrap_or(root.as_os_str());
+            let chart_part = (name == "templates" || name == "charts")
+                && root
+                    .parent()
+                    .is_some_and(|p| p.join("Chart.yaml").is_file());
+            steps.push(Step::Descend(self.dir(
+                root.to_path_buf(),
+                0,
+                false,
+                chart_part,
+            )));
+            return self.run(steps, 0);
+        }
+        let mut below = None;
+        if ty.is_symlink() {
+            match std::fs::metadata(root) {
+                Err(e) => return self.run(vec![self.problem(root.to_path_buf(), &e)], 0),
+                Ok(meta) if meta.is_dir() => {
+                    below = Some(self.dir(root.to_path_buf(), 0, false, false));
+                }
+                Ok(_) => {}
+            }
+        }
+        // The root named as a file: the configuration file's name is no exception here.
+        let role = if is_jsonnet_name(root) {
+            Role::Jsonnet
+        } else if !is_manifest_name(root) {
+            Role::NotManifest
+        } else {
+            Role::Manifest
+        };
+        let rel = self.rel_of(root);
+        let path = root.to_path_buf();
+        if ty.is_symlink() {
+            if let Linked::File(problem) = linked(root, role, self.real_boundary.as_deref()) {
+                steps.push(Step::Visit(self.found(path, rel, problem, role)));
+            }
+        } else if role == Role::Manifest && !ty.is_file() {
+            steps.push(Step::Visit(self.found(
+                path,
+                rel,
+                Some(ReadProblem::NotRegular),
+                role,
+            )));
+        } else {
+            steps.push(Step::Visit(self.found(path, rel, None, role)));
+        }
+        steps.extend(below.map(Step::Descend));
+        self.run(steps, 0)
+    }
+
+    /// The steps of a directory at `depth`: files visited and subdirectories walked, in
+    /// parallel while shallow, the results in the order of `steps`.
+    fn run(&self, steps: Vec<Step>, depth: usize) -> Vec<Walked<T>> {
+        if depth >= PARALLEL_DEPTH {
+            return self.run_deep(steps);
+        }
+        steps
+            .into_par_iter()
+            .map(|step| match step {
+                Step::Listed(dir, rel) => Walked::Listed(dir, rel),
+                Step::Visit(found) => Walked::Met((self.visit)(found)),
+                Step::Descend(dir) => {
+                    let depth = dir.depth;
+                    Walked::Sub(self.run(self.list(&dir), depth + 1))
+                }
+            })
+            .collect()
+    }
+
+    /// [`Walker::run`] by one task with an explicit stack: for nesting past [`PARALLEL_DEPTH`].
+    fn run_deep(&self, steps: Vec<Step>) -> Vec<Walked<T>> {
+        let mut out = Vec::new();
+        let mut stack = vec![steps.into_iter()];
+        while let Some(top) = stack.last_mut() {
+            match top.next() {
+                None => {
+                    stack.pop();
+                }
+                Some(Step::Listed(dir, rel)) => out.push(Walked::Listed(dir, rel)),
+                Some(Step::Visit(found)) => out.push(Walked::Met((self.visit)(found))),
+                Some(Step::Descend(dir)) => stack.push(self.list(&dir).into_iter()),
+            }
+        }
+        out
+    }
+
+    /// Lists `dir` as `walkdir` (`sort_by_file_name`, links not followed) would yield its
+    /// entries: the entries it could not read first, then the rest sorted by file name; each
+    /// entry with what the walk makes of it.
+    fn list(&self, dir: &Dir) -> Vec<Step> {
+        let read = match std::fs::read_dir(&dir.path) {
+            Ok(read) => read,
+            // An excluded directory is not read, so nothing is missed.
+            Err(_) if dir.excluded => return Vec::new(),
+            Err(e) => return vec![self.problem(dir.path.clone(), &e)],
+        };
+        let mut steps = Vec::new();
+        let mut entries = Vec::new();
+        for entry in read {
+            match entry.and_then(|e| e.file_type().map(|ty| (e, ty))) {
+                Ok((e, ty)) => entries.push((e.file_name(), ty)),
+                Err(_) if dir.excluded => {}
+                // `walkdir` names no path for an entry the listing could not return.
+                Err(e) => steps.push(self.problem(PathBuf::new(), &e)),
+            }
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let depth = dir.depth + 1;
+        let exclude =
+            (!dir.excluded && !self.opts.exclude.is_empty()).then_some(&self.opts.exclude);
+        for (name, ty) in entries {
+            let lossy = name.to_string_lossy();
+            let is_dir = ty.is_dir();
+            if is_dir && lossy == ".git" {
+                continue;
+            }
+            let path = dir.path.join(&name);
+            let rel = match &dir.rel_prefix {
+                Some(prefix) => prefixed(prefix, &lossy),
+                None => self.rel_of(&path),
+            };
+            if self.listing && (is_dir || ty.is_file()) {
+                steps.push(Step::Listed(is_dir, rel.clone()));
+            }
+            if exclude.is_some_and(|set| set.is_match(&rel)) {
+                steps.push(match is_dir {
+                    true => Step::Descend(self.dir(path, depth, true, dir.chart_part)),
+                    false => self.file(dir, path, rel, &lossy, Role::Excluded, None),
+                });
+                continue;
+            }
+            if is_dir {
+                // A Helm chart's templates are Go templates, not YAML; its subcharts likewise.
+                let chart_part = dir.chart_part
+                    || ((lossy == "templates" || lossy == "charts")
+                        && dir.path.join("Chart.yaml").is_file());
+                steps.push(Step::Descend(self.dir(
+                    path,
+                    depth,
+                    dir.excluded,
+                    chart_part,
+                )));
+                continue;
+            }
+            if dir.excluded {
+                steps.push(self.file(dir, path, rel, &lossy, Role::Excluded, None));
+                continue;
+            }
+            let extension = name_extension(&lossy);
+            let role = if extension == Some("jsonnet") {
+                Role::Jsonnet
+            } else if !matches!(extension, Some("yaml" | "yml" | "json")) || lossy == CONFIG_FILE {
+                Role::NotManifest
+            } else if dir.chart_part {
+                Role::ChartPart
+            } else {
+                Role::Manifest
+            };
+            if ty.is_symlink() {
+                if let Linked::File(problem) = linked(&path, role, self.real_boundary.as_deref()) {
+                    steps.push(self.file(dir, path, rel, &lossy, role, problem));
+                }
+                continue;
+            }
+            if matches!(role, Role::Manifest | Role::ChartPart) && !ty.is_file() {
+                // A FIFO or device named `x.yaml` would block or never end if read.
+                steps.push(self.file(dir, path, rel, &lossy, role, Some(ReadProblem::NotRegular)));
+                continue;
+            }
+            steps.push(self.file(dir, path, rel, &lossy, role, None));
+        }
+        steps
+    }
+}
+
+/// Puts a walk's nested output in walk order: what the visitor made of each file to `sink`,
+/// the directories and files of the tree listing into `tree`. No recursion: a subdirectory's
+/// output is a stack entry.
+fn flatten<T>(
+    walked: Vec<Walked<T>>,
+    mut sink: impl FnMut(T),
+    mut tree: Option<&mut source::TreeListing>,
+) {
+    let mut stack = vec![walked.into_iter()];
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            None => {
+                stack.pop();
+            }
+            Some(Walked::Met(t)) => sink(t),
+            Some(Walked::Sub(sub)) => stack.push(sub.into_iter()),
+            Some(Walked::Listed(dir, rel)) => {
+                if let Some(tree) = tree.as_deref_mut() {
+                    match dir {
+                        true => tree.directories.push(rel),
+                        false => tree.files.push(rel),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How many files a walk's nested output holds (to size what receives them).
+fn met_count<T>(walked: &[Walked<T>]) -> usize {
+    let mut n = 0;
+    let mut stack = vec![walked.iter()];
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            None => {
+                stack.pop();
+            }
+            Some(Walked::Met(_)) => n += 1,
+            Some(Walked::Sub(sub)) => stack.push(sub.iter()),
+            Some(Walked::Listed(..)) => {}
+        }
+    }
+    n
+}
+
+/// Lists every file under `root` (a file or a directory), each with its role, and hands each
+/// to `visit` as it is found, on every core; returns what `visit` made of them, for
+/// [`flatten`] to put in walk order (each directory's entries sorted by file name, a
+/// directory's files after it and before its next sibling: `walkdir`'s order with
+/// `sort_by_file_name`). Like Argo CD's repo-server, which walks a directory source with Go's
+/// `filepath.Walk`, it does not descend into linked directories; a linked file is read when its
+/// target is a file inside `boundary`. A link out of `boundary` is reported, never followed. A
+/// directory that cannot be listed is reported, never skipped in silence. Files of excluded
+/// directories are counted, not read. With `listing`, the directories and regular files below
+/// the root (`.git` aside) are listed for the tree listing.
+fn walk<T: Send>(
     root: &Path,
     root_index: usize,
     boundary: &Path,
     cwd: &Path,
     opts: &LoadOptions,
-    out: &mut Vec<Found>,
-    mut tree: Option<&mut source::TreeListing>,
-) {
-    let rel_of = |p: &Path| slash_path(p.strip_prefix(boundary).unwrap_or(p));
-    let real_boundary = boundary.canonicalize().ok();
-    let found = |path: &Path, rel: String, problem, role| Found {
-        path: path.to_path_buf(),
-        display: display_path(path, cwd),
-        rel,
-        problem,
-        root: root_index,
-        role,
+    listing: bool,
+    visit: &(impl Fn(Found) -> T + Sync),
+) -> Vec<Walked<T>> {
+    let walker = Walker {
+        root_index,
+        boundary,
+        cwd,
+        opts,
+        real_boundary: boundary.canonicalize().ok(),
+        listing,
+        visit,
     };
-    // `root` itself is followed when it is a link: it is what the user asked for.
-    let mut it = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter();
-    // The depth of the excluded directory, or of the chart's `templates/`/`charts/`, that the
-    // walk is inside of (entries come depth first, so leaving it is reaching that depth again).
-    let mut excluded_at: Option<usize> = None;
-    let mut chart_part_at: Option<usize> = None;
-    loop {
-        let entry = match it.next() {
-            None => break,
-            Some(Ok(e)) => e,
-            Some(Err(err)) => {
-                // An excluded directory (or one inside it) is not read, so nothing is missed.
-                if excluded_at.is_some_and(|d| err.depth() >= d) {
-                    continue;
-                }
-                let path = err.path().map(Path::to_path_buf).unwrap_or_default();
-                let why = err
-                    .io_error()
-                    .map_or_else(|| err.to_string(), ToString::to_string);
-                let problem = if path.is_dir() {
-                    ReadProblem::UnlistableDir(why)
-                } else {
-                    ReadProblem::Io(why)
-                };
-                out.push(found(&path, rel_of(&path), Some(problem), Role::Manifest));
-                continue;
-            }
-        };
-        let depth = entry.depth();
-        if excluded_at.is_some_and(|d| depth <= d) {
-            excluded_at = None;
-        }
-        if chart_part_at.is_some_and(|d| depth <= d) {
-            chart_part_at = None;
-        }
-        let path = entry.path();
-        let rel = rel_of(path);
-        let is_dir = entry.file_type().is_dir();
-        let name = entry.file_name().to_string_lossy();
-        if is_dir && depth > 0 && name == ".git" {
-            it.skip_current_dir();
-            continue;
-        }
-        if let Some(tree) = tree.as_deref_mut().filter(|_| depth > 0) {
-            if is_dir {
-                tree.directories.push(rel.clone());
-            } else if entry.file_type().is_file() {
-                tree.files.push(rel.clone());
-            }
-        }
-        if excluded_at.is_none() && depth > 0 && opts.exclude.is_match(&rel) {
-            if is_dir {
-                excluded_at = Some(depth);
-            } else {
-                out.push(found(path, rel, None, Role::Excluded));
-            }
-            continue;
-        }
-        if is_dir {
-            // A Helm chart's templates are Go templates, not YAML; its subcharts likewise.
-            if chart_part_at.is_none()
-                && (name == "templates" || name == "charts")
-                && path
-                    .parent()
-                    .is_some_and(|p| p.join("Chart.yaml").is_file())
-            {
-                chart_part_at = Some(depth);
-            }
-            continue;
-        }
-        if excluded_at.is_some() {
-            out.push(found(path, rel, None, Role::Excluded));
-            continue;
-        }
-        let role = if is_jsonnet_name(path) {
-            Role::Jsonnet
-        } else if !is_manifest_name(path) || (depth > 0 && name == CONFIG_FILE) {
-            Role::NotManifest
-        } else if chart_part_at.is_some() {
-            Role::ChartPart
-        } else {
-            Role::Manifest
-        };
-        if entry.path_is_symlink() {
-            if let Linked::File(problem) = linked(path, role, real_boundary.as_deref()) {
-                out.push(found(path, rel, problem, role));
-            }
-            continue;
-        }
-        if matches!(role, Role::Manifest | Role::ChartPart) && !entry.file_type().is_file() {
-            // A FIFO or device named `x.yaml` would block or never end if read.
-            out.push(found(path, rel, Some(ReadProblem::NotRegular), role));
-            continue;
-        }
-        out.push(found(path, rel, None, role));
-    }
+    walker.root(root)
 }
 
 /// What the walk makes of a symbolic link: a linked file inside the boundary is read through
@@ -376,14 +674,17 @@ fn take_parsed(
 
 /// Reads one file the walk found, by its role. Only manifests are parsed here; a chart part is
 /// read and hidden (`generated`) until a directory source deploys it; a jsonnet file is named,
-/// not read. `None` for a file that is only counted. Parsing draws on the run's node budget;
-/// a manifest whose text is `parsed`'s (another load's parse of its path) takes that instead.
+/// not read. The `Found` back for a file that is only counted (excluded, or no manifest, and no
+/// problem). Parsing draws on the run's node budget; a manifest whose text is `parsed`'s (another load's parse of its path) takes that instead.
 fn read(
     found: Found,
     opts: &LoadOptions,
     run: &yaml::RunBudget,
     parsed: Option<SourceFile>,
-) -> Option<SourceFile> {
+) -> Result<SourceFile, Found> {
+    if found.problem.is_none() && matches!(found.role, Role::Excluded | Role::NotManifest) {
+        return Err(found);
+    }
     let empty = |problem: Option<ReadProblem>| {
         let mut f = SourceFile::new(found.display.clone(), found.rel.clone(), Arc::from(""));
         f.read_problem = problem;
@@ -392,42 +693,41 @@ fn read(
         f
     };
     if let Some(p) = found.problem.clone() {
-        return Some(empty(Some(p)));
+        return Ok(empty(Some(p)));
     }
     match found.role {
         Role::Manifest | Role::ChartPart => {}
-        Role::Jsonnet => return Some(empty(None)),
-        Role::Excluded | Role::NotManifest => return None,
+        Role::Jsonnet | Role::Excluded | Role::NotManifest => return Ok(empty(None)),
     }
     // One open and one `fstat` per file (not a `stat` by path and another inside `fs::read`):
     // the size bound is checked on the open file, and the buffer is sized from it.
     let bytes = match read_bounded(&found.path, opts.max_file_size) {
         Ok(Ok(b)) => b,
         Ok(Err(size)) => {
-            return Some(empty(Some(ReadProblem::TooLarge {
+            return Ok(empty(Some(ReadProblem::TooLarge {
                 size,
                 limit: opts.max_file_size,
             })));
         }
-        Err(e) => return Some(empty(Some(ReadProblem::Io(e.to_string())))),
+        Err(e) => return Ok(empty(Some(ReadProblem::Io(e.to_string())))),
     };
     // UTF-32 is named, never decoded (Argo CD reads it as UTF-8 and fails); UTF-16 with a
     // byte-order mark is decoded as Argo CD decodes it, and without one named.
     if let Some(utf32) = ReadProblem::encoding_of(&bytes)
         .filter(|p| matches!(p, ReadProblem::Encoding(name) if name.starts_with("UTF-32")))
     {
-        return Some(empty(Some(utf32)));
+        return Ok(empty(Some(utf32)));
     }
     let bytes = match utf16_text(&bytes) {
         None => bytes,
         Some(Ok(text)) => text.into_bytes(),
-        Some(Err(reason)) => return Some(empty(Some(ReadProblem::Utf16 { reason }))),
+        Some(Err(reason)) => return Ok(empty(Some(ReadProblem::Utf16 { reason }))),
     };
     if let Some(encoding) = ReadProblem::encoding_of(&bytes) {
-        return Some(empty(Some(encoding)));
+        return Ok(empty(Some(encoding)));
     }
     if bytes.contains(&0) {
-        return Some(empty(Some(ReadProblem::Binary)));
+        return Ok(empty(Some(ReadProblem::Binary)));
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -439,7 +739,7 @@ fn read(
             f.read_problem = Some(ReadProblem::NotUtf8 { valid_up_to });
             f.root = found.root;
             f.generated = found.role == Role::ChartPart;
-            return Some(f);
+            return Ok(f);
         }
     };
     if found.role == Role::Manifest
@@ -447,18 +747,18 @@ fn read(
     {
         file.display = found.display;
         file.root = found.root;
-        return Some(file);
+        return Ok(file);
     }
     let mut file = SourceFile::new(found.display, found.rel, Arc::from(text));
     file.root = found.root;
     if found.role == Role::ChartPart {
         file.generated = true;
-        return Some(file);
+        return Ok(file);
     }
     let parsed = yaml::parse_in_run(&file.text, opts.limits, Some(run));
     file.documents = parsed.documents;
     file.yaml_error = parsed.error.or_else(|| array_of_manifests(&file));
-    Some(file)
+    Ok(file)
 }
 
 /// The bytes of the file at `path`, or its size when that is over `limit` (nothing read).
@@ -678,6 +978,150 @@ pub fn load(paths: &[PathBuf], boundary: &Path, cwd: &Path, opts: &LoadOptions) 
     load_reusing(paths, boundary, cwd, opts, None)
 }
 
+/// A file of the walk once visited: its role, and the file read (`Err`: its display path, for a
+/// file only counted).
+type Visited = (Role, Result<SourceFile, String>);
+
+/// Reads what the walk found, unless it is only counted.
+fn visit(
+    found: Found,
+    opts: &LoadOptions,
+    run: &yaml::RunBudget,
+    held: Option<SourceFile>,
+) -> Visited {
+    let role = found.role;
+    (role, read(found, opts, run, held).map_err(|f| f.display))
+}
+
+/// A file of the walk in [`Loaded`]: its role, and its display path or the index of its file.
+struct Seen {
+    role: Role,
+    display: String,
+    file: Option<usize>,
+}
+
+/// What a load met, in walk order: every file, and beside them the files read (held apart, so
+/// that the files are moved into place at most once more and end up in their vector without a
+/// copy: the load's memory peak, issue 12).
+#[derive(Default)]
+struct Loaded {
+    seen: Vec<Seen>,
+    files: Vec<Option<SourceFile>>,
+}
+
+impl Loaded {
+    fn push(&mut self, (role, visited): Visited) {
+        let (display, file) = match visited {
+            Ok(file) => {
+                self.files.push(Some(file));
+                (String::new(), Some(self.files.len() - 1))
+            }
+            Err(display) => (display, None),
+        };
+        self.seen.push(Seen {
+            role,
+            display,
+            file,
+        });
+    }
+
+    /// The files sorted by display path, each once (a path met twice keeps its first), and the
+    /// counts of what the walk did with every file it met.
+    fn finish(self) -> (Vec<SourceFile>, FileCounts) {
+        let Loaded {
+            mut seen,
+            mut files,
+        } = self;
+        let key = |files: &[Option<SourceFile>], s: &Seen| -> String {
+            match s.file.and_then(|i| files.get(i)).and_then(Option::as_ref) {
+                Some(f) => f.display.clone(),
+                None => s.display.clone(),
+            }
+        };
+        fn name<'a>(files: &'a [Option<SourceFile>], s: &'a Seen) -> &'a str {
+            match s.file.and_then(|i| files.get(i)).and_then(Option::as_ref) {
+                Some(f) => &f.display,
+                None => &s.display,
+            }
+        }
+        let in_order = seen
+            .windows(2)
+            .all(|w| name(&files, &w[0]) < name(&files, &w[1]));
+        if !in_order {
+            // The walk's order differs where a name sorts before `/` (`a-b/x` comes after
+            // `a/x` in the walk, before it here), or a path was met twice (several roots,
+            // or names alike once made UTF-8). Rare: keys are copied.
+            let mut keyed: Vec<(String, Seen)> =
+                seen.into_iter().map(|s| (key(&files, &s), s)).collect();
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut order = Vec::with_capacity(files.len());
+            let mut dropped = Vec::new();
+            let mut kept: Vec<Seen> = Vec::with_capacity(keyed.len());
+            let mut last: Option<String> = None;
+            for (k, s) in keyed {
+                if last.as_deref() == Some(k.as_str()) {
+                    dropped.extend(s.file);
+                    continue;
+                }
+                order.extend(s.file);
+                last = Some(k);
+                kept.push(s);
+            }
+            let keep = order.len();
+            for &i in &dropped {
+                if let Some(slot) = files.get_mut(i) {
+                    *slot = None;
+                }
+            }
+            order.extend(dropped);
+            permute(&mut files, &order);
+            files.truncate(keep);
+            // The kept files now sit in order.
+            let mut next = 0;
+            for s in &mut kept {
+                if s.file.is_some() {
+                    s.file = Some(next);
+                    next += 1;
+                }
+            }
+            seen = kept;
+        }
+        let mut counts = FileCounts::default();
+        for s in &seen {
+            let file = s.file.and_then(|i| files.get(i)).and_then(Option::as_ref);
+            count(&mut counts, s.role, file);
+        }
+        // Collected in place (an `Option<SourceFile>` is the size of a `SourceFile`): the files
+        // are not held twice while the vector is made. `filter_map` reuses the buffer;
+        // `flatten`, which clippy prefers, does not (Rust 1.95), and costs 15 MB more at 50,000
+        // files.
+        #[allow(clippy::filter_map_identity)]
+        let files = files.into_iter().filter_map(|f| f).collect();
+        (files, counts)
+    }
+}
+
+/// Puts `items` in the order `order` says, in place: `items[k]` becomes what `items[order[k]]`
+/// was. `order` is a permutation of the indices of `items`.
+fn permute<T>(items: &mut [T], order: &[usize]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len().min(order.len()) {
+        if placed[start] {
+            continue;
+        }
+        let mut k = start;
+        loop {
+            placed[k] = true;
+            let next = order[k];
+            if next == start || next >= items.len() || placed[next] {
+                break;
+            }
+            items.swap(k, next);
+            k = next;
+        }
+    }
+}
+
 /// [`load`], taking the parse of each manifest whose text `parsed` holds at its path.
 pub fn load_reusing(
     paths: &[PathBuf],
@@ -686,47 +1130,74 @@ pub fn load_reusing(
     opts: &LoadOptions,
     parsed: Option<ParsedFiles>,
 ) -> Sources {
-    let mut found = Vec::new();
-    let mut tree = None;
-    for (i, p) in paths.iter().enumerate() {
-        // The root's own listing, for git generators, when the root itself is walked.
-        let mut listing = (p == boundary && tree.is_none()).then(source::TreeListing::default);
-        walk(p, i, boundary, cwd, opts, &mut found, listing.as_mut());
-        if listing.is_some() {
-            tree = listing;
-        }
-    }
-    crate::stage_mark("load: walked");
-    found.sort_by(|a, b| a.display.cmp(&b.display));
-    found.dedup_by(|a, b| a.display == b.display);
     let run = yaml::RunBudget::new(opts.run_nodes);
     // Each path's held parse goes with it (paths are unique once deduplicated); parses made
     // under other limits are not taken.
     let mut parsed = parsed
         .filter(|p| p.limits == opts.limits)
         .unwrap_or_default();
-    let roles: Vec<Role> = found.iter().map(|f| f.role).collect();
-    let found: Vec<(Found, Option<SourceFile>)> = found
-        .into_iter()
-        .map(|f| {
-            let held = parsed.files.remove(&f.rel);
-            (f, held)
-        })
-        .collect();
-    let read: Vec<Option<SourceFile>> = found
-        .into_par_iter()
-        .map(|(f, held)| read(f, opts, &run, held))
-        .collect();
-    crate::stage_mark("load: read and parsed");
-    let mut counts = FileCounts::default();
-    for (&role, file) in roles.iter().zip(&read) {
-        count(&mut counts, role, file.as_ref());
+    let mut tree = None;
+    let mut loaded = Loaded::default();
+    if let [root] = paths {
+        // One root meets each file once: each is read and parsed by the task that found it, so
+        // the cores never wait for the walk. The order in which files meet the run's budget is
+        // then the scheduler's; `settle_run_budget` makes the result the display order's.
+        let mut listing = (root == boundary).then(source::TreeListing::default);
+        let held = std::sync::Mutex::new(std::mem::take(&mut parsed.files));
+        let take = |rel: &str| -> Option<SourceFile> {
+            let mut held = held.lock().ok()?;
+            if held.is_empty() {
+                None
+            } else {
+                held.remove(rel)
+            }
+        };
+        let visitor = |found: Found| {
+            let held = take(&found.rel);
+            visit(found, opts, &run, held)
+        };
+        let walked = walk(root, 0, boundary, cwd, opts, listing.is_some(), &visitor);
+        // Sized once: no vector of files is copied as it grows.
+        let n = met_count(&walked);
+        loaded.seen.reserve_exact(n);
+        loaded.files.reserve_exact(n);
+        flatten(walked, |v| loaded.push(v), listing.as_mut());
+        tree = listing;
+        crate::stage_mark("load: walked, read and parsed");
+    } else {
+        // Several roots can list the same file: found first, each read once.
+        let mut found = Vec::new();
+        for (i, p) in paths.iter().enumerate() {
+            // The root's own listing, for git generators, when the root itself is walked.
+            let mut listing = (p == boundary && tree.is_none()).then(source::TreeListing::default);
+            let walked = walk(p, i, boundary, cwd, opts, listing.is_some(), &|f: Found| f);
+            flatten(walked, |f| found.push(f), listing.as_mut());
+            if listing.is_some() {
+                tree = listing;
+            }
+        }
+        crate::stage_mark("load: walked");
+        found.sort_by(|a, b| a.display.cmp(&b.display));
+        found.dedup_by(|a, b| a.display == b.display);
+        let found: Vec<(Found, Option<SourceFile>)> = found
+            .into_iter()
+            .map(|f| {
+                let held = parsed.files.remove(&f.rel);
+                (f, held)
+            })
+            .collect();
+        let visited: Vec<Visited> = found
+            .into_par_iter()
+            .map(|(f, held)| visit(f, opts, &run, held))
+            .collect();
+        loaded.seen.reserve_exact(visited.len());
+        loaded.files.reserve_exact(visited.len());
+        for v in visited {
+            loaded.push(v);
+        }
+        crate::stage_mark("load: read and parsed");
     }
-    // Collected in place (an `Option<SourceFile>` is the size of a `SourceFile`): the files are
-    // not held twice while the vector is made. `filter_map` reuses the buffer; `flatten`, which
-    // clippy prefers, does not (Rust 1.95), and costs 15 MB more at 50,000 files.
-    #[allow(clippy::filter_map_identity)]
-    let mut files: Vec<SourceFile> = read.into_iter().filter_map(|f| f).collect();
+    let (mut files, counts) = loaded.finish();
     settle_run_budget(&mut files, opts);
     let mut sources = Sources::new(files);
     sources.counts = counts;
@@ -767,6 +1238,134 @@ pub fn parse_text(
     file.documents = parsed.documents;
     file.yaml_error = parsed.error;
     file
+}
+
+/// The walk as it was (serial, `walkdir`): kept for tests, as the order and the findings the
+/// parallel [`walk`] must reproduce exactly. Lists every file under `root` (a file or a
+/// directory), each with its role. Like Argo CD's
+/// repo-server, which walks a directory source with Go's `filepath.Walk`, it does not descend
+/// into linked directories; a linked file is read when its target is a file inside `boundary`.
+/// A link out of `boundary` is reported, never followed. A directory that cannot be listed is
+/// reported, never skipped in silence. Files of excluded directories are counted, not read.
+#[cfg(test)]
+fn walk_with_walkdir(
+    root: &Path,
+    root_index: usize,
+    boundary: &Path,
+    cwd: &Path,
+    opts: &LoadOptions,
+    out: &mut Vec<Found>,
+    mut tree: Option<&mut source::TreeListing>,
+) {
+    let rel_of = |p: &Path| slash_path(p.strip_prefix(boundary).unwrap_or(p));
+    let real_boundary = boundary.canonicalize().ok();
+    let found = |path: &Path, rel: String, problem, role| Found {
+        path: path.to_path_buf(),
+        display: display_path(path, cwd),
+        rel,
+        problem,
+        root: root_index,
+        role,
+    };
+    // `root` itself is followed when it is a link: it is what the user asked for.
+    let mut it = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    // The depth of the excluded directory, or of the chart's `templates/`/`charts/`, that the
+    // walk is inside of (entries come depth first, so leaving it is reaching that depth again).
+    let mut excluded_at: Option<usize> = None;
+    let mut chart_part_at: Option<usize> = None;
+    loop {
+        let entry = match it.next() {
+            None => break,
+            Some(Ok(e)) => e,
+            Some(Err(err)) => {
+                // An excluded directory (or one inside it) is not read, so nothing is missed.
+                if excluded_at.is_some_and(|d| err.depth() >= d) {
+                    continue;
+                }
+                let path = err.path().map(Path::to_path_buf).unwrap_or_default();
+                let why = err
+                    .io_error()
+                    .map_or_else(|| err.to_string(), ToString::to_string);
+                let problem = if path.is_dir() {
+                    ReadProblem::UnlistableDir(why)
+                } else {
+                    ReadProblem::Io(why)
+                };
+                out.push(found(&path, rel_of(&path), Some(problem), Role::Manifest));
+                continue;
+            }
+        };
+        let depth = entry.depth();
+        if excluded_at.is_some_and(|d| depth <= d) {
+            excluded_at = None;
+        }
+        if chart_part_at.is_some_and(|d| depth <= d) {
+            chart_part_at = None;
+        }
+        let path = entry.path();
+        let rel = rel_of(path);
+        let is_dir = entry.file_type().is_dir();
+        let name = entry.file_name().to_string_lossy();
+        if is_dir && depth > 0 && name == ".git" {
+            it.skip_current_dir();
+            continue;
+        }
+        if let Some(tree) = tree.as_deref_mut().filter(|_| depth > 0) {
+            if is_dir {
+                tree.directories.push(rel.clone());
+            } else if entry.file_type().is_file() {
+                tree.files.push(rel.clone());
+            }
+        }
+        if excluded_at.is_none() && depth > 0 && opts.exclude.is_match(&rel) {
+            if is_dir {
+                excluded_at = Some(depth);
+            } else {
+                out.push(found(path, rel, None, Role::Excluded));
+            }
+            continue;
+        }
+        if is_dir {
+            // A Helm chart's templates are Go templates, not YAML; its subcharts likewise.
+            if chart_part_at.is_none()
+                && (name == "templates" || name == "charts")
+                && path
+                    .parent()
+                    .is_some_and(|p| p.join("Chart.yaml").is_file())
+            {
+                chart_part_at = Some(depth);
+            }
+            continue;
+        }
+        if excluded_at.is_some() {
+            out.push(found(path, rel, None, Role::Excluded));
+            continue;
+        }
+        let role = if is_jsonnet_name(path) {
+            Role::Jsonnet
+        } else if !is_manifest_name(path) || (depth > 0 && name == CONFIG_FILE) {
+            Role::NotManifest
+        } else if chart_part_at.is_some() {
+            Role::ChartPart
+        } else {
+            Role::Manifest
+        };
+        if entry.path_is_symlink() {
+            if let Linked::File(problem) = linked(path, role, real_boundary.as_deref()) {
+                out.push(found(path, rel, problem, role));
+            }
+            continue;
+        }
+        if matches!(role, Role::Manifest | Role::ChartPart) && !entry.file_type().is_file() {
+            // A FIFO or device named `x.yaml` would block or never end if read.
+            out.push(found(path, rel, Some(ReadProblem::NotRegular), role));
+            continue;
+        }
+        out.push(found(path, rel, None, role));
+    }
 }
 
 #[cfg(test)]
@@ -838,6 +1437,237 @@ mod tests {
         ));
     }
 
+    /// The walk's whole account of a tree: every file met (path, names, problem, role) and the
+    /// tree listing, in order.
+    fn walked(
+        root: &Path,
+        boundary: &Path,
+        cwd: &Path,
+        opts: &LoadOptions,
+        reference: bool,
+    ) -> (Vec<String>, source::TreeListing) {
+        let mut found = Vec::new();
+        let mut tree = source::TreeListing::default();
+        if reference {
+            walk_with_walkdir(root, 0, boundary, cwd, opts, &mut found, Some(&mut tree));
+        } else {
+            let walked = walk(root, 0, boundary, cwd, opts, true, &|f: Found| f);
+            flatten(walked, |f| found.push(f), Some(&mut tree));
+        }
+        let found = found.iter().map(|f| format!("{f:?}")).collect();
+        (found, tree)
+    }
+
+    /// The parallel walk meets what the serial `walkdir` walk met, in the same order, with the
+    /// same names, roles and problems, and lists the same tree: on names that sort differently
+    /// as paths and as components (`a/`, `a-b/`, `a.yaml`, `A/`, a backslash, a name that is
+    /// not UTF-8), an excluded directory, chart parts, links (in, out, to a directory, a loop,
+    /// dangling), a FIFO, `.git`, and nesting past the parallel depth; from roots and working
+    /// directories written in the ways a user can write them (a trailing `/`, a `.` inside,
+    /// the working directory inside the root, a linked root, a file as the root).
+    #[cfg(unix)]
+    #[test]
+    fn the_parallel_walk_meets_what_the_serial_walk_met() {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::symlink;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let top = tmp.path().canonicalize().expect("canonical");
+        let dir = top.join("repo");
+        for rel in [
+            "a/x.yaml",
+            "a/b/y.yml",
+            "a-b/x.yaml",
+            "a.yaml",
+            "A/x.json",
+            "a.b/c.yaml",
+            "back\\slash/z.yaml",
+            "ex/skip.yaml",
+            "ex/deeper/skip.yaml",
+            "keep/ex/skip.yaml",
+            "chart/Chart.yaml",
+            "chart/values.yaml",
+            "chart/templates/t.yaml",
+            "chart/templates/_h.tpl",
+            "chart/charts/sub/Chart.yaml",
+            "chart/charts/sub/templates/s.yaml",
+            "templates/not-a-chart.yaml",
+            "lib.jsonnet",
+            "README.md",
+            ".manifest-guard.yaml",
+            "sub/.manifest-guard.yaml",
+            ".git/config.yaml",
+            "sub/.git",
+        ] {
+            write(&dir, rel, b"a: 1\n");
+        }
+        let odd = std::ffi::OsStr::from_bytes(b"odd\xff\xfe");
+        std::fs::create_dir_all(dir.join(odd)).expect("mkdir");
+        std::fs::write(dir.join(odd).join("n.yaml"), b"a: 1\n").expect("write");
+        let bad = std::ffi::OsStr::from_bytes(b"bad\xffname.yaml");
+        std::fs::write(dir.join(bad), b"a: 1\n").expect("write");
+        let mut deep = dir.join("deep");
+        for i in 0..(PARALLEL_DEPTH + 4) {
+            deep = deep.join(format!("d{i}"));
+            write(&deep, "f.yaml", b"a: 1\n");
+            write(&deep, "g-h.yaml", b"a: 1\n");
+        }
+        write(&top, "outside.yaml", b"a: 1\n");
+        symlink(dir.join("a.yaml"), dir.join("link-in.yaml")).expect("link");
+        symlink(dir.join("a"), dir.join("link-dir")).expect("link");
+        symlink(&top, dir.join("link-up")).expect("link");
+        symlink(top.join("outside.yaml"), dir.join("link-out.yaml")).expect("link");
+        symlink(dir.join("missing.yaml"), dir.join("dangling.yaml")).expect("link");
+        symlink(&dir, dir.join("a/loop")).expect("link");
+        symlink(&dir, top.join("repo-link")).expect("link");
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(dir.join("pipe.yaml"))
+            .status();
+        assert!(fifo.is_ok_and(|s| s.success()), "mkfifo");
+        let mut exclude = globset::GlobSetBuilder::new();
+        exclude.add(globset::Glob::new("ex").expect("glob"));
+        exclude.add(globset::Glob::new("**/deeper").expect("glob"));
+        let with_exclude = LoadOptions {
+            exclude: exclude.build().expect("set"),
+            ..LoadOptions::default()
+        };
+        let slash = |p: &Path| PathBuf::from(format!("{}/", p.display()));
+        let cases: Vec<(PathBuf, PathBuf, PathBuf)> = vec![
+            (dir.clone(), dir.clone(), dir.clone()),
+            (dir.clone(), dir.clone(), top.clone()),
+            (dir.clone(), dir.clone(), dir.join("a")),
+            (dir.clone(), top.clone(), PathBuf::from("/elsewhere")),
+            (slash(&dir), dir.clone(), top.clone()),
+            (top.join(".").join("repo"), top.join("repo"), top.clone()),
+            (top.join("repo-link"), top.join("repo-link"), top.clone()),
+            (dir.join("chart/templates"), dir.clone(), top.clone()),
+            (dir.join("a.yaml"), dir.clone(), top.clone()),
+            (dir.join("link-in.yaml"), dir.clone(), dir.clone()),
+            (dir.join("missing"), dir.clone(), dir.clone()),
+        ];
+        for opts in [&LoadOptions::default(), &with_exclude] {
+            for (root, boundary, cwd) in &cases {
+                let serial = walked(root, boundary, cwd, opts, true);
+                let parallel = walked(root, boundary, cwd, opts, false);
+                assert!(!serial.0.is_empty(), "{root:?}");
+                assert_eq!(
+                    parallel, serial,
+                    "root {root:?} boundary {boundary:?} cwd {cwd:?}"
+                );
+            }
+        }
+        // The tree holds what it was written to hold (the reference cannot agree by accident
+        // on an empty walk).
+        let (found, tree) = walked(&dir, &dir, &top, &with_exclude, false);
+        assert!(
+            tree.directories
+                .iter()
+                .any(|d| d == "deep/d0/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16/d17")
+        );
+        assert!(
+            found.iter().any(|f| f.contains("SymlinkOutsideRoot")),
+            "{found:#?}"
+        );
+        assert!(found.iter().any(|f| f.contains("ChartPart")), "{found:#?}");
+        assert!(found.iter().any(|f| f.contains("Excluded")), "{found:#?}");
+    }
+
+    /// The run's node budget falls on the same files whatever order the walk's tasks parsed
+    /// them in: files are parsed by the task that found them, in the scheduler's order, and
+    /// `settle_run_budget` makes the outcome the display order's. A tree over the budget, in
+    /// nested directories, loaded on 1 and on 4 threads (several times), gives one result.
+    #[test]
+    fn the_run_budget_ends_at_the_same_file_on_one_and_four_threads() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        let doc = "a:\n  b: [1, 2, 3]\n  c: {d: 4, e: 5}\n";
+        for d in 0..6 {
+            for f in 0..8 {
+                write(
+                    dir,
+                    &format!("d{d}/sub-{}/f{f}.yaml", f % 3),
+                    doc.as_bytes(),
+                );
+            }
+        }
+        let whole = load(&[dir.to_path_buf()], dir, dir, &LoadOptions::default());
+        let all: usize = whole
+            .iter()
+            .flat_map(|(_, f)| &f.documents)
+            .filter_map(|d| d.root.as_deref())
+            .map(yaml::node_count)
+            .sum();
+        let opts = LoadOptions {
+            run_nodes: all / 3 + 1,
+            ..LoadOptions::default()
+        };
+        let summary = |threads: usize| -> Vec<String> {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            let sources = pool.install(|| load(&[dir.to_path_buf()], dir, dir, &opts));
+            sources
+                .iter()
+                .map(|(_, f)| format!("{} {:?} {:?}", f.display, f.documents, f.yaml_error))
+                .collect()
+        };
+        let one = summary(1);
+        let limited = one.iter().filter(|f| f.contains("RunNodeLimit")).count();
+        assert!(limited > 0 && limited < one.len(), "{one:#?}");
+        for _ in 0..5 {
+            assert_eq!(summary(4), one);
+        }
+    }
+
+    /// Files come out sorted by display path and each once, where the walk's order is not the
+    /// display order (`a/`, then `a-b/` and `a.yaml` in the walk; `a-b/`, `a.yaml`, `a/` by
+    /// path) and where two roots list the same files; the counts count each file once.
+    #[test]
+    fn files_come_out_in_display_order_each_once() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        for rel in [
+            "a/x.yaml",
+            "a/y.md",
+            "a-b/x.yaml",
+            "a.yaml",
+            "a.b/x.yaml",
+            "b.md",
+        ] {
+            write(dir, rel, b"k: v\n");
+        }
+        let names = |s: &Sources| -> Vec<String> { s.iter().map(|(_, f)| f.rel.clone()).collect() };
+        let want = ["a-b/x.yaml", "a.b/x.yaml", "a.yaml", "a/x.yaml"];
+        let one = load(&[dir.to_path_buf()], dir, dir, &LoadOptions::default());
+        assert_eq!(names(&one), want);
+        assert_eq!(
+            (one.counts.seen, one.counts.parsed),
+            (6, 4),
+            "{:?}",
+            one.counts
+        );
+        let twice = load(
+            &[dir.to_path_buf(), dir.join("a"), dir.join("a.yaml")],
+            dir,
+            dir,
+            &LoadOptions::default(),
+        );
+        assert_eq!(names(&twice), want);
+        assert_eq!(
+            (twice.counts.seen, twice.counts.parsed),
+            (6, 4),
+            "{:?}",
+            twice.counts
+        );
+    }
+
+    #[test]
+    fn permute_puts_items_where_the_order_says() {
+        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
+        permute(&mut items, &[3, 0, 4, 1, 2]);
+        assert_eq!(items, ['d', 'a', 'e', 'b', 'c']);
+    }
+
     /// Every file below the path is met exactly once, with one role, and so lands in exactly one
     /// bucket of the counts (`count` is one `match` over the role and the read problem); `.git`
     /// is no part of the tree.
@@ -865,7 +1695,8 @@ mod tests {
             ..LoadOptions::default()
         };
         let mut found = Vec::new();
-        walk(dir, 0, dir, dir, &opts, &mut found, None);
+        let walked = walk(dir, 0, dir, dir, &opts, false, &|f: Found| f);
+        flatten(walked, |f| found.push(f), None);
         let roles: Vec<(&str, Role)> = found.iter().map(|f| (f.rel.as_str(), f.role)).collect();
         assert_eq!(
             roles,
