@@ -416,6 +416,137 @@ pub struct Document {
     /// parsing so that `duplicate-yaml-key` looks only at such documents.
     pub repeats_key: bool,
     pub span: Span,
+    /// Where the objects of `root` write their type and name, found once while parsing
+    /// ([`Heads::of`]): every stage reads each document's kind and name, and searching the
+    /// mappings again at each read cost more than building them.
+    pub heads: Heads,
+}
+
+/// Where one object written in a document keeps the fields that name it: the index of the entry
+/// of its mapping for `apiVersion`, `kind` and `metadata`, and of `metadata`'s entry for `name`
+/// (or `generateName`) and `namespace` — the last entry of each key, the one [`Node::get`]
+/// reads — or [`Head::NONE`]. Reading a field is then an index, not a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    api_version: u32,
+    kind: u32,
+    metadata: u32,
+    name: u32,
+    namespace: u32,
+}
+
+/// The objects of a document as [`Heads::of`] found them: what `model::manifests_of` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Heads {
+    /// No `apiVersion` and `kind` on the root (not an object), or an entry index past `u32`.
+    #[default]
+    None,
+    /// The root is one object.
+    Root(Head),
+    /// The root is a list (`kind: List`, or a kind ending in `List` with an `items` sequence):
+    /// its own head, and each item of `items` that has a type, with its position.
+    List(Head, Box<[(u32, Head)]>),
+}
+
+impl Head {
+    /// The entry index of a missing key.
+    pub const NONE: u32 = u32::MAX;
+
+    /// The head of a mapping whose `apiVersion` and `kind` are non-null scalars.
+    pub fn of(node: &Node) -> Option<Head> {
+        let api_version = last_entry(node, "apiVersion")?;
+        let kind = last_entry(node, "kind")?;
+        let entries = node.entries();
+        let is_text = |i: u32| {
+            entries
+                .get(i as usize)
+                .and_then(|e| e.value.as_str())
+                .is_some()
+        };
+        if !is_text(api_version) || !is_text(kind) {
+            return None;
+        }
+        let metadata = last_entry(node, "metadata");
+        let meta = metadata
+            .and_then(|i| entries.get(i as usize))
+            .map(|e| &e.value);
+        let name =
+            meta.and_then(|m| last_entry(m, "name").or_else(|| last_entry(m, "generateName")));
+        let namespace = meta.and_then(|m| last_entry(m, "namespace"));
+        Some(Head {
+            api_version,
+            kind,
+            metadata: metadata.unwrap_or(Head::NONE),
+            name: name.unwrap_or(Head::NONE),
+            namespace: namespace.unwrap_or(Head::NONE),
+        })
+    }
+
+    fn value<'a>(node: &'a Node, index: u32) -> Option<&'a Node> {
+        node.entries().get(index as usize).map(|e| &e.value)
+    }
+
+    /// `apiVersion` of `node`, the mapping this head was found on.
+    pub fn api_version<'a>(&self, node: &'a Node) -> &'a str {
+        Head::value(node, self.api_version)
+            .and_then(Node::as_str)
+            .unwrap_or("")
+    }
+
+    /// `kind` of `node`, the mapping this head was found on.
+    pub fn kind<'a>(&self, node: &'a Node) -> &'a str {
+        Head::value(node, self.kind)
+            .and_then(Node::as_str)
+            .unwrap_or("")
+    }
+
+    fn metadata<'a>(&self, node: &'a Node) -> Option<&'a Node> {
+        Head::value(node, self.metadata)
+    }
+
+    /// The node of `metadata.name` (`metadata.generateName` when no `name` is written).
+    pub fn name<'a>(&self, node: &'a Node) -> Option<&'a Node> {
+        self.metadata(node).and_then(|m| Head::value(m, self.name))
+    }
+
+    /// The node of `metadata.namespace`.
+    pub fn namespace<'a>(&self, node: &'a Node) -> Option<&'a Node> {
+        self.metadata(node)
+            .and_then(|m| Head::value(m, self.namespace))
+    }
+}
+
+/// The index of the last entry of `key` in a mapping (the one [`Node::get`] reads), when it fits
+/// a `u32` that is not [`Head::NONE`].
+fn last_entry(node: &Node, key: &str) -> Option<u32> {
+    let i = node
+        .entries()
+        .iter()
+        .rposition(|e| e.key.as_scalar_text() == Some(key))?;
+    u32::try_from(i).ok().filter(|&i| i != Head::NONE)
+}
+
+impl Heads {
+    /// The objects `root` holds: itself, or the items of a list.
+    pub fn of(root: &Node) -> Heads {
+        let Some(head) = Head::of(root) else {
+            return Heads::None;
+        };
+        let kind = head.kind(root);
+        let items = root.get("items");
+        if kind == "List" || kind.ends_with("List") && items.is_some_and(Node::is_seq) {
+            let items = items.map(Node::items).unwrap_or(&[]);
+            let mut heads = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let Ok(i) = u32::try_from(i) else { break };
+                if let Some(h) = Head::of(item) {
+                    heads.push((i, h));
+                }
+            }
+            return Heads::List(head, heads.into_boxed_slice());
+        }
+        Heads::Root(head)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -690,6 +821,7 @@ impl Builder<'_> {
                     .as_ref()
                     .map_or(span.end, |r| r.span.end.max(span.start));
                 self.documents.push(Document {
+                    heads: root.as_ref().map_or(Heads::None, Heads::of),
                     repeats_key: std::mem::take(&mut self.doc_repeats_key),
                     root: root.map(std::sync::Arc::new),
                     span: Span::new(self.doc_start, end),
