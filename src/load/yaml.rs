@@ -748,7 +748,22 @@ pub fn node_count(node: &Node) -> usize {
 impl Builder<'_> {
     /// Counts `n` new nodes against the file's budget and the run's; the error names the
     /// budget that ran out, at `span` (the node being built).
+    #[inline]
     fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
+        // Most nodes fit what the file holds in reserve: no call, no atomic.
+        let nodes = self.nodes.saturating_add(n);
+        if nodes <= self.limits.nodes && (self.run.is_none() || self.reserved >= n) {
+            self.nodes = nodes;
+            if self.run.is_some() {
+                self.reserved -= n;
+            }
+            return Ok(());
+        }
+        self.count_slow(n, span)
+    }
+
+    #[cold]
+    fn count_slow(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > self.limits.nodes {
             return Err(node_limit(
@@ -786,6 +801,7 @@ impl Builder<'_> {
     }
 
     /// Adds a finished node to the collection being built, or makes it the document root.
+    #[inline]
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
             let size = node_count(&node);
@@ -864,7 +880,8 @@ impl Builder<'_> {
                         start,
                         base,
                     }) => {
-                        let items: Vec<Node> = self.items.drain(base..).collect();
+                        // One allocation of exactly the items, moved in one copy.
+                        let items: Vec<Node> = self.items.split_off(base);
                         let end = items.last().map_or(span.end, |n| n.span.end.max(span.end));
                         let end = close_end(self.offsets.text, start, end);
                         (
@@ -881,7 +898,7 @@ impl Builder<'_> {
                         base,
                         ..
                     }) => {
-                        let entries: Vec<Entry> = self.entries.drain(base..).collect();
+                        let entries: Vec<Entry> = self.entries.split_off(base);
                         let end = entries
                             .last()
                             .map_or(span.end, |e| e.value.span.end.max(span.end));
@@ -1012,20 +1029,19 @@ fn resolve_merges(entries: Vec<Entry>) -> Result<Vec<Entry>, YamlError> {
 }
 
 /// Whether a mapping writes a scalar key twice, keys a merge brought in and `<<` aside (what
-/// `duplicate-yaml-key` reports). Quadratic for the small mappings manifests are made of, a set
-/// beyond.
+/// `duplicate-yaml-key` reports). Quadratic for the small mappings manifests are made of (in
+/// place: no allocation per mapping), a set beyond.
 fn repeats_key(entries: &[Entry]) -> bool {
-    let keys = entries
-        .iter()
-        .filter(|e| !e.merged)
-        .filter_map(|e| e.key.as_scalar_text())
-        .filter(|k| *k != "<<");
+    fn key(e: &Entry) -> Option<&str> {
+        e.key.as_scalar_text().filter(|k| !e.merged && *k != "<<")
+    }
     if entries.len() <= 16 {
-        let keys: Vec<&str> = keys.collect();
-        keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k))
+        entries.iter().enumerate().any(|(i, e)| {
+            key(e).is_some_and(|k| entries[..i].iter().any(|earlier| key(earlier) == Some(k)))
+        })
     } else {
         let mut seen = std::collections::HashSet::new();
-        keys.into_iter().any(|k| !seen.insert(k))
+        entries.iter().filter_map(key).any(|k| !seen.insert(k))
     }
 }
 
@@ -1403,7 +1419,8 @@ fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
     let mut builder = Builder {
         offsets: Offsets::new(body),
         limits,
-        stack: Vec::new(),
+        // Room for a typical manifest, so the stacks do not grow by doubling from one.
+        stack: Vec::with_capacity(16),
         anchors: HashMap::new(),
         alias_budget_used: 0,
         nodes: 0,
@@ -1414,8 +1431,8 @@ fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
         doc_start: 0,
         doc_root: None,
         doc_repeats_key: false,
-        items: Vec::new(),
-        entries: Vec::new(),
+        items: Vec::with_capacity(32),
+        entries: Vec::with_capacity(64),
     };
     let mut parser = Parser::new_from_str(body);
     let mut error = None;
