@@ -422,10 +422,11 @@ pub struct Document {
     pub heads: Heads,
 }
 
-/// Where one object written in a document keeps the fields that name it: the index of the entry
-/// of its mapping for `apiVersion`, `kind` and `metadata`, and of `metadata`'s entry for `name`
-/// (or `generateName`) and `namespace` — the last entry of each key, the one [`Node::get`]
-/// reads — or [`Head::NONE`]. Reading a field is then an index, not a search.
+/// Where one object written in a document keeps the fields that name it, as indexes of entries
+/// (or [`Head::NONE`]): of its mapping's `apiVersion`, `kind` and `metadata`, and of
+/// `metadata`'s `name` (or `generateName` when no `name` is written) and `namespace`. Each is the
+/// last entry of its key, the one [`Node::get`] reads; a name that is null and a namespace that
+/// is null or empty are not kept. Reading a field is then an index, not a search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Head {
     api_version: u32,
@@ -435,7 +436,7 @@ pub struct Head {
     namespace: u32,
 }
 
-/// The objects of a document as [`Heads::of`] found them: what `model::manifests_of` reads.
+/// The objects of a document as [`Heads::of`] found them: what `model::manifests` reads.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Heads {
     /// No `apiVersion` and `kind` on the root (not an object), or an entry index past `u32`.
@@ -448,101 +449,136 @@ pub enum Heads {
     List(Head, Box<[(u32, Head)]>),
 }
 
+/// The last entry index of each key a head reads, found in one pass over a mapping: keys are
+/// compared once each, not once per key looked for.
+#[derive(Default)]
+struct Found {
+    api_version: Option<usize>,
+    kind: Option<usize>,
+    metadata: Option<usize>,
+    items: Option<usize>,
+}
+
 impl Head {
     /// The entry index of a missing key.
     pub const NONE: u32 = u32::MAX;
 
+    fn found(node: &Node) -> Found {
+        let mut found = Found::default();
+        for (i, e) in node.entries().iter().enumerate() {
+            let slot = match e.key.as_scalar_text() {
+                Some("apiVersion") => &mut found.api_version,
+                Some("kind") => &mut found.kind,
+                Some("metadata") => &mut found.metadata,
+                Some("items") => &mut found.items,
+                _ => continue,
+            };
+            *slot = Some(i);
+        }
+        found
+    }
+
     /// The head of a mapping whose `apiVersion` and `kind` are non-null scalars.
     pub fn of(node: &Node) -> Option<Head> {
-        let api_version = last_entry(node, "apiVersion")?;
-        let kind = last_entry(node, "kind")?;
+        Head::with(node, &Head::found(node))
+    }
+
+    fn with(node: &Node, found: &Found) -> Option<Head> {
         let entries = node.entries();
-        let is_text = |i: u32| {
-            entries
-                .get(i as usize)
-                .and_then(|e| e.value.as_str())
-                .is_some()
+        let text = |i: Option<usize>| {
+            let i = i?;
+            entries.get(i)?.value.as_str()?;
+            u32::try_from(i).ok().filter(|&i| i != Head::NONE)
         };
-        if !is_text(api_version) || !is_text(kind) {
-            return None;
-        }
-        let metadata = last_entry(node, "metadata");
-        let meta = metadata
-            .and_then(|i| entries.get(i as usize))
+        let api_version = text(found.api_version)?;
+        let kind = text(found.kind)?;
+        let meta = found
+            .metadata
+            .and_then(|i| entries.get(i))
             .map(|e| &e.value);
-        let name =
-            meta.and_then(|m| last_entry(m, "name").or_else(|| last_entry(m, "generateName")));
-        let namespace = meta.and_then(|m| last_entry(m, "namespace"));
+        let (mut name, mut generate_name, mut namespace) = (None, None, None);
+        for (i, e) in meta.map(Node::entries).unwrap_or(&[]).iter().enumerate() {
+            let slot = match e.key.as_scalar_text() {
+                Some("name") => &mut name,
+                Some("generateName") => &mut generate_name,
+                Some("namespace") => &mut namespace,
+                _ => continue,
+            };
+            *slot = Some((i, &e.value));
+        }
+        let index = |found: Option<(usize, &Node)>, keep: fn(&str) -> bool| {
+            found
+                .filter(|(_, n)| n.as_str().is_some_and(keep))
+                .and_then(|(i, _)| u32::try_from(i).ok())
+                .unwrap_or(Head::NONE)
+        };
         Some(Head {
             api_version,
             kind,
-            metadata: metadata.unwrap_or(Head::NONE),
-            name: name.unwrap_or(Head::NONE),
-            namespace: namespace.unwrap_or(Head::NONE),
+            metadata: found
+                .metadata
+                .and_then(|i| u32::try_from(i).ok())
+                .unwrap_or(Head::NONE),
+            name: index(name.or(generate_name), |_| true),
+            namespace: index(namespace, |s| !s.is_empty()),
         })
     }
 
-    fn value<'a>(node: &'a Node, index: u32) -> Option<&'a Node> {
-        node.entries().get(index as usize).map(|e| &e.value)
+    fn text(node: &Node, index: u32) -> Option<&str> {
+        node.entries()
+            .get(index as usize)
+            .and_then(|e| e.value.as_scalar_text())
     }
 
     /// `apiVersion` of `node`, the mapping this head was found on.
     pub fn api_version<'a>(&self, node: &'a Node) -> &'a str {
-        Head::value(node, self.api_version)
-            .and_then(Node::as_str)
-            .unwrap_or("")
+        Head::text(node, self.api_version).unwrap_or("")
     }
 
     /// `kind` of `node`, the mapping this head was found on.
     pub fn kind<'a>(&self, node: &'a Node) -> &'a str {
-        Head::value(node, self.kind)
-            .and_then(Node::as_str)
-            .unwrap_or("")
+        Head::text(node, self.kind).unwrap_or("")
     }
 
-    fn metadata<'a>(&self, node: &'a Node) -> Option<&'a Node> {
-        Head::value(node, self.metadata)
+    /// `metadata.name` of `node` (`metadata.generateName` when no `name` is written), or `""`.
+    pub fn name<'a>(&self, node: &'a Node) -> &'a str {
+        self.in_metadata(node, self.name).unwrap_or("")
     }
 
-    /// The node of `metadata.name` (`metadata.generateName` when no `name` is written).
-    pub fn name<'a>(&self, node: &'a Node) -> Option<&'a Node> {
-        self.metadata(node).and_then(|m| Head::value(m, self.name))
+    /// `metadata.namespace` of `node`, when it is written and not empty.
+    pub fn namespace<'a>(&self, node: &'a Node) -> Option<&'a str> {
+        self.in_metadata(node, self.namespace)
     }
 
-    /// The node of `metadata.namespace`.
-    pub fn namespace<'a>(&self, node: &'a Node) -> Option<&'a Node> {
-        self.metadata(node)
-            .and_then(|m| Head::value(m, self.namespace))
+    fn in_metadata<'a>(&self, node: &'a Node, index: u32) -> Option<&'a str> {
+        if index == Head::NONE {
+            return None;
+        }
+        let metadata = &node.entries().get(self.metadata as usize)?.value;
+        Head::text(metadata, index)
     }
-}
-
-/// The index of the last entry of `key` in a mapping (the one [`Node::get`] reads), when it fits
-/// a `u32` that is not [`Head::NONE`].
-fn last_entry(node: &Node, key: &str) -> Option<u32> {
-    let i = node
-        .entries()
-        .iter()
-        .rposition(|e| e.key.as_scalar_text() == Some(key))?;
-    u32::try_from(i).ok().filter(|&i| i != Head::NONE)
 }
 
 impl Heads {
     /// The objects `root` holds: itself, or the items of a list.
     pub fn of(root: &Node) -> Heads {
-        let Some(head) = Head::of(root) else {
+        let found = Head::found(root);
+        let Some(head) = Head::with(root, &found) else {
             return Heads::None;
         };
         let kind = head.kind(root);
-        let items = root.get("items");
+        let items = found
+            .items
+            .and_then(|i| root.entries().get(i))
+            .map(|e| &e.value);
         if kind == "List" || kind.ends_with("List") && items.is_some_and(Node::is_seq) {
-            let items = items.map(Node::items).unwrap_or(&[]);
-            let mut heads = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                let Ok(i) = u32::try_from(i) else { break };
-                if let Some(h) = Head::of(item) {
-                    heads.push((i, h));
-                }
-            }
+            let heads: Vec<(u32, Head)> = items
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| Some((u32::try_from(i).ok()?, Head::of(item)?)))
+                .collect();
             return Heads::List(head, heads.into_boxed_slice());
         }
         Heads::Root(head)

@@ -154,50 +154,86 @@ fn is_build_config(api_version: &str, kind: &str) -> bool {
 
 /// The objects a document holds: itself, or the items of a `kind: List`. Reads the heads found
 /// while parsing: a document's objects are known without a search of its mappings.
-pub fn manifests(doc: &Document) -> Vec<Manifest<'_>> {
+pub fn manifests(doc: &Document) -> Manifests<'_, '_> {
     match &doc.root {
-        Some(root) => manifests_with(root, &doc.heads),
-        None => Vec::new(),
+        Some(root) => Manifests::new(root, &doc.heads),
+        None => Manifests::new(&EMPTY, &Heads::None),
     }
 }
+
+/// A node that holds nothing, for a document that has no root.
+static EMPTY: Node = Node {
+    value: crate::load::yaml::Value::Seq(Vec::new()),
+    span: Span { start: 0, end: 0 },
+};
 
 /// The objects a node holds, as [`manifests`] reads them for a document: for a node that is no
 /// document's root (or whose document is not at hand), at the cost of finding its heads.
 pub fn manifests_of(root: &Node) -> Vec<Manifest<'_>> {
-    manifests_with(root, &Heads::of(root))
+    let heads = Heads::of(root);
+    Manifests::new(root, &heads).collect()
 }
 
-fn manifests_with<'a>(root: &'a Node, heads: &Heads) -> Vec<Manifest<'a>> {
-    let (head, items) = match heads {
-        Heads::None => return Vec::new(),
-        Heads::Root(head) => (head, None),
-        Heads::List(head, items) => (head, Some(items)),
-    };
-    if is_build_config(head.api_version(root), head.kind(root)) {
-        return Vec::new();
+/// The objects of a document, read from its heads in order (see [`manifests`]).
+pub struct Manifests<'a, 'h> {
+    root: &'a Node,
+    /// The document itself, when it is one object, until it is read.
+    one: Option<&'h Head>,
+    /// The items of a list document, and their heads not read yet.
+    items: &'a [Node],
+    heads: std::slice::Iter<'h, (u32, Head)>,
+}
+
+impl<'a, 'h> Manifests<'a, 'h> {
+    fn new(root: &'a Node, heads: &'h Heads) -> Self {
+        let mut out = Manifests {
+            root,
+            one: None,
+            items: &[],
+            heads: [].iter(),
+        };
+        let (head, list) = match heads {
+            Heads::None => return out,
+            Heads::Root(head) => (head, None),
+            Heads::List(head, items) => (head, Some(items)),
+        };
+        if is_build_config(head.api_version(root), head.kind(root)) {
+            return out;
+        }
+        match list {
+            None => out.one = Some(head),
+            Some(heads) => {
+                out.items = root.get("items").map(Node::items).unwrap_or(&[]);
+                out.heads = heads.iter();
+            }
+        }
+        out
     }
-    let Some(items) = items else {
-        return vec![manifest(root, head, None)];
-    };
-    let nodes = root.get("items").map(Node::items).unwrap_or(&[]);
-    items
-        .iter()
-        .filter_map(|&(i, head)| {
+}
+
+impl<'a> Iterator for Manifests<'a, '_> {
+    type Item = Manifest<'a>;
+
+    fn next(&mut self) -> Option<Manifest<'a>> {
+        if let Some(head) = self.one.take() {
+            return Some(manifest(self.root, head, None));
+        }
+        loop {
+            let &(i, ref head) = self.heads.next()?;
             let i = i as usize;
-            nodes.get(i).map(|item| manifest(item, &head, Some(i)))
-        })
-        .collect()
+            if let Some(item) = self.items.get(i) {
+                return Some(manifest(item, head, Some(i)));
+            }
+        }
+    }
 }
 
 fn manifest<'a>(node: &'a Node, head: &Head, list_item: Option<usize>) -> Manifest<'a> {
     Manifest {
         api_version: head.api_version(node),
         kind: head.kind(node),
-        name: head.name(node).and_then(Node::as_str).unwrap_or(""),
-        namespace: head
-            .namespace(node)
-            .and_then(Node::as_str)
-            .filter(|s| !s.is_empty()),
+        name: head.name(node),
+        namespace: head.namespace(node),
         node,
         list_item,
     }
@@ -340,7 +376,7 @@ mod tests {
                     })
                     .collect::<Vec<_>>()
             };
-            assert_eq!(read(manifests(doc)), searched(root), "{text:?}");
+            assert_eq!(read(manifests(doc).collect()), searched(root), "{text:?}");
             assert_eq!(read(manifests_of(root)), searched(root), "{text:?}");
         }
         // Found while parsing, not at the first read.
