@@ -282,7 +282,10 @@ mod tests {
 
     /// `manifests_of` as it was before heads were found while parsing: a search of the mappings
     /// at every read. The reference the heads must agree with.
-    fn searched(root: &Node) -> Vec<(String, String, String, Option<String>, Option<usize>)> {
+    /// apiVersion, kind, name, namespace and list item of one object.
+    type Read = (String, String, String, Option<String>, Option<usize>);
+
+    fn searched(root: &Node) -> Vec<Read> {
         let type_of = |node: &Node| -> Option<(String, String)> {
             let api_version = node.get("apiVersion")?.as_str()?;
             let kind = node.get("kind")?.as_str()?;
@@ -374,7 +377,7 @@ mod tests {
                             m.list_item,
                         )
                     })
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<Read>>()
             };
             assert_eq!(read(manifests(doc).collect()), searched(root), "{text:?}");
             assert_eq!(read(manifests_of(root)), searched(root), "{text:?}");
