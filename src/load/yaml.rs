@@ -1497,6 +1497,9 @@ fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
         builder.nodes.min(limits.nodes)
     };
     let mut documents = builder.documents;
+    // Held as long as the run: exactly the documents (most files hold one), not the room a
+    // vector leaves for more as it grows.
+    documents.shrink_to_fit();
     if base != 0 {
         for d in &mut documents {
             shift_document(d, base);
