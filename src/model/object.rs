@@ -154,11 +154,17 @@ fn is_build_config(api_version: &str, kind: &str) -> bool {
 
 /// The objects a document holds: itself, or the items of a `kind: List`. Reads the heads found
 /// while parsing: a document's objects are known without a search of its mappings.
-pub fn manifests(doc: &Document) -> Manifests<'_, '_> {
-    match &doc.root {
+///
+/// A vector of exactly their number (one, mostly), so that what a caller collects from it is
+/// sized exactly too: the objects placed from it are held for the whole run.
+pub fn manifests(doc: &Document) -> Vec<Manifest<'_>> {
+    let read = match &doc.root {
         Some(root) => Manifests::new(root, &doc.heads),
         None => Manifests::new(&EMPTY, &Heads::None),
-    }
+    };
+    let mut out = Vec::with_capacity(read.size_hint().1.unwrap_or(0));
+    out.extend(read);
+    out
 }
 
 /// A node that holds nothing, for a document that has no root.
@@ -175,7 +181,7 @@ pub fn manifests_of(root: &Node) -> Vec<Manifest<'_>> {
 }
 
 /// The objects of a document, read from its heads in order (see [`manifests`]).
-pub struct Manifests<'a, 'h> {
+struct Manifests<'a, 'h> {
     root: &'a Node,
     /// The document itself, when it is one object, until it is read.
     one: Option<&'h Head>,
@@ -225,6 +231,11 @@ impl<'a> Iterator for Manifests<'a, '_> {
                 return Some(manifest(item, head, Some(i)));
             }
         }
+    }
+
+    /// At most the document itself or every list item that has a head.
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(usize::from(self.one.is_some()) + self.heads.len()))
     }
 }
 
@@ -379,7 +390,7 @@ mod tests {
                     })
                     .collect::<Vec<Read>>()
             };
-            assert_eq!(read(manifests(doc).collect()), searched(root), "{text:?}");
+            assert_eq!(read(manifests(doc)), searched(root), "{text:?}");
             assert_eq!(read(manifests_of(root)), searched(root), "{text:?}");
         }
         // Found while parsing, not at the first read.

@@ -1959,6 +1959,7 @@ impl Placer<'_> {
         let (cluster, default_ns) = (&unit.cluster, &unit.namespace);
         let applied_by_hand = unit.app.is_none();
         manifests(doc)
+            .into_iter()
             .map(|m| {
                 let group = group_of(m.api_version);
                 let namespaced = self.scopes.namespaced(group, m.kind).unwrap_or(true);
