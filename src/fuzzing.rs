@@ -124,6 +124,7 @@ fn parse_rendered(text: String) {
     for doc in &file.documents {
         if let Some(root) = &doc.root {
             let _ = crate::model::manifests_of(root);
+            let _ = crate::model::manifests(doc);
             let _ = root.to_json();
         }
     }

@@ -416,6 +416,173 @@ pub struct Document {
     /// parsing so that `duplicate-yaml-key` looks only at such documents.
     pub repeats_key: bool,
     pub span: Span,
+    /// Where the objects of `root` write their type and name, found once while parsing
+    /// ([`Heads::of`]): every stage reads each document's kind and name, and searching the
+    /// mappings again at each read cost more than building them.
+    pub heads: Heads,
+}
+
+/// Where one object written in a document keeps the fields that name it, as indexes of entries
+/// (or [`Head::NONE`]): of its mapping's `apiVersion`, `kind` and `metadata`, and of
+/// `metadata`'s `name` (or `generateName` when no `name` is written) and `namespace`. Each is the
+/// last entry of its key, the one [`Node::get`] reads; a name that is null and a namespace that
+/// is null or empty are not kept. Reading a field is then an index, not a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    api_version: u32,
+    kind: u32,
+    metadata: u32,
+    name: u32,
+    namespace: u32,
+}
+
+/// The objects of a document as [`Heads::of`] found them: what `model::manifests` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Heads {
+    /// No `apiVersion` and `kind` on the root (not an object), or an entry index past `u32`.
+    #[default]
+    None,
+    /// The root is one object.
+    Root(Head),
+    /// The root is a list (`kind: List`, or a kind ending in `List` with an `items` sequence):
+    /// its own head, and each item of `items` that has a type, with its position.
+    List(Head, Box<[(u32, Head)]>),
+}
+
+/// The last entry index of each key a head reads, found in one pass over a mapping: keys are
+/// compared once each, not once per key looked for.
+#[derive(Default)]
+struct Found {
+    api_version: Option<usize>,
+    kind: Option<usize>,
+    metadata: Option<usize>,
+    items: Option<usize>,
+}
+
+impl Head {
+    /// The entry index of a missing key.
+    pub const NONE: u32 = u32::MAX;
+
+    fn found(node: &Node) -> Found {
+        let mut found = Found::default();
+        for (i, e) in node.entries().iter().enumerate() {
+            let slot = match e.key.as_scalar_text() {
+                Some("apiVersion") => &mut found.api_version,
+                Some("kind") => &mut found.kind,
+                Some("metadata") => &mut found.metadata,
+                Some("items") => &mut found.items,
+                _ => continue,
+            };
+            *slot = Some(i);
+        }
+        found
+    }
+
+    /// The head of a mapping whose `apiVersion` and `kind` are non-null scalars.
+    pub fn of(node: &Node) -> Option<Head> {
+        Head::with(node, &Head::found(node))
+    }
+
+    fn with(node: &Node, found: &Found) -> Option<Head> {
+        let entries = node.entries();
+        let text = |i: Option<usize>| {
+            let i = i?;
+            entries.get(i)?.value.as_str()?;
+            u32::try_from(i).ok().filter(|&i| i != Head::NONE)
+        };
+        let api_version = text(found.api_version)?;
+        let kind = text(found.kind)?;
+        let meta = found
+            .metadata
+            .and_then(|i| entries.get(i))
+            .map(|e| &e.value);
+        let (mut name, mut generate_name, mut namespace) = (None, None, None);
+        for (i, e) in meta.map(Node::entries).unwrap_or(&[]).iter().enumerate() {
+            let slot = match e.key.as_scalar_text() {
+                Some("name") => &mut name,
+                Some("generateName") => &mut generate_name,
+                Some("namespace") => &mut namespace,
+                _ => continue,
+            };
+            *slot = Some((i, &e.value));
+        }
+        let index = |found: Option<(usize, &Node)>, keep: fn(&str) -> bool| {
+            found
+                .filter(|(_, n)| n.as_str().is_some_and(keep))
+                .and_then(|(i, _)| u32::try_from(i).ok())
+                .unwrap_or(Head::NONE)
+        };
+        Some(Head {
+            api_version,
+            kind,
+            metadata: found
+                .metadata
+                .and_then(|i| u32::try_from(i).ok())
+                .unwrap_or(Head::NONE),
+            name: index(name.or(generate_name), |_| true),
+            namespace: index(namespace, |s| !s.is_empty()),
+        })
+    }
+
+    fn text(node: &Node, index: u32) -> Option<&str> {
+        node.entries()
+            .get(index as usize)
+            .and_then(|e| e.value.as_scalar_text())
+    }
+
+    /// `apiVersion` of `node`, the mapping this head was found on.
+    pub fn api_version<'a>(&self, node: &'a Node) -> &'a str {
+        Head::text(node, self.api_version).unwrap_or("")
+    }
+
+    /// `kind` of `node`, the mapping this head was found on.
+    pub fn kind<'a>(&self, node: &'a Node) -> &'a str {
+        Head::text(node, self.kind).unwrap_or("")
+    }
+
+    /// `metadata.name` of `node` (`metadata.generateName` when no `name` is written), or `""`.
+    pub fn name<'a>(&self, node: &'a Node) -> &'a str {
+        self.in_metadata(node, self.name).unwrap_or("")
+    }
+
+    /// `metadata.namespace` of `node`, when it is written and not empty.
+    pub fn namespace<'a>(&self, node: &'a Node) -> Option<&'a str> {
+        self.in_metadata(node, self.namespace)
+    }
+
+    fn in_metadata<'a>(&self, node: &'a Node, index: u32) -> Option<&'a str> {
+        if index == Head::NONE {
+            return None;
+        }
+        let metadata = &node.entries().get(self.metadata as usize)?.value;
+        Head::text(metadata, index)
+    }
+}
+
+impl Heads {
+    /// The objects `root` holds: itself, or the items of a list.
+    pub fn of(root: &Node) -> Heads {
+        let found = Head::found(root);
+        let Some(head) = Head::with(root, &found) else {
+            return Heads::None;
+        };
+        let kind = head.kind(root);
+        let items = found
+            .items
+            .and_then(|i| root.entries().get(i))
+            .map(|e| &e.value);
+        if kind == "List" || kind.ends_with("List") && items.is_some_and(Node::is_seq) {
+            let heads: Vec<(u32, Head)> = items
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| Some((u32::try_from(i).ok()?, Head::of(item)?)))
+                .collect();
+            return Heads::List(head, heads.into_boxed_slice());
+        }
+        Heads::Root(head)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -617,7 +784,22 @@ pub fn node_count(node: &Node) -> usize {
 impl Builder<'_> {
     /// Counts `n` new nodes against the file's budget and the run's; the error names the
     /// budget that ran out, at `span` (the node being built).
+    #[inline]
     fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
+        // Most nodes fit what the file holds in reserve: no call, no atomic.
+        let nodes = self.nodes.saturating_add(n);
+        if nodes <= self.limits.nodes && (self.run.is_none() || self.reserved >= n) {
+            self.nodes = nodes;
+            if self.run.is_some() {
+                self.reserved -= n;
+            }
+            return Ok(());
+        }
+        self.count_slow(n, span)
+    }
+
+    #[cold]
+    fn count_slow(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > self.limits.nodes {
             return Err(node_limit(
@@ -655,6 +837,7 @@ impl Builder<'_> {
     }
 
     /// Adds a finished node to the collection being built, or makes it the document root.
+    #[inline]
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
             let size = node_count(&node);
@@ -690,6 +873,7 @@ impl Builder<'_> {
                     .as_ref()
                     .map_or(span.end, |r| r.span.end.max(span.start));
                 self.documents.push(Document {
+                    heads: root.as_ref().map_or(Heads::None, Heads::of),
                     repeats_key: std::mem::take(&mut self.doc_repeats_key),
                     root: root.map(std::sync::Arc::new),
                     span: Span::new(self.doc_start, end),
@@ -732,7 +916,8 @@ impl Builder<'_> {
                         start,
                         base,
                     }) => {
-                        let items: Vec<Node> = self.items.drain(base..).collect();
+                        // One allocation of exactly the items, moved in one copy.
+                        let items: Vec<Node> = self.items.split_off(base);
                         let end = items.last().map_or(span.end, |n| n.span.end.max(span.end));
                         let end = close_end(self.offsets.text, start, end);
                         (
@@ -749,7 +934,7 @@ impl Builder<'_> {
                         base,
                         ..
                     }) => {
-                        let entries: Vec<Entry> = self.entries.drain(base..).collect();
+                        let entries: Vec<Entry> = self.entries.split_off(base);
                         let end = entries
                             .last()
                             .map_or(span.end, |e| e.value.span.end.max(span.end));
@@ -880,20 +1065,19 @@ fn resolve_merges(entries: Vec<Entry>) -> Result<Vec<Entry>, YamlError> {
 }
 
 /// Whether a mapping writes a scalar key twice, keys a merge brought in and `<<` aside (what
-/// `duplicate-yaml-key` reports). Quadratic for the small mappings manifests are made of, a set
-/// beyond.
+/// `duplicate-yaml-key` reports). Quadratic for the small mappings manifests are made of (in
+/// place: no allocation per mapping), a set beyond.
 fn repeats_key(entries: &[Entry]) -> bool {
-    let keys = entries
-        .iter()
-        .filter(|e| !e.merged)
-        .filter_map(|e| e.key.as_scalar_text())
-        .filter(|k| *k != "<<");
+    fn key(e: &Entry) -> Option<&str> {
+        e.key.as_scalar_text().filter(|k| !e.merged && *k != "<<")
+    }
     if entries.len() <= 16 {
-        let keys: Vec<&str> = keys.collect();
-        keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k))
+        entries.iter().enumerate().any(|(i, e)| {
+            key(e).is_some_and(|k| entries[..i].iter().any(|earlier| key(earlier) == Some(k)))
+        })
     } else {
         let mut seen = std::collections::HashSet::new();
-        keys.into_iter().any(|k| !seen.insert(k))
+        entries.iter().filter_map(key).any(|k| !seen.insert(k))
     }
 }
 
@@ -1271,7 +1455,8 @@ fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
     let mut builder = Builder {
         offsets: Offsets::new(body),
         limits,
-        stack: Vec::new(),
+        // Room for a typical manifest, so the stacks do not grow by doubling from one.
+        stack: Vec::with_capacity(16),
         anchors: HashMap::new(),
         alias_budget_used: 0,
         nodes: 0,
@@ -1282,8 +1467,8 @@ fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
         doc_start: 0,
         doc_root: None,
         doc_repeats_key: false,
-        items: Vec::new(),
-        entries: Vec::new(),
+        items: Vec::with_capacity(32),
+        entries: Vec::with_capacity(64),
     };
     let mut parser = Parser::new_from_str(body);
     let mut error = None;
@@ -1312,6 +1497,9 @@ fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
         builder.nodes.min(limits.nodes)
     };
     let mut documents = builder.documents;
+    // Held as long as the run: exactly the documents (most files hold one), not the room a
+    // vector leaves for more as it grows.
+    documents.shrink_to_fit();
     if base != 0 {
         for d in &mut documents {
             shift_document(d, base);

@@ -12,6 +12,6 @@ pub use argocd::{AppIdx, AppProject, Application, Cluster, RenderNote};
 pub use identity::{ObjectId, group_of};
 pub use inventory::{ConfigFinding, Inventory, Reach, Reaches, RenderStats, RenderUnit, Scopes};
 pub use object::{
-    IGNORE_ANNOTATION, Manifest, Object, ObjectIdx, UnitId, is_stateful, manifests_of,
+    IGNORE_ANNOTATION, Manifest, Object, ObjectIdx, UnitId, is_stateful, manifests, manifests_of,
 };
 pub use options::{RuleOptions, TrackingMethod};

@@ -4,7 +4,8 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::load::{FileId, Location, Node, Span};
+use crate::load::yaml::{Head, Heads};
+use crate::load::{Document, FileId, Location, Node, Span};
 
 use super::identity::ObjectId;
 
@@ -151,59 +152,102 @@ fn is_build_config(api_version: &str, kind: &str) -> bool {
         || (api_version.starts_with("config.kubernetes.io/") && kind == "ResourceList")
 }
 
-/// The objects a document holds: itself, or the items of a `kind: List`.
-pub fn manifests_of(root: &Node) -> Vec<Manifest<'_>> {
-    let mut out = Vec::new();
-    let Some((api_version, kind)) = type_of(root) else {
-        return out;
+/// The objects a document holds: itself, or the items of a `kind: List`. Reads the heads found
+/// while parsing: a document's objects are known without a search of its mappings.
+///
+/// A vector of exactly their number (one, mostly), so that what a caller collects from it is
+/// sized exactly too: the objects placed from it are held for the whole run.
+pub fn manifests(doc: &Document) -> Vec<Manifest<'_>> {
+    let read = match &doc.root {
+        Some(root) => Manifests::new(root, &doc.heads),
+        None => Manifests::new(&EMPTY, &Heads::None),
     };
-    if is_build_config(api_version, kind) {
-        return out;
-    }
-    if kind == "List" || kind.ends_with("List") && root.get("items").is_some_and(Node::is_seq) {
-        for (i, item) in root
-            .get("items")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
-            if let Some(mut m) = manifest(item) {
-                m.list_item = Some(i);
-                out.push(m);
-            }
-        }
-        return out;
-    }
-    out.extend(manifest(root));
+    let mut out = Vec::with_capacity(read.size_hint().1.unwrap_or(0));
+    out.extend(read);
     out
 }
 
-fn type_of(node: &Node) -> Option<(&str, &str)> {
-    let api_version = node.get("apiVersion")?.as_str()?;
-    let kind = node.get("kind")?.as_str()?;
-    Some((api_version, kind))
+/// A node that holds nothing, for a document that has no root.
+static EMPTY: Node = Node {
+    value: crate::load::yaml::Value::Seq(Vec::new()),
+    span: Span { start: 0, end: 0 },
+};
+
+/// The objects a node holds, as [`manifests`] reads them for a document: for a node that is no
+/// document's root (or whose document is not at hand), at the cost of finding its heads.
+pub fn manifests_of(root: &Node) -> Vec<Manifest<'_>> {
+    let heads = Heads::of(root);
+    Manifests::new(root, &heads).collect()
 }
 
-fn manifest(node: &Node) -> Option<Manifest<'_>> {
-    let (api_version, kind) = type_of(node)?;
-    let metadata = node.get("metadata");
-    let name = metadata
-        .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
-        .and_then(Node::as_str)
-        .unwrap_or("");
-    let namespace = metadata
-        .and_then(|m| m.get("namespace"))
-        .and_then(Node::as_str)
-        .filter(|s| !s.is_empty());
-    Some(Manifest {
-        api_version,
-        kind,
-        name,
-        namespace,
+/// The objects of a document, read from its heads in order (see [`manifests`]).
+struct Manifests<'a, 'h> {
+    root: &'a Node,
+    /// The document itself, when it is one object, until it is read.
+    one: Option<&'h Head>,
+    /// The items of a list document, and their heads not read yet.
+    items: &'a [Node],
+    heads: std::slice::Iter<'h, (u32, Head)>,
+}
+
+impl<'a, 'h> Manifests<'a, 'h> {
+    fn new(root: &'a Node, heads: &'h Heads) -> Self {
+        let mut out = Manifests {
+            root,
+            one: None,
+            items: &[],
+            heads: [].iter(),
+        };
+        let (head, list) = match heads {
+            Heads::None => return out,
+            Heads::Root(head) => (head, None),
+            Heads::List(head, items) => (head, Some(items)),
+        };
+        if is_build_config(head.api_version(root), head.kind(root)) {
+            return out;
+        }
+        match list {
+            None => out.one = Some(head),
+            Some(heads) => {
+                out.items = root.get("items").map(Node::items).unwrap_or(&[]);
+                out.heads = heads.iter();
+            }
+        }
+        out
+    }
+}
+
+impl<'a> Iterator for Manifests<'a, '_> {
+    type Item = Manifest<'a>;
+
+    fn next(&mut self) -> Option<Manifest<'a>> {
+        if let Some(head) = self.one.take() {
+            return Some(manifest(self.root, head, None));
+        }
+        loop {
+            let &(i, ref head) = self.heads.next()?;
+            let i = i as usize;
+            if let Some(item) = self.items.get(i) {
+                return Some(manifest(item, head, Some(i)));
+            }
+        }
+    }
+
+    /// At most the document itself or every list item that has a head.
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(usize::from(self.one.is_some()) + self.heads.len()))
+    }
+}
+
+fn manifest<'a>(node: &'a Node, head: &Head, list_item: Option<usize>) -> Manifest<'a> {
+    Manifest {
+        api_version: head.api_version(node),
+        kind: head.kind(node),
+        name: head.name(node),
+        namespace: head.namespace(node),
         node,
-        list_item: None,
-    })
+        list_item,
+    }
 }
 
 /// Whether an object holds data on volumes: a PersistentVolumeClaim, a PersistentVolume, or a
@@ -245,6 +289,115 @@ mod tests {
             namespace_written: false,
             source_doc: None,
         }
+    }
+
+    /// `manifests_of` as it was before heads were found while parsing: a search of the mappings
+    /// at every read. The reference the heads must agree with.
+    /// apiVersion, kind, name, namespace and list item of one object.
+    type Read = (String, String, String, Option<String>, Option<usize>);
+
+    fn searched(root: &Node) -> Vec<Read> {
+        let type_of = |node: &Node| -> Option<(String, String)> {
+            let api_version = node.get("apiVersion")?.as_str()?;
+            let kind = node.get("kind")?.as_str()?;
+            Some((api_version.to_string(), kind.to_string()))
+        };
+        let one = |node: &Node, item: Option<usize>| {
+            let (api_version, kind) = type_of(node)?;
+            let metadata = node.get("metadata");
+            let name = metadata
+                .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
+                .and_then(Node::as_str)
+                .unwrap_or("");
+            let namespace = metadata
+                .and_then(|m| m.get("namespace"))
+                .and_then(Node::as_str)
+                .filter(|s| !s.is_empty());
+            Some((
+                api_version,
+                kind,
+                name.to_string(),
+                namespace.map(String::from),
+                item,
+            ))
+        };
+        let Some((api_version, kind)) = type_of(root) else {
+            return Vec::new();
+        };
+        if is_build_config(&api_version, &kind) {
+            return Vec::new();
+        }
+        if kind == "List" || kind.ends_with("List") && root.get("items").is_some_and(Node::is_seq) {
+            let items = root.get("items").map(Node::items).unwrap_or(&[]);
+            return items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| one(n, Some(i)))
+                .collect();
+        }
+        one(root, None).into_iter().collect()
+    }
+
+    #[test]
+    fn the_heads_found_while_parsing_read_as_a_search_of_the_document_does() {
+        let texts = [
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: n\n",
+            // Duplicated keys: the last one counts, as `Node::get` reads it.
+            "apiVersion: v1\nkind: Secret\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n",
+            "kind: ConfigMap\nmetadata: {name: a}\napiVersion: v1\nmetadata: {name: c}\n",
+            // A null name does not fall back to generateName; generateName alone is the name.
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name:\n  generateName: g-\n",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: g-\n  namespace: ''\n",
+            "apiVersion: v1\nkind: Pod\nmetadata: [name, x]\n",
+            "apiVersion: v1\nkind: Pod\n",
+            // Not objects: no type, a null or non-scalar type, build configuration.
+            "kind: Pod\nmetadata: {name: a}\n",
+            "apiVersion: ~\nkind: Pod\n",
+            "apiVersion: v1\nkind: [Pod]\n",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n",
+            "- a\n- b\n",
+            "just text\n",
+            // Lists: items without a type are skipped, positions kept.
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {kind: Nope}\n- {apiVersion: v1, kind: Secret, metadata: {name: s, namespace: x}}\n",
+            "apiVersion: v1\nkind: List\n",
+            "apiVersion: v1\nkind: ConfigMapList\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n",
+            // A kind ending in List without an items sequence is one object.
+            "apiVersion: example.com/v1\nkind: AllowList\nmetadata: {name: allow}\nitems: {a: b}\n",
+            // Merge keys bring in the type.
+            "base: &b {apiVersion: v1, kind: ConfigMap}\n<<: *b\nmetadata: {name: merged}\n",
+        ];
+        for text in texts {
+            let parsed = yaml::parse(text, yaml::Limits::default());
+            assert_eq!(parsed.error, None, "{text:?}");
+            let doc = &parsed.documents[0];
+            let Some(root) = doc.root.as_deref() else {
+                panic!("{text:?} has a root");
+            };
+            let read = |ms: Vec<Manifest<'_>>| {
+                ms.iter()
+                    .map(|m| {
+                        // Each names a node of this document: the root or an item of it.
+                        let item = m.list_item.and_then(|i| root.get("items")?.items().get(i));
+                        assert!(std::ptr::eq(m.node, item.unwrap_or(root)), "{text:?}");
+                        (
+                            m.api_version.to_string(),
+                            m.kind.to_string(),
+                            m.name.to_string(),
+                            m.namespace.map(String::from),
+                            m.list_item,
+                        )
+                    })
+                    .collect::<Vec<Read>>()
+            };
+            assert_eq!(read(manifests(doc)), searched(root), "{text:?}");
+            assert_eq!(read(manifests_of(root)), searched(root), "{text:?}");
+        }
+        // Found while parsing, not at the first read.
+        let parsed = yaml::parse("apiVersion: v1\nkind: Pod\n", yaml::Limits::default());
+        assert!(matches!(parsed.documents[0].heads, Heads::Root(_)));
+        let parsed = yaml::parse("a: b\n", yaml::Limits::default());
+        assert_eq!(parsed.documents[0].heads, Heads::None);
     }
 
     fn text_at(text: &str, at: Location) -> &str {

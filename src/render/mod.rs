@@ -33,7 +33,7 @@ use crate::model::argocd::{
 use crate::model::object::ObjectNode;
 use crate::model::{
     Inventory, Object, ObjectId, ObjectIdx, Reach, Reaches, RenderUnit, Scopes, UnitId, group_of,
-    manifests_of,
+    manifests,
 };
 
 use argocd::repo::{Repos, Resolution};
@@ -333,8 +333,7 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
             let file_id = FileId(i);
             let (mut crds, mut secrets) = (Vec::new(), Vec::new());
             for doc in &sources.get(file_id).documents {
-                let Some(root) = &doc.root else { continue };
-                for m in manifests_of(root) {
+                for m in manifests(doc) {
                     if Scopes::is_crd(m.api_version, m.kind) {
                         crds.push(m.node);
                     }
@@ -1341,10 +1340,7 @@ impl Builder<'_> {
             if d.source_doc.is_some() && entries.iter().any(|e| e.written == d.source_doc) {
                 continue;
             }
-            let Some(root) = self.sources.get(d.file).documents[d.doc_index].root.clone() else {
-                continue;
-            };
-            for m in manifests_of(&root) {
+            for m in manifests(&self.sources.get(d.file).documents[d.doc_index]) {
                 let group = group_of(m.api_version);
                 let is_app = argocd::is_application(group, m.kind);
                 let is_set = argocd::is_applicationset(group, m.kind);
@@ -1951,18 +1947,18 @@ impl Placer<'_> {
 
     /// The objects of one document.
     fn place(&self, sources: &Sources, p: &Placement, units: &[RenderUnit]) -> Vec<Object> {
-        let Some(root) = sources
+        let Some((doc, root)) = sources
             .get(p.file)
             .documents
             .get(p.doc_index)
-            .and_then(|doc| doc.root.as_ref())
+            .and_then(|doc| Some((doc, doc.root.as_ref()?)))
         else {
             return Vec::new();
         };
         let unit = &units[p.unit.0];
         let (cluster, default_ns) = (&unit.cluster, &unit.namespace);
         let applied_by_hand = unit.app.is_none();
-        manifests_of(root)
+        manifests(doc)
             .into_iter()
             .map(|m| {
                 let group = group_of(m.api_version);
@@ -2018,8 +2014,7 @@ fn written_in<'a>(sources: &'a Sources, file_id: FileId, argocd_namespace: &str)
     let mut out = Vec::new();
     let file = sources.get(file_id);
     for (doc_index, doc) in file.documents.iter().enumerate() {
-        let Some(root) = &doc.root else { continue };
-        for m in manifests_of(root) {
+        for m in manifests(doc) {
             let group = group_of(m.api_version);
             let appset = argocd::is_applicationset(group, m.kind);
             let application = argocd::is_application(group, m.kind);

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::{FileId, Location, Node};
-use crate::model::object::manifests_of;
+use crate::model::object::manifests;
 use crate::model::{Inventory, ObjectIdx};
 
 use super::{Meta, Reads, Rule, util};
@@ -128,8 +128,7 @@ fn written_objects(
     let file = inventory.sources.get(file_id);
     let mut out = Vec::new();
     for (doc_index, doc) in file.documents.iter().enumerate() {
-        let Some(root) = &doc.root else { continue };
-        for m in manifests_of(root) {
+        for m in manifests(doc) {
             // Kustomize may prefix or suffix the name and set the namespace; the kind stays.
             let became = rendered.iter().copied().find(|&o| {
                 let obj = inventory.object(o);

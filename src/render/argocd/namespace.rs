@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::load::{FileId, Location, Sources};
-use crate::model::object::manifests_of;
+use crate::model::object::manifests;
 
 use super::APPLICATION_GROUP;
 
@@ -49,8 +49,7 @@ pub fn infer(sources: &Sources) -> Option<(String, Location)> {
                 return out;
             }
             for doc in &source.documents {
-                let Some(root) = &doc.root else { continue };
-                for m in manifests_of(root) {
+                for m in manifests(doc) {
                     let Some(rank) = evidence_rank(m.api_version, m.kind, m.name) else {
                         continue;
                     };
