@@ -327,27 +327,36 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
     let mut clusters_declared = false;
     // The CRDs and cluster Secrets of every file, found on every core (most files hold
     // neither), then learnt in file order, as one loop over the files would.
-    let found: Vec<(Vec<&Node>, Vec<Cluster>)> = (0..sources.len())
-        .into_par_iter()
-        .map(|i| {
-            let file_id = FileId(i);
-            let (mut crds, mut secrets) = (Vec::new(), Vec::new());
-            for doc in &sources.get(file_id).documents {
-                let Some(root) = &doc.root else { continue };
-                for m in manifests_of(root) {
-                    if Scopes::is_crd(m.api_version, m.kind) {
-                        crds.push(m.node);
+    // Beside it, the file index and the kustomizations, which read the paths only.
+    let crds_and_secrets = || -> Vec<(Vec<&Node>, Vec<Cluster>)> {
+        (0..sources.len())
+            .into_par_iter()
+            .map(|i| {
+                let file_id = FileId(i);
+                let (mut crds, mut secrets) = (Vec::new(), Vec::new());
+                for doc in &sources.get(file_id).documents {
+                    let Some(root) = &doc.root else { continue };
+                    for m in manifests_of(root) {
+                        if Scopes::is_crd(m.api_version, m.kind) {
+                            crds.push(m.node);
+                        }
+                        let at = Location {
+                            file: file_id,
+                            span: m.node.get("kind").map_or(m.node.span, |k| k.span),
+                        };
+                        secrets.extend(argocd::cluster::from_secret(m.node, at));
                     }
-                    let at = Location {
-                        file: file_id,
-                        span: m.node.get("kind").map_or(m.node.span, |k| k.span),
-                    };
-                    secrets.extend(argocd::cluster::from_secret(m.node, at));
                 }
-            }
-            (crds, secrets)
-        })
-        .collect();
+                (crds, secrets)
+            })
+            .collect()
+    };
+    let (found, (files, kustomizations)) = rayon::join(crds_and_secrets, || {
+        rayon::join(
+            || FileIndex::new(&sources),
+            || tree::kustomizations(&sources),
+        )
+    });
     for (crds, secrets) in found {
         for crd in crds {
             scopes.learn_crd(crd);
@@ -373,8 +382,8 @@ pub fn build(sources: Sources, roots: &[Root], settings: &Settings) -> Inventory
             &settings.repositories,
             settings.checkout.as_ref(),
         ),
-        files: FileIndex::new(&sources),
-        kustomizations: tree::kustomizations(&sources),
+        files,
+        kustomizations,
         sources,
         clusters,
         notes: Vec::new(),
@@ -554,10 +563,24 @@ impl Builder<'_> {
         while start < entries.len() {
             let end = entries.len();
             let mut jobs: Vec<(usize, Location, RenderRequest)> = Vec::new();
-            for i in start..end {
+            // Where each source of the round is, found on every core: resolving a local path
+            // asks the file system (`canonicalize`, `is_dir`), once per source, and nothing it
+            // reads changes during the round. Consumed in entry order below, as before.
+            let repos = &self.repos;
+            let located: Vec<Vec<Option<Resolution>>> = entries[start..end]
+                .par_iter()
+                .map(|e| {
+                    e.app
+                        .sources
+                        .iter()
+                        .map(|s| s.path.as_ref().map(|p| repos.resolve(&s.repo_url, p)))
+                        .collect()
+                })
+                .collect();
+            for (i, located) in (start..end).zip(located) {
                 let ancestors = ancestry(entries, i);
                 let before = self.notes.len();
-                self.resolve(i, &mut entries[i], &ancestors, &mut jobs);
+                self.resolve(i, &mut entries[i], &ancestors, located, &mut jobs);
                 self.notes_about(before, i);
             }
             // Applications in chart templates a directory source deploys (the walk left them
@@ -714,6 +737,7 @@ impl Builder<'_> {
         index: usize,
         entry: &mut Entry,
         ancestors: &[(String, Vec<String>)],
+        located: Vec<Option<Resolution>>,
         jobs: &mut Vec<(usize, Location, RenderRequest)>,
     ) {
         resolve_destination(&mut entry.app, &self.clusters);
@@ -724,8 +748,11 @@ impl Builder<'_> {
             entry.app.destination.cluster.clone_from(cluster);
         }
         let app_name = entry.app.name.clone();
-        // First where each source is, so Helm sources can read `$ref` value files.
+        // First where each source is, so Helm sources can read `$ref` value files. `located`
+        // holds `Repos::resolve` of each source's path, in source order (see `rounds`).
+        let mut located = located.into_iter();
         for source in &mut entry.app.sources {
+            let resolution = located.next().flatten();
             if let SourceKind::Plugin(what) = &source.kind {
                 self.notes.push(RenderNote::not_rendered(
                     source.location,
@@ -734,9 +761,8 @@ impl Builder<'_> {
                 ));
                 // The directory is the plugin's input (sent whole to its sidecar): its files are
                 // neither plain manifests nor a kustomization or chart to render on their own.
-                if let Some(path) = &source.path
-                    && let Resolution::Local { dir, .. } =
-                        self.repos.resolve(&source.repo_url, path)
+                if source.path.is_some()
+                    && let Some(Resolution::Local { dir, .. }) = resolution
                 {
                     self.owned.push((dir, true));
                 }
@@ -756,7 +782,9 @@ impl Builder<'_> {
                 }
                 continue;
             };
-            match self.repos.resolve(&source.repo_url, &path) {
+            let resolution =
+                resolution.unwrap_or_else(|| self.repos.resolve(&source.repo_url, &path));
+            match resolution {
                 Resolution::NotLocal => self.notes.push(RenderNote::not_rendered(
                     source.location,
                     format!("Application `{app_name}`: repository `{}` is not available offline", source.repo_url),
@@ -1434,10 +1462,15 @@ impl Builder<'_> {
                 .any(|r| r == dir || r.is_empty() || dir.starts_with(&format!("{r}/")))
         };
         let mut jobs: Vec<(String, Location, RenderRequest)> = Vec::new();
-        let claimed: HashSet<FileId> = entries
-            .iter()
-            .flat_map(|e| e.files.iter().copied())
-            .collect();
+        // The files a directory source selects, marked per file (a hash set of every file of a
+        // large tree cost more than the few kustomizations and charts it is asked about).
+        let mut claimed = vec![false; self.sources.len()];
+        for f in entries.iter().flat_map(|e| e.files.iter()) {
+            if let Some(c) = claimed.get_mut(f.0) {
+                *c = true;
+            }
+        }
+        let claimed = |f: FileId| claimed.get(f.0).copied().unwrap_or(false);
         for (dir, &kfile) in &self.kustomizations.dirs {
             // A Component only makes sense inside the kustomization that includes it (Kustomize
             // refuses to build one alone, or builds it without what its replacements expect).
@@ -1445,7 +1478,7 @@ impl Builder<'_> {
                 || self.kustomizations.components.contains(dir)
                 || covered(dir, &self.rendered_dirs)
                 || owned_by_app(&self.owned, dir)
-                || claimed.contains(&kfile)
+                || claimed(kfile)
             {
                 continue;
             }
@@ -1475,7 +1508,7 @@ impl Builder<'_> {
             if library
                 || covered(&dir, &self.rendered_dirs)
                 || owned_by_app(&self.owned, &dir)
-                || claimed.contains(&id)
+                || claimed(id)
             {
                 continue;
             }
@@ -1581,12 +1614,19 @@ impl Builder<'_> {
             argocd_namespace: &self.settings.argocd_namespace,
             docs: Vec::new(),
         };
-        // Directory sources: the files each Application selects.
-        let mut claimed: HashSet<FileId> = HashSet::new();
-        for e in &entries {
-            let mut seen = HashSet::new();
-            for &f in e.files.iter().filter(|f| seen.insert(**f)) {
-                claimed.insert(f);
+        // Directory sources: the files each Application selects. Marked per file (every file
+        // of a large tree is looked up once below), and per Application by the last entry that
+        // marked it, so a file listed twice by one Application is placed once.
+        let mut claimed_by: Vec<Option<usize>> = vec![None; self.sources.len()];
+        for (k, e) in entries.iter().enumerate() {
+            for &f in &e.files {
+                let Some(mark) = claimed_by.get_mut(f.0) else {
+                    continue;
+                };
+                if *mark == Some(k) {
+                    continue;
+                }
+                *mark = Some(k);
                 placer.place_file(&self.sources, f, e.app.unit, None);
             }
             for d in &e.rendered {
@@ -1616,9 +1656,12 @@ impl Builder<'_> {
         // Plain manifests: what nothing above covers.
         let rendered_dirs = self.rendered_dirs.clone();
         let under_rendered = |rel: &str| {
-            rendered_dirs
-                .iter()
-                .any(|d| d.is_empty() || rel.starts_with(&format!("{d}/")))
+            rendered_dirs.iter().any(|d| {
+                d.is_empty()
+                    || rel
+                        .strip_prefix(d.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
         };
         let mut kustomize_units: BTreeMap<String, UnitId> = BTreeMap::new();
         let mut dir_units: BTreeMap<String, UnitId> = BTreeMap::new();
@@ -1626,7 +1669,7 @@ impl Builder<'_> {
         for file_id in file_ids {
             let file = self.sources.get(file_id);
             if file.generated
-                || claimed.contains(&file_id)
+                || claimed_by.get(file_id.0).is_some_and(Option::is_some)
                 || self.claimed_by_tools.contains(&file_id)
                 || self.kustomizations.patches.contains(&file.rel)
                 || under_rendered(&file.rel)
@@ -1725,11 +1768,17 @@ impl Builder<'_> {
         inventory.clusters = std::mem::take(&mut self.clusters);
         inventory.clusters_declared = clusters_declared;
         inventory.notes = std::mem::take(&mut self.notes);
-        inventory.deployed_files = claimed
+        // In file order already: the set is built from sorted runs, not one insert at a time.
+        let mut deployed: Vec<FileId> = claimed_by
             .iter()
-            .chain(&self.app_tool_files)
-            .copied()
+            .enumerate()
+            .filter(|(_, c)| c.is_some())
+            .map(|(i, _)| FileId(i))
+            .chain(self.app_tool_files.iter().copied())
             .collect();
+        deployed.sort_unstable();
+        deployed.dedup();
+        inventory.deployed_files = deployed.into_iter().collect();
         inventory.argocd_namespace = self.settings.argocd_namespace.clone();
         inventory.render_stats = self.stats;
         inventory
@@ -2430,5 +2479,90 @@ mod tests {
         assert_eq!(&text[span.start..span.end], "spec");
         let span = locate_path(&root, &["spec", "source", "path"]).expect("span");
         assert_eq!(&text[span.start..span.end], "x");
+    }
+
+    /// The inventory of `files` (path, text) as `check` builds it, on a pool of `threads`.
+    fn built_on(threads: usize, files: &[(String, String)]) -> Inventory {
+        let sources = Sources::new(
+            files
+                .iter()
+                .map(|(rel, text)| {
+                    crate::load::parse_text(
+                        rel.clone(),
+                        rel.clone(),
+                        Arc::from(text.as_str()),
+                        Default::default(),
+                    )
+                })
+                .collect(),
+        );
+        let roots = [Root {
+            rel: String::new(),
+            display: ".".into(),
+        }];
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| build(sources, &roots, &Settings::default()))
+    }
+
+    /// The identity index (`Inventory::by_identity`, `with_identity`) is built in shards on
+    /// every core (model/inventory.rs `Identities::new`): whatever the number of threads, the
+    /// identities come in the order their first object appears, each with its objects in object
+    /// order, and a lookup finds the same objects. Many more identities than shards, repeated
+    /// across files and directories (units), some cluster-scoped.
+    #[test]
+    fn the_identity_index_is_the_same_whatever_the_threads() {
+        let mut files = Vec::new();
+        for i in 0..600usize {
+            let text = if i % 5 == 0 {
+                format!(
+                    "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns{}\n",
+                    i % 23
+                )
+            } else {
+                format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{}\n  namespace: n{}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{}\n",
+                    i % 97,
+                    i % 3,
+                    i % 41
+                )
+            };
+            files.push((format!("dir{}/f{i:03}.yaml", i % 7), text));
+        }
+        let one = built_on(1, &files);
+        let ids = |inv: &Inventory| -> Vec<(ObjectId, Vec<ObjectIdx>)> {
+            inv.by_identity()
+                .map(|(id, objects)| (id.clone(), objects.to_vec()))
+                .collect()
+        };
+        let expected = ids(&one);
+        // First appearance order, object order within, every object once, under its identity.
+        let firsts: Vec<usize> = expected.iter().map(|(_, o)| o[0].0).collect();
+        assert!(firsts.windows(2).all(|w| w[0] < w[1]), "{firsts:?}");
+        let mut seen = vec![false; one.objects.len()];
+        for (id, objects) in &expected {
+            assert!(objects.windows(2).all(|w| w[0] < w[1]));
+            for o in objects {
+                assert_eq!(&one.object(*o).id, id);
+                assert!(!std::mem::replace(&mut seen[o.0], true));
+            }
+            assert_eq!(one.with_identity(id), objects.as_slice());
+        }
+        assert!(seen.iter().all(|s| *s));
+        assert!(expected.len() > 100 && expected.len() < one.objects.len());
+        let absent = ObjectId {
+            name: "absent".into(),
+            ..expected[0].0.clone()
+        };
+        assert!(one.with_identity(&absent).is_empty());
+        for threads in [2, 3, 7] {
+            let other = built_on(threads, &files);
+            assert_eq!(ids(&other), expected, "{threads} threads");
+            for (id, objects) in &expected {
+                assert_eq!(other.with_identity(id), objects.as_slice());
+            }
+        }
     }
 }
