@@ -2,7 +2,6 @@
 //! render units that produced it. Built once by the render stage, then read-only: rules share it
 //! across threads.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::load::{FileId, Location, Node, Sources};
@@ -538,12 +537,12 @@ pub struct Reaches<'a> {
     objects: &'a [Object],
     /// Each ApplicationSet object by its `metadata.name` location: what generated Applications
     /// name as their ApplicationSet.
-    appsets: HashMap<Location, ObjectIdx>,
+    appsets: rustc_hash::FxHashMap<Location, ObjectIdx>,
 }
 
 impl<'a> Reaches<'a> {
     pub fn new(units: &'a [RenderUnit], objects: &'a [Object]) -> Self {
-        let mut appsets = HashMap::new();
+        let mut appsets = rustc_hash::FxHashMap::default();
         for (i, o) in objects.iter().enumerate() {
             if o.id.group == "argoproj.io" && o.id.kind == "ApplicationSet" {
                 appsets.entry(o.name_location()).or_insert(ObjectIdx(i));
