@@ -263,6 +263,88 @@ fn generated_applications_are_charged_in_file_order_whatever_the_threads() {
     }
 }
 
+// The render stage resolves each round's sources on every core (render/mod.rs `rounds`, each
+// directory's real path asked once: argocd/repo.rs `Repos::real_dir`), places documents on
+// every core, and builds the identity index in hash shards on every core, numbered by first
+// object (model/inventory.rs `Identities::new`). Sixty Applications whose directories repeat
+// object names into shared namespaces (shared-resource: which definition is first and which
+// second), some whose directory is missing (a note each, in Application order), some through a
+// link out of the tree (refused), plus plain directories with duplicates of their own
+// (duplicate-resource): the report is the same byte for byte whatever the number of threads.
+#[test]
+fn render_and_identities_are_the_same_whatever_the_threads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outside = tempfile::tempdir().expect("outside");
+    write(
+        outside.path(),
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: far\n",
+    );
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).expect("link");
+    for i in 0..60 {
+        let path = match i % 10 {
+            7 => format!("missing/s{i:02}"),
+            9 => "linked".to_string(),
+            _ => format!("svc/team-{}/s{i:02}", i % 4),
+        };
+        write(
+            dir.path(),
+            &format!("apps/app-{i:02}.yaml"),
+            format!(
+                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app-{i:02}\n  namespace: argocd\nspec:\n  project: default\n  source: {{repoURL: https://example.com/r.git, path: {path}}}\n  destination: {{server: https://kubernetes.default.svc, namespace: ns-{}}}\n",
+                i % 3
+            ),
+        );
+        for k in 0..3 {
+            write(
+                dir.path(),
+                &format!("svc/team-{}/s{i:02}/cm-{k}.yaml", i % 4),
+                format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared-{}\ndata:\n  k: \"{i}\"\n",
+                    (i + k) % 11
+                ),
+            );
+        }
+    }
+    for d in 0..5 {
+        for k in 0..4 {
+            write(
+                dir.path(),
+                &format!("plain/d{d}/f{k}.yaml"),
+                format!(
+                    "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{}\n  namespace: plain\nspec:\n  ports: [{{port: 80}}]\n",
+                    k % 2
+                ),
+            );
+        }
+    }
+    let (found, out) = check(dir.path(), &["--no-render", "--jobs", "1"]);
+    let count = |rule: &str| found.iter().filter(|f| f.0 == rule).count();
+    assert!(count("duplicate-resource") >= 10, "{found:#?}");
+    assert!(count("shared-resource") >= 100, "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.1 == "apps/app-07.yaml" && f.3.contains("not available offline")),
+        "{found:#?}"
+    );
+    #[cfg(unix)]
+    assert!(
+        found
+            .iter()
+            .any(|f| f.1 == "apps/app-09.yaml" && f.3.contains("outside the repository")),
+        "{found:#?}"
+    );
+    for jobs in ["2", "3", "7"] {
+        let (_, again) = check(dir.path(), &["--no-render", "--jobs", jobs]);
+        assert!(
+            again.stdout == out.stdout,
+            "--jobs {jobs} differs from --jobs 1"
+        );
+    }
+}
+
 /// Checks a copy of fixture `case` (with `config` as its `.manifest-guard.yaml`, when given),
 /// rendering with the real tools.
 fn check_rendered(case: &str, config: Option<&str>) -> Vec<(String, String, u64, String)> {

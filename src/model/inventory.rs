@@ -2,7 +2,6 @@
 //! render units that produced it. Built once by the render stage, then read-only: rules share it
 //! across threads.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::load::{FileId, Location, Node, Sources};
@@ -212,14 +211,22 @@ impl Grouped {
     }
 }
 
-/// Objects by identity, numbered in the order identities first appear: a hash table of
-/// identity numbers that compares through the objects themselves, so no identity is copied.
+/// Objects by identity, numbered in the order identities first appear: hash tables of identity
+/// numbers that compare through the objects themselves, so no identity is copied. The table is
+/// cut in [`ID_SHARDS`] shards by hash, each filled on its own core in object order; the numbers
+/// are then given in the order of each identity's first object, so nothing depends on the
+/// number of threads.
 #[derive(Debug, Clone, Default)]
 struct Identities {
     /// Identity number → its objects.
     groups: Grouped,
-    table: hashbrown::HashTable<usize>,
+    /// Shard (the hash's top bits) → identity numbers.
+    shards: Vec<hashbrown::HashTable<usize>>,
 }
+
+/// How many tables the identities are cut into: a fixed number (never the thread count), enough
+/// to share the work among a machine's cores.
+const ID_SHARDS: usize = 16;
 
 fn id_hash(id: &ObjectId) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
@@ -227,42 +234,91 @@ fn id_hash(id: &ObjectId) -> u64 {
     h.finish()
 }
 
+/// The shard of a hash: its top bits (FxHasher's low bits are its weakest).
+fn shard_of(hash: u64) -> usize {
+    (hash >> (64 - ID_SHARDS.trailing_zeros())) as usize
+}
+
 impl Identities {
     fn new(objects: &[Object]) -> Self {
-        let mut table: hashbrown::HashTable<usize> = hashbrown::HashTable::new();
-        // The first object of each identity number, and each object's number.
-        let mut first: Vec<usize> = Vec::new();
-        let mut numbers = Vec::with_capacity(objects.len());
-        for (i, o) in objects.iter().enumerate() {
-            let hash = id_hash(&o.id);
-            let entry = table.entry(
-                hash,
-                |&n| objects[first[n]].id == o.id,
-                |&n| id_hash(&objects[first[n]].id),
-            );
-            let n = match entry {
-                hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
-                hashbrown::hash_table::Entry::Vacant(e) => {
-                    first.push(i);
-                    *e.insert(first.len() - 1).get()
+        use rayon::prelude::*;
+        // Each identity hashed once, on every core (five strings an object).
+        let hashes: Vec<u64> = objects.par_iter().map(|o| id_hash(&o.id)).collect();
+        // The objects of each shard, in object order (a counting sort: linear, stable).
+        let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); ID_SHARDS];
+        for (i, &h) in hashes.iter().enumerate() {
+            by_shard[shard_of(h)].push(i);
+        }
+        // Each shard: its table of local numbers, the first object of each local number, and
+        // each of its objects' local number.
+        type Shard = (hashbrown::HashTable<usize>, Vec<usize>, Vec<usize>);
+        let mut shards: Vec<Shard> = by_shard
+            .par_iter()
+            .map(|members| {
+                let mut table: hashbrown::HashTable<usize> = hashbrown::HashTable::new();
+                let mut first: Vec<usize> = Vec::new();
+                let mut local = Vec::with_capacity(members.len());
+                for &i in members {
+                    let hash = hashes[i];
+                    let entry = table.entry(
+                        hash,
+                        |&n| hashes[first[n]] == hash && objects[first[n]].id == objects[i].id,
+                        |&n| hashes[first[n]],
+                    );
+                    let n = match entry {
+                        hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+                        hashbrown::hash_table::Entry::Vacant(e) => {
+                            first.push(i);
+                            *e.insert(first.len() - 1).get()
+                        }
+                    };
+                    local.push(n);
                 }
-            };
-            numbers.push(n);
+                (table, first, local)
+            })
+            .collect();
+        // Identity numbers in the order of their first objects, across the shards.
+        let mut firsts: Vec<(usize, usize, usize)> = shards
+            .iter()
+            .enumerate()
+            .flat_map(|(s, (_, first, _))| first.iter().enumerate().map(move |(n, &o)| (o, s, n)))
+            .collect();
+        firsts.sort_unstable();
+        let mut global: Vec<Vec<usize>> = shards
+            .iter()
+            .map(|(_, first, _)| vec![0; first.len()])
+            .collect();
+        for (number, &(_, s, n)) in firsts.iter().enumerate() {
+            global[s][n] = number;
+        }
+        let mut numbers = vec![0usize; objects.len()];
+        for ((members, (table, _, local)), global) in by_shard.iter().zip(&mut shards).zip(&global)
+        {
+            for (&i, &n) in members.iter().zip(local.iter()) {
+                numbers[i] = global[n];
+            }
+            for n in table.iter_mut() {
+                *n = global[*n];
+            }
         }
         Identities {
-            groups: Grouped::new(first.len(), &numbers),
-            table,
+            groups: Grouped::new(firsts.len(), &numbers),
+            shards: shards.into_iter().map(|(table, _, _)| table).collect(),
         }
     }
 
     fn get(&self, objects: &[Object], id: &ObjectId) -> &[ObjectIdx] {
         let groups = &self.groups;
-        self.table
-            .find(id_hash(id), |&n| {
-                groups
-                    .get(n)
-                    .first()
-                    .is_some_and(|o| objects[o.0].id == *id)
+        let hash = id_hash(id);
+        self.shards
+            .get(shard_of(hash))
+            .and_then(|table| {
+                table.find(hash, |&n| {
+                    groups
+                        .get(n)
+                        .first()
+                        .is_some_and(|o| objects[o.0].id == *id)
+                })
             })
             .map_or(&[], |&n| groups.get(n))
     }
@@ -275,16 +331,18 @@ impl Inventory {
         objects: Vec<Object>,
         scopes: Scopes,
     ) -> Self {
-        let by_id = Identities::new(&objects);
-        let files: Vec<usize> = objects.iter().map(|o| o.file.0).collect();
-        let by_file = Grouped::new(
-            sources.len().max(files.iter().max().map_or(0, |m| m + 1)),
-            &files,
-        );
-        let unit_keys: Vec<usize> = objects.iter().map(|o| o.unit.0).collect();
-        let by_unit = Grouped::new(
-            units.len().max(unit_keys.iter().max().map_or(0, |m| m + 1)),
-            &unit_keys,
+        // The three indexes are independent: built side by side, each the same as alone.
+        let group = |keys: Vec<usize>, n: usize| {
+            Grouped::new(n.max(keys.iter().max().map_or(0, |m| m + 1)), &keys)
+        };
+        let (by_id, (by_file, by_unit)) = rayon::join(
+            || Identities::new(&objects),
+            || {
+                rayon::join(
+                    || group(objects.iter().map(|o| o.file.0).collect(), sources.len()),
+                    || group(objects.iter().map(|o| o.unit.0).collect(), units.len()),
+                )
+            },
         );
         Inventory {
             sources,
@@ -479,12 +537,12 @@ pub struct Reaches<'a> {
     objects: &'a [Object],
     /// Each ApplicationSet object by its `metadata.name` location: what generated Applications
     /// name as their ApplicationSet.
-    appsets: HashMap<Location, ObjectIdx>,
+    appsets: rustc_hash::FxHashMap<Location, ObjectIdx>,
 }
 
 impl<'a> Reaches<'a> {
     pub fn new(units: &'a [RenderUnit], objects: &'a [Object]) -> Self {
-        let mut appsets = HashMap::new();
+        let mut appsets = rustc_hash::FxHashMap::default();
         for (i, o) in objects.iter().enumerate() {
             if o.id.group == "argoproj.io" && o.id.kind == "ApplicationSet" {
                 appsets.entry(o.name_location()).or_insert(ObjectIdx(i));

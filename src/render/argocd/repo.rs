@@ -182,6 +182,28 @@ pub struct Repos {
     root_in_repo: Option<String>,
     /// The root with its links resolved, once (every local source is checked against it).
     real_root: Option<PathBuf>,
+    /// The real paths of the directories below the root asked about so far.
+    reals: RealDirs,
+}
+
+/// Directories below the root with their links resolved, each asked of the file system once:
+/// `canonicalize` reads every component of a path (`readlink` on each, `getcwd` for a relative
+/// root), and five thousand Applications in `teams/<team>/services/<app>` asked thirty thousand
+/// times for the same few parents. Shared by the threads that resolve sources; a clone starts
+/// empty (the file system may have changed).
+#[derive(Default)]
+struct RealDirs(std::sync::Mutex<rustc_hash::FxHashMap<String, Option<(PathBuf, bool)>>>);
+
+impl Clone for RealDirs {
+    fn clone(&self) -> Self {
+        RealDirs::default()
+    }
+}
+
+impl std::fmt::Debug for RealDirs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RealDirs")
+    }
 }
 
 /// Where a git generator lists a repository: from `dir` (relative to the scanned root), each
@@ -213,7 +235,59 @@ impl Repos {
                 .unwrap_or_default(),
             root_in_repo,
             real_root: root.canonicalize().ok(),
+            reals: RealDirs::default(),
         }
+    }
+
+    /// `dir` (relative to the root, `/`-separated) with its links resolved, as `canonicalize`
+    /// of the root joined with it gives it, and whether it is a directory: `None` when it does
+    /// not exist. Built from the real path of its parent (asked once per directory) and one
+    /// `lstat` of its last component; a link is resolved by `canonicalize`. A path that is not
+    /// plain names (`.`, `..`, empty parts) is handed to `canonicalize` whole.
+    fn real_dir(&self, dir: &str) -> Option<(PathBuf, bool)> {
+        // Bounded depth (each component is one call): a longer path goes to `canonicalize`,
+        // which refuses what the system does.
+        let plain = dir.len() <= 1024
+            && dir.split('/').count() <= 64
+            && dir
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        let real_root = self.real_root.as_ref();
+        if let (Some(real_root), true) = (real_root, dir.is_empty()) {
+            return Some((real_root.clone(), real_root.is_dir()));
+        }
+        let (Some(_), true) = (real_root, plain) else {
+            let full = self.root.join(dir);
+            let real = full.canonicalize().ok()?;
+            return Some((real, full.is_dir()));
+        };
+        let cached = |d: &str| {
+            self.reals
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(d)
+                .cloned()
+        };
+        if let Some(known) = cached(dir) {
+            return known;
+        }
+        let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
+        let found = self.real_dir(parent).and_then(|(real_parent, _)| {
+            let full = self.root.join(dir);
+            let meta = std::fs::symlink_metadata(&full).ok()?;
+            if meta.file_type().is_symlink() {
+                Some((full.canonicalize().ok()?, full.is_dir()))
+            } else {
+                Some((real_parent.join(name), meta.is_dir()))
+            }
+        });
+        self.reals
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(dir.to_string(), found.clone());
+        found
     }
 
     /// Whether the config or the checkout says which repositories are local. The origin says
@@ -273,8 +347,8 @@ impl Repos {
     /// `dir` (relative to the root) as a local source, unless a symlink takes it out of the
     /// root; an undeclared one only when it exists.
     fn inside_root(&self, path: &str, dir: String, declared: bool) -> Resolution {
-        let full = self.root.join(&dir);
-        if let (Ok(real), Some(root)) = (full.canonicalize(), &self.real_root) {
+        let real = self.real_dir(&dir);
+        if let (Some((real, _)), Some(root)) = (&real, &self.real_root) {
             if !real.starts_with(root) {
                 return Resolution::Escapes(format!(
                     "path `{path}` resolves through a symlink to `{}`, outside the repository",
@@ -284,7 +358,7 @@ impl Repos {
         } else if !declared {
             return Resolution::NotLocal;
         }
-        if !declared && !full.is_dir() {
+        if !declared && !real.is_some_and(|(_, is_dir)| is_dir) {
             return Resolution::NotLocal;
         }
         Resolution::Local {
@@ -434,6 +508,54 @@ mod tests {
             repos.resolve("https://elsewhere/r", "gitops"),
             Resolution::NotLocal
         );
+    }
+
+    /// Directories are resolved from their parent's real path and one `lstat` each
+    /// (`Repos::real_dir`), with the answers `canonicalize` gave (`inside_root`): a link out of
+    /// the root, and anything below it, escapes, asked before or after its parent; a link
+    /// inside stays local; a file or a missing directory is not a local source. Asked twice,
+    /// the cached answer is the same.
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_as_canonicalize_does() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let root = tmp.path().join("repo");
+        for d in ["repo/apps/a/deep", "outside/sub"] {
+            std::fs::create_dir_all(tmp.path().join(d)).expect("mkdir");
+        }
+        std::fs::write(root.join("apps/file.yaml"), "a: 1\n").expect("write");
+        std::os::unix::fs::symlink("a", root.join("apps/in")).expect("link");
+        std::os::unix::fs::symlink("../../outside", root.join("apps/out")).expect("link");
+        std::os::unix::fs::symlink("../outside", root.join("top-out")).expect("link");
+        let repos = Repos::new(&root, &[], None);
+        let url = "https://example.com/other.git";
+        let local = |dir: &str| Resolution::Local {
+            dir: dir.to_string(),
+            assumed: true,
+        };
+        let escapes = |path: &str| {
+            let real = tmp.path().canonicalize().expect("real").join("outside");
+            let real = match path.split_once("sub") {
+                Some(_) => real.join("sub"),
+                None => real,
+            };
+            Resolution::Escapes(format!(
+                "path `{path}` resolves through a symlink to `{}`, outside the repository",
+                real.display()
+            ))
+        };
+        for _ in 0..2 {
+            assert_eq!(repos.resolve(url, "apps/out/sub"), escapes("apps/out/sub"));
+            assert_eq!(repos.resolve(url, "apps/out"), escapes("apps/out"));
+            assert_eq!(repos.resolve(url, "top-out"), escapes("top-out"));
+            assert_eq!(repos.resolve(url, "apps/a/deep"), local("apps/a/deep"));
+            assert_eq!(repos.resolve(url, "apps/in/deep"), local("apps/in/deep"));
+            assert_eq!(repos.resolve(url, "apps/in"), local("apps/in"));
+            assert_eq!(repos.resolve(url, "apps"), local("apps"));
+            assert_eq!(repos.resolve(url, "apps/file.yaml"), Resolution::NotLocal);
+            assert_eq!(repos.resolve(url, "apps/missing/x"), Resolution::NotLocal);
+            assert_eq!(repos.resolve(url, "./apps//a"), local("apps/a"));
+        }
     }
 
     #[test]
