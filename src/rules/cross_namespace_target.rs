@@ -1,7 +1,6 @@
 //! `cross-namespace-target`: an Application renders an object into a namespace other than its
 //! destination namespace.
 
-
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{AppIdx, Inventory};
 
