@@ -43,14 +43,25 @@ pub fn diagnostic_json(report: &Report<'_>, d: &crate::diagnostic::Diagnostic) -
 }
 
 pub fn render(report: &Report<'_>, options: &super::Options) -> String {
-    let diagnostics: Vec<Value> = report
-        .diagnostics
-        .iter()
-        .map(|d| diagnostic_json(report, d))
-        .collect();
+    // The summary reads every object: on a thread of its own while this one writes the
+    // findings. Each finding is planned as `fix` would plan it (is it fixable?), and a plan may
+    // build an index with rayon inside a memo's `OnceLock` (`fix::one_object_per_file`): that
+    // must stay here, off rayon's pool, where no pool thread can wait on the same lock.
+    let (diagnostics, summary) = std::thread::scope(|scope| {
+        let summary = scope.spawn(|| report.summary());
+        let diagnostics: Vec<Value> = report
+            .diagnostics
+            .iter()
+            .map(|d| diagnostic_json(report, d))
+            .collect();
+        let summary = summary
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (diagnostics, summary)
+    });
     let mut out = json!({
         "version": VERSION,
-        "summary": report.summary(),
+        "summary": summary,
     });
     if options.statistics {
         out["statistics"] = super::statistics_json(&super::report_statistics(report));

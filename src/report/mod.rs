@@ -200,23 +200,30 @@ impl Report<'_> {
                 *not_rendered.entry(cause.to_string()).or_default() += 1;
             }
         }
-        // Each object written once, though two Applications may read its file.
+        // Each object written once, though two Applications may read its file. Argo CD's
+        // objects are found on every core (a read of each object, most of them not Argo CD's),
+        // then each place counted once: sorted by place, the kind of a place's first object.
         let own_objects = inventory.own.map_or(inventory.objects.len(), |o| o.objects);
-        let mut seen = HashSet::new();
-        let (mut applicationsets, mut argocd_objects) = (0, 0);
-        for o in inventory.objects.iter().take(own_objects) {
-            if o.id.group != "argoproj.io" || !seen.insert((o.file, o.doc_index, o.list_item)) {
-                continue;
-            }
-            match o.id.kind.as_str() {
-                "ApplicationSet" => {
-                    applicationsets += 1;
-                    argocd_objects += 1;
-                }
-                "Application" | "AppProject" => argocd_objects += 1,
-                _ => {}
-            }
-        }
+        let mut argo: Vec<_> = {
+            use rayon::prelude::*;
+            inventory.objects[..own_objects.min(inventory.objects.len())]
+                .par_iter()
+                .filter(|o| o.id.group == "argoproj.io")
+                .map(|o| {
+                    let kind = match o.id.kind.as_str() {
+                        "ApplicationSet" => 2u8,
+                        "Application" | "AppProject" => 1,
+                        _ => 0,
+                    };
+                    ((o.file, o.doc_index, o.list_item), kind)
+                })
+                .collect()
+        };
+        // Stable: the first object of a place (in object order) is the one counted.
+        argo.sort_by_key(|(place, _)| *place);
+        argo.dedup_by_key(|(place, _)| *place);
+        let applicationsets = argo.iter().filter(|(_, k)| *k == 2).count();
+        let argocd_objects = argo.iter().filter(|(_, k)| *k > 0).count();
         let applications = inventory.applications.len();
         let applications_rendered = applications - unrendered.len().min(applications);
         Summary {

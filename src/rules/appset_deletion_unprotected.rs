@@ -29,11 +29,16 @@ impl Rule for AppsetDeletionUnprotected {
         &META
     }
 
+    fn warm(&self, shared: &super::Shared<'_>) {
+        util::ByKind::warm(shared.inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         // Keyed by the ApplicationSet's `metadata.name` location: one finding per definition.
         let mut per_appset: BTreeMap<(usize, usize, usize), (Location, Exposed)> = BTreeMap::new();
         let mut seen: std::collections::HashSet<AppIdx> = Default::default();
-        for (idx, o) in inventory.objects() {
+        let kinds = util::ByKind::of(inventory);
+        for (idx, o) in util::each(inventory, &kinds.stateful) {
             if !util::deletion_loses_data(o) {
                 continue;
             }

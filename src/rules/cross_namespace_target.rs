@@ -1,8 +1,6 @@
 //! `cross-namespace-target`: an Application renders an object into a namespace other than its
 //! destination namespace.
 
-use std::collections::BTreeMap;
-
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{AppIdx, Inventory};
 
@@ -27,7 +25,8 @@ impl Rule for CrossNamespaceTarget {
 
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         // Which Application owns each (cluster, namespace) as its destination.
-        let mut owners: BTreeMap<(&str, &str), AppIdx> = BTreeMap::new();
+        // Looked up, never iterated: hashed.
+        let mut owners: rustc_hash::FxHashMap<(&str, &str), AppIdx> = Default::default();
         for (idx, app) in inventory.live_apps() {
             if !app.destination.namespace.is_empty() {
                 owners

@@ -26,9 +26,14 @@ impl Rule for HpaReplicasConflict {
         &META
     }
 
+    fn warm(&self, shared: &super::Shared<'_>) {
+        util::ByKind::warm(shared.inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for (_, hpa) in inventory.objects().filter(|(_, o)| util::is_hpa(o)) {
+        let kinds = util::ByKind::of(inventory);
+        for (_, hpa) in util::each(inventory, &kinds.autoscalers) {
             if !util::deployed(inventory, hpa) {
                 continue;
             }

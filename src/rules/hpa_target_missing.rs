@@ -22,9 +22,14 @@ impl Rule for HpaTargetMissing {
         &META
     }
 
+    fn warm(&self, shared: &super::Shared<'_>) {
+        util::ByKind::warm(shared.inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for (idx, hpa) in inventory.objects().filter(|(_, o)| util::is_hpa(o)) {
+        let kinds = util::ByKind::of(inventory);
+        for (idx, hpa) in util::each(inventory, &kinds.autoscalers) {
             if !util::deployed(inventory, hpa) {
                 continue;
             }

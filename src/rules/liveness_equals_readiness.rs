@@ -30,9 +30,14 @@ impl Rule for LivenessEqualsReadiness {
         &META
     }
 
+    fn warm(&self, shared: &super::Shared<'_>) {
+        util::ByKind::warm(shared.inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for (idx, object) in inventory.objects() {
+        let kinds = util::ByKind::of(inventory);
+        for (idx, object) in util::each(inventory, &kinds.workloads) {
             for container in util::containers(object) {
                 let (Some(liveness), Some(readiness)) = (
                     container.get("livenessProbe"),

@@ -22,10 +22,15 @@ impl Rule for LivenessWithoutStartup {
         &META
     }
 
+    fn warm(&self, shared: &super::Shared<'_>) {
+        util::ByKind::warm(shared.inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let threshold = inventory.options.slow_start_seconds;
         let mut out = Vec::new();
-        for (idx, object) in inventory.objects() {
+        let kinds = util::ByKind::of(inventory);
+        for (idx, object) in util::each(inventory, &kinds.workloads) {
             for container in util::containers(object) {
                 if container.get("startupProbe").is_some_and(|n| !n.is_null()) {
                     continue;

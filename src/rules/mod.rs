@@ -184,10 +184,17 @@ pub trait Rule: Sync + Send {
         Vec::new()
     }
 
-    /// Builds, before the rules run in parallel, the memoised indexes `check` will ask for that
-    /// are worth building on every core. Inside a rule, on rayon's pool, a memo must be built
-    /// on the rule's own thread (see `util::PodIndex::warm`); here nothing else is running yet.
-    fn warm(&self, _inventory: &Inventory) {}
+    /// What the engine calls in `check`: [`Rule::check`], unless the rule reads an index
+    /// [`Shared`] holds for every rule of the run (a rule that overrides this has its `check`
+    /// build a `Shared` of its own and call it).
+    fn check_shared(&self, shared: &Shared<'_>) -> Vec<Diagnostic> {
+        self.check(shared.inventory)
+    }
+
+    /// Builds, before the rules run in parallel, the indexes `check` will ask for that are
+    /// worth building on every core. Inside a rule, on rayon's pool, an index must be built on
+    /// the rule's own thread (see `util::PodIndex::new`); here nothing else is running yet.
+    fn warm(&self, _shared: &Shared<'_>) {}
 
     /// Rules about changes (`diff`) read the change set instead of one inventory.
     fn check_changes(&self, _changes: &ChangeSet) -> Vec<Diagnostic> {
@@ -203,6 +210,38 @@ pub trait Rule: Sync + Send {
     /// Whether a change rule runs in `check` too: `meta().reads`, kept like `is_change_rule`.
     fn also_in_check(&self) -> bool {
         self.meta().reads == Reads::ChangesAlsoInCheck
+    }
+}
+
+/// The indexes several rules read, built once per run and handed to every rule
+/// ([`Rule::check_shared`]). They borrow the inventory, so they cannot live in its `Memo`
+/// (which holds owned values); six rules each building the pod index cost six times one.
+pub struct Shared<'a> {
+    pub inventory: &'a Inventory,
+    pods: std::sync::OnceLock<util::PodIndex<'a>>,
+}
+
+impl<'a> Shared<'a> {
+    pub fn new(inventory: &'a Inventory) -> Self {
+        Shared {
+            inventory,
+            pods: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The workloads, budgets and autoscalers per (cluster, namespace). A rule that asks first,
+    /// on rayon's pool, builds it on its own thread; the others wait for it.
+    pub fn pods(&self) -> &util::PodIndex<'a> {
+        self.pods
+            .get_or_init(|| util::PodIndex::new(self.inventory))
+    }
+
+    /// [`Shared::pods`], built on every core: only from [`Rule::warm`], before the rules run
+    /// (on rayon's pool, a thread waiting for its parallel loop could take up a rule that asks
+    /// for this same index: a re-entrant `get_or_init`, which deadlocks).
+    pub fn warm_pods(&self) {
+        self.pods
+            .get_or_init(|| util::PodIndex::on_every_core(self.inventory));
     }
 }
 
@@ -288,13 +327,17 @@ pub fn run_accounted(
     inventory: &Inventory,
     selection: &Selection,
 ) -> (Vec<Diagnostic>, Vec<Suppressed>) {
+    let shared = Shared::new(inventory);
     for rule in registry() {
         if selection.enabled(rule.meta().id) && rule.meta().reads.in_check() {
-            rule.warm(inventory);
+            rule.warm(&shared);
         }
     }
     run_with(inventory, selection, |rule| {
-        rule.meta().reads.in_check().then(|| rule.check(inventory))
+        rule.meta()
+            .reads
+            .in_check()
+            .then(|| rule.check_shared(&shared))
     })
 }
 
@@ -405,6 +448,98 @@ fn sort_key(inventory: &Inventory, d: &Diagnostic) -> (String, usize, usize, &'s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The inventories of every `bad*`/`good*` fixture of the rules that read the shared
+    /// indexes (`Shared`, `util::ByKind`), rendering off (none of them needs a tool).
+    fn fixture_inventories() -> Vec<(String, Inventory)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut out = Vec::new();
+        for rule in registry() {
+            let Ok(dirs) = std::fs::read_dir(root.join(rule.meta().id)) else {
+                continue;
+            };
+            let mut dirs: Vec<_> = dirs.flatten().map(|d| d.path()).collect();
+            dirs.sort();
+            for dir in dirs
+                .into_iter()
+                .filter(|d| d.join("base").metadata().is_err())
+            {
+                let flags = crate::RenderFlags {
+                    no_render: true,
+                    ..Default::default()
+                };
+                if let Ok((inventory, _)) =
+                    crate::inventory(std::slice::from_ref(&dir), None, &flags)
+                {
+                    out.push((dir.display().to_string(), inventory));
+                }
+            }
+        }
+        out
+    }
+
+    /// A rule that reads the indexes `Shared` holds says the same run by the engine (one index
+    /// for all, built on every core by `warm`) as run alone (`check`, its own index built on
+    /// its thread); and the kind lists are the objects a walk over all of them finds, in
+    /// object order, built in parallel or not.
+    #[test]
+    fn shared_indexes_give_what_each_rule_finds_alone() {
+        let fixtures = fixture_inventories();
+        assert!(fixtures.len() > 40, "{} fixtures", fixtures.len());
+        let mut findings = 0;
+        for (dir, inventory) in &fixtures {
+            let shared = Shared::new(inventory);
+            for rule in registry().into_iter().filter(|r| r.meta().reads.in_check()) {
+                rule.warm(&shared);
+            }
+            for rule in registry().into_iter().filter(|r| r.meta().reads.in_check()) {
+                let alone = rule.check(inventory);
+                findings += alone.len();
+                assert_eq!(
+                    alone,
+                    rule.check_shared(&shared),
+                    "{dir}: {}",
+                    rule.meta().id
+                );
+            }
+            let kinds = util::ByKind::of(inventory);
+            let walk = |keep: &dyn Fn(&crate::model::Object) -> bool| -> Vec<ObjectIdx> {
+                inventory
+                    .objects()
+                    .filter(|(_, o)| keep(o))
+                    .map(|(i, _)| i)
+                    .collect()
+            };
+            let has_pod_template = |o: &crate::model::Object| {
+                o.node
+                    .path(&["spec", "template", "spec", "containers"])
+                    .is_some()
+                    || o.node.path(&["spec", "containers"]).is_some()
+                    || o.node.path(&["spec", "jobTemplate"]).is_some()
+            };
+            // Every object with containers is in the workload list (the list may hold a
+            // workload written without any).
+            for (i, o) in inventory.objects() {
+                if !util::containers(o).is_empty() {
+                    assert!(kinds.workloads.contains(&i), "{dir}: {}", o.id);
+                }
+                if kinds.workloads.contains(&i) {
+                    assert!(
+                        has_pod_template(o) || util::containers(o).is_empty(),
+                        "{dir}"
+                    );
+                }
+            }
+            assert_eq!(kinds.autoscalers, walk(&util::is_hpa), "{dir}");
+            assert_eq!(
+                kinds.statefulsets,
+                walk(&|o| o.id.group == "apps" && o.id.kind == "StatefulSet"),
+                "{dir}"
+            );
+            assert_eq!(kinds.stateful, walk(&util::is_stateful), "{dir}");
+        }
+        assert!(findings > 0);
+    }
 
     /// The trait's `is_change_rule`/`also_in_check` are kept for code written before `Meta.reads`;
     /// a rule that still overrides them must say the same as its `Meta`, which the engine reads.

@@ -3,8 +3,8 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 
-use super::util::{self, PodIndex};
-use super::{Meta, Rule};
+use super::util;
+use super::{Meta, Rule, Shared};
 
 pub static META: Meta = Meta {
     id: "parallel-pod-management-quorum",
@@ -21,13 +21,18 @@ impl Rule for ParallelPodManagementQuorum {
         &META
     }
 
-    fn warm(&self, inventory: &Inventory) {
-        util::PodIndex::warm(inventory);
+    fn warm(&self, shared: &Shared<'_>) {
+        shared.warm_pods();
     }
 
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
+        self.check_shared(&Shared::new(inventory))
+    }
+
+    fn check_shared(&self, shared: &Shared<'_>) -> Vec<Diagnostic> {
+        let inventory = shared.inventory;
         let floor = inventory.options.quorum_replicas;
-        let index = PodIndex::new(inventory);
+        let index = shared.pods();
         let mut out = Vec::new();
         for owner in index.iter().flat_map(|ns| &ns.owners) {
             let Some(n) = util::quorum_size(owner, floor) else {

@@ -4,8 +4,8 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 
-use super::util::{IntOrPercent, PodIndex};
-use super::{Meta, Rule};
+use super::util::IntOrPercent;
+use super::{Meta, Rule, Shared};
 
 pub static META: Meta = Meta {
     id: "pdb-blocks-eviction",
@@ -22,12 +22,17 @@ impl Rule for PdbBlocksEviction {
         &META
     }
 
-    fn warm(&self, inventory: &Inventory) {
-        PodIndex::warm(inventory);
+    fn warm(&self, shared: &Shared<'_>) {
+        shared.warm_pods();
     }
 
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
-        let index = PodIndex::new(inventory);
+        self.check_shared(&Shared::new(inventory))
+    }
+
+    fn check_shared(&self, shared: &Shared<'_>) -> Vec<Diagnostic> {
+        let inventory = shared.inventory;
+        let index = shared.pods();
         let mut out = Vec::new();
         for ns in index.iter() {
             for budget in &ns.budgets {

@@ -4,8 +4,8 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Inventory;
 
-use super::util::{self, IntOrPercent, PodIndex};
-use super::{Meta, Rule};
+use super::util::{self, IntOrPercent};
+use super::{Meta, Rule, Shared};
 
 pub static META: Meta = Meta {
     id: "pdb-quorum-unsafe",
@@ -36,13 +36,18 @@ impl Rule for PdbQuorumUnsafe {
         &META
     }
 
-    fn warm(&self, inventory: &Inventory) {
-        util::PodIndex::warm(inventory);
+    fn warm(&self, shared: &Shared<'_>) {
+        shared.warm_pods();
     }
 
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
+        self.check_shared(&Shared::new(inventory))
+    }
+
+    fn check_shared(&self, shared: &Shared<'_>) -> Vec<Diagnostic> {
+        let inventory = shared.inventory;
         let floor = inventory.options.quorum_replicas;
-        let index = PodIndex::new(inventory);
+        let index = shared.pods();
         let mut out = Vec::new();
         for ns in index.iter() {
             for budget in &ns.budgets {

@@ -43,11 +43,16 @@ impl Rule for ReplaceOnStateful {
         &META
     }
 
+    fn warm(&self, shared: &super::Shared<'_>) {
+        util::ByKind::warm(shared.inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         // The stateful objects each Application deploys, for the options it sets for all of them.
         let mut per_app: BTreeMap<AppIdx, Vec<ObjectIdx>> = BTreeMap::new();
-        for (idx, o) in inventory.objects() {
+        let kinds = util::ByKind::of(inventory);
+        for (idx, o) in util::each(inventory, &kinds.stateful) {
             if !util::is_stateful(o) {
                 continue;
             }

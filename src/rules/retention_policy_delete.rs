@@ -31,12 +31,17 @@ impl Rule for RetentionPolicyDelete {
         &META
     }
 
+    fn warm(&self, shared: &super::Shared<'_>) {
+        util::ByKind::warm(shared.inventory);
+    }
+
     // `Reads::ChangesAlsoInCheck`: in `check`, the policy alone is not news; with automated
     // prune it is one step from data loss: any render that drops the StatefulSet deletes it,
     // and Kubernetes its claims.
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for (idx, o) in inventory.objects() {
+        let kinds = util::ByKind::of(inventory);
+        for (idx, o) in util::each(inventory, &kinds.statefulsets) {
             if o.id.group != "apps" || o.id.kind != "StatefulSet" {
                 continue;
             }

@@ -23,9 +23,14 @@ impl Rule for StatefulDeletionUnprotected {
         &META
     }
 
+    fn warm(&self, shared: &super::Shared<'_>) {
+        util::ByKind::warm(shared.inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for (idx, o) in inventory.objects() {
+        let kinds = util::ByKind::of(inventory);
+        for (idx, o) in util::each(inventory, &kinds.stateful) {
             // A StatefulSet that keeps its claims (the default) loses no data when deleted.
             if !util::deletion_loses_data(o) {
                 continue;

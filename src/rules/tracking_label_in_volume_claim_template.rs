@@ -29,6 +29,10 @@ impl Rule for TrackingLabelInVolumeClaimTemplate {
         &META
     }
 
+    fn warm(&self, shared: &super::Shared<'_>) {
+        util::ByKind::warm(shared.inventory);
+    }
+
     fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
         // util/argo/resource_tracking.go `GetAppName`: only `label` tracking reads the label;
         // `annotation` and `annotation+label` read `argocd.argoproj.io/tracking-id`, and a
@@ -39,7 +43,8 @@ impl Rule for TrackingLabelInVolumeClaimTemplate {
         }
         let owners = by_instance_name(inventory);
         let mut out = Vec::new();
-        for (idx, o) in inventory.objects() {
+        let kinds = util::ByKind::of(inventory);
+        for (idx, o) in util::each(inventory, &kinds.statefulsets) {
             if o.id.group != "apps" || o.id.kind != "StatefulSet" {
                 continue;
             }

@@ -123,7 +123,7 @@ pub fn on_argocd_namespace(inventory: &Inventory, mut d: Diagnostic) -> Diagnost
 // Kubernetes' label selectors, `IntOrString` scaling, and one index per (cluster, namespace)
 // built once per rule, so that a PDB is matched against its own namespace only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::load::Node;
 
@@ -503,9 +503,12 @@ impl<'a> PodNamespace<'a> {
 /// The workloads, PodDisruptionBudgets and HorizontalPodAutoscalers of the inventory, per
 /// (cluster, namespace): each object once (the first of several definitions of one identity),
 /// and only what a live Application, or no Application, deploys.
+///
+/// Built once per run and shared by the six rules that read it (`Shared::pods`).
 #[derive(Debug, Default)]
 pub struct PodIndex<'a> {
-    pub namespaces: BTreeMap<(&'a str, &'a str), PodNamespace<'a>>,
+    /// In (cluster, namespace) order, each with its key.
+    namespaces: Vec<((&'a str, &'a str), PodNamespace<'a>)>,
 }
 
 /// What `PodIndex` is built from, found once per inventory (six rules read it): per (cluster,
@@ -607,54 +610,71 @@ impl PodObjects {
                 .collect()
         };
         // Per (cluster, namespace), in object order: the objects that matter, and why it may
-        // run unseen pods (the first object that says so).
-        let mut namespaces: BTreeMap<(&str, &str), FoundNamespace> = BTreeMap::new();
+        // run unseen pods (the first object that says so). Found by hash (one lookup per
+        // object; a B-tree compared the strings a dozen times each), then put in key order.
+        let mut place: rustc_hash::FxHashMap<(&str, &str), usize> = Default::default();
+        let mut namespaces: Vec<((&str, &str), FoundNamespace)> = Vec::new();
         for s in seen {
             let o = inventory.object(s.idx);
             let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
-            if s.runs_pods {
-                let ns = namespaces.entry(key).or_default();
-                if ns.unseen.is_none() {
-                    ns.unseen = Some(format!(
-                        "the namespace holds {}, which may run pods of its own",
-                        o.id.short()
-                    ));
-                }
+            let at = *place.entry(key).or_insert_with(|| {
+                namespaces.push((key, FoundNamespace::default()));
+                namespaces.len() - 1
+            });
+            let ns = &mut namespaces[at].1;
+            if s.runs_pods && ns.unseen.is_none() {
+                ns.unseen = Some(format!(
+                    "the namespace holds {}, which may run pods of its own",
+                    o.id.short()
+                ));
             }
             if let Some(facts) = s.kept {
-                let ns = namespaces.entry(key).or_default();
                 ns.objects.push(s.idx);
                 ns.owners.extend(facts);
             }
         }
+        // Keys are distinct: an unstable sort gives the one order.
+        namespaces.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         PodObjects {
-            namespaces: namespaces.into_values().collect(),
+            namespaces: namespaces.into_iter().map(|(_, ns)| ns).collect(),
         }
     }
 }
 
 impl<'a> PodIndex<'a> {
-    /// Builds what `new` reads on every core, before the rules run (`Rule::warm`): the six
-    /// rules that ask would otherwise wait, one core idle, while the first builds it alone.
-    pub fn warm(inventory: &Inventory) {
-        inventory.memo.get(|| PodObjects::read(inventory, true));
+    /// Builds the index on every core, before the rules run (`Rule::warm`, through
+    /// `Shared::warm_pods`): the six rules that read it would otherwise wait, one core idle,
+    /// while the first builds it alone.
+    pub fn on_every_core(inventory: &'a Inventory) -> Self {
+        Self::build(inventory, true)
     }
 
+    /// Builds the index on this thread: what a rule on rayon's pool may do (see
+    /// `PodObjects::read`: a parallel loop there could re-enter a `OnceLock` being built).
     pub fn new(inventory: &'a Inventory) -> Self {
-        let found = inventory.memo.get(|| PodObjects::new(inventory));
-        let mut index = PodIndex::default();
-        for found in &found.namespaces {
+        Self::build(inventory, false)
+    }
+
+    fn build(inventory: &'a Inventory, parallel: bool) -> Self {
+        use rayon::prelude::*;
+        let found = inventory.memo.get(|| PodObjects::read(inventory, parallel));
+        let of = |found: &FoundNamespace| {
             // A namespace with no workload, budget or autoscaler gives no rule anything to say.
-            let Some(&first) = found.objects.first() else {
-                continue;
-            };
+            let &first = found.objects.first()?;
             // Keyed by the strings of the inventory's own objects, which the index borrows.
             let o = inventory.object(first);
             let key = (o.id.cluster.as_str(), o.id.namespace.as_str());
             let mut ns = PodNamespace::of(inventory, found);
             ns.unseen_pods.clone_from(&found.unseen);
-            index.namespaces.insert(key, ns);
-        }
+            Some((key, ns))
+        };
+        // In key order either way (the memo's namespaces are).
+        let namespaces: Vec<_> = if parallel {
+            found.namespaces.par_iter().filter_map(of).collect()
+        } else {
+            found.namespaces.iter().filter_map(of).collect()
+        };
+        let mut index = PodIndex { namespaces };
         // What an Application deploys but could not be rendered offline may hold the workload.
         for note in inventory.notes.iter().filter(|n| n.not_rendered) {
             let Some(app) = note.app.map(|a| inventory.app(a)) else {
@@ -664,21 +684,22 @@ impl<'a> PodIndex<'a> {
                 app.destination.cluster.as_str(),
                 app.destination.namespace.as_str(),
             );
-            if let Some(ns) = index.namespaces.get_mut(&key)
-                && ns.unseen_pods.is_none()
-            {
-                ns.unseen_pods = Some(format!(
-                    "{} deploys here and was not rendered in full",
-                    app_name(inventory, app)
-                ));
+            if let Ok(at) = index.namespaces.binary_search_by(|(k, _)| k.cmp(&key)) {
+                let ns = &mut index.namespaces[at].1;
+                if ns.unseen_pods.is_none() {
+                    ns.unseen_pods = Some(format!(
+                        "{} deploys here and was not rendered in full",
+                        app_name(inventory, app)
+                    ));
+                }
             }
         }
         index
     }
 
-    /// Every namespace with what it holds.
+    /// Every namespace with what it holds, in (cluster, namespace) order.
     pub fn iter(&self) -> impl Iterator<Item = &PodNamespace<'a>> {
-        self.namespaces.values()
+        self.namespaces.iter().map(|(_, ns)| ns)
     }
 
     /// The workloads, budgets and autoscalers of the one namespace that holds object `idx`,
@@ -865,7 +886,16 @@ fn discovers_peers(inventory: &Inventory, object: &Object) -> bool {
 /// Jobs, `spec.jobTemplate.spec.template.spec.containers` of CronJobs, `spec.containers` of Pods.
 /// Empty for any other kind (a custom resource's pod template is its own business).
 pub fn containers(object: &Object) -> &[crate::load::Node] {
-    let path: &[&str] = match (object.id.group.as_str(), object.id.kind.as_str()) {
+    let path = containers_path(object);
+    if path.is_empty() {
+        return &[];
+    }
+    object.node.path(path).map_or(&[], crate::load::Node::items)
+}
+
+/// Where [`containers`] finds a kind's containers; empty for a kind without a pod template.
+fn containers_path(object: &Object) -> &'static [&'static str] {
+    match (object.id.group.as_str(), object.id.kind.as_str()) {
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
         | ("batch", "Job")
         | ("", "ReplicationController") => &["spec", "template", "spec", "containers"],
@@ -879,11 +909,89 @@ pub fn containers(object: &Object) -> &[crate::load::Node] {
         ],
         ("", "Pod") => &["spec", "containers"],
         _ => &[],
-    };
-    if path.is_empty() {
-        return &[];
     }
-    object.node.path(path).map_or(&[], crate::load::Node::items)
+}
+
+/// The objects rules look for by kind, found in one pass over the inventory (twelve rules
+/// read only workloads, autoscalers or stateful objects: without this, each walked every
+/// object, a cache miss per object, to find a few). Each list in object order, as the
+/// inventory's own; indices, so that it lives in the inventory's memo.
+#[derive(Debug, Default)]
+pub struct ByKind {
+    /// The kinds whose pod template [`containers`] reads.
+    pub workloads: Vec<ObjectIdx>,
+    /// HorizontalPodAutoscalers ([`is_hpa`]).
+    pub autoscalers: Vec<ObjectIdx>,
+    /// `apps` StatefulSets.
+    pub statefulsets: Vec<ObjectIdx>,
+    /// What [`is_stateful`] holds of: claims, volumes, StatefulSets with claim templates.
+    pub stateful: Vec<ObjectIdx>,
+}
+
+impl ByKind {
+    const WORKLOAD: u8 = 1;
+    const AUTOSCALER: u8 = 2;
+    const STATEFULSET: u8 = 4;
+    const STATEFUL: u8 = 8;
+
+    /// The lists, built on this thread the first time a rule asks (a rule runs on rayon's pool:
+    /// see `PodObjects::read` for why it must not build in parallel there).
+    pub fn of(inventory: &Inventory) -> std::sync::Arc<Self> {
+        inventory.memo.get(|| Self::read(inventory, false))
+    }
+
+    /// Builds the lists on every core: only from [`super::Rule::warm`], before the rules run.
+    pub fn warm(inventory: &Inventory) {
+        inventory.memo.get(|| Self::read(inventory, true));
+    }
+
+    fn read(inventory: &Inventory, parallel: bool) -> Self {
+        use rayon::prelude::*;
+        let class = |o: &Object| -> u8 {
+            let mut c = 0;
+            if !containers_path(o).is_empty() {
+                c |= Self::WORKLOAD;
+            }
+            if is_hpa(o) {
+                c |= Self::AUTOSCALER;
+            }
+            if o.id.group == "apps" && o.id.kind == "StatefulSet" {
+                c |= Self::STATEFULSET;
+            }
+            if is_stateful(o) {
+                c |= Self::STATEFUL;
+            }
+            c
+        };
+        let classes: Vec<u8> = if parallel {
+            inventory.objects.par_iter().map(class).collect()
+        } else {
+            inventory.objects.iter().map(class).collect()
+        };
+        let mut by = ByKind::default();
+        for (i, c) in classes.into_iter().enumerate() {
+            let idx = ObjectIdx(i);
+            for (bit, list) in [
+                (Self::WORKLOAD, &mut by.workloads),
+                (Self::AUTOSCALER, &mut by.autoscalers),
+                (Self::STATEFULSET, &mut by.statefulsets),
+                (Self::STATEFUL, &mut by.stateful),
+            ] {
+                if c & bit != 0 {
+                    list.push(idx);
+                }
+            }
+        }
+        by
+    }
+}
+
+/// Each object of `list` with its index, in the list's order.
+pub fn each<'a>(
+    inventory: &'a Inventory,
+    list: &'a [ObjectIdx],
+) -> impl Iterator<Item = (ObjectIdx, &'a Object)> + 'a {
+    list.iter().map(|&i| (i, inventory.object(i)))
 }
 
 /// A container's `name`, for messages.
