@@ -175,19 +175,24 @@ pub(crate) fn write_tree(
     dest: &Path,
     known: &(dyn Fn(&[u8]) -> Option<std::sync::Arc<str>> + Sync),
 ) -> Result<(), Error> {
-    use std::io::{BufRead, BufReader, Read, Write};
+    let listed = list_tree(top, commit, dest)?;
+    fill_tree(top, commit, dest, &listed, known)
+}
 
+/// A revision's tree as git lists it, its directories (and submodules' empty directories)
+/// already made under the destination: what [`fill_tree`] writes the files of. Listing needs
+/// nothing of the files at hand, so it can run while they are read.
+pub(crate) struct ListedTree {
+    listing: Vec<u8>,
+}
+
+/// The first half of [`write_tree`]: lists `commit`'s tree and makes its directories in `dest`.
+pub(crate) fn list_tree(top: &Path, commit: &str, dest: &Path) -> Result<ListedTree, Error> {
     let listing = git_bytes(top, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
     let entries = tree_entries(&listing)?;
-    let mut blobs: Vec<(&TreeEntry<'_>, std::path::PathBuf)> = Vec::new();
     let mut made: Option<std::path::PathBuf> = None;
     for entry in &entries {
-        let path = below(dest, entry.path).ok_or_else(|| {
-            Error::Git(format!(
-                "cannot extract `{commit}`: the path `{}` leaves the tree",
-                entry.shown()
-            ))
-        })?;
+        let path = entry_path(commit, dest, entry)?;
         // Entries come directory by directory: most share the previous one's parent.
         if let Some(parent) = path.parent()
             && made.as_deref() != Some(parent)
@@ -195,12 +200,44 @@ pub(crate) fn write_tree(
             std::fs::create_dir_all(parent).map_err(|e| write_error(entry, &e))?;
             made = Some(parent.to_path_buf());
         }
-        match (entry.mode, entry.kind) {
-            ("160000", "commit") => {
-                std::fs::create_dir(&path).map_err(|e| write_error(entry, &e))?
-            }
-            (_, "blob") => blobs.push((entry, path)),
-            _ => {}
+        if let ("160000", "commit") = (entry.mode, entry.kind) {
+            std::fs::create_dir(&path).map_err(|e| write_error(entry, &e))?;
+        }
+    }
+    drop(entries);
+    Ok(ListedTree { listing })
+}
+
+/// Where `entry` goes below `dest`: refused when its path would leave it.
+fn entry_path(
+    commit: &str,
+    dest: &Path,
+    entry: &TreeEntry<'_>,
+) -> Result<std::path::PathBuf, Error> {
+    below(dest, entry.path).ok_or_else(|| {
+        Error::Git(format!(
+            "cannot extract `{commit}`: the path `{}` leaves the tree",
+            entry.shown()
+        ))
+    })
+}
+
+/// The second half of [`write_tree`]: writes the files (and links) of the tree `listed` holds
+/// into `dest`, whose directories [`list_tree`] made.
+pub(crate) fn fill_tree(
+    top: &Path,
+    commit: &str,
+    dest: &Path,
+    listed: &ListedTree,
+    known: &(dyn Fn(&[u8]) -> Option<std::sync::Arc<str>> + Sync),
+) -> Result<(), Error> {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let entries = tree_entries(&listed.listing)?;
+    let mut blobs: Vec<(&TreeEntry<'_>, std::path::PathBuf)> = Vec::new();
+    for entry in &entries {
+        if entry.kind == "blob" {
+            blobs.push((entry, entry_path(commit, dest, entry)?));
         }
     }
     // Identical files are one blob (often, in a repository of similar Applications): each blob
@@ -215,23 +252,33 @@ pub(crate) fn write_tree(
         groups[g].1.push(i);
     }
     // The blobs whose bytes are at hand (each path's bytes hashed at most once: a path is in
-    // one group), written first; git is asked for the others only.
-    let mut links: Vec<(&TreeEntry<'_>, &std::path::PathBuf, Vec<u8>)> = Vec::new();
+    // one group) are written on every core, git being asked for the others only. Each group
+    // writes its own paths (their directories exist already); the links and the first error
+    // are taken in group order, so what is written and said does not depend on the threads.
+    let written: Vec<Option<std::io::Result<WrittenLinks<'_>>>> = {
+        use rayon::prelude::*;
+        groups
+            .par_iter()
+            .map(|(object, members)| {
+                let held = members
+                    .iter()
+                    .filter_map(|&m| known(blobs[m].0.path))
+                    .find(|bytes| blob_name(bytes.as_bytes()).as_deref() == Some(*object))?;
+                let members: Vec<&(&TreeEntry<'_>, std::path::PathBuf)> =
+                    members.iter().map(|&m| &blobs[m]).collect();
+                let mut links = Vec::new();
+                Some(write_blob(&mut held.as_bytes(), &members, &mut links).map(|()| links))
+            })
+            .collect()
+    };
+    let mut links: WrittenLinks<'_> = Vec::new();
     let mut from_git: Vec<&(&str, Vec<usize>)> = Vec::new();
-    for group in &groups {
-        let (object, members) = group;
-        let held = members
-            .iter()
-            .filter_map(|&m| known(blobs[m].0.path))
-            .find(|bytes| blob_name(bytes.as_bytes()).as_deref() == Some(*object));
-        let Some(bytes) = held else {
-            from_git.push(group);
-            continue;
-        };
-        let members: Vec<&(&TreeEntry<'_>, std::path::PathBuf)> =
-            members.iter().map(|&m| &blobs[m]).collect();
-        write_blob(&mut bytes.as_bytes(), &members, &mut links)
-            .map_err(|e| write_error(members[0].0, &e))?;
+    for (group, written) in groups.iter().zip(written) {
+        match written {
+            None => from_git.push(group),
+            Some(Ok(mut more)) => links.append(&mut more),
+            Some(Err(e)) => return Err(write_error(blobs[group.1[0]].0, &e)),
+        }
     }
     if from_git.is_empty() {
         return write_links(links);
@@ -311,8 +358,11 @@ pub(crate) fn write_tree(
     write_links(links)
 }
 
+/// The links of a revision still to write: each entry, its path, and the link's target.
+type WrittenLinks<'e> = Vec<(&'e TreeEntry<'e>, &'e std::path::PathBuf, Vec<u8>)>;
+
 /// Writes the links of a revision, after every file (so that no file is written through one).
-fn write_links(links: Vec<(&TreeEntry<'_>, &std::path::PathBuf, Vec<u8>)>) -> Result<(), Error> {
+fn write_links(links: WrittenLinks<'_>) -> Result<(), Error> {
     for (entry, path, target) in links {
         use std::os::unix::ffi::OsStrExt;
         std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), path)

@@ -81,11 +81,49 @@ fn materialize(
         let path = std::str::from_utf8(path).ok()?;
         known.get(path).cloned()
     };
-    crate::git::write_tree(top, commit, materialized.dir.path(), &known).map_err(|e| match e {
+    crate::git::write_tree(top, commit, materialized.dir.path(), &known)
+        .map_err(|e| extracting(rev, e))?;
+    Ok(materialized)
+}
+
+/// [`materialize`] in two halves, the first: a new temporary directory with `commit`'s tree listed and
+/// its directories made (`git::list_tree`), which needs nothing of the working tree's files.
+fn list_revision(
+    top: &Path,
+    rev: &str,
+    commit: &str,
+) -> Result<(Materialized, crate::git::ListedTree), Error> {
+    let materialized = Materialized {
+        dir: scratch_dir()
+            .map_err(|e| Error::Git(format!("cannot create a temporary directory: {e}")))?,
+    };
+    let listed = crate::git::list_tree(top, commit, materialized.dir.path())
+        .map_err(|e| extracting(rev, e))?;
+    Ok((materialized, listed))
+}
+
+/// [`materialize`]'s second half: the files of the listed revision written.
+fn fill_revision(
+    top: &Path,
+    rev: &str,
+    commit: &str,
+    (materialized, listed): (&Materialized, &crate::git::ListedTree),
+    known: &HeadTexts,
+) -> Result<(), Error> {
+    let known = |path: &[u8]| {
+        let path = std::str::from_utf8(path).ok()?;
+        known.get(path).cloned()
+    };
+    crate::git::fill_tree(top, commit, materialized.dir.path(), listed, &known)
+        .map_err(|e| extracting(rev, e))
+}
+
+/// A git error met extracting `rev`, saying so.
+fn extracting(rev: &str, e: Error) -> Error {
+    match e {
         Error::Git(why) => Error::Git(format!("cannot extract `{rev}`: {why}")),
         other => other,
-    })?;
-    Ok(materialized)
+    }
 }
 
 /// The scan of a materialised revision, with files named `label` + path.
@@ -372,16 +410,18 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     // The revisions are written out of git (on threads of their own: mostly waiting on git and
     // the file system) while the head's files are loaded; then the head is rendered while the
     // base is loaded, taking the head's parses, and rendered.
+    let written = |rev: &str, tree: Materialized| -> Result<(Scan, Materialized), Error> {
+        let checkout = Checkout {
+            top: tree.dir.path().to_path_buf(),
+            origin: origin.clone(),
+        };
+        let scan = side(tree.dir.path().join(&sub), label(rev), checkout)?;
+        crate::stage_mark(&format!("diff: {rev} written from git"));
+        Ok((scan, tree))
+    };
     let revision =
         |rev: &str, commit: &str, known: &HeadTexts| -> Result<(Scan, Materialized), Error> {
-            let tree = materialize(&top, rev, commit, known)?;
-            let checkout = Checkout {
-                top: tree.dir.path().to_path_buf(),
-                origin: origin.clone(),
-            };
-            let scan = side(tree.dir.path().join(&sub), label(rev), checkout)?;
-            crate::stage_mark(&format!("diff: {rev} written from git"));
-            Ok((scan, tree))
+            written(rev, materialize(&top, rev, commit, known)?)
         };
     let none = HeadTexts::new();
     let built = match (&opts.head, &head_commit) {
@@ -410,15 +450,27 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         // The working tree: its files are loaded first, and the base is written taking the
         // bytes of every file the head read that are the base's blob's (most files, in a
         // review), git giving the rest, while the head is rendered.
+        // The base's tree is listed and its directories made while the head's files are read.
         _ => {
-            let head_sources = head_scan.load(&config, None)?;
+            let (head_sources, listed) = std::thread::scope(|s| {
+                let listing = s.spawn(|| list_revision(&top, base_rev, &base_commit));
+                let head = head_scan.load(&config, None);
+                let listed = listing
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (head, listed)
+            });
+            let head_sources = head_sources?;
             let known: HeadTexts = head_sources
                 .iter()
                 .filter(|(_, f)| f.read_problem.is_none())
                 .map(|(_, f)| (format!("{sub_label}{}", f.rel), f.text.clone()))
                 .collect();
-            let base =
-                || revision(base_rev, &base_commit, &known).map(|(scan, tree)| (scan, Some(tree)));
+            let base = || {
+                let (tree, listed) = listed?;
+                fill_revision(&top, base_rev, &base_commit, (&tree, &listed), &known)?;
+                written(base_rev, tree).map(|(scan, tree)| (scan, Some(tree)))
+            };
             let (base, head) =
                 inventories(base, (&head_scan, head_sources), &config, &opts.render)?;
             Ok((base, (head, head_scan.clone(), None)))
