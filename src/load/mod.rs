@@ -1382,6 +1382,16 @@ mod tests {
     /// would: with a `yaml-nodes` budget for two of three files, the third meets its end with or
     /// without the parses of a load that had no such budget, and every file ends the same. (Were
     /// a taken parse not charged, the third would be taken whole and hold no finding.)
+    /// The nodes of every document a load parsed.
+    fn nodes_of(sources: &Sources) -> usize {
+        sources
+            .iter()
+            .flat_map(|(_, f)| &f.documents)
+            .filter_map(|d| d.root.as_deref())
+            .map(yaml::node_count)
+            .sum()
+    }
+
     #[test]
     fn a_taken_parse_is_charged_to_the_run_budget() {
         let tmp = tempfile::tempdir().expect("tmp");
@@ -1391,13 +1401,7 @@ mod tests {
             write(dir, name, doc.as_bytes());
         }
         let unbounded = load(&[dir.to_path_buf()], dir, dir, &LoadOptions::default());
-        let one: usize = unbounded
-            .iter()
-            .flat_map(|(_, f)| &f.documents)
-            .filter_map(|d| d.root.as_deref())
-            .map(yaml::node_count)
-            .sum::<usize>()
-            / 3;
+        let one = nodes_of(&unbounded) / 3;
         let opts = LoadOptions {
             run_nodes: 2 * one,
             ..LoadOptions::default()
@@ -1590,12 +1594,7 @@ mod tests {
             }
         }
         let whole = load(&[dir.to_path_buf()], dir, dir, &LoadOptions::default());
-        let all: usize = whole
-            .iter()
-            .flat_map(|(_, f)| &f.documents)
-            .filter_map(|d| d.root.as_deref())
-            .map(yaml::node_count)
-            .sum();
+        let all = nodes_of(&whole);
         let opts = LoadOptions {
             run_nodes: all / 3 + 1,
             ..LoadOptions::default()
@@ -1639,26 +1638,17 @@ mod tests {
         let names = |s: &Sources| -> Vec<String> { s.iter().map(|(_, f)| f.rel.clone()).collect() };
         let want = ["a-b/x.yaml", "a.b/x.yaml", "a.yaml", "a/x.yaml"];
         let one = load(&[dir.to_path_buf()], dir, dir, &LoadOptions::default());
-        assert_eq!(names(&one), want);
-        assert_eq!(
-            (one.counts.seen, one.counts.parsed),
-            (6, 4),
-            "{:?}",
-            one.counts
-        );
         let twice = load(
             &[dir.to_path_buf(), dir.join("a"), dir.join("a.yaml")],
             dir,
             dir,
             &LoadOptions::default(),
         );
-        assert_eq!(names(&twice), want);
-        assert_eq!(
-            (twice.counts.seen, twice.counts.parsed),
-            (6, 4),
-            "{:?}",
-            twice.counts
-        );
+        for sources in [&one, &twice] {
+            assert_eq!(names(sources), want);
+            let counts = &sources.counts;
+            assert_eq!((counts.seen, counts.parsed), (6, 4), "{counts:?}");
+        }
     }
 
     #[test]
