@@ -255,21 +255,38 @@ pub(crate) fn fill_tree(
     // one group) are written on every core, git being asked for the others only. Each group
     // writes its own paths (their directories exist already); the links and the first error
     // are taken in group order, so what is written and said does not depend on the threads.
-    let written: Vec<Option<std::io::Result<WrittenLinks<'_>>>> = {
+    let write_held = |(object, members): &(&str, Vec<usize>)| {
+        let held = members
+            .iter()
+            .filter_map(|&m| known(blobs[m].0.path))
+            .find(|bytes| blob_name(bytes.as_bytes()).as_deref() == Some(*object))?;
+        let members: Vec<&(&TreeEntry<'_>, std::path::PathBuf)> =
+            members.iter().map(|&m| &blobs[m]).collect();
+        let mut links = Vec::new();
+        Some(write_blob(&mut held.as_bytes(), &members, &mut links).map(|()| links))
+    };
+    // A crafted tree may list one path twice (git's fsck refuses it, `ls-tree` lists it): two
+    // groups would then race to create the same file, and which one fails (and the path the
+    // error names) would be the scheduler's. Such a tree is written one group at a time, in
+    // group order, up to its first error, as before the writes were parallel.
+    let listed_twice = {
+        let mut seen = std::collections::HashSet::with_capacity(blobs.len());
+        blobs.iter().any(|(entry, _)| !seen.insert(entry.path))
+    };
+    let written: Vec<Option<std::io::Result<WrittenLinks<'_>>>> = if listed_twice {
+        let mut written = Vec::with_capacity(groups.len());
+        for group in &groups {
+            let one = write_held(group);
+            let failed = matches!(one, Some(Err(_)));
+            written.push(one);
+            if failed {
+                break;
+            }
+        }
+        written
+    } else {
         use rayon::prelude::*;
-        groups
-            .par_iter()
-            .map(|(object, members)| {
-                let held = members
-                    .iter()
-                    .filter_map(|&m| known(blobs[m].0.path))
-                    .find(|bytes| blob_name(bytes.as_bytes()).as_deref() == Some(*object))?;
-                let members: Vec<&(&TreeEntry<'_>, std::path::PathBuf)> =
-                    members.iter().map(|&m| &blobs[m]).collect();
-                let mut links = Vec::new();
-                Some(write_blob(&mut held.as_bytes(), &members, &mut links).map(|()| links))
-            })
-            .collect()
+        groups.par_iter().map(write_held).collect()
     };
     let mut links: WrittenLinks<'_> = Vec::new();
     let mut from_git: Vec<&(&str, Vec<usize>)> = Vec::new();
@@ -492,6 +509,84 @@ mod tests {
         let read = |rel: &str| std::fs::read_to_string(dest.path().join(rel)).expect("read");
         assert_eq!(read("held.yaml"), held);
         assert_eq!(read("other.yaml"), other);
+    }
+
+    // A crafted tree that lists one path twice (git's fsck refuses it; `hash-object
+    // --literally` writes it and `ls-tree` lists it) is written one group at a time, as before
+    // the blobs were written on every core: the second copy of the path is the error, named the
+    // same on every run, and nothing after it is written. (With the groups written in parallel,
+    // the two groups raced for `z.yaml`, the error named `a.yaml` when the first lost, and
+    // `zz.yaml`, after the error, was written: the last assertion failed on every run.)
+    #[test]
+    fn a_tree_that_lists_a_path_twice_fails_the_same_on_every_run() {
+        let repo = tempfile::tempdir().expect("tmp");
+        run_git(repo.path(), &["init", "--quiet"]);
+        let texts = ["kind: One\n", "kind: Two\n", "kind: Last\n"];
+        let blob = |text: &str| -> Vec<u8> {
+            let file = repo.path().join("blob");
+            std::fs::write(&file, text).expect("write");
+            let name = git(repo.path(), &["hash-object", "-w", "blob"]).expect("blob");
+            (0..name.len() / 2)
+                .map(|i| u8::from_str_radix(&name[2 * i..2 * i + 2], 16).expect("hex"))
+                .collect()
+        };
+        let (one, two, last) = (blob(texts[0]), blob(texts[1]), blob(texts[2]));
+        let mut tree = Vec::new();
+        for (name, object) in [
+            ("a.yaml", &one),
+            ("z.yaml", &one),
+            ("z.yaml", &two),
+            ("zz.yaml", &last),
+        ] {
+            tree.extend_from_slice(format!("100644 {name}\0").as_bytes());
+            tree.extend_from_slice(object);
+        }
+        std::fs::write(repo.path().join("tree"), &tree).expect("write");
+        let tree = git(
+            repo.path(),
+            &["hash-object", "-t", "tree", "-w", "--literally", "tree"],
+        )
+        .expect("tree");
+        let commit = git(
+            repo.path(),
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "commit-tree",
+                &tree,
+                "-m",
+                "crafted",
+            ],
+        )
+        .expect("commit");
+        // Every blob's bytes at hand: every group is written without git.
+        let known = |path: &[u8]| -> Option<std::sync::Arc<str>> {
+            match path {
+                b"a.yaml" => Some(texts[0].into()),
+                b"z.yaml" => Some(texts[1].into()),
+                b"zz.yaml" => Some(texts[2].into()),
+                _ => None,
+            }
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .expect("pool");
+        for _ in 0..20 {
+            let dest = tempfile::tempdir().expect("tmp");
+            let error = pool
+                .install(|| write_tree(repo.path(), &commit, dest.path(), &known))
+                .expect_err("a path listed twice");
+            assert!(
+                error
+                    .to_string()
+                    .contains("cannot write `z.yaml` of the revision"),
+                "{error}"
+            );
+            assert!(!dest.path().join("zz.yaml").exists());
+        }
     }
 
     // The copies of one blob are written once and hard-linked (performance, issue 12: a
