@@ -1744,3 +1744,67 @@ fn links_in_the_base_are_links_and_lead_nowhere() {
     );
     s.assert_clean("a base with links");
 }
+
+/// `TMPDIR` inside the checkout (`tmp/` below the compared directory): the base's directories
+/// are made there, and the head's walk of the working tree must never meet them. Here an
+/// ApplicationSet generates an Application per directory of `tmp/`: the head holds exactly the
+/// one the tree has, on every run. (When the base's directories were made while the head's
+/// files were read, the walk met the extraction `manifest-guard-<pid>-…` in about half the
+/// runs, and the head gained an Application named after it.)
+#[test]
+fn a_tmpdir_inside_the_checkout_is_not_read_as_the_head() {
+    let s = Sandbox::new();
+    s.write("tmp/kept/cm.yaml", &config_map("kept", &[("a", "1")]));
+    s.write(
+        "appset.yaml",
+        &format!(
+            "apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: per-dir
+  namespace: argocd
+spec:
+  goTemplate: true
+  generators:
+  - git:
+      repoURL: {REPO_URL}
+      revision: HEAD
+      directories:
+      - path: 'tmp/*'
+  template:
+    metadata:
+      name: 'dir-{{{{.path.basename}}}}'
+    spec:
+      project: default
+      source:
+        repoURL: {REPO_URL}
+        path: '{{{{.path.path}}}}'
+      destination:
+        name: in-cluster
+        namespace: dirs
+"
+        ),
+    );
+    for i in 0..100 {
+        s.write(&format!("bulk/d{i:03}/cm.yaml"), &config_map("bulk", &[]));
+    }
+    s.commit("base");
+    s.write("tmp/kept/cm.yaml", &config_map("kept", &[("a", "2")]));
+    let tmp = s.repo().join("tmp");
+    for _ in 0..8 {
+        let out = run_with_tmpdir(
+            &s.repo(),
+            &tmp,
+            &["diff", "--base", "HEAD", "--format", "json"],
+        );
+        assert!(out.code <= 1, "{}{}", out.stdout, out.stderr);
+        let v = json(&out);
+        assert_eq!(v["summary"]["applications"], 1, "{}", out.stdout);
+        assert_eq!(
+            change_rows(&v),
+            [row("modified", "in-cluster", "dir-kept", "kept")],
+            "{}",
+            out.stdout
+        );
+    }
+}

@@ -64,6 +64,26 @@ fn scratch_dir() -> std::io::Result<TempDir> {
     TempDir::new()
 }
 
+/// Whether [`scratch_dir`] may make its directory inside `root` (`TMPDIR` pointing into the
+/// checkout): a walk of `root` running meanwhile would then meet the revision's directories,
+/// or not, as the threads ran. Either place it may choose counts; a place that cannot be
+/// resolved counts as inside.
+fn scratch_may_be_inside(root: &Path) -> bool {
+    let Ok(root) = root.canonicalize() else {
+        return true;
+    };
+    let shm = Path::new("/dev/shm");
+    let mut places = vec![std::env::temp_dir()];
+    if std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
+        places.push(shm.to_path_buf());
+    }
+    places.iter().any(|place| {
+        place
+            .canonicalize()
+            .map_or(true, |place| place.starts_with(&root))
+    })
+}
+
 /// Extracts `commit` (which `rev` names) of the repository at `top` into a new temporary
 /// directory, from git's objects (`git::write_tree`: the blobs' own bytes, links written as
 /// links and never followed).
@@ -450,16 +470,23 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         // The working tree: its files are loaded first, and the base is written taking the
         // bytes of every file the head read that are the base's blob's (most files, in a
         // review), git giving the rest, while the head is rendered.
-        // The base's tree is listed and its directories made while the head's files are read.
+        // The base's tree is listed and its directories made while the head's files are read;
+        // after, when they may be made inside the tree the head's walk reads (`TMPDIR` in the
+        // checkout), so that the walk never meets them.
         _ => {
-            let (head_sources, listed) = std::thread::scope(|s| {
-                let listing = s.spawn(|| list_revision(&top, base_rev, &base_commit));
+            let (head_sources, listed) = if scratch_may_be_inside(&head_scan.root) {
                 let head = head_scan.load(&config, None);
-                let listed = listing
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (head, listed)
-            });
+                (head, list_revision(&top, base_rev, &base_commit))
+            } else {
+                std::thread::scope(|s| {
+                    let listing = s.spawn(|| list_revision(&top, base_rev, &base_commit));
+                    let head = head_scan.load(&config, None);
+                    let listed = listing
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (head, listed)
+                })
+            };
             let head_sources = head_sources?;
             let known: HeadTexts = head_sources
                 .iter()
