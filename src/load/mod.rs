@@ -757,6 +757,7 @@ fn read(
     }
     let parsed = yaml::parse_in_run(&file.text, opts.limits, Some(run));
     file.documents = parsed.documents;
+    file.run_peak = parsed.peak;
     file.yaml_error = parsed.error.or_else(|| array_of_manifests(&file));
     Ok(file)
 }
@@ -827,15 +828,23 @@ fn count(counts: &mut FileCounts, role: Role, file: Option<&SourceFile>) {
 /// Makes the run's node budget (`yaml-nodes`) fall on the same files whatever order the parallel
 /// reads finished in: files keep their nodes in display order while the budget lasts, and the
 /// first file past it (and any later one that does not fit what is left) is dropped with a
-/// finding at the node where the budget ran out. Only needed when a read hit the budget;
-/// memory stays within the budget plus one file's.
+/// finding at the node where the budget ran out. Each file ends as its parse with what the
+/// files before it left would end: a parse that counted more than that at once (`run_peak`:
+/// a file stopped by `yaml-nodes-per-file` or a syntax error holds fewer nodes than it
+/// counted) is parsed again, whether or not the budget happened to stop it. Only needed when a
+/// read hit the budget, or could have; memory stays within the budget plus one file's.
 fn settle_run_budget(files: &mut [SourceFile], opts: &LoadOptions) {
     let run_limited = |f: &SourceFile| {
         f.yaml_error
             .as_ref()
             .is_some_and(|e| e.kind == yaml::YamlErrorKind::RunNodeLimit)
     };
-    if !files.iter().any(run_limited) {
+    // A file holds at most what it counted: when all the counts fit together, every file fits
+    // what the files before it left.
+    let counted = files
+        .iter()
+        .fold(0usize, |sum, f| sum.saturating_add(f.run_peak));
+    if !files.iter().any(run_limited) && counted <= opts.run_nodes {
         return;
     }
     let held = |documents: &[Document]| -> usize {
@@ -848,7 +857,7 @@ fn settle_run_budget(files: &mut [SourceFile], opts: &LoadOptions) {
     let mut used = 0usize;
     for file in files.iter_mut() {
         let own = held(&file.documents);
-        if !run_limited(file) && used.saturating_add(own) <= opts.run_nodes {
+        if !run_limited(file) && used.saturating_add(own.max(file.run_peak)) <= opts.run_nodes {
             used += own;
             continue;
         }
@@ -858,6 +867,7 @@ fn settle_run_budget(files: &mut [SourceFile], opts: &LoadOptions) {
         let parsed = yaml::parse_in_run(&file.text, opts.limits, Some(&left));
         used += held(&parsed.documents);
         file.documents = parsed.documents;
+        file.run_peak = parsed.peak;
         file.yaml_error = parsed.error;
     }
 }
@@ -1390,6 +1400,74 @@ mod tests {
             .filter_map(|d| d.root.as_deref())
             .map(yaml::node_count)
             .sum()
+    }
+
+    /// The run's node budget ends each file the same way whatever order the parallel reads
+    /// took. Four files of 690 nodes come first in display order, and `a.yaml` (a small
+    /// document, then one past the 1,000-node `yaml-nodes-per-file`) last, with a `yaml-nodes`
+    /// of 3,000: what the four leave cannot hold what `a.yaml` counts before its own limit, so
+    /// it meets the run's. (Before, when `a.yaml` was read first its own limit stopped it, it
+    /// gave its nodes back, nothing met the run's budget and nothing was settled: the first
+    /// order said `NodeLimit`, the second `RunNodeLimit`, as the threads ran.)
+    #[test]
+    fn the_run_budget_ends_a_file_the_same_whichever_read_came_first() {
+        let cm = |name: &str, keys: usize| -> String {
+            let mut text =
+                format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n");
+            for k in 0..keys {
+                text.push_str(&format!("  k{k}: v\n"));
+            }
+            text
+        };
+        let mut texts: Vec<(String, String)> = (0..4)
+            .map(|i| (format!("{i}.yaml"), cm("f", 340)))
+            .collect();
+        texts.push((
+            "a.yaml".into(),
+            format!("{}---\n{}", cm("small", 2), cm("huge", 1500)),
+        ));
+        let opts = LoadOptions {
+            limits: yaml::Limits {
+                nodes: 1000,
+                ..yaml::Limits::default()
+            },
+            run_nodes: 3000,
+            ..LoadOptions::default()
+        };
+        let read_in = |order: &[usize]| -> Vec<String> {
+            let run = yaml::RunBudget::new(opts.run_nodes);
+            let mut read: Vec<Option<SourceFile>> = texts.iter().map(|_| None).collect();
+            for &i in order {
+                let (rel, text) = &texts[i];
+                let mut file = SourceFile::new(rel.clone(), rel.clone(), Arc::from(text.as_str()));
+                let parsed = yaml::parse_in_run(&file.text, opts.limits, Some(&run));
+                file.documents = parsed.documents;
+                file.run_peak = parsed.peak;
+                file.yaml_error = parsed.error;
+                read[i] = Some(file);
+            }
+            let mut files: Vec<SourceFile> = read.into_iter().flatten().collect();
+            settle_run_budget(&mut files, &opts);
+            files
+                .iter()
+                .map(|f| {
+                    let kind = f.yaml_error.as_ref().map(|e| &e.kind);
+                    format!("{} {} {kind:?}", f.rel, f.documents.len())
+                })
+                .collect()
+        };
+        let in_order = read_in(&[0, 1, 2, 3, 4]);
+        assert_eq!(in_order[4], "a.yaml 0 Some(RunNodeLimit)");
+        assert_eq!(
+            in_order[..4]
+                .iter()
+                .filter(|f| f.ends_with(" 1 None"))
+                .count(),
+            4
+        );
+        for order in [[4, 0, 1, 2, 3], [0, 4, 1, 2, 3], [3, 2, 1, 0, 4]] {
+            assert_eq!(read_in(&order), in_order, "{order:?}");
+        }
     }
 
     #[test]

@@ -287,6 +287,9 @@ pub struct SourceFile {
     /// For a tool's output (a file no one can open): where each of its documents came from, so
     /// that a finding on it is reported at a file of the tree.
     pub rendered: Option<Box<RenderedFrom>>,
+    /// For a file the walk parsed: the most nodes its parse counted against the run's
+    /// `yaml-nodes` budget at once ([`super::yaml::Parsed::peak`]).
+    pub run_peak: usize,
 }
 
 /// Where the documents of a tool's output came from.
@@ -344,6 +347,7 @@ impl SourceFile {
             root: 0,
             generated: false,
             rendered: None,
+            run_peak: 0,
         }
     }
 

@@ -689,6 +689,10 @@ pub struct Parsed {
     pub error: Option<YamlError>,
     /// Nodes the parse built (alias copies included); 0 when they were dropped.
     pub nodes: usize,
+    /// The most nodes the parse (any attempt of it) had counted against the run's budget at
+    /// once, up to where it stopped: a run with this many nodes left ends the parse the same
+    /// way, one with fewer runs out first (what `load::settle_run_budget` needs to know).
+    pub peak: usize,
 }
 
 /// The error and message for a node budget that ran out at `span`.
@@ -763,6 +767,8 @@ struct Builder<'a> {
     reserved: usize,
     /// Nodes taken from the run's budget in all.
     taken: usize,
+    /// `nodes` at the last count that passed both budgets ([`Parsed::peak`]).
+    passed: usize,
     run: Option<&'a RunBudget>,
     documents: Vec<Document>,
     doc_start: usize,
@@ -790,6 +796,7 @@ impl Builder<'_> {
         let nodes = self.nodes.saturating_add(n);
         if nodes <= self.limits.nodes && (self.run.is_none() || self.reserved >= n) {
             self.nodes = nodes;
+            self.passed = nodes;
             if self.run.is_some() {
                 self.reserved -= n;
             }
@@ -833,6 +840,7 @@ impl Builder<'_> {
             }
             self.reserved -= n;
         }
+        self.passed = self.nodes;
         Ok(())
     }
 
@@ -1137,6 +1145,7 @@ pub fn parse_in_run(text: &str, limits: Limits, run: Option<&RunBudget>) -> Pars
                 ),
             )),
             nodes: 0,
+            peak: 0,
         };
     }
     let mut parsed = parse_patched(text, limits, run);
@@ -1221,6 +1230,8 @@ fn flow_items_over(text: &str, limit: usize) -> Option<usize> {
 
 fn parse_patched(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
     let mut parsed = parse_once(text, limits, run);
+    // Each attempt counts against the run from nothing (the last one's nodes went back).
+    let mut peak = parsed.peak;
     let mut patched: Option<String> = None;
     let mut insertions = Insertions::default();
     for _ in 0..MAX_RETRIES {
@@ -1241,8 +1252,10 @@ fn parse_patched(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed 
             run.give_back(parsed.nodes);
         }
         parsed = parse_once(&fixed, limits, run);
+        peak = peak.max(parsed.peak);
         patched = Some(fixed);
     }
+    parsed.peak = peak;
     insertions.map_back(&mut parsed);
     parsed
 }
@@ -1462,6 +1475,7 @@ fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
         nodes: 0,
         reserved: 0,
         taken: 0,
+        passed: 0,
         run,
         documents: Vec::new(),
         doc_start: 0,
@@ -1512,6 +1526,7 @@ fn parse_once(text: &str, limits: Limits, run: Option<&RunBudget>) -> Parsed {
         documents,
         error,
         nodes,
+        peak: builder.passed,
     }
 }
 
