@@ -679,10 +679,43 @@ fn without_sandbox_paths(stderr: Vec<u8>, env: &[(OsString, OsString)]) -> Vec<u
         .into_bytes()
 }
 
-/// The end of a tool's stderr: the last 40 lines, at most 4 KiB, trimmed.
+/// The message of a line a Go tool logged through klog (`E1206 06:11:33.675337   11420
+/// run.go:72] "command failed" err="..."`, as some kubectl builds print a failed `kustomize`):
+/// the header holds the time and the process id, which differ from run to run, and the report
+/// must not. Any other line is kept whole.
+fn without_klog_header(line: &str) -> &str {
+    let b = line.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    // `Lmmdd hh:mm:ss.`: a level letter, the date, the time to the second.
+    let header = b.len() > 16
+        && matches!(b[0], b'I' | b'W' | b'E' | b'F')
+        && digits(1..5)
+        && b[5] == b' '
+        && digits(6..8)
+        && b[8] == b':'
+        && digits(9..11)
+        && b[11] == b':'
+        && digits(12..14)
+        && b[14] == b'.';
+    if !header {
+        return line;
+    }
+    // Then microseconds, spaces, the thread id, and `file:line] `.
+    let rest = line[15..].trim_start_matches(|c: char| c.is_ascii_digit());
+    let rest = rest.trim_start_matches(' ');
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    match rest.strip_prefix(' ').and_then(|r| r.split_once("] ")) {
+        Some((place, message)) if !place.is_empty() && !place.contains(' ') => message,
+        _ => line,
+    }
+}
+
+/// The end of a tool's stderr: the last 40 lines, at most 4 KiB, trimmed, klog's headers taken
+/// off ([`without_klog_header`]).
 pub(crate) fn trim_stderr(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text.trim().lines().collect();
+    let lines: Vec<&str> = text.trim().lines().map(without_klog_header).collect();
     let mut tail = lines[lines.len().saturating_sub(STDERR_LINES)..].join("\n");
     if tail.len() > STDERR_BYTES {
         let mut cut = tail.len() - STDERR_BYTES;
@@ -1239,6 +1272,30 @@ mod tests {
             Some(RenderError::Failed(m)) => assert!(m.contains("output over 100000 bytes"), "{m}"),
             other => panic!("expected Failed, got {other:?}"),
         }
+    }
+
+    // Some kubectl builds log a failed `kustomize` through klog: `E1206 06:11:33.675337   11420
+    // run.go:72] "command failed" err="..."` (seen with kubectl v1.32.4 on the corpus'
+    // gitops-standards-repo-template). The time and process id changed the report from run to
+    // run; the message alone is kept, and a line that only looks like a header stays whole.
+    #[test]
+    fn klog_headers_are_taken_off_a_tools_words() {
+        let stderr = "E1206 06:11:33.675337   11420 run.go:72] \"command failed\" err=\"accumulating resources: x\"\n\
+                      W0101 00:00:00.000001 7 warnings.go:70] two words\n\
+                      E1206 not a header] kept\n\
+                      Error: plain";
+        assert_eq!(
+            trim_stderr(stderr.as_bytes()),
+            "\"command failed\" err=\"accumulating resources: x\"\ntwo words\nE1206 not a header] kept\nError: plain"
+        );
+        assert_eq!(
+            without_klog_header("E1206 06:11:33.675337"),
+            "E1206 06:11:33.675337"
+        );
+        assert_eq!(
+            without_klog_header("I0102 03:04:05.6 9 a b] x"),
+            "I0102 03:04:05.6 9 a b] x"
+        );
     }
 
     #[test]
