@@ -1257,6 +1257,110 @@ fn a_kustomize_failure_names_files_as_the_repository_has_them() {
     assert_eq!(first, message());
 }
 
+// The sandbox's name (process id, counter, time) reached the report whenever `TMPDIR` was not
+// the path the tools print: a link (macOS's `/var/folders/…` is `/private/var/folders/…`), a
+// path with `//` or `.`, a relative one (every Kustomize build then failed). Kustomize inflating
+// a chart named its own temporary directory (a random number) and the Helm binary's path on this
+// machine; Helm named a value file by its copy (`<sandbox>/inputs/0`). The report of a run under
+// each `TMPDIR` is the same, and names files as the repository has them.
+#[test]
+fn the_report_is_the_same_under_any_tmpdir() {
+    let Some(tools) = with_kustomize() else {
+        return;
+    };
+    if tools.helm.is_none() && missing("helm") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    write(
+        &repo,
+        "app/kustomization.yaml",
+        "resources:\n- ../absent/base\n",
+    );
+    write(
+        &repo,
+        "inflate/kustomization.yaml",
+        "helmCharts:\n- name: inner\n  releaseName: inner\nhelmGlobals:\n  chartHome: charts\n",
+    );
+    write(
+        &repo,
+        "inflate/charts/inner/Chart.yaml",
+        "apiVersion: v2\nname: inner\nversion: 0.1.0\n",
+    );
+    write(&repo, "inflate/charts/inner/values.yaml", "{}\n");
+    write(
+        &repo,
+        "inflate/charts/inner/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ required \"a name\" .Values.name }}}\n",
+    );
+    write(
+        &repo,
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: chart\nversion: 0.1.0\n",
+    );
+    write(
+        &repo,
+        "chart/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    );
+    write(&repo, "chart/values-bad.yaml", "name: [unclosed\n");
+    write(
+        &repo,
+        "apps/chart.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: chart, namespace: argocd}\nspec:\n  project: p\n  source:\n    repoURL: https://example.com/r.git\n    path: chart\n    helm: {valueFiles: [values-bad.yaml]}\n  destination: {server: https://kubernetes.default.svc, namespace: chart}\n",
+    );
+    let real = tmp.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    std::os::unix::fs::symlink(&real, tmp.path().join("link")).unwrap();
+    std::fs::create_dir(repo.join("reltmp")).unwrap();
+    let run = |tmpdir: &std::ffi::OsStr| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_manifest-guard"));
+        cmd.args([
+            "check",
+            "--format",
+            "json",
+            "--select",
+            "render-failed",
+            ".",
+        ])
+        .current_dir(&repo)
+        .env("TMPDIR", tmpdir)
+        .env_remove("CI");
+        if let Some(helm) = &tools.helm {
+            cmd.arg("--helm").arg(helm);
+        }
+        if let Some(k) = tools.kustomize.as_ref().or(tools.kubectl.as_ref()) {
+            cmd.arg("--kustomize").arg(k);
+        }
+        let out = cmd.output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let plain = run(real.as_os_str());
+    for needle in [
+        "lstat absent: no such file",
+        "<sandbox>/kustomize-helm-*/",
+        "unable to run: 'helm template inner",
+        "failed to parse chart/values-bad.yaml:",
+    ] {
+        assert!(plain.contains(needle), "{needle}: {plain}");
+    }
+    assert!(!plain.contains("manifest-guard-"), "{plain}");
+    assert!(
+        !plain.contains(&tmp.path().display().to_string()),
+        "{plain}"
+    );
+    if let Some(helm) = &tools.helm {
+        assert!(!plain.contains(&helm.display().to_string()), "{plain}");
+    }
+    let link = tmp.path().join("link");
+    let dotted = format!("{}//./link/", tmp.path().display());
+    for tmpdir in [link.as_os_str(), dotted.as_ref(), "reltmp".as_ref()] {
+        assert_eq!(run(tmpdir), plain, "TMPDIR={tmpdir:?}");
+    }
+    assert_eq!(run(real.as_os_str()), plain);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The cache key
 

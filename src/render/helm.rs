@@ -170,7 +170,7 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
         });
     }
     let command = plan.command();
-    let out = tool::run(&tool::Run {
+    let mut out = tool::run(&tool::Run {
         program: helm,
         args,
         cwd: &chart,
@@ -180,6 +180,7 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
         max_memory: tools.max_memory,
     })?;
     if !out.status.success() {
+        out.stderr = repository_paths(plan, std::mem::take(&mut out.stderr));
         let stderr = tool::trim_stderr(&out.stderr);
         if stderr.contains("found in Chart.yaml, but missing in charts/ directory") {
             return Err(RenderError::NotRenderable(format!(
@@ -259,6 +260,58 @@ enum Word {
 enum Input {
     File { rel: String, real: PathBuf },
     Text(String),
+}
+
+/// Helm's words with the sandbox's files (as `tool::run` left them: `<sandbox>/chart/…`,
+/// `<sandbox>/inputs/0`) named as the repository has them: the chart's directory, a `file://`
+/// dependency's own directory for its copy in `charts/`, a value file as the command shows it
+/// (`failed to parse charts/app/values-prod.yaml`, not `<sandbox>/inputs/0`).
+fn repository_paths(plan: &Plan, stderr: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&stderr);
+    if !text.contains("<sandbox>/") {
+        return stderr;
+    }
+    let mut names: Vec<(String, &str)> = Vec::new();
+    for d in &plan.dependencies {
+        names.push((format!("<sandbox>/chart/{}", d.dest), d.dir.as_str()));
+    }
+    names.push(("<sandbox>/chart".to_string(), plan.chart_dir.as_str()));
+    for word in &plan.words {
+        if let Word::File { input, shown, .. } = word {
+            names.push((format!("<sandbox>/inputs/{input}"), shown.as_str()));
+        }
+    }
+    // The longest first: a dependency's copy is below the chart's.
+    names.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+    let mut text = text.into_owned();
+    for (from, to) in &names {
+        text = replace_path(&text, from, to);
+    }
+    text.into_bytes()
+}
+
+/// `text` with the path `from` (where it is a whole path or a directory of one) as `to`; an
+/// empty `to` is the scanned root: `from/x` becomes `x`, `from` alone `.`.
+fn replace_path(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(from) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + from.len()..];
+        match after.chars().next() {
+            Some(c) if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') => {
+                out.push_str(from);
+                rest = after;
+            }
+            Some('/') if to.is_empty() => rest = &after[1..],
+            _ => {
+                out.push_str(if to.is_empty() { "." } else { to });
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What a render needs, decided before anything runs.
@@ -804,6 +857,32 @@ fn find_subchart(root: &Path, parent: &str, name: &str) -> Subchart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Helm names a value file it cannot parse by its copy in the sandbox (`failed to parse
+    // <sandbox>/inputs/0`): the report names it as the command line and the repository do.
+    #[test]
+    fn sandbox_paths_become_the_repositorys() {
+        assert_eq!(
+            replace_path(
+                "parse <sandbox>/inputs/1: x; <sandbox>/inputs/10; <sandbox>/inputs/1/",
+                "<sandbox>/inputs/1",
+                "charts/a/v.yaml"
+            ),
+            "parse charts/a/v.yaml: x; <sandbox>/inputs/10; charts/a/v.yaml/"
+        );
+        assert_eq!(
+            replace_path(
+                "<sandbox>/chart/templates/a.yaml in <sandbox>/chart",
+                "<sandbox>/chart",
+                ""
+            ),
+            "templates/a.yaml in ."
+        );
+        assert_eq!(
+            replace_path("<sandbox>/charts/a", "<sandbox>/chart", "c"),
+            "<sandbox>/charts/a"
+        );
+    }
 
     #[test]
     fn commas_are_escaped_outside_lists() {

@@ -102,7 +102,7 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
         if plan.helm { " --enable-helm" } else { "" }
     ));
     let command = command.join(" && ");
-    let out = tool::run(&tool::Run {
+    let mut out = tool::run(&tool::Run {
         program: &program.path,
         args,
         cwd: &tree_dir,
@@ -111,6 +111,11 @@ pub(crate) fn run(plan: &Plan, tools: &Tools) -> Result<Rendered, RenderError> {
         max_output: tools.max_output,
         max_memory: tools.max_memory,
     })?;
+    // Kustomize names the Helm it ran by the path it was given (`unable to run: '/opt/…/helm
+    // template …' (is '/opt/…/helm' installed?)`): a path of this machine, not of the repository.
+    if let Some(helm) = tools.helm.as_ref().filter(|_| plan.helm) {
+        out.stderr = tool::with_program_named(std::mem::take(&mut out.stderr), helm, "helm");
+    }
     if !out.status.success() {
         return Err(tool::failure(&command, &out, &plan.tree));
     }

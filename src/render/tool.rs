@@ -397,20 +397,39 @@ pub(crate) fn tool_version(path: &Path) -> String {
 
 /// A directory only this process can enter, removed on drop (and by the interrupt handler: see
 /// `scratch`).
-pub(crate) struct TempDir(crate::scratch::TempDir);
+///
+/// Its path is the resolved one (no links, no `.` or `//`, absolute): the tools name files by
+/// the path they resolve (`evalsymlink failure on '/private/var/…'` where `TMPDIR` is the link
+/// `/var/…`, as on macOS), and a message must name the sandbox as `without_sandbox_paths`
+/// finds it, else the directory's name (process id, counter, time) reaches the report.
+pub(crate) struct TempDir {
+    /// Held for its removal on drop.
+    _dir: crate::scratch::TempDir,
+    resolved: PathBuf,
+}
 
 impl TempDir {
     pub fn new() -> Result<TempDir, RenderError> {
-        crate::scratch::TempDir::new().map(TempDir).map_err(|e| {
+        let dir = crate::scratch::TempDir::new().map_err(|e| {
             RenderError::Failed(format!(
                 "cannot create a temporary directory in {}: {e}",
                 std::env::temp_dir().display()
             ))
+        })?;
+        let resolved = dir.path().canonicalize().map_err(|e| {
+            RenderError::Failed(format!(
+                "cannot resolve the temporary directory made in {}: {e}",
+                std::env::temp_dir().display()
+            ))
+        })?;
+        Ok(TempDir {
+            _dir: dir,
+            resolved,
         })
     }
 
     pub fn path(&self) -> &Path {
-        self.0.path()
+        &self.resolved
     }
 }
 
@@ -442,6 +461,9 @@ pub(crate) fn sandbox_env(tmp: &Path) -> Vec<(OsString, OsString)> {
         ("HELM_REPOSITORY_CACHE".into(), sub("cache/helm/repository")),
         ("KUSTOMIZE_PLUGIN_HOME".into(), sub("kustomize-plugins")),
         ("GIT_TERMINAL_PROMPT".into(), "0".into()),
+        // A Go tool that panics prints its message without the goroutines' stacks, whose
+        // addresses differ from run to run (`trim_stderr` drops a dump that still comes).
+        ("GOTRACEBACK".into(), "none".into()),
         ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
         ("NO_PROXY".into(), "".into()),
         ("no_proxy".into(), "".into()),
@@ -674,9 +696,55 @@ fn without_sandbox_paths(stderr: Vec<u8>, env: &[(OsString, OsString)]) -> Vec<u
     if !text.contains(home) {
         return stderr;
     }
-    text.replace(&format!("{home}/tree/"), "")
-        .replace(home, "<sandbox>")
-        .into_bytes()
+    let text = text
+        .replace(&format!("{home}/tree/"), "")
+        .replace(home, "<sandbox>");
+    without_temp_names(&text).into_bytes()
+}
+
+/// `stderr` with the program at `path` named `name`: a tool that names another it ran (Kustomize
+/// its Helm) names it by the path it was given, which is this machine's.
+pub(crate) fn with_program_named(stderr: Vec<u8>, path: &Path, name: &str) -> Vec<u8> {
+    let Some(path) = path.to_str().filter(|p| p.len() > 1 && *p != name) else {
+        return stderr;
+    };
+    let text = String::from_utf8_lossy(&stderr);
+    if !text.contains(path) {
+        return stderr;
+    }
+    text.replace(path, name).into_bytes()
+}
+
+/// A directory or file a tool made in the sandbox with Go's `os.MkdirTemp` or `os.CreateTemp`
+/// has a random number in its name (`<sandbox>/kustomize-helm-2395599683/…`, where Kustomize
+/// inflates a chart): the number becomes `*`. The sandbox's own entries (`tree`, `chart`,
+/// `inputs`, the Helm and XDG homes) have no digits in their names.
+fn without_temp_names(text: &str) -> String {
+    const SANDBOX: &str = "<sandbox>/";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(SANDBOX) {
+        let (before, after) = rest.split_at(at + SANDBOX.len());
+        out.push_str(before);
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(after.len());
+        let mut digits = false;
+        for c in after[..end].chars() {
+            if c.is_ascii_digit() {
+                if !digits {
+                    out.push('*');
+                }
+                digits = true;
+            } else {
+                out.push(c);
+                digits = false;
+            }
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The message of a line a Go tool logged through klog (`E1206 06:11:33.675337   11420
@@ -711,11 +779,103 @@ fn without_klog_header(line: &str) -> &str {
     }
 }
 
+/// Whether a line, indentation aside (klog indents a multi-line value with tabs), is part of the
+/// stack dump a Go program prints when it crashes: `goroutine 7 [running]:`, a frame
+/// `pkg.(*T).f(0xc000123456, …)` with its `\t/src/file.go:12 +0x1d fp=0x… sp=0x… pc=0x…`,
+/// `created by … in goroutine 1`, `...additional frames elided...`. The addresses, goroutine
+/// numbers and the goroutines dumped differ from run to run (and with the build), so the
+/// report keeps the panic's message, not its dump.
+fn is_go_trace_line(line: &str) -> bool {
+    let l = line.trim();
+    let goroutine_header = is_goroutine_header(l);
+    let source_line = l.starts_with('/') || l.contains(".go:") || l.contains(".s:");
+    // `main.main()`, `panic({0x1d2e3c0?, 0x3b4a5c0?})`, `pkg.(*T).f(0xc000123456, 0x3)`.
+    let frame = l.ends_with(')')
+        && l.split_once('(')
+            .is_some_and(|(name, _)| !name.is_empty() && !name.contains(char::is_whitespace));
+    goroutine_header
+        || (source_line && (l.contains(" +0x") || l.ends_with(|c: char| c.is_ascii_digit())))
+        || frame
+        || l.starts_with("created by ")
+        || (l.starts_with("...") && l.ends_with("elided..."))
+}
+
+/// `goroutine 7 [running]:`, `goroutine 1 gp=0xc000002380 m=0 mp=0x3fd4c00 [running]:`.
+fn is_goroutine_header(l: &str) -> bool {
+    l.strip_prefix("goroutine ").is_some_and(|r| {
+        let n = r.split(' ').next().unwrap_or("");
+        !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit())
+            && r.contains(" [")
+            && r.ends_with("]:")
+    })
+}
+
+/// The lines of a tool's stderr without a Go stack dump (see [`is_go_trace_line`]): from a
+/// `goroutine N [state]:` header, the dump's lines and the blank lines between its goroutines
+/// become one `[Go stack trace omitted]`; what follows the dump stays. A crash's addresses
+/// outside the dump (`[signal SIGSEGV: … addr=0x18 pc=0x1c4f2b3]`, `runtime: sp=0x… stack=[…]`)
+/// become `0x…`.
+fn without_go_traces<'a>(lines: &[&'a str]) -> Vec<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow;
+    let mut out: Vec<Cow<'a, str>> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if is_goroutine_header(line.trim()) {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            let mut end = i + 1;
+            while end < lines.len()
+                && (lines[end].trim().is_empty() || is_go_trace_line(lines[end]))
+            {
+                end += 1;
+            }
+            // Blank lines the dump ended with belong to what follows.
+            while end > i + 1 && lines[end - 1].trim().is_empty() {
+                end -= 1;
+            }
+            out.push(Cow::Owned(format!("{indent}[Go stack trace omitted]")));
+            i = end;
+            continue;
+        }
+        let t = line.trim_start();
+        if t.starts_with("[signal ") || t.starts_with("runtime: ") {
+            out.push(Cow::Owned(without_hex_addresses(line)));
+        } else {
+            out.push(Cow::Borrowed(line));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `0x` and the hex digits after it, each such number as `0x…`.
+fn without_hex_addresses(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find("0x") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let end = after
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(after.len());
+        if end == 0 {
+            out.push_str("0x");
+        } else {
+            out.push_str("0x…");
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The end of a tool's stderr: the last 40 lines, at most 4 KiB, trimmed, klog's headers taken
-/// off ([`without_klog_header`]).
+/// off ([`without_klog_header`]), a Go stack dump left out ([`without_go_traces`]).
 pub(crate) fn trim_stderr(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = text.trim().lines().map(without_klog_header).collect();
+    let lines = without_go_traces(&lines);
     let mut tail = lines[lines.len().saturating_sub(STDERR_LINES)..].join("\n");
     if tail.len() > STDERR_BYTES {
         let mut cut = tail.len() - STDERR_BYTES;
@@ -1298,6 +1458,59 @@ mod tests {
         );
     }
 
+    // A Go tool that crashes prints a stack dump whose goroutine numbers and addresses differ
+    // from run to run (heap addresses, a position-independent build's pc): the panic's message
+    // stays, the dump is one line, the crash header's addresses are `0x…`, and what follows the
+    // dump (Kustomize's words about the Helm it ran, klog's closing `>`) stays.
+    #[test]
+    fn a_go_stack_dump_is_left_out_of_a_tools_words() {
+        let dump = |goroutine: u32, address: &str| {
+            format!(
+                "panic: runtime error: invalid memory address or nil pointer dereference\n\
+                 [signal SIGSEGV: segmentation violation code=0x1 addr=0x18 pc={address}]\n\
+                 \n\
+                 goroutine {goroutine} gp=0xc000002380 m=0 mp=0x3fd4c00 [running]:\n\
+                 helm.sh/helm/v3/pkg/engine.(*Engine).render(0xc000{address}, {{0x1d2e3c0?, 0x3b4a5c0?}})\n\
+                 \t/home/runner/work/helm/pkg/engine/engine.go:391 +0x2b3 fp=0xc00{goroutine} sp=0xc00 pc={address}\n\
+                 panic({{0x1d2e3c0?, 0x3b4a5c0?}})\n\
+                 \truntime/panic.go:792 +0x132\n\
+                 ...additional frames elided...\n\
+                 \n\
+                 goroutine 1{goroutine} [chan receive, 2 minutes]:\n\
+                 main.main()\n\
+                 \t/src/cmd/helm/helm.go:12 +0x1d\n\
+                 created by os/signal.Notify.func2.1 in goroutine {goroutine}\n\
+                 \tos/signal/signal.go:164 +0x1f\n\
+                 : unable to run: 'helm template' (is 'helm' installed?): exit status 2\n\
+                 >"
+            )
+        };
+        let first = trim_stderr(dump(7, "0x1c4f2b3").as_bytes());
+        assert_eq!(
+            first,
+            "panic: runtime error: invalid memory address or nil pointer dereference\n\
+             [signal SIGSEGV: segmentation violation code=0x… addr=0x… pc=0x…]\n\
+             \n\
+             [Go stack trace omitted]\n\
+             : unable to run: 'helm template' (is 'helm' installed?): exit status 2\n\
+             >"
+        );
+        assert_eq!(first, trim_stderr(dump(4242, "0x55d1e0a4f2b3").as_bytes()));
+        // Indented, as klog quotes a multi-line value.
+        let indented: String = dump(9, "0x1").lines().map(|l| format!("\t{l}\n")).collect();
+        assert!(
+            trim_stderr(indented.as_bytes())
+                .contains("\n\t[Go stack trace omitted]\n\t: unable to run"),
+            "{}",
+            trim_stderr(indented.as_bytes())
+        );
+        // `runtime:` lines of a fatal error lose their addresses too; other words keep theirs.
+        assert_eq!(
+            trim_stderr(b"runtime: sp=0xc0200e0388 stack=[0xc0200e0000, 0xc0400e0000]\nfatal error: stack overflow\nError: bad value 0x10"),
+            "runtime: sp=0x… stack=[0x…, 0x…]\nfatal error: stack overflow\nError: bad value 0x10"
+        );
+    }
+
     #[test]
     fn stderr_is_cut_to_its_last_lines() {
         let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
@@ -1318,6 +1531,44 @@ mod tests {
         assert_eq!(
             String::from_utf8_lossy(&without_sandbox_paths(stderr, &env)),
             "lstat apps/base: no such file; in <sandbox>/chart"
+        );
+    }
+
+    // Kustomize inflating a chart makes `os.MkdirTemp("", "kustomize-helm-")` in the sandbox and
+    // names it, and the Helm it ran by its path on this machine: the number changed the report
+    // from run to run, and the path from machine to machine.
+    #[test]
+    fn temporary_names_and_program_paths_in_a_tools_words_are_stable() {
+        let env = vec![(
+            OsString::from("HOME"),
+            OsString::from("/tmp/manifest-guard-1-2-3"),
+        )];
+        let words = |n: &str| {
+            format!(
+                "unable to run: '/opt/bin/helm template inner charts/inner -f /tmp/manifest-guard-1-2-3/kustomize-helm-{n}/inner-kustomize-values.yaml' with env=[HELM_CONFIG_HOME=/tmp/manifest-guard-1-2-3/kustomize-helm-{n}/helm] (is '/opt/bin/helm' installed?); /tmp/manifest-guard-1-2-3/values-{n}.yaml; /tmp/manifest-guard-1-2-3/data/helm"
+            )
+        };
+        let clean = |n: &str| {
+            let out = without_sandbox_paths(words(n).into_bytes(), &env);
+            String::from_utf8(with_program_named(out, Path::new("/opt/bin/helm"), "helm"))
+                .expect("UTF-8")
+        };
+        assert_eq!(
+            clean("2395599683"),
+            "unable to run: 'helm template inner charts/inner -f <sandbox>/kustomize-helm-*/inner-kustomize-values.yaml' with env=[HELM_CONFIG_HOME=<sandbox>/kustomize-helm-*/helm] (is 'helm' installed?); <sandbox>/values-*.yaml; <sandbox>/data/helm"
+        );
+        assert_eq!(clean("2395599683"), clean("7"));
+    }
+
+    // The sandbox is named by its resolved path, the one a tool prints after resolving links
+    // (`evalsymlink failure on '/private/var/…'` where `TMPDIR` is a link, as on macOS).
+    #[test]
+    fn the_sandbox_path_is_resolved() {
+        let tmp = TempDir::new().expect("a temporary directory");
+        assert!(tmp.path().is_absolute());
+        assert_eq!(
+            tmp.path().canonicalize().expect("it exists"),
+            tmp.path().to_path_buf()
         );
     }
 
