@@ -550,3 +550,112 @@ fn a_twin_in_a_sibling_file_makes_the_split_unsafe() {
     );
     assert!(tmp.path().join("a.yaml").is_file());
 }
+
+/// Twins (one kind and name, twice in the file) keep their order when a numbered name is taken:
+/// the later definition, the one Argo CD keeps, still sorts last (it was `-3` then `-2`).
+#[test]
+fn twins_keep_their_order_past_a_taken_name() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cm = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  v: {v}\n")
+    };
+    write(
+        tmp.path(),
+        "all.yaml",
+        &format!("{}---\n{}", cm("first"), cm("second")),
+    );
+    write(
+        tmp.path(),
+        "configmap-a-1.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
+    );
+    let fixed = run_in(tmp.path(), &["fix", ".", "--select", "one-object-per-file"]);
+    assert!(fixed.stdout.contains("Fixed"), "{}", fixed.stdout);
+    let files = snapshot_tree(tmp.path());
+    let names: Vec<&String> = files.keys().collect();
+    assert_eq!(
+        names,
+        [
+            "configmap-a-1.yaml",
+            "configmap-a-3.yaml",
+            "configmap-a-4.yaml"
+        ]
+    );
+    assert_eq!(files["configmap-a-3.yaml"], cm("first").into_bytes());
+    assert_eq!(files["configmap-a-4.yaml"], cm("second").into_bytes());
+}
+
+/// A split never changes an object: a `|+` scalar keeps the blank lines after it only in its
+/// own document, and an alias needs its anchor in the same file, so those are refused; a block
+/// scalar on the last line of a file without a line ending stays without one (`tail`, not
+/// `tail\n`).
+#[test]
+fn a_split_that_would_change_an_object_is_refused() {
+    for (text, refused) in [
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: |+\n    kept\n\n\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+            true,
+        ),
+        (
+            "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: a\n      labels: &l\n        app: x\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: b\n      labels: *l\n",
+            true,
+        ),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  y: |\n    tail",
+            false,
+        ),
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write(tmp.path(), "all.yaml", text);
+        let before = snapshot_tree(tmp.path());
+        let fixed = run_in(tmp.path(), &["fix", ".", "--select", "one-object-per-file"]);
+        if refused {
+            assert!(
+                fixed.stdout.contains("would not read back the same"),
+                "{}",
+                fixed.stdout
+            );
+            assert_eq!(snapshot_tree(tmp.path()), before);
+        } else {
+            assert!(fixed.stdout.contains("Fixed"), "{}", fixed.stdout);
+            assert_eq!(
+                std::fs::read_to_string(tmp.path().join("configmap-b.yaml")).expect("read"),
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  y: |\n    tail"
+            );
+        }
+    }
+}
+
+/// A `resources:` entry the edit cannot replace exactly — written on the line after its `-`, or
+/// anchored and aliased elsewhere — is refused, not turned into one scalar naming two files or
+/// an alias to nothing.
+#[test]
+fn a_kustomization_entry_that_would_not_read_back_is_refused() {
+    for kustomization in [
+        "resources:\n  -\n    all.yaml\n  - c.yaml\n",
+        "resources:\n  - &x all.yaml\n  - c.yaml\nnameSuffix: *x\n",
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write(tmp.path(), "kustomization.yaml", kustomization);
+        write(
+            tmp.path(),
+            "all.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+        );
+        write(
+            tmp.path(),
+            "c.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
+        let before = snapshot_tree(tmp.path());
+        let fixed = run_in(tmp.path(), &["fix", ".", "--select", "one-object-per-file"]);
+        assert!(
+            fixed
+                .stdout
+                .contains("would not read back with the new files"),
+            "{}",
+            fixed.stdout
+        );
+        assert_eq!(snapshot_tree(tmp.path()), before);
+    }
+}
