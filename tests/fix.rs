@@ -659,3 +659,63 @@ fn a_kustomization_entry_that_would_not_read_back_is_refused() {
         assert_eq!(snapshot_tree(tmp.path()), before);
     }
 }
+
+/// `fix` on a subdirectory or on the file itself does not read the kustomization above that
+/// lists the file: the split would remove a file it still names, and its build would fail. It is
+/// refused; run on the kustomization's directory, the split lists the new files in it.
+#[test]
+fn a_kustomization_above_the_checked_path_is_not_broken() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // The repository's top: the search for kustomizations above stops here.
+    std::fs::create_dir_all(tmp.path().join(".git")).expect("mkdir");
+    write(
+        tmp.path(),
+        "base/configs/all.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n",
+    );
+    write(
+        tmp.path(),
+        "base/kustomization.yaml",
+        "resources:\n- configs/all.yaml\n",
+    );
+    let before = snapshot_tree(tmp.path());
+    for path in ["base/configs", "base/configs/all.yaml"] {
+        let out = run_in(tmp.path(), &["fix", path]);
+        assert!(
+            out.stdout.contains("is not among the files checked"),
+            "{path}: {}\n{}",
+            out.stdout,
+            out.stderr
+        );
+        assert_eq!(snapshot_tree(tmp.path()), before, "{path}");
+    }
+    let out = run_in(tmp.path(), &["fix", "base"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("base/kustomization.yaml")).expect("read"),
+        "resources:\n- configs/configmap-x.yaml\n- configs/configmap-y.yaml\n"
+    );
+}
+
+/// A file given to `fix` and split is followed by its new files: the next check reads them
+/// (it failed with "path does not exist", exit 2, and the split was not reported).
+#[test]
+fn a_file_given_to_fix_is_followed_by_its_new_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(tmp.path().join(".git")).expect("mkdir");
+    write(
+        tmp.path(),
+        "a/all.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n",
+    );
+    let out = run_in(tmp.path(), &["fix", "a/all.yaml"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("removed  a/all.yaml"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no findings in 2 files"),
+        "{}",
+        out.stdout
+    );
+    let names: Vec<String> = snapshot_tree(&tmp.path().join("a")).into_keys().collect();
+    assert_eq!(names, ["configmap-x.yaml", "configmap-y.yaml"]);
+}

@@ -116,8 +116,10 @@ pub fn run(opts: &FixOptions) -> Result<FixRun, Error> {
     let mut refused: Vec<(Fix, String)> = Vec::new();
     let mut refused_paths: HashSet<PathBuf> = HashSet::new();
     let mut rounds = 0;
+    // The paths to check: a file given as one and split by a fix is followed by its new files.
+    let mut check_opts = opts.check.clone();
     loop {
-        let check = crate::check(&opts.check)?;
+        let check = crate::check(&check_opts)?;
         let round = plan_round(&check, opts.unsafe_fixes, &refused_paths);
         if opts.diff_only {
             return Ok(FixRun {
@@ -146,6 +148,7 @@ pub fn run(opts: &FixOptions) -> Result<FixRun, Error> {
             match write_fix(&check, &fix) {
                 Ok(()) => {
                     wrote = true;
+                    follow_removed_paths(&mut check_opts.paths, &fix);
                     applied.push(fix);
                 }
                 Err(why) => {
@@ -167,6 +170,40 @@ pub fn run(opts: &FixOptions) -> Result<FixRun, Error> {
             });
         }
         rounds += 1;
+    }
+}
+
+/// Replaces each of `paths` that `fix` removed (a file given to `fix` and split) by the files
+/// the fix created beside it, so that the next check reads them rather than failing on a path
+/// that is gone.
+fn follow_removed_paths(paths: &mut Vec<PathBuf>, fix: &Fix) {
+    let dir = |p: &Path| -> Option<PathBuf> {
+        let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+        parent.unwrap_or(Path::new(".")).canonicalize().ok()
+    };
+    let same = |given: &Path, removed: &Path| {
+        given.file_name().is_some()
+            && given.file_name() == removed.file_name()
+            && dir(given).is_some()
+            && dir(given) == dir(removed)
+    };
+    for removed in fix.changes.iter().filter(|c| c.after.is_none()) {
+        let Some(at) = paths
+            .iter()
+            .position(|p| !p.exists() && same(p, &removed.path))
+        else {
+            continue;
+        };
+        let given = paths.remove(at);
+        let parent = given.parent().map(Path::to_path_buf).unwrap_or_default();
+        let created = fix
+            .changes
+            .iter()
+            .filter(|c| c.before.is_none() && dir(&c.path) == dir(&removed.path))
+            .filter_map(|c| c.path.file_name().map(|n| parent.join(n)));
+        for (i, p) in created.enumerate() {
+            paths.insert(at + i, p);
+        }
     }
 }
 

@@ -813,6 +813,12 @@ fn kustomization_edits(
         }
         dir = parent_dir(dir);
     }
+    if let Some(k) = unread_kustomization_listing(inventory, index, rel) {
+        return Err(no(format!(
+            "`{}` lists the file and is not among the files checked: run `fix` on the directory that holds it",
+            k.display()
+        )));
+    }
     let mut out = Vec::new();
     for &i in index.listed_by.get(rel).map(Vec::as_slice).unwrap_or(&[]) {
         let Some(k) = index.kustomization(inventory, i) else {
@@ -924,6 +930,68 @@ fn lists_the_new_files(
             _ => false,
         });
     got == expected && others(old) == others(new) && rest_same
+}
+
+/// A kustomization on disk, in the file's directory or one above it (up to the repository's
+/// top, the directory holding `.git`), that the check did not read and that lists the file in
+/// its `resources:`: `fix` run on a subdirectory or on the file itself would remove a file
+/// that kustomization still names, and its build would fail.
+fn unread_kustomization_listing(
+    inventory: &Inventory,
+    index: &SplitIndex,
+    rel: &str,
+) -> Option<std::path::PathBuf> {
+    let file = std::path::absolute(inventory.root.join(rel)).ok()?;
+    let read: std::collections::HashSet<std::path::PathBuf> = index
+        .kustomizations
+        .iter()
+        .filter_map(|i| {
+            let k = match i {
+                KustomizationFile::Source(id) => inventory.sources.get(*id),
+                KustomizationFile::Read(f) => f,
+            };
+            std::path::absolute(inventory.root.join(&k.rel)).ok()
+        })
+        .collect();
+    for dir in file.ancestors().skip(1) {
+        for name in KUSTOMIZATION_NAMES {
+            let k = dir.join(name);
+            if read.contains(&k) || !k.is_file() {
+                continue;
+            }
+            let Ok(text) = crate::load::read_regular_text(&k, 1 << 20) else {
+                // Unreadable: whether it lists the file cannot be told.
+                return Some(k);
+            };
+            let parsed = crate::load::yaml::parse(&text, inventory.sources.parse_limits);
+            let resources = parsed
+                .documents
+                .first()
+                .and_then(|d| d.root.as_deref())
+                .and_then(|r| r.get("resources"));
+            let Ok(below) = file.strip_prefix(dir) else {
+                continue;
+            };
+            let below = below.to_string_lossy().replace('\\', "/");
+            let lists = parsed.error.is_some()
+                || resources
+                    .map(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|item| {
+                        item.as_str()
+                            .and_then(clean_relative)
+                            .is_some_and(|v| v == below)
+                    });
+            if lists {
+                return Some(k);
+            }
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
 }
 
 /// The edit of one `resources:` entry: its whole line for a block sequence item (one line per new
