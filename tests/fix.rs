@@ -697,6 +697,45 @@ fn a_kustomization_above_the_checked_path_is_not_broken() {
     );
 }
 
+/// The search for kustomizations above the checked path stays in the repository: without a
+/// `.git` above, nothing above the scanned root is read (a kustomization there lists the file,
+/// and reading it refused the split), and a kustomization that is a link is not followed (the
+/// split is refused, as whether it lists the file cannot be told; the link's target, outside
+/// the repository, does not list it, and following it let the split go on).
+#[test]
+fn the_kustomizations_above_are_read_only_inside_the_repository() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let two = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n";
+    write(
+        tmp.path(),
+        "kustomization.yaml",
+        "resources:\n- plain/a/all.yaml\n",
+    );
+    write(tmp.path(), "plain/a/all.yaml", two);
+    let out = run_in(&tmp.path().join("plain"), &["fix", "a"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("removed  a/all.yaml"), "{}", out.stdout);
+
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).expect("mkdir");
+    write(&repo, "b/all.yaml", two);
+    write(tmp.path(), "elsewhere.yaml", "resources: []\n");
+    std::os::unix::fs::symlink(
+        tmp.path().join("elsewhere.yaml"),
+        repo.join("kustomization.yaml"),
+    )
+    .expect("link");
+    let before = snapshot_tree(&repo.join("b"));
+    let out = run_in(&repo, &["fix", "b"]);
+    assert!(
+        out.stdout.contains("is not among the files checked"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(snapshot_tree(&repo.join("b")), before);
+}
+
 /// A file given to `fix` and split is followed by its new files: the next check reads them
 /// (it failed with "path does not exist", exit 2, and the split was not reported).
 #[test]

@@ -953,11 +953,36 @@ fn unread_kustomization_listing(
             std::path::absolute(inventory.root.join(&k.rel)).ok()
         })
         .collect();
+    // Never above the repository: its top is the directory holding `.git` (asked of each
+    // ancestor, its contents never read); without one, the working directory when the file is
+    // below it (where `fix` was run), else the scanned root.
+    let top = file
+        .ancestors()
+        .skip(1)
+        .find(|d| d.join(".git").exists())
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| {
+            std::env::current_dir()
+                .ok()
+                .and_then(|cwd| std::path::absolute(cwd).ok())
+                .filter(|cwd| file.starts_with(cwd))
+        })
+        .or_else(|| std::path::absolute(&inventory.root).ok())?;
     for dir in file.ancestors().skip(1) {
+        if !dir.starts_with(&top) {
+            break;
+        }
         for name in KUSTOMIZATION_NAMES {
             let k = dir.join(name);
-            if read.contains(&k) || !k.is_file() {
+            if read.contains(&k) {
                 continue;
+            }
+            match std::fs::symlink_metadata(&k) {
+                // A link is not followed (it may lead out of the repository): whether it lists
+                // the file cannot be told.
+                Ok(meta) if meta.file_type().is_symlink() => return Some(k),
+                Ok(meta) if meta.is_file() => {}
+                _ => continue,
             }
             let Ok(text) = crate::load::read_regular_text(&k, 1 << 20) else {
                 // Unreadable: whether it lists the file cannot be told.
@@ -986,9 +1011,6 @@ fn unread_kustomization_listing(
             if lists {
                 return Some(k);
             }
-        }
-        if dir.join(".git").exists() {
-            break;
         }
     }
     None
