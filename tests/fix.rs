@@ -550,3 +550,211 @@ fn a_twin_in_a_sibling_file_makes_the_split_unsafe() {
     );
     assert!(tmp.path().join("a.yaml").is_file());
 }
+
+/// Twins (one kind and name, twice in the file) keep their order when a numbered name is taken:
+/// the later definition, the one Argo CD keeps, still sorts last (it was `-3` then `-2`).
+#[test]
+fn twins_keep_their_order_past_a_taken_name() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cm = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  v: {v}\n")
+    };
+    write(
+        tmp.path(),
+        "all.yaml",
+        &format!("{}---\n{}", cm("first"), cm("second")),
+    );
+    write(
+        tmp.path(),
+        "configmap-a-1.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
+    );
+    let fixed = run_in(tmp.path(), &["fix", ".", "--select", "one-object-per-file"]);
+    assert!(fixed.stdout.contains("Fixed"), "{}", fixed.stdout);
+    let files = snapshot_tree(tmp.path());
+    let names: Vec<&String> = files.keys().collect();
+    assert_eq!(
+        names,
+        [
+            "configmap-a-1.yaml",
+            "configmap-a-3.yaml",
+            "configmap-a-4.yaml"
+        ]
+    );
+    assert_eq!(files["configmap-a-3.yaml"], cm("first").into_bytes());
+    assert_eq!(files["configmap-a-4.yaml"], cm("second").into_bytes());
+}
+
+/// A split never changes an object: a `|+` scalar keeps the blank lines after it only in its
+/// own document, and an alias needs its anchor in the same file, so those are refused; a block
+/// scalar on the last line of a file without a line ending stays without one (`tail`, not
+/// `tail\n`).
+#[test]
+fn a_split_that_would_change_an_object_is_refused() {
+    for (text, refused) in [
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: |+\n    kept\n\n\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+            true,
+        ),
+        (
+            "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: a\n      labels: &l\n        app: x\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: b\n      labels: *l\n",
+            true,
+        ),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  y: |\n    tail",
+            false,
+        ),
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write(tmp.path(), "all.yaml", text);
+        let before = snapshot_tree(tmp.path());
+        let fixed = run_in(tmp.path(), &["fix", ".", "--select", "one-object-per-file"]);
+        if refused {
+            assert!(
+                fixed.stdout.contains("would not read back the same"),
+                "{}",
+                fixed.stdout
+            );
+            assert_eq!(snapshot_tree(tmp.path()), before);
+        } else {
+            assert!(fixed.stdout.contains("Fixed"), "{}", fixed.stdout);
+            assert_eq!(
+                std::fs::read_to_string(tmp.path().join("configmap-b.yaml")).expect("read"),
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  y: |\n    tail"
+            );
+        }
+    }
+}
+
+/// A `resources:` entry the edit cannot replace exactly — written on the line after its `-`, or
+/// anchored and aliased elsewhere — is refused, not turned into one scalar naming two files or
+/// an alias to nothing.
+#[test]
+fn a_kustomization_entry_that_would_not_read_back_is_refused() {
+    for kustomization in [
+        "resources:\n  -\n    all.yaml\n  - c.yaml\n",
+        "resources:\n  - &x all.yaml\n  - c.yaml\nnameSuffix: *x\n",
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write(tmp.path(), "kustomization.yaml", kustomization);
+        write(
+            tmp.path(),
+            "all.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+        );
+        write(
+            tmp.path(),
+            "c.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
+        let before = snapshot_tree(tmp.path());
+        let fixed = run_in(tmp.path(), &["fix", ".", "--select", "one-object-per-file"]);
+        assert!(
+            fixed
+                .stdout
+                .contains("would not read back with the new files"),
+            "{}",
+            fixed.stdout
+        );
+        assert_eq!(snapshot_tree(tmp.path()), before);
+    }
+}
+
+/// `fix` on a subdirectory or on the file itself does not read the kustomization above that
+/// lists the file: the split would remove a file it still names, and its build would fail. It is
+/// refused; run on the kustomization's directory, the split lists the new files in it.
+#[test]
+fn a_kustomization_above_the_checked_path_is_not_broken() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // The repository's top: the search for kustomizations above stops here.
+    std::fs::create_dir_all(tmp.path().join(".git")).expect("mkdir");
+    write(
+        tmp.path(),
+        "base/configs/all.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n",
+    );
+    write(
+        tmp.path(),
+        "base/kustomization.yaml",
+        "resources:\n- configs/all.yaml\n",
+    );
+    let before = snapshot_tree(tmp.path());
+    for path in ["base/configs", "base/configs/all.yaml"] {
+        let out = run_in(tmp.path(), &["fix", path]);
+        assert!(
+            out.stdout.contains("is not among the files checked"),
+            "{path}: {}\n{}",
+            out.stdout,
+            out.stderr
+        );
+        assert_eq!(snapshot_tree(tmp.path()), before, "{path}");
+    }
+    let out = run_in(tmp.path(), &["fix", "base"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("base/kustomization.yaml")).expect("read"),
+        "resources:\n- configs/configmap-x.yaml\n- configs/configmap-y.yaml\n"
+    );
+}
+
+/// The search for kustomizations above the checked path stays in the repository: without a
+/// `.git` above, nothing above the scanned root is read (a kustomization there lists the file,
+/// and reading it refused the split), and a kustomization that is a link is not followed (the
+/// split is refused, as whether it lists the file cannot be told; the link's target, outside
+/// the repository, does not list it, and following it let the split go on).
+#[test]
+fn the_kustomizations_above_are_read_only_inside_the_repository() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let two = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n";
+    write(
+        tmp.path(),
+        "kustomization.yaml",
+        "resources:\n- plain/a/all.yaml\n",
+    );
+    write(tmp.path(), "plain/a/all.yaml", two);
+    let out = run_in(&tmp.path().join("plain"), &["fix", "a"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("removed  a/all.yaml"), "{}", out.stdout);
+
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).expect("mkdir");
+    write(&repo, "b/all.yaml", two);
+    write(tmp.path(), "elsewhere.yaml", "resources: []\n");
+    std::os::unix::fs::symlink(
+        tmp.path().join("elsewhere.yaml"),
+        repo.join("kustomization.yaml"),
+    )
+    .expect("link");
+    let before = snapshot_tree(&repo.join("b"));
+    let out = run_in(&repo, &["fix", "b"]);
+    assert!(
+        out.stdout.contains("is not among the files checked"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(snapshot_tree(&repo.join("b")), before);
+}
+
+/// A file given to `fix` and split is followed by its new files: the next check reads them
+/// (it failed with "path does not exist", exit 2, and the split was not reported).
+#[test]
+fn a_file_given_to_fix_is_followed_by_its_new_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(tmp.path().join(".git")).expect("mkdir");
+    write(
+        tmp.path(),
+        "a/all.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n",
+    );
+    let out = run_in(tmp.path(), &["fix", "a/all.yaml"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("removed  a/all.yaml"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no findings in 2 files"),
+        "{}",
+        out.stdout
+    );
+    let names: Vec<String> = snapshot_tree(&tmp.path().join("a")).into_keys().collect();
+    assert_eq!(names, ["configmap-x.yaml", "configmap-y.yaml"]);
+}

@@ -763,3 +763,89 @@ fn corpus_documents_take_or_refuse_each_edit() {
     let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     assert!(applied > 1000, "{applied}");
 }
+
+/// A budget in a Kustomize base that two overlays render with different replica counts: the
+/// edit of the base changes both renders, so the value must keep the quorum of each and still
+/// let each evict a pod. With 5 and 7 replicas, `minAvailable: 4` does both; with 3 and 5, no
+/// one value does (2 lets the five lose quorum, 3 blocks every eviction of the three), and the
+/// fix is refused rather than trading one finding for `pdb-blocks-eviction`.
+#[test]
+fn pdb_quorum_in_a_shared_base_fits_every_overlay() {
+    if !common::render_tools() {
+        return;
+    }
+    for (base, overlay, max_unavailable, outcome) in [(5, 7, 3, Some(4)), (3, 5, 2, None)] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        let sts = std::fs::read_to_string(
+            fixture("pdb-quorum-unsafe").join("kafka/zookeeper-statefulset.yaml"),
+        )
+        .expect("read")
+        .replace("  namespace: kafka\n", "")
+        .replace("replicas: 3", &format!("replicas: {base}"));
+        common::write(dir, "base/zookeeper-statefulset.yaml", sts);
+        common::write(
+            dir,
+            "base/zookeeper-pdb.yaml",
+            format!(
+                "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: zookeeper\nspec:\n  maxUnavailable: {max_unavailable}\n  selector:\n    matchLabels:\n      app: zookeeper\n"
+            ),
+        );
+        common::write(
+            dir,
+            "base/kustomization.yaml",
+            "resources:\n- zookeeper-statefulset.yaml\n- zookeeper-pdb.yaml\n",
+        );
+        common::write(
+            dir,
+            "overlays/a/kustomization.yaml",
+            "resources:\n- ../../base\n",
+        );
+        common::write(
+            dir,
+            "overlays/b/kustomization.yaml",
+            format!("resources:\n- ../../base\nreplicas:\n- name: zookeeper\n  count: {overlay}\n"),
+        );
+        for app in ["a", "b"] {
+            common::write(
+                dir,
+                &format!("apps/{app}.yaml"),
+                format!(
+                    "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: zk-{app}\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://git.example.com/x.git\n    path: overlays/{app}\n    targetRevision: HEAD\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: kafka-{app}\n"
+                ),
+            );
+        }
+        let before = tree(dir);
+        let out = run_in(
+            dir,
+            &[
+                "fix",
+                ".",
+                "--select",
+                "pdb-quorum-unsafe,pdb-blocks-eviction",
+            ],
+        );
+        let pdb = std::fs::read_to_string(dir.join("base/zookeeper-pdb.yaml")).expect("read");
+        match outcome {
+            Some(min) => {
+                assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+                assert!(pdb.contains(&format!("  minAvailable: {min}\n")), "{pdb}");
+            }
+            None => {
+                assert!(
+                    out.stdout
+                        .contains("no one `minAvailable` keeps the quorum of each"),
+                    "{}",
+                    out.stdout
+                );
+                assert_eq!(tree(dir), before);
+            }
+        }
+        let left: Vec<String> = findings(dir)
+            .into_iter()
+            .map(|(rule, _)| rule)
+            .filter(|r| r == "pdb-blocks-eviction")
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}

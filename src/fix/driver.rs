@@ -116,8 +116,10 @@ pub fn run(opts: &FixOptions) -> Result<FixRun, Error> {
     let mut refused: Vec<(Fix, String)> = Vec::new();
     let mut refused_paths: HashSet<PathBuf> = HashSet::new();
     let mut rounds = 0;
+    // The paths to check: a file given as one and split by a fix is followed by its new files.
+    let mut check_opts = opts.check.clone();
     loop {
-        let check = crate::check(&opts.check)?;
+        let check = crate::check(&check_opts)?;
         let round = plan_round(&check, opts.unsafe_fixes, &refused_paths);
         if opts.diff_only {
             return Ok(FixRun {
@@ -146,6 +148,7 @@ pub fn run(opts: &FixOptions) -> Result<FixRun, Error> {
             match write_fix(&check, &fix) {
                 Ok(()) => {
                     wrote = true;
+                    follow_removed_paths(&mut check_opts.paths, &fix);
                     applied.push(fix);
                 }
                 Err(why) => {
@@ -170,6 +173,40 @@ pub fn run(opts: &FixOptions) -> Result<FixRun, Error> {
     }
 }
 
+/// Replaces each of `paths` that `fix` removed (a file given to `fix` and split) by the files
+/// the fix created beside it, so that the next check reads them rather than failing on a path
+/// that is gone.
+fn follow_removed_paths(paths: &mut Vec<PathBuf>, fix: &Fix) {
+    let dir = |p: &Path| -> Option<PathBuf> {
+        let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+        parent.unwrap_or(Path::new(".")).canonicalize().ok()
+    };
+    let same = |given: &Path, removed: &Path| {
+        given.file_name().is_some()
+            && given.file_name() == removed.file_name()
+            && dir(given).is_some()
+            && dir(given) == dir(removed)
+    };
+    for removed in fix.changes.iter().filter(|c| c.after.is_none()) {
+        let Some(at) = paths
+            .iter()
+            .position(|p| !p.exists() && same(p, &removed.path))
+        else {
+            continue;
+        };
+        let given = paths.remove(at);
+        let parent = given.parent().map(Path::to_path_buf).unwrap_or_default();
+        let created = fix
+            .changes
+            .iter()
+            .filter(|c| c.before.is_none() && dir(&c.path) == dir(&removed.path))
+            .filter_map(|c| c.path.file_name().map(|n| parent.join(n)));
+        for (i, p) in created.enumerate() {
+            paths.insert(at + i, p);
+        }
+    }
+}
+
 /// The scanned root, resolved: every write must land below it.
 fn resolved_root(run: &CheckRun) -> Result<PathBuf, String> {
     let root = if run.inventory.root.as_os_str().is_empty() {
@@ -183,6 +220,11 @@ fn resolved_root(run: &CheckRun) -> Result<PathBuf, String> {
 
 /// Checks every change of `fix` against the disk, then writes them: new files first, then
 /// changed ones, then removals, so that an interruption leaves no object without a file.
+///
+/// Every new text is first written to a temporary file beside its target, so that what can fail
+/// (space, permissions, a name too long) fails before anything is visible; and when a step of
+/// the commit fails, the steps before it are undone (files created removed, files changed or
+/// removed given their text back), so that a fix is written whole or not at all.
 fn write_fix(run: &CheckRun, fix: &Fix) -> Result<(), String> {
     let root = resolved_root(run)?;
     for c in &fix.changes {
@@ -195,10 +237,81 @@ fn write_fix(run: &CheckRun, fix: &Fix) -> Result<(), String> {
     };
     let mut changes: Vec<&FileChange> = fix.changes.iter().collect();
     changes.sort_by_key(|c| order(c));
-    for c in changes {
-        apply(c).map_err(|e| format!("cannot write `{}`: {e}", c.display))?;
+    let mut staged: Vec<Option<PathBuf>> = Vec::with_capacity(changes.len());
+    for c in &changes {
+        let temp = match &c.after {
+            None => Ok(None),
+            Some(after) => {
+                let permissions = match &c.before {
+                    Some(_) => std::fs::metadata(&c.path).map(|m| Some(m.permissions())),
+                    None => Ok(None),
+                };
+                permissions.and_then(|p| temp_beside(&c.path, after, p).map(Some))
+            }
+        };
+        match temp {
+            Ok(temp) => staged.push(temp),
+            Err(e) => {
+                discard(&staged);
+                return Err(format!("cannot write `{}`: {e}", c.display));
+            }
+        }
+    }
+    for (i, (c, temp)) in changes.iter().zip(&staged).enumerate() {
+        if let Err(e) = commit(c, temp.as_deref()) {
+            discard(&staged[i..]);
+            for done in changes[..i].iter().rev() {
+                undo(done);
+            }
+            return Err(format!("cannot write `{}`: {e}", c.display));
+        }
     }
     Ok(())
+}
+
+/// Removes the temporary files not committed.
+fn discard(staged: &[Option<PathBuf>]) {
+    for temp in staged.iter().flatten() {
+        let _ = std::fs::remove_file(temp);
+    }
+}
+
+/// Makes one staged change visible: `temp` (the new text) renamed over a changed file, linked
+/// to a new one's name, or the file removed.
+fn commit(change: &FileChange, temp: Option<&Path>) -> std::io::Result<()> {
+    match (&change.before, temp) {
+        (_, None) => std::fs::remove_file(&change.path),
+        (Some(_), Some(temp)) => std::fs::rename(temp, &change.path).inspect_err(|_| {
+            let _ = std::fs::remove_file(temp);
+        }),
+        (None, Some(temp)) => {
+            // A link, not a rename: it fails when the name was taken meanwhile, instead of
+            // replacing what is there.
+            let linked = std::fs::hard_link(temp, &change.path);
+            let _ = std::fs::remove_file(temp);
+            linked
+        }
+    }
+}
+
+/// Undoes a committed change, as far as the disk lets it: a created file removed, a changed or
+/// removed one given back the text the check read.
+fn undo(change: &FileChange) {
+    match &change.before {
+        None => {
+            let _ = std::fs::remove_file(&change.path);
+        }
+        Some(before) => {
+            let permissions = std::fs::metadata(&change.path)
+                .ok()
+                .map(|m| m.permissions());
+            if let Ok(temp) = temp_beside(&change.path, before, permissions)
+                && std::fs::rename(&temp, &change.path).is_err()
+            {
+                let _ = std::fs::remove_file(&temp);
+            }
+        }
+    }
 }
 
 /// Whether `change` may be written: inside the root, not through a link, not a render's output,
@@ -245,7 +358,8 @@ fn verify(run: &CheckRun, root: &Path, change: &FileChange) -> Result<(), String
     match &change.before {
         None => match meta {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            _ => Err(format!("`{shown}` exists already; not overwritten")),
+            Ok(_) => Err(format!("`{shown}` exists already; not overwritten")),
+            Err(e) => Err(format!("`{shown}` cannot be created: {e}")),
         },
         Some(before) => {
             let meta = meta.map_err(|e| format!("`{shown}` cannot be read: {e}"))?;
@@ -274,16 +388,11 @@ fn temp_beside(
     permissions: Option<std::fs::Permissions>,
 ) -> std::io::Result<PathBuf> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let mut n = 0u32;
     loop {
-        let temp = dir.join(format!(
-            ".{name}.manifest-guard-fix.{}.{n}",
-            std::process::id()
-        ));
+        // Not named after the file: a name near the system's limit must not make the temporary
+        // file's too long.
+        let temp = dir.join(format!(".manifest-guard-fix.{}.{n}", std::process::id()));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -305,27 +414,6 @@ fn temp_beside(
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
             Err(e) => return Err(e),
-        }
-    }
-}
-
-fn apply(change: &FileChange) -> std::io::Result<()> {
-    match (&change.before, &change.after) {
-        (_, None) => std::fs::remove_file(&change.path),
-        (Some(_), Some(after)) => {
-            let permissions = std::fs::metadata(&change.path)?.permissions();
-            let temp = temp_beside(&change.path, after, Some(permissions))?;
-            std::fs::rename(&temp, &change.path).inspect_err(|_| {
-                let _ = std::fs::remove_file(&temp);
-            })
-        }
-        (None, Some(after)) => {
-            let temp = temp_beside(&change.path, after, None)?;
-            // A link, not a rename: it fails when the name was taken meanwhile, instead of
-            // replacing what is there.
-            let linked = std::fs::hard_link(&temp, &change.path);
-            let _ = std::fs::remove_file(&temp);
-            linked
         }
     }
 }
@@ -414,6 +502,81 @@ mod tests {
         assert!(why.contains("outside the scanned root"), "{why}");
         assert_eq!(std::fs::read_to_string(&outside).expect("read"), "x: 1\n");
         assert!(!tmp.path().join("new.yaml").exists());
+    }
+
+    /// A fix with `changes`, for the tests of the writes.
+    fn fix_of(changes: Vec<FileChange>) -> Fix {
+        Fix {
+            rule: "one-object-per-file",
+            safety: Fixable::Safe,
+            title: "t".into(),
+            caution: None,
+            changes,
+        }
+    }
+
+    fn new_file(path: PathBuf, text: &str) -> FileChange {
+        FileChange {
+            path,
+            display: "d".into(),
+            before: None,
+            after: Some(text.into()),
+        }
+    }
+
+    #[test]
+    fn a_fix_that_fails_halfway_leaves_nothing_behind() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (run, split) = planned(tmp.path());
+        // The split's own changes, then a second creation of its first new file: the last
+        // step fails (the name is taken by then), and every step before it is undone.
+        let mut changes = split.changes.clone();
+        let first_new = changes
+            .iter()
+            .find(|c| c.before.is_none())
+            .expect("a new file")
+            .clone();
+        changes.push(first_new);
+        let why = write_fix(&run, &fix_of(changes)).expect_err("refused");
+        assert!(why.contains("cannot write"), "{why}");
+        let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["all.yaml"]);
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("all.yaml")).expect("read"),
+            TWO
+        );
+    }
+
+    #[test]
+    fn a_name_near_the_limit_is_written_and_one_over_it_refused_before_any_write() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (run, _) = planned(tmp.path());
+        // 250 bytes: a name the file system takes, but not with a suffix for a temporary file.
+        let long = format!("{}.yaml", "a".repeat(245));
+        write_fix(
+            &run,
+            &fix_of(vec![new_file(tmp.path().join(&long), "x: 1\n")]),
+        )
+        .expect("written");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join(&long)).expect("read"),
+            "x: 1\n"
+        );
+        let over = format!("{}.yaml", "b".repeat(300));
+        let why = write_fix(
+            &run,
+            &fix_of(vec![
+                new_file(tmp.path().join("c.yaml"), "x: 1\n"),
+                new_file(tmp.path().join(&over), "x: 1\n"),
+            ]),
+        )
+        .expect_err("refused");
+        assert!(why.contains("cannot be created"), "{why}");
+        assert!(!tmp.path().join("c.yaml").exists());
     }
 
     #[cfg(unix)]

@@ -102,7 +102,88 @@ pub fn edit_document(
     if again.error.is_some() || again.documents.len() != documents.len() {
         return err("the edited file would not read back as the same documents");
     }
+    // And every value but those the edits name as it was: the other documents alike, the edited
+    // one as its old value with the edits made to it (a text edit can change a neighbour, such
+    // as a `|+` scalar whose kept blank lines an entry added after it cuts off).
+    let same = |a: Option<&crate::load::Node>, b: Option<&crate::load::Node>| match (a, b) {
+        (Some(a), Some(b)) => a.same_content(b),
+        (None, None) => true,
+        _ => false,
+    };
+    for (i, (old, new)) in documents.iter().zip(&again.documents).enumerate() {
+        let (old, new) = (old.root.as_deref(), new.root.as_deref());
+        let kept = if i == doc_index {
+            let expected = old
+                .map(crate::load::Node::to_json)
+                .and_then(|v| edited(v, edits));
+            expected.is_some() && expected == new.map(crate::load::Node::to_json)
+        } else {
+            same(old, new)
+        };
+        if !kept {
+            return err("the edit would change more than what it names: edit it by hand");
+        }
+    }
     Ok(out)
+}
+
+/// `value` (a document as JSON) with `edits` made to it, as the text edits should leave it;
+/// `None` where an edit cannot be made to it.
+fn edited(mut value: Value, edits: &[Edit]) -> Option<Value> {
+    /// The mapping at `path`, made (and the mappings above it) where missing or null.
+    fn mapping<'a>(
+        value: &'a mut Value,
+        path: &[String],
+    ) -> Option<&'a mut serde_json::Map<String, Value>> {
+        let mut at = value;
+        for key in path {
+            let map = at.as_object_mut()?;
+            let next = map
+                .entry(key.clone())
+                .or_insert_with(|| Value::Object(Default::default()));
+            if next.is_null() {
+                *next = Value::Object(Default::default());
+            }
+            at = next;
+        }
+        at.as_object_mut()
+    }
+    for edit in edits {
+        match edit {
+            Edit::Set { path, value: new } => {
+                let (last, parent) = path.split_last()?;
+                *mapping(&mut value, parent)?.get_mut(last)? = new.clone();
+            }
+            Edit::Rename {
+                path,
+                key,
+                value: new,
+            } => {
+                let (last, parent) = path.split_last()?;
+                let map = mapping(&mut value, parent)?;
+                map.shift_remove(last)?;
+                map.insert(key.clone(), new.clone());
+            }
+            Edit::Add {
+                path,
+                key,
+                value: new,
+            } => {
+                mapping(&mut value, path)?.insert(key.clone(), new.clone());
+            }
+            Edit::Append { path, value: new } => {
+                let (last, parent) = path.split_last()?;
+                let list = mapping(&mut value, parent)?
+                    .entry(last.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if list.is_null() {
+                    *list = Value::Array(Vec::new());
+                }
+                list.as_array_mut()?.push(new.clone());
+            }
+        }
+    }
+    Some(value)
 }
 
 /// The bytes of document `doc_index`: from the start of its first line (after a byte-order mark)
@@ -998,5 +1079,41 @@ mod tests {
         // Kubernetes reads the last `name`, `yamlpath` finds the first.
         let twice = "metadata:\n  name: a\n  name: b\n";
         assert!(edit(twice, 0, &[set(&["metadata", "name"], json!("c"))]).is_err());
+    }
+
+    /// An entry added after a `|+` scalar would take the blank lines it keeps (`keep\n\n`
+    /// became `keep\n`): an edit that changes a value it does not name is refused.
+    #[test]
+    fn an_edit_that_changes_a_neighbour_is_refused() {
+        let keep = "metadata:\n  annotations:\n    note: |+\n      keep\n\n  labels:\n    a: b\n";
+        let refused = edit(
+            keep,
+            0,
+            &[add(&["metadata", "annotations"], "c", json!("d"))],
+        )
+        .expect_err("the neighbour would change");
+        assert!(refused.0.contains("more than what it names"), "{refused}");
+        // The same edit beside a clipped scalar changes nothing else, and is made.
+        let clip = keep.replace("|+", "|");
+        let out = edit(
+            &clip,
+            0,
+            &[add(&["metadata", "annotations"], "c", json!("d"))],
+        )
+        .expect("made");
+        assert!(out.contains("    c: d\n"), "{out}");
+        // A block scalar whose last line reads like a comment: the entry went in before that
+        // line, which left the scalar (`owned\n# see runbook\n` became `owned\n`).
+        let comment = "spec:\n  info:\n    - name: notes\n      value: |\n        owned\n        # see runbook\n";
+        let refused = edit(
+            comment,
+            0,
+            &[append(
+                &["spec", "ignoreDifferences"],
+                json!({"kind": "Deployment"}),
+            )],
+        )
+        .expect_err("the scalar would change");
+        assert!(refused.0.contains("more than what it names"), "{refused}");
     }
 }

@@ -35,11 +35,13 @@ fn no(reason: impl Into<String>) -> NoFix {
 }
 
 /// One object to write to a file of its own.
-struct Piece {
+struct Piece<'a> {
     kind: String,
     name: String,
     /// The file's text, without BOM; ends with a line ending.
     text: String,
+    /// The object as the file holds it: the new file must read back as the same YAML.
+    node: &'a Node,
 }
 
 pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix> {
@@ -86,7 +88,15 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
     let mut original_kept = false;
     for (piece, name) in pieces.iter().zip(&names) {
         let rel = join(dir, name);
-        let after = format!("{bom}{}", with_eol(&piece.text, eol));
+        // A last line without a line ending (the file's last) that ends a block scalar stays
+        // without one: a line ending would be part of the scalar's value.
+        let body = if ends_in_block_scalar(piece.node) {
+            piece.text.clone()
+        } else {
+            with_eol(&piece.text, eol)
+        };
+        reads_back(&body, piece, inventory.sources.parse_limits)?;
+        let after = format!("{bom}{body}");
         if name == own_name {
             original_kept = true;
             changes.push(FileChange {
@@ -136,6 +146,50 @@ pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix
         caution,
         changes,
     })
+}
+
+/// Whether `body`, a new file's text, reads back as exactly the object it was cut for: one
+/// document, no error, the same YAML (values, key order, styles, tags). A cut that would change
+/// the object — the trailing line breaks a block scalar keeps (`|+`, or a last line without
+/// one), an alias whose anchor stays in another item of a List — is refused, not written.
+fn reads_back(
+    body: &str,
+    piece: &Piece<'_>,
+    limits: crate::load::yaml::Limits,
+) -> Result<(), NoFix> {
+    let parsed = crate::load::yaml::parse(body, limits);
+    let roots: Vec<&Node> = parsed
+        .documents
+        .iter()
+        .filter_map(|d| d.root.as_deref())
+        .filter(|r| !r.is_null())
+        .collect();
+    match (parsed.error, roots.as_slice()) {
+        (None, [root]) if root.same_content(piece.node) => Ok(()),
+        _ => Err(no(format!(
+            "{} `{}` would not read back the same from a file of its own (a block scalar's \
+             trailing line breaks, an alias to another object's anchor): split the file by hand",
+            piece.kind, piece.name
+        ))),
+    }
+}
+
+/// Whether the last thing written in `node` is a block scalar (`|`, `>`): a line ending after
+/// its last line is part of its value.
+fn ends_in_block_scalar(node: &Node) -> bool {
+    let mut node = node;
+    loop {
+        if let Some(e) = node.entries().last() {
+            node = &e.value;
+        } else if let Some(i) = node.items().last() {
+            node = i;
+        } else {
+            return matches!(
+                &node.value,
+                crate::load::yaml::Value::Scalar(s) if s.style == crate::load::yaml::Style::Block
+            );
+        }
+    }
 }
 
 /// `text` with every line ending made `eol` (pieces are cut with the file's own endings; a
@@ -204,7 +258,7 @@ fn is_blank_or_comment(line: &str) -> bool {
 }
 
 /// The objects of the file, in order, each with the text of its new file.
-fn split(file: &SourceFile) -> Result<Vec<Piece>, NoFix> {
+fn split(file: &SourceFile) -> Result<Vec<Piece<'_>>, NoFix> {
     let text: &str = &file.text;
     let body_start = if text.starts_with(BOM) { BOM.len() } else { 0 };
     // The stretches between `---` markers. A marker at column 0 is always one (YAML forbids
@@ -272,6 +326,7 @@ fn split(file: &SourceFile) -> Result<Vec<Piece>, NoFix> {
                         kind: m.kind.to_string(),
                         name: m.name.to_string(),
                         text: piece_text,
+                        node: m.node,
                     });
                     continue;
                 }
@@ -291,6 +346,7 @@ fn split(file: &SourceFile) -> Result<Vec<Piece>, NoFix> {
                         kind: m.kind.to_string(),
                         name: m.name.to_string(),
                         text: piece_text,
+                        node: m.node,
                     });
                 }
             }
@@ -670,37 +726,60 @@ fn new_names(
     index: &SplitIndex,
     dir: &str,
     own_name: &str,
-    pieces: &[Piece],
+    pieces: &[Piece<'_>],
 ) -> Vec<String> {
     let mut taken: BTreeSet<String> = index.names_in(inventory, dir);
     taken.remove(&own_name.to_ascii_lowercase());
     let bases: Vec<String> = pieces
         .iter()
-        .map(|p| format!("{}-{}", file_part(&p.kind), file_part(&p.name)))
+        .map(|p| {
+            let mut base = format!("{}-{}", file_part(&p.kind), file_part(&p.name));
+            // A file name is at most 255 bytes: room is kept for a number and `.yaml` (the
+            // name, made of ASCII by `file_part`, is cut at a byte).
+            base.truncate(MAX_BASE);
+            base
+        })
         .collect();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for b in &bases {
         *counts.entry(b).or_default() += 1;
     }
+    // Objects that share a kind and a name are numbered, all of them, with the numbers of one
+    // width: Argo CD reads a directory's files in name order and the later definition wins, so
+    // the split keeps the order they had in the file (`x-2` would sort before `x`, `x-10`
+    // before `x-9`). The numbers run from the first start at which every one of them is free,
+    // so a taken name never puts a twin out of its order.
+    let mut first_twin: HashMap<&str, usize> = HashMap::new();
+    for base in &bases {
+        let twins = counts.get(base.as_str()).copied().unwrap_or(1);
+        if twins > 1 && !first_twin.contains_key(base.as_str()) {
+            let numbered = |start: usize| {
+                let width = (start + twins - 1).to_string().len();
+                (start..start + twins).map(move |n| format!("{base}-{n:0width$}.yaml"))
+            };
+            let start = (1..)
+                .step_by(twins)
+                .find(|&start| numbered(start).all(|name| !taken.contains(&name)))
+                .unwrap_or(1);
+            taken.extend(numbered(start));
+            first_twin.insert(base, start);
+        }
+    }
     let mut out = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for base in &bases {
-        // Objects that share a kind and a name are numbered, all of them, with the numbers of
-        // one width: Argo CD reads a directory's files in name order and the later definition
-        // wins, so the split keeps the order they had in the file (`x-2` would sort before `x`).
         let twins = counts.get(base.as_str()).copied().unwrap_or(1);
-        let mut n = 1;
-        let mut name = if twins > 1 {
+        if let Some(&start) = first_twin.get(base.as_str()) {
             let i = seen.entry(base).or_insert(0);
+            let width = (start + twins - 1).to_string().len();
+            out.push(format!("{base}-{:0width$}.yaml", start + *i));
             *i += 1;
-            n = *i;
-            let width = twins.to_string().len();
-            format!("{base}-{n:0width$}.yaml")
-        } else {
-            format!("{base}.yaml")
-        };
+            continue;
+        }
+        let mut n = 1;
+        let mut name = format!("{base}.yaml");
         while taken.contains(&name) {
-            n += twins.max(1);
+            n += 1;
             name = format!("{base}-{n}.yaml");
         }
         taken.insert(name.clone());
@@ -708,6 +787,10 @@ fn new_names(
     }
     out
 }
+
+/// The longest `<kind>-<name>` of a new file's name: 255 bytes (a file name's limit on the
+/// common file systems) less a number and `.yaml`.
+const MAX_BASE: usize = 200;
 
 /// The kustomizations whose `resources:` list `rel`, each with that entry replaced by the new
 /// files (same directory prefix, same quoting, same order).
@@ -729,6 +812,12 @@ fn kustomization_edits(
             break;
         }
         dir = parent_dir(dir);
+    }
+    if let Some(k) = unread_kustomization_listing(inventory, index, rel) {
+        return Err(no(format!(
+            "`{}` lists the file and is not among the files checked: run `fix` on the directory that holds it",
+            k.display()
+        )));
     }
     let mut out = Vec::new();
     for &i in index.listed_by.get(rel).map(Vec::as_slice).unwrap_or(&[]) {
@@ -761,6 +850,14 @@ fn kustomization_edits(
         for (s, e, new) in edits {
             after.replace_range(s..e, &new);
         }
+        if !lists_the_new_files(k, &after, rel, names, inventory.sources.parse_limits) {
+            return Err(no(format!(
+                "`{}` would not read back with the new files in place of `{}` (an entry written \
+                 on the line after its `-`, an anchor on it): edit its `resources:` by hand",
+                k.display,
+                rel.rsplit('/').next().unwrap_or(rel)
+            )));
+        }
         out.push(FileChange {
             path: inventory.root.join(&k.rel),
             display: k.display.clone(),
@@ -769,6 +866,154 @@ fn kustomization_edits(
         });
     }
     Ok(out)
+}
+
+/// Whether `after`, the new text of kustomization `k`, reads back as `k` with every
+/// `resources:` entry that names `rel` replaced by the new files (each with the entry's
+/// directory), in place, and nothing else changed.
+fn lists_the_new_files(
+    k: &SourceFile,
+    after: &str,
+    rel: &str,
+    names: &[String],
+    limits: crate::load::yaml::Limits,
+) -> bool {
+    let kdir = parent_dir(&k.rel);
+    let parsed = crate::load::yaml::parse(after, limits);
+    if parsed.error.is_some() || parsed.documents.len() != k.documents.len() {
+        return false;
+    }
+    let (Some(old), Some(new)) = (
+        k.documents.first().and_then(|d| d.root.as_deref()),
+        parsed.documents.first().and_then(|d| d.root.as_deref()),
+    ) else {
+        return false;
+    };
+    let mut expected: Vec<serde_json::Value> = Vec::new();
+    for item in old.get("resources").map(Node::items).unwrap_or(&[]) {
+        match item.as_str() {
+            Some(value) if clean_relative(&join(kdir, value)).as_deref() == Some(rel) => {
+                let prefix = value.rsplit_once('/').map_or("", |(d, _)| d);
+                expected.extend(names.iter().map(|n| {
+                    serde_json::Value::from(if prefix.is_empty() {
+                        n.clone()
+                    } else {
+                        format!("{prefix}/{n}")
+                    })
+                }));
+            }
+            _ => expected.push(item.to_json()),
+        }
+    }
+    let got: Vec<serde_json::Value> = new
+        .get("resources")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .map(Node::to_json)
+        .collect();
+    let others = |root: &Node| -> Vec<(serde_json::Value, serde_json::Value)> {
+        root.entries()
+            .iter()
+            .filter(|e| e.key.as_scalar_text() != Some("resources"))
+            .map(|e| (e.key.to_json(), e.value.to_json()))
+            .collect()
+    };
+    let rest_same = parsed
+        .documents
+        .iter()
+        .zip(&k.documents)
+        .skip(1)
+        .all(|(a, b)| match (a.root.as_deref(), b.root.as_deref()) {
+            (Some(a), Some(b)) => a.same_content(b),
+            (None, None) => true,
+            _ => false,
+        });
+    got == expected && others(old) == others(new) && rest_same
+}
+
+/// A kustomization on disk, in the file's directory or one above it (up to the repository's
+/// top, the directory holding `.git`), that the check did not read and that lists the file in
+/// its `resources:`: `fix` run on a subdirectory or on the file itself would remove a file
+/// that kustomization still names, and its build would fail.
+fn unread_kustomization_listing(
+    inventory: &Inventory,
+    index: &SplitIndex,
+    rel: &str,
+) -> Option<std::path::PathBuf> {
+    let file = std::path::absolute(inventory.root.join(rel)).ok()?;
+    let read: std::collections::HashSet<std::path::PathBuf> = index
+        .kustomizations
+        .iter()
+        .filter_map(|i| {
+            let k = match i {
+                KustomizationFile::Source(id) => inventory.sources.get(*id),
+                KustomizationFile::Read(f) => f,
+            };
+            std::path::absolute(inventory.root.join(&k.rel)).ok()
+        })
+        .collect();
+    // Never above the repository: its top is the directory holding `.git` (asked of each
+    // ancestor, its contents never read); without one, the working directory when the file is
+    // below it (where `fix` was run), else the scanned root.
+    let top = file
+        .ancestors()
+        .skip(1)
+        .find(|d| d.join(".git").exists())
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| {
+            std::env::current_dir()
+                .ok()
+                .and_then(|cwd| std::path::absolute(cwd).ok())
+                .filter(|cwd| file.starts_with(cwd))
+        })
+        .or_else(|| std::path::absolute(&inventory.root).ok())?;
+    for dir in file.ancestors().skip(1) {
+        if !dir.starts_with(&top) {
+            break;
+        }
+        for name in KUSTOMIZATION_NAMES {
+            let k = dir.join(name);
+            if read.contains(&k) {
+                continue;
+            }
+            match std::fs::symlink_metadata(&k) {
+                // A link is not followed (it may lead out of the repository): whether it lists
+                // the file cannot be told.
+                Ok(meta) if meta.file_type().is_symlink() => return Some(k),
+                Ok(meta) if meta.is_file() => {}
+                _ => continue,
+            }
+            let Ok(text) = crate::load::read_regular_text(&k, 1 << 20) else {
+                // Unreadable: whether it lists the file cannot be told.
+                return Some(k);
+            };
+            let parsed = crate::load::yaml::parse(&text, inventory.sources.parse_limits);
+            let resources = parsed
+                .documents
+                .first()
+                .and_then(|d| d.root.as_deref())
+                .and_then(|r| r.get("resources"));
+            let Ok(below) = file.strip_prefix(dir) else {
+                continue;
+            };
+            let below = below.to_string_lossy().replace('\\', "/");
+            let lists = parsed.error.is_some()
+                || resources
+                    .map(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|item| {
+                        item.as_str()
+                            .and_then(clean_relative)
+                            .is_some_and(|v| v == below)
+                    });
+            if lists {
+                return Some(k);
+            }
+        }
+    }
+    None
 }
 
 /// The edit of one `resources:` entry: its whole line for a block sequence item (one line per new
@@ -866,7 +1111,7 @@ fn order_caution(
     index: &SplitIndex,
     file_id: FileId,
     dir: &str,
-    pieces: &[Piece],
+    pieces: &[Piece<'_>],
 ) -> Option<String> {
     let mut twins: BTreeSet<String> = BTreeSet::new();
     for p in pieces {

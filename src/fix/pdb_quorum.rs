@@ -53,9 +53,63 @@ pub fn safe_min_available(
     }
 }
 
+/// How many pods the budget `idx` selects, when the manifests fix the count.
+fn selected_pods(inventory: &Inventory, idx: crate::model::ObjectIdx) -> Option<u64> {
+    let ns = PodIndex::namespace_of(inventory, idx)?;
+    let budget = ns.budgets.iter().find(|b| b.idx == idx)?;
+    ns.selected(budget)?.iter().map(|o| o.replicas).sum()
+}
+
+/// The `minAvailable` to write in the document the budget `idx` is read from, which Kustomize
+/// may render for other Applications too (a base shared by overlays): the edit changes every
+/// render, so the value must keep the quorum of each and still let each evict a pod (a budget
+/// of every selected pod is `pdb-blocks-eviction`). `Err` when no one value does.
+fn shared_min_available(
+    inventory: &Inventory,
+    idx: crate::model::ObjectIdx,
+    object: &crate::model::Object,
+    safe: u64,
+) -> Result<u64, NoFix> {
+    let Some(source) = object.source_doc.filter(|_| object.origin.is_some()) else {
+        return Ok(safe);
+    };
+    let renders: Vec<crate::model::ObjectIdx> = inventory
+        .objects()
+        .filter(|(i, o)| {
+            *i != idx
+                && o.origin.is_some()
+                && o.source_doc == Some(source)
+                && o.kind() == object.kind()
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if renders.is_empty() {
+        return Ok(safe);
+    }
+    let value = renders
+        .iter()
+        .filter_map(|&i| safe_min_available(inventory, i).ok())
+        .map(|(_, v)| v)
+        .fold(safe, u64::max);
+    for &i in renders.iter().chain(std::iter::once(&idx)) {
+        match selected_pods(inventory, i) {
+            Some(total) if value < total => {}
+            _ => {
+                return refuse(format!(
+                    "{} is rendered from {} for other Applications too, and no one `minAvailable` keeps the quorum of each and lets each evict a pod: set it in each overlay",
+                    object.id.short(),
+                    inventory.sources.get(source.0).display
+                ));
+            }
+        }
+    }
+    Ok(value)
+}
+
 pub fn plan(inventory: &Inventory, diagnostic: &Diagnostic) -> Result<Fix, NoFix> {
     let (idx, object) = object_of(inventory, diagnostic)?;
     let (key, safe) = safe_min_available(inventory, idx)?;
+    let safe = shared_min_available(inventory, idx, object, safe)?;
     let target = written(
         inventory,
         object,
