@@ -259,17 +259,42 @@ fn base_config(
     })
 }
 
-/// `path`, relative to the repository's top `top` and `/`-separated, when it is a file of the
-/// repository; `None` for a file elsewhere (or one that does not exist).
+/// `path`, relative to the repository's top `top` and `/`-separated, when it names a file of
+/// the repository (whether or not the working tree holds it); `None` for a path elsewhere.
+///
+/// Links are followed only outside the repository (an operator's path to the checkout); inside
+/// it the path is taken as written, as git names it, and no link of the working tree is
+/// followed: the working tree is the change under review, and a link it makes (the config file,
+/// or a directory above it, turned into a link to another file of the repository, to one the
+/// base does not have, or out of the repository) must not choose which file is read as the
+/// base's, nor have a file outside the repository read from disk as the operator's.
 fn repository_path(top: &Path, path: &Path) -> Option<String> {
-    let file = path.canonicalize().ok()?;
-    let rel = file.strip_prefix(top.canonicalize().ok()?).ok()?;
-    Some(crate::load::slash_path(rel))
-}
-
-/// A file as text, for comparison only; `None` when it cannot be read (a missing file above all).
-fn read_text(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok()
+    use std::path::Component;
+    let top = top.canonicalize().ok()?;
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(path)
+    };
+    let mut at = PathBuf::from("/");
+    for component in absolute.components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir | Component::CurDir => {}
+            // `at` holds no link: its parent is the directory above it.
+            Component::ParentDir => {
+                at.pop();
+            }
+            Component::Normal(name) => {
+                let inside = at.starts_with(&top);
+                at.push(name);
+                if !inside && let Ok(real) = at.canonicalize() {
+                    at = real;
+                }
+            }
+        }
+    }
+    let rel = at.strip_prefix(&top).ok()?;
+    (!rel.as_os_str().is_empty()).then(|| crate::load::slash_path(rel))
 }
 
 /// The text of the config file of a directory; `None` when there is none. One that exists but
@@ -309,7 +334,7 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         let (config, source) = base_config(
             opts.config.as_deref(),
             (base_text, shown),
-            read_text(&head_path),
+            crate::config_change::read_head(&head_path),
             &[&base_scan.root, &head_scan.root],
         )?;
         let head_sources = head_scan.load(&config, None)?;
@@ -396,6 +421,16 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         (None, None)
     } else {
         let base_text = file_at(&top, &base_commit, &config_path, &base_shown)?;
+        // `--config` naming a file neither side has is a mistake, not the defaults.
+        if base_text.is_none()
+            && opts.config.is_some()
+            && std::fs::symlink_metadata(&head_file).is_err()
+        {
+            return Err(Error::MissingPath(crate::load::display_path(
+                opts.config.as_deref().unwrap_or(&head_file),
+                &cwd,
+            )));
+        }
         let (head_text, compared, head_display) = match (&opts.head, &head_commit) {
             (Some(rev), Some(commit)) => {
                 let shown = format!("{rev}:{config_path}");
@@ -403,11 +438,16 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
                 let text = file_at(&top, commit, &config_path, &shown).unwrap_or(None);
                 (text.clone(), text, shown)
             }
-            _ => (
-                read_text(&head_file),
-                crate::config_change::read_head(&head_file),
-                crate::load::display_path(&head_file, &cwd),
-            ),
+            // Read as `read_head` reads it, a link not followed: the working tree's
+            // `.manifest-guard.yaml` linked to `/dev/zero` was read until memory ran out.
+            _ => {
+                let text = crate::config_change::read_head(&head_file);
+                (
+                    text.clone(),
+                    text,
+                    crate::load::display_path(&head_file, &cwd),
+                )
+            }
         };
         sides = crate::config_change::Sides {
             base: base_text.clone(),
