@@ -624,6 +624,40 @@ fn a_revision_outside_a_git_repository_is_exit_2() {
     );
 }
 
+/// A crafted base whose tree names `..` (git's fsck refuses it, `hash-object --literally`
+/// writes it) is refused before anything is written, with one message naming the revision and
+/// the path. (Before, the message said "cannot extract `<rev>`" twice.)
+#[test]
+fn a_base_tree_that_names_a_parent_directory_is_exit_2_said_once() {
+    let s = kafka_repository();
+    let blob = s.git(&["rev-parse", "HEAD:kafka/statefulset.yaml"]);
+    let object: Vec<u8> = (0..blob.len() / 2)
+        .map(|i| u8::from_str_radix(&blob[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect();
+    let mut tree = b"100644 ..\0".to_vec();
+    tree.extend_from_slice(&object);
+    std::fs::write(s.tmp().join("tree"), &tree).expect("write");
+    let tree_file = s.tmp().join("tree").to_string_lossy().into_owned();
+    let tree = s.git(&["hash-object", "-t", "tree", "-w", "--literally", &tree_file]);
+    std::fs::remove_file(s.tmp().join("tree")).expect("remove");
+    let commit = s.git(&["commit-tree", tree.trim(), "-m", "crafted"]);
+    let commit = commit.trim();
+    let out = s.run(&["diff", "--base", commit]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("the path `..` leaves the tree"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("cannot extract").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    s.assert_clean("a crafted tree");
+}
+
 #[test]
 fn two_directories_compare_without_git() {
     let dir = tempfile::tempdir().expect("tempdir");

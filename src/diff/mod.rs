@@ -126,7 +126,6 @@ fn list_revision(
 fn fill_revision(
     top: &Path,
     rev: &str,
-    commit: &str,
     (materialized, listed): (&Materialized, &crate::git::ListedTree),
     known: &HeadTexts,
 ) -> Result<(), Error> {
@@ -134,7 +133,7 @@ fn fill_revision(
         let path = std::str::from_utf8(path).ok()?;
         known.get(path).cloned()
     };
-    crate::git::fill_tree(top, commit, materialized.dir.path(), listed, &known)
+    crate::git::fill_tree(top, materialized.dir.path(), listed, &known)
         .map_err(|e| extracting(rev, e))
 }
 
@@ -535,7 +534,7 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
                 .collect();
             let base = || {
                 let (tree, listed) = listed?;
-                fill_revision(&top, base_rev, &base_commit, (&tree, &listed), &known)?;
+                fill_revision(&top, base_rev, (&tree, &listed), &known)?;
                 written(base_rev, tree).map(|(scan, tree)| (scan, Some(tree)))
             };
             let (base, head) =
