@@ -258,44 +258,6 @@ fn base_config(
     })
 }
 
-/// `path`, relative to the repository's top `top` and `/`-separated, when it names a file of
-/// the repository (whether or not the working tree holds it); `None` for a path elsewhere.
-///
-/// Links are followed only outside the repository (an operator's path to the checkout); inside
-/// it the path is taken as written, as git names it, and no link of the working tree is
-/// followed: the working tree is the change under review, and a link it makes (the config file,
-/// or a directory above it, turned into a link to another file of the repository, to one the
-/// base does not have, or out of the repository) must not choose which file is read as the
-/// base's, nor have a file outside the repository read from disk as the operator's.
-fn repository_path(top: &Path, path: &Path) -> Option<String> {
-    use std::path::Component;
-    let top = top.canonicalize().ok()?;
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().ok()?.join(path)
-    };
-    let mut at = PathBuf::from("/");
-    for component in absolute.components() {
-        match component {
-            Component::Prefix(_) | Component::RootDir | Component::CurDir => {}
-            // `at` holds no link: its parent is the directory above it.
-            Component::ParentDir => {
-                at.pop();
-            }
-            Component::Normal(name) => {
-                let inside = at.starts_with(&top);
-                at.push(name);
-                if !inside && let Ok(real) = at.canonicalize() {
-                    at = real;
-                }
-            }
-        }
-    }
-    let rel = at.strip_prefix(&top).ok()?;
-    (!rel.as_os_str().is_empty()).then(|| crate::load::slash_path(rel))
-}
-
 /// The text of the config file of a directory; `None` when there is none. One that exists but
 /// cannot be read is an error, worded as `check` words it.
 fn config_text_in(dir: &Path, shown: &str) -> Result<Option<String>, Error> {
@@ -403,7 +365,7 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     let named = opts
         .config
         .as_deref()
-        .map(|p| (p, repository_path(&top, p)));
+        .map(|p| (p, crate::scan::repository_path(&top, p)));
     let (config_path, head_file, flag) = match named {
         Some((_, Some(rel))) => (rel.clone(), top.join(&rel), None),
         Some((p, None)) => (String::new(), PathBuf::new(), Some(p)),
