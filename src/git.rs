@@ -176,7 +176,7 @@ pub(crate) fn write_tree(
     known: &(dyn Fn(&[u8]) -> Option<std::sync::Arc<str>> + Sync),
 ) -> Result<(), Error> {
     let listed = list_tree(top, commit, dest)?;
-    fill_tree(top, commit, dest, &listed, known)
+    fill_tree(top, dest, &listed, known)
 }
 
 /// A revision's tree as git lists it, its directories (and submodules' empty directories)
@@ -192,7 +192,7 @@ pub(crate) fn list_tree(top: &Path, commit: &str, dest: &Path) -> Result<ListedT
     let entries = tree_entries(&listing)?;
     let mut made: Option<std::path::PathBuf> = None;
     for entry in &entries {
-        let path = entry_path(commit, dest, entry)?;
+        let path = entry_path(dest, entry)?;
         // Entries come directory by directory: most share the previous one's parent.
         if let Some(parent) = path.parent()
             && made.as_deref() != Some(parent)
@@ -208,25 +208,17 @@ pub(crate) fn list_tree(top: &Path, commit: &str, dest: &Path) -> Result<ListedT
     Ok(ListedTree { listing })
 }
 
-/// Where `entry` goes below `dest`: refused when its path would leave it.
-fn entry_path(
-    commit: &str,
-    dest: &Path,
-    entry: &TreeEntry<'_>,
-) -> Result<std::path::PathBuf, Error> {
-    below(dest, entry.path).ok_or_else(|| {
-        Error::Git(format!(
-            "cannot extract `{commit}`: the path `{}` leaves the tree",
-            entry.shown()
-        ))
-    })
+/// Where `entry` goes below `dest`: refused when its path would leave it. (The caller names the
+/// revision: `diff` says "cannot extract `<rev>`" before this.)
+fn entry_path(dest: &Path, entry: &TreeEntry<'_>) -> Result<std::path::PathBuf, Error> {
+    below(dest, entry.path)
+        .ok_or_else(|| Error::Git(format!("the path `{}` leaves the tree", entry.shown())))
 }
 
 /// The second half of [`write_tree`]: writes the files (and links) of the tree `listed` holds
 /// into `dest`, whose directories [`list_tree`] made.
 pub(crate) fn fill_tree(
     top: &Path,
-    commit: &str,
     dest: &Path,
     listed: &ListedTree,
     known: &(dyn Fn(&[u8]) -> Option<std::sync::Arc<str>> + Sync),
@@ -237,7 +229,7 @@ pub(crate) fn fill_tree(
     let mut blobs: Vec<(&TreeEntry<'_>, std::path::PathBuf)> = Vec::new();
     for entry in &entries {
         if entry.kind == "blob" {
-            blobs.push((entry, entry_path(commit, dest, entry)?));
+            blobs.push((entry, entry_path(dest, entry)?));
         }
     }
     // Identical files are one blob (often, in a repository of similar Applications): each blob

@@ -106,6 +106,44 @@ pub(crate) fn config_origin(path: &Path, dirs: &[&Path]) -> config::Origin {
     }
 }
 
+/// `path`, relative to the repository's top `top` and `/`-separated, when it names a file of
+/// the repository (whether or not the working tree holds it); `None` for a path elsewhere.
+///
+/// Links are followed only outside the repository (an operator's path to the checkout); inside
+/// it the path is taken as written, as git names it, and no link of the working tree is
+/// followed: the working tree is the change under review, and a link it makes (the config file,
+/// or a directory above it, turned into a link to another file of the repository, to one the
+/// base does not have, or out of the repository) must not choose which file is read as the
+/// base's, nor have a file outside the repository read from disk as the operator's.
+pub(crate) fn repository_path(top: &Path, path: &Path) -> Option<String> {
+    use std::path::Component;
+    let top = top.canonicalize().ok()?;
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(path)
+    };
+    let mut at = PathBuf::from("/");
+    for component in absolute.components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir | Component::CurDir => {}
+            // `at` holds no link: its parent is the directory above it.
+            Component::ParentDir => {
+                at.pop();
+            }
+            Component::Normal(name) => {
+                let inside = at.starts_with(&top);
+                at.push(name);
+                if !inside && let Ok(real) = at.canonicalize() {
+                    at = real;
+                }
+            }
+        }
+    }
+    let rel = at.strip_prefix(&top).ok()?;
+    (!rel.as_os_str().is_empty()).then(|| crate::load::slash_path(rel))
+}
+
 /// Refuses a config file of the repository that is a link out of `dirs`: the tool reads nothing
 /// outside the repository on its behalf.
 fn refuse_link_out(path: &Path, display: &str, dirs: &[&Path]) -> Result<(), Error> {
@@ -210,8 +248,15 @@ impl Scan {
         let at = self.at_rev(rev)?;
         // `--config FILE`: an operator's file outside the repository is read from disk (the
         // pull request did not write it); one of the repository as REV has it, like the default.
+        // A file of the repository is named as written: no link of the working tree (the change
+        // under review) is followed to choose which file is read, or to have one outside the
+        // repository read from disk as the operator's.
+        let in_repository = file.and_then(|path| repository_path(&at.top, path));
         let (rel, head_path, head_rel) = match file {
-            Some(path) if config_origin(path, &[&self.root, &cwd]) == config::Origin::Operator => {
+            Some(path)
+                if in_repository.is_none()
+                    && config_origin(path, &[&self.root, &cwd]) == config::Origin::Operator =>
+            {
                 return Ok((self.config(Some(path))?, None));
             }
             Some(path) => {
@@ -220,16 +265,7 @@ impl Scan {
                 } else {
                     cwd.join(path)
                 };
-                let canonical = match (absolute.parent(), absolute.file_name()) {
-                    (Some(dir), Some(name)) => dir.canonicalize().ok().map(|d| d.join(name)),
-                    _ => None,
-                };
-                let top = at.top.canonicalize().unwrap_or_else(|_| at.top.clone());
-                let Some(below_top) = canonical
-                    .as_deref()
-                    .and_then(|p| p.strip_prefix(&top).ok())
-                    .map(load::slash_path)
-                else {
+                let Some(below_top) = in_repository else {
                     return Err(Error::Usage(format!(
                         "--config {} is not in the git repository --config-rev reads",
                         load::display_path(path, &cwd)

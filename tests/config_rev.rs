@@ -377,6 +377,48 @@ fn config_with_config_rev_reads_a_repository_file_as_the_revision_has_it() {
     assert!(!rules(&out).iter().any(|(r, ..)| r == "config-loosened"));
 }
 
+/// `--config FILE --config-rev REV` naming a file of the repository that the working tree
+/// reaches through a link it makes (a directory above the file turned into a link, to another
+/// directory of the repository or out of it) is still read as REV has it at the path named.
+/// (Before, the directory link was followed: to another directory, REV's file there judged the
+/// change (or the defaults, where REV has none); out of the repository, the file there was read from disk as the
+/// operator's. Either way the incident passed.)
+#[test]
+fn config_with_config_rev_is_not_redirected_by_a_directory_link() {
+    let repo = Repo::demo();
+    repo.write("ci/config.yaml", "rules:\n  duplicate-application: error\n");
+    // A sample beside it that turns the rule off: what the link points the reviewed path at.
+    repo.write("ci2/config.yaml", "rules:\n  duplicate-application: off\n");
+    repo.commit("a config file under ci/, a sample under ci2/");
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        outside.path().join("config.yaml"),
+        "rules:\n  duplicate-application: off\n",
+    )
+    .expect("write");
+    std::fs::remove_dir_all(repo.path().join("ci")).expect("remove");
+    for target in [PathBuf::from("ci2"), outside.path().to_path_buf()] {
+        let link = repo.path().join("ci");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).expect("link");
+        let out = repo.run(&[
+            "check",
+            "--config",
+            "ci/config.yaml",
+            "--config-rev",
+            "HEAD",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.code, 1, "{target:?}: {}{}", out.stdout, out.stderr);
+        let found = rules(&out);
+        assert!(
+            found.contains(&("duplicate-application".into(), "apps/apps.yaml".into(), 45)),
+            "{target:?}: {found:#?}"
+        );
+    }
+}
+
 #[test]
 fn render_reads_the_revisions_config_too() {
     let repo = Repo::demo();

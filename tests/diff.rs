@@ -624,6 +624,40 @@ fn a_revision_outside_a_git_repository_is_exit_2() {
     );
 }
 
+/// A crafted base whose tree names `..` (git's fsck refuses it, `hash-object --literally`
+/// writes it) is refused before anything is written, with one message naming the revision and
+/// the path. (Before, the message said "cannot extract `<rev>`" twice.)
+#[test]
+fn a_base_tree_that_names_a_parent_directory_is_exit_2_said_once() {
+    let s = kafka_repository();
+    let blob = s.git(&["rev-parse", "HEAD:kafka/statefulset.yaml"]);
+    let object: Vec<u8> = (0..blob.len() / 2)
+        .map(|i| u8::from_str_radix(&blob[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect();
+    let mut tree = b"100644 ..\0".to_vec();
+    tree.extend_from_slice(&object);
+    std::fs::write(s.tmp().join("tree"), &tree).expect("write");
+    let tree_file = s.tmp().join("tree").to_string_lossy().into_owned();
+    let tree = s.git(&["hash-object", "-t", "tree", "-w", "--literally", &tree_file]);
+    std::fs::remove_file(s.tmp().join("tree")).expect("remove");
+    let commit = s.git(&["commit-tree", tree.trim(), "-m", "crafted"]);
+    let commit = commit.trim();
+    let out = s.run(&["diff", "--base", commit]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("the path `..` leaves the tree"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("cannot extract").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    s.assert_clean("a crafted tree");
+}
+
 #[test]
 fn two_directories_compare_without_git() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -963,6 +997,130 @@ fn a_config_flag_inside_the_repository_is_read_from_the_base() {
         human.stdout
     );
     s.assert_clean("a config flag inside the repository");
+}
+
+/// `--config` naming a file of the repository that the working tree (the change under review)
+/// turns into a link is still read as the base has it, at the path the operator named: the link
+/// is not followed. (Before, the path was resolved through the link: a link out of the
+/// repository was read from disk as the operator's file — its rules applied, and a link to
+/// `/proc/self/environ` printed the run's environment, secrets included, in the config error —
+/// and a link to a file the base does not have gave the defaults.)
+#[test]
+fn a_config_flag_the_head_turns_into_a_link_is_still_read_from_the_base() {
+    let s = kafka_repository();
+    s.write("ci/manifest-guard.yaml", PROTECTING_CONFIG);
+    s.commit("base: the reviewed config");
+    s.write(
+        "kafka/statefulset.yaml",
+        &kafka("kafka-broker", "apache/kafka:3.7.0", "200Gi"),
+    );
+    let outside = tempfile::tempdir().expect("tempdir");
+    let permissive = outside.path().join("permissive.yaml");
+    std::fs::write(&permissive, PERMISSIVE_CONFIG).expect("write");
+    s.write("ci/loose.yaml", PERMISSIVE_CONFIG);
+    let link = s.repo().join("ci/manifest-guard.yaml");
+    let targets = [
+        permissive.clone(),
+        PathBuf::from("loose.yaml"),
+        PathBuf::from("/proc/self/environ"),
+    ];
+    for target in &targets {
+        std::fs::remove_file(&link).expect("remove");
+        std::os::unix::fs::symlink(target, &link).expect("link");
+        let out = s.run(&[
+            "diff",
+            "--base",
+            "HEAD",
+            "--config",
+            "ci/manifest-guard.yaml",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.code, 1, "{target:?}: {}\n{}", out.stdout, out.stderr);
+        let v = json(&out);
+        let rules = rules_of(&v);
+        assert!(
+            rules.contains(&"stateful-rename".to_string())
+                && rules.contains(&"protected-cluster-change".to_string()),
+            "{target:?}: {rules:?}"
+        );
+        assert_eq!(
+            note_of(&v),
+            (
+                "base".to_string(),
+                serde_json::json!("HEAD:ci/manifest-guard.yaml"),
+                true
+            ),
+            "{target:?}"
+        );
+        assert!(
+            !out.stdout.contains("TMPDIR=") && !out.stderr.contains("TMPDIR="),
+            "{target:?}: the environment was read: {}",
+            out.stderr
+        );
+    }
+    // The same through a link to the directory above it.
+    std::fs::remove_file(&link).expect("remove");
+    std::fs::rename(s.repo().join("ci"), s.repo().join("ci2")).expect("move");
+    std::fs::write(s.repo().join("ci2/manifest-guard.yaml"), PERMISSIVE_CONFIG).expect("write");
+    std::os::unix::fs::symlink("ci2", s.repo().join("ci")).expect("link");
+    let out = s.run(&[
+        "diff",
+        "--base",
+        "HEAD",
+        "--config",
+        "ci/manifest-guard.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(rules_of(&json(&out)).contains(&"protected-cluster-change".to_string()));
+    // A file of the repository neither side has is still a mistake (exit 2), not the defaults.
+    let missing = s.run(&["diff", "--base", "HEAD", "--config", "ci/nowhere.yaml"]);
+    assert_eq!(missing.code, 2, "{}", missing.stdout);
+    s.assert_clean("a config flag the head links elsewhere");
+}
+
+/// The head's `.manifest-guard.yaml` is only compared with the base's, and read as `check`
+/// reads the head's file for that comparison: a link is not followed. (Before, it was read
+/// through the link to its end: a link to a FIFO never returned, and one to `/dev/zero` was
+/// read until memory ran out.)
+#[test]
+fn a_head_config_linked_to_a_fifo_or_a_device_is_not_read() {
+    let s = renamed_kafka();
+    let outside = tempfile::tempdir().expect("tempdir");
+    let fifo = outside.path().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    for target in [fifo.as_path(), Path::new("/dev/zero")] {
+        let link = s.repo().join(".manifest-guard.yaml");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target, &link).expect("link");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_manifest-guard"))
+            .args(["diff", "--base", "HEAD~1", "--format", "json"])
+            .current_dir(s.repo())
+            .env("TMPDIR", s.tmp())
+            .env("PATH", common::tool_path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary runs");
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break Some(status);
+            }
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let status = status.unwrap_or_else(|| panic!("{target:?}: still running after 60 s"));
+        assert_eq!(status.code(), Some(1), "{target:?}");
+    }
+    s.assert_clean("a head config linked to a FIFO");
 }
 
 /// A suppression the pull request itself adds does not silence its finding: the change under

@@ -126,7 +126,6 @@ fn list_revision(
 fn fill_revision(
     top: &Path,
     rev: &str,
-    commit: &str,
     (materialized, listed): (&Materialized, &crate::git::ListedTree),
     known: &HeadTexts,
 ) -> Result<(), Error> {
@@ -134,7 +133,7 @@ fn fill_revision(
         let path = std::str::from_utf8(path).ok()?;
         known.get(path).cloned()
     };
-    crate::git::fill_tree(top, commit, materialized.dir.path(), listed, &known)
+    crate::git::fill_tree(top, materialized.dir.path(), listed, &known)
         .map_err(|e| extracting(rev, e))
 }
 
@@ -259,19 +258,6 @@ fn base_config(
     })
 }
 
-/// `path`, relative to the repository's top `top` and `/`-separated, when it is a file of the
-/// repository; `None` for a file elsewhere (or one that does not exist).
-fn repository_path(top: &Path, path: &Path) -> Option<String> {
-    let file = path.canonicalize().ok()?;
-    let rel = file.strip_prefix(top.canonicalize().ok()?).ok()?;
-    Some(crate::load::slash_path(rel))
-}
-
-/// A file as text, for comparison only; `None` when it cannot be read (a missing file above all).
-fn read_text(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok()
-}
-
 /// The text of the config file of a directory; `None` when there is none. One that exists but
 /// cannot be read is an error, worded as `check` words it.
 fn config_text_in(dir: &Path, shown: &str) -> Result<Option<String>, Error> {
@@ -309,7 +295,7 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         let (config, source) = base_config(
             opts.config.as_deref(),
             (base_text, shown),
-            read_text(&head_path),
+            crate::config_change::read_head(&head_path),
             &[&base_scan.root, &head_scan.root],
         )?;
         let head_sources = head_scan.load(&config, None)?;
@@ -379,7 +365,7 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
     let named = opts
         .config
         .as_deref()
-        .map(|p| (p, repository_path(&top, p)));
+        .map(|p| (p, crate::scan::repository_path(&top, p)));
     let (config_path, head_file, flag) = match named {
         Some((_, Some(rel))) => (rel.clone(), top.join(&rel), None),
         Some((p, None)) => (String::new(), PathBuf::new(), Some(p)),
@@ -396,6 +382,16 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
         (None, None)
     } else {
         let base_text = file_at(&top, &base_commit, &config_path, &base_shown)?;
+        // `--config` naming a file neither side has is a mistake, not the defaults.
+        if base_text.is_none()
+            && opts.config.is_some()
+            && std::fs::symlink_metadata(&head_file).is_err()
+        {
+            return Err(Error::MissingPath(crate::load::display_path(
+                opts.config.as_deref().unwrap_or(&head_file),
+                &cwd,
+            )));
+        }
         let (head_text, compared, head_display) = match (&opts.head, &head_commit) {
             (Some(rev), Some(commit)) => {
                 let shown = format!("{rev}:{config_path}");
@@ -403,11 +399,16 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
                 let text = file_at(&top, commit, &config_path, &shown).unwrap_or(None);
                 (text.clone(), text, shown)
             }
-            _ => (
-                read_text(&head_file),
-                crate::config_change::read_head(&head_file),
-                crate::load::display_path(&head_file, &cwd),
-            ),
+            // Read as `read_head` reads it, a link not followed: the working tree's
+            // `.manifest-guard.yaml` linked to `/dev/zero` was read until memory ran out.
+            _ => {
+                let text = crate::config_change::read_head(&head_file);
+                (
+                    text.clone(),
+                    text,
+                    crate::load::display_path(&head_file, &cwd),
+                )
+            }
         };
         sides = crate::config_change::Sides {
             base: base_text.clone(),
@@ -495,7 +496,7 @@ pub fn run(opts: &DiffOptions) -> Result<(ChangeSet, Config), Error> {
                 .collect();
             let base = || {
                 let (tree, listed) = listed?;
-                fill_revision(&top, base_rev, &base_commit, (&tree, &listed), &known)?;
+                fill_revision(&top, base_rev, (&tree, &listed), &known)?;
                 written(base_rev, tree).map(|(scan, tree)| (scan, Some(tree)))
             };
             let (base, head) =
