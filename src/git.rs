@@ -71,18 +71,36 @@ pub(crate) fn file_at(
     }
 }
 
+/// `git -C repo`, never reaching the network: in a partial clone (`--filter=blob:none`, an
+/// option of `actions/checkout`) git fetches a missing object from the remote when it is read,
+/// one request per blob and with the remote's settings from the clone's config; the tool uses
+/// no network, so a missing object is an error that says how to fetch it
+/// ([`missing_objects_note`]). `GIT_NO_LAZY_FETCH` is git's (2.45 and later).
+fn git_in(repo: &Path) -> Command {
+    let mut command = Command::new("git");
+    command.arg("-C").arg(repo).env("GIT_NO_LAZY_FETCH", "1");
+    command
+}
+
+/// What to do about an object git does not have: said after git's own words.
+pub(crate) fn missing_objects_note() -> &'static str {
+    "the object is not in this clone (a partial clone, `--filter=blob:none`, fetches objects only when read, and manifest-guard uses no network): fetch the base revision's objects first, e.g. `git fetch --refetch origin <base>`, or check out without `filter`"
+}
+
 pub(crate) fn git_bytes(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
+    let out = git_in(repo)
         .args(args)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
     if !out.status.success() {
-        return Err(Error::Git(
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        ));
+        let said = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        let lazy = said.contains("lazy fetching disabled") || said.contains("promisor");
+        return Err(Error::Git(if lazy {
+            format!("{said}: {}", missing_objects_note())
+        } else {
+            said
+        }));
     }
     Ok(out.stdout)
 }
@@ -293,9 +311,7 @@ pub(crate) fn fill_tree(
         return write_links(links);
     }
     let (mut child, group) = crate::scratch::spawn_group(
-        Command::new("git")
-            .arg("-C")
-            .arg(top)
+        git_in(top)
             .args(["cat-file", "--batch", "--buffer"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -331,10 +347,15 @@ pub(crate) fn fill_tree(
             Err(_) => None,
         };
         let Some(size) = size else {
+            let header = header.trim_end();
+            let note = if header.ends_with(" missing") {
+                format!(": {}", missing_objects_note())
+            } else {
+                String::new()
+            };
             result = Err(Error::Git(format!(
-                "cannot read `{}` from git: {}",
+                "cannot read `{}` from git: {header}{note}",
                 entry.shown(),
-                header.trim_end()
             )));
             break;
         };

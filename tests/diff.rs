@@ -658,6 +658,46 @@ fn a_base_tree_that_names_a_parent_directory_is_exit_2_said_once() {
     s.assert_clean("a crafted tree");
 }
 
+/// A partial clone (`--filter=blob:none`, an option of `actions/checkout`) lacks the base's
+/// blobs until they are read, and git then fetches each from the remote: the tool uses no
+/// network, so git is run with `GIT_NO_LAZY_FETCH` and the missing blob is exit 2 with a note
+/// saying how to fetch it; the clone still lacks it afterwards. (Before, `diff` fetched it from
+/// the remote, one request per blob, with the remote's settings from the clone's config.)
+#[test]
+fn a_partial_clone_is_not_fetched_from() {
+    let s = renamed_kafka();
+    s.git(&["config", "uploadpack.allowFilter", "true"]);
+    s.git(&["config", "uploadpack.allowAnySHA1InWant", "true"]);
+    let base_blob = s.git(&["rev-parse", "HEAD~1:kafka/statefulset.yaml"]);
+    let base_blob = base_blob.trim();
+    let url = format!("file://{}", s.repo().display());
+    common::git(
+        s.dir.path(),
+        &["clone", "--quiet", "--filter=blob:none", &url, "partial"],
+    );
+    let partial = s.dir.path().join("partial");
+    let has_base_blob = || {
+        Command::new("git")
+            .args(["cat-file", "-e", base_blob])
+            .current_dir(&partial)
+            .env("GIT_NO_LAZY_FETCH", "1")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .expect("git runs")
+            .success()
+    };
+    assert!(
+        !has_base_blob(),
+        "the clone was expected to lack the base's blob"
+    );
+    let out = run_with_tmpdir(&partial, &s.tmp(), &["diff", "--base", "HEAD~1"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("not in this clone"), "{}", out.stderr);
+    assert!(!has_base_blob(), "diff fetched the base's blob");
+    s.assert_clean("a partial clone");
+}
+
 #[test]
 fn two_directories_compare_without_git() {
     let dir = tempfile::tempdir().expect("tempdir");
