@@ -480,7 +480,7 @@ const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// A config file's text: only a regular file (a FIFO, socket or device — reachable through a
 /// symlink git stores — would block or never end), and at most [`MAX_CONFIG_BYTES`].
-fn read_config_text(path: &Path) -> std::io::Result<String> {
+pub(crate) fn read_config_text(path: &Path) -> std::io::Result<String> {
     crate::load::read_regular_text(path, MAX_CONFIG_BYTES)
 }
 

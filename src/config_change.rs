@@ -95,13 +95,15 @@ pub fn attach(inventory: &mut Inventory, base: &Config, sides: Sides) {
 
 /// The text of the head's config file at `path`, for comparison only: `None` when there is
 /// none, or when it is not a regular file (a link is not followed: it could name any file of the
-/// machine) or not UTF-8 — reading it is `check`'s and `diff`'s business, not this comparison's.
+/// machine), over a config file's 1 MiB or not UTF-8 — reading it is `check`'s and `diff`'s business, not this comparison's.
 pub fn read_head(path: &std::path::Path) -> Option<String> {
     let meta = std::fs::symlink_metadata(path).ok()?;
     if !meta.is_file() {
         return None;
     }
-    std::fs::read_to_string(path).ok()
+    // At most a config file's size, as the base's is read: a regular file of the change may be
+    // any size.
+    crate::config::read_config_text(path).ok()
 }
 
 /// The head's configuration file as the change writes it.
@@ -554,6 +556,18 @@ fn locate_limit(root: Option<&Node>, key: &str) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The head's file is read as the base's is, at most 1 MiB: a regular file the change adds
+    // may be any size, and it was read whole for the comparison.
+    #[test]
+    fn a_head_file_over_a_config_files_size_is_not_read() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join(".manifest-guard.yaml");
+        std::fs::write(&path, "rules: {}\n").expect("write");
+        assert_eq!(read_head(&path).as_deref(), Some("rules: {}\n"));
+        std::fs::write(&path, "#".repeat(2 << 20)).expect("write");
+        assert_eq!(read_head(&path), None);
+    }
 
     fn config(text: &str) -> Config {
         Config::parse("c", Arc::from(text)).expect("valid")
