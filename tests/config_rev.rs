@@ -322,6 +322,19 @@ fn hostile_and_missing_revisions_are_exit_2() {
     );
 }
 
+/// `check --config ci/config.yaml --config-rev HEAD --format json` in `repo`.
+fn check_with_repository_config(repo: &Repo) -> Output {
+    repo.run(&[
+        "check",
+        "--config",
+        "ci/config.yaml",
+        "--config-rev",
+        "HEAD",
+        "--format",
+        "json",
+    ])
+}
+
 /// `--config FILE --config-rev REV`: a file of the repository is read as REV has it (the pull
 /// request edited the working tree's, which would hide the incident), and what the working tree's
 /// version loosens is reported at its line; an operator's file outside the repository is read
@@ -332,15 +345,7 @@ fn config_with_config_rev_reads_a_repository_file_as_the_revision_has_it() {
     repo.write("ci/config.yaml", "rules: {}\n");
     repo.commit("a config file under ci/");
     repo.write("ci/config.yaml", "rules:\n  duplicate-application: off\n");
-    let out = repo.run(&[
-        "check",
-        "--config",
-        "ci/config.yaml",
-        "--config-rev",
-        "HEAD",
-        "--format",
-        "json",
-    ]);
+    let out = check_with_repository_config(&repo);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let found = rules(&out);
     assert!(
@@ -401,15 +406,7 @@ fn config_with_config_rev_is_not_redirected_by_a_directory_link() {
         let link = repo.path().join("ci");
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(&target, &link).expect("link");
-        let out = repo.run(&[
-            "check",
-            "--config",
-            "ci/config.yaml",
-            "--config-rev",
-            "HEAD",
-            "--format",
-            "json",
-        ]);
+        let out = check_with_repository_config(&repo);
         assert_eq!(out.code, 1, "{target:?}: {}{}", out.stdout, out.stderr);
         let found = rules(&out);
         assert!(

@@ -995,23 +995,7 @@ fn a_config_flag_inside_the_repository_is_read_from_the_base() {
     );
     s.write("ci/manifest-guard.yaml", PERMISSIVE_CONFIG);
     s.commit("head: rename kafka, and loosen the config");
-    let out = s.run(&[
-        "diff",
-        "--base",
-        "HEAD~1",
-        "--config",
-        "ci/manifest-guard.yaml",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
-    let v = json(&out);
-    let rules = rules_of(&v);
-    assert!(
-        rules.contains(&"stateful-rename".to_string())
-            && rules.contains(&"protected-cluster-change".to_string()),
-        "{rules:?}"
-    );
+    let (_, v) = diff_with_protecting_config(&s, "HEAD~1", "a config flag inside the repository");
     assert_eq!(
         note_of(&v),
         (
@@ -1037,6 +1021,30 @@ fn a_config_flag_inside_the_repository_is_read_from_the_base() {
         human.stdout
     );
     s.assert_clean("a config flag inside the repository");
+}
+
+/// `diff --base BASE --config ci/manifest-guard.yaml --format json` in `s`: exit 1, with the
+/// rename and the protected cluster's change found (the base's protecting config applied); the
+/// run's output and its report.
+fn diff_with_protecting_config(s: &Sandbox, base: &str, what: &str) -> (Output, serde_json::Value) {
+    let out = s.run(&[
+        "diff",
+        "--base",
+        base,
+        "--config",
+        "ci/manifest-guard.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{what}: {}\n{}", out.stdout, out.stderr);
+    let v = json(&out);
+    let rules = rules_of(&v);
+    assert!(
+        rules.contains(&"stateful-rename".to_string())
+            && rules.contains(&"protected-cluster-change".to_string()),
+        "{what}: {rules:?}"
+    );
+    (out, v)
 }
 
 /// `--config` naming a file of the repository that the working tree (the change under review)
@@ -1067,23 +1075,7 @@ fn a_config_flag_the_head_turns_into_a_link_is_still_read_from_the_base() {
     for target in &targets {
         std::fs::remove_file(&link).expect("remove");
         std::os::unix::fs::symlink(target, &link).expect("link");
-        let out = s.run(&[
-            "diff",
-            "--base",
-            "HEAD",
-            "--config",
-            "ci/manifest-guard.yaml",
-            "--format",
-            "json",
-        ]);
-        assert_eq!(out.code, 1, "{target:?}: {}\n{}", out.stdout, out.stderr);
-        let v = json(&out);
-        let rules = rules_of(&v);
-        assert!(
-            rules.contains(&"stateful-rename".to_string())
-                && rules.contains(&"protected-cluster-change".to_string()),
-            "{target:?}: {rules:?}"
-        );
+        let (out, v) = diff_with_protecting_config(&s, "HEAD", &format!("{target:?}"));
         assert_eq!(
             note_of(&v),
             (
